@@ -1,0 +1,18 @@
+//! pinit: a statically linked, heap-free PID 1. See DESIGN in docs/.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+pub mod boot;
+pub mod cli;
+pub mod cmdline;
+pub mod console;
+pub mod errno;
+pub mod evloop;
+pub mod fileio;
+pub mod panic;
+pub mod pid1;
+pub mod rescue;
+pub mod shutdown;
+pub mod spawn;
+pub mod sys;
+pub mod time;

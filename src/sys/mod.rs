@@ -1,0 +1,304 @@
+//! The only module with `unsafe` code: the system calls rustix does not
+//! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1)), reached
+//! through libc's `syscall(2)` with `linux-raw-sys` numbers, and the
+//! conversion of the C entry point's `argv`.
+#![allow(unsafe_code)]
+
+use core::ffi::{c_char, c_int, c_long, CStr};
+use core::marker::PhantomData;
+use core::ptr;
+use linux_raw_sys::general as k;
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use rustix::io::Errno;
+
+// musl's static libc supplies the crt start-up, `syscall` and `errno`.
+#[link(name = "c")]
+extern "C" {
+    fn syscall(n: c_long, ...) -> c_long;
+    fn __errno_location() -> *mut c_int;
+}
+
+fn check(r: c_long) -> Result<c_long, Errno> {
+    if r == -1 {
+        // SAFETY: errno is thread-local storage that libc always provides.
+        Err(Errno::from_raw_os_error(unsafe { *__errno_location() }))
+    } else {
+        Ok(r)
+    }
+}
+
+/// The program's arguments, as handed over by the C entry point.
+#[derive(Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const *const c_char,
+}
+
+impl Args {
+    /// Wraps `main`'s arguments.
+    ///
+    /// # Safety
+    /// `argv` must point to `argc` valid NUL-terminated strings that live
+    /// for the whole program, as the C runtime guarantees for `main`.
+    pub unsafe fn from_raw(argc: c_int, argv: *const *const c_char) -> Args {
+        let argc = if argv.is_null() || argc < 0 {
+            0
+        } else {
+            argc as usize
+        };
+        Args { argc, argv }
+    }
+
+    /// An empty argument list (for tests).
+    pub const fn empty() -> Args {
+        Args {
+            argc: 0,
+            argv: ptr::null(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.argc
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.argc == 0
+    }
+
+    /// Argument `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: i < argc and `from_raw`'s contract.
+        unsafe {
+            let p = *self.argv.add(i);
+            if p.is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(p))
+            }
+        }
+    }
+}
+
+/// A NULL-terminated array of C string pointers for `execve`, borrowing
+/// the strings so that they outlive the call.
+pub struct CVec<'a, const N: usize> {
+    ptrs: [*const c_char; N],
+    len: usize,
+    _strings: PhantomData<&'a CStr>,
+}
+
+impl<'a, const N: usize> Default for CVec<'a, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, const N: usize> CVec<'a, N> {
+    pub const fn new() -> Self {
+        CVec {
+            ptrs: [ptr::null(); N],
+            len: 0,
+            _strings: PhantomData,
+        }
+    }
+
+    /// Appends a string; gives it back when full (one slot stays NULL).
+    pub fn push(&mut self, s: &'a CStr) -> Result<(), &'a CStr> {
+        if self.len + 1 >= N {
+            return Err(s);
+        }
+        if let Some(slot) = self.ptrs.get_mut(self.len) {
+            *slot = s.as_ptr();
+            self.len += 1;
+            Ok(())
+        } else {
+            Err(s)
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// `execve(path, argv, envp)`: returns only on failure.
+pub fn execve<const A: usize, const E: usize>(
+    path: &CStr,
+    argv: &CVec<'_, A>,
+    envp: &CVec<'_, E>,
+) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and borrow live strings.
+    let r = unsafe {
+        syscall(
+            k::__NR_execve as c_long,
+            path.as_ptr(),
+            argv.ptrs.as_ptr(),
+            envp.ptrs.as_ptr(),
+        )
+    };
+    match check(r) {
+        Err(e) => e,
+        Ok(_) => Errno::INVAL,
+    }
+}
+
+/// Which side of a fork we are on.
+pub enum Forked {
+    Child,
+    Parent(rustix::process::Pid),
+}
+
+/// `clone3(CLONE_INTO_CGROUP)` when `cgroup` is given, a plain fork-like
+/// clone otherwise. Falls back to `clone(SIGCHLD)` on kernels without
+/// clone3 when no cgroup is asked for.
+///
+/// The child runs on a copy of the parent's memory and must only make
+/// system calls before `execve` or `exit`.
+pub fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
+    let mut args = k::clone_args {
+        flags: 0,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: k::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    if let Some(fd) = cgroup {
+        args.flags |= k::CLONE_INTO_CGROUP as u64;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
+    // SAFETY: no new stack and no shared memory: the child gets a private
+    // copy of the address space, exactly like fork(2).
+    let r = unsafe {
+        syscall(
+            k::__NR_clone3 as c_long,
+            &args as *const k::clone_args,
+            core::mem::size_of::<k::clone_args>(),
+        )
+    };
+    let r = match check(r) {
+        Err(Errno::NOSYS) if cgroup.is_none() => check(plain_fork()),
+        other => other,
+    }?;
+    Ok(match r {
+        0 => Forked::Child,
+        pid => match rustix::process::Pid::from_raw(pid as i32) {
+            Some(p) => Forked::Parent(p),
+            None => return Err(Errno::INVAL),
+        },
+    })
+}
+
+fn plain_fork() -> c_long {
+    // SAFETY: clone with only SIGCHLD is fork(2).
+    unsafe {
+        syscall(
+            k::__NR_clone as c_long,
+            k::SIGCHLD as c_long,
+            0 as c_long,
+            0 as c_long,
+            0 as c_long,
+            0 as c_long,
+        )
+    }
+}
+
+/// `exit_group(code)`: ends the process at once (no atexit handlers).
+pub fn exit(code: i32) -> ! {
+    loop {
+        // SAFETY: exit_group does not return.
+        unsafe {
+            syscall(k::__NR_exit_group as c_long, code as c_long);
+        }
+    }
+}
+
+/// A set of signals in the kernel's 64-bit `sigset_t` layout.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const EMPTY: SigSet = SigSet(0);
+
+    pub const fn with(self, sig: u32) -> SigSet {
+        SigSet(self.0 | 1u64 << (sig - 1))
+    }
+
+    pub const fn has(self, sig: u32) -> bool {
+        sig >= 1 && sig <= 64 && self.0 & (1u64 << (sig - 1)) != 0
+    }
+}
+
+/// `rt_sigprocmask(SIG_SETMASK, set)`: the calling thread's blocked set.
+pub fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
+    // SAFETY: the set is 8 bytes, the kernel's sigset size on every arch we build.
+    let r = unsafe {
+        syscall(
+            k::__NR_rt_sigprocmask as c_long,
+            k::SIG_SETMASK as c_long,
+            &set.0 as *const u64,
+            ptr::null_mut::<u64>(),
+            8 as c_long,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `signalfd4(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)`.
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    // SAFETY: the set is 8 bytes; the kernel returns a new fd we own.
+    let r = unsafe {
+        syscall(
+            k::__NR_signalfd4 as c_long,
+            -1 as c_long,
+            &set.0 as *const u64,
+            8 as c_long,
+            (k::O_CLOEXEC | k::O_NONBLOCK) as c_long,
+        )
+    };
+    let fd = check(r)? as c_int;
+    // SAFETY: a fresh descriptor returned by the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `kill(-1, sig)`: every process except PID 1 and the caller.
+pub fn kill_all(sig: u32) -> Result<(), Errno> {
+    // SAFETY: plain system call with integer arguments.
+    let r = unsafe { syscall(k::__NR_kill as c_long, -1 as c_long, sig as c_long) };
+    check(r).map(|_| ())
+}
+
+/// `kill(pid, sig)` with a raw signal number (rustix's `Signal` does not
+/// cover real-time signals).
+pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
+    // SAFETY: plain system call with integer arguments.
+    let r = unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) };
+    check(r).map(|_| ())
+}
+
+/// fd 0, 1 or 2. pinit never closes these (it only dup2s over them), so a
+/// `'static` borrow stays valid.
+pub fn stdio(fd: u8) -> BorrowedFd<'static> {
+    let fd = fd.min(2) as c_int;
+    // SAFETY: fds 0–2 are never closed by pinit (see above).
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// `fcntl(fd, F_GETFD)` succeeds, i.e. `fd` is open.
+pub fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    let r = unsafe { syscall(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
+    check(r).is_ok()
+}

@@ -1,0 +1,62 @@
+//! Time as milliseconds on the monotonic clock. The event loop reads the
+//! clock once per wake-up and passes `now` to the state machines, so their
+//! timing rules are testable with explicit times.
+
+use rustix::time::{clock_gettime, ClockId};
+
+/// Milliseconds on CLOCK_MONOTONIC.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
+pub struct Ms(pub u64);
+
+impl Ms {
+    pub const fn after(self, ms: u64) -> Ms {
+        Ms(self.0.saturating_add(ms))
+    }
+
+    pub const fn since(self, earlier: Ms) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+fn ms_of(clock: ClockId) -> u64 {
+    let t = clock_gettime(clock);
+    (t.tv_sec as u64).saturating_mul(1000) + (t.tv_nsec as u64) / 1_000_000
+}
+
+/// Now, on the monotonic clock.
+pub fn now() -> Ms {
+    Ms(ms_of(ClockId::Monotonic))
+}
+
+/// Time since the kernel started (CLOCK_BOOTTIME), in microseconds.
+pub fn since_boot_us() -> u64 {
+    let t = clock_gettime(ClockId::Boottime);
+    (t.tv_sec as u64).saturating_mul(1_000_000) + (t.tv_nsec as u64) / 1000
+}
+
+/// Displays microseconds as `1.234567s`.
+pub struct Secs(pub u64);
+
+impl core::fmt::Display for Secs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{:06}s", self.0 / 1_000_000, self.0 % 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+
+    #[test]
+    fn arithmetic_saturates() {
+        assert_eq!(Ms(5).since(Ms(10)), 0);
+        assert_eq!(Ms(u64::MAX).after(1), Ms(u64::MAX));
+    }
+
+    #[test]
+    fn secs_display() {
+        assert_eq!(Secs(2_500_001).to_string(), "2.500001s");
+    }
+}
