@@ -89,7 +89,7 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
     let name = match text
         .split(|b| b.is_ascii_whitespace())
         .filter(|w| !w.is_empty())
-        .last()
+        .next_back()
     {
         Some(w) => w,
         None => return FALLBACK,

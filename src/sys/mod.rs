@@ -176,7 +176,7 @@ pub fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
         cgroup: 0,
     };
     if let Some(fd) = cgroup {
-        args.flags |= k::CLONE_INTO_CGROUP as u64;
+        args.flags |= k::CLONE_INTO_CGROUP;
         args.cgroup = fd.as_raw_fd() as u64;
     }
     // SAFETY: no new stack and no shared memory: the child gets a private
