@@ -1,0 +1,46 @@
+"""Reaping: 10,000 orphans re-parented to PID 1 leave no zombie, and PID
+1's Rss (smaps_rollup) is the same before and after, within 4 KiB."""
+
+COUNT = 10000
+
+PROFILE = r"""
+rss() { while read -r k v u; do [ "$k" = Rss: ] && echo "$v"; done < /proc/1/smaps_rollup; }
+zombies() {
+    n=0
+    for f in /proc/[0-9]*/stat; do
+        { read -r l < "$f"; } 2>/dev/null || continue
+        s=${l##*)}; s=${s# }
+        case "$s" in Z*) n=$((n + 1)); echo "ZOMBIE $l";; esac
+    done
+    echo "$n"
+}
+echo "RSS-BEFORE $(rss)"
+start=$(cut -d' ' -f1 /proc/uptime)
+orphans %d
+echo "ORPHANS-EXIT $? $start $(cut -d' ' -f1 /proc/uptime)"
+# The last orphans may still be on their way to PID 1: retry briefly.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    z=$(zombies | tail -n 1)
+    [ "$z" = 0 ] && break
+    sleep 0.2
+done
+zombies | grep ZOMBIE
+echo "ZOMBIES $z"
+echo "RSS-AFTER $(rss)"
+""" % COUNT
+
+
+def run(t):
+    g = t.boot(files={"/etc/profile": PROFILE}, progs=True)
+    before = int(g.expect(r"RSS-BEFORE (\d+)\r?\n", 60).group(1))
+    g.expect(r"orphans: made %d" % COUNT, 120)
+    m = g.expect(r"ORPHANS-EXIT (\d+) ([0-9.]+) ([0-9.]+)\r?\n", 10)
+    t.check(m.group(1) == "0", "orphans exited %s" % m.group(1))
+    t.metric("orphans_s", "%.1f" % (float(m.group(3)) - float(m.group(2))))
+    z = g.expect(r"ZOMBIES (\d+)\r?\n", 30).group(1)
+    t.check(z == "0", "%s zombies left (see ZOMBIE lines)" % z)
+    after = int(g.expect(r"RSS-AFTER (\d+)\r?\n", 10).group(1))
+    t.metric("rss_before_kib", before)
+    t.metric("rss_after_kib", after)
+    t.check(abs(after - before) <= 4, "PID 1 Rss %d kB before, %d kB after" % (before, after))
+    g.kill()
