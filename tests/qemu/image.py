@@ -275,11 +275,15 @@ def build(out_path, list_path, env, applets=(), config=None, overlays=(), compre
         img.add_tree(o)
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".tmp")
-    with open(tmp, "wb") as raw:
-        if compress:
-            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
-                img.write(gz)
-        else:
-            img.write(raw)
-    os.replace(tmp, out_path)
+    try:
+        with open(tmp, "wb") as raw:
+            if compress:
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+                    img.write(gz)
+            else:
+                img.write(raw)
+        os.replace(tmp, out_path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return img

@@ -1,0 +1,55 @@
+# pinit: the usual entry points. See docs/qemu.md for the boot tool.
+#
+#   make build     release binaries for x86_64 and aarch64 (musl, static)
+#   make run       boot the default board in QEMU, console on this terminal
+#                  (ARCH=aarch64 for the other arch; leave with Ctrl-A X)
+#   make test      everything: setup, host tests, tool tests, QEMU tests
+#   make clippy    lints (warnings are errors)
+#   make fmt       format the Rust code
+
+ARCH ?= x86_64
+TEST_ARCH ?= all
+BOOT_ARGS ?=
+TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+PROGS := tests/qemu/progs/Cargo.toml
+
+.PHONY: all build run test setup test-host test-tools test-qemu clippy fmt fmt-check clean-qemu
+
+all: build
+
+build:
+	for t in $(TARGETS); do cargo build --release --target $$t || exit 1; done
+
+run:
+	tests/qemu/boot --arch $(ARCH) --interactive $(BOOT_ARGS)
+
+test: setup test-host test-tools test-qemu
+
+setup:
+	tests/qemu/setup
+
+test-host:
+	cargo test
+
+test-tools:
+	python3 -m unittest discover -s tests/qemu -p 'test_*.py'
+
+test-qemu:
+	tests/qemu/run --arch $(TEST_ARCH)
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+	for t in $(TARGETS); do cargo clippy --release --target $$t -- -D warnings || exit 1; done
+	cargo clippy --manifest-path $(PROGS) -- -D warnings
+
+fmt:
+	cargo fmt
+	cargo fmt --manifest-path $(PROGS)
+
+fmt-check:
+	cargo fmt --check
+	cargo fmt --check --manifest-path $(PROGS)
+
+# Kernels, busybox, images and logs of the QEMU tests (fetched again on use).
+clean-qemu:
+	rm -rf target/qemu
