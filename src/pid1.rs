@@ -102,7 +102,9 @@ pub fn run() -> ! {
         });
         if let Some(kind) = shutdown {
             say!("shutdown: {} requested", kind.name());
-            shell.off();
+            if let Some(pid) = shell.off() {
+                let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
+            }
             shutdown::finish(kind, sigfd.as_fd(), shutdown::GRACE_MS);
         }
     }

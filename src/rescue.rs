@@ -70,8 +70,15 @@ impl Rescue {
         }
     }
 
-    pub fn off(&mut self) {
+    /// Stops respawning; returns the running shell's pid, which should
+    /// get SIGHUP: an interactive shell ignores SIGTERM, a hangup ends it.
+    pub fn off(&mut self) -> Option<Pid> {
+        let pid = match *self {
+            Rescue::Running { pid, .. } => Some(pid),
+            _ => None,
+        };
         *self = Rescue::Off;
+        pid
     }
 }
 
@@ -179,12 +186,20 @@ mod tests {
     }
 
     #[test]
+    fn off_hands_back_the_running_shell() {
+        let mut r = Rescue::new(Ms(0));
+        r.started(pid(7), Ms(0));
+        assert_eq!(r.off(), Some(pid(7)));
+        assert_eq!(r, Rescue::Off);
+    }
+
+    #[test]
     fn failed_start_waits_and_off_stays_off() {
         let mut r = Rescue::new(Ms(0));
         r.failed(Ms(0));
         assert!(!r.is_due(Ms(999)));
         assert!(r.is_due(Ms(1000)));
-        r.off();
+        assert_eq!(r.off(), None);
         assert!(!r.is_due(Ms(u64::MAX)));
         assert!(!r.exited(pid(1), Ms(1)));
     }
