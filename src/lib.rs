@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 pub mod boot;
+pub mod cgroup;
 pub mod cli;
 pub mod cmdline;
 pub mod console;
@@ -10,6 +11,7 @@ pub mod errno;
 pub mod evloop;
 pub mod fileio;
 pub mod panic;
+pub mod passwd;
 pub mod pid1;
 pub mod rescue;
 pub mod shutdown;

@@ -302,3 +302,33 @@ pub fn fd_is_open(fd: i32) -> bool {
     let r = unsafe { syscall(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
     check(r).is_ok()
 }
+
+/// A static that hands out one `&'static mut` to its value, once. PID 1
+/// keeps its big tables here: in .bss, where untouched pages are never
+/// paged in (a large stack frame would be probed page by page).
+pub struct Singleton<T> {
+    taken: core::sync::atomic::AtomicBool,
+    value: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the value is only reachable through the one `&mut` that `take`
+// hands out, guarded by an atomic flag.
+unsafe impl<T> Sync for Singleton<T> {}
+
+impl<T> Singleton<T> {
+    pub const fn new(value: T) -> Singleton<T> {
+        Singleton {
+            taken: core::sync::atomic::AtomicBool::new(false),
+            value: core::cell::UnsafeCell::new(value),
+        }
+    }
+
+    /// The value, the first time; `None` after that.
+    pub fn take(&'static self) -> Option<&'static mut T> {
+        if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: the flag guarantees this is the only reference ever made.
+        Some(unsafe { &mut *self.value.get() })
+    }
+}

@@ -1,0 +1,229 @@
+//! cgroup v2: one cgroup per unit under /sys/fs/cgroup/services, the
+//! controllers enabled on the way down, and killing a unit's cgroup.
+
+use crate::errno::Name;
+use crate::fileio;
+use crate::say;
+use core::fmt::Write;
+use rustix::fd::OwnedFd;
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+
+/// Where the units' cgroups live; PID 1 stays in the root.
+pub const ROOT: &str = "/sys/fs/cgroup";
+pub const SERVICES: &str = "/sys/fs/cgroup/services";
+/// The controllers pinit uses, in `subtree_control` syntax.
+pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
+
+/// A path under /sys/fs/cgroup, built on the stack.
+pub struct Path {
+    buf: heapless::String<128>,
+}
+
+impl Path {
+    /// `/sys/fs/cgroup/services/UNIT[/FILE]`
+    pub fn unit(unit: &str, file: Option<&str>) -> Result<Path, Errno> {
+        let mut buf = heapless::String::new();
+        let r = match file {
+            Some(f) => write!(buf, "{}/{}/{}", SERVICES, unit, f),
+            None => write!(buf, "{}/{}", SERVICES, unit),
+        };
+        r.map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(Path { buf })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.buf.as_str()
+    }
+}
+
+/// Which controllers the kernel offers at the root.
+pub fn available() -> [bool; 5] {
+    let mut buf = [0u8; 256];
+    let mut have = [false; 5];
+    let mut p: heapless::String<64> = heapless::String::new();
+    let _ = write!(p, "{}/cgroup.controllers", ROOT);
+    if let Ok(n) = fileio::read_file(p.as_str(), &mut buf) {
+        for word in buf
+            .get(..n)
+            .unwrap_or(&[])
+            .split(|b| b.is_ascii_whitespace())
+        {
+            for (i, c) in CONTROLLERS.iter().enumerate() {
+                if word == c.as_bytes() {
+                    if let Some(h) = have.get_mut(i) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+    }
+    have
+}
+
+/// Creates /sys/fs/cgroup/services and enables every available controller
+/// in the root's and in its subtree_control. Returns the controllers that
+/// are on for the units.
+pub fn setup() -> [bool; 5] {
+    let have = available();
+    enable(ROOT, &have);
+    if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
+        if e != Errno::EXIST {
+            say!("unable to create cgroup {}: {}", SERVICES, Name(e));
+            return [false; 5];
+        }
+    }
+    enable(SERVICES, &have);
+    have
+}
+
+fn enable(dir: &str, have: &[bool; 5]) {
+    let mut path: heapless::String<96> = heapless::String::new();
+    let _ = write!(path, "{}/cgroup.subtree_control", dir);
+    for (c, on) in CONTROLLERS.iter().zip(have.iter()) {
+        if !on {
+            continue;
+        }
+        let mut word: heapless::String<16> = heapless::String::new();
+        let _ = write!(word, "+{}", c);
+        // One controller per write: one refusal must not hide the others.
+        if let Err(e) = fileio::write_file(path.as_str(), word.as_bytes()) {
+            say!(
+                "unable to enable the {} controller in {}: {}",
+                c,
+                path.as_str(),
+                Name(e)
+            );
+        }
+    }
+}
+
+/// Creates the unit's cgroup (if needed) and opens it for
+/// CLONE_INTO_CGROUP.
+pub fn create(unit: &str) -> Result<OwnedFd, Errno> {
+    let path = Path::unit(unit, None)?;
+    match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    fs::open(
+        path.as_str(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Kills every process in the unit's cgroup: `cgroup.kill` (Linux 5.14),
+/// else SIGKILL to each pid in cgroup.procs until it is empty.
+pub fn kill(unit: &str) -> Result<(), Errno> {
+    let path = Path::unit(unit, Some("cgroup.kill"))?;
+    match fileio::write_file(path.as_str(), b"1") {
+        Ok(()) => return Ok(()),
+        Err(Errno::NOENT) => {}
+        Err(e) => return Err(e),
+    }
+    let procs = Path::unit(unit, Some("cgroup.procs"))?;
+    // A fork racing the sweep is caught by the next round.
+    for _ in 0..16 {
+        let mut any = false;
+        for_each_pid(procs.as_str(), |pid| {
+            any = true;
+            let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
+        })?;
+        if !any {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// True while any process is in the unit's cgroup (cgroup.events).
+pub fn populated(unit: &str) -> bool {
+    let path = match Path::unit(unit, Some("cgroup.events")) {
+        Ok(p) => p,
+        Err(_) => return false,
+    };
+    let mut buf = [0u8; 128];
+    match fileio::read_file(path.as_str(), &mut buf) {
+        Ok(n) => buf
+            .get(..n)
+            .unwrap_or(&[])
+            .split(|&b| b == b'\n')
+            .any(|l| l == b"populated 1"),
+        Err(_) => false,
+    }
+}
+
+/// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
+pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
+    let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 512];
+    let mut cur: i64 = -1;
+    loop {
+        let n = match rustix::io::read(&fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            if b.is_ascii_digit() {
+                cur = cur.max(0) * 10 + (b - b'0') as i64;
+            } else if cur >= 0 {
+                f(cur as i32);
+                cur = -1;
+            }
+        }
+    }
+    if cur >= 0 {
+        f(cur as i32);
+    }
+    Ok(())
+}
+
+/// Which unit a process belongs to, from /proc/PID/cgroup
+/// (`0::/services/NAME`); the name is copied into `out`.
+pub fn unit_of(pid: i32, out: &mut [u8; 64]) -> Option<usize> {
+    let mut path: heapless::String<32> = heapless::String::new();
+    write!(path, "/proc/{}/cgroup", pid).ok()?;
+    let mut buf = [0u8; 256];
+    let n = fileio::read_file(path.as_str(), &mut buf).ok()?;
+    let text = buf.get(..n)?;
+    let line = text
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))?;
+    let rest = line.get(3..)?.strip_prefix(b"/services/")?;
+    let name = rest.split(|&b| b == b'/').next()?;
+    let dst = out.get_mut(..name.len())?;
+    dst.copy_from_slice(name);
+    Some(name.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            Path::unit("web", None).unwrap().as_str(),
+            "/sys/fs/cgroup/services/web"
+        );
+        assert_eq!(
+            Path::unit("web", Some("cgroup.kill")).unwrap().as_str(),
+            "/sys/fs/cgroup/services/web/cgroup.kill"
+        );
+        let long = "x".repeat(200);
+        assert_eq!(Path::unit(&long, None).err(), Some(Errno::NAMETOOLONG));
+    }
+
+    #[test]
+    fn pids_from_file() {
+        let dir = std::env::temp_dir().join(format!("pinit-procs-{}", std::process::id()));
+        std::fs::write(&dir, "12\n345\n6").unwrap();
+        let mut got = std::vec::Vec::new();
+        for_each_pid(dir.to_str().unwrap(), |p| got.push(p)).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(got, [12, 345, 6]);
+    }
+}
