@@ -6,7 +6,6 @@
 use crate::errno::Name;
 use crate::say;
 use crate::spawn::{self, Plan};
-use crate::sys::CVec;
 use crate::time::Ms;
 use core::ffi::CStr;
 use rustix::process::Pid;
@@ -114,12 +113,8 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
 
 /// Starts the shell on `tty`.
 pub fn start(tty: &CStr) -> Option<Pid> {
-    let mut plan = Plan {
-        path: c"/bin/sh",
-        argv: CVec::new(),
-        envp: CVec::new(),
-        tty: Some(tty),
-    };
+    let mut plan = Plan::new(c"/bin/sh");
+    plan.tty = Some(tty);
     // A leading `-` makes it a login shell: it reads /etc/profile.
     let _ = plan.argv.push(c"-sh");
     for e in [

@@ -332,3 +332,21 @@ impl<T> Singleton<T> {
         Some(unsafe { &mut *self.value.get() })
     }
 }
+
+/// `dup3(from, to, 0)`: `to` becomes a copy of `from`, kept across exec.
+pub fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
+    if from.as_raw_fd() == to {
+        // dup3 refuses equal fds; clear CLOEXEC instead.
+        return rustix::io::fcntl_setfd(from, rustix::io::FdFlags::empty());
+    }
+    // SAFETY: plain system call with integer arguments; `to` is replaced.
+    let r = unsafe {
+        syscall(
+            k::__NR_dup3 as c_long,
+            from.as_raw_fd() as c_long,
+            to as c_long,
+            0 as c_long,
+        )
+    };
+    check(r).map(|_| ())
+}
