@@ -10,6 +10,7 @@ pub mod console;
 pub mod errno;
 pub mod evloop;
 pub mod fileio;
+pub mod log;
 pub mod notify;
 pub mod panic;
 pub mod passwd;
