@@ -15,23 +15,45 @@ pub const SERVICES: &str = "/sys/fs/cgroup/services";
 /// The controllers pinit uses, in `subtree_control` syntax.
 pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
 
-/// A path under /sys/fs/cgroup, built on the stack.
-pub struct Path {
-    buf: heapless::String<128>,
+/// Longest cgroup file path pinit builds.
+pub const PATH_MAX: usize = 192;
+
+/// The directory that holds the units' cgroups: /sys/fs/cgroup/services
+/// as PID 1, a delegated sub-cgroup in `--config` mode.
+#[derive(Clone)]
+pub struct Base {
+    dir: heapless::String<128>,
 }
 
-impl Path {
-    /// `/sys/fs/cgroup/services/UNIT[/FILE]`
-    pub fn unit(unit: &str, file: Option<&str>) -> Result<Path, Errno> {
+impl Base {
+    pub fn new(dir: &str) -> Result<Base, Errno> {
+        let mut d = heapless::String::new();
+        d.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(Base { dir: d })
+    }
+
+    pub fn dir(&self) -> &str {
+        self.dir.as_str()
+    }
+
+    /// `BASE/UNIT[/FILE]`
+    pub fn path(&self, unit: &str, file: Option<&str>) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
         let r = match file {
-            Some(f) => write!(buf, "{}/{}/{}", SERVICES, unit, f),
-            None => write!(buf, "{}/{}", SERVICES, unit),
+            Some(f) => write!(buf, "{}/{}/{}", self.dir, unit, f),
+            None => write!(buf, "{}/{}", self.dir, unit),
         };
         r.map_err(|_| Errno::NAMETOOLONG)?;
         Ok(Path { buf })
     }
+}
 
+/// A path under /sys/fs/cgroup, built on the stack.
+pub struct Path {
+    buf: heapless::String<PATH_MAX>,
+}
+
+impl Path {
     pub fn as_str(&self) -> &str {
         self.buf.as_str()
     }
@@ -100,8 +122,8 @@ fn enable(dir: &str, have: &[bool; 5]) {
 
 /// Creates the unit's cgroup (if needed) and opens it for
 /// CLONE_INTO_CGROUP.
-pub fn create(unit: &str) -> Result<OwnedFd, Errno> {
-    let path = Path::unit(unit, None)?;
+pub fn create(base: &Base, unit: &str) -> Result<OwnedFd, Errno> {
+    let path = base.path(unit, None)?;
     match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
@@ -115,14 +137,14 @@ pub fn create(unit: &str) -> Result<OwnedFd, Errno> {
 
 /// Kills every process in the unit's cgroup: `cgroup.kill` (Linux 5.14),
 /// else SIGKILL to each pid in cgroup.procs until it is empty.
-pub fn kill(unit: &str) -> Result<(), Errno> {
-    let path = Path::unit(unit, Some("cgroup.kill"))?;
+pub fn kill(base: &Base, unit: &str) -> Result<(), Errno> {
+    let path = base.path(unit, Some("cgroup.kill"))?;
     match fileio::write_file(path.as_str(), b"1") {
         Ok(()) => return Ok(()),
         Err(Errno::NOENT) => {}
         Err(e) => return Err(e),
     }
-    let procs = Path::unit(unit, Some("cgroup.procs"))?;
+    let procs = base.path(unit, Some("cgroup.procs"))?;
     // A fork racing the sweep is caught by the next round.
     for _ in 0..16 {
         let mut any = false;
@@ -138,8 +160,8 @@ pub fn kill(unit: &str) -> Result<(), Errno> {
 }
 
 /// True while any process is in the unit's cgroup (cgroup.events).
-pub fn populated(unit: &str) -> bool {
-    let path = match Path::unit(unit, Some("cgroup.events")) {
+pub fn populated(base: &Base, unit: &str) -> bool {
+    let path = match base.path(unit, Some("cgroup.events")) {
         Ok(p) => p,
         Err(_) => return false,
     };
@@ -182,8 +204,9 @@ pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
 }
 
 /// Which unit a process belongs to, from /proc/PID/cgroup
-/// (`0::/services/NAME`); the name is copied into `out`.
-pub fn unit_of(pid: i32, out: &mut [u8; 64]) -> Option<usize> {
+/// (`0::/REL/NAME[/...]` where REL is the base relative to the cgroup
+/// mount, e.g. `services`); the name is copied into `out`.
+pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<usize> {
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/cgroup", pid).ok()?;
     let mut buf = [0u8; 256];
@@ -192,7 +215,8 @@ pub fn unit_of(pid: i32, out: &mut [u8; 64]) -> Option<usize> {
     let line = text
         .split(|&b| b == b'\n')
         .find(|l| l.starts_with(b"0::"))?;
-    let rest = line.get(3..)?.strip_prefix(b"/services/")?;
+    let rel = base.dir().strip_prefix(ROOT)?.as_bytes();
+    let rest = line.get(3..)?.strip_prefix(rel)?.strip_prefix(b"/")?;
     let name = rest.split(|&b| b == b'/').next()?;
     let dst = out.get_mut(..name.len())?;
     dst.copy_from_slice(name);
@@ -205,16 +229,18 @@ mod tests {
 
     #[test]
     fn paths() {
+        let b = Base::new(SERVICES).unwrap();
         assert_eq!(
-            Path::unit("web", None).unwrap().as_str(),
+            b.path("web", None).unwrap().as_str(),
             "/sys/fs/cgroup/services/web"
         );
         assert_eq!(
-            Path::unit("web", Some("cgroup.kill")).unwrap().as_str(),
+            b.path("web", Some("cgroup.kill")).unwrap().as_str(),
             "/sys/fs/cgroup/services/web/cgroup.kill"
         );
         let long = "x".repeat(200);
-        assert_eq!(Path::unit(&long, None).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(b.path(&long, None).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(Base::new(&long).err(), Some(Errno::NAMETOOLONG));
     }
 
     #[test]
