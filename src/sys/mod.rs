@@ -350,3 +350,49 @@ pub fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
     };
     check(r).map(|_| ())
 }
+
+/// NUMA memory policy modes of `set_mempolicy(2)` (linux/mempolicy.h).
+pub mod mpol {
+    pub const DEFAULT: u32 = 0;
+    pub const PREFERRED: u32 = 1;
+    pub const BIND: u32 = 2;
+    pub const INTERLEAVE: u32 = 3;
+    pub const LOCAL: u32 = 4;
+}
+
+/// `set_mempolicy(mode, nodemask, maxnode)` for the calling thread.
+/// `mask` bit N is node N.
+pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
+    let (ptr, bits) = if mask.is_empty() {
+        (ptr::null(), 0usize)
+    } else {
+        // The kernel reads maxnode - 1 bits; pass one more than we hold.
+        (mask.as_ptr(), mask.len() * 64 + 1)
+    };
+    // SAFETY: the kernel reads at most `bits - 1` bits from `mask`.
+    let r = unsafe { syscall(k::__NR_set_mempolicy as c_long, mode as c_long, ptr, bits as c_long) };
+    check(r).map(|_| ())
+}
+
+/// `ioprio_set(IOPRIO_WHO_PROCESS, 0, (class << 13) | level)`.
+pub fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
+    let prio = (class << 13) | (level & 0x1fff);
+    // SAFETY: plain system call with integer arguments.
+    let r = unsafe { syscall(k::__NR_ioprio_set as c_long, 1 as c_long, 0 as c_long, prio as c_long) };
+    check(r).map(|_| ())
+}
+
+/// `sched_setscheduler(0, policy, {priority})` for the calling process.
+pub fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
+    let param: c_int = priority;
+    // SAFETY: the kernel reads one `struct sched_param` (a single int).
+    let r = unsafe {
+        syscall(
+            k::__NR_sched_setscheduler as c_long,
+            0 as c_long,
+            policy as c_long,
+            &param as *const c_int,
+        )
+    };
+    check(r).map(|_| ())
+}
