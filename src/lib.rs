@@ -15,6 +15,7 @@ pub mod notify;
 pub mod panic;
 pub mod passwd;
 pub mod pid1;
+pub mod placement;
 pub mod rescue;
 pub mod shutdown;
 pub mod spawn;

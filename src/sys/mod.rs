@@ -370,7 +370,14 @@ pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
         (mask.as_ptr(), mask.len() * 64 + 1)
     };
     // SAFETY: the kernel reads at most `bits - 1` bits from `mask`.
-    let r = unsafe { syscall(k::__NR_set_mempolicy as c_long, mode as c_long, ptr, bits as c_long) };
+    let r = unsafe {
+        syscall(
+            k::__NR_set_mempolicy as c_long,
+            mode as c_long,
+            ptr,
+            bits as c_long,
+        )
+    };
     check(r).map(|_| ())
 }
 
@@ -378,7 +385,14 @@ pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
 pub fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
     let prio = (class << 13) | (level & 0x1fff);
     // SAFETY: plain system call with integer arguments.
-    let r = unsafe { syscall(k::__NR_ioprio_set as c_long, 1 as c_long, 0 as c_long, prio as c_long) };
+    let r = unsafe {
+        syscall(
+            k::__NR_ioprio_set as c_long,
+            1 as c_long,
+            0 as c_long,
+            prio as c_long,
+        )
+    };
     check(r).map(|_| ())
 }
 
@@ -392,6 +406,36 @@ pub fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
             0 as c_long,
             policy as c_long,
             &param as *const c_int,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `sched_setaffinity(0, mask)`: bit N of `mask` is CPU N.
+pub fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `len * 8` bytes from `mask`.
+    let r = unsafe {
+        syscall(
+            k::__NR_sched_setaffinity as c_long,
+            0 as c_long,
+            core::mem::size_of_val(mask) as c_long,
+            mask.as_ptr(),
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `prlimit64(0, resource, {soft, hard}, NULL)`; u64::MAX is unlimited.
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
+    let new: [u64; 2] = [soft, hard];
+    // SAFETY: the kernel reads one `struct rlimit64` (two u64).
+    let r = unsafe {
+        syscall(
+            k::__NR_prlimit64 as c_long,
+            0 as c_long,
+            resource as c_long,
+            new.as_ptr(),
+            ptr::null_mut::<u64>(),
         )
     };
     check(r).map(|_| ())
