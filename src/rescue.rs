@@ -94,8 +94,7 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
     let text = raw.get(..n).unwrap_or(&[]);
     let name = match text
         .split(|b| b.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .next_back()
+        .rfind(|w| !w.is_empty())
     {
         Some(w) => w,
         None => return FALLBACK,

@@ -324,6 +324,7 @@ impl<T> Singleton<T> {
     }
 
     /// The value, the first time; `None` after that.
+    #[allow(clippy::mut_from_ref)] // guarded: handed out once only
     pub fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
             return None;
