@@ -9,10 +9,12 @@
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
 //!    or stdin from /dev/null and stdout/stderr as the unit's log says;
 //!    the readiness fd (`ready=fd:N`) on N;
-//! 5. `umask`, `chdir`;
-//! 6. supplementary groups, gid, uid (in that order: groups need root);
-//! 7. `no_new_privs`;
-//! 8. `execve()`.
+//! 5. placement: affinity, NUMA policy, rlimits, nice, scheduling policy,
+//!    I/O priority, OOM score (before privileges drop: some need root);
+//! 6. `umask`, `chdir`;
+//! 7. supplementary groups, gid, uid (in that order: groups need root);
+//! 8. `no_new_privs`;
+//! 9. `execve()`.
 //!
 //! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
 //! reach the program.
@@ -20,6 +22,7 @@
 //! The parent reads the pipe until EOF (exec closed it) to learn whether
 //! the program runs, so "missing binary" is reported by PID 1 with errno.
 
+use crate::placement::{self, Placement, What};
 use crate::sys::{self, CVec, Forked, SigSet};
 use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -66,6 +69,8 @@ pub struct Plan<'a> {
     pub umask: Option<u32>,
     pub creds: Option<Creds<'a>>,
     pub no_new_privs: bool,
+    /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
+    pub placement: Placement<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -83,6 +88,15 @@ impl<'a> Plan<'a> {
             umask: None,
             creds: None,
             no_new_privs: false,
+            placement: Placement {
+                cpus: None,
+                numa: None,
+                nice: None,
+                sched: None,
+                ioprio: None,
+                oom_score: None,
+                rlimits: &[],
+            },
         }
     }
 }
@@ -104,6 +118,13 @@ pub enum Step {
     Gid = 12,
     Uid = 13,
     NoNewPrivs = 14,
+    Cpus = 20,
+    Numa = 21,
+    Nice = 22,
+    Sched = 23,
+    IoPrio = 24,
+    OomScore = 25,
+    Rlimit = 26,
 }
 
 impl Step {
@@ -122,6 +143,13 @@ impl Step {
             12 => Step::Gid,
             13 => Step::Uid,
             14 => Step::NoNewPrivs,
+            20 => Step::Cpus,
+            21 => Step::Numa,
+            22 => Step::Nice,
+            23 => Step::Sched,
+            24 => Step::IoPrio,
+            25 => Step::OomScore,
+            26 => Step::Rlimit,
             _ => Step::Exec,
         }
     }
@@ -143,6 +171,13 @@ impl Step {
             Step::Gid => "set the group id",
             Step::Uid => "set the user id",
             Step::NoNewPrivs => "set no_new_privs",
+            Step::Cpus => "set the CPU affinity (cpus=)",
+            Step::Numa => "set the NUMA memory policy (numa=)",
+            Step::Nice => "set the nice value (nice=)",
+            Step::Sched => "set the scheduling policy (sched=)",
+            Step::IoPrio => "set the I/O priority (ioprio=)",
+            Step::OomScore => "set the OOM score (oom-score=)",
+            Step::Rlimit => "set a resource limit (rlimit.*=)",
         }
     }
 }
@@ -224,6 +259,7 @@ fn setup(plan: &Plan<'_>, join_cgroup: bool) -> Result<(), (Step, Errno)> {
     if let Some((fd, n)) = plan.ready_fd {
         sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
     }
+    placement::apply(&plan.placement).map_err(|(what, e)| (placement_step(what), e))?;
     if let Some(mask) = plan.umask {
         rustix::process::umask(Mode::from_raw_mode(mask));
     }
@@ -237,6 +273,18 @@ fn setup(plan: &Plan<'_>, join_cgroup: bool) -> Result<(), (Step, Errno)> {
         rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
     }
     Ok(())
+}
+
+fn placement_step(w: What) -> Step {
+    match w {
+        What::Cpus => Step::Cpus,
+        What::Numa => Step::Numa,
+        What::Nice => Step::Nice,
+        What::Sched => Step::Sched,
+        What::IoPrio => Step::IoPrio,
+        What::OomScore => Step::OomScore,
+        What::Rlimit => Step::Rlimit,
+    }
 }
 
 /// Writes our pid into the cgroup's `cgroup.procs` (relative to its dir fd).
