@@ -20,4 +20,5 @@ pub mod rescue;
 pub mod shutdown;
 pub mod spawn;
 pub mod sys;
+pub mod sysinit;
 pub mod time;
