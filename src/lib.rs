@@ -16,3 +16,4 @@ pub mod shutdown;
 pub mod spawn;
 pub mod sys;
 pub mod time;
+pub mod unit;
