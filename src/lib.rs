@@ -9,6 +9,7 @@ pub mod console;
 pub mod errno;
 pub mod evloop;
 pub mod fileio;
+pub mod order;
 pub mod panic;
 pub mod pid1;
 pub mod rescue;
