@@ -5,6 +5,7 @@
 pub mod boot;
 pub mod cli;
 pub mod cmdline;
+pub mod config;
 pub mod console;
 pub mod errno;
 pub mod evloop;
