@@ -6,6 +6,7 @@ pub mod boot;
 pub mod cgroup;
 pub mod cli;
 pub mod cmdline;
+pub mod config;
 pub mod console;
 pub mod errno;
 pub mod evloop;
