@@ -23,13 +23,34 @@ pub const PATH_MAX: usize = 192;
 #[derive(Clone)]
 pub struct Base {
     dir: heapless::String<128>,
+    /// Length of the cgroup2 mount point at the start of `dir`.
+    mount: usize,
 }
 
 impl Base {
+    /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
     pub fn new(dir: &str) -> Result<Base, Errno> {
+        Base::under(ROOT, dir)
+    }
+
+    /// `dir` under the cgroup2 mount `mount` (a hybrid host mounts it at
+    /// /sys/fs/cgroup/unified).
+    pub fn under(mount: &str, dir: &str) -> Result<Base, Errno> {
         let mut d = heapless::String::new();
         d.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
-        Ok(Base { dir: d })
+        if !dir.starts_with(mount) {
+            return Err(Errno::INVAL);
+        }
+        Ok(Base {
+            dir: d,
+            mount: mount.len(),
+        })
+    }
+
+    /// The part of `dir` below the mount point (`/services`), as
+    /// /proc/PID/cgroup shows it.
+    pub fn relative(&self) -> &str {
+        self.dir.get(self.mount..).unwrap_or("")
     }
 
     pub fn dir(&self) -> &str {
@@ -59,12 +80,12 @@ impl Path {
     }
 }
 
-/// Which controllers the kernel offers at the root.
-pub fn available() -> [bool; 5] {
+/// Which of pinit's controllers cgroup `dir` offers to its children.
+pub fn available(dir: &str) -> [bool; 5] {
     let mut buf = [0u8; 256];
     let mut have = [false; 5];
-    let mut p: heapless::String<64> = heapless::String::new();
-    let _ = write!(p, "{}/cgroup.controllers", ROOT);
+    let mut p: heapless::String<PATH_MAX> = heapless::String::new();
+    let _ = write!(p, "{}/cgroup.controllers", dir);
     if let Ok(n) = fileio::read_file(p.as_str(), &mut buf) {
         for word in buf
             .get(..n)
@@ -87,7 +108,7 @@ pub fn available() -> [bool; 5] {
 /// in the root's and in its subtree_control. Returns the controllers that
 /// are on for the units.
 pub fn setup() -> [bool; 5] {
-    let have = available();
+    let have = available(ROOT);
     enable(ROOT, &have);
     if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
@@ -95,29 +116,71 @@ pub fn setup() -> [bool; 5] {
             return [false; 5];
         }
     }
-    enable(SERVICES, &have);
-    have
+    enable(SERVICES, &have)
 }
 
-fn enable(dir: &str, have: &[bool; 5]) {
-    let mut path: heapless::String<96> = heapless::String::new();
+/// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
+/// it what its parent offers. Returns the controllers on for the units.
+pub fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
+    match fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let have = available(dir);
+    Ok(enable(dir, &have))
+}
+
+/// Enables each offered controller in `dir`'s subtree_control; returns
+/// the ones that are on.
+fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
+    let mut on = [false; 5];
+    let mut path: heapless::String<PATH_MAX> = heapless::String::new();
     let _ = write!(path, "{}/cgroup.subtree_control", dir);
-    for (c, on) in CONTROLLERS.iter().zip(have.iter()) {
-        if !on {
+    for ((c, offered), ok) in CONTROLLERS.iter().zip(have.iter()).zip(on.iter_mut()) {
+        if !offered {
             continue;
         }
         let mut word: heapless::String<16> = heapless::String::new();
         let _ = write!(word, "+{}", c);
         // One controller per write: one refusal must not hide the others.
-        if let Err(e) = fileio::write_file(path.as_str(), word.as_bytes()) {
-            say!(
+        match fileio::write_file(path.as_str(), word.as_bytes()) {
+            Ok(()) => *ok = true,
+            Err(e) => say!(
                 "unable to enable the {} controller in {}: {}",
                 c,
                 path.as_str(),
                 Name(e)
-            );
+            ),
         }
     }
+    on
+}
+
+/// Removes a unit's (empty) cgroup directory.
+pub fn remove(base: &Base, unit: &str) {
+    if let Ok(p) = base.path(unit, None) {
+        let _ = fs::rmdir(p.as_str());
+    }
+}
+
+/// The calling process's cgroup directory, from /proc/self/cgroup
+/// (`0::/user.slice/x` → `/sys/fs/cgroup/user.slice/x`), and the cgroup2
+/// mount it is under (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+/// hybrid host); `None` without cgroup v2.
+pub fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
+    let mut buf = [0u8; 1024];
+    let n = fileio::read_file("/proc/self/cgroup", &mut buf).ok()?;
+    let line = buf
+        .get(..n)?
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))?;
+    let rel = core::str::from_utf8(line.get(3..)?).ok()?;
+    let mount = [ROOT, "/sys/fs/cgroup/unified"].into_iter().find(|m| {
+        let mut p: heapless::String<64> = heapless::String::new();
+        write!(p, "{}/cgroup.procs", m).is_ok() && fs::stat(p.as_str()).is_ok()
+    })?;
+    write!(out, "{}{}", mount, rel.trim_end_matches('/')).ok()?;
+    Some(mount)
 }
 
 /// Creates the unit's cgroup (if needed) and opens it for
@@ -215,7 +278,7 @@ pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<usize> {
     let line = text
         .split(|&b| b == b'\n')
         .find(|l| l.starts_with(b"0::"))?;
-    let rel = base.dir().strip_prefix(ROOT)?.as_bytes();
+    let rel = base.relative().as_bytes();
     let rest = line.get(3..)?.strip_prefix(rel)?.strip_prefix(b"/")?;
     let name = rest.split(|&b| b == b'/').next()?;
     let dst = out.get_mut(..name.len())?;
@@ -241,6 +304,10 @@ mod tests {
         let long = "x".repeat(200);
         assert_eq!(b.path(&long, None).err(), Some(Errno::NAMETOOLONG));
         assert_eq!(Base::new(&long).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(b.relative(), "/services");
+        let h = Base::under("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/pinit.7").unwrap();
+        assert_eq!(h.relative(), "/pinit.7");
+        assert_eq!(Base::under("/x", "/y").err(), Some(Errno::INVAL));
     }
 
     #[test]

@@ -9,8 +9,9 @@ use crate::{out, say};
 const USAGE: &str = "usage: pinit COMMAND
   poweroff|reboot|halt [-f]   ask PID 1 to shut down (-f: at once, no clean-up)
   check [--print] FILE...     check service tables (--print: show them as understood)
+  --config FILE               supervise FILE's units as an ordinary process
 as init/telinit when not PID 1:
-  0  power off    6  reboot    q  re-read the service table";
+  0  power off    6  reboot";
 
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
@@ -37,6 +38,13 @@ fn command(args: Args) -> i32 {
         Some(b"reboot") => power(Kind::Reboot, args, 2),
         Some(b"halt") => power(Kind::Halt, args, 2),
         Some(b"check") => check(args),
+        Some(b"--config") => match args.get(2).and_then(|a| a.to_str().ok()) {
+            Some(path) if args.len() == 3 => crate::host::run(path),
+            _ => {
+                say!("usage: pinit --config FILE");
+                2
+            }
+        },
         Some(b"-h") | Some(b"--help") | Some(b"help") => {
             out!("{}", USAGE);
             0
@@ -76,21 +84,13 @@ fn power(kind: Kind, args: Args, first: usize) -> i32 {
     shutdown::request(kind, force)
 }
 
-/// sysvinit's habit: `init 0` powers off, `init 6` reboots, `init q`
-/// re-reads the table.
+/// sysvinit's habit: `init 0` powers off, `init 6` reboots.
 fn telinit(args: Args) -> i32 {
     match args.get(1).map(|a| a.to_bytes()) {
         Some(b"0") => shutdown::request(Kind::Poweroff, false),
         Some(b"6") => shutdown::request(Kind::Reboot, false),
-        Some(b"q") | Some(b"Q") => match crate::sys::kill(1, linux_raw_sys::general::SIGHUP) {
-            Ok(()) => 0,
-            Err(e) => {
-                say!("unable to signal PID 1: {}", crate::errno::Name(e));
-                1
-            }
-        },
         _ => {
-            say!("usage: telinit 0|6|q (0: power off, 6: reboot, q: re-read the table)");
+            say!("usage: telinit 0|6 (0: power off, 6: reboot)");
             2
         }
     }

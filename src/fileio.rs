@@ -95,3 +95,26 @@ impl Lines {
         }
     }
 }
+
+/// The parent pid of `pid`, from /proc/PID/stat (field 4, after the
+/// parenthesised command name, which may itself hold spaces or `)`).
+pub fn parent_of(pid: i32) -> Option<i32> {
+    use core::fmt::Write;
+    let mut path: heapless::String<32> = heapless::String::new();
+    write!(path, "/proc/{}/stat", pid).ok()?;
+    let mut buf = [0u8; 512];
+    let n = match read_file(path.as_str(), &mut buf) {
+        Ok(n) => n,
+        Err(Errno::FBIG) => buf.len(),
+        Err(_) => return None,
+    };
+    let text = buf.get(..n)?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    let mut fields = text
+        .get(close + 1..)?
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty());
+    let _state = fields.next()?;
+    let ppid = fields.next()?;
+    core::str::from_utf8(ppid).ok()?.parse().ok()
+}

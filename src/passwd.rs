@@ -108,6 +108,19 @@ mod tests {
     }
 
     #[test]
+    fn memberships() {
+        let p = file(
+            "group2",
+            "root:x:0:\nwheel:x:10:app,bob\naudio:x:29:bob,app\napp:x:100:\n",
+        );
+        let mut out = [0u32; 8];
+        let n = member_groups(b"app", 100, &p, &mut out);
+        assert_eq!(&out[..n], &[100, 10, 29]);
+        let mut one = [0u32; 1];
+        assert_eq!(member_groups(b"app", 100, &p, &mut one), 1);
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(number(b"0"), Some(0));
         assert_eq!(number(b"4294967295"), Some(u32::MAX));
@@ -115,4 +128,32 @@ mod tests {
         assert_eq!(number(b""), None);
         assert_eq!(number(b"1a"), None);
     }
+}
+
+/// The groups of /etc/group that list `user` as a member (initgroups
+/// without NSS), after `primary`; at most `out.len()`.
+pub fn member_groups(user: &[u8], primary: u32, groupfile: &str, out: &mut [u32]) -> usize {
+    let mut n = 0;
+    if let Some(slot) = out.get_mut(0) {
+        *slot = primary;
+        n = 1;
+    }
+    let r = Lines::open(groupfile).and_then(|l| {
+        l.each(|line| {
+            let members = field(line, 3).unwrap_or(&[]);
+            if members.split(|&b| b == b',').any(|m| m == user) {
+                if let Some(gid) = field(line, 2).and_then(number) {
+                    if gid != primary {
+                        if let Some(slot) = out.get_mut(n) {
+                            *slot = gid;
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            n < out.len()
+        })
+    });
+    let _ = r;
+    n
 }

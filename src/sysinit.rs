@@ -18,22 +18,17 @@ pub fn hostname(name: &str) {
     }
 }
 
-/// `sysctl KEY VALUE`: writes VALUE to /proc/sys/KEY (dots become slashes).
-pub fn sysctl(key: &str, value: &str) {
-    if let Err(e) = sysctl_write(key, value) {
-        say!("sysctl {}: unable to write '{}': {}", key, value, Name(e));
+/// `sysctl KEY VALUE`: VALUE written to `path` (/proc/sys/...).
+pub fn sysctl(key: &str, path: &str, value: &[u8]) {
+    if let Err(e) = fileio::write_file(path, value) {
+        say!(
+            "sysctl {}: unable to write '{}' to {}: {}",
+            key,
+            core::str::from_utf8(value).unwrap_or("?"),
+            path,
+            Name(e)
+        );
     }
-}
-
-fn sysctl_write(key: &str, value: &str) -> Result<(), Errno> {
-    let mut path: heapless::String<160> = heapless::String::new();
-    path.push_str("/proc/sys/")
-        .map_err(|_| Errno::NAMETOOLONG)?;
-    for c in key.chars() {
-        path.push(if c == '.' { '/' } else { c })
-            .map_err(|_| Errno::NAMETOOLONG)?;
-    }
-    fileio::write_file(path.as_str(), value.as_bytes())
 }
 
 /// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target created if missing.
