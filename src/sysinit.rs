@@ -18,9 +18,18 @@ pub fn hostname(name: &str) {
     }
 }
 
-/// `sysctl KEY VALUE`: VALUE written to `path` (/proc/sys/...).
+/// `sysctl KEY VALUE`: VALUE and a newline written to `path`
+/// (/proc/sys/...), as sysctl(8) does: some knobs (printk_devkmsg)
+/// refuse a value without the newline.
 pub fn sysctl(key: &str, path: &str, value: &[u8]) {
-    if let Err(e) = fileio::write_file(path, value) {
+    let mut line: heapless::Vec<u8, 258> = heapless::Vec::new();
+    let fits = line.extend_from_slice(value).is_ok() && line.push(b'\n').is_ok();
+    let r = if fits {
+        fileio::write_file(path, &line)
+    } else {
+        Err(Errno::TOOBIG)
+    };
+    if let Err(e) = r {
         say!(
             "sysctl {}: unable to write '{}' to {}: {}",
             key,
