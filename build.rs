@@ -1,3 +1,78 @@
+//! Checks the board's service table with the parser the binary uses and
+//! compiles it in (DESIGN §3): a board file with an error fails the build
+//! with the parser's `FILE:LINE:COL: error:` messages.
+//!
+//! PINIT_BOARD picks `board-configs/NAME.conf` (default `qemu-x86_64`);
+//! PINIT_BOARD_DIR replaces `board-configs` (for tests and out-of-tree
+//! boards).
+#![allow(unexpected_cfgs)]
+
+#[path = "src/config/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod config;
+
+use std::path::PathBuf;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/config");
+    println!("cargo:rerun-if-env-changed=PINIT_BOARD");
+    println!("cargo:rerun-if-env-changed=PINIT_BOARD_DIR");
+    println!("cargo::rustc-check-cfg=cfg(pinit_board)");
+    let name = std::env::var("PINIT_BOARD").unwrap_or_else(|_| "qemu-x86_64".into());
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
+        fail(&[format!(
+            "PINIT_BOARD='{name}': expected a board name like qemu-x86_64"
+        )]);
+    }
+    let dir = std::env::var("PINIT_BOARD_DIR").unwrap_or_else(|_| "board-configs".into());
+    let path = PathBuf::from(&dir).join(format!("{name}.conf"));
+    let shown = path.display().to_string();
+    println!("cargo:rerun-if-changed={shown}");
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) => fail(&[format!(
+            "{shown}: unable to read the board: {e} (boards: {})",
+            boards(&dir)
+        )]),
+    };
+    let mut table = Box::new(config::Table::new());
+    let mut errors = Vec::new();
+    config::parse(&shown, &text, &mut table, &mut |d| {
+        errors.push(d.to_string())
+    });
+    if !errors.is_empty() {
+        fail(&errors);
+    }
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("board.conf"), &text).expect("OUT_DIR is writable");
+    println!("cargo:rustc-env=PINIT_BOARD_NAME={name}");
+    println!("cargo:rustc-env=PINIT_BOARD_FILE={shown}");
+    println!("cargo:rustc-cfg=pinit_board");
+}
+
+/// The boards in `dir`, for the "unable to read" message.
+fn boards(dir: &str) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".conf").map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names.join(", ")
+}
+
+/// Prints each message as a cargo error (and on stderr) and fails.
+fn fail(messages: &[String]) -> ! {
+    for m in messages {
+        println!("cargo::error={m}");
+        eprintln!("{m}");
+    }
+    std::process::exit(1);
 }

@@ -1,14 +1,17 @@
 //! The multi-call binary: PID 1, or a client picked by argv[0] and the
 //! first argument (DESIGN §4).
 
+use crate::config;
 use crate::shutdown::{self, Kind};
 use crate::sys::Args;
 use crate::{out, say};
 
 const USAGE: &str = "usage: pinit COMMAND
   poweroff|reboot|halt [-f]   ask PID 1 to shut down (-f: at once, no clean-up)
+  check [--print] FILE...     check service tables (--print: show them as understood)
+  --config FILE               supervise FILE's units as an ordinary process
 as init/telinit when not PID 1:
-  0  power off    6  reboot    q  re-read the service table";
+  0  power off    6  reboot";
 
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
@@ -34,6 +37,14 @@ fn command(args: Args) -> i32 {
         Some(b"poweroff") => power(Kind::Poweroff, args, 2),
         Some(b"reboot") => power(Kind::Reboot, args, 2),
         Some(b"halt") => power(Kind::Halt, args, 2),
+        Some(b"check") => check(args),
+        Some(b"--config") => match args.get(2).and_then(|a| a.to_str().ok()) {
+            Some(path) if args.len() == 3 => crate::host::run(path),
+            _ => {
+                say!("usage: pinit --config FILE");
+                2
+            }
+        },
         Some(b"-h") | Some(b"--help") | Some(b"help") => {
             out!("{}", USAGE);
             0
@@ -73,23 +84,139 @@ fn power(kind: Kind, args: Args, first: usize) -> i32 {
     shutdown::request(kind, force)
 }
 
-/// sysvinit's habit: `init 0` powers off, `init 6` reboots, `init q`
-/// re-reads the table.
+/// sysvinit's habit: `init 0` powers off, `init 6` reboots.
 fn telinit(args: Args) -> i32 {
     match args.get(1).map(|a| a.to_bytes()) {
         Some(b"0") => shutdown::request(Kind::Poweroff, false),
         Some(b"6") => shutdown::request(Kind::Reboot, false),
-        Some(b"q") | Some(b"Q") => match crate::sys::kill(1, linux_raw_sys::general::SIGHUP) {
-            Ok(()) => 0,
-            Err(e) => {
-                say!("unable to signal PID 1: {}", crate::errno::Name(e));
-                1
-            }
-        },
         _ => {
-            say!("usage: telinit 0|6|q (0: power off, 6: reboot, q: re-read the table)");
+            say!("usage: telinit 0|6 (0: power off, 6: reboot)");
             2
         }
+    }
+}
+
+/// `check [--print] FILE...`: exit 0 and silence when every file is
+/// valid, else 1 with every error as `FILE:LINE:COL: error: MESSAGE`.
+fn check(args: Args) -> i32 {
+    let arg = |i: usize| args.get(i).map(|a| a.to_bytes()).unwrap_or(b"");
+    let mut print = false;
+    for i in 2..args.len() {
+        match arg(i) {
+            b"--print" | b"-p" => print = true,
+            o if o.len() > 1 && o.starts_with(b"-") => {
+                say!(
+                    "check: unknown option '{}'",
+                    core::str::from_utf8(o).unwrap_or("?")
+                );
+                return 2;
+            }
+            _ => {}
+        }
+    }
+    let mut files = 0;
+    let mut failed = false;
+    // 64 KiB on the stack: fine for this host command, never PID 1's path.
+    let mut buf = [0u8; config::limits::FILE_MAX];
+    for i in 2..args.len() {
+        let a = arg(i);
+        if a.len() > 1 && a.starts_with(b"-") {
+            continue;
+        }
+        files += 1;
+        let Ok(path) = core::str::from_utf8(a) else {
+            say!("check: file name is not UTF-8");
+            failed = true;
+            continue;
+        };
+        if !check_file(path, print, &mut buf) {
+            failed = true;
+        }
+    }
+    if files == 0 {
+        say!("usage: pinit check [--print] FILE...");
+        return 2;
+    }
+    i32::from(failed)
+}
+
+/// Checks (and prints) one file; true if it is valid.
+fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
+    let n = match crate::fileio::read_file(path, buf) {
+        Ok(n) => n,
+        Err(rustix::io::Errno::FBIG) => {
+            let e = config::Error::FileTooBig;
+            diag(&config::Diag {
+                file: path,
+                line: 1,
+                col: 1,
+                error: &e,
+            });
+            return false;
+        }
+        Err(e) => {
+            say!("check: unable to read {}: {}", path, crate::errno::Name(e));
+            return false;
+        }
+    };
+    let text = buf.get(..n).unwrap_or(&[]);
+    let mut table = config::Table::new();
+    if config::parse(path, text, &mut table, &mut |d| diag(d)) > 0 {
+        return false;
+    }
+    if print {
+        let mut out = Out::new();
+        let _ = config::print(path, &table, &mut out);
+        out.flush();
+    }
+    true
+}
+
+/// One config error on stderr, without the `pinit:` prefix (the
+/// message starts with the file name, as compilers do).
+fn diag(d: &config::Diag<'_>) {
+    use core::fmt::Write;
+    let mut line = crate::console::Line::new();
+    let _ = write!(line, "{}", d);
+    crate::console::write_all(crate::sys::stdio(2), line.finish());
+}
+
+/// Buffered stdout for `check --print`.
+struct Out {
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl Out {
+    fn new() -> Out {
+        Out {
+            buf: [0; 1024],
+            len: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        crate::console::write_all(
+            crate::sys::stdio(1),
+            self.buf.get(..self.len).unwrap_or(&[]),
+        );
+        self.len = 0;
+    }
+}
+
+impl core::fmt::Write for Out {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        if self.len + s.len() > self.buf.len() {
+            self.flush();
+        }
+        match self.buf.get_mut(self.len..self.len + s.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            None => crate::console::write_all(crate::sys::stdio(1), s.as_bytes()),
+        }
+        Ok(())
     }
 }
 

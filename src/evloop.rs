@@ -15,6 +15,9 @@ pub const TIMER: u64 = u64::MAX;
 /// Most events taken per wake-up.
 pub const EVENTS_MAX: usize = 16;
 
+/// The tokens of one wake-up.
+pub type Tokens = heapless::Vec<u64, EVENTS_MAX>;
+
 pub struct Loop {
     epoll: OwnedFd,
     timer: OwnedFd,
@@ -45,9 +48,10 @@ impl Loop {
         epoll::delete(&self.epoll, fd)
     }
 
-    /// Sleeps until an fd is ready or `deadline` passes; calls `on` with
-    /// each ready token (TIMER for the deadline).
-    pub fn wait(&mut self, deadline: Option<Ms>, mut on: impl FnMut(u64)) -> Result<(), Errno> {
+    /// Sleeps until an fd is ready or `deadline` passes; returns the
+    /// ready tokens (TIMER for the deadline).
+    pub fn wait(&mut self, deadline: Option<Ms>) -> Result<Tokens, Errno> {
+        let mut out = Tokens::new();
         if deadline != self.armed {
             self.arm(deadline)?;
         }
@@ -67,9 +71,9 @@ impl Loop {
                 let _ = rustix::io::read(&self.timer, &mut buf);
                 self.armed = None;
             }
-            on(token);
+            let _ = out.push(token);
         }
-        Ok(())
+        Ok(out)
     }
 
     fn arm(&mut self, deadline: Option<Ms>) -> Result<(), Errno> {

@@ -38,3 +38,83 @@ pub fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
         Err(e) => Err(e),
     }
 }
+
+/// Longest line `Lines` hands over whole; longer lines are skipped (they
+/// cannot be passwd or group entries pinit needs).
+pub const LINE_MAX: usize = 512;
+
+/// A file read line by line through a fixed buffer.
+pub struct Lines {
+    fd: rustix::fd::OwnedFd,
+}
+
+impl Lines {
+    pub fn open(path: &str) -> Result<Lines, Errno> {
+        let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+        Ok(Lines { fd })
+    }
+
+    /// Calls `f` with each line (without `\n`) until it returns false.
+    pub fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
+        let mut buf = [0u8; LINE_MAX];
+        let mut len = 0;
+        let mut skipping = false;
+        loop {
+            let dst = buf.get_mut(len..).unwrap_or(&mut []);
+            let n = match rustix::io::read(&self.fd, dst) {
+                Ok(n) => n,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e),
+            };
+            let eof = n == 0;
+            len += n;
+            let mut start = 0;
+            while let Some(off) = buf
+                .get(start..len)
+                .and_then(|s| s.iter().position(|&b| b == b'\n'))
+            {
+                let line = buf.get(start..start + off).unwrap_or(&[]);
+                if !skipping && !f(line) {
+                    return Ok(());
+                }
+                skipping = false;
+                start += off + 1;
+            }
+            if eof {
+                if !skipping && start < len && !f(buf.get(start..len).unwrap_or(&[])) {
+                    return Ok(());
+                }
+                return Ok(());
+            }
+            buf.copy_within(start..len, 0);
+            len -= start;
+            if len == LINE_MAX {
+                skipping = true;
+                len = 0;
+            }
+        }
+    }
+}
+
+/// The parent pid of `pid`, from /proc/PID/stat (field 4, after the
+/// parenthesised command name, which may itself hold spaces or `)`).
+pub fn parent_of(pid: i32) -> Option<i32> {
+    use core::fmt::Write;
+    let mut path: heapless::String<32> = heapless::String::new();
+    write!(path, "/proc/{}/stat", pid).ok()?;
+    let mut buf = [0u8; 512];
+    let n = match read_file(path.as_str(), &mut buf) {
+        Ok(n) => n,
+        Err(Errno::FBIG) => buf.len(),
+        Err(_) => return None,
+    };
+    let text = buf.get(..n)?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    let mut fields = text
+        .get(close + 1..)?
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty());
+    let _state = fields.next()?;
+    let ppid = fields.next()?;
+    core::str::from_utf8(ppid).ok()?.parse().ok()
+}

@@ -3,16 +3,31 @@
 #![deny(unsafe_code)]
 
 pub mod boot;
+pub mod cgroup;
 pub mod cli;
 pub mod cmdline;
+pub mod config;
 pub mod console;
 pub mod errno;
 pub mod evloop;
 pub mod fileio;
+pub mod host;
+pub mod init;
+pub mod launch;
+pub mod limits;
+pub mod load;
+pub mod log;
+pub mod notify;
+pub mod order;
 pub mod panic;
+pub mod passwd;
 pub mod pid1;
+pub mod placement;
 pub mod rescue;
 pub mod shutdown;
 pub mod spawn;
+pub mod supervisor;
 pub mod sys;
+pub mod sysinit;
 pub mod time;
+pub mod unit;

@@ -1,17 +1,21 @@
-//! PID 1: early boot, then the event loop (DESIGN §2).
+//! PID 1: early boot (DESIGN §2), the table's system statements, the
+//! cgroups, then the shared event loop with the units or the rescue shell.
 
 use crate::boot;
+use crate::cgroup::{self, Base};
 use crate::cmdline::{Cmdline, CMDLINE_MAX};
+use crate::config::{self, Setup, Table};
 use crate::errno::Name;
-use crate::evloop::{Loop, TIMER};
 use crate::fileio;
+use crate::init::{self, Init, Mode, NOTIFY};
+use crate::load::{self, Source};
+use crate::notify::Notify;
 use crate::rescue::{self, Rescue};
 use crate::say;
-use crate::shutdown::{self, Kind};
-use crate::sys::{self, SigSet};
+use crate::supervisor::{Context, Supervisor, SLOTS};
+use crate::sysinit;
 use crate::time::{self, Secs};
-use linux_raw_sys::general as k;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode as FsMode, OFlags};
 use rustix::system::{reboot, RebootCommand};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -22,18 +26,9 @@ pub const ARCH: &str = "aarch64";
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub const ARCH: &str = "unknown";
 
-/// Token of the signalfd in the event loop.
-const SIGNALS: u64 = 0;
-
-/// The signals PID 1 takes through its signalfd.
-pub const HANDLED: SigSet = SigSet::EMPTY
-    .with(k::SIGCHLD)
-    .with(k::SIGTERM)
-    .with(k::SIGINT)
-    .with(k::SIGUSR1)
-    .with(k::SIGUSR2)
-    .with(k::SIGPWR)
-    .with(k::SIGHUP);
+/// PID 1's runtime directory and readiness socket.
+pub const RUN_DIR: &str = "/run/pinit";
+pub const NOTIFY_PATH: &str = "/run/pinit/notify";
 
 /// Boots and supervises; never returns.
 pub fn run() -> ! {
@@ -56,119 +51,160 @@ pub fn run() -> ! {
     if let Err(e) = reboot(RebootCommand::CadOff) {
         say!("unable to route Ctrl-Alt-Del to SIGINT: {}", Name(e));
     }
-    let sigfd = signal_fd();
-    let mut ev = event_loop(&sigfd);
-    if cmdline.rescue() {
-        say!("rescue mode requested on the kernel command line");
-    } else {
-        say!("no service table: starting the rescue shell");
-    }
+    let (sigfd, ev) = init::setup();
     let mut tty_buf = [0u8; 64];
     let tty = rescue::console_tty(&mut tty_buf);
-    let mut shell = Rescue::new(time::now());
-    loop {
-        let now = time::now();
-        if shell.is_due(now) {
-            match rescue::start(tty) {
-                Some(pid) => shell.started(pid, now),
-                None => shell.failed(now),
+    let mut path_buf = [0u8; 256];
+    let conf = cmdline.value("pinit.conf").and_then(|v| {
+        let dst = path_buf.get_mut(..v.len())?;
+        dst.copy_from_slice(v);
+        core::str::from_utf8(dst).ok()
+    });
+    let mut init = Init::new(sigfd, ev, Mode::Pid1);
+
+    if cmdline.rescue() {
+        say!("rescue mode requested on the kernel command line: no units are started");
+        init.shell = Some((Rescue::new(time::now()), tty));
+        serve(init);
+    }
+    let table = match load::load(conf) {
+        Some((table, source)) => {
+            match source {
+                Source::File(p) => say!("service table: {} ({} units)", p, table.units.len()),
+                Source::Board(b) => say!(
+                    "service table: compiled-in board '{}' ({} units)",
+                    b,
+                    table.units.len()
+                ),
             }
+            table
         }
-        let mut sig_ready = false;
-        let r = ev.wait(shell.deadline(), |token| match token {
-            SIGNALS => sig_ready = true,
-            TIMER => {}
-            _ => {}
-        });
-        if let Err(e) = r {
-            say!("event loop: epoll_wait: {}", Name(e));
+        None => {
+            say!("no service table: starting the rescue shell");
+            init.shell = Some((Rescue::new(time::now()), tty));
+            serve(init)
         }
-        if !sig_ready {
-            continue;
+    };
+    apply_setup(table);
+    if table.units.is_empty() {
+        say!("the table has no units: starting the rescue shell");
+        init.shell = Some((Rescue::new(time::now()), tty));
+        serve(init);
+    }
+    // Unit output to /dev/kmsg must not be rate-limited away.
+    sysinit::sysctl(
+        "kernel.printk_devkmsg",
+        "/proc/sys/kernel/printk_devkmsg",
+        b"on",
+    );
+    let controllers = cgroup::setup();
+    let base = Base::new(cgroup::SERVICES).ok();
+    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+        if e != rustix::io::Errno::EXIST {
+            say!("unable to create {}: {}", RUN_DIR, Name(e));
         }
-        let now = time::now();
-        let mut shutdown = None;
-        read_signals(&sigfd, |sig| match sig {
-            k::SIGCHLD => {}
-            k::SIGHUP => say!("SIGHUP: no service table to re-read"),
-            other => {
-                if let Some(kind) = Kind::from_signal(other) {
-                    shutdown.get_or_insert(kind);
+    }
+    let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
+    match Notify::bind(NOTIFY_PATH) {
+        Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
+            Ok(()) => init.notify = Some(n),
+            Err(e) => say!("unable to watch {}: {}", NOTIFY_PATH, Name(e)),
+        },
+        Err(e) => say!(
+            "unable to create the readiness socket {}: {}; ready=notify units will time out",
+            NOTIFY_PATH,
+            Name(e)
+        ),
+    }
+    let kmsg = rustix::fs::open(
+        "/dev/kmsg",
+        OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+        FsMode::empty(),
+    )
+    .map_err(|e| {
+        say!(
+            "unable to open /dev/kmsg: {}; unit output goes to the console",
+            Name(e)
+        )
+    })
+    .ok();
+    let slots = match SLOTS.take() {
+        Some(s) => s,
+        None => halt_forever(),
+    };
+    let ctx = Context {
+        base,
+        notify_env: Some(notify_env),
+        kmsg,
+        cmdline: cmdbuf.get(..n).unwrap_or(&[]),
+        controllers,
+    };
+    init.sup = Some(Supervisor::new(table, slots, ctx));
+    serve(init)
+}
+
+/// The event loop; as PID 1 it ends only in reboot(2).
+fn serve(mut init: Init<'_>) -> ! {
+    init.run();
+    halt_forever()
+}
+
+/// `hostname`, `mount`, `sysctl`, `irq-affinity`, in file order.
+fn apply_setup(table: &Table<'_>) {
+    for s in table.setup.iter() {
+        match s {
+            Setup::Hostname(name) => sysinit::hostname(name),
+            Setup::Mount(m) => {
+                let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
+                let source = m
+                    .source
+                    .decode(&mut src)
+                    .and_then(|b| core::str::from_utf8(b).ok());
+                let target = m
+                    .target
+                    .decode(&mut dst)
+                    .and_then(|b| core::str::from_utf8(b).ok());
+                let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
+                let data = core::ffi::CStr::from_bytes_until_nul(&data[..=n]).unwrap_or(c"");
+                match (source, target) {
+                    (Some(s), Some(t)) => sysinit::mount(
+                        s,
+                        t,
+                        m.fstype,
+                        rustix::mount::MountFlags::from_bits_retain(m.flags),
+                        data,
+                    ),
+                    _ => say!("mount: source or target too long"),
                 }
             }
-        });
-        reap(|pid| {
-            shell.exited(pid, now);
-        });
-        if let Some(kind) = shutdown {
-            say!("shutdown: {} requested", kind.name());
-            shell.off();
-            shutdown::finish(kind, sigfd.as_fd(), shutdown::GRACE_MS);
-        }
-    }
-}
-
-/// Blocks the handled signals and opens the signalfd, retrying once a
-/// second: without it PID 1 could neither reap nor shut down.
-fn signal_fd() -> OwnedFd {
-    loop {
-        let r = sys::set_signal_mask(HANDLED).and_then(|()| sys::signalfd(HANDLED));
-        match r {
-            Ok(fd) => return fd,
-            Err(e) => {
-                say!("unable to set up the signalfd: {}; retrying", Name(e));
-                let t = rustix::time::Timespec {
-                    tv_sec: 1,
-                    tv_nsec: 0,
-                };
-                let _ = rustix::thread::nanosleep(&t);
-            }
-        }
-    }
-}
-
-fn event_loop(sigfd: &OwnedFd) -> Loop {
-    loop {
-        match Loop::new().and_then(|l| l.add(sigfd, SIGNALS).map(|()| l)) {
-            Ok(l) => return l,
-            Err(e) => {
-                say!("unable to set up epoll: {}; retrying", Name(e));
-                let t = rustix::time::Timespec {
-                    tv_sec: 1,
-                    tv_nsec: 0,
-                };
-                let _ = rustix::thread::nanosleep(&t);
-            }
-        }
-    }
-}
-
-/// Reads every pending signal from the signalfd.
-pub fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
-    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
-    let mut buf = [0u8; 128 * 8];
-    loop {
-        match rustix::io::read(sigfd, &mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                for info in buf.get(..n).unwrap_or(&[]).chunks_exact(128) {
-                    let mut signo = [0u8; 4];
-                    signo.copy_from_slice(info.get(..4).unwrap_or(&[0; 4]));
-                    on(u32::from_ne_bytes(signo));
+            Setup::Sysctl(c) => {
+                let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
+                match (c.path(&mut path), c.value.decode(&mut value)) {
+                    (Some(p), Some(v)) => sysinit::sysctl(c.key, p, v),
+                    _ => say!("sysctl {}: key or value too long", c.key),
                 }
             }
+            Setup::IrqAffinity(list) => {
+                let mut mask = crate::placement::Mask::EMPTY;
+                for (d, s) in mask.0.iter_mut().zip(list.mask().words().iter()) {
+                    *d = *s;
+                }
+                let (moved, stuck) = sysinit::irq_affinity(&mask);
+                say!(
+                    "irq-affinity {}: {} IRQs moved, {} could not move",
+                    list.as_str(),
+                    moved,
+                    stuck
+                );
+            }
         }
     }
+    let _ = config::BOARD_NAME;
 }
 
-/// Reaps every exited child (orphans included) without blocking.
-pub fn reap(mut on: impl FnMut(rustix::process::Pid)) {
+/// Nothing left to do (never expected): stay alive, quietly.
+fn halt_forever() -> ! {
     loop {
-        match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
-            Ok(Some((pid, _status))) => on(pid),
-            Ok(None) => return,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(_) => return,
-        }
+        let _ = rustix::event::poll(&mut [], None);
     }
 }

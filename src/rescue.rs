@@ -6,7 +6,6 @@
 use crate::errno::Name;
 use crate::say;
 use crate::spawn::{self, Plan};
-use crate::sys::CVec;
 use crate::time::Ms;
 use core::ffi::CStr;
 use rustix::process::Pid;
@@ -70,8 +69,15 @@ impl Rescue {
         }
     }
 
-    pub fn off(&mut self) {
+    /// Stops respawning; returns the running shell's pid, which should
+    /// get SIGHUP: an interactive shell ignores SIGTERM, a hangup ends it.
+    pub fn off(&mut self) -> Option<Pid> {
+        let pid = match *self {
+            Rescue::Running { pid, .. } => Some(pid),
+            _ => None,
+        };
         *self = Rescue::Off;
+        pid
     }
 }
 
@@ -88,8 +94,7 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
     let text = raw.get(..n).unwrap_or(&[]);
     let name = match text
         .split(|b| b.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .next_back()
+        .rfind(|w| !w.is_empty())
     {
         Some(w) => w,
         None => return FALLBACK,
@@ -107,12 +112,8 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
 
 /// Starts the shell on `tty`.
 pub fn start(tty: &CStr) -> Option<Pid> {
-    let mut plan = Plan {
-        path: c"/bin/sh",
-        argv: CVec::new(),
-        envp: CVec::new(),
-        tty: Some(tty),
-    };
+    let mut plan = Plan::new(c"/bin/sh");
+    plan.tty = Some(tty);
     // A leading `-` makes it a login shell: it reads /etc/profile.
     let _ = plan.argv.push(c"-sh");
     for e in [
@@ -179,12 +180,20 @@ mod tests {
     }
 
     #[test]
+    fn off_hands_back_the_running_shell() {
+        let mut r = Rescue::new(Ms(0));
+        r.started(pid(7), Ms(0));
+        assert_eq!(r.off(), Some(pid(7)));
+        assert_eq!(r, Rescue::Off);
+    }
+
+    #[test]
     fn failed_start_waits_and_off_stays_off() {
         let mut r = Rescue::new(Ms(0));
         r.failed(Ms(0));
         assert!(!r.is_due(Ms(999)));
         assert!(r.is_due(Ms(1000)));
-        r.off();
+        assert_eq!(r.off(), None);
         assert!(!r.is_due(Ms(u64::MAX)));
         assert!(!r.exited(pid(1), Ms(1)));
     }

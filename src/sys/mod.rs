@@ -302,3 +302,142 @@ pub fn fd_is_open(fd: i32) -> bool {
     let r = unsafe { syscall(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
     check(r).is_ok()
 }
+
+/// A static that hands out one `&'static mut` to its value, once. PID 1
+/// keeps its big tables here: in .bss, where untouched pages are never
+/// paged in (a large stack frame would be probed page by page).
+pub struct Singleton<T> {
+    taken: core::sync::atomic::AtomicBool,
+    value: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the value is only reachable through the one `&mut` that `take`
+// hands out, guarded by an atomic flag.
+unsafe impl<T> Sync for Singleton<T> {}
+
+impl<T> Singleton<T> {
+    pub const fn new(value: T) -> Singleton<T> {
+        Singleton {
+            taken: core::sync::atomic::AtomicBool::new(false),
+            value: core::cell::UnsafeCell::new(value),
+        }
+    }
+
+    /// The value, the first time; `None` after that.
+    #[allow(clippy::mut_from_ref)] // guarded: handed out once only
+    pub fn take(&'static self) -> Option<&'static mut T> {
+        if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: the flag guarantees this is the only reference ever made.
+        Some(unsafe { &mut *self.value.get() })
+    }
+}
+
+/// `dup3(from, to, 0)`: `to` becomes a copy of `from`, kept across exec.
+pub fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
+    if from.as_raw_fd() == to {
+        // dup3 refuses equal fds; clear CLOEXEC instead.
+        return rustix::io::fcntl_setfd(from, rustix::io::FdFlags::empty());
+    }
+    // SAFETY: plain system call with integer arguments; `to` is replaced.
+    let r = unsafe {
+        syscall(
+            k::__NR_dup3 as c_long,
+            from.as_raw_fd() as c_long,
+            to as c_long,
+            0 as c_long,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// NUMA memory policy modes of `set_mempolicy(2)` (linux/mempolicy.h).
+pub mod mpol {
+    pub const DEFAULT: u32 = 0;
+    pub const PREFERRED: u32 = 1;
+    pub const BIND: u32 = 2;
+    pub const INTERLEAVE: u32 = 3;
+    pub const LOCAL: u32 = 4;
+}
+
+/// `set_mempolicy(mode, nodemask, maxnode)` for the calling thread.
+/// `mask` bit N is node N.
+pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
+    let (ptr, bits) = if mask.is_empty() {
+        (ptr::null(), 0usize)
+    } else {
+        // The kernel reads maxnode - 1 bits; pass one more than we hold.
+        (mask.as_ptr(), mask.len() * 64 + 1)
+    };
+    // SAFETY: the kernel reads at most `bits - 1` bits from `mask`.
+    let r = unsafe {
+        syscall(
+            k::__NR_set_mempolicy as c_long,
+            mode as c_long,
+            ptr,
+            bits as c_long,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `ioprio_set(IOPRIO_WHO_PROCESS, 0, (class << 13) | level)`.
+pub fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
+    let prio = (class << 13) | (level & 0x1fff);
+    // SAFETY: plain system call with integer arguments.
+    let r = unsafe {
+        syscall(
+            k::__NR_ioprio_set as c_long,
+            1 as c_long,
+            0 as c_long,
+            prio as c_long,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `sched_setscheduler(0, policy, {priority})` for the calling process.
+pub fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
+    let param: c_int = priority;
+    // SAFETY: the kernel reads one `struct sched_param` (a single int).
+    let r = unsafe {
+        syscall(
+            k::__NR_sched_setscheduler as c_long,
+            0 as c_long,
+            policy as c_long,
+            &param as *const c_int,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `sched_setaffinity(0, mask)`: bit N of `mask` is CPU N.
+pub fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `len * 8` bytes from `mask`.
+    let r = unsafe {
+        syscall(
+            k::__NR_sched_setaffinity as c_long,
+            0 as c_long,
+            core::mem::size_of_val(mask) as c_long,
+            mask.as_ptr(),
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// `prlimit64(0, resource, {soft, hard}, NULL)`; u64::MAX is unlimited.
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
+    let new: [u64; 2] = [soft, hard];
+    // SAFETY: the kernel reads one `struct rlimit64` (two u64).
+    let r = unsafe {
+        syscall(
+            k::__NR_prlimit64 as c_long,
+            0 as c_long,
+            resource as c_long,
+            new.as_ptr(),
+            ptr::null_mut::<u64>(),
+        )
+    };
+    check(r).map(|_| ())
+}

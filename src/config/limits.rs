@@ -1,0 +1,46 @@
+//! Every capacity of the service table, in one place. A limit that is
+//! reached is an error naming the limit, never a silent truncation.
+//!
+//! Memory: a `Table` reserves room for `UNITS_MAX` units, but only the
+//! slots in use are ever written (heapless::Vec), so untouched slots of a
+//! static table are never paged in. See docs/config.md for the sizes.
+
+/// Largest config file, in bytes. PID 1 reads it into one buffer.
+pub const FILE_MAX: usize = 64 * 1024;
+/// Longest statement, in bytes, continuation lines included. A unit's
+/// decoded argv (with a NUL after each argument) always fits in this.
+pub const LINE_MAX: usize = 4096;
+/// Units (service, task, tty) in one table.
+pub const UNITS_MAX: usize = 256;
+/// Program plus arguments of one unit (spawn's execve vector is 64).
+pub const ARGS_MAX: usize = 64;
+/// Global `env` statements.
+pub const ENV_MAX: usize = 32;
+/// `env=` options of one unit (with the global ones, an exec stays under
+/// 64 entries, room left for NOTIFY_SOCKET and PATH).
+pub const UNIT_ENV_MAX: usize = 16;
+/// Units named by one unit's `after=` and `needs=` together.
+pub const DEPS_MAX: usize = 16;
+/// Entries of `groups=`.
+pub const GROUPS_MAX: usize = 16;
+/// `if=` conditions of one unit.
+pub const CONDS_MAX: usize = 8;
+/// `rlimit.NAME=` options of one unit (there are 16 rlimits).
+pub const RLIMITS_MAX: usize = 16;
+/// `hostname`, `mount`, `sysctl` and `irq-affinity` statements together.
+pub const SETUP_MAX: usize = 64;
+/// Unit names: 1 to 31 of `[A-Za-z0-9_.-]` (a cgroup directory name).
+pub const NAME_MAX: usize = 31;
+/// User and group names.
+pub const USER_MAX: usize = 32;
+/// Host names (HOST_NAME_MAX).
+pub const HOSTNAME_MAX: usize = 64;
+/// Errors reported by one parse; the next one ends it with "too many".
+pub const ERRORS_MAX: usize = 32;
+/// CPU and NUMA node numbers are below this (the kernel's masks are
+/// 1024 bits on Debian's kernels, NR_CPUS up to 8192 elsewhere).
+pub const CPUS_MAX: usize = 1024;
+/// 64-bit words of a CPU or node mask.
+pub const MASK_WORDS: usize = CPUS_MAX / 64;
+/// Unit names shown in one cycle message before `...`.
+pub const CYCLE_SHOWN: usize = 16;

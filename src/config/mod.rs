@@ -1,0 +1,44 @@
+//! The service table (DESIGN §3): the config language's lexer, parser and
+//! checker, and the printer of `pinit check --print`.
+//!
+//! Depends on `core` and `heapless` only: build.rs compiles these same
+//! files (`#[path = "src/config/mod.rs"] mod config;`) to check the board
+//! at build time with the very parser the binary runs.
+//!
+//! ```text
+//! let mut table = Table::new();            // keep it in a static in PID 1
+//! let errors = config::parse("/etc/pinit.conf", text, &mut table, &mut |d| say!("{}", d));
+//! ```
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+pub mod check;
+pub mod diag;
+pub mod lex;
+pub mod limits;
+pub mod parse;
+pub mod print;
+pub mod table;
+pub mod value;
+
+#[cfg(pinit_board)]
+mod board;
+#[cfg(pinit_board)]
+pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
+
+pub use diag::{Diag, Error};
+pub use lex::{decode_all, CStrs, Word};
+pub use parse::parse;
+pub use print::print;
+pub use table::{
+    Cond, CpuMax, Dep, Id, IoPrio, Kind, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched,
+    Setup, Sysctl, Table, Test, Unit,
+};
+pub use value::{CpuList, Mask, Ms};

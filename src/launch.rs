@@ -1,0 +1,397 @@
+//! From a table entry to a running process: decode argv and env into
+//! stack buffers, resolve user and groups, make the cgroup and write its
+//! limits, set up output and readiness pipes, then `spawn`. All of it
+//! happens in PID 1 before the fork, so the child only makes system calls.
+
+use crate::cgroup::{self, Base};
+use crate::config::{self, lex, Table};
+use crate::errno::Name;
+use crate::evloop::Loop;
+use crate::passwd;
+use crate::placement::{self, Mask, Placement, Rlimit};
+use crate::say;
+use crate::spawn::{self, Creds, Output, Plan};
+use crate::supervisor::{Context, Slot};
+use core::ffi::CStr;
+use core::fmt::Write;
+use rustix::fd::AsFd;
+use rustix::io::Errno;
+use rustix::process::Pid;
+
+/// Room for a unit's decoded arguments (every statement fits: the parser
+/// limits a statement to this many bytes).
+const ARGS_BUF: usize = config::limits::LINE_MAX;
+/// Room for the decoded environment: global and unit `env`, PATH,
+/// NOTIFY_SOCKET.
+const ENV_BUF: usize = 4096;
+/// PATH for units that set none, and the directories searched for a
+/// PROGRAM given without a `/`.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Starts unit `i`; reports every failure on the console.
+pub fn launch(
+    u: &config::Unit<'_>,
+    table: &Table<'_>,
+    ctx: &Context<'_>,
+    slot: &mut Slot,
+    ev: &Loop,
+    i: usize,
+) -> Result<Pid, Errno> {
+    let name = u.name;
+    if let Some(base) = &ctx.base {
+        prepare_cgroup(base, u, slot, ctx.controllers);
+    }
+    if u.log == config::Log::Kmsg {
+        if let Err(e) = slot.ensure_output(ev, i) {
+            say!(
+                "{}: unable to make its output pipe: {}; output goes to the console",
+                name,
+                Name(e)
+            );
+        }
+    }
+
+    let mut args = [0u8; ARGS_BUF];
+    let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
+        say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
+        Errno::TOOBIG
+    })?;
+    let mut path_buf = [0u8; 256];
+    let first = argv.clone().next().ok_or(Errno::INVAL)?;
+    let path = resolve(first, &mut path_buf);
+
+    let mut envs = [0u8; ENV_BUF];
+    let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
+        say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
+        Errno::TOOBIG
+    })?;
+
+    let mut plan = Plan::new(path);
+    for a in argv {
+        if plan.argv.push(a).is_err() {
+            say!(
+                "{}: too many arguments (limit {})",
+                name,
+                spawn::ARGV_MAX - 1
+            );
+            return Err(Errno::TOOBIG);
+        }
+    }
+    for e in envp {
+        if plan.envp.push(e).is_err() {
+            say!(
+                "{}: too many environment entries (limit {})",
+                name,
+                spawn::ARGV_MAX - 1
+            );
+            return Err(Errno::TOOBIG);
+        }
+    }
+
+    let mut groups = [0u32; passwd::GROUPS_MAX];
+    plan.creds = creds(u, &mut groups)?;
+
+    let mut tty_buf = [0u8; 128];
+    let mut dir_buf = [0u8; 256];
+    plan.tty = match &u.tty {
+        Some(t) if u.kind == config::Kind::Tty => t.to_cstr(&mut tty_buf),
+        _ => None,
+    };
+    plan.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
+    plan.umask = u.umask.map(u32::from);
+    plan.no_new_privs = u.no_new_privs;
+
+    let (cpus, numa) = (u.cpus.as_ref().map(|c| mask_of(c.mask())), numa_of(u));
+    let mut rlimits = [Rlimit {
+        resource: 0,
+        soft: 0,
+        hard: 0,
+    }; placement::RLIMITS_MAX];
+    let mut nr = 0;
+    for (dst, l) in rlimits.iter_mut().zip(u.rlimits()) {
+        *dst = Rlimit {
+            resource: l.resource,
+            soft: l.soft,
+            hard: l.hard,
+        };
+        nr += 1;
+    }
+    plan.placement = Placement {
+        cpus: cpus.as_ref(),
+        numa: numa.as_ref(),
+        nice: u.nice,
+        sched: u.sched.map(|s| match s {
+            config::Sched::Other => placement::Sched::Other,
+            config::Sched::Batch => placement::Sched::Batch,
+            config::Sched::Idle => placement::Sched::Idle,
+            config::Sched::Fifo(p) => placement::Sched::Fifo(p),
+            config::Sched::Rr(p) => placement::Sched::Rr(p),
+        }),
+        ioprio: u.ioprio.map(|p| match p {
+            config::IoPrio::Rt(l) => placement::IoPrio::Rt(l),
+            config::IoPrio::Be(l) => placement::IoPrio::Be(l),
+            config::IoPrio::Idle => placement::IoPrio::Idle,
+        }),
+        oom_score: u.oom_score,
+        rlimits: rlimits.get(..nr).unwrap_or(&[]),
+    };
+
+    // Readiness by fd: a fresh pipe per run; the child's end becomes fd N.
+    let ready_pipe = match u.ready {
+        config::Ready::Fd(n) if u.kind != config::Kind::Task => {
+            let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+            rustix::io::ioctl_fionbio(&rd, true)?;
+            Some((rd, wr, i32::from(n)))
+        }
+        _ => None,
+    };
+    plan.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
+
+    let held: &Slot = slot;
+    plan.cgroup = held.cgroup();
+    plan.output = match u.log {
+        config::Log::Inherit => Output::Inherit,
+        config::Log::Null => Output::Path(c"/dev/null"),
+        config::Log::Console => Output::Path(c"/dev/console"),
+        config::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
+    };
+
+    let result = spawn::spawn(&plan);
+    match result {
+        Ok(pid) => {
+            let raw = pid.as_raw_nonzero().get();
+            started_line(name, raw, ctx, u);
+            slot.started(ev, i, ready_pipe.map(|(rd, _, _)| rd), raw);
+            Ok(pid)
+        }
+        Err(spawn::Error::Fork(e)) => {
+            say!("{}: unable to fork: {}", name, Name(e));
+            Err(e)
+        }
+        Err(spawn::Error::Child(_, step, e)) => {
+            say!(
+                "{}: unable to {} {}: {}",
+                name,
+                step.what(),
+                path.to_str().unwrap_or("?"),
+                Name(e)
+            );
+            Err(e)
+        }
+    }
+}
+
+/// `NAME: started (pid P, cgroup DIR, cpus LIST)`
+fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &config::Unit<'_>) {
+    let mut extra: heapless::String<160> = heapless::String::new();
+    if let Some(base) = &ctx.base {
+        let _ = write!(extra, ", cgroup {}/{}", base.dir(), name);
+    }
+    if let Some(c) = &u.cpus {
+        let _ = write!(extra, ", cpus {}", c.as_str());
+    }
+    if let Some(c) = &u.cpuset {
+        let _ = write!(extra, ", cpuset {}", c.as_str());
+    }
+    say!("{}: started (pid {}{})", name, pid, extra.as_str());
+}
+
+/// A PROGRAM without `/` is looked up in DEFAULT_PATH.
+fn resolve<'b>(prog: &'b CStr, buf: &'b mut [u8; 256]) -> &'b CStr {
+    if prog.to_bytes().contains(&b'/') {
+        return prog;
+    }
+    let mut found = 0;
+    for dir in DEFAULT_PATH.split(':') {
+        let p = prog.to_bytes();
+        let total = dir.len() + 1 + p.len();
+        if total + 1 > buf.len() {
+            continue;
+        }
+        let dst = buf.get_mut(..total + 1);
+        if let Some(d) = dst {
+            d[..dir.len()].copy_from_slice(dir.as_bytes());
+            d[dir.len()] = b'/';
+            d[dir.len() + 1..total].copy_from_slice(p);
+            d[total] = 0;
+        }
+        let ok = CStr::from_bytes_with_nul(buf.get(..total + 1).unwrap_or(&[]))
+            .is_ok_and(|c| rustix::fs::access(c, rustix::fs::Access::EXEC_OK).is_ok());
+        if ok {
+            found = total + 1;
+            break;
+        }
+    }
+    if found == 0 {
+        return prog;
+    }
+    CStr::from_bytes_with_nul(buf.get(..found).unwrap_or(&[])).unwrap_or(prog)
+}
+
+/// The unit's env= first, then the global env entries it does not
+/// override (getenv takes the first match), a default PATH if none is
+/// set, and NOTIFY_SOCKET for ready=notify.
+fn env_block<'b>(
+    table: &Table<'_>,
+    u: &config::Unit<'_>,
+    ctx: &Context<'_>,
+    buf: &'b mut [u8],
+) -> Option<NulSeparated<'b>> {
+    let key = |w: &lex::Word<'_>| -> heapless::Vec<u8, 64> {
+        w.bytes().take_while(|&b| b != b'=').take(64).collect()
+    };
+    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g));
+    let globals = table.env.iter().copied().filter(|g| !overridden(g));
+    let has_path = u
+        .env()
+        .chain(globals.clone())
+        .any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(u.env().chain(globals), buf)?
+        .fold(0, |a, c| a + c.to_bytes_with_nul().len());
+    let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {
+        let dst = buf.get_mut(n..n + s.len() + 1)?;
+        dst.get_mut(..s.len())?.copy_from_slice(s);
+        *dst.get_mut(s.len())? = 0;
+        n += s.len() + 1;
+        Some(())
+    };
+    if !has_path {
+        let mut p: heapless::String<96> = heapless::String::new();
+        write!(p, "PATH={}", DEFAULT_PATH).ok()?;
+        add(p.as_bytes(), buf)?;
+    }
+    if u.ready == config::Ready::Notify {
+        if let Some(e) = ctx.notify_env {
+            add(e.to_bytes(), buf)?;
+        }
+    }
+    Some(NulSeparated(buf.get(..n)?))
+}
+
+/// C strings one after the other, each ending in NUL.
+struct NulSeparated<'b>(&'b [u8]);
+
+impl<'b> Iterator for NulSeparated<'b> {
+    type Item = &'b CStr;
+    fn next(&mut self) -> Option<&'b CStr> {
+        let s = CStr::from_bytes_until_nul(self.0).ok()?;
+        self.0 = self.0.get(s.to_bytes_with_nul().len()..)?;
+        Some(s)
+    }
+}
+
+/// user=, group=, groups= resolved through /etc/passwd and /etc/group.
+fn creds<'g>(
+    u: &config::Unit<'_>,
+    groups: &'g mut [u32; passwd::GROUPS_MAX],
+) -> Result<Option<Creds<'g>>, Errno> {
+    if u.user.is_none() && u.group.is_none() && u.groups().next().is_none() {
+        return Ok(None);
+    }
+    let (mut uid, mut gid, mut ngroups) = (0, 0, 0);
+    if let Some(user) = &u.user {
+        let name = id_text(user);
+        let found = passwd::user(name.as_bytes(), "/etc/passwd").inspect_err(|&e| {
+            say!(
+                "{}: unknown user '{}' (/etc/passwd): {}",
+                u.name,
+                name.as_str(),
+                Name(e)
+            );
+        })?;
+        uid = found.uid;
+        gid = found.gid;
+        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups);
+    }
+    if let Some(g) = &u.group {
+        let name = id_text(g);
+        gid = passwd::group(name.as_bytes(), "/etc/group").inspect_err(|&e| {
+            say!(
+                "{}: unknown group '{}' (/etc/group): {}",
+                u.name,
+                name.as_str(),
+                Name(e)
+            );
+        })?;
+        if ngroups == 0 {
+            if let Some(s) = groups.get_mut(0) {
+                *s = gid;
+                ngroups = 1;
+            }
+        }
+    }
+    if u.groups().next().is_some() {
+        ngroups = 0;
+        for g in u.groups() {
+            let name = id_text(&g);
+            let gid = passwd::group(name.as_bytes(), "/etc/group").inspect_err(|&e| {
+                say!(
+                    "{}: unknown group '{}' in groups= (/etc/group): {}",
+                    u.name,
+                    name.as_str(),
+                    Name(e)
+                );
+            })?;
+            match groups.get_mut(ngroups) {
+                Some(s) => {
+                    *s = gid;
+                    ngroups += 1;
+                }
+                None => {
+                    say!("{}: too many groups (limit {})", u.name, passwd::GROUPS_MAX);
+                    return Err(Errno::TOOBIG);
+                }
+            }
+        }
+    }
+    Ok(Some(Creds {
+        uid,
+        gid,
+        groups: groups.get(..ngroups).unwrap_or(&[]),
+    }))
+}
+
+fn id_text(id: &config::Id<'_>) -> heapless::String<40> {
+    let mut s = heapless::String::new();
+    let _ = write!(s, "{}", id);
+    s
+}
+
+fn mask_of(m: config::Mask) -> Mask {
+    let mut out = Mask::EMPTY;
+    for (dst, src) in out.0.iter_mut().zip(m.words().iter()) {
+        *dst = *src;
+    }
+    out
+}
+
+fn numa_of(u: &config::Unit<'_>) -> Option<placement::Numa> {
+    Some(match u.numa? {
+        config::Numa::Bind(l) => placement::Numa::Bind(mask_of(l.mask())),
+        config::Numa::Interleave(l) => placement::Numa::Interleave(mask_of(l.mask())),
+        config::Numa::Preferred(n) => placement::Numa::Preferred(n),
+        config::Numa::Local => placement::Numa::Local,
+    })
+}
+
+/// Creates the unit's cgroup on first use and writes its limits before
+/// every start (a changed table takes effect on restart).
+fn prepare_cgroup(base: &Base, u: &config::Unit<'_>, slot: &mut Slot, controllers: [bool; 5]) {
+    let fd = slot.cgroup_fd();
+    if fd.is_none() {
+        match cgroup::create(base, u.name) {
+            Ok(f) => *fd = Some(f),
+            Err(e) => {
+                say!(
+                    "{}: unable to create cgroup {}/{}: {}; running without it",
+                    u.name,
+                    base.dir(),
+                    u.name,
+                    Name(e)
+                );
+                return;
+            }
+        }
+    }
+    crate::limits::write(base, u, controllers);
+}

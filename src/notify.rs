@@ -1,0 +1,173 @@
+//! The readiness socket: the sd_notify protocol, so daemons built for
+//! systemd work unchanged. One datagram socket with SO_PASSCRED; the
+//! kernel-attested sender pid says which unit a message is for (the
+//! supervisor maps it through /proc/PID/cgroup), never the message itself.
+
+use core::mem::MaybeUninit;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::{Errno, IoSliceMut};
+use rustix::net::{
+    self, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SocketAddrUnix,
+    SocketFlags, SocketType,
+};
+
+/// Longest datagram accepted; longer ones are dropped whole.
+pub const DATAGRAM_MAX: usize = 4096;
+
+/// One field of a notification that pinit understands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Field<'a> {
+    Ready,
+    Reloading,
+    Stopping,
+    Watchdog,
+    Status(&'a [u8]),
+    MainPid(i32),
+    /// A line pinit does not use (or a malformed value); named for the log.
+    Other(&'a [u8]),
+}
+
+/// Splits a datagram into its `KEY=VALUE` lines.
+pub fn fields<'a>(msg: &'a [u8], mut on: impl FnMut(Field<'a>)) {
+    for line in msg.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let f = match line {
+            b"READY=1" => Field::Ready,
+            b"RELOADING=1" => Field::Reloading,
+            b"STOPPING=1" => Field::Stopping,
+            b"WATCHDOG=1" => Field::Watchdog,
+            _ => {
+                if let Some(s) = line.strip_prefix(b"STATUS=") {
+                    Field::Status(s)
+                } else if let Some(p) = line.strip_prefix(b"MAINPID=").and_then(pid) {
+                    Field::MainPid(p)
+                } else {
+                    Field::Other(line)
+                }
+            }
+        };
+        on(f);
+    }
+}
+
+fn pid(s: &[u8]) -> Option<i32> {
+    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = s.iter().fold(0i32, |a, &b| a * 10 + (b - b'0') as i32);
+    (v > 0).then_some(v)
+}
+
+pub struct Notify {
+    fd: OwnedFd,
+}
+
+impl Notify {
+    /// Binds the socket at `path` (replacing a stale one), mode 0666 so
+    /// units under other uids can send; credentials prevent spoofing.
+    pub fn bind(path: &str) -> Result<Notify, Errno> {
+        let _ = rustix::fs::unlink(path);
+        let fd = net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::DGRAM,
+            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            None,
+        )?;
+        let addr = SocketAddrUnix::new(path)?;
+        net::bind(&fd, &addr)?;
+        net::sockopt::set_socket_passcred(&fd, true)?;
+        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o666))?;
+        Ok(Notify { fd })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Receives every pending datagram: `on(sender_pid, bytes)`. Datagrams
+    /// without credentials or too long are dropped.
+    pub fn recv(&self, mut on: impl FnMut(i32, &[u8])) {
+        let mut data = [0u8; DATAGRAM_MAX];
+        loop {
+            let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+            let mut control = RecvAncillaryBuffer::new(&mut space);
+            let mut iov = [IoSliceMut::new(&mut data)];
+            let r = net::recvmsg(&self.fd, &mut iov, &mut control, RecvFlags::TRUNC);
+            let msg = match r {
+                Ok(m) => m,
+                Err(Errno::INTR) => continue,
+                Err(_) => return, // EAGAIN: drained
+            };
+            let mut sender = None;
+            for c in control.drain() {
+                if let RecvAncillaryMessage::ScmCredentials(cred) = c {
+                    sender = Some(cred.pid.as_raw_nonzero().get());
+                }
+            }
+            if msg.bytes > DATAGRAM_MAX {
+                crate::say!(
+                    "notify: dropped a {}-byte datagram (limit {})",
+                    msg.bytes,
+                    DATAGRAM_MAX
+                );
+                continue;
+            }
+            if let (Some(pid), Some(bytes)) = (sender, data.get(..msg.bytes)) {
+                on(pid, bytes);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    fn parse(msg: &[u8]) -> Vec<Field<'_>> {
+        let mut v = Vec::new();
+        fields(msg, |f| v.push(f));
+        v
+    }
+
+    #[test]
+    fn protocol_fields() {
+        assert_eq!(
+            parse(b"READY=1\nSTATUS=serving 3 clients\nMAINPID=4711\n"),
+            [
+                Field::Ready,
+                Field::Status(b"serving 3 clients"),
+                Field::MainPid(4711)
+            ]
+        );
+        assert_eq!(
+            parse(b"RELOADING=1\nSTOPPING=1\nWATCHDOG=1"),
+            [Field::Reloading, Field::Stopping, Field::Watchdog]
+        );
+        assert_eq!(
+            parse(b"READY=0\nMAINPID=x\nMAINPID=0"),
+            [
+                Field::Other(b"READY=0"),
+                Field::Other(b"MAINPID=x"),
+                Field::Other(b"MAINPID=0")
+            ]
+        );
+        assert_eq!(parse(b""), []);
+    }
+
+    #[test]
+    fn socket_reports_sender_pid() {
+        let dir = std::env::temp_dir().join(format!("pinit-notify-{}", std::process::id()));
+        let path = dir.to_str().unwrap();
+        let n = Notify::bind(path).unwrap();
+        let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        s.send_to(b"READY=1\nSTATUS=hi", path).unwrap();
+        let mut got = Vec::new();
+        n.recv(|pid, bytes| got.push((pid, bytes.to_vec())));
+        std::fs::remove_file(path).unwrap();
+        assert_eq!(
+            got,
+            [(std::process::id() as i32, b"READY=1\nSTATUS=hi".to_vec())]
+        );
+    }
+}

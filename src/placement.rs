@@ -1,0 +1,233 @@
+//! Per-process placement, applied in the child between fork and exec
+//! (DESIGN §3.3 "Placement and pinning"): CPU affinity, NUMA memory
+//! policy, nice, scheduling policy, I/O priority, OOM score, rlimits.
+//! Each is only system calls, so it is safe after fork.
+
+use crate::sys;
+use rustix::io::Errno;
+
+/// Words in a CPU or node mask: 1024 CPUs / nodes.
+pub const MASK_WORDS: usize = 16;
+/// Most rlimits one unit sets.
+pub const RLIMITS_MAX: usize = 16;
+
+/// A set of CPUs or NUMA nodes, bit N = number N.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Mask(pub [u64; MASK_WORDS]);
+
+impl Mask {
+    pub const EMPTY: Mask = Mask([0; MASK_WORDS]);
+
+    pub fn set(&mut self, n: usize) -> bool {
+        match self.0.get_mut(n / 64) {
+            Some(w) => {
+                *w |= 1 << (n % 64);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn has(&self, n: usize) -> bool {
+        self.0.get(n / 64).is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
+    /// The words up to the highest set one (what the kernel needs).
+    pub fn words(&self) -> &[u64] {
+        let n = self.0.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1);
+        self.0.get(..n).unwrap_or(&[])
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Numa {
+    Bind(Mask),
+    Preferred(u32),
+    Interleave(Mask),
+    Local,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sched {
+    Other,
+    Batch,
+    Idle,
+    Fifo(u8),
+    Rr(u8),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IoPrio {
+    Rt(u8),
+    Be(u8),
+    Idle,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Everything set on the process before exec.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Placement<'a> {
+    pub cpus: Option<&'a Mask>,
+    pub numa: Option<&'a Numa>,
+    pub nice: Option<i8>,
+    pub sched: Option<Sched>,
+    pub ioprio: Option<IoPrio>,
+    pub oom_score: Option<i16>,
+    pub rlimits: &'a [Rlimit],
+}
+
+/// Which part of the placement failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum What {
+    Cpus,
+    Numa,
+    Nice,
+    Sched,
+    IoPrio,
+    OomScore,
+    Rlimit,
+}
+
+impl What {
+    pub fn option(self) -> &'static str {
+        match self {
+            What::Cpus => "cpus=",
+            What::Numa => "numa=",
+            What::Nice => "nice=",
+            What::Sched => "sched=",
+            What::IoPrio => "ioprio=",
+            What::OomScore => "oom-score=",
+            What::Rlimit => "rlimit.*=",
+        }
+    }
+}
+
+/// Applies `p` to the calling process.
+pub fn apply(p: &Placement<'_>) -> Result<(), (What, Errno)> {
+    if let Some(m) = p.cpus {
+        sys::sched_setaffinity(m.words()).map_err(|e| (What::Cpus, e))?;
+    }
+    if let Some(n) = p.numa {
+        let r = match n {
+            Numa::Bind(m) => sys::set_mempolicy(sys::mpol::BIND, m.words()),
+            Numa::Interleave(m) => sys::set_mempolicy(sys::mpol::INTERLEAVE, m.words()),
+            Numa::Preferred(node) => {
+                let mut m = Mask::EMPTY;
+                m.set(*node as usize);
+                sys::set_mempolicy(sys::mpol::PREFERRED, m.words())
+            }
+            Numa::Local => sys::set_mempolicy(sys::mpol::LOCAL, &[]),
+        };
+        r.map_err(|e| (What::Numa, e))?;
+    }
+    for l in p.rlimits {
+        sys::setrlimit(l.resource, l.soft, l.hard).map_err(|e| (What::Rlimit, e))?;
+    }
+    if let Some(n) = p.nice {
+        rustix::process::setpriority_process(None, n as i32).map_err(|e| (What::Nice, e))?;
+    }
+    if let Some(s) = p.sched {
+        let (policy, prio) = match s {
+            Sched::Other => (0, 0),
+            Sched::Fifo(p) => (1, p as i32),
+            Sched::Rr(p) => (2, p as i32),
+            Sched::Batch => (3, 0),
+            Sched::Idle => (5, 0),
+        };
+        sys::sched_setscheduler(policy, prio).map_err(|e| (What::Sched, e))?;
+    }
+    if let Some(io) = p.ioprio {
+        let (class, level) = match io {
+            IoPrio::Rt(l) => (1, l as u32),
+            IoPrio::Be(l) => (2, l as u32),
+            IoPrio::Idle => (3, 0),
+        };
+        sys::ioprio_set(class, level).map_err(|e| (What::IoPrio, e))?;
+    }
+    if let Some(score) = p.oom_score {
+        let mut buf = [0u8; 8];
+        let text = fmt_i16(score, &mut buf);
+        crate::fileio::write_file("/proc/self/oom_score_adj", text)
+            .map_err(|e| (What::OomScore, e))?;
+    }
+    Ok(())
+}
+
+fn fmt_i16(v: i16, buf: &mut [u8; 8]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'-';
+        }
+    }
+    buf.get(i..).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        let mut m = Mask::EMPTY;
+        assert!(m.is_empty());
+        assert_eq!(m.words(), &[] as &[u64]);
+        assert!(m.set(3) && m.set(70));
+        assert!(!m.set(64 * MASK_WORDS));
+        assert!(m.has(3) && m.has(70) && !m.has(4));
+        assert_eq!(m.words(), &[8, 64]);
+    }
+
+    #[test]
+    fn oom_numbers() {
+        let mut b = [0u8; 8];
+        assert_eq!(fmt_i16(-1000, &mut b), b"-1000");
+        let mut b = [0u8; 8];
+        assert_eq!(fmt_i16(0, &mut b), b"0");
+        let mut b = [0u8; 8];
+        assert_eq!(fmt_i16(i16::MIN, &mut b), b"-32768");
+    }
+
+    #[test]
+    fn affinity_is_what_the_kernel_reports() {
+        // A thread of its own, so the test process keeps its affinity.
+        let t = std::thread::spawn(|| {
+            let mut m = Mask::EMPTY;
+            m.set(0);
+            let p = Placement {
+                cpus: Some(&m),
+                ..Placement::default()
+            };
+            apply(&p).unwrap();
+            std::fs::read_to_string("/proc/thread-self/status").unwrap()
+        });
+        let status = t.join().unwrap();
+        assert!(
+            status.lines().any(|l| l == "Cpus_allowed_list:\t0"),
+            "{}",
+            status
+        );
+    }
+}
