@@ -82,9 +82,18 @@ def cargo(args, env=None, cwd=ROOT):
         raise BootError("cargo %s failed (exit %d)" % (" ".join(args), p.returncode))
 
 
+def default_board(arch):
+    """`qemu-<arch>` when board-configs has it (the compiled-in table must
+    name the arch's console), else None (build.rs's default)."""
+    name = "qemu-" + arch
+    return name if (ROOT / "board-configs" / (name + ".conf")).is_file() else None
+
+
 def build_pinit(arch, board=None, quiet=True):
-    """`cargo build --release --target ...`; returns the binary's path."""
+    """`cargo build --release --target ...` with PINIT_BOARD=board (default:
+    default_board(arch)); returns the binary's path."""
     env = dict(os.environ)
+    board = board or default_board(arch)
     if board:
         env["PINIT_BOARD"] = board
     a = ARCHES[arch]

@@ -1,6 +1,8 @@
 """Early boot: PID 1 is pinit, it opened the console itself, and the API
 file systems are mounted. Also records the banner time and PID 1's
-memory in the idle rescue-shell image."""
+memory in the idle rescue-shell image.
+
+Booted with `pinit.rescue`: PID 1 runs no units, only the rescue shell."""
 
 # Debian's kernels carry the kernel's default built-in initramfs (dir
 # /dev, nod /dev/console, dir /root), unpacked before ours, so the kernel
@@ -30,7 +32,8 @@ MOUNTS = [
 
 
 def run(t):
-    g = t.boot(files={"/etc/profile": PROFILE, "/dev/console/.keep": ""})
+    g = t.boot(files={"/etc/profile": PROFILE, "/dev/console/.keep": ""},
+               append="pinit.rescue")
     g.expect(r"Warning: unable to open an initial console", 60)
     m = g.expect(r"pinit: pinit (\S+) \((\w+)\) is PID 1, ([0-9.]+)s after kernel start", 60)
     t.check(m.group(2) == t.arch, "banner names arch %s" % m.group(2))

@@ -1,5 +1,7 @@
 """Reaping: 10,000 orphans re-parented to PID 1 leave no zombie, and PID
-1's Rss (smaps_rollup) is the same before and after, within 4 KiB."""
+1's Rss (smaps_rollup) is the same before and after, within 4 KiB.
+
+Booted with `pinit.rescue`: PID 1 runs no units, only the rescue shell."""
 
 COUNT = 10000
 
@@ -31,7 +33,7 @@ echo "RSS-AFTER $(rss)"
 
 
 def run(t):
-    g = t.boot(files={"/etc/profile": PROFILE}, progs=True)
+    g = t.boot(files={"/etc/profile": PROFILE}, progs=True, append="pinit.rescue")
     before = int(g.expect(r"RSS-BEFORE (\d+)\r?\n", 60).group(1))
     g.expect(r"orphans: made %d" % COUNT, 120)
     m = g.expect(r"ORPHANS-EXIT (\d+) ([0-9.]+) ([0-9.]+)\r?\n", 10)

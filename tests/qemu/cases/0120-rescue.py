@@ -1,6 +1,7 @@
-"""The rescue shell: answers on the console, has the console as its
-controlling terminal, leads its own session, comes back after `exit`;
-`pinit.rescue` and `single` on the kernel command line give it too."""
+"""The rescue shell: with a table that has no units it answers on the
+console, has the console as its controlling terminal, leads its own
+session, comes back after `exit`; `pinit.rescue` and `single` on the
+kernel command line give it instead of the board's units."""
 
 # Runs at every shell start (a login shell reads /etc/profile).
 PROFILE = r"""
@@ -19,7 +20,8 @@ def answer(t, g):
 
 
 def run(t):
-    g = t.boot(files={"/etc/profile": PROFILE})
+    g = t.boot(files={"/etc/profile": PROFILE, "/etc/pinit.conf": "# no units\n"})
+    g.expect(r"pinit: the table has no units: starting the rescue shell", 60)
     first = g.expect(r"pinit: rescue: /bin/sh started on %s \(pid (\d+)\)" % t.tty, 60).group(1)
     pid = g.expect(r"PROFILE pid=(\d+)\r?\n", 30).group(1)
     t.check(pid == first, "the shell's $$ is %s, pinit started pid %s" % (pid, first))

@@ -1,0 +1,62 @@
+"""Checks shared by the cases: a shutdown driven from the rescue shell."""
+
+import qemu
+
+PROFILE = r"""
+PS1='rescue# '
+echo READY
+"""
+
+
+def steps(kind, killed):
+    """pinit's shutdown lines in order (DESIGN §2)."""
+    s = [r"pinit: shutdown: %s requested" % kind,
+         r"pinit: shutdown: sending SIGTERM to all processes"]
+    if killed:
+        s.append(r"pinit: shutdown: sending SIGKILL to all processes")
+    return s + [r"pinit: shutdown: syncing file systems",
+                r"pinit: shutdown: unmounting file systems",
+                r"pinit: shutdown: \d+ unmounted, \d+ remounted read-only, \d+ left as they were",
+                r"pinit: shutdown: %s\r?\n" % kind]
+
+
+KERNEL = {"poweroff": r"reboot: Power down", "reboot": r"reboot: Restarting system",
+          "halt": r"reboot: System halted"}
+EXIT = {"poweroff": qemu.EXIT_POWEROFF, "reboot": qemu.EXIT_REBOOT}
+
+
+def shutdown(t, command, kind, killed=None, prepare=(), forced=False, progs=False):
+    """Boots, types `prepare` lines and `command`, checks the lines and
+    the exit code. `killed`: True/False if the SIGKILL line must/must not
+    appear, None if either is fine (the rescue shell ignores SIGTERM, as
+    interactive shells do, so it may take the grace period)."""
+    g = t.boot(files={"/etc/profile": PROFILE}, progs=progs, append="pinit.rescue")
+    g.expect(r"READY\r?\n", 60)
+    g.expect(r"rescue# ", 30)
+    for line, answer in prepare:
+        g.send(line + "\n")
+        g.expect(answer, 30)
+    g.send(command + "\n")
+    if forced:
+        g.expect(r"pinit: shutdown: %s\r?\n" % kind, 60)
+    else:
+        lines = steps(kind, killed is True)
+        # A client that fails says so at once: report that, not a timeout.
+        m = g.expect(r"%s|pinit: (?:usage|unknown|unable)[^\n]*\n" % lines[0], 60)
+        t.check("requested" in m.group(0), "%s: %s" % (command, m.group(0).strip()))
+        for line in lines[1:]:
+            g.expect(line, 30)  # the grace period is 5 s
+        if killed is False:
+            t.check(g.search(r"sending SIGKILL") is None,
+                    "%s: SIGKILL sent though nothing was left" % command)
+    g.expect(KERNEL[kind], 30)
+    if forced:
+        t.check(g.search(r"pinit: shutdown: sending SIGTERM") is None,
+                "%s: -f went through the SIGTERM steps" % command)
+    if kind == "halt":
+        # The machine stays up, halted: end QEMU ourselves.
+        t.check(g.proc.poll() is None, "QEMU exited after halt")
+        g.kill()
+        return
+    code = g.wait(60)
+    t.check(code == EXIT[kind], "%s: boot exited %s, expected %s" % (command, code, EXIT[kind]))
