@@ -157,4 +157,3 @@ mod tests {
         assert_eq!(number(b"1a"), None);
     }
 }
-
