@@ -198,18 +198,16 @@ pub fn create(base: &Base, unit: &str) -> Result<OwnedFd, Errno> {
     )
 }
 
-/// Kills every process in the unit's cgroup: `cgroup.kill` (Linux 5.14),
-/// else SIGKILL to each pid in cgroup.procs until it is empty.
+/// Kills every process in the unit's cgroup: SIGKILL to each pid of
+/// cgroup.procs, again until it is empty (a fork racing one sweep is
+/// caught by the next; a task with SIGKILL pending cannot fork).
+///
+/// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
+/// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
+/// SIGKILL before its first instruction, which would kill every restart.
 pub fn kill(base: &Base, unit: &str) -> Result<(), Errno> {
-    let path = base.path(unit, Some("cgroup.kill"))?;
-    match fileio::write_file(path.as_str(), b"1") {
-        Ok(()) => return Ok(()),
-        Err(Errno::NOENT) => {}
-        Err(e) => return Err(e),
-    }
     let procs = base.path(unit, Some("cgroup.procs"))?;
-    // A fork racing the sweep is caught by the next round.
-    for _ in 0..16 {
+    for _ in 0..64 {
         let mut any = false;
         for_each_pid(procs.as_str(), |pid| {
             any = true;

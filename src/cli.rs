@@ -98,6 +98,7 @@ fn telinit(args: Args) -> i32 {
 
 /// `check [--print] FILE...`: exit 0 and silence when every file is
 /// valid, else 1 with every error as `FILE:LINE:COL: error: MESSAGE`.
+#[inline(never)] // its 64 KiB buffer must not enlarge main's frame (PID 1's stack)
 fn check(args: Args) -> i32 {
     let arg = |i: usize| args.get(i).map(|a| a.to_bytes()).unwrap_or(b"");
     let mut print = false;

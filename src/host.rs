@@ -15,6 +15,7 @@ use crate::supervisor::{Context, Supervisor, SLOTS};
 use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
+#[inline(never)] // its frame stays out of main's
 pub fn run(path: &str) -> i32 {
     let table = match load::load_file(path) {
         Ok(t) => t,

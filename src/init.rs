@@ -124,7 +124,12 @@ impl<'t> Init<'t> {
                 }
             };
             let now = time::now();
-            for token in tokens {
+            // Readiness before exits: a daemon that sends MAINPID= and
+            // then exits must be seen handing over, not dying.
+            for &token in tokens.iter().filter(|&&t| t == NOTIFY) {
+                self.dispatch(token, now);
+            }
+            for &token in tokens.iter().filter(|&&t| t != NOTIFY) {
                 self.dispatch(token, now);
             }
         }

@@ -29,6 +29,7 @@ const ENV_BUF: usize = 4096;
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Starts unit `i`; reports every failure on the console.
+#[inline(never)] // its argv/env buffers live only while spawning
 pub fn launch(
     u: &config::Unit<'_>,
     table: &Table<'_>,

@@ -65,6 +65,34 @@ pub fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
     found.ok_or(Errno::NOENT)
 }
 
+/// The groups of /etc/group that list `user` as a member (initgroups
+/// without NSS), after `primary`; at most `out.len()`.
+pub fn member_groups(user: &[u8], primary: u32, groupfile: &str, out: &mut [u32]) -> usize {
+    let mut n = 0;
+    if let Some(slot) = out.get_mut(0) {
+        *slot = primary;
+        n = 1;
+    }
+    let r = Lines::open(groupfile).and_then(|l| {
+        l.each(|line| {
+            let members = field(line, 3).unwrap_or(&[]);
+            if members.split(|&b| b == b',').any(|m| m == user) {
+                if let Some(gid) = field(line, 2).and_then(number) {
+                    if gid != primary {
+                        if let Some(slot) = out.get_mut(n) {
+                            *slot = gid;
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            n < out.len()
+        })
+    });
+    let _ = r;
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,32 +156,4 @@ mod tests {
         assert_eq!(number(b""), None);
         assert_eq!(number(b"1a"), None);
     }
-}
-
-/// The groups of /etc/group that list `user` as a member (initgroups
-/// without NSS), after `primary`; at most `out.len()`.
-pub fn member_groups(user: &[u8], primary: u32, groupfile: &str, out: &mut [u32]) -> usize {
-    let mut n = 0;
-    if let Some(slot) = out.get_mut(0) {
-        *slot = primary;
-        n = 1;
-    }
-    let r = Lines::open(groupfile).and_then(|l| {
-        l.each(|line| {
-            let members = field(line, 3).unwrap_or(&[]);
-            if members.split(|&b| b == b',').any(|m| m == user) {
-                if let Some(gid) = field(line, 2).and_then(number) {
-                    if gid != primary {
-                        if let Some(slot) = out.get_mut(n) {
-                            *slot = gid;
-                            n += 1;
-                        }
-                    }
-                }
-            }
-            n < out.len()
-        })
-    });
-    let _ = r;
-    n
 }

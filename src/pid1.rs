@@ -31,6 +31,7 @@ pub const RUN_DIR: &str = "/run/pinit";
 pub const NOTIFY_PATH: &str = "/run/pinit/notify";
 
 /// Boots and supervises; never returns.
+#[inline(never)] // its frame stays out of main's
 pub fn run() -> ! {
     boot::console_fds();
     let started_us = time::since_boot_us();

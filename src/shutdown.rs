@@ -148,6 +148,7 @@ fn drain(fd: rustix::fd::BorrowedFd<'_>) {
 
 /// Unmounts every mount in reverse order of /proc/self/mounts, remounting
 /// read-only what stays busy. `/` is only remounted read-only.
+#[inline(never)] // the 16 KiB mounts buffer is only on the stack at shutdown
 fn unmount_all() {
     let mut buf = [0u8; MOUNTS_MAX];
     let n = match fileio::read_file("/proc/self/mounts", &mut buf) {

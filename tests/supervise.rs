@@ -1,0 +1,346 @@
+//! The supervisor as an ordinary process (`pinit --config FILE`): order,
+//! readiness, restart, stop, on the host's real kernel. Where the host
+//! offers a cgroup v2 hierarchy, units get cgroups there too.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Run {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    dir: std::path::PathBuf,
+}
+
+fn tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("pinit-sup-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Starts `pinit --config` on `conf`; `@` in it stands for a scratch dir.
+fn start(name: &str, conf: &str) -> Run {
+    let dir = tmpdir(name);
+    let conf = conf.replace('@', dir.to_str().unwrap());
+    let path = dir.join("pinit.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pinit"))
+        .arg("--config")
+        .arg(&path)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let err = child.stderr.take().unwrap();
+    let l2 = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            l2.lock().unwrap().push(line);
+        }
+    });
+    Run { child, lines, dir }
+}
+
+impl Run {
+    /// Waits until a line containing `pat` appears; returns its index.
+    fn wait(&self, pat: &str) -> usize {
+        let t0 = Instant::now();
+        loop {
+            if let Some(i) = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .position(|l| l.contains(pat))
+            {
+                return i;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                panic!("no line with {:?}; got:\n{}", pat, self.text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn count(&self, pat: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(pat))
+            .count()
+    }
+
+    fn has(&self, pat: &str) -> bool {
+        self.count(pat) > 0
+    }
+
+    fn text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    fn stop(mut self) -> (i32, Run) {
+        unsafe_free_kill(self.child.id() as i32, "TERM");
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50));
+                return (st.code().unwrap_or(-1), self);
+            }
+            if t0.elapsed() > Duration::from_secs(30) {
+                let _ = self.child.kill();
+                panic!("pinit did not exit after SIGTERM:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unsafe_free_kill(pid: i32, sig: &str) {
+    Command::new("kill")
+        .arg(format!("-{}", sig))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+/// Processes whose command line contains `marker`.
+fn procs_with(marker: &str) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            if String::from_utf8_lossy(&cmd).contains(marker) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn order_follows_after_and_needs() {
+    let r = start(
+        "order",
+        r#"
+task    first            -- /bin/sh -c "sleep 0.3; echo first-done"
+service second after=first -- /bin/sleep 30
+service third  needs=second -- /bin/sleep 30
+service free             -- /bin/sleep 30
+"#,
+    );
+    let third = r.wait("third: started");
+    let first_done = r.wait("first: done");
+    let second = r.wait("second: started");
+    let free = r.wait("free: started");
+    assert!(first_done < second && second < third, "{}", r.text());
+    // `free` depends on nothing: it starts with `first`, not after it.
+    assert!(free < first_done, "{}", r.text());
+    let (code, r) = r.stop();
+    assert_eq!(code, 0);
+    // Reverse order on stop: third before second.
+    let t = r.wait("third: stopped");
+    let s = r.wait("second: stopped");
+    assert!(t < s, "{}", r.text());
+}
+
+#[test]
+fn notify_readiness_gates_dependents() {
+    let r = start(
+        "notify",
+        r#"
+service db ready=notify -- /usr/bin/python3 -c "import socket,os,time; time.sleep(0.5); s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b'READY=1', os.environ['NOTIFY_SOCKET']); time.sleep(30)"
+service app after=db -- /bin/sleep 30
+"#,
+    );
+    let ready = r.wait("db: ready");
+    let app = r.wait("app: started");
+    assert!(ready < app, "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn fd_readiness_gates_dependents() {
+    let r = start(
+        "fdready",
+        r#"
+service s6style ready=fd:3 -- /bin/sh -c "sleep 0.4; echo >&3; exec sleep 30"
+service after   after=s6style -- /bin/sleep 30
+"#,
+    );
+    let ready = r.wait("s6style: ready");
+    let after = r.wait("after: started");
+    assert!(ready < after, "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn failed_task_blocks_needs_but_not_after() {
+    let r = start(
+        "blocked",
+        r#"
+task    bad             -- /bin/false
+service needy needs=bad -- /bin/sleep 30
+service patient after=bad -- /bin/sleep 30
+service cond if=path:/nonexistent/x -- /bin/sleep 30
+service cond2 if=!path:/nonexistent/x -- /bin/sleep 30
+"#,
+    );
+    r.wait("bad: failed: exited with status 1");
+    r.wait("needy: blocked");
+    r.wait("patient: started");
+    r.wait("cond: skipped");
+    r.wait("cond2: started");
+    assert!(!r.has("needy: started"), "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn restart_limit_fails_a_crash_loop_with_backoff() {
+    let r = start(
+        "limit",
+        r#"
+service crash restart-limit=3 -- /bin/sh -c "echo tick; exit 7"
+"#,
+    );
+    r.wait("crash: failed: restart-limit reached");
+    assert_eq!(r.count("crash: started"), 3, "{}", r.text());
+    assert!(
+        r.has("exited with status 7; restarting in 100 ms"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.has("exited with status 7; restarting in 200 ms"),
+        "{}",
+        r.text()
+    );
+    r.stop();
+}
+
+#[test]
+fn restart_policies() {
+    let r = start(
+        "policies",
+        r#"
+service once  restart=never      -- /bin/sh -c "exit 0"
+service ok    restart=on-failure -- /bin/sh -c "exit 0"
+service again restart=on-failure restart-limit=2 -- /bin/sh -c "exit 1"
+"#,
+    );
+    r.wait("once: done");
+    r.wait("ok: done");
+    r.wait("again: failed: restart-limit reached");
+    assert_eq!(r.count("once: started"), 1);
+    assert_eq!(r.count("ok: started"), 1);
+    assert_eq!(r.count("again: started"), 2);
+    r.stop();
+}
+
+#[test]
+fn missing_binary_is_reported_and_retried_while_others_run() {
+    let r = start(
+        "missing",
+        r#"
+service ghost -- /nonexistent/daemon --flag
+service fine  -- /bin/sleep 30
+"#,
+    );
+    r.wait("ghost: unable to execute /nonexistent/daemon: ENOENT");
+    r.wait("fine: started");
+    // Retried with back-off, not given up and not spinning.
+    let t0 = Instant::now();
+    while r.count("unable to execute /nonexistent/daemon") < 3 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        r.count("unable to execute /nonexistent/daemon") < 40,
+        "{}",
+        r.text()
+    );
+    r.stop();
+}
+
+#[test]
+fn stop_leaves_no_process_of_a_unit_behind() {
+    let marker = format!("pinit-marker-{}", std::process::id());
+    let r = start(
+        "nochild",
+        &format!(
+            r#"
+service forker -- /bin/sh -c "sh -c 'sleep 60; :' {m} & sh -c 'sleep 61; :' {m} & (sh -c 'sleep 62; :' {m} &) ; exec sh -c 'sleep 63; :' {m}"
+"#,
+            m = marker
+        ),
+    );
+    r.wait("forker: started");
+    let t0 = Instant::now();
+    while procs_with(&marker) < 4 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, r) = r.stop();
+    assert_eq!(code, 0, "{}", r.text());
+    r.wait("forker: stopped");
+    let t0 = Instant::now();
+    while procs_with(&marker) > 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "left behind:\n{}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn main_exit_kills_the_rest_before_restart() {
+    let marker = format!("pinit-rest-{}", std::process::id());
+    let r = start(
+        "rest",
+        &format!(
+            r#"
+service leaky restart-limit=2 -- /bin/sh -c "sh -c 'sleep 60; :' {m} & sleep 0.3; exit 1"
+"#,
+            m = marker
+        ),
+    );
+    r.wait("leaky: failed");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(procs_with(&marker), 0, "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn bad_config_starts_nothing() {
+    let dir = tmpdir("badconf");
+    let path = dir.join("bad.conf");
+    std::fs::write(&path, "service x bogus=1 -- /bin/true\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pinit"))
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", err);
+    assert!(
+        err.contains(":1:11: error: unknown option 'bogus'"),
+        "{}",
+        err
+    );
+    assert!(err.contains("nothing started"), "{}", err);
+    assert!(!err.contains("x: started"), "{}", err);
+    let _ = std::fs::remove_dir_all(&dir);
+}
