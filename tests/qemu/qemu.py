@@ -101,7 +101,9 @@ def build_pinit(arch, board=None, quiet=True):
     return ROOT / "target" / a.triple / "release" / "pinit"
 
 
-PROGS = ["orphans", "ignore-term"]
+def prog_names():
+    """The test programs: one per tests/qemu/progs/src/bin/NAME.rs."""
+    return sorted(p.stem for p in (HERE / "progs" / "src" / "bin").glob("*.rs"))
 
 
 def build_progs(arch, quiet=True):
@@ -114,7 +116,7 @@ def build_progs(arch, quiet=True):
     out = CACHE / arch / "progs"
     bindir = out / "usr" / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
-    for p in PROGS:
+    for p in prog_names():
         src = HERE / "progs" / "target" / a.triple / "release" / p
         tmp = bindir / (p + ".tmp")
         shutil.copyfile(src, tmp)
