@@ -85,12 +85,14 @@ fn power(kind: Kind, args: Args, first: usize) -> i32 {
 }
 
 /// sysvinit's habit: `init 0` powers off, `init 6` reboots.
+/// Any other word is a `pinit` command (`/sbin/init poweroff`).
 fn telinit(args: Args) -> i32 {
     match args.get(1).map(|a| a.to_bytes()) {
         Some(b"0") => shutdown::request(Kind::Poweroff, false),
         Some(b"6") => shutdown::request(Kind::Reboot, false),
-        _ => {
-            say!("usage: telinit 0|6 (0: power off, 6: reboot)");
+        Some(_) => command(args),
+        None => {
+            say!("usage: telinit 0|6 (0: power off, 6: reboot), or init COMMAND as pinit");
             2
         }
     }

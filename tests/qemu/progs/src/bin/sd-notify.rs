@@ -13,7 +13,8 @@ use std::time::Duration;
 fn send(msg: &str) {
     let path = std::env::var("NOTIFY_SOCKET").expect("NOTIFY_SOCKET is not set");
     let s = UnixDatagram::unbound().expect("socket");
-    s.send_to(msg.as_bytes(), path).expect("sendto NOTIFY_SOCKET");
+    s.send_to(msg.as_bytes(), path)
+        .expect("sendto NOTIFY_SOCKET");
 }
 
 fn main() {
@@ -22,7 +23,13 @@ fn main() {
     let fork = args.iter().any(|a| a == "--fork");
     std::thread::sleep(Duration::from_millis(delay));
     if fork {
-        let child = std::process::Command::new("/bin/sleep").arg("100000").spawn().expect("spawn");
+        // The child is left to its new parent (pinit), as a forking
+        // daemon's is: never waited for here.
+        #[allow(clippy::zombie_processes)]
+        let child = std::process::Command::new("/bin/sleep")
+            .arg("100000")
+            .spawn()
+            .expect("spawn");
         send(&format!("STATUS=forked\nMAINPID={}\nREADY=1\n", child.id()));
         println!("parent exits, MAINPID={}", child.id());
         return;
