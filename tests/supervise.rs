@@ -344,3 +344,42 @@ fn bad_config_starts_nothing() {
     assert!(!err.contains("x: started"), "{}", err);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The back-off as the kernel's clock sees it: each run records
+/// /proc/uptime; the gaps between runs double from 100 ms.
+#[test]
+fn backoff_doubles_by_the_kernels_clock() {
+    let r = start(
+        "backoff",
+        r#"
+service flap restart-limit=5 -- /bin/sh -c "cut -d' ' -f1 /proc/uptime >> @/starts; exit 1"
+"#,
+    );
+    r.wait("flap: failed: restart-limit reached");
+    let text = std::fs::read_to_string(r.dir.join("starts")).unwrap();
+    let t: Vec<f64> = text.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(t.len(), 5, "{}", text);
+    let gaps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+    // Lower bounds only (the kernel's view of each start); 10 ms of slack
+    // for /proc/uptime's resolution.
+    for (gap, want) in gaps.iter().zip([0.1, 0.2, 0.4, 0.8]) {
+        assert!(*gap >= want - 0.01, "gaps {:?}", gaps);
+    }
+    // And it grows: each gap longer than the one before.
+    assert!(gaps.windows(2).all(|w| w[1] > w[0]), "gaps {:?}", gaps);
+    r.stop();
+}
+
+/// restart-max=0: no back-off; a stable run resets the streak.
+#[test]
+fn no_backoff_with_restart_max_zero() {
+    let r = start(
+        "nobackoff",
+        r#"
+service fast restart-max=0 restart-limit=20 -- /bin/sh -c "exit 1"
+"#,
+    );
+    r.wait("fast: failed: restart-limit reached");
+    assert_eq!(r.count("fast: started"), 20, "{}", r.text());
+    r.stop();
+}
