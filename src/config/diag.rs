@@ -461,10 +461,13 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The known word closest to `word`, if close enough to be a likely typo
-/// (distance at most a third of its length, 1 to 3); else one that
+/// (distance at most a third of its length, 1 to 3, less than its
+/// length); else one that
 /// starts with `word.` (`mem` → `mem.max`).
 pub fn closest<'w>(word: &str, known: &mut dyn Iterator<Item = &'w str>) -> Hint<'w> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let len = word.chars().count();
+    // At most a third of the word, and never all of it ('c' is not 'a').
+    let limit = (len / 3).clamp(1, 3).min(len.saturating_sub(1));
     let mut best: Option<(usize, &'w str)> = None;
     let mut prefix = None;
     for k in known {

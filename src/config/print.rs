@@ -232,8 +232,8 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
     }
-    for (n, (i, u)) in t.in_order().enumerate() {
-        unit(t, i, u, n + 1, w)?;
+    for (n, (_, u)) in t.in_order().enumerate() {
+        unit(t, u, n + 1, w)?;
     }
     Ok(())
 }
@@ -303,8 +303,8 @@ impl Block<'_> {
     }
 }
 
-fn unit(t: &Table<'_>, i: usize, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
-    writeln!(w, "\n# {}. {} (unit {} in file order)", n, u.name, i + 1)?;
+fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
+    writeln!(w, "\n# {}. {}", n, u.name)?;
     writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
     let mut b = Block { w, open: false };
     for slot in LAYOUT {
