@@ -47,7 +47,7 @@ fn unit<R>(opts: &str, f: impl FnOnce(&config::Unit<'_>) -> R) -> R {
 fn unit_err(opts: &str) -> String {
     let e = errors(&format!("service u {} -- /bin/x", opts));
     assert_eq!(e.len(), 1, "{:?}: {:?}", opts, e);
-    e[0].splitn(2, ": error: ").nth(1).unwrap().to_string()
+    e[0].split_once(": error: ").unwrap().1.to_string()
 }
 
 // ---------------------------------------------------------------------
