@@ -388,6 +388,11 @@ fn process_options() {
         "invalid value '0800' for 'umask=': expected an octal mode from 0 to 0777"
     );
     assert_eq!(unit_err("env=A"), "invalid value 'A' for 'env=': expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit");
+    let long = format!("env={}-x=1", "A".repeat(70));
+    assert!(unit_err(&long).starts_with("invalid value 'AAAA"));
+    unit(&format!("env={}=1", "A".repeat(70)), |u| {
+        assert_eq!(u.env().count(), 1)
+    });
     assert_eq!(
         unit_err("no-new-privs=true"),
         "invalid value 'true' for 'no-new-privs=': expected yes or no"
@@ -1125,8 +1130,9 @@ fn boards_parse() {
         with(&text, |t| assert!(t.units.len() >= 4, "{}", b));
     }
     // The compiled-in board is the default one, and it parses.
-    assert_eq!(config::BOARD_NAME, "qemu-x86_64");
-    assert!(config::BOARD_FILE.ends_with("board-configs/qemu-x86_64.conf"));
+    let board = option_env!("PINIT_BOARD").unwrap_or("qemu-x86_64");
+    assert_eq!(config::BOARD_NAME, board);
+    assert!(config::BOARD_FILE.ends_with(&format!("{}.conf", board)));
     let mut t = Box::new(Table::new());
     assert_eq!(
         config::parse(config::BOARD_FILE, config::BOARD, &mut t, &mut |_| {}),

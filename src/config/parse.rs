@@ -1300,13 +1300,15 @@ const ENV_EXPECT: &str = "expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not start
 
 /// `KEY=VALUE` with a valid KEY (decoded: quotes may be anywhere).
 fn env_ok(raw: &str) -> bool {
-    let mut key: Vec<u8, 64> = Vec::new();
-    for b in Word(raw).bytes() {
-        if b == b'=' {
-            return value::is_env_key(&key);
-        }
-        if key.push(b).is_err() {
-            return value::is_env_key(&key) && Word(raw).bytes().any(|b| b == b'=');
+    for (i, b) in Word(raw).bytes().enumerate() {
+        let ok = match b {
+            b'=' => return i > 0,
+            b'_' => true,
+            b if b.is_ascii_alphabetic() => true,
+            b => i > 0 && b.is_ascii_digit(),
+        };
+        if !ok {
+            return false;
         }
     }
     false

@@ -252,12 +252,14 @@ fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
         Setup::Mount(m) => {
             write!(
                 w,
-                "mount {} {} {} {}",
+                "mount {} {} {}",
                 m.source.raw(),
                 m.target.raw(),
-                m.fstype,
-                m.options
+                m.fstype
             )?;
+            if !m.options.is_empty() {
+                write!(w, " {}", m.options)?;
+            }
             w.write_str("\n#   flags:")?;
             let mut sep = " MS_";
             for (bit, name) in MS_NAMES.iter().enumerate() {
