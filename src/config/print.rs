@@ -238,6 +238,7 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     Ok(())
 }
 
+#[inline(never)]
 fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
     match s {
         Setup::Hostname(h) => writeln!(w, "hostname {}", h),
@@ -287,6 +288,7 @@ struct Block<'w> {
 
 impl Block<'_> {
     /// ` KEY=VALUE`, `sep` (`,`) instead of a new option if `more`.
+    #[inline(never)]
     fn opt(&mut self, key: &str, v: &dyn Display, more: bool) -> fmt::Result {
         if more {
             return write!(self.w, ",{}", v);
@@ -305,6 +307,7 @@ impl Block<'_> {
     }
 }
 
+#[inline(never)]
 fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
     writeln!(w, "\n# {}. {}", n, u.name)?;
     writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
