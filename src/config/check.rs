@@ -17,6 +17,7 @@ fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
 }
 
 /// The rules of one unit, given the options it set (`seen`).
+#[inline(never)]
 pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     kind_rules(rep, u, s);
     if u.restart == Restart::Never {
@@ -132,6 +133,7 @@ pub fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
 }
 
 /// `after=` and `needs=` names to indices (a name in both is `needs`).
+#[inline(never)]
 fn resolve<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
     for i in 0..t.units.len() {
         let Some(opts) = t.units.get(i).map(|u| u.opts) else {
@@ -172,6 +174,7 @@ fn add_dep(t: &mut Table<'_>, i: usize, j: usize, needs: bool) {
 }
 
 /// Depth-first search; each edge back to a unit on the path is a cycle.
+#[inline(never)]
 fn cycles<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     const WHITE: u8 = 0;
     const GREY: u8 = 1;
@@ -212,6 +215,7 @@ fn cycles<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     }
 }
 
+#[inline(never)]
 fn report_cycle<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>, stack: &[(u16, u8)], v: usize) {
     let name = |i: usize| t.units.get(i).map_or("", |u| u.name);
     let from = stack
@@ -236,6 +240,7 @@ fn report_cycle<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>, stack: &[(u16, u8)]
 
 /// Start order: repeatedly the first unit (in file order) whose
 /// dependencies are all placed. Units on a cycle are left out.
+#[inline(never)]
 fn order(t: &mut Table<'_>) {
     t.order.clear();
     let mut done = [false; UNITS_MAX];
@@ -254,6 +259,7 @@ fn order(t: &mut Table<'_>) {
 }
 
 /// Two tty units on one terminal would fight over it.
+#[inline(never)]
 fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     for (i, u) in t.units.iter().enumerate() {
         let Some(tty) = u.tty else {
@@ -281,6 +287,7 @@ fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
 
 /// An isolated unit's CPUs are its own: no other unit's `cpus=` or
 /// `cpuset=`, no other isolated unit, and not `irq-affinity`.
+#[inline(never)]
 fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     const NONE: u16 = u16::MAX;
     let mut owner = [NONE; CPUS_MAX];

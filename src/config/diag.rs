@@ -425,46 +425,41 @@ pub fn distance(a: &str, b: &str) -> usize {
     if a.len() >= W || b.len() >= W {
         return usize::MAX;
     }
-    let at = |row: &[usize; W], i: usize| row.get(i).copied().unwrap_or(usize::MAX / 2);
-    let mut prev2 = [0usize; W];
-    let mut prev = [0usize; W];
-    for (j, slot) in prev.iter_mut().enumerate() {
-        *slot = j;
+    let low = |s: &[u8], i: usize| s.get(i).map(u8::to_ascii_lowercase);
+    let at = |row: &[u8; W], i: usize| row.get(i).copied().unwrap_or(u8::MAX / 2);
+    // Three rows of the matrix: i-2, i-1 and i. Distances fit in a byte.
+    let mut rows = [[0u8; W]; 3];
+    for (j, slot) in rows[1].iter_mut().enumerate() {
+        *slot = j as u8;
     }
     for i in 1..=a.len() {
-        let mut cur = [0usize; W];
-        if let Some(c) = cur.get_mut(0) {
-            *c = i;
-        }
-        let ca = a.get(i - 1).map(u8::to_ascii_lowercase);
+        let [prev2, prev, cur] = &mut rows;
+        cur[0] = i as u8;
         for j in 1..=b.len() {
-            let cb = b.get(j - 1).map(u8::to_ascii_lowercase);
-            let cost = usize::from(ca != cb);
-            let mut d = (at(&prev, j) + 1)
-                .min(at(&cur, j - 1) + 1)
-                .min(at(&prev, j - 1) + cost);
-            if i > 1
-                && j > 1
-                && ca == b.get(j - 2).map(u8::to_ascii_lowercase)
-                && a.get(i - 2).map(u8::to_ascii_lowercase) == cb
-            {
-                d = d.min(at(&prev2, j - 2) + 1);
+            let cost = u8::from(low(a, i - 1) != low(b, j - 1));
+            let mut d = (at(prev, j) + 1)
+                .min(at(cur, j - 1) + 1)
+                .min(at(prev, j - 1) + cost);
+            if i > 1 && j > 1 && low(a, i - 1) == low(b, j - 2) && low(a, i - 2) == low(b, j - 1) {
+                d = d.min(at(prev2, j - 2) + 1);
             }
             if let Some(c) = cur.get_mut(j) {
                 *c = d;
             }
         }
-        prev2 = prev;
-        prev = cur;
+        rows.rotate_left(1);
     }
-    at(&prev, b.len())
+    usize::from(at(&rows[1], b.len()))
 }
 
 /// The known word closest to `word`, if close enough to be a likely typo
-/// (distance at most a third of its length, 1 to 3); else one that
+/// (distance at most a third of its length, 1 to 3, less than its
+/// length); else one that
 /// starts with `word.` (`mem` → `mem.max`).
 pub fn closest<'w>(word: &str, known: &mut dyn Iterator<Item = &'w str>) -> Hint<'w> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let len = word.chars().count();
+    // At most a third of the word, and never all of it ('c' is not 'a').
+    let limit = (len / 3).clamp(1, 3).min(len.saturating_sub(1));
     let mut best: Option<(usize, &'w str)> = None;
     let mut prefix = None;
     for k in known {

@@ -42,3 +42,16 @@ pub use table::{
     Setup, Sysctl, Table, Test, Unit,
 };
 pub use value::{CpuList, Mask, Ms};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        let (t, u) = (
+            core::mem::size_of::<super::Table<'_>>(),
+            core::mem::size_of::<super::Unit<'_>>(),
+        );
+        println!("size_of Table = {} bytes, Unit = {} bytes", t, u);
+        assert!(u <= 352, "Unit grew to {} bytes", u);
+    }
+}

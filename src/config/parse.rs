@@ -8,7 +8,7 @@ use super::diag::{closest, closest_of, Error, Hint, Report};
 use super::lex::{self, Lexer, Tokens, Word};
 use super::limits::*;
 use super::table::*;
-use super::value::{self, Bad, CpuList, ListError};
+use super::value::{self, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
@@ -256,6 +256,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     }
 
     /// One statement from `pos`; returns where the next one starts.
+    #[inline(never)]
     fn statement(&mut self, pos: usize, table: &mut Table<'a>) -> usize {
         let mut lx = Lexer::at(self.text, pos);
         let (mut first, mut second, mut last) = (None, None, None);
@@ -328,11 +329,12 @@ impl<'r, 'a> Parser<'r, 'a> {
 
     /// The words after a statement's keyword: between `min` and `max` of
     /// them, named by `what` in the "missing" message.
-    fn words<const N: usize>(
+    #[inline(never)]
+    fn words(
         &mut self,
         kw: &'a str,
         mut toks: Tokens<'a>,
-        what: [&'static str; N],
+        what: &[&'static str],
         max: usize,
     ) -> Option<([&'a str; 4], usize)> {
         let mut w = [""; 4];
@@ -381,8 +383,9 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn hostname(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([name, ..], _)) = self.words(kw, toks, ["NAME"], 1) else {
+        let Some(([name, ..], _)) = self.words(kw, toks, &["NAME"], 1) else {
             return;
         };
         let ok = (1..=HOSTNAME_MAX).contains(&name.len())
@@ -420,9 +423,10 @@ impl<'r, 'a> Parser<'r, 'a> {
         self.setup(kw, Setup::Hostname(name), table);
     }
 
+    #[inline(never)]
     fn mount(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
         let what = ["SOURCE", "TARGET", "FSTYPE"];
-        let Some(([source, target, fstype, options], _)) = self.words(kw, toks, what, 4) else {
+        let Some(([source, target, fstype, options], _)) = self.words(kw, toks, &what, 4) else {
             return;
         };
         let mut ok = true;
@@ -492,8 +496,9 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn sysctl(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([key, value, ..], _)) = self.words(kw, toks, ["KEY", "VALUE"], 2) else {
+        let Some(([key, value, ..], _)) = self.words(kw, toks, &["KEY", "VALUE"], 2) else {
             return;
         };
         let ok = key
@@ -539,8 +544,9 @@ impl<'r, 'a> Parser<'r, 'a> {
         self.setup(kw, Setup::Sysctl(s), table);
     }
 
+    #[inline(never)]
     fn env(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([entry, ..], _)) = self.words(kw, toks, ["KEY=VALUE"], 1) else {
+        let Some(([entry, ..], _)) = self.words(kw, toks, &["KEY=VALUE"], 1) else {
             return;
         };
         if !env_ok(entry) {
@@ -578,8 +584,9 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn irq_affinity(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([cpus, ..], _)) = self.words(kw, toks, ["CPULIST"], 1) else {
+        let Some(([cpus, ..], _)) = self.words(kw, toks, &["CPULIST"], 1) else {
             return;
         };
         if let Err((at, expect)) = cpu_list(cpus, "CPU") {
@@ -614,6 +621,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     }
 
     /// `service|task|tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]`
+    #[inline(never)]
     fn unit(&mut self, kw: &'a str, kind: Kind, mut toks: Tokens<'a>, table: &mut Table<'a>) {
         let name = match toks.next() {
             Some(n) if n != "--" => n,
@@ -697,6 +705,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             .unwrap_or("")
     }
 
+    #[inline(never)]
     fn args(&mut self, u: &mut Unit<'a>, dashes: &'a str, toks: Tokens<'a>) {
         let (mut first, mut last) = (None, None);
         let mut n = 0usize;
@@ -744,6 +753,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         );
     }
 
+    #[inline(never)]
     fn option(&mut self, u: &mut Unit<'a>, st: &mut UnitState<'a>, tok: &'a str) {
         let Some((key, v)) = lex::split_key(tok) else {
             if option_keys().any(|k| k == tok) {
@@ -803,6 +813,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         self.value(u, st, opt, key, v);
     }
 
+    #[inline(never)]
     fn value(
         &mut self,
         u: &mut Unit<'a>,
@@ -811,290 +822,50 @@ impl<'r, 'a> Parser<'r, 'a> {
         key: &'a str,
         v: &'a str,
     ) {
-        match opt {
-            Opt::After | Opt::Needs => self.deps(st, key, v),
-            Opt::Restart => match v {
-                "always" => u.restart = Restart::Always,
-                "on-failure" => u.restart = Restart::OnFailure,
-                "never" => u.restart = Restart::Never,
-                _ => {
-                    let words = ["always", "on-failure", "never"];
-                    let hint = closest_of(v, &words);
-                    self.bad(key, v, "expected always, on-failure or never", hint);
-                }
-            },
-            Opt::RestartDelay => self.duration(key, v, &mut u.restart_delay),
-            Opt::RestartMax => self.duration(key, v, &mut u.restart_max),
-            Opt::ReadyTimeout => self.duration(key, v, &mut u.ready_timeout),
-            Opt::StopTimeout => self.duration(key, v, &mut u.stop_timeout),
-            Opt::RestartLimit => match value::int_in(v, 1, 65535) {
-                Ok(n) => u.restart_limit = n as u16,
-                Err(_) => self.bad(key, v, "expected a number from 1 to 65535", Hint::None),
-            },
-            Opt::Ready => self.ready(u, key, v),
-            Opt::StopSignal => self.signal(key, v, &mut u.stop_signal),
-            Opt::ReloadSignal => self.signal(key, v, &mut u.reload_signal),
-            Opt::If => self.cond(st, key, v),
-            Opt::User | Opt::Group => {
-                if id_ok(v) {
-                    let id = Some(Id::of(v));
-                    if opt == Opt::User {
-                        u.user = id;
-                    } else {
-                        u.group = id;
-                    }
-                } else {
-                    self.bad(key, v, "expected a name (A-Z a-z 0-9 _ . - $) or a number", Hint::None);
-                }
-            }
-            Opt::Groups => self.groups(key, v),
-            Opt::Dir => {
-                if Word(v).bytes().next() == Some(b'/') {
-                    u.dir = Some(Word(v));
-                } else {
-                    self.bad(key, v, "expected an absolute path", Hint::None);
-                }
-            }
-            Opt::Umask => match value::umask(v) {
-                Some(m) => u.umask = Some(m),
-                None => self.bad(key, v, "expected an octal mode from 0 to 0777", Hint::None),
-            },
-            Opt::Env => self.unit_env(st, key, v),
-            Opt::NoNewPrivs => self.yes_no(key, v, &mut u.no_new_privs),
-            Opt::Isolate => self.yes_no(key, v, &mut u.isolate),
-            Opt::Log => match v {
-                "kmsg" => u.log = Log::Kmsg,
-                "console" => u.log = Log::Console,
-                "null" => u.log = Log::Null,
-                "inherit" => u.log = Log::Inherit,
-                _ => {
-                    let words = ["kmsg", "console", "null", "inherit"];
-                    let hint = closest_of(v, &words);
-                    self.bad(key, v, "expected kmsg, console, null or inherit", hint);
-                }
-            },
-            Opt::Tty => {
-                if Word(v).bytes().next() == Some(b'/') {
-                    u.tty = Some(Word(v));
-                } else {
-                    let hint = match Word(v).plain() {
-                        Some(p) if !value::has(p, b'/') => Hint::Dev(p),
-                        _ => Hint::None,
-                    };
-                    self.bad(key, v, "expected a device path like /dev/ttyS0", hint);
-                }
-            }
-            Opt::Cpus => u.cpus = self.list(key, v, "CPU"),
-            Opt::Cpuset => u.cpuset = self.list(key, v, "CPU"),
-            Opt::Mems => u.mems = self.list(key, v, "node"),
-            Opt::Numa => self.numa(u, key, v),
-            Opt::MemMax => u.mem_max = self.size(key, v),
-            Opt::MemHigh => u.mem_high = self.size(key, v),
-            Opt::MemLow => u.mem_low = self.size(key, v),
-            Opt::SwapMax => u.swap_max = self.size(key, v),
-            Opt::PidsMax => match (v, value::uint(v)) {
-                ("max", _) => u.pids_max = Limit::MAX,
-                (_, Some(n)) if n <= u64::from(u32::MAX) => u.pids_max = Limit::of(n),
-                _ => self.bad(key, v, "expected a number up to 4294967295 or max", Hint::None),
-            },
-            Opt::CpuWeight => u.cpu_weight = self.weight(key, v),
-            Opt::IoWeight => u.io_weight = self.weight(key, v),
-            Opt::CpuMax => match cpu_max(v) {
-                Some(m) => u.cpu_max = Some(m),
-                None => self.bad(
+        let ty = match opt {
+            Opt::After | Opt::Needs => return self.deps(st, key, v),
+            Opt::If => return self.cond(st, key, v),
+            Opt::Groups => return self.groups(key, v),
+            Opt::Env => return self.unit_env(st, key, v),
+            Opt::Rlimit => return self.rlimit(key, v),
+            o => SPEC.get(o as usize).copied().unwrap_or(Ty::Dur),
+        };
+        match typed(ty, v) {
+            Ok(val) => store(u, opt, val),
+            Err(Bad { at, expect, hint }) => self.rep.on(
+                at,
+                Error::BadValue {
                     key,
-                    v,
-                    "expected N% (1 to 102400), QUOTA/PERIOD in microseconds (QUOTA at least 1000 or max, PERIOD 1000 to 1000000) or max",
-                    Hint::None,
-                ),
-            },
-            Opt::Nice => match value::int_in(v, -20, 19) {
-                Ok(n) => u.nice = Some(n as i8),
-                Err(_) => self.bad(key, v, "expected a number from -20 to 19", Hint::None),
-            },
-            Opt::Sched => match sched(v) {
-                Some(s) => u.sched = Some(s),
-                None => {
-                    let words = ["other", "batch", "idle", "fifo", "rr"];
-                    let word = value::head(v, b':');
-                    let hint = match closest_of(word, &words) {
-                        Hint::Word(w) if w != word => Hint::Word(w),
-                        _ => Hint::None,
-                    };
-                    self.bad(key, v, "expected other, batch, idle, fifo:1-99 or rr:1-99", hint);
-                }
-            },
-            Opt::IoPrio => match ioprio(v) {
-                Some(p) => u.ioprio = Some(p),
-                None => {
-                    let words = ["rt", "be", "idle"];
-                    let word = value::head(v, b':');
-                    let hint = match closest_of(word, &words) {
-                        Hint::Word(w) if w != word => Hint::Word(w),
-                        _ => Hint::None,
-                    };
-                    self.bad(key, v, "expected rt:0-7, be:0-7 or idle", hint);
-                }
-            },
-            Opt::OomScore => match value::int_in(v, -1000, 1000) {
-                Ok(n) => u.oom_score = Some(n as i16),
-                Err(_) => self.bad(key, v, "expected a number from -1000 to 1000", Hint::None),
-            },
-            Opt::Rlimit => match rlim_pair(v) {
-                Ok((soft, hard)) if soft > hard => self.rep.on(
-                    v,
-                    Error::Conflict {
-                        opt: key,
-                        msg: "has a soft limit above its hard limit",
-                    },
-                ),
-                Ok(_) => {}
-                Err(_) => self.bad(
-                    key,
-                    v,
-                    "expected SOFT[:HARD], each a number (K, M, G, T allowed), infinity or unlimited",
-                    Hint::None,
-                ),
-            },
-        }
-    }
-
-    fn duration(&mut self, key: &'a str, v: &'a str, out: &mut value::Ms) {
-        match value::duration(v) {
-            Ok(d) => *out = d,
-            Err(Bad::Syntax) => self.bad(
-                key,
-                v,
-                "expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)",
-                Hint::None,
-            ),
-            Err(Bad::Range) => self.bad(key, v, "longer than the limit of 1193h", Hint::None),
-        }
-    }
-
-    fn signal(&mut self, key: &'a str, v: &'a str, out: &mut u8) {
-        match value::signal(v) {
-            Some(s) => *out = s,
-            None => {
-                let name = match v.get(..3) {
-                    Some(p) if p.eq_ignore_ascii_case("SIG") => v.get(3..).unwrap_or(v),
-                    _ => v,
-                };
-                let hint = closest_of(name, value::signal_names());
-                self.bad(
-                    key,
-                    v,
-                    "expected a signal name like TERM or a number from 1 to 64",
+                    value: at,
+                    expect,
                     hint,
-                );
+                },
+            ),
+        }
+    }
+
+    #[inline(never)]
+    fn rlimit(&mut self, key: &'a str, v: &'a str) {
+        match rlim_pair(v) {
+            Ok((soft, hard)) if soft > hard => {
+                let msg = "has a soft limit above its hard limit";
+                self.rep.on(v, Error::Conflict { opt: key, msg });
             }
-        }
-    }
-
-    fn yes_no(&mut self, key: &'a str, v: &'a str, out: &mut bool) {
-        match value::yes_no(v) {
-            Some(b) => *out = b,
-            None => self.bad(key, v, "expected yes or no", Hint::None),
-        }
-    }
-
-    fn weight(&mut self, key: &'a str, v: &'a str) -> Option<u16> {
-        match value::int_in(v, 1, 10000) {
-            Ok(n) => Some(n as u16),
+            Ok(_) => {}
             Err(_) => {
-                self.bad(key, v, "expected a number from 1 to 10000", Hint::None);
-                None
-            }
-        }
-    }
-
-    fn size(&mut self, key: &'a str, v: &'a str) -> Limit {
-        if v == "max" {
-            return Limit::MAX;
-        }
-        match value::size(v) {
-            Ok(n) => Limit::of(n),
-            Err(Bad::Syntax) => {
-                self.bad(
+                let expect = "expected SOFT[:HARD], each a number (K, M, G, T allowed), infinity or unlimited";
+                let e = Error::BadValue {
                     key,
-                    v,
-                    "expected a size like 4096, 512K, 64M, 1G or max",
-                    Hint::None,
-                );
-                Limit::UNSET
-            }
-            Err(Bad::Range) => {
-                self.bad(key, v, "larger than the limit of 1048576T", Hint::None);
-                Limit::UNSET
-            }
-        }
-    }
-
-    fn list(&mut self, key: &'a str, v: &'a str, what: &'static str) -> Option<CpuList<'a>> {
-        match cpu_list(v, what) {
-            Ok(l) => Some(l),
-            Err((at, expect)) => {
-                let item = v.get(at..).unwrap_or(v);
-                let value = value::head(item, b',');
-                self.rep.on(
-                    item,
-                    Error::BadValue {
-                        key,
-                        value,
-                        expect,
-                        hint: Hint::None,
-                    },
-                );
-                None
-            }
-        }
-    }
-
-    fn ready(&mut self, u: &mut Unit<'a>, key: &'a str, v: &'a str) {
-        match v {
-            "none" => u.ready = Ready::None,
-            "notify" => u.ready = Ready::Notify,
-            _ => match v.strip_prefix("fd:").map(|n| value::int_in(n, 3, 1023)) {
-                Some(Ok(n)) => u.ready = Ready::Fd(n as u16),
-                Some(Err(_)) => self.bad(key, v, "expected fd:N with N from 3 to 1023", Hint::None),
-                None => {
-                    let words = ["none", "notify"];
-                    let hint = closest_of(v, &words);
-                    self.bad(key, v, "expected none, notify or fd:N", hint);
-                }
-            },
-        }
-    }
-
-    fn numa(&mut self, u: &mut Unit<'a>, key: &'a str, v: &'a str) {
-        const EXPECT: &str = "expected bind:NODES, preferred:NODE, interleave:NODES or local";
-        let (mode, arg) = value::cut(v, b':').unwrap_or((v, ""));
-        match (mode, arg) {
-            ("local", "") => u.numa = Some(Numa::Local),
-            ("bind" | "interleave", nodes) if !nodes.is_empty() => {
-                if let Some(l) = self.list(key, nodes, "node") {
-                    u.numa = Some(if mode == "bind" {
-                        Numa::Bind(l)
-                    } else {
-                        Numa::Interleave(l)
-                    });
-                }
-            }
-            ("preferred", node) if !node.is_empty() => match value::uint(node) {
-                Some(n) if n < CPUS_MAX as u64 => u.numa = Some(Numa::Preferred(n as u32)),
-                _ => self.bad(key, node, "expected one node number below 1024", Hint::None),
-            },
-            _ => {
-                let words = ["bind", "preferred", "interleave", "local"];
-                let hint = match closest_of(mode, &words) {
-                    Hint::Word(w) if w != mode => Hint::Word(w),
-                    _ => Hint::None,
+                    value: v,
+                    expect,
+                    hint: Hint::None,
                 };
-                self.bad(key, v, EXPECT, hint);
+                self.rep.on(v, e);
             }
         }
     }
 
+    #[inline(never)]
     fn cond(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
         match Cond::of(v) {
             Some(c) if c.test == Test::Path && c.arg.bytes().next() != Some(b'/') => self.bad(
@@ -1127,6 +898,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn unit_env(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
         if !env_ok(v) {
             self.bad(key, v, ENV_EXPECT, Hint::None);
@@ -1153,6 +925,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn deps(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
         let mut prev: Vec<&str, DEPS_MAX> = Vec::new();
         for item in value::items(v) {
@@ -1185,6 +958,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
     }
 
+    #[inline(never)]
     fn groups(&mut self, key: &'a str, v: &'a str) {
         let mut n = 0;
         for (i, item) in value::items(v).enumerate() {
@@ -1211,6 +985,308 @@ impl<'r, 'a> Parser<'r, 'a> {
     }
 }
 
+/// The value types of the unit options parsed by `typed`.
+#[derive(Clone, Copy)]
+enum Ty {
+    /// One of the words; the value is its index.
+    Choice(&'static [&'static str], &'static str),
+    /// A number in a range (the message says it).
+    Int(i64, i64, &'static str),
+    Dur,
+    Sig,
+    Id,
+    Path,
+    Tty,
+    Umask,
+    Ready,
+    Cpus,
+    Nodes,
+    Numa,
+    Size,
+    Pids,
+    CpuMax,
+    Sched,
+    IoPrio,
+}
+
+const YES_NO: Ty = Ty::Choice(&["yes", "no"], "expected yes or no");
+const WEIGHT: Ty = Ty::Int(1, 10000, "expected a number from 1 to 10000");
+
+/// The type of each option, in the order of `Opt` (the list options,
+/// `env=`, `if=` and `rlimit.*` are parsed apart; their slots are unused).
+const SPEC: [Ty; 38] = [
+    Ty::Dur,
+    Ty::Dur,
+    Ty::Choice(
+        &["always", "on-failure", "never"],
+        "expected always, on-failure or never",
+    ),
+    Ty::Dur,
+    Ty::Dur,
+    Ty::Int(1, 65535, "expected a number from 1 to 65535"),
+    Ty::Ready,
+    Ty::Dur,
+    Ty::Sig,
+    Ty::Dur,
+    Ty::Sig,
+    Ty::Dur,
+    Ty::Id,
+    Ty::Id,
+    Ty::Dur,
+    Ty::Path,
+    Ty::Umask,
+    Ty::Dur,
+    YES_NO,
+    Ty::Choice(
+        &["kmsg", "console", "null", "inherit"],
+        "expected kmsg, console, null or inherit",
+    ),
+    Ty::Tty,
+    Ty::Cpus,
+    Ty::Cpus,
+    Ty::Nodes,
+    YES_NO,
+    Ty::Numa,
+    Ty::Size,
+    Ty::Size,
+    Ty::Size,
+    Ty::Size,
+    Ty::Pids,
+    WEIGHT,
+    Ty::CpuMax,
+    WEIGHT,
+    Ty::Int(-20, 19, "expected a number from -20 to 19"),
+    Ty::Sched,
+    Ty::IoPrio,
+    Ty::Int(-1000, 1000, "expected a number from -1000 to 1000"),
+];
+
+/// A typed value, before it is stored in its field.
+enum Val<'a> {
+    Idx(usize),
+    Int(i64),
+    Ms(value::Ms),
+    Id(Id<'a>),
+    Word(Word<'a>),
+    List(CpuList<'a>),
+    Limit(Limit),
+    Ready(Ready),
+    Numa(Numa<'a>),
+    CpuMax(CpuMax),
+    Sched(Sched),
+    IoPrio(IoPrio),
+}
+
+/// Why a value was refused: the part at fault, what was expected.
+struct Bad<'a> {
+    at: &'a str,
+    expect: &'static str,
+    hint: Hint<'a>,
+}
+
+fn bad<'a>(at: &'a str, expect: &'static str) -> Bad<'a> {
+    Bad {
+        at,
+        expect,
+        hint: Hint::None,
+    }
+}
+
+/// A hint from `words` for the part of `v` before `:`, if it is a typo.
+fn head_hint<'a>(v: &'a str, words: &[&'a str]) -> Hint<'a> {
+    let head = value::head(v, b':');
+    match closest_of(head, words) {
+        Hint::Word(w) if w != head => Hint::Word(w),
+        _ => Hint::None,
+    }
+}
+
+/// Parses `v` as a value of type `ty`.
+#[inline(never)]
+fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
+    Ok(match ty {
+        Ty::Choice(words, expect) => match words.iter().position(|w| *w == v) {
+            Some(i) => Val::Idx(i),
+            None => {
+                let hint = closest_of(v, words);
+                return Err(Bad {
+                    at: v,
+                    expect,
+                    hint,
+                });
+            }
+        },
+        Ty::Int(lo, hi, expect) => Val::Int(value::int_in(v, lo, hi).map_err(|_| bad(v, expect))?),
+        Ty::Dur => match value::duration(v) {
+            Ok(d) => Val::Ms(d),
+            Err(value::Bad::Syntax) => return Err(bad(v, DUR_EXPECT)),
+            Err(value::Bad::Range) => return Err(bad(v, "longer than the limit of 1193h")),
+        },
+        Ty::Sig => match value::signal(v) {
+            Some(s) => Val::Int(s.into()),
+            None => {
+                let name = match v.get(..3) {
+                    Some(p) if p.eq_ignore_ascii_case("SIG") => v.get(3..).unwrap_or(v),
+                    _ => v,
+                };
+                return Err(Bad {
+                    at: v,
+                    expect: "expected a signal name like TERM or a number from 1 to 64",
+                    hint: closest_of(name, value::signal_names()),
+                });
+            }
+        },
+        Ty::Id if id_ok(v) => Val::Id(Id::of(v)),
+        Ty::Id => return Err(bad(v, "expected a name (A-Z a-z 0-9 _ . - $) or a number")),
+        Ty::Path if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
+        Ty::Path => return Err(bad(v, "expected an absolute path")),
+        Ty::Tty if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
+        Ty::Tty => {
+            let hint = match Word(v).plain() {
+                Some(p) if !value::has(p, b'/') => Hint::Dev(p),
+                _ => Hint::None,
+            };
+            return Err(Bad {
+                at: v,
+                expect: "expected a device path like /dev/ttyS0",
+                hint,
+            });
+        }
+        Ty::Umask => match value::umask(v) {
+            Some(m) => Val::Int(m.into()),
+            None => return Err(bad(v, "expected an octal mode from 0 to 0777")),
+        },
+        Ty::Ready => Val::Ready(match v {
+            "none" => Ready::None,
+            "notify" => Ready::Notify,
+            _ => match v.strip_prefix("fd:").map(|n| value::int_in(n, 3, 1023)) {
+                Some(Ok(n)) => Ready::Fd(n as u16),
+                Some(Err(_)) => return Err(bad(v, "expected fd:N with N from 3 to 1023")),
+                None => {
+                    return Err(Bad {
+                        at: v,
+                        expect: "expected none, notify or fd:N",
+                        hint: closest_of(v, &["none", "notify"]),
+                    })
+                }
+            },
+        }),
+        Ty::Cpus => Val::List(list(v, "CPU")?),
+        Ty::Nodes => Val::List(list(v, "node")?),
+        Ty::Numa => Val::Numa(numa(v)?),
+        Ty::Size if v == "max" => Val::Limit(Limit::MAX),
+        Ty::Size => match value::size(v) {
+            Ok(n) => Val::Limit(Limit::of(n)),
+            Err(value::Bad::Syntax) => {
+                return Err(bad(v, "expected a size like 4096, 512K, 64M, 1G or max"))
+            }
+            Err(value::Bad::Range) => return Err(bad(v, "larger than the limit of 1048576T")),
+        },
+        Ty::Pids => match (v, value::uint(v)) {
+            ("max", _) => Val::Limit(Limit::MAX),
+            (_, Some(n)) if n <= u64::from(u32::MAX) => Val::Limit(Limit::of(n)),
+            _ => return Err(bad(v, "expected a number up to 4294967295 or max")),
+        },
+        Ty::CpuMax => Val::CpuMax(cpu_max(v).ok_or_else(|| bad(v, CPU_MAX_EXPECT))?),
+        Ty::Sched => match sched(v) {
+            Some(s) => Val::Sched(s),
+            None => {
+                return Err(Bad {
+                    at: v,
+                    expect: "expected other, batch, idle, fifo:1-99 or rr:1-99",
+                    hint: head_hint(v, &["other", "batch", "idle", "fifo", "rr"]),
+                })
+            }
+        },
+        Ty::IoPrio => match ioprio(v) {
+            Some(p) => Val::IoPrio(p),
+            None => {
+                return Err(Bad {
+                    at: v,
+                    expect: "expected rt:0-7, be:0-7 or idle",
+                    hint: head_hint(v, &["rt", "be", "idle"]),
+                })
+            }
+        },
+    })
+}
+
+const DUR_EXPECT: &str = "expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)";
+const CPU_MAX_EXPECT: &str = "expected N% (1 to 102400), QUOTA/PERIOD in microseconds (QUOTA at least 1000 or max, PERIOD 1000 to 1000000) or max";
+
+/// A CPU or node list; the entry at fault if not.
+#[inline(never)]
+fn list<'a>(v: &'a str, what: &str) -> Result<CpuList<'a>, Bad<'a>> {
+    cpu_list(v, what).map_err(|(at, expect)| {
+        let item = v.get(at..).unwrap_or(v);
+        bad(value::head(item, b','), expect)
+    })
+}
+
+#[inline(never)]
+fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
+    let (mode, arg) = value::cut(v, b':').unwrap_or((v, ""));
+    Ok(match (mode, arg) {
+        ("local", "") => Numa::Local,
+        ("bind", nodes) if !nodes.is_empty() => Numa::Bind(list(nodes, "node")?),
+        ("interleave", nodes) if !nodes.is_empty() => Numa::Interleave(list(nodes, "node")?),
+        ("preferred", node) if !node.is_empty() => match value::uint(node) {
+            Some(n) if n < CPUS_MAX as u64 => Numa::Preferred(n as u32),
+            _ => return Err(bad(node, "expected one node number below 1024")),
+        },
+        _ => {
+            return Err(Bad {
+                at: v,
+                expect: "expected bind:NODES, preferred:NODE, interleave:NODES or local",
+                hint: head_hint(v, &["bind", "preferred", "interleave", "local"]),
+            })
+        }
+    })
+}
+
+/// Stores a typed value in its field.
+#[inline(never)]
+fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
+    const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
+    const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
+    match (opt, val) {
+        (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
+        (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
+        (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
+        (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
+        (Opt::RestartDelay, Val::Ms(d)) => u.restart_delay = d,
+        (Opt::RestartMax, Val::Ms(d)) => u.restart_max = d,
+        (Opt::ReadyTimeout, Val::Ms(d)) => u.ready_timeout = d,
+        (Opt::StopTimeout, Val::Ms(d)) => u.stop_timeout = d,
+        (Opt::RestartLimit, Val::Int(n)) => u.restart_limit = n as u16,
+        (Opt::StopSignal, Val::Int(n)) => u.stop_signal = n as u8,
+        (Opt::ReloadSignal, Val::Int(n)) => u.reload_signal = n as u8,
+        (Opt::Umask, Val::Int(n)) => u.umask = Some(n as u16),
+        (Opt::CpuWeight, Val::Int(n)) => u.cpu_weight = Some(n as u16),
+        (Opt::IoWeight, Val::Int(n)) => u.io_weight = Some(n as u16),
+        (Opt::Nice, Val::Int(n)) => u.nice = Some(n as i8),
+        (Opt::OomScore, Val::Int(n)) => u.oom_score = Some(n as i16),
+        (Opt::User, Val::Id(id)) => u.user = Some(id),
+        (Opt::Group, Val::Id(id)) => u.group = Some(id),
+        (Opt::Dir, Val::Word(w)) => u.dir = Some(w),
+        (Opt::Tty, Val::Word(w)) => u.tty = Some(w),
+        (Opt::Ready, Val::Ready(r)) => u.ready = r,
+        (Opt::Cpus, Val::List(l)) => u.cpus = Some(l),
+        (Opt::Cpuset, Val::List(l)) => u.cpuset = Some(l),
+        (Opt::Mems, Val::List(l)) => u.mems = Some(l),
+        (Opt::Numa, Val::Numa(n)) => u.numa = Some(n),
+        (Opt::MemMax, Val::Limit(l)) => u.mem_max = l,
+        (Opt::MemHigh, Val::Limit(l)) => u.mem_high = l,
+        (Opt::MemLow, Val::Limit(l)) => u.mem_low = l,
+        (Opt::SwapMax, Val::Limit(l)) => u.swap_max = l,
+        (Opt::PidsMax, Val::Limit(l)) => u.pids_max = l,
+        (Opt::CpuMax, Val::CpuMax(m)) => u.cpu_max = Some(m),
+        (Opt::Sched, Val::Sched(s)) => u.sched = Some(s),
+        (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
+        _ => {}
+    }
+}
+
 /// A user or group: a name, or a number below 2^32-1 (-1 means "no
 /// change" to setuid).
 fn id_ok(s: &str) -> bool {
@@ -1224,13 +1300,15 @@ const ENV_EXPECT: &str = "expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not start
 
 /// `KEY=VALUE` with a valid KEY (decoded: quotes may be anywhere).
 fn env_ok(raw: &str) -> bool {
-    let mut key: Vec<u8, 64> = Vec::new();
-    for b in Word(raw).bytes() {
-        if b == b'=' {
-            return value::is_env_key(&key);
-        }
-        if key.push(b).is_err() {
-            return value::is_env_key(&key) && Word(raw).bytes().any(|b| b == b'=');
+    for (i, b) in Word(raw).bytes().enumerate() {
+        let ok = match b {
+            b'=' => return i > 0,
+            b'_' => true,
+            b if b.is_ascii_alphabetic() => true,
+            b => i > 0 && b.is_ascii_digit(),
+        };
+        if !ok {
+            return false;
         }
     }
     false

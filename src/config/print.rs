@@ -232,12 +232,13 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
     }
-    for (n, (i, u)) in t.in_order().enumerate() {
-        unit(t, i, u, n + 1, w)?;
+    for (n, (_, u)) in t.in_order().enumerate() {
+        unit(t, u, n + 1, w)?;
     }
     Ok(())
 }
 
+#[inline(never)]
 fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
     match s {
         Setup::Hostname(h) => writeln!(w, "hostname {}", h),
@@ -252,12 +253,14 @@ fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
         Setup::Mount(m) => {
             write!(
                 w,
-                "mount {} {} {} {}",
+                "mount {} {} {}",
                 m.source.raw(),
                 m.target.raw(),
-                m.fstype,
-                m.options
+                m.fstype
             )?;
+            if !m.options.is_empty() {
+                write!(w, " {}", m.options)?;
+            }
             w.write_str("\n#   flags:")?;
             let mut sep = " MS_";
             for (bit, name) in MS_NAMES.iter().enumerate() {
@@ -285,6 +288,7 @@ struct Block<'w> {
 
 impl Block<'_> {
     /// ` KEY=VALUE`, `sep` (`,`) instead of a new option if `more`.
+    #[inline(never)]
     fn opt(&mut self, key: &str, v: &dyn Display, more: bool) -> fmt::Result {
         if more {
             return write!(self.w, ",{}", v);
@@ -303,8 +307,9 @@ impl Block<'_> {
     }
 }
 
-fn unit(t: &Table<'_>, i: usize, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
-    writeln!(w, "\n# {}. {} (unit {} in file order)", n, u.name, i + 1)?;
+#[inline(never)]
+fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
+    writeln!(w, "\n# {}. {}", n, u.name)?;
     writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
     let mut b = Block { w, open: false };
     for slot in LAYOUT {

@@ -1,0 +1,1160 @@
+//! The config language from the outside: every statement and option
+//! (one valid and one invalid case each), the limits, the checks across
+//! units, the hints, exact messages for malformed input, and inputs that
+//! must not panic.
+
+use pinit::config::{
+    self, limits, Id, IoPrio, Kind, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
+};
+
+/// The messages for `text`, one string each.
+fn errors(text: &str) -> Vec<String> {
+    errors_bytes(text.as_bytes())
+}
+
+fn errors_bytes(text: &[u8]) -> Vec<String> {
+    let mut t = Box::new(Table::new());
+    let mut out = Vec::new();
+    let n = config::parse("t.conf", text, &mut t, &mut |d| out.push(d.to_string()));
+    assert_eq!(n, out.len());
+    out
+}
+
+/// Parses a valid text and hands the table to `f`.
+fn with<R>(text: &str, f: impl FnOnce(&Table<'_>) -> R) -> R {
+    let mut t = Box::new(Table::new());
+    let mut out = Vec::new();
+    config::parse("t.conf", text.as_bytes(), &mut t, &mut |d| {
+        out.push(d.to_string())
+    });
+    assert!(
+        out.is_empty(),
+        "unexpected errors for {:?}:\n{}",
+        text,
+        out.join("\n")
+    );
+    f(&t)
+}
+
+/// The one unit of `service u OPTS -- /bin/x`.
+fn unit<R>(opts: &str, f: impl FnOnce(&config::Unit<'_>) -> R) -> R {
+    let text = format!("service u {} -- /bin/x", opts);
+    with(&text, |t| f(&t.units[0]))
+}
+
+/// The single message for `service u OPTS -- /bin/x`, without the
+/// `t.conf:1:COL: error: ` prefix.
+fn unit_err(opts: &str) -> String {
+    let e = errors(&format!("service u {} -- /bin/x", opts));
+    assert_eq!(e.len(), 1, "{:?}: {:?}", opts, e);
+    e[0].split_once(": error: ").unwrap().1.to_string()
+}
+
+// ---------------------------------------------------------------------
+// Statements
+
+#[test]
+fn hostname() {
+    with("hostname box-1.lan", |t| {
+        assert_eq!(t.setup[0], Setup::Hostname("box-1.lan"))
+    });
+    assert_eq!(
+        errors("hostname -x"),
+        ["t.conf:1:10: error: invalid hostname '-x': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"]
+    );
+    assert_eq!(
+        errors("hostname a\nhostname b"),
+        ["t.conf:2:1: error: hostname given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn mount() {
+    with(
+        "mount tmpfs /tmp tmpfs nosuid,nodev,size=16M,mode=1777",
+        |t| {
+            let Setup::Mount(m) = t.setup[0] else {
+                panic!()
+            };
+            assert_eq!(m.source.raw(), "tmpfs");
+            assert_eq!(m.target.raw(), "/tmp");
+            assert_eq!(m.fstype, "tmpfs");
+            assert_eq!(m.flags, 2 | 4);
+            let mut buf = [0u8; 64];
+            assert_eq!(m.data(&mut buf).unwrap(), b"size=16M,mode=1777");
+        },
+    );
+    with("mount /dev/sda1 \"/mnt/my disk\" ext4 ro,noatime", |t| {
+        let Setup::Mount(m) = t.setup[0] else {
+            panic!()
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(m.target.decode(&mut buf).unwrap(), b"/mnt/my disk");
+        assert_eq!(m.flags, 1 | 1024);
+        assert_eq!(m.data(&mut buf).unwrap(), b"");
+    });
+    with("mount none /a none bind,rw", |t| {
+        let Setup::Mount(m) = t.setup[0] else {
+            panic!()
+        };
+        assert_eq!(m.flags, 4096);
+    });
+    assert_eq!(
+        errors("mount tmpfs tmp tmpfs"),
+        ["t.conf:1:13: error: invalid mount target 'tmp': expected an absolute path"]
+    );
+    assert_eq!(
+        errors("mount tmpfs /tmp"),
+        ["t.conf:1:17: error: missing FSTYPE (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"]
+    );
+    assert_eq!(
+        errors("mount /dev/sda1 /a ext4 defaults,nofail"),
+        ["t.conf:1:34: error: invalid mount option 'nofail': it is for mount(8) and fstab, not for the kernel"]
+    );
+}
+
+#[test]
+fn sysctl() {
+    with("sysctl net.ipv4.ip_forward 1\nsysctl kernel.core_pattern \"|/bin/dump %p\"\nsysctl net/ipv4/conf/eth0.100/rp_filter 0\nsysctl net.ipv4.conf.eth0/100.rp_filter 2", |t| {
+        let Setup::Sysctl(s) = t.setup[0] else { panic!() };
+        assert_eq!(s.key, "net.ipv4.ip_forward");
+        let mut buf = [0u8; 128];
+        assert_eq!(s.path(&mut buf).unwrap(), "/proc/sys/net/ipv4/ip_forward");
+        let Setup::Sysctl(s) = t.setup[1] else { panic!() };
+        assert_eq!(s.value.decode(&mut buf).unwrap(), b"|/bin/dump %p");
+        let Setup::Sysctl(s) = t.setup[2] else { panic!() };
+        assert_eq!(s.path(&mut buf).unwrap(), "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
+        let Setup::Sysctl(s) = t.setup[3] else { panic!() };
+        assert_eq!(s.path(&mut buf).unwrap(), "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
+    });
+    assert_eq!(
+        errors("sysctl ../etc/x 1"),
+        ["t.conf:1:8: error: invalid sysctl key '../etc/x': expected a key like net.ipv4.ip_forward"]
+    );
+    assert_eq!(
+        errors("sysctl vm.swappiness 1\nsysctl vm.swappiness 2"),
+        ["t.conf:2:8: error: sysctl 'vm.swappiness' given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn env_statement() {
+    with(
+        "env PATH=/bin:/sbin\nenv GREETING=\"hello world\"\nenv EMPTY=",
+        |t| {
+            assert_eq!(t.env.len(), 3);
+            let mut buf = [0u8; 64];
+            assert_eq!(t.env[1].decode(&mut buf).unwrap(), b"GREETING=hello world");
+            assert_eq!(t.env[2].to_cstr(&mut buf).unwrap().to_bytes(), b"EMPTY=");
+        },
+    );
+    assert_eq!(
+        errors("env 9LIVES=x"),
+        ["t.conf:1:5: error: invalid env entry '9LIVES=x': expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit"]
+    );
+    assert_eq!(
+        errors("env A=1\nenv A=2"),
+        ["t.conf:2:5: error: env 'A' given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn irq_affinity() {
+    with("irq-affinity 0-1,3", |t| {
+        let Setup::IrqAffinity(l) = t.setup[0] else {
+            panic!()
+        };
+        assert_eq!(l.mask().words(), &[0b1011]);
+    });
+    assert_eq!(
+        errors("irq-affinity 0-x"),
+        ["t.conf:1:14: error: invalid CPU list '0-x': expected a list like 0-3,6,8-9"]
+    );
+}
+
+#[test]
+fn units_of_each_kind() {
+    with(
+        "service s -- /s\ntask t -- /t a b\ntty c -- /sbin/getty -L 115200 ttyS0",
+        |t| {
+            let kinds: Vec<_> = t.units.iter().map(|u| (u.name, u.kind)).collect();
+            assert_eq!(
+                kinds,
+                [("s", Kind::Service), ("t", Kind::Task), ("c", Kind::Tty)]
+            );
+            let args: Vec<_> = t.units[2].argv().map(|w| w.raw()).collect();
+            assert_eq!(args, ["/sbin/getty", "-L", "115200", "ttyS0"]);
+            assert_eq!(t.units[2].argc, 4);
+        },
+    );
+    assert_eq!(
+        errors("task t /bin/true"),
+        [
+            "t.conf:1:8: error: expected KEY=VALUE or '--', found '/bin/true' (is '--' missing before the program?)",
+            "t.conf:1:17: error: missing '--' before the program (usage: task NAME [KEY=VALUE ...] -- PROGRAM [ARG ...])"
+        ]
+    );
+}
+
+#[test]
+fn defaults_per_kind() {
+    with("service s -- /s\ntask t -- /t\ntty c -- /c", |t| {
+        let (s, k, c) = (&t.units[0], &t.units[1], &t.units[2]);
+        assert_eq!(
+            (s.restart, k.restart, c.restart),
+            (Restart::Always, Restart::Never, Restart::Always)
+        );
+        for u in [s, k, c] {
+            assert_eq!(u.stop_signal, 15);
+            assert_eq!(u.stop_timeout.0, 5000);
+            assert_eq!(u.reload_signal, 1);
+            assert_eq!(u.restart_max.0, 30_000);
+            assert_eq!(u.restart_delay.0, 0);
+            assert_eq!(u.restart_limit, 0);
+            assert_eq!(u.ready, Ready::None);
+            assert_eq!(u.log, Log::Kmsg);
+            assert_eq!(u.mem_max, Limit::UNSET);
+            assert!(u.cpus.is_none() && u.numa.is_none() && u.sched.is_none());
+        }
+        assert_eq!(c.tty.unwrap().raw(), "/dev/console");
+        assert!(s.tty.is_none());
+    });
+}
+
+// ---------------------------------------------------------------------
+// Every option: a valid case (value checked) and an invalid one (message)
+
+#[test]
+fn ordering_options() {
+    with(
+        "task a -- /a\ntask b -- /b\nservice c after=a needs=b -- /c",
+        |t| {
+            let deps: Vec<_> = t.units[2].deps().map(|d| (d.unit, d.needs)).collect();
+            assert_eq!(deps, [(0, false), (1, true)]);
+        },
+    );
+    with("task a -- /a\nservice c after=a needs=a -- /c", |t| {
+        let deps: Vec<_> = t.units[1].deps().map(|d| (d.unit, d.needs)).collect();
+        assert_eq!(deps, [(0, true)]);
+    });
+    assert_eq!(
+        errors("task a -- /a\ntask b -- /b\nservice u after=a,,b -- /x"),
+        ["t.conf:3:19: error: empty entry in 'after=': expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)"]
+    );
+    assert_eq!(
+        errors("service u needs=nope -- /x"),
+        ["t.conf:1:17: error: unknown unit 'nope' in 'needs='"]
+    );
+}
+
+#[test]
+fn restart_options() {
+    unit(
+        "restart=on-failure restart-delay=250ms restart-max=0 restart-limit=5",
+        |u| {
+            assert_eq!(u.restart, Restart::OnFailure);
+            assert_eq!(u.restart_delay.0, 250);
+            assert_eq!(u.restart_max.0, 0);
+            assert_eq!(u.restart_limit, 5);
+        },
+    );
+    assert_eq!(
+        unit_err("restart=sometimes"),
+        "invalid value 'sometimes' for 'restart=': expected always, on-failure or never"
+    );
+    assert_eq!(
+        unit_err("restart-delay=1.5s"),
+        "invalid value '1.5s' for 'restart-delay=': expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)"
+    );
+    assert_eq!(
+        unit_err("restart-max=5000h"),
+        "invalid value '5000h' for 'restart-max=': longer than the limit of 1193h"
+    );
+    assert_eq!(
+        unit_err("restart-limit=0"),
+        "invalid value '0' for 'restart-limit=': expected a number from 1 to 65535"
+    );
+}
+
+#[test]
+fn ready_options() {
+    unit("ready=notify ready-timeout=2m", |u| {
+        assert_eq!(u.ready, Ready::Notify);
+        assert_eq!(u.ready_timeout.0, 120_000);
+    });
+    unit("ready=fd:3", |u| assert_eq!(u.ready, Ready::Fd(3)));
+    unit("ready=none", |u| assert_eq!(u.ready, Ready::None));
+    assert_eq!(
+        unit_err("ready=fd:1"),
+        "invalid value 'fd:1' for 'ready=': expected fd:N with N from 3 to 1023"
+    );
+    assert_eq!(
+        unit_err("ready=notfy"),
+        "invalid value 'notfy' for 'ready=': expected none, notify or fd:N — did you mean 'notify'?"
+    );
+    assert_eq!(
+        unit_err("ready-timeout=5s"),
+        "'ready-timeout=5s' needs ready=notify or ready=fd:N (else a unit is ready once started)"
+    );
+}
+
+#[test]
+fn signal_options() {
+    unit(
+        "stop-signal=SIGINT stop-timeout=90 reload-signal=usr1",
+        |u| {
+            assert_eq!(u.stop_signal, 2);
+            assert_eq!(u.stop_timeout.0, 90_000);
+            assert_eq!(u.reload_signal, 10);
+        },
+    );
+    unit("stop-signal=37", |u| assert_eq!(u.stop_signal, 37));
+    assert_eq!(
+        unit_err("stop-signal=TREM"),
+        "invalid value 'TREM' for 'stop-signal=': expected a signal name like TERM or a number from 1 to 64 — did you mean 'TERM'?"
+    );
+    assert_eq!(
+        unit_err("reload-signal=SIGHPU"),
+        "invalid value 'SIGHPU' for 'reload-signal=': expected a signal name like TERM or a number from 1 to 64 — did you mean 'HUP'?"
+    );
+    assert_eq!(
+        unit_err("stop-timeout=soon"),
+        "invalid value 'soon' for 'stop-timeout=': expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)"
+    );
+}
+
+#[test]
+fn conditions() {
+    unit(
+        "if=path:/dev/ttyS1 if=!cmdline:quiet if=path:\"/a b\"",
+        |u| {
+            let c: Vec<_> = u.conds().map(|c| (c.negate, c.test, c.arg.raw())).collect();
+            assert_eq!(
+                c,
+                [
+                    (false, Test::Path, "/dev/ttyS1"),
+                    (true, Test::Cmdline, "quiet"),
+                    (false, Test::Path, "\"/a b\"")
+                ]
+            );
+        },
+    );
+    assert_eq!(
+        unit_err("if=exists:/x"),
+        "invalid value 'exists:/x' for 'if=': expected path:P, !path:P, cmdline:WORD or !cmdline:WORD"
+    );
+    assert_eq!(
+        unit_err("if=path:dev"),
+        "invalid value 'path:dev' for 'if=': expected an absolute path after 'path:'"
+    );
+}
+
+#[test]
+fn process_options() {
+    unit("user=www-data group=33 groups=video,44 dir=\"/srv/my app\" umask=027 env=A=1 env=\"B=two words\" no-new-privs=yes log=console", |u| {
+        assert_eq!(u.user, Some(Id::Name("www-data")));
+        assert_eq!(u.group, Some(Id::Num(33)));
+        assert_eq!(u.groups().collect::<Vec<_>>(), [Id::Name("video"), Id::Num(44)]);
+        let mut buf = [0u8; 64];
+        assert_eq!(u.dir.unwrap().decode(&mut buf).unwrap(), b"/srv/my app");
+        assert_eq!(u.umask, Some(0o27));
+        let env: Vec<_> = u.env().map(|w| w.raw()).collect();
+        assert_eq!(env, ["A=1", "\"B=two words\""]);
+        assert!(u.no_new_privs);
+        assert_eq!(u.log, Log::Console);
+    });
+    for (v, l) in [
+        ("kmsg", Log::Kmsg),
+        ("null", Log::Null),
+        ("inherit", Log::Inherit),
+    ] {
+        unit(&format!("log={}", v), |u| assert_eq!(u.log, l));
+    }
+    assert_eq!(
+        unit_err("user=-x"),
+        "invalid value '-x' for 'user=': expected a name (A-Z a-z 0-9 _ . - $) or a number"
+    );
+    assert_eq!(
+        unit_err("group=a:b"),
+        "invalid value 'a:b' for 'group=': expected a name (A-Z a-z 0-9 _ . - $) or a number"
+    );
+    assert_eq!(unit_err("groups=a,a"), "'a' is listed twice in 'groups='");
+    assert_eq!(
+        unit_err("dir=srv"),
+        "invalid value 'srv' for 'dir=': expected an absolute path"
+    );
+    assert_eq!(
+        unit_err("umask=0800"),
+        "invalid value '0800' for 'umask=': expected an octal mode from 0 to 0777"
+    );
+    assert_eq!(unit_err("env=A"), "invalid value 'A' for 'env=': expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit");
+    let long = format!("env={}-x=1", "A".repeat(70));
+    assert!(unit_err(&long).starts_with("invalid value 'AAAA"));
+    unit(&format!("env={}=1", "A".repeat(70)), |u| {
+        assert_eq!(u.env().count(), 1)
+    });
+    assert_eq!(
+        unit_err("no-new-privs=true"),
+        "invalid value 'true' for 'no-new-privs=': expected yes or no"
+    );
+    assert_eq!(
+        unit_err("log=kmesg"),
+        "invalid value 'kmesg' for 'log=': expected kmsg, console, null or inherit — did you mean 'kmsg'?"
+    );
+}
+
+#[test]
+fn tty_option() {
+    with("tty c tty=/dev/ttyAMA0 -- /bin/sh", |t| {
+        assert_eq!(t.units[0].tty.unwrap().raw(), "/dev/ttyAMA0")
+    });
+    assert_eq!(
+        errors("tty c tty=ttyS0 -- /bin/sh"),
+        ["t.conf:1:11: error: invalid value 'ttyS0' for 'tty=': expected a device path like /dev/ttyS0 — did you mean '/dev/ttyS0'?"]
+    );
+    assert_eq!(
+        unit_err("tty=/dev/ttyS0"),
+        "'tty=/dev/ttyS0' does not apply to a service: only tty units have a terminal"
+    );
+}
+
+#[test]
+fn placement_options() {
+    unit(
+        "cpus=2-3 cpuset=0-3 mems=0-1 isolate=yes numa=interleave:0-1",
+        |u| {
+            assert_eq!(u.cpus.unwrap().mask().words(), &[0b1100]);
+            assert_eq!(u.cpuset.unwrap().as_str(), "0-3");
+            assert_eq!(u.mems.unwrap().mask().words(), &[0b11]);
+            assert!(u.isolate);
+            assert!(matches!(u.numa, Some(Numa::Interleave(l)) if l.as_str() == "0-1"));
+        },
+    );
+    unit("cpus=1023", |u| assert!(u.cpus.unwrap().mask().has(1023)));
+    unit("numa=bind:1", |u| {
+        assert!(matches!(u.numa, Some(Numa::Bind(_))))
+    });
+    unit("numa=preferred:1", |u| {
+        assert_eq!(u.numa, Some(Numa::Preferred(1)))
+    });
+    unit("numa=local", |u| assert_eq!(u.numa, Some(Numa::Local)));
+    assert_eq!(
+        unit_err("cpus=1024"),
+        "invalid value '1024' for 'cpus=': CPU numbers must be below 1024"
+    );
+    assert_eq!(
+        unit_err("cpuset=0,3-1"),
+        "invalid value '3-1' for 'cpuset=': a range must go from low to high"
+    );
+    assert_eq!(
+        unit_err("mems=x"),
+        "invalid value 'x' for 'mems=': expected a list like 0-3,6,8-9"
+    );
+    assert_eq!(
+        unit_err("isolate=1"),
+        "invalid value '1' for 'isolate=': expected yes or no"
+    );
+    assert_eq!(
+        unit_err("numa=bnd:0"),
+        "invalid value 'bnd:0' for 'numa=': expected bind:NODES, preferred:NODE, interleave:NODES or local — did you mean 'bind'?"
+    );
+    assert_eq!(
+        unit_err("numa=preferred:0-1"),
+        "invalid value '0-1' for 'numa=': expected one node number below 1024"
+    );
+}
+
+#[test]
+fn cgroup_options() {
+    unit("mem.max=64M mem.high=48M mem.low=16M swap.max=0 pids.max=32 cpu.weight=400 cpu.max=50% io.weight=10", |u| {
+        assert_eq!(u.mem_max.value(), Some(64 << 20));
+        assert_eq!(u.mem_high.value(), Some(48 << 20));
+        assert_eq!(u.mem_low.value(), Some(16 << 20));
+        assert_eq!(u.swap_max.value(), Some(0));
+        assert_eq!(u.pids_max.to_string(), "32");
+        assert_eq!(u.cpu_weight, Some(400));
+        assert_eq!(u.cpu_max.unwrap().to_string(), "50000 100000");
+        assert_eq!(u.io_weight, Some(10));
+    });
+    unit("mem.max=max pids.max=max cpu.max=25000/50000", |u| {
+        assert_eq!(u.mem_max, Limit::MAX);
+        assert_eq!(u.mem_max.to_string(), "max");
+        assert_eq!(u.pids_max.to_string(), "max");
+        assert_eq!(u.cpu_max.unwrap().to_string(), "25000 50000");
+    });
+    unit("cpu.max=max", |u| {
+        assert_eq!(u.cpu_max.unwrap().to_string(), "max 100000")
+    });
+    unit("cpu.max=250%", |u| {
+        assert_eq!(u.cpu_max.unwrap().to_string(), "250000 100000")
+    });
+    assert_eq!(
+        unit_err("mem.max=64MB"),
+        "invalid value '64MB' for 'mem.max=': expected a size like 4096, 512K, 64M, 1G or max"
+    );
+    assert_eq!(
+        unit_err("mem.high=x"),
+        "invalid value 'x' for 'mem.high=': expected a size like 4096, 512K, 64M, 1G or max"
+    );
+    assert_eq!(
+        unit_err("mem.low=2000000T"),
+        "invalid value '2000000T' for 'mem.low=': larger than the limit of 1048576T"
+    );
+    assert_eq!(
+        unit_err("swap.max=-1"),
+        "invalid value '-1' for 'swap.max=': expected a size like 4096, 512K, 64M, 1G or max"
+    );
+    assert_eq!(
+        unit_err("pids.max=4k"),
+        "invalid value '4k' for 'pids.max=': expected a number up to 4294967295 or max"
+    );
+    assert_eq!(
+        unit_err("cpu.weight=0"),
+        "invalid value '0' for 'cpu.weight=': expected a number from 1 to 10000"
+    );
+    assert_eq!(
+        unit_err("io.weight=10001"),
+        "invalid value '10001' for 'io.weight=': expected a number from 1 to 10000"
+    );
+    assert_eq!(
+        unit_err("cpu.max=50000/100"),
+        "invalid value '50000/100' for 'cpu.max=': expected N% (1 to 102400), QUOTA/PERIOD in microseconds (QUOTA at least 1000 or max, PERIOD 1000 to 1000000) or max"
+    );
+}
+
+#[test]
+fn scheduling_options() {
+    unit("nice=-20 ioprio=be:7 oom-score=-1000", |u| {
+        assert_eq!(u.nice, Some(-20));
+        assert_eq!(u.ioprio, Some(IoPrio::Be(7)));
+        assert_eq!(u.oom_score, Some(-1000));
+    });
+    for (v, s) in [
+        ("other", Sched::Other),
+        ("batch", Sched::Batch),
+        ("idle", Sched::Idle),
+        ("fifo:1", Sched::Fifo(1)),
+        ("rr:99", Sched::Rr(99)),
+    ] {
+        unit(&format!("sched={}", v), |u| assert_eq!(u.sched, Some(s)));
+    }
+    unit("ioprio=rt:0", |u| assert_eq!(u.ioprio, Some(IoPrio::Rt(0))));
+    unit("ioprio=idle", |u| assert_eq!(u.ioprio, Some(IoPrio::Idle)));
+    assert_eq!(
+        unit_err("nice=20"),
+        "invalid value '20' for 'nice=': expected a number from -20 to 19"
+    );
+    assert_eq!(
+        unit_err("sched=fifo:100"),
+        "invalid value 'fifo:100' for 'sched=': expected other, batch, idle, fifo:1-99 or rr:1-99"
+    );
+    assert_eq!(
+        unit_err("sched=fifi:10"),
+        "invalid value 'fifi:10' for 'sched=': expected other, batch, idle, fifo:1-99 or rr:1-99 — did you mean 'fifo'?"
+    );
+    assert_eq!(
+        unit_err("ioprio=be:8"),
+        "invalid value 'be:8' for 'ioprio=': expected rt:0-7, be:0-7 or idle"
+    );
+    assert_eq!(
+        unit_err("oom-score=1001"),
+        "invalid value '1001' for 'oom-score=': expected a number from -1000 to 1000"
+    );
+}
+
+#[test]
+fn rlimits() {
+    unit(
+        "rlimit.nofile=1024:4096 rlimit.memlock=infinity rlimit.core=unlimited rlimit.stack=8M",
+        |u| {
+            let r: Vec<_> = u
+                .rlimits()
+                .map(|r| (r.name(), r.resource, r.soft, r.hard))
+                .collect();
+            let inf = u64::MAX;
+            assert_eq!(
+                r,
+                [
+                    ("nofile", 7, 1024, 4096),
+                    ("memlock", 8, inf, inf),
+                    ("core", 4, inf, inf),
+                    ("stack", 3, 8 << 20, 8 << 20)
+                ]
+            );
+        },
+    );
+    for (i, name) in config::table::RLIMITS.iter().enumerate() {
+        unit(&format!("rlimit.{}=1", name), |u| {
+            assert_eq!(u.rlimits().next().unwrap().resource, i as u32)
+        });
+    }
+    assert_eq!(
+        unit_err("rlimit.nofile=4096:1024"),
+        "'rlimit.nofile' has a soft limit above its hard limit"
+    );
+    assert_eq!(
+        unit_err("rlimit.nofile=lots"),
+        "invalid value 'lots' for 'rlimit.nofile=': expected SOFT[:HARD], each a number (K, M, G, T allowed), infinity or unlimited"
+    );
+    assert_eq!(
+        unit_err("rlimit.nofiles=1"),
+        "unknown option 'rlimit.nofiles' — did you mean 'rlimit.nofile'?"
+    );
+    assert_eq!(
+        unit_err("rlimit.core=1 rlimit.core=2"),
+        "option 'rlimit.core' given twice"
+    );
+}
+
+// ---------------------------------------------------------------------
+// Lexical rules
+
+#[test]
+fn quotes_escapes_comments_continuations() {
+    let text = "# a comment\n\
+                service web \\\n\
+                \tcpus=0 \\\n\
+                  -- /bin/echo \"a b\" \"q\\\"uote\" \"back\\\\slash\" \"tab\\t\" nl\\n # trailing comment\n\
+                \n";
+    with(text, |t| {
+        let u = &t.units[0];
+        let mut buf = [0u8; 256];
+        let argv: Vec<String> = config::decode_all(u.argv(), &mut buf)
+            .unwrap()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            argv,
+            [
+                "/bin/echo",
+                "a b",
+                "q\"uote",
+                "back\\slash",
+                "tab\t",
+                "nl\\n"
+            ]
+        );
+        assert_eq!(u.argc, 6);
+    });
+    with("service a -- /bin/x\r\nservice b -- /bin/y\r\n", |t| {
+        assert_eq!(t.units.len(), 2)
+    });
+}
+
+// ---------------------------------------------------------------------
+// Checks across the table
+
+#[test]
+fn cycles_are_spelled_out() {
+    assert_eq!(
+        errors("service a after=b -- /a\nservice b after=c -- /b\nservice c after=a -- /c"),
+        ["t.conf:1:9: error: dependency cycle: a -> b -> c -> a"]
+    );
+    assert_eq!(
+        errors("service a needs=a -- /a"),
+        ["t.conf:1:9: error: dependency cycle: a -> a"]
+    );
+    // A long cycle is cut after CYCLE_SHOWN names.
+    let mut text = String::new();
+    for i in 0..20 {
+        text += &format!("task u{} after=u{} -- /x\n", i, (i + 1) % 20);
+    }
+    let e = errors(&text);
+    assert_eq!(e.len(), 1);
+    let names: Vec<String> = (0..16).map(|i| format!("u{}", i)).collect();
+    assert_eq!(
+        e[0],
+        format!(
+            "t.conf:1:6: error: dependency cycle: {} -> ... -> u0",
+            names.join(" -> ")
+        )
+    );
+}
+
+#[test]
+fn start_order() {
+    let text = "service web after=db,cache -- /w\nservice db needs=disk -- /d\ntask disk -- /k\nservice cache -- /c\nservice log -- /l";
+    with(text, |t| {
+        let order: Vec<_> = t.in_order().map(|(_, u)| u.name).collect();
+        assert_eq!(order, ["disk", "db", "cache", "web", "log"]);
+    });
+}
+
+#[test]
+fn names() {
+    with(&format!("service {} -- /x", "a".repeat(31)), |t| {
+        assert_eq!(t.units[0].name.len(), 31)
+    });
+    assert_eq!(
+        errors(&format!("service {} -- /x", "a".repeat(32))),
+        [format!("t.conf:1:9: error: invalid unit name '{}': expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)", "a".repeat(32))]
+    );
+    assert_eq!(
+        errors("service a -- /a\ntask a -- /b"),
+        ["t.conf:2:6: error: unit 'a' defined twice (first at line 1)"]
+    );
+    assert_eq!(
+        errors("service .. -- /a"),
+        ["t.conf:1:9: error: invalid unit name '..': expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)"]
+    );
+}
+
+#[test]
+fn kind_rules() {
+    assert_eq!(
+        errors("task t restart=always -- /t"),
+        ["t.conf:1:8: error: 'restart=always' does not apply to a task: a task runs once (restart=on-failure retries a failed one)"]
+    );
+    assert_eq!(
+        errors("task t restart-delay=1s -- /t"),
+        ["t.conf:1:8: error: 'restart-delay=1s' has no effect with restart=never (a task's default)"]
+    );
+    with("task t restart=on-failure restart-delay=1s -- /t", |t| {
+        assert_eq!(t.units[0].restart, Restart::OnFailure)
+    });
+    assert_eq!(
+        errors("task t ready=notify -- /t"),
+        ["t.conf:1:8: error: 'ready=notify' does not apply to a task: a task is done when it exits 0"]
+    );
+    assert_eq!(
+        errors("tty c log=console -- /bin/sh"),
+        ["t.conf:1:7: error: 'log=console' does not apply to a tty: a tty unit's output goes to its terminal"]
+    );
+    assert_eq!(
+        errors("tty a -- /bin/sh\ntty b -- /bin/sh"),
+        ["t.conf:2:5: error: terminal '/dev/console' is also used by unit 'a'"]
+    );
+    assert_eq!(
+        errors("tty a tty=/dev/ttyS0 -- /bin/sh\ntty b tty=\"/dev/ttyS0\" -- /bin/sh"),
+        ["t.conf:2:11: error: terminal '\"/dev/ttyS0\"' is also used by unit 'a'"]
+    );
+}
+
+#[test]
+fn contradictions() {
+    assert_eq!(
+        unit_err("isolate=yes"),
+        "'isolate=yes' needs cpuset= (the CPUs to isolate)"
+    );
+    assert_eq!(
+        unit_err("cpus=4 cpuset=2-3"),
+        "'cpus=4' names CPUs outside cpuset= (the kernel would refuse them)"
+    );
+    assert_eq!(
+        unit_err("mems=0 numa=bind:1"),
+        "'numa=bind:1' names nodes outside mems= (the kernel would refuse them)"
+    );
+    assert_eq!(
+        unit_err("mem.max=1G mem.high=2G"),
+        "'mem.high=2G' is above mem.max="
+    );
+    assert_eq!(
+        unit_err("mem.low=2G mem.high=1G"),
+        "'mem.low=2G' is above mem.high="
+    );
+    assert_eq!(
+        unit_err("sched=fifo:10 nice=-5"),
+        "'nice=-5' has no effect with a real-time sched= (fifo, rr)"
+    );
+    assert_eq!(
+        unit_err("restart=never restart-limit=3"),
+        "'restart-limit=3' has no effect with restart=never"
+    );
+}
+
+#[test]
+fn isolated_cpus_are_not_shared() {
+    let text = "irq-affinity 0-3\n\
+                service rt cpuset=3 isolate=yes -- /rt\n\
+                service a cpus=3 -- /a\n\
+                service b cpuset=2-3 -- /b\n\
+                service c cpuset=3 isolate=yes -- /c\n\
+                service ok cpus=0-2 cpuset=0-2 -- /ok";
+    assert_eq!(
+        errors(text),
+        [
+            "t.conf:5:18: error: 'cpuset=' uses CPU 3, which unit 'rt' isolates",
+            "t.conf:3:16: error: 'cpus=' uses CPU 3, which unit 'rt' isolates",
+            "t.conf:4:18: error: 'cpuset=' uses CPU 3, which unit 'rt' isolates",
+            "t.conf:1:14: error: 'irq-affinity' uses CPU 3, which unit 'rt' isolates",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------
+// Hints
+
+#[test]
+fn hints() {
+    assert_eq!(
+        errors("servic a -- /a"),
+        ["t.conf:1:1: error: unknown statement 'servic' — did you mean 'service'?"]
+    );
+    assert_eq!(
+        errors("Hostname x"),
+        ["t.conf:1:1: error: unknown statement 'Hostname' — did you mean 'hostname'?"]
+    );
+    assert_eq!(
+        unit_err("cpu=1"),
+        "unknown option 'cpu' — did you mean 'cpus'?"
+    );
+    assert_eq!(
+        unit_err("restrat=never"),
+        "unknown option 'restrat' — did you mean 'restart'?"
+    );
+    assert_eq!(
+        unit_err("mem=1G"),
+        "unknown option 'mem' — did you mean 'mems'?"
+    );
+    assert_eq!(
+        unit_err("swap=1G"),
+        "unknown option 'swap' — did you mean 'swap.max'?"
+    );
+    assert_eq!(
+        unit_err("memory.max=1G"),
+        "unknown option 'memory.max' — did you mean 'mem.max'?"
+    );
+    assert_eq!(unit_err("xyzzy=1"), "unknown option 'xyzzy'");
+    assert_eq!(unit_err("cpus"), "option 'cpus' needs a value: cpus=...");
+    assert_eq!(
+        errors("service syslogd -- /s\nservice app after=syslog -- /a"),
+        ["t.conf:2:19: error: unknown unit 'syslog' in 'after=' — did you mean 'syslogd'?"]
+    );
+    assert_eq!(
+        errors("service a -- /a \\\n\ncpus=1 -- /b"),
+        ["t.conf:3:1: error: unknown statement 'cpus=1' (a unit's options go on its line: is a '\\' missing at the end of the line above?)"]
+    );
+}
+
+// ---------------------------------------------------------------------
+// Limits
+
+#[test]
+fn limit_file_size() {
+    let big = vec![b'#'; limits::FILE_MAX + 1];
+    assert_eq!(
+        errors_bytes(&big),
+        ["t.conf:1:1: error: file is larger than 65536 bytes (the limit)"]
+    );
+    let mut fits = vec![b'#'; limits::FILE_MAX];
+    fits[limits::FILE_MAX - 1] = b'\n';
+    assert!(errors_bytes(&fits).is_empty());
+}
+
+#[test]
+fn limit_statement_length() {
+    let ok = format!("service a -- /{}", "x".repeat(limits::LINE_MAX - 14));
+    assert_eq!(ok.len(), limits::LINE_MAX);
+    assert!(errors(&ok).is_empty());
+    let long = format!(
+        "service a -- /{} \\\n  y",
+        "x".repeat(limits::LINE_MAX - 14)
+    );
+    assert_eq!(
+        errors(&long),
+        ["t.conf:1:1: error: statement is 4102 bytes long, more than the limit of 4096"]
+    );
+}
+
+#[test]
+fn limit_units() {
+    let mut text = String::new();
+    for i in 0..limits::UNITS_MAX {
+        text += &format!("task t{} -- /x\n", i);
+    }
+    with(&text, |t| assert_eq!(t.units.len(), 256));
+    text += "task one-more -- /x\n";
+    assert_eq!(
+        errors(&text),
+        ["t.conf:257:1: error: too many units (limit 256)"]
+    );
+}
+
+#[test]
+fn limit_arguments() {
+    let args = |n: usize| format!("task t -- /x{}", " a".repeat(n - 1));
+    with(&args(limits::ARGS_MAX), |t| assert_eq!(t.units[0].argc, 64));
+    assert_eq!(
+        errors(&args(limits::ARGS_MAX + 1)),
+        ["t.conf:1:140: error: too many arguments (limit 64)"]
+    );
+}
+
+#[test]
+fn limit_env() {
+    let mut text = String::new();
+    for i in 0..limits::ENV_MAX {
+        text += &format!("env K{}=v\n", i);
+    }
+    with(&text, |t| assert_eq!(t.env.len(), 32));
+    text += "env LAST=v\n";
+    assert_eq!(
+        errors(&text),
+        ["t.conf:33:1: error: too many env statements (limit 32)"]
+    );
+    let unit_env = |n: usize| {
+        (0..n)
+            .map(|i| format!("env=K{}=v", i))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    unit(&unit_env(limits::UNIT_ENV_MAX), |u| {
+        assert_eq!(u.env().count(), 16)
+    });
+    assert_eq!(
+        unit_err(&unit_env(limits::UNIT_ENV_MAX + 1)),
+        "too many env= entries (limit 16)"
+    );
+}
+
+#[test]
+fn limit_lists() {
+    let names = |n: usize| (0..n).map(|i| format!("d{}", i)).collect::<Vec<_>>();
+    let mut text = String::new();
+    for n in names(17) {
+        text += &format!("task {} -- /x\n", n);
+    }
+    let ok = format!("{}service s after={} -- /s", text, names(16).join(","));
+    with(&ok, |t| assert_eq!(t.units[17].deps().count(), 16));
+    let over = format!("{}service s after={} -- /s", text, names(17).join(","));
+    assert_eq!(
+        errors(&over),
+        ["t.conf:18:71: error: too many units in after= and needs= (limit 16)"]
+    );
+    let groups = |n: usize| {
+        (0..n)
+            .map(|i| format!("g{}", i))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    unit(&format!("groups={}", groups(16)), |u| {
+        assert_eq!(u.groups().count(), 16)
+    });
+    assert_eq!(
+        unit_err(&format!("groups={}", groups(17))),
+        "too many groups (limit 16)"
+    );
+    let conds = |n: usize| {
+        (0..n)
+            .map(|i| format!("if=path:/p{}", i))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    unit(&conds(8), |u| assert_eq!(u.conds().count(), 8));
+    assert_eq!(unit_err(&conds(9)), "too many if= conditions (limit 8)");
+}
+
+#[test]
+fn limit_setup_statements() {
+    let mut text = String::new();
+    for i in 0..limits::SETUP_MAX {
+        text += &format!("sysctl k.k{} 1\n", i);
+    }
+    with(&text, |t| assert_eq!(t.setup.len(), 64));
+    text += "sysctl k.last 1\n";
+    assert_eq!(
+        errors(&text),
+        ["t.conf:65:1: error: too many hostname, mount, sysctl and irq-affinity statements (limit 64)"]
+    );
+}
+
+#[test]
+fn limit_errors_per_pass() {
+    let text = "bad\n".repeat(100);
+    let e = errors(&text);
+    assert_eq!(e.len(), limits::ERRORS_MAX + 1);
+    assert_eq!(e[31], "t.conf:32:1: error: unknown statement 'bad'");
+    assert_eq!(
+        e[32],
+        "t.conf:33:1: error: too many errors (32), stopping here"
+    );
+}
+
+// ---------------------------------------------------------------------
+// Malformed input: exact messages
+
+#[test]
+fn malformed_inputs() {
+    let cases: &[(&str, &str)] = &[
+        ("service", "t.conf:1:8: error: missing NAME (usage: service NAME [KEY=VALUE ...] -- PROGRAM [ARG ...])"),
+        ("service a", "t.conf:1:10: error: missing '--' before the program (usage: service NAME [KEY=VALUE ...] -- PROGRAM [ARG ...])"),
+        ("task a cpus=1", "t.conf:1:14: error: missing '--' before the program (usage: task NAME [KEY=VALUE ...] -- PROGRAM [ARG ...])"),
+        ("tty a --", "t.conf:1:7: error: missing program after '--'"),
+        ("service a -- sh -c true", "t.conf:1:14: error: invalid program 'sh': expected an absolute path (pinit runs it with execve, no PATH search)"),
+        ("service -- /x", "t.conf:1:8: error: missing NAME (usage: service NAME [KEY=VALUE ...] -- PROGRAM [ARG ...])"),
+        ("service a/b -- /x", "t.conf:1:9: error: invalid unit name 'a/b': expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)"),
+        ("service a cpus= -- /x", "t.conf:1:11: error: empty value for 'cpus='"),
+        ("service a cpus=\"1\" -- /x", "t.conf:1:16: error: quotes are not allowed in 'cpus=' (only in paths, arguments and env)"),
+        ("service a cpus=1 cpus=2 -- /x", "t.conf:1:18: error: option 'cpus' given twice"),
+        ("service a after=b,b -- /x\ntask b -- /b", "t.conf:1:19: error: 'b' is listed twice in 'after='"),
+        ("service a \"x y\" -- /x", "t.conf:1:11: error: expected KEY=VALUE or '--', found '\"x y\"'"),
+        ("service a -- /x \"open", "t.conf:1:17: error: unterminated quote: '\"' needs a closing '\"' on the same line"),
+        ("service a -- /x \"a\\qb\"", "t.conf:1:19: error: unknown escape '\\q' (inside quotes: \\\" \\\\ \\n \\t)"),
+        ("service a -- /x \\   \n", "t.conf:1:17: error: blanks after '\\': a continuation '\\' must end the line"),
+        ("service a -- /x \\", "t.conf:1:17: error: '\\' continues the last line past the end of the file"),
+        ("service a -- /x \u{1b}[0m", "t.conf:1:17: error: control character 0x1b"),
+        ("service a -- /x\rservice b -- /y", "t.conf:1:16: error: carriage return not followed by a newline"),
+        ("hostname", "t.conf:1:9: error: missing NAME (usage: hostname NAME)"),
+        ("hostname a b", "t.conf:1:12: error: unexpected 'b' (usage: hostname NAME)"),
+        ("hostname a_b", "t.conf:1:10: error: invalid hostname 'a_b': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
+        ("mount", "t.conf:1:6: error: missing SOURCE (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
+        ("mount a /b c d e", "t.conf:1:16: error: unexpected 'e' (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
+        ("mount a /b ext/4", "t.conf:1:12: error: invalid file system type 'ext/4': expected a name like tmpfs, ext4 or 9p"),
+        ("mount a /b ext4 ro,,noatime", "t.conf:1:17: error: invalid mount option 'ro,,noatime': empty entry in the comma list"),
+        ("mount \"\" /b ext4", "t.conf:1:7: error: invalid mount source '\"\"': expected a device, a path or a name like tmpfs"),
+        ("sysctl a", "t.conf:1:9: error: missing VALUE (usage: sysctl KEY VALUE, a VALUE with spaces in quotes)"),
+        ("sysctl a b c", "t.conf:1:12: error: unexpected 'c' (usage: sysctl KEY VALUE, a VALUE with spaces in quotes)"),
+        ("sysctl a. 1", "t.conf:1:8: error: invalid sysctl key 'a.': expected a key like net.ipv4.ip_forward"),
+        ("env", "t.conf:1:4: error: missing KEY=VALUE (usage: env KEY=VALUE)"),
+        ("env A", "t.conf:1:5: error: invalid env entry 'A': expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit"),
+        ("env A=1 B=2", "t.conf:1:9: error: unexpected 'B=2' (usage: env KEY=VALUE)"),
+        ("irq-affinity", "t.conf:1:13: error: missing CPULIST (usage: irq-affinity CPULIST)"),
+        ("irq-affinity 0\nirq-affinity 1", "t.conf:2:1: error: irq-affinity given twice (first at line 1)"),
+        ("irq-affinity 5000", "t.conf:1:14: error: invalid CPU list '5000': CPU numbers must be below 1024"),
+        ("-- /bin/sh", "t.conf:1:1: error: unknown statement '--' (a unit's options go on its line: is a '\\' missing at the end of the line above?)"),
+        ("daemon x -- /x", "t.conf:1:1: error: unknown statement 'daemon'"),
+        ("srvice x -- /x", "t.conf:1:1: error: unknown statement 'srvice' — did you mean 'service'?"),
+        ("service a env=A=1 env=A=2 -- /x", "t.conf:1:23: error: 'A' is listed twice in 'env='"),
+        ("service a umask=22a -- /x", "t.conf:1:17: error: invalid value '22a' for 'umask=': expected an octal mode from 0 to 0777"),
+        ("service a groups=,x -- /x", "t.conf:1:18: error: empty entry in 'groups=': expected a group name or number"),
+        ("service a after=a/b -- /x", "t.conf:1:17: error: invalid entry 'a/b' in 'after=': expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)"),
+        ("service a user=4294967295 -- /x", "t.conf:1:16: error: invalid value '4294967295' for 'user=': expected a name (A-Z a-z 0-9 _ . - $) or a number"),
+        ("service a \u{e9}t\u{e9}=1 -- /x", "t.conf:1:11: error: unknown option '\u{e9}t\u{e9}'"),
+        ("service a cpus=0-3 isolate=yes -- /x", "t.conf:1:20: error: 'isolate=yes' needs cpuset= (the CPUs to isolate)"),
+        ("service a ready=fd:x -- /x", "t.conf:1:17: error: invalid value 'fd:x' for 'ready=': expected fd:N with N from 3 to 1023"),
+        ("service a ioprio=rt -- /x", "t.conf:1:18: error: invalid value 'rt' for 'ioprio=': expected rt:0-7, be:0-7 or idle"),
+        ("service a sched=fifo -- /x", "t.conf:1:17: error: invalid value 'fifo' for 'sched=': expected other, batch, idle, fifo:1-99 or rr:1-99"),
+        ("service a numa=bind: -- /x", "t.conf:1:16: error: invalid value 'bind:' for 'numa=': expected bind:NODES, preferred:NODE, interleave:NODES or local"),
+        ("service a numa=bind:0-2000 -- /x", "t.conf:1:21: error: invalid value '0-2000' for 'numa=': node numbers must be below 1024"),
+        ("service a stop-signal=0 -- /x", "t.conf:1:23: error: invalid value '0' for 'stop-signal=': expected a signal name like TERM or a number from 1 to 64"),
+        ("service a tty=/dev/tty1 -- /x", "t.conf:1:11: error: 'tty=/dev/tty1' does not apply to a service: only tty units have a terminal"),
+        ("service a if=cmdline: -- /x", "t.conf:1:14: error: invalid value 'cmdline:' for 'if=': expected a word after 'cmdline:'"),
+    ];
+    assert!(cases.len() >= 40);
+    for (input, want) in cases {
+        let got = errors(input);
+        assert_eq!(got, [want.to_string()], "input: {:?}", input);
+    }
+}
+
+#[test]
+fn every_problem_in_one_pass() {
+    let text = "servce a -- /a\nservice b cpu=1 nice=99 -- /b\nservice c after=zz -- c\n";
+    assert_eq!(
+        errors(text),
+        [
+            "t.conf:1:1: error: unknown statement 'servce' — did you mean 'service'?",
+            "t.conf:2:11: error: unknown option 'cpu' — did you mean 'cpus'?",
+            "t.conf:2:22: error: invalid value '99' for 'nice=': expected a number from -20 to 19",
+            "t.conf:3:23: error: invalid program 'c': expected an absolute path (pinit runs it with execve, no PATH search)",
+            "t.conf:3:17: error: unknown unit 'zz' in 'after='",
+        ]
+    );
+}
+
+#[test]
+fn a_lexical_error_keeps_the_name_known() {
+    // The statement with the bad quote is skipped, but 'a' stays a unit:
+    // 'b' gets no second error for naming it.
+    assert_eq!(
+        errors("service a cpus=1 \"oops -- /a\nservice b after=a -- /b"),
+        ["t.conf:1:18: error: unterminated quote: '\"' needs a closing '\"' on the same line"]
+    );
+}
+
+// ---------------------------------------------------------------------
+// Bad bytes never panic
+
+#[test]
+fn no_panic_on_bad_bytes() {
+    assert_eq!(
+        errors_bytes(b"service a -- /x \xff\xfe"),
+        ["t.conf:1:17: error: invalid UTF-8 (byte 0xff)"]
+    );
+    assert_eq!(
+        errors_bytes(b"ser\0vice"),
+        ["t.conf:1:4: error: NUL byte (this is not a text file?)"]
+    );
+    // Invalid UTF-8 in a comment is ignored.
+    assert!(errors_bytes(b"# caf\xe9\nservice a -- /x").is_empty());
+    // 10 MB: refused at once by size.
+    let huge = vec![b'\\'; 10 << 20];
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        errors_bytes(&huge),
+        ["t.conf:1:1: error: file is larger than 65536 bytes (the limit)"]
+    );
+    assert!(t0.elapsed().as_millis() < 1000);
+    // All backslashes, within the size limit.
+    let bs = vec![b'\\'; limits::FILE_MAX];
+    assert_eq!(
+        errors_bytes(&bs),
+        ["t.conf:1:65536: error: '\\' continues the last line past the end of the file"]
+    );
+    assert_eq!(
+        errors_bytes(b"\\\n\\\n\\"),
+        ["t.conf:3:1: error: '\\' continues the last line past the end of the file"]
+    );
+    // Lone quotes, lone continuations, empty input.
+    assert_eq!(
+        errors("\""),
+        ["t.conf:1:1: error: unterminated quote: '\"' needs a closing '\"' on the same line"]
+    );
+    assert!(errors("").is_empty());
+    assert!(errors("\n\n   \t\n#\n").is_empty());
+    assert!(errors("\\\n").is_empty());
+    // Every byte value, and pseudo-random garbage: errors, no panic.
+    let all: Vec<u8> = (0..=255u8).collect();
+    assert!(!errors_bytes(&all).is_empty());
+    let mut x: u32 = 12345;
+    for _ in 0..200 {
+        let junk: Vec<u8> = (0..300)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b"service task tty -- = , : \" \\ \n # cpus=0 after=a a b /x 1 \xff"
+                    [(x >> 16) as usize % 52]
+            })
+            .collect();
+        let _ = errors_bytes(&junk);
+    }
+}
+
+// ---------------------------------------------------------------------
+// The boards and --print
+
+#[test]
+fn boards_parse() {
+    for b in ["qemu-x86_64", "qemu-aarch64", "rpi4", "x86-industrial"] {
+        let path = format!("{}/board-configs/{}.conf", env!("CARGO_MANIFEST_DIR"), b);
+        let text = std::fs::read_to_string(&path).unwrap();
+        with(&text, |t| assert!(t.units.len() >= 4, "{}", b));
+    }
+    // The compiled-in board is the default one, and it parses.
+    let board = option_env!("PINIT_BOARD").unwrap_or("qemu-x86_64");
+    assert_eq!(config::BOARD_NAME, board);
+    assert!(config::BOARD_FILE.ends_with(&format!("{}.conf", board)));
+    let mut t = Box::new(Table::new());
+    assert_eq!(
+        config::parse(config::BOARD_FILE, config::BOARD, &mut t, &mut |_| {}),
+        0
+    );
+}
+
+#[test]
+fn print_round_trips() {
+    for b in ["qemu-x86_64", "qemu-aarch64", "rpi4", "x86-industrial"] {
+        let path = format!("{}/board-configs/{}.conf", env!("CARGO_MANIFEST_DIR"), b);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let first = with(&text, |t| {
+            let mut s = String::new();
+            config::print("x.conf", t, &mut s).unwrap();
+            s
+        });
+        let second = with(&first, |t| {
+            let mut s = String::new();
+            config::print("x.conf", t, &mut s).unwrap();
+            s
+        });
+        assert_eq!(first, second, "{}", b);
+    }
+}
