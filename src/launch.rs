@@ -24,8 +24,7 @@ const ARGS_BUF: usize = config::limits::LINE_MAX;
 /// Room for the decoded environment: global and unit `env`, PATH,
 /// NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
-/// PATH for units that set none, and the directories searched for a
-/// PROGRAM given without a `/`.
+/// PATH for units that set none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Starts unit `i`; reports every failure on the console.
@@ -57,9 +56,8 @@ pub fn launch(
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
         Errno::TOOBIG
     })?;
-    let mut path_buf = [0u8; 256];
-    let first = argv.clone().next().ok_or(Errno::INVAL)?;
-    let path = resolve(first, &mut path_buf);
+    // The parser only accepts an absolute PROGRAM.
+    let path = argv.clone().next().ok_or(Errno::INVAL)?;
 
     let mut envs = [0u8; ENV_BUF];
     let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
@@ -195,38 +193,6 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &config::Unit<'_>) {
         let _ = write!(extra, ", cpuset {}", c.as_str());
     }
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
-}
-
-/// A PROGRAM without `/` is looked up in DEFAULT_PATH.
-fn resolve<'b>(prog: &'b CStr, buf: &'b mut [u8; 256]) -> &'b CStr {
-    if prog.to_bytes().contains(&b'/') {
-        return prog;
-    }
-    let mut found = 0;
-    for dir in DEFAULT_PATH.split(':') {
-        let p = prog.to_bytes();
-        let total = dir.len() + 1 + p.len();
-        if total + 1 > buf.len() {
-            continue;
-        }
-        let dst = buf.get_mut(..total + 1);
-        if let Some(d) = dst {
-            d[..dir.len()].copy_from_slice(dir.as_bytes());
-            d[dir.len()] = b'/';
-            d[dir.len() + 1..total].copy_from_slice(p);
-            d[total] = 0;
-        }
-        let ok = CStr::from_bytes_with_nul(buf.get(..total + 1).unwrap_or(&[]))
-            .is_ok_and(|c| rustix::fs::access(c, rustix::fs::Access::EXEC_OK).is_ok());
-        if ok {
-            found = total + 1;
-            break;
-        }
-    }
-    if found == 0 {
-        return prog;
-    }
-    CStr::from_bytes_with_nul(buf.get(..found).unwrap_or(&[])).unwrap_or(prog)
 }
 
 /// The unit's env= first, then the global env entries it does not
