@@ -4,7 +4,7 @@
 use crate::boot;
 use crate::cgroup::{self, Base};
 use crate::cmdline::{Cmdline, CMDLINE_MAX};
-use crate::config::{self, Setup, Table};
+use crate::config::{Setup, Table};
 use crate::errno::Name;
 use crate::fileio;
 use crate::init::{self, Init, Mode, NOTIFY};
@@ -200,7 +200,6 @@ fn apply_setup(table: &Table<'_>) {
             }
         }
     }
-    let _ = config::BOARD_NAME;
 }
 
 /// Nothing left to do (never expected): stay alive, quietly.
