@@ -9,6 +9,11 @@ use crate::{out, say};
 const USAGE: &str = "usage: pinit COMMAND
   poweroff|reboot|halt [-f]   ask PID 1 to shut down (-f: at once, no clean-up)
   check [--print] FILE...     check service tables (--print: show them as understood)
+  status [NAME] [--json]      the units (or one unit in detail)
+  start|stop|restart|reload NAME
+  signal NAME SIG             send SIG to the unit's main process
+  boot                        the boot timeline
+  --socket PATH COMMAND       talk to the control socket at PATH
   --config FILE               supervise FILE's units as an ordinary process
 as init/telinit when not PID 1:
   0  power off    6  reboot";
@@ -38,6 +43,16 @@ fn command(args: Args) -> i32 {
         Some(b"reboot") => power(Kind::Reboot, args, 2),
         Some(b"halt") => power(Kind::Halt, args, 2),
         Some(b"check") => check(args),
+        Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
+            crate::ctl::main(args, crate::ctl::SOCKET, 1)
+        }
+        Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
+            Some(path) => crate::ctl::main(args, path, 3),
+            None => {
+                say!("usage: pinit --socket PATH COMMAND");
+                2
+            }
+        },
         Some(b"--config") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) if args.len() == 3 => crate::host::run(path),
             _ => {

@@ -6,6 +6,7 @@
 //! reverse order; then it exits.
 
 use crate::cgroup::{self, Base};
+use crate::control::Control;
 use crate::errno::Name;
 use crate::init::{self, Init, Mode, NOTIFY};
 use crate::load;
@@ -57,6 +58,17 @@ pub fn run(path: &str) -> i32 {
         ),
     }
 
+    let mut ctl: heapless::String<80> = heapless::String::new();
+    let _ = write!(ctl, "{}/control", dir.as_str());
+    match Control::bind(ctl.as_str(), &init.ev) {
+        Ok(c) => init.control = Some(c),
+        Err(e) => say!(
+            "unable to create the control socket {}: {}",
+            ctl.as_str(),
+            Name(e)
+        ),
+    }
+
     // A delegated cgroup, if this process has one.
     let mut own = heapless::String::new();
     let mut base = None;
@@ -78,9 +90,10 @@ pub fn run(path: &str) -> i32 {
         say!("warning: no cgroup v2 hierarchy: units run without cgroups, limits are ignored");
     }
     say!(
-        "supervising {} units from {} (notify socket {}, cgroups {})",
+        "supervising {} units from {} (control socket {}, notify socket {}, cgroups {})",
         table.units.len(),
         path,
+        ctl.as_str(),
         sock.as_str(),
         base.as_ref().map_or("none", |b| b.dir())
     );
@@ -107,6 +120,7 @@ pub fn run(path: &str) -> i32 {
         let _ = rustix::fs::rmdir(b.dir());
     }
     let _ = rustix::fs::unlink(sock.as_str());
+    let _ = rustix::fs::unlink(ctl.as_str());
     let _ = rustix::fs::rmdir(dir.as_str());
     rc
 }

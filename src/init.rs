@@ -2,6 +2,7 @@
 //! the signalfd, the timerfd, the notify socket and the units' pipes. The
 //! clock is read once per wake-up; the timeout is the nearest deadline.
 
+use crate::control::{self, Control};
 use crate::errno::Name;
 use crate::evloop::{Loop, TIMER};
 use crate::notify::Notify;
@@ -42,6 +43,7 @@ pub struct Init<'t> {
     pub ev: Loop,
     pub sigfd: OwnedFd,
     pub notify: Option<Notify>,
+    pub control: Option<Control>,
     pub sup: Option<Supervisor<'t>>,
     pub shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub mode: Mode,
@@ -82,6 +84,7 @@ impl<'t> Init<'t> {
             ev,
             sigfd,
             notify: None,
+            control: None,
             sup: None,
             shell: None,
             mode,
@@ -136,12 +139,14 @@ impl<'t> Init<'t> {
     }
 
     fn deadline(&self) -> Option<Ms> {
-        let a = self.shell.as_ref().and_then(|(s, _)| s.deadline());
-        let b = self.sup.as_ref().and_then(|s| s.deadline());
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.shell.as_ref().and_then(|(s, _)| s.deadline()),
+            self.sup.as_ref().and_then(|s| s.deadline()),
+            self.control.as_ref().and_then(|c| c.deadline()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn dispatch(&mut self, token: u64, now: Ms) {
@@ -156,6 +161,19 @@ impl<'t> Init<'t> {
             TIMER => {
                 if let Some(sup) = &mut self.sup {
                     sup.on_timer(&self.ev, now);
+                }
+                if let Some(c) = &mut self.control {
+                    c.expire(&self.ev, now);
+                }
+            }
+            control::TOKEN_LISTEN => {
+                if let Some(c) = &mut self.control {
+                    c.accept(&self.ev, now);
+                }
+            }
+            t if t & !0xffff == control::TOKEN_CLIENT => {
+                if let Some(c) = &mut self.control {
+                    c.serve((t & 0xffff) as usize, &self.ev, self.sup.as_mut(), now);
                 }
             }
             other => {

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod cmdline;
 pub mod config;
 pub mod console;
+pub mod control;
+pub mod ctl;
 pub mod errno;
 pub mod evloop;
 pub mod fileio;

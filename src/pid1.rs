@@ -5,6 +5,7 @@ use crate::boot;
 use crate::cgroup::{self, Base};
 use crate::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::config::{Setup, Table};
+use crate::control::Control;
 use crate::errno::Name;
 use crate::fileio;
 use crate::init::{self, Init, Mode, NOTIFY};
@@ -29,6 +30,7 @@ pub const ARCH: &str = "unknown";
 /// PID 1's runtime directory and readiness socket.
 pub const RUN_DIR: &str = "/run/pinit";
 pub const NOTIFY_PATH: &str = "/run/pinit/notify";
+pub const CONTROL_PATH: &str = "/run/pinit/control";
 
 /// Boots and supervises; never returns.
 #[inline(never)] // its frame stays out of main's
@@ -62,6 +64,19 @@ pub fn run() -> ! {
         core::str::from_utf8(dst).ok()
     });
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
+    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+        if e != rustix::io::Errno::EXIST {
+            say!("unable to create {}: {}", RUN_DIR, Name(e));
+        }
+    }
+    match Control::bind(CONTROL_PATH, &init.ev) {
+        Ok(c) => init.control = Some(c),
+        Err(e) => say!(
+            "unable to create the control socket {}: {}",
+            CONTROL_PATH,
+            Name(e)
+        ),
+    }
 
     if cmdline.rescue() {
         say!("rescue mode requested on the kernel command line: no units are started");
@@ -100,11 +115,6 @@ pub fn run() -> ! {
     );
     let controllers = cgroup::setup();
     let base = Base::new(cgroup::SERVICES).ok();
-    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
-        if e != rustix::io::Errno::EXIST {
-            say!("unable to create {}: {}", RUN_DIR, Name(e));
-        }
-    }
     let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
     match Notify::bind(NOTIFY_PATH) {
         Ok(n) => match init.ev.add(n.fd(), NOTIFY) {

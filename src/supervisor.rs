@@ -43,6 +43,11 @@ pub struct Slot {
     log_pid: i32,
     /// The last `STATUS=` line.
     pub status: heapless::Vec<u8, STATUS_MAX>,
+    /// The boot timeline: when its dependencies were first met, when it
+    /// was first started, first ready (a task: done).
+    pub deps_met: Option<Ms>,
+    pub first_start: Option<Ms>,
+    pub first_ready: Option<Ms>,
 }
 
 impl Slot {
@@ -56,6 +61,26 @@ impl Slot {
             pidfd: None,
             log_pid: 0,
             status: heapless::Vec::new(),
+            deps_met: None,
+            first_start: None,
+            first_ready: None,
+        }
+    }
+
+    /// Notes the boot timeline's first times.
+    fn timeline(&mut self, event: Event, now: Ms) {
+        if event == Event::Start && self.deps_met.is_none() {
+            self.deps_met = Some(now);
+        }
+        match self.sm.state() {
+            State::Starting { .. } | State::Running { .. } if self.first_start.is_none() => {
+                self.first_start = Some(self.sm.since());
+            }
+            _ => {}
+        }
+        if self.first_ready.is_none() && matches!(self.sm.outcome(), Outcome::Ready | Outcome::Done)
+        {
+            self.first_ready = Some(now);
         }
     }
 }
@@ -130,6 +155,8 @@ pub struct Supervisor<'t> {
     pub slots: &'t mut Slots,
     pub ctx: Context<'t>,
     shutting_down: bool,
+    /// Units being stopped on request (`pinit stop`), dependents first.
+    stopping: Set,
 }
 
 impl<'t> Supervisor<'t> {
@@ -145,6 +172,7 @@ impl<'t> Supervisor<'t> {
             slots,
             ctx,
             shutting_down: false,
+            stopping: Set::new(),
         }
     }
 
@@ -161,6 +189,9 @@ impl<'t> Supervisor<'t> {
     pub fn schedule(&mut self, ev: &Loop, now: Ms) {
         if self.shutting_down {
             return;
+        }
+        if !self.stopping.is_empty() {
+            self.continue_stop(ev, now);
         }
         for _ in 0..=self.slots.len() {
             let plan = {
@@ -220,6 +251,7 @@ impl<'t> Supervisor<'t> {
             };
             let before = slot.sm.state();
             let actions = slot.sm.step(e, now);
+            slot.timeline(e, now);
             self.report(i, before, now);
             for a in actions {
                 match a {
@@ -530,6 +562,35 @@ impl<'t> Supervisor<'t> {
         };
         for i in now_set.iter() {
             self.step(ev, i, Event::StopRequest, now);
+        }
+    }
+
+    /// `pinit stop`: stop `set` (a unit and what needs it), dependents
+    /// first, over as many wake-ups as it takes.
+    pub fn pending_stop(&mut self, set: Set) {
+        for u in set.iter() {
+            self.stopping.insert(u);
+        }
+    }
+
+    fn continue_stop(&mut self, ev: &Loop, now: Ms) {
+        let release = {
+            let slots = &*self.slots;
+            order::stop_now(&Deps(self.table), &self.stopping, |u| {
+                slots.get(u).is_none_or(|s| s.sm.is_down())
+            })
+        };
+        for i in release.iter() {
+            self.step(ev, i, Event::StopRequest, now);
+        }
+        let slots = &*self.slots;
+        let done: Set = self
+            .stopping
+            .iter()
+            .filter(|&u| slots.get(u).is_none_or(|s| s.sm.is_down()))
+            .collect();
+        for u in done.iter() {
+            self.stopping.remove(u);
         }
     }
 
