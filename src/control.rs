@@ -130,6 +130,9 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
 struct Client {
     fd: OwnedFd,
     deadline: Ms,
+    /// SO_PEERCRED said uid 0. Others are answered (after their request
+    /// is read, so the answer is not lost in a race) with a refusal.
+    root: bool,
 }
 
 /// The listening socket and the connected clients.
@@ -184,10 +187,6 @@ impl Control {
             net::accept_with(&self.listen, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK)
         {
             let root = net::sockopt::socket_peercred(&fd).is_ok_and(|c| c.uid.is_root());
-            if !root {
-                let _ = reply(fd.as_fd(), Err((FAILED, "permission denied: root only")));
-                continue;
-            }
             let free = self.clients.iter().position(|c| c.is_none());
             match free {
                 Some(i) if ev.add(&fd, TOKEN_CLIENT | i as u64).is_ok() => {
@@ -195,6 +194,7 @@ impl Control {
                         *slot = Some(Client {
                             fd,
                             deadline: now.after(CLIENT_TIMEOUT_MS),
+                            root,
                         });
                     }
                 }
@@ -221,6 +221,9 @@ impl Control {
         let fd = client.fd.as_fd();
         match got {
             Ok((_, 0)) => {}
+            Ok(_) if !client.root => {
+                let _ = reply(fd, Err((FAILED, "permission denied: root only")));
+            }
             Ok((_, n)) if n <= REQUEST_MAX => {
                 let r = match parse(buf.get(..n).unwrap_or(&[])) {
                     Ok(req) => match sup {

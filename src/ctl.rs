@@ -62,10 +62,9 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
             return 1;
         }
     };
-    if net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL).is_err() {
-        say!("unable to send the request to {}", socket);
-        return 1;
-    }
+    // A refusal (busy) may already be waiting: read the answer even if
+    // the send fails.
+    let _ = net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL);
     let mut fmt = Format::new(req_verb, json);
     loop {
         let mut buf = [0u8; LINE_MAX];
@@ -422,7 +421,7 @@ impl core::fmt::Display for Bytes {
         let _ = match self.0 {
             None => s.push_str("-").map_err(|_| core::fmt::Error),
             Some(b) if b < 1 << 20 => write!(s, "{}K", b >> 10),
-            Some(b) => write!(s, "{}.{}M", b >> 20, (b & 0xfffff) * 10 >> 20),
+            Some(b) => write!(s, "{}.{}M", b >> 20, ((b & 0xfffff) * 10) >> 20),
         };
         f.pad(s.as_str())
     }

@@ -1,0 +1,249 @@
+//! The control socket under attack: malformed, oversized, binary and
+//! partial requests, a non-root peer, and idle connections. Throughout,
+//! a well-behaved `pinit status` keeps getting its answer.
+
+use rustix::net::{
+    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Sup {
+    child: Child,
+    socket: String,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Sup {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start(name: &str) -> Sup {
+    let dir = std::env::temp_dir().join(format!("pinit-ctl-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("pinit.conf");
+    std::fs::write(
+        &conf,
+        "service web -- /bin/sleep 1000\nservice db -- /bin/sleep 1001\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_pinit"))
+        .arg("--config")
+        .arg(&conf)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = format!("/run/pinit.{}/control", child.id());
+    let t0 = Instant::now();
+    while !std::path::Path::new(&socket).exists() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no control socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sup = Sup { child, socket, dir };
+    let t0 = Instant::now();
+    while !status(&sup).contains("running") {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "units did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sup
+}
+
+/// `pinit status` as a user would run it.
+fn status(s: &Sup) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pinit"))
+        .args(["--socket", &s.socket, "status"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn connect(s: &Sup) -> rustix::fd::OwnedFd {
+    let fd = net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::SEQPACKET,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    net::connect(&fd, &SocketAddrUnix::new(s.socket.as_str()).unwrap()).unwrap();
+    fd
+}
+
+/// Sends raw bytes as one request; returns every reply packet.
+fn raw(s: &Sup, req: &[u8]) -> Vec<String> {
+    let fd = connect(s);
+    let _ = net::send(&fd, req, SendFlags::NOSIGNAL);
+    let mut replies = Vec::new();
+    loop {
+        let mut buf = [0u8; 1024];
+        match net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+            Ok((0, _)) | Err(_) => return replies,
+            Ok((n, _)) => replies.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        }
+    }
+}
+
+fn assert_error(s: &Sup, req: &[u8], code: &str) {
+    let r = raw(s, req);
+    assert_eq!(r.len(), 1, "{:?} got {:?}", String::from_utf8_lossy(req), r);
+    assert!(
+        r[0].starts_with(&format!("error {} ", code)),
+        "{:?} got {:?}",
+        String::from_utf8_lossy(req),
+        r
+    );
+}
+
+#[test]
+fn hostile_requests_get_errors_and_status_keeps_working() {
+    let s = start("hostile");
+    let long = vec![b'a'; 300];
+    let huge = vec![b'x'; 100_000];
+    let mut binary = vec![0u8; 64];
+    for (i, b) in binary.iter_mut().enumerate() {
+        *b = (i * 37) as u8;
+    }
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"frobnicate", "2"),
+        (b"list extra", "2"),
+        (b"show", "2"),
+        (b"show ", "2"),
+        (b"start", "2"),
+        (b"stop a b", "2"),
+        (b"signal web", "2"),
+        (b"signal web NOSUCHSIG", "2"),
+        (b"signal web 0", "2"),
+        (b"signal web 99", "2"),
+        (b"show nosuchunit", "3"),
+        (b"stop nosuchunit", "3"),
+        (b"status", "2"),
+        (b"list\n", "2"),
+        (b"list\x00", "2"),
+        (b"\x00\x00\x00\x00", "2"),
+        (b"\xff\xfe\xfd", "2"),
+        (b"show w\xc3\xa9b", "2"),
+        (b"\x1b[2J\x1b[H", "2"),
+        (b" list", "2"),
+        (&long, "2"),
+        (&huge, "2"),
+        (&binary, "2"),
+    ];
+    for (req, code) in &cases {
+        assert_error(&s, req, code);
+        assert!(
+            status(&s).contains("web"),
+            "status stopped answering after {:?}",
+            req
+        );
+    }
+    // A connection closed without a request, and one that only half-speaks.
+    drop(connect(&s));
+    let fd = connect(&s);
+    net::shutdown(&fd, net::Shutdown::Write).unwrap();
+    drop(fd);
+    assert!(status(&s).contains("web"));
+}
+
+#[test]
+fn idle_clients_cannot_block_or_exhaust_pid1() {
+    let s = start("idle");
+    // More idle connections than the server keeps: the extra ones are
+    // refused at once, and status still answers.
+    let idle: Vec<_> = (0..12).map(|_| connect(&s)).collect();
+    let t0 = Instant::now();
+    let out = status(&s);
+    // The slots are full now: status may be refused as busy, but must not hang.
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    // After the timeout the idle ones are dropped with an error.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut buf = [0u8; 256];
+    let (n, _) = net::recv(&idle[0], &mut buf[..], RecvFlags::empty()).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("error 1 "),
+        "{:?}",
+        &buf[..n]
+    );
+    drop(idle);
+    assert!(
+        status(&s).contains("web"),
+        "status after idle clients: {}",
+        out
+    );
+}
+
+#[test]
+fn non_root_peers_are_refused() {
+    let s = start("nonroot");
+    // Let anyone connect, so the credential check itself is what refuses.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::path::Path::new(&s.socket).parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&s.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_pinit"))
+        .args(["--socket", &s.socket, "stop", "web"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", err);
+    assert!(err.contains("permission denied: root only"), "{}", err);
+    assert!(status(&s).contains("web") && status(&s).contains("running"));
+}
+
+#[test]
+fn commands_act_on_units() {
+    let s = start("commands");
+    let pinit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pinit"))
+            .args(["--socket", &s.socket])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let pid_of = |name: &str| -> i32 {
+        let out = pinit(&["status", name, "--json"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let i = text.find("\"pid\":").unwrap() + 6;
+        text[i..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let p1 = pid_of("web");
+    assert!(p1 > 0 && std::path::Path::new(&format!("/proc/{}", p1)).exists());
+    assert_eq!(pinit(&["restart", "web"]).status.code(), Some(0));
+    let t0 = Instant::now();
+    let p2 = loop {
+        let p = pid_of("web");
+        if p > 0 && p != p1 {
+            break p;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!std::path::Path::new(&format!("/proc/{}/cmdline", p1)).exists() || p1 == p2);
+    assert_eq!(pinit(&["stop", "db"]).status.code(), Some(0));
+    let t0 = Instant::now();
+    while pid_of("db") != 0 {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(pinit(&["start", "db"]).status.code(), Some(0));
+    assert_eq!(pinit(&["status", "nosuch"]).status.code(), Some(3));
+    assert_eq!(pinit(&["status", "a", "b"]).status.code(), Some(2));
+    assert_eq!(pinit(&["signal", "web", "TERM"]).status.code(), Some(0));
+}
