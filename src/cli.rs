@@ -13,6 +13,7 @@ const USAGE: &str = "usage: pinit COMMAND
   start|stop|restart|reload NAME
   signal NAME SIG             send SIG to the unit's main process
   boot                        the boot timeline
+  log NAME [-f]               the unit's output from the kernel log
   --socket PATH COMMAND       talk to the control socket at PATH
   --config FILE               supervise FILE's units as an ordinary process
 as init/telinit when not PID 1:
@@ -43,6 +44,7 @@ fn command(args: Args) -> i32 {
         Some(b"reboot") => power(Kind::Reboot, args, 2),
         Some(b"halt") => power(Kind::Halt, args, 2),
         Some(b"check") => check(args),
+        Some(b"log") => crate::ctl::log(args),
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
             crate::ctl::main(args, crate::ctl::SOCKET, 1)
         }

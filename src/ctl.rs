@@ -478,3 +478,66 @@ impl core::fmt::Display for Json<'_> {
         f.write_char('"')
     }
 }
+
+/// `pinit log NAME [-f]`: the unit's lines from the kernel ring buffer
+/// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows.
+pub fn log(args: Args) -> i32 {
+    let mut name = None;
+    let mut follow = false;
+    for i in 2..args.len() {
+        match args.get(i).and_then(|a| a.to_str().ok()) {
+            Some("-f") | Some("--follow") => follow = true,
+            Some(n) if name.is_none() && !n.starts_with('-') => name = Some(n),
+            _ => {
+                say!("usage: pinit log NAME [-f]");
+                return 2;
+            }
+        }
+    }
+    let name = match name {
+        Some(n) => n,
+        None => {
+            say!("usage: pinit log NAME [-f]");
+            return 2;
+        }
+    };
+    let mut flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    if !follow {
+        flags |= rustix::fs::OFlags::NONBLOCK;
+    }
+    let fd = match rustix::fs::open("/dev/kmsg", flags, rustix::fs::Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) => {
+            say!("unable to open /dev/kmsg: {}", crate::errno::Name(e));
+            return 1;
+        }
+    };
+    let mut tag: heapless::String<40> = heapless::String::new();
+    let _ = write!(tag, "{}[", name);
+    loop {
+        let mut rec = [0u8; 1024];
+        match rustix::io::read(&fd, &mut rec) {
+            Ok(0) => return 0,
+            Ok(n) => {
+                let text = core::str::from_utf8(rec.get(..n).unwrap_or(&[])).unwrap_or("");
+                let (head, msg) = text.split_once(';').unwrap_or(("", ""));
+                let msg = msg.lines().next().unwrap_or("");
+                if msg.starts_with(tag.as_str()) {
+                    let us: u64 = head
+                        .split(',')
+                        .nth(2)
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    out!("[{:>5}.{:06}] {}", us / 1_000_000, us % 1_000_000, msg);
+                }
+            }
+            // EPIPE: a record was overwritten before we read it; go on.
+            Err(rustix::io::Errno::PIPE) | Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) => return 0,
+            Err(e) => {
+                say!("unable to read /dev/kmsg: {}", crate::errno::Name(e));
+                return 1;
+            }
+        }
+    }
+}

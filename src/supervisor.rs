@@ -157,6 +157,8 @@ pub struct Supervisor<'t> {
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
+    /// The boot summary was printed.
+    booted: bool,
 }
 
 impl<'t> Supervisor<'t> {
@@ -173,6 +175,7 @@ impl<'t> Supervisor<'t> {
             ctx,
             shutting_down: false,
             stopping: Set::new(),
+            booted: false,
         }
     }
 
@@ -192,6 +195,9 @@ impl<'t> Supervisor<'t> {
         }
         if !self.stopping.is_empty() {
             self.continue_stop(ev, now);
+        }
+        if !self.booted {
+            self.boot_summary(now);
         }
         for _ in 0..=self.slots.len() {
             let plan = {
@@ -563,6 +569,47 @@ impl<'t> Supervisor<'t> {
         for i in now_set.iter() {
             self.step(ev, i, Event::StopRequest, now);
         }
+    }
+
+    /// Once every unit has settled or become ready: one console line with
+    /// the boot's length and its critical chain (`pinit boot` has it all).
+    fn boot_summary(&mut self, now: Ms) {
+        let settled = self.slots.iter().all(|s| {
+            !matches!(s.sm.outcome(), Outcome::Waiting | Outcome::Pending)
+                || s.first_ready.is_some()
+        });
+        if !settled {
+            return;
+        }
+        self.booted = true;
+        let last = (0..self.slots.len())
+            .filter_map(|i| Some((self.slots.get(i)?.first_ready?, i)))
+            .max();
+        let mut chain: heapless::Vec<usize, 16> = heapless::Vec::new();
+        let mut at = last.map(|(_, i)| i);
+        while let Some(i) = at {
+            if chain.push(i).is_err() {
+                break;
+            }
+            at = self.table.units.get(i).and_then(|u| {
+                u.deps()
+                    .filter_map(|d| Some((self.slots.get(d.unit)?.first_ready?, d.unit)))
+                    .max()
+                    .map(|(_, d)| d)
+            });
+        }
+        let mut line: heapless::String<200> = heapless::String::new();
+        for (n, i) in chain.iter().rev().enumerate() {
+            let _ = core::fmt::Write::write_fmt(
+                &mut line,
+                format_args!("{}{}", if n > 0 { " -> " } else { "" }, self.name(*i)),
+            );
+        }
+        say!(
+            "boot: every unit settled {} ms after kernel start; critical chain: {}",
+            last.map_or(now.0, |(t, _)| t.0),
+            if line.is_empty() { "-" } else { line.as_str() }
+        );
     }
 
     /// `pinit stop`: stop `set` (a unit and what needs it), dependents
