@@ -387,11 +387,13 @@ fn kind4(k: &str) -> &str {
 struct Pid(i32);
 impl core::fmt::Display for Pid {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<12> = heapless::String::new();
         if self.0 > 0 {
-            write!(f, "{}", self.0)
+            let _ = write!(s, "{}", self.0);
         } else {
-            f.pad("-")
+            let _ = s.push('-');
         }
+        f.pad(s.as_str())
     }
 }
 
