@@ -11,8 +11,13 @@ use rustix::io::Errno;
 pub const LOG_LINE_MAX: usize = 240;
 /// Most bytes read from one unit's pipe per wake-up.
 pub const READ_MAX_PER_WAKE: usize = 4096;
-/// syslog facility daemon (3) with priority info (6), as kmsg wants it.
-const KMSG_PREFIX: &str = "<30>";
+/// syslog facility daemon (3) with priority debug (7). Not info: the
+/// kernel prints every record below console_loglevel (7 by default) to
+/// the console synchronously, in the writer's context, so a unit flooding
+/// its output at info level would stall PID 1 on a slow serial console.
+/// At debug level the lines are in the ring buffer (`dmesg`, `pinit log`)
+/// but not on the console; `log=console` is there for that.
+const KMSG_PREFIX: &str = "<31>";
 
 /// A unit's partial line between reads.
 pub struct Capture {

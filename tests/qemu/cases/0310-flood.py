@@ -25,11 +25,11 @@ poweroff
 
 def run(t):
     g = t.boot(files={"/etc/pinit.conf": TABLE % t.tty, "/etc/profile": PROFILE})
-    m = g.expect(r"VICTIM before=(\d+) after=(\d*)", 120)
+    m = g.expect(r"VICTIM before=(\d+) after=(\d*)\r?\n", 120)
     before, after = m.group(1), m.group(2)
     t.check(after != "" and after != before,
             "victim was not restarted during the flood (before %s, after %r)" % (before, after))
-    n = int(g.expect(r"KMSG (\d+)", 30).group(1))
+    n = int(g.expect(r"KMSG (\d+)\r?\n", 30).group(1))
     t.check(n > 100, "only %d flood lines reached the kernel log" % n)
     t.check(g.wait(60) == 0, "the guest did not power off during the flood")
     text = g.text()

@@ -1,14 +1,14 @@
 """Control commands driven from a shell inside the guest, checked
 against the kernel: pinit status shows PIDs that exist and sit in the
 unit's cgroup; stop leaves no process in the cgroup; restart changes the
-PID; signal is delivered; log reads the unit's lines back from the
+PID; signal and reload (the reload signal, HUP) are delivered; log reads the unit's lines back from the
 kernel log; boot prints the timeline."""
 
 import re
 
 TABLE = """\
 service web -- /bin/sh -c "echo web says hello; exec sleep 1000"
-service trap -- /bin/sh -c "trap 'echo got-usr1 > /run/usr1' USR1; while :; do sleep 1; done"
+service trap -- /bin/sh -c "trap 'echo got-usr1 > /run/usr1' USR1; trap 'echo got-hup > /run/hup' HUP; while :; do sleep 1; done"
 service db  -- /bin/sleep 1001
 service app needs=db -- /bin/sleep 1002
 tty     console tty=%s stop-signal=HUP after=web,trap,app -- /bin/sh -l
@@ -33,6 +33,9 @@ echo "RESTART old=$wpid new=$wpid2 cg=$(cgprocs web)"
 pinit signal trap USR1; echo "SIGNAL rc=$?"
 sleep 2
 echo "USR1 $(cat /run/usr1 2>/dev/null)"
+pinit reload trap; echo "RELOAD rc=$?"
+sleep 2
+echo "HUP $(cat /run/hup 2>/dev/null)"
 pinit status nosuch; echo "UNKNOWN rc=$?"
 pinit log web | grep -q 'web says hello' && echo LOG-OK
 pinit boot
@@ -70,6 +73,8 @@ def run(t):
             "restart: old %s new %s cgroup %r" % m.groups())
     grab(r"SIGNAL rc=0")
     grab(r"USR1 got-usr1")
+    grab(r"RELOAD rc=0")
+    grab(r"HUP got-hup")
     grab(r"UNKNOWN rc=3")
     grab(r"LOG-OK")
     grab(r"^UNIT +DEPS-MET +STARTED +READY")
