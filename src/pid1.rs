@@ -99,7 +99,10 @@ pub fn run() -> ! {
         b"on",
     );
     let controllers = cgroup::setup();
-    let base = Base::new(cgroup::SERVICES).ok();
+    let base = Base::pid1().ok();
+    if let Some(b) = &base {
+        crate::limits::layout(b, table, controllers);
+    }
     if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
         if e != rustix::io::Errno::EXIST {
             say!("unable to create {}: {}", RUN_DIR, Name(e));
