@@ -149,25 +149,26 @@ pub fn layout(base: &Base, table: &config::Table<'_>, on: [bool; 5]) {
     }
     let mut text: heapless::String<512> = heapless::String::new();
     let _ = write!(text, "{}", rest);
-    let services = Path::new(base.dir());
-    let r = match &services {
-        _ if rest.is_empty() => Err(rustix::io::Errno::NOSPC),
-        Ok(dir) => dir.write("cpuset.cpus", text.as_bytes()),
-        Err(e) => Err(*e),
-    };
-    match r {
-        Ok(()) => say!(
-            "CPUs {} isolated; the other units run on {}",
-            isolated,
-            text.as_str()
-        ),
-        Err(e) => say!(
-            "warning: unable to keep the units off the isolated CPUs {} ({}/cpuset.cpus = '{}'): {}",
-            isolated,
-            base.dir(),
-            text.as_str(),
-            Name(e)
-        ),
+    if rest.is_empty() {
+        say!(
+            "warning: CPUs {} isolated: none left for the other units, which keep them all",
+            isolated
+        );
+    } else {
+        match Path::new(base.dir()).and_then(|d| d.write("cpuset.cpus", text.as_bytes())) {
+            Ok(()) => say!(
+                "CPUs {} isolated; the other units run on {}",
+                isolated,
+                text.as_str()
+            ),
+            Err(e) => say!(
+                "warning: unable to keep the units off the isolated CPUs {} ({}/cpuset.cpus = '{}'): {}",
+                isolated,
+                base.dir(),
+                text.as_str(),
+                Name(e)
+            ),
+        }
     }
     for u in table.units.iter().filter(|u| u.isolate) {
         if let (Ok(dir), Some(c)) = (base.path(u.name, true, None), &u.cpuset) {
