@@ -96,11 +96,16 @@ impl Base {
         self.dir.get(..self.mount).unwrap_or("")
     }
 
+    /// Whether a unit's cgroup is beside the base (`isolated.NAME`).
+    pub fn beside(&self, isolated: bool) -> bool {
+        isolated && self.beside
+    }
+
     /// `BASE/UNIT[/FILE]`, or `MOUNT/isolated.UNIT[/FILE]` for an
     /// isolated unit in PID 1's layout.
     pub fn path(&self, unit: &str, isolated: bool, file: Option<&str>) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
-        let r = if isolated && self.beside {
+        let r = if self.beside(isolated) {
             write!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
         } else {
             write!(buf, "{}/{}", self.dir, unit)
@@ -314,8 +319,8 @@ pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
 /// Which unit a process belongs to, from /proc/PID/cgroup
 /// (`0::/REL/NAME[/...]` where REL is the base relative to the cgroup
 /// mount, e.g. `services`, or `0::/isolated.NAME[/...]`); the name is
-/// copied into `out`. Returns its length and whether it is an isolated
-/// unit's cgroup.
+/// copied into `out`. Returns its length and whether the cgroup is
+/// beside the base (an isolated unit's, `Base::beside`).
 pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/cgroup", pid).ok()?;

@@ -433,7 +433,7 @@ impl<'t> Supervisor<'t> {
         match &self.ctx.base {
             Some(base) => {
                 let mut name = [0u8; 64];
-                let (n, isolated) = cgroup::unit_of(base, pid, &mut name)?;
+                let (n, beside) = cgroup::unit_of(base, pid, &mut name)?;
                 let name = core::str::from_utf8(name.get(..n)?).ok()?;
                 // isolated.NAME is NAME's only if NAME isolates, and the
                 // other way round.
@@ -441,7 +441,7 @@ impl<'t> Supervisor<'t> {
                     self.table
                         .units
                         .get(u)
-                        .is_some_and(|u| u.isolate == isolated)
+                        .is_some_and(|u| base.beside(u.isolate) == beside)
                 })
             }
             None => self.slots.iter().position(|s| {

@@ -2,7 +2,7 @@
 kernel's side on a 4-CPU, 2-node guest (node 0: CPUs 0-1, node 1: CPUs
 2-3): affinity and cpusets in /proc/PID/status, NUMA policies in
 /proc/PID/numa_maps, the cgroup files pinit wrote, an isolated partition
-(and no other process on its CPU), scheduling policy and priority, nice,
+(and no other process on its CPU; its sd_notify messages taken), scheduling policy and priority, nice,
 I/O priority (ioprio_get), rlimits, OOM score, IRQ steering, and the
 console's start lines."""
 
@@ -10,7 +10,8 @@ import re
 
 TABLE = """\
 irq-affinity 0
-service rt      cpuset=3 isolate=yes cpus=3 sched=fifo:50 -- /bin/sleep 100001
+service rt      cpuset=3 isolate=yes cpus=3 sched=fifo:50 ready=notify \\
+                -- /usr/bin/sd-notify 100 --fork
 service pinned  cpus=1 -- /bin/sleep 100002
 service node1   cpuset=2 mems=1 -- /bin/sleep 100003
 service bound   numa=bind:1 -- /usr/bin/memhog 8
@@ -53,6 +54,11 @@ for u in bound inter pref local; do
   done
 done
 for u in UNITS; do show $u $(pid $CG/services/$u); done
+# rt forks (MAINPID=) and its first process exits: wait for that.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  [ "$(wc -l < $CG/isolated.rt/cgroup.procs)" = 1 ] && break
+  sleep 0.5
+done
 show rt $(pid $CG/isolated.rt)
 for u in bound inter pref local; do
   p=$(pid $CG/services/$u)
@@ -125,8 +131,11 @@ def run(t):
         t.check(u in units, "unit %s: no process found (console: %r)" % (u, units.keys()))
 
     # The start lines name the cgroup and the CPUs.
-    line(r"^pinit: rt: started \(pid %s, cgroup /sys/fs/cgroup/isolated\.rt, cpus 3, "
-         r"cpuset 3 isolated\)$" % units["rt"]["pid"])
+    line(r"^pinit: rt: started \(pid \d+, cgroup /sys/fs/cgroup/isolated\.rt, cpus 3, "
+         r"cpuset 3 isolated\)$")
+    # Its sd_notify MAINPID= and READY=1 came from its cgroup beside
+    # services, and were taken.
+    line(r"^pinit: rt: ready \(pid %s, " % units["rt"]["pid"])
     line(r"^pinit: node1: started \(pid %s, cgroup /sys/fs/cgroup/services/node1, "
          r"cpuset 2\)$" % units["node1"]["pid"])
     line(r"^pinit: pinned: started \(pid \d+, cgroup /sys/fs/cgroup/services/pinned, cpus 1\)$")
