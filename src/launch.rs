@@ -401,23 +401,22 @@ fn prepare_cgroup(
             Ok(f) => *fd = Some(f),
             Err(e) => {
                 let dir = base.path(u.name, u.isolate, None);
-                let dir = dir.as_ref().map_or("?", |d| d.as_str());
-                if u.isolate {
-                    say!(
-                        "{}: error: unable to create cgroup {} (isolate=yes): {}; not started",
-                        u.name,
-                        dir,
-                        Name(e)
-                    );
-                    return Err(Error::Refused);
-                }
                 say!(
-                    "{}: unable to create cgroup {}: {}; running without it",
+                    "{}: unable to create cgroup {}: {}; {}",
                     u.name,
-                    dir,
-                    Name(e)
+                    dir.as_ref().map_or("?", |d| d.as_str()),
+                    Name(e),
+                    if u.isolate {
+                        "not started (isolate=yes)"
+                    } else {
+                        "running without it"
+                    }
                 );
-                return Ok(());
+                return if u.isolate {
+                    Err(Error::Refused)
+                } else {
+                    Ok(())
+                };
             }
         }
     }
