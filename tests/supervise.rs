@@ -386,15 +386,17 @@ service fast restart-max=0 restart-limit=20 -- /bin/sh -c "exit 1"
 
 #[test]
 fn refused_placement_is_a_warning_and_the_unit_runs() {
-    // CPU 1000 and node 1000 exist nowhere; soft above hard is refused.
+    // CPU 1000 and node 1000 exist nowhere; no process may have 2^30
+    // open files (fs.nr_open).
     let r = start(
         "degrade",
         r#"
-service odd cpus=1000 numa=bind:1000 nice=3 rlimit.nofile=64 -- /bin/sleep 30
+service odd cpus=1000 numa=bind:1000 nice=3 rlimit.core=0 rlimit.nofile=1G -- /bin/sleep 30
 "#,
     );
     r.wait("odd: warning: unable to set the CPU affinity (cpus=1000): EINVAL; it runs without it");
     r.wait("odd: warning: unable to set the NUMA memory policy (numa=bind:1000): EINVAL");
+    r.wait("odd: warning: unable to set a resource limit (rlimit.nofile=1G): EPERM");
     let i = r.wait("odd: started (pid ");
     let line = r.lines.lock().unwrap()[i].clone();
     let pid: u32 = line
@@ -411,7 +413,7 @@ service odd cpus=1000 numa=bind:1000 nice=3 rlimit.nofile=64 -- /bin/sleep 30
     assert!(
         limits
             .lines()
-            .any(|l| l.starts_with("Max open files") && l.contains(" 64 ")),
+            .any(|l| l.starts_with("Max core file size") && l.contains(" 0 ")),
         "{}",
         limits
     );
