@@ -1,5 +1,24 @@
 //! cgroup v2: one cgroup per unit under /sys/fs/cgroup/services, the
-//! controllers enabled on the way down, and killing a unit's cgroup.
+//! controllers enabled on the way down, killing a unit's cgroup, and the
+//! isolated partitions of `isolate=yes` units.
+//!
+//! The layout as PID 1:
+//!
+//! ```text
+//! /sys/fs/cgroup                  the root: PID 1, kernel threads
+//! /sys/fs/cgroup/services         cpuset.cpus = every CPU no unit isolates
+//! /sys/fs/cgroup/services/NAME    a unit
+//! /sys/fs/cgroup/isolated.NAME    a unit with isolate=yes: an isolated
+//!                                 partition (cpuset.cpus.partition)
+//! ```
+//!
+//! An isolated partition's parent must be a partition root, and the root
+//! cgroup is the only one there is: `services` cannot become one while it
+//! holds every CPU ("Parent unable to distribute cpu downstream", 6.1).
+//! So isolated units live beside `services`, directly under the root,
+//! where both 6.1 and the cpuset.cpus.exclusive kernels (6.7 on) accept
+//! them; `services` is restricted to the other CPUs, so no other unit is
+//! scheduled on an isolated CPU even while its partition is invalid.
 
 use crate::errno::Name;
 use crate::fileio;
@@ -17,6 +36,9 @@ pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
 
 /// Longest cgroup file path pinit builds.
 pub const PATH_MAX: usize = 192;
+/// Prefix of an isolated unit's cgroup beside `services` (PID 1 only).
+/// No unit cgroup is made at the root otherwise, so it cannot clash.
+pub const ISOLATED: &str = "isolated.";
 
 /// The directory that holds the units' cgroups: /sys/fs/cgroup/services
 /// as PID 1, a delegated sub-cgroup in `--config` mode.
@@ -25,12 +47,23 @@ pub struct Base {
     dir: heapless::String<128>,
     /// Length of the cgroup2 mount point at the start of `dir`.
     mount: usize,
+    /// Isolated units go to `MOUNT/isolated.NAME` (PID 1's layout);
+    /// otherwise to `dir/NAME` like the others.
+    beside: bool,
 }
 
 impl Base {
     /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
     pub fn new(dir: &str) -> Result<Base, Errno> {
         Base::under(ROOT, dir)
+    }
+
+    /// PID 1's layout: /sys/fs/cgroup/services, and isolated units beside
+    /// it at the root.
+    pub fn pid1() -> Result<Base, Errno> {
+        let mut b = Base::new(SERVICES)?;
+        b.beside = true;
+        Ok(b)
     }
 
     /// `dir` under the cgroup2 mount `mount` (a hybrid host mounts it at
@@ -44,6 +77,7 @@ impl Base {
         Ok(Base {
             dir: d,
             mount: mount.len(),
+            beside: false,
         })
     }
 
@@ -57,13 +91,26 @@ impl Base {
         self.dir.as_str()
     }
 
-    /// `BASE/UNIT[/FILE]`
-    pub fn path(&self, unit: &str, file: Option<&str>) -> Result<Path, Errno> {
+    /// The cgroup2 mount point (the root cgroup).
+    pub fn mount(&self) -> &str {
+        self.dir.get(..self.mount).unwrap_or("")
+    }
+
+    /// Whether a unit's cgroup is beside the base (`isolated.NAME`).
+    pub fn beside(&self, isolated: bool) -> bool {
+        isolated && self.beside
+    }
+
+    /// `BASE/UNIT[/FILE]`, or `MOUNT/isolated.UNIT[/FILE]` for an
+    /// isolated unit in PID 1's layout.
+    pub fn path(&self, unit: &str, isolated: bool, file: Option<&str>) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
-        let r = match file {
-            Some(f) => write!(buf, "{}/{}/{}", self.dir, unit, f),
-            None => write!(buf, "{}/{}", self.dir, unit),
+        let r = if self.beside(isolated) {
+            write!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
+        } else {
+            write!(buf, "{}/{}", self.dir, unit)
         };
+        let r = r.and_then(|_| file.map_or(Ok(()), |f| write!(buf, "/{}", f)));
         r.map_err(|_| Errno::NAMETOOLONG)?;
         Ok(Path { buf })
     }
@@ -75,8 +122,30 @@ pub struct Path {
 }
 
 impl Path {
+    pub fn new(dir: &str) -> Result<Path, Errno> {
+        let mut buf = heapless::String::new();
+        buf.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(Path { buf })
+    }
+
     pub fn as_str(&self) -> &str {
         self.buf.as_str()
+    }
+
+    /// Writes `data` to FILE in this directory.
+    pub fn write(&self, file: &str, data: &[u8]) -> Result<(), Errno> {
+        fileio::write_file(self.join(file)?.as_str(), data)
+    }
+
+    /// Reads FILE of this directory into `buf`.
+    pub fn read(&self, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+        fileio::read_file(self.join(file)?.as_str(), buf)
+    }
+
+    fn join(&self, file: &str) -> Result<heapless::String<PATH_MAX>, Errno> {
+        let mut p = heapless::String::new();
+        write!(p, "{}/{}", self.buf, file).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(p)
     }
 }
 
@@ -157,8 +226,8 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
 }
 
 /// Removes a unit's (empty) cgroup directory.
-pub fn remove(base: &Base, unit: &str) {
-    if let Ok(p) = base.path(unit, None) {
+pub fn remove(base: &Base, unit: &str, isolated: bool) {
+    if let Ok(p) = base.path(unit, isolated, None) {
         let _ = fs::rmdir(p.as_str());
     }
 }
@@ -185,8 +254,8 @@ pub fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
 
 /// Creates the unit's cgroup (if needed) and opens it for
 /// CLONE_INTO_CGROUP.
-pub fn create(base: &Base, unit: &str) -> Result<OwnedFd, Errno> {
-    let path = base.path(unit, None)?;
+pub fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
+    let path = base.path(unit, isolated, None)?;
     match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
@@ -205,8 +274,8 @@ pub fn create(base: &Base, unit: &str) -> Result<OwnedFd, Errno> {
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
-pub fn kill(base: &Base, unit: &str) -> Result<(), Errno> {
-    let procs = base.path(unit, Some("cgroup.procs"))?;
+pub fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
     for _ in 0..64 {
         let mut any = false;
         for_each_pid(procs.as_str(), |pid| {
@@ -218,23 +287,6 @@ pub fn kill(base: &Base, unit: &str) -> Result<(), Errno> {
         }
     }
     Ok(())
-}
-
-/// True while any process is in the unit's cgroup (cgroup.events).
-pub fn populated(base: &Base, unit: &str) -> bool {
-    let path = match base.path(unit, Some("cgroup.events")) {
-        Ok(p) => p,
-        Err(_) => return false,
-    };
-    let mut buf = [0u8; 128];
-    match fileio::read_file(path.as_str(), &mut buf) {
-        Ok(n) => buf
-            .get(..n)
-            .unwrap_or(&[])
-            .split(|&b| b == b'\n')
-            .any(|l| l == b"populated 1"),
-        Err(_) => false,
-    }
 }
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
@@ -266,22 +318,102 @@ pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
 
 /// Which unit a process belongs to, from /proc/PID/cgroup
 /// (`0::/REL/NAME[/...]` where REL is the base relative to the cgroup
-/// mount, e.g. `services`); the name is copied into `out`.
-pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<usize> {
+/// mount, e.g. `services`, or `0::/isolated.NAME[/...]`); the name is
+/// copied into `out`. Returns its length and whether the cgroup is
+/// beside the base (an isolated unit's, `Base::beside`).
+pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/cgroup", pid).ok()?;
     let mut buf = [0u8; 256];
     let n = fileio::read_file(path.as_str(), &mut buf).ok()?;
-    let text = buf.get(..n)?;
+    let (name, isolated) = unit_in(base, buf.get(..n)?)?;
+    let dst = out.get_mut(..name.len())?;
+    dst.copy_from_slice(name);
+    Some((name.len(), isolated))
+}
+
+/// The unit named by the text of /proc/PID/cgroup, and whether it is an
+/// isolated unit's cgroup beside `services`.
+fn unit_in<'t>(base: &Base, text: &'t [u8]) -> Option<(&'t [u8], bool)> {
     let line = text
         .split(|&b| b == b'\n')
         .find(|l| l.starts_with(b"0::"))?;
-    let rel = base.relative().as_bytes();
-    let rest = line.get(3..)?.strip_prefix(rel)?.strip_prefix(b"/")?;
+    let path = line.get(3..)?;
+    let beside = path
+        .strip_prefix(b"/")?
+        .strip_prefix(ISOLATED.as_bytes())
+        .filter(|_| base.beside);
+    let (rest, isolated) = match beside {
+        Some(rest) => (rest, true),
+        None => (
+            path.strip_prefix(base.relative().as_bytes())?
+                .strip_prefix(b"/")?,
+            false,
+        ),
+    };
     let name = rest.split(|&b| b == b'/').next()?;
-    let dst = out.get_mut(..name.len())?;
-    dst.copy_from_slice(name);
-    Some(name.len())
+    (!name.is_empty()).then_some((name, isolated))
+}
+
+/// Why an isolated partition could not be had.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Writing (or reading) this file of the cgroup failed.
+    File(&'static str, Errno),
+    /// The kernel's verdict in cpuset.cpus.partition (`isolated invalid
+    /// (...)`, `member`).
+    Invalid(heapless::String<96>),
+}
+
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Refusal::File(file, e) => write!(f, "{}: {}", file, Name(*e)),
+            Refusal::Invalid(s) => write!(f, "cpuset.cpus.partition is '{}'", s),
+        }
+    }
+}
+
+/// Makes the cgroup `dir` an isolated partition of `cpus` and reads the
+/// kernel's verdict back: cpuset.cpus, then cpuset.cpus.exclusive where
+/// the kernel has it (6.7 on: it wins over a sibling's cpuset.cpus),
+/// then `isolated` into cpuset.cpus.partition unless it already is.
+/// Writing the same values again changes nothing, so this runs before
+/// every start.
+pub fn isolate(dir: &Path, cpus: &str) -> Result<(), Refusal> {
+    const PARTITION: &str = "cpuset.cpus.partition";
+    let put = |file: &'static str, text: &str| {
+        dir.write(file, text.as_bytes())
+            .map_err(|e| Refusal::File(file, e))
+    };
+    put("cpuset.cpus", cpus)?;
+    match put("cpuset.cpus.exclusive", cpus) {
+        Err(Refusal::File(_, Errno::NOENT)) | Ok(()) => {}
+        Err(r) => return Err(r),
+    }
+    let mut state = partition(dir)?;
+    if state != "isolated" {
+        put(PARTITION, "isolated")?;
+        state = partition(dir)?;
+    }
+    if state != "isolated" {
+        return Err(Refusal::Invalid(state));
+    }
+    Ok(())
+}
+
+/// The cgroup's cpuset.cpus.partition, without the newline.
+fn partition(dir: &Path) -> Result<heapless::String<96>, Refusal> {
+    const PARTITION: &str = "cpuset.cpus.partition";
+    let mut buf = [0u8; 96];
+    let n = dir
+        .read(PARTITION, &mut buf)
+        .map_err(|e| Refusal::File(PARTITION, e))?;
+    let text = buf.get(..n).unwrap_or(&[]);
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut s = heapless::String::new();
+    let _ = s.push_str(core::str::from_utf8(text).unwrap_or("?"));
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -290,22 +422,52 @@ mod tests {
 
     #[test]
     fn paths() {
-        let b = Base::new(SERVICES).unwrap();
+        let b = Base::pid1().unwrap();
         assert_eq!(
-            b.path("web", None).unwrap().as_str(),
+            b.path("web", false, None).unwrap().as_str(),
             "/sys/fs/cgroup/services/web"
         );
         assert_eq!(
-            b.path("web", Some("cgroup.kill")).unwrap().as_str(),
+            b.path("web", false, Some("cgroup.kill")).unwrap().as_str(),
             "/sys/fs/cgroup/services/web/cgroup.kill"
         );
+        assert_eq!(
+            b.path("rt", true, Some("cgroup.procs")).unwrap().as_str(),
+            "/sys/fs/cgroup/isolated.rt/cgroup.procs"
+        );
+        assert_eq!(b.mount(), "/sys/fs/cgroup");
         let long = "x".repeat(200);
-        assert_eq!(b.path(&long, None).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(b.path(&long, false, None).err(), Some(Errno::NAMETOOLONG));
         assert_eq!(Base::new(&long).err(), Some(Errno::NAMETOOLONG));
         assert_eq!(b.relative(), "/services");
         let h = Base::under("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/pinit.7").unwrap();
         assert_eq!(h.relative(), "/pinit.7");
+        // Outside PID 1's layout an isolated unit is one like the others.
+        assert_eq!(
+            h.path("rt", true, None).unwrap().as_str(),
+            "/sys/fs/cgroup/unified/pinit.7/rt"
+        );
         assert_eq!(Base::under("/x", "/y").err(), Some(Errno::INVAL));
+    }
+
+    #[test]
+    fn units_from_proc_cgroup() {
+        let b = Base::pid1().unwrap();
+        let of = |t: &'static str| unit_in(&b, t.as_bytes());
+        assert_eq!(of("0::/services/web\n"), Some((&b"web"[..], false)));
+        assert_eq!(of("0::/services/web/sub\n"), Some((&b"web"[..], false)));
+        assert_eq!(of("0::/isolated.rt\n"), Some((&b"rt"[..], true)));
+        assert_eq!(of("0::/isolated.rt/x\n"), Some((&b"rt"[..], true)));
+        assert_eq!(of("0::/\n"), None);
+        assert_eq!(of("0::/services\n"), None);
+        assert_eq!(of("0::/servicesx/web\n"), None);
+        assert_eq!(of("0::/isolated.\n"), None);
+        let h = Base::new("/sys/fs/cgroup/user/pinit.7").unwrap();
+        assert_eq!(
+            unit_in(&h, b"0::/user/pinit.7/a\n"),
+            Some((&b"a"[..], false))
+        );
+        assert_eq!(unit_in(&h, b"0::/isolated.rt\n"), None);
     }
 
     #[test]

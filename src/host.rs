@@ -115,7 +115,7 @@ pub fn run(path: &str) -> i32 {
 
     if let Some(b) = &base {
         for u in table.units.iter() {
-            cgroup::remove(b, u.name);
+            cgroup::remove(b, u.name, u.isolate);
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

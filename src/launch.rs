@@ -27,6 +27,22 @@ const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Why a unit did not start.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Error {
+    /// Fork, exec, a resource: worth another try after a back-off.
+    Errno(Errno),
+    /// It must not run as configured (`isolate=yes` that the kernel
+    /// refuses): no retry.
+    Refused,
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Error {
+        Error::Errno(e)
+    }
+}
+
 /// Starts unit `i`; reports every failure on the console.
 #[inline(never)] // its argv/env buffers live only while spawning
 pub fn launch(
@@ -36,10 +52,18 @@ pub fn launch(
     slot: &mut Slot,
     ev: &Loop,
     i: usize,
-) -> Result<Pid, Errno> {
+) -> Result<Pid, Error> {
     let name = u.name;
-    if let Some(base) = &ctx.base {
-        prepare_cgroup(base, u, slot, ctx.controllers);
+    match &ctx.base {
+        Some(base) => prepare_cgroup(base, u, slot, ctx.controllers)?,
+        None if u.isolate => {
+            say!(
+                "{}: error: isolate=yes needs a cgroup, and there is none; not started",
+                name
+            );
+            return Err(Error::Refused);
+        }
+        None => {}
     }
     if u.log == config::Log::Kmsg {
         if let Err(e) = slot.ensure_output(ev, i) {
@@ -54,7 +78,7 @@ pub fn launch(
     let mut args = [0u8; ARGS_BUF];
     let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
-        Errno::TOOBIG
+        Error::Errno(Errno::TOOBIG)
     })?;
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
@@ -62,7 +86,7 @@ pub fn launch(
     let mut envs = [0u8; ENV_BUF];
     let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
         say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
-        Errno::TOOBIG
+        Error::Errno(Errno::TOOBIG)
     })?;
 
     let mut plan = Plan::new(path);
@@ -73,7 +97,7 @@ pub fn launch(
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Errno::TOOBIG);
+            return Err(Error::Errno(Errno::TOOBIG));
         }
     }
     for e in envp {
@@ -83,7 +107,7 @@ pub fn launch(
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Errno::TOOBIG);
+            return Err(Error::Errno(Errno::TOOBIG));
         }
     }
 
@@ -155,7 +179,7 @@ pub fn launch(
         config::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
     };
 
-    let result = spawn::spawn(&plan);
+    let result = spawn::spawn(&plan, &mut |w| warn(u, w));
     match result {
         Ok(pid) => {
             let raw = pid.as_raw_nonzero().get();
@@ -165,7 +189,7 @@ pub fn launch(
         }
         Err(spawn::Error::Fork(e)) => {
             say!("{}: unable to fork: {}", name, Name(e));
-            Err(e)
+            Err(Error::Errno(e))
         }
         Err(spawn::Error::Child(_, step, e)) => {
             say!(
@@ -175,22 +199,43 @@ pub fn launch(
                 path.to_str().unwrap_or("?"),
                 Name(e)
             );
-            Err(e)
+            Err(Error::Errno(e))
         }
     }
 }
 
-/// `NAME: started (pid P, cgroup DIR, cpus LIST)`
+/// `NAME: warning: unable to set the CPU affinity (cpus=7): EINVAL; it runs without it`
+fn warn(u: &config::Unit<'_>, w: spawn::Warning) {
+    let key = w.option();
+    let value = u.options().find(|(k, _)| *k == key).map_or("?", |(_, v)| v);
+    say!(
+        "{}: warning: unable to {} ({}={}): {}; it runs without it",
+        u.name,
+        w.step.what(),
+        key,
+        value,
+        Name(w.errno)
+    );
+}
+
+/// `NAME: started (pid P, cgroup DIR, cpus LIST, cpuset LIST[ isolated])`
 fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &config::Unit<'_>) {
     let mut extra: heapless::String<160> = heapless::String::new();
-    if let Some(base) = &ctx.base {
-        let _ = write!(extra, ", cgroup {}/{}", base.dir(), name);
+    if let Some(dir) = ctx
+        .base
+        .as_ref()
+        .and_then(|b| b.path(name, u.isolate, None).ok())
+    {
+        let _ = write!(extra, ", cgroup {}", dir.as_str());
     }
     if let Some(c) = &u.cpus {
         let _ = write!(extra, ", cpus {}", c.as_str());
     }
     if let Some(c) = &u.cpuset {
         let _ = write!(extra, ", cpuset {}", c.as_str());
+        if u.isolate {
+            let _ = extra.push_str(" isolated");
+        }
     }
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
@@ -342,23 +387,42 @@ fn numa_of(u: &config::Unit<'_>) -> Option<placement::Numa> {
 }
 
 /// Creates the unit's cgroup on first use and writes its limits before
-/// every start (a changed table takes effect on restart).
-fn prepare_cgroup(base: &Base, u: &config::Unit<'_>, slot: &mut Slot, controllers: [bool; 5]) {
+/// every start (a changed table takes effect on restart). Without its
+/// cgroup a unit runs all the same, unless it was to be isolated.
+fn prepare_cgroup(
+    base: &Base,
+    u: &config::Unit<'_>,
+    slot: &mut Slot,
+    controllers: [bool; 5],
+) -> Result<(), Error> {
     let fd = slot.cgroup_fd();
     if fd.is_none() {
-        match cgroup::create(base, u.name) {
+        match cgroup::create(base, u.name, u.isolate) {
             Ok(f) => *fd = Some(f),
             Err(e) => {
+                let dir = base.path(u.name, u.isolate, None);
                 say!(
-                    "{}: unable to create cgroup {}/{}: {}; running without it",
+                    "{}: unable to create cgroup {}: {}; {}",
                     u.name,
-                    base.dir(),
-                    u.name,
-                    Name(e)
+                    dir.as_ref().map_or("?", |d| d.as_str()),
+                    Name(e),
+                    if u.isolate {
+                        "not started (isolate=yes)"
+                    } else {
+                        "running without it"
+                    }
                 );
-                return;
+                return if u.isolate {
+                    Err(Error::Refused)
+                } else {
+                    Ok(())
+                };
             }
         }
     }
     crate::limits::write(base, u, controllers);
+    if u.isolate && !crate::limits::isolate(base, u) {
+        return Err(Error::Refused);
+    }
+    Ok(())
 }

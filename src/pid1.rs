@@ -114,7 +114,10 @@ pub fn run() -> ! {
         b"on",
     );
     let controllers = cgroup::setup();
-    let base = Base::new(cgroup::SERVICES).ok();
+    let base = Base::pid1().ok();
+    if let Some(b) = &base {
+        crate::limits::layout(b, table, controllers);
+    }
     let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
     match Notify::bind(NOTIFY_PATH) {
         Ok(n) => match init.ev.add(n.fd(), NOTIFY) {

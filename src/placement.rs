@@ -1,7 +1,8 @@
 //! Per-process placement, applied in the child between fork and exec
 //! (DESIGN §3.3 "Placement and pinning"): CPU affinity, NUMA memory
 //! policy, nice, scheduling policy, I/O priority, OOM score, rlimits.
-//! Each is only system calls, so it is safe after fork.
+//! Each is only system calls, so it is safe after fork. Each is best
+//! effort: a refusal is handed to the caller, and the others still apply.
 
 use crate::sys;
 use rustix::io::Errno;
@@ -112,10 +113,16 @@ impl What {
     }
 }
 
-/// Applies `p` to the calling process.
-pub fn apply(p: &Placement<'_>) -> Result<(), (What, Errno)> {
+/// Applies `p` to the calling process; `refused(what, rlimit resource,
+/// errno)` hears of each setting the kernel refused.
+pub fn apply(p: &Placement<'_>, refused: &mut dyn FnMut(What, u8, Errno)) {
+    let mut check = |what: What, r: Result<(), Errno>| {
+        if let Err(e) = r {
+            refused(what, 0, e);
+        }
+    };
     if let Some(m) = p.cpus {
-        sys::sched_setaffinity(m.words()).map_err(|e| (What::Cpus, e))?;
+        check(What::Cpus, sys::sched_setaffinity(m.words()));
     }
     if let Some(n) = p.numa {
         let r = match n {
@@ -128,13 +135,13 @@ pub fn apply(p: &Placement<'_>) -> Result<(), (What, Errno)> {
             }
             Numa::Local => sys::set_mempolicy(sys::mpol::LOCAL, &[]),
         };
-        r.map_err(|e| (What::Numa, e))?;
-    }
-    for l in p.rlimits {
-        sys::setrlimit(l.resource, l.soft, l.hard).map_err(|e| (What::Rlimit, e))?;
+        check(What::Numa, r);
     }
     if let Some(n) = p.nice {
-        rustix::process::setpriority_process(None, n as i32).map_err(|e| (What::Nice, e))?;
+        check(
+            What::Nice,
+            rustix::process::setpriority_process(None, n as i32),
+        );
     }
     if let Some(s) = p.sched {
         let (policy, prio) = match s {
@@ -144,7 +151,7 @@ pub fn apply(p: &Placement<'_>) -> Result<(), (What, Errno)> {
             Sched::Batch => (3, 0),
             Sched::Idle => (5, 0),
         };
-        sys::sched_setscheduler(policy, prio).map_err(|e| (What::Sched, e))?;
+        check(What::Sched, sys::sched_setscheduler(policy, prio));
     }
     if let Some(io) = p.ioprio {
         let (class, level) = match io {
@@ -152,15 +159,22 @@ pub fn apply(p: &Placement<'_>) -> Result<(), (What, Errno)> {
             IoPrio::Be(l) => (2, l as u32),
             IoPrio::Idle => (3, 0),
         };
-        sys::ioprio_set(class, level).map_err(|e| (What::IoPrio, e))?;
+        check(What::IoPrio, sys::ioprio_set(class, level));
     }
     if let Some(score) = p.oom_score {
         let mut buf = [0u8; 8];
         let text = fmt_i16(score, &mut buf);
-        crate::fileio::write_file("/proc/self/oom_score_adj", text)
-            .map_err(|e| (What::OomScore, e))?;
+        check(
+            What::OomScore,
+            crate::fileio::write_file("/proc/self/oom_score_adj", text),
+        );
     }
-    Ok(())
+    // Last: a low rlimit.nofile must not keep oom_score_adj from opening.
+    for l in p.rlimits {
+        if let Err(e) = sys::setrlimit(l.resource, l.soft, l.hard) {
+            refused(What::Rlimit, l.resource as u8, e);
+        }
+    }
 }
 
 fn fmt_i16(v: i16, buf: &mut [u8; 8]) -> &[u8] {
@@ -220,7 +234,9 @@ mod tests {
                 cpus: Some(&m),
                 ..Placement::default()
             };
-            apply(&p).unwrap();
+            let mut refused = std::vec::Vec::new();
+            apply(&p, &mut |w, _, e| refused.push((w, e)));
+            assert!(refused.is_empty(), "{:?}", refused);
             std::fs::read_to_string("/proc/thread-self/status").unwrap()
         });
         let status = t.join().unwrap();
@@ -228,6 +244,35 @@ mod tests {
             status.lines().any(|l| l == "Cpus_allowed_list:\t0"),
             "{}",
             status
+        );
+    }
+
+    #[test]
+    fn refusals_are_reported_and_the_rest_applies() {
+        let t = std::thread::spawn(|| {
+            let mut none = Mask::EMPTY;
+            none.set(1000); // no such CPU: EINVAL
+            let limits = [Rlimit {
+                resource: 7, // RLIMIT_NOFILE
+                soft: 10,
+                hard: 5, // soft above hard: EINVAL
+            }];
+            let p = Placement {
+                cpus: Some(&none),
+                oom_score: Some(0),
+                rlimits: &limits,
+                ..Placement::default()
+            };
+            let mut refused = std::vec::Vec::new();
+            apply(&p, &mut |w, d, e| refused.push((w, d, e)));
+            refused
+        });
+        assert_eq!(
+            t.join().unwrap(),
+            [
+                (What::Cpus, 0, Errno::INVAL),
+                (What::Rlimit, 7, Errno::INVAL)
+            ]
         );
     }
 }

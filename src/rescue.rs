@@ -123,7 +123,8 @@ pub fn start(tty: &CStr) -> Option<Pid> {
     ] {
         let _ = plan.envp.push(e);
     }
-    match spawn::spawn(&plan) {
+    // No placement: nothing to warn about.
+    match spawn::spawn(&plan, &mut |_| {}) {
         Ok(pid) => {
             say!(
                 "rescue: /bin/sh started on {} (pid {})",

@@ -1,6 +1,7 @@
 //! Starting a process. Everything the child needs is prepared before the
 //! fork; between fork and exec the child only makes system calls, in this
-//! order, and reports `{step, errno}` over a CLOEXEC pipe if one fails:
+//! order, and reports `{step, errno}` over a CLOEXEC pipe if one fails
+//! (placement failures are warnings: reported, and the exec goes on):
 //!
 //! 1. unblock every signal (PID 1 blocks them for its signalfd; it never
 //!    installs handlers, so dispositions are already the defaults);
@@ -9,8 +10,9 @@
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
 //!    or stdin from /dev/null and stdout/stderr as the unit's log says;
 //!    the readiness fd (`ready=fd:N`) on N;
-//! 5. placement: affinity, NUMA policy, rlimits, nice, scheduling policy,
-//!    I/O priority, OOM score (before privileges drop: some need root);
+//! 5. placement: affinity, NUMA policy, nice, scheduling policy, I/O
+//!    priority, OOM score, rlimits (before privileges drop: some need
+//!    root); each refusal is a warning record, and the child goes on;
 //! 6. `umask`, `chdir`;
 //! 7. supplementary groups, gid, uid (in that order: groups need root);
 //! 8. `no_new_privs`;
@@ -21,6 +23,15 @@
 //!
 //! The parent reads the pipe until EOF (exec closed it) to learn whether
 //! the program runs, so "missing binary" is reported by PID 1 with errno.
+//!
+//! Placement is best effort: a CPU or node that does not exist, a policy
+//! the kernel refuses, leaves the process as it was in that respect, and
+//! the child sends a warning record and goes on. The kernel's own answer
+//! (errno) is what counts, for every step; checking /sys beforehand in PID
+//! 1 would cover only CPUs and nodes, and would still race with hotplug.
+//! Records are 8 bytes, `[kind, step, detail, 0, errno (4, native)]`,
+//! written whole (below PIPE_BUF, so atomic); `kind` 1 is fatal (the last
+//! record), 2 a warning; `detail` is the rlimit resource.
 
 use crate::placement::{self, Placement, What};
 use crate::sys::{self, CVec, Forked, SigSet};
@@ -171,13 +182,45 @@ impl Step {
             Step::Gid => "set the group id",
             Step::Uid => "set the user id",
             Step::NoNewPrivs => "set no_new_privs",
-            Step::Cpus => "set the CPU affinity (cpus=)",
-            Step::Numa => "set the NUMA memory policy (numa=)",
-            Step::Nice => "set the nice value (nice=)",
-            Step::Sched => "set the scheduling policy (sched=)",
-            Step::IoPrio => "set the I/O priority (ioprio=)",
-            Step::OomScore => "set the OOM score (oom-score=)",
-            Step::Rlimit => "set a resource limit (rlimit.*=)",
+            Step::Cpus => "set the CPU affinity",
+            Step::Numa => "set the NUMA memory policy",
+            Step::Nice => "set the nice value",
+            Step::Sched => "set the scheduling policy",
+            Step::IoPrio => "set the I/O priority",
+            Step::OomScore => "set the OOM score",
+            Step::Rlimit => "set a resource limit",
+        }
+    }
+}
+
+/// A record's kind.
+const FATAL: u8 = 1;
+const WARNING: u8 = 2;
+
+/// A placement step the kernel refused; the process runs without it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Warning {
+    pub step: Step,
+    /// The rlimit resource, for `Step::Rlimit`.
+    pub detail: u8,
+    pub errno: Errno,
+}
+
+impl Warning {
+    /// The option's key in the table: `cpus`, `numa`, ..., `rlimit.NAME`.
+    pub fn option(&self) -> &'static str {
+        match self.step {
+            Step::Cpus => "cpus",
+            Step::Numa => "numa",
+            Step::Nice => "nice",
+            Step::Sched => "sched",
+            Step::IoPrio => "ioprio",
+            Step::OomScore => "oom-score",
+            Step::Rlimit => crate::config::parse::RLIMIT_KEYS
+                .get(self.detail as usize)
+                .copied()
+                .unwrap_or("rlimit"),
+            _ => "?",
         }
     }
 }
@@ -189,8 +232,9 @@ pub enum Error {
     Child(Option<Pid>, Step, Errno),
 }
 
-/// Starts `plan`; returns the child's pid once it has exec'd.
-pub fn spawn(plan: &Plan<'_>) -> Result<Pid, Error> {
+/// Starts `plan`; returns the child's pid once it has exec'd. `warn`
+/// hears of each placement step the kernel refused.
+pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Error> {
     let (rd, wr) =
         rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(Error::Fork)?;
     let forked = match sys::fork(plan.cgroup) {
@@ -203,25 +247,33 @@ pub fn spawn(plan: &Plan<'_>) -> Result<Pid, Error> {
     match forked.map_err(Error::Fork)? {
         (Forked::Child, join) => {
             drop(rd);
-            let (step, e) = child(plan, join);
-            let mut msg = [0u8; 5];
-            msg[0] = step as u8;
-            msg[1..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
-            let _ = rustix::io::write(&wr, &msg);
+            let (step, e) = child(plan, join, &wr);
+            record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
         (Forked::Parent(pid), _) => {
             drop(wr);
-            match read_report(&rd) {
-                None => Ok(pid),
-                Some((step, e)) => Err(Error::Child(Some(pid), step, e)),
+            loop {
+                match read_record(&rd) {
+                    None => return Ok(pid),
+                    Some((WARNING, w)) => warn(w),
+                    Some((_, w)) => return Err(Error::Child(Some(pid), w.step, w.errno)),
+                }
             }
         }
     }
 }
 
-fn read_report(rd: &OwnedFd) -> Option<(Step, Errno)> {
-    let mut msg = [0u8; 5];
+/// The child's report to PID 1: one record, one write.
+fn record(wr: &OwnedFd, kind: u8, step: Step, detail: u8, e: Errno) {
+    let mut msg = [kind, step as u8, detail, 0, 0, 0, 0, 0];
+    msg[4..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
+    let _ = rustix::io::write(wr, &msg);
+}
+
+/// The next record, or `None` at EOF (the exec succeeded).
+fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
+    let mut msg = [0u8; 8];
     let mut got = 0;
     while got < msg.len() {
         match rustix::io::read(rd, msg.get_mut(got..)?) {
@@ -234,19 +286,24 @@ fn read_report(rd: &OwnedFd) -> Option<(Step, Errno)> {
     if got != msg.len() {
         return None;
     }
-    let e = i32::from_ne_bytes([msg[1], msg[2], msg[3], msg[4]]);
-    Some((Step::from_u8(msg[0]), Errno::from_raw_os_error(e)))
+    let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
+    let w = Warning {
+        step: Step::from_u8(msg[1]),
+        detail: msg[2],
+        errno: Errno::from_raw_os_error(e),
+    };
+    Some((msg[0], w))
 }
 
 /// The child's side: returns only on failure.
-fn child(plan: &Plan<'_>, join_cgroup: bool) -> (Step, Errno) {
-    match setup(plan, join_cgroup) {
+fn child(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
+    match setup(plan, join_cgroup, wr) {
         Ok(()) => (Step::Exec, sys::execve(plan.path, &plan.argv, &plan.envp)),
         Err(r) => r,
     }
 }
 
-fn setup(plan: &Plan<'_>, join_cgroup: bool) -> Result<(), (Step, Errno)> {
+fn setup(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
     if let (true, Some(dir)) = (join_cgroup, plan.cgroup) {
         join(dir).map_err(|e| (Step::Cgroup, e))?;
@@ -259,7 +316,9 @@ fn setup(plan: &Plan<'_>, join_cgroup: bool) -> Result<(), (Step, Errno)> {
     if let Some((fd, n)) = plan.ready_fd {
         sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
     }
-    placement::apply(&plan.placement).map_err(|(what, e)| (placement_step(what), e))?;
+    placement::apply(&plan.placement, &mut |what, detail, e| {
+        record(wr, WARNING, placement_step(what), detail, e)
+    });
     if let Some(mask) = plan.umask {
         rustix::process::umask(Mode::from_raw_mode(mask));
     }

@@ -7,6 +7,7 @@ use crate::cgroup::{self, Base};
 use crate::config::{self, Table};
 use crate::errno::Name;
 use crate::evloop::Loop;
+use crate::launch::Error;
 use crate::log::{self, Capture};
 use crate::notify::{self, Field};
 use crate::order::{self, Dep, Graph, Set};
@@ -264,7 +265,8 @@ impl<'t> Supervisor<'t> {
                     Action::Spawn => {
                         next = Some(match self.spawn(ev, i) {
                             Ok(pid) => Event::Spawned { pid },
-                            Err(errno) => Event::SpawnFailed { errno },
+                            Err(Error::Errno(errno)) => Event::SpawnFailed { errno },
+                            Err(Error::Refused) => Event::SpawnRefused,
                         })
                     }
                     Action::Signal { pid, sig } => self.signal(i, pid, sig),
@@ -291,9 +293,10 @@ impl<'t> Supervisor<'t> {
     /// process group (it runs in its own session).
     fn kill_cgroup(&self, i: usize) {
         let name = self.name(i);
+        let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
         match &self.ctx.base {
             Some(base) => {
-                if let Err(e) = cgroup::kill(base, name) {
+                if let Err(e) = cgroup::kill(base, name, isolated) {
                     if e != Errno::NOENT {
                         say!("{}: unable to kill its cgroup: {}", name, Name(e));
                     }
@@ -468,9 +471,16 @@ impl<'t> Supervisor<'t> {
         match &self.ctx.base {
             Some(base) => {
                 let mut name = [0u8; 64];
-                let n = cgroup::unit_of(base, pid, &mut name)?;
+                let (n, beside) = cgroup::unit_of(base, pid, &mut name)?;
                 let name = core::str::from_utf8(name.get(..n)?).ok()?;
-                self.table.find(name)
+                // isolated.NAME is NAME's only if NAME isolates, and the
+                // other way round.
+                self.table.find(name).filter(|&u| {
+                    self.table
+                        .units
+                        .get(u)
+                        .is_some_and(|u| base.beside(u.isolate) == beside)
+                })
             }
             None => self.slots.iter().position(|s| {
                 s.sm.main_pid()
@@ -646,10 +656,10 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Starts unit `i`'s process.
-    fn spawn(&mut self, ev: &Loop, i: usize) -> Result<Pid, Errno> {
+    fn spawn(&mut self, ev: &Loop, i: usize) -> Result<Pid, Error> {
         let (u, slot) = match (self.table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
-            _ => return Err(Errno::INVAL),
+            _ => return Err(Error::Errno(Errno::INVAL)),
         };
         crate::launch::launch(u, self.table, &self.ctx, slot, ev, i)
     }
@@ -725,6 +735,7 @@ impl core::fmt::Display for Why {
             Failure::NotReady => f.write_str("exited before it was ready"),
             Failure::ReadyTimeout => f.write_str("not ready within ready-timeout"),
             Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
+            Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
             Failure::Limit => f.write_str("restart-limit reached"),
         }
     }

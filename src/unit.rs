@@ -125,6 +125,9 @@ pub enum Failure {
     ReadyTimeout,
     /// The program could not be started (fork, cgroup, exec, ...).
     Spawn(Errno),
+    /// It must not run as configured: its CPUs could not be isolated
+    /// (`isolate=yes`). Never retried on its own.
+    Refused,
     /// `restart-limit` quick failures in a row.
     Limit,
 }
@@ -220,6 +223,9 @@ pub enum Event {
     SpawnFailed {
         errno: Errno,
     },
+    /// The answer to `Spawn`: it must not run as configured (isolation
+    /// the kernel refuses); `Failed`, whatever the restart policy.
+    SpawnRefused,
     /// `READY=1`, or a newline on the ready fd.
     Ready,
     /// sd_notify `MAINPID=`.
@@ -460,6 +466,7 @@ impl Unit {
                 S::Waiting,
                 E::Spawned { .. }
                 | E::SpawnFailed { .. }
+                | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
@@ -473,6 +480,11 @@ impl Unit {
             (S::Spawning, E::Spawned { pid }) => self.spawned(pid, now),
             (S::Spawning, E::SpawnFailed { errno }) => {
                 self.recover(true, true, Failure::Spawn(errno), now, a)
+            }
+            (S::Spawning, E::SpawnRefused) => {
+                self.state = S::Failed {
+                    why: Failure::Refused,
+                }
             }
             (S::Spawning, E::StopRequest) => self.stop(None, Then::Stop, now, a),
             (S::Spawning, E::RestartRequest) => self.stop(None, Then::Restart, now, a),
@@ -514,6 +526,7 @@ impl Unit {
                 | E::DepFailed
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
+                | E::SpawnRefused
                 | E::StartRequest
                 | E::ReloadRequest
                 | E::Shutdown,
@@ -541,6 +554,7 @@ impl Unit {
                 | E::DepFailed
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
+                | E::SpawnRefused
                 | E::Ready
                 | E::Timer
                 | E::StartRequest
@@ -553,9 +567,12 @@ impl Unit {
                 S::Stopping {
                     pid: None, then, ..
                 },
-                E::SpawnFailed { .. },
+                E::SpawnFailed { .. } | E::SpawnRefused,
             ) => self.finish(then, now, a),
-            (S::Stopping { pid: Some(_), .. }, E::Spawned { .. } | E::SpawnFailed { .. }) => {}
+            (
+                S::Stopping { pid: Some(_), .. },
+                E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused,
+            ) => {}
             (
                 S::Stopping {
                     deadline,
@@ -621,6 +638,7 @@ impl Unit {
                 | E::DepFailed
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
+                | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
@@ -639,6 +657,7 @@ impl Unit {
                 | E::DepFailed
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
+                | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
@@ -815,9 +834,11 @@ impl Unit {
                         BACKOFF_FIRST_MS
                     }
                 }
-                Failure::Exit | Failure::NotReady | Failure::ReadyTimeout | Failure::Limit => {
-                    self.policy.restart_max_ms
-                }
+                Failure::Exit
+                | Failure::NotReady
+                | Failure::ReadyTimeout
+                | Failure::Limit
+                | Failure::Refused => self.policy.restart_max_ms,
             };
             self.backoff_ms = next_backoff(self.backoff_ms, cap);
             delay = delay.max(self.backoff_ms);
@@ -1452,6 +1473,29 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_spawn_fails_without_retry() {
+        // isolate=yes the kernel refuses: failed at once, even with
+        // restart=always; an explicit start tries again.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::SpawnRefused => [], S::Failed { why: Failure::Refused },
+            5: E::Timer => [], S::Failed { .. },
+            9: E::StartRequest => [], S::Waiting,
+            9: E::Start => [A::Spawn], S::Spawning,
+            9: spawned(10) => [], S::Running { .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Ready);
+        // A stop that came first ends there.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::StopRequest => [], S::Stopping { pid: None, .. },
+            0: E::SpawnRefused => [], S::Stopped,
+        );
+    }
+
+    #[test]
     fn stop_before_the_spawn_answers() {
         let mut u = Unit::new(service());
         trace!(u;
@@ -1538,6 +1582,7 @@ mod tests {
             E::DepFailed,
             spawned(99),
             NOENT,
+            E::SpawnRefused,
             E::Ready,
             main_pid(99),
             exit(99, 0),
@@ -1568,7 +1613,13 @@ mod tests {
             ),
             (
                 S::Spawning,
-                &[spawned(99), NOENT, E::StopRequest, E::RestartRequest],
+                &[
+                    spawned(99),
+                    NOENT,
+                    E::SpawnRefused,
+                    E::StopRequest,
+                    E::RestartRequest,
+                ],
             ),
             (
                 S::Starting {
@@ -1633,7 +1684,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 35);
+        assert_eq!(acting, 36);
     }
 
     #[test]

@@ -383,3 +383,63 @@ service fast restart-max=0 restart-limit=20 -- /bin/sh -c "exit 1"
     assert_eq!(r.count("fast: started"), 20, "{}", r.text());
     r.stop();
 }
+
+#[test]
+fn refused_placement_is_a_warning_and_the_unit_runs() {
+    // CPU 1000 and node 1000 exist nowhere; no process may have 2^30
+    // open files (fs.nr_open).
+    let r = start(
+        "degrade",
+        r#"
+service odd cpus=1000 numa=bind:1000 nice=3 rlimit.core=0 rlimit.nofile=1G -- /bin/sleep 30
+"#,
+    );
+    r.wait("odd: warning: unable to set the CPU affinity (cpus=1000): EINVAL; it runs without it");
+    r.wait("odd: warning: unable to set the NUMA memory policy (numa=bind:1000): EINVAL");
+    r.wait("odd: warning: unable to set a resource limit (rlimit.nofile=1G): EPERM");
+    let i = r.wait("odd: started (pid ");
+    let line = r.lines.lock().unwrap()[i].clone();
+    let pid: u32 = line
+        .split("pid ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    // What was not refused still applies.
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid)).unwrap();
+    let nice = stat.rsplit(')').next().unwrap().split(' ').nth(17).unwrap();
+    assert_eq!(nice, "3", "{}", stat);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", pid)).unwrap();
+    assert!(
+        limits
+            .lines()
+            .any(|l| l.starts_with("Max core file size") && l.contains(" 0 ")),
+        "{}",
+        limits
+    );
+    assert_eq!(r.count("odd: started"), 1, "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn isolation_that_cannot_be_had_fails_the_unit() {
+    // Not PID 1: no partition beside the units' cgroups (or no cgroup at
+    // all). The unit is failed, not retried, and nothing of it runs.
+    let marker = format!("pinit-iso-{}", std::process::id());
+    let r = start(
+        "isolate",
+        &format!(
+            "service rt cpuset=0 isolate=yes -- /bin/sh -c 'exec sleep 30 {}'\n\
+             service fine -- /bin/sleep 30\n",
+            marker
+        ),
+    );
+    r.wait("rt: error: ");
+    r.wait("rt: failed: not started: its CPUs could not be isolated");
+    r.wait("fine: started");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r.count("rt: error: "), 1, "{}", r.text());
+    assert!(!r.has("rt: started"), "{}", r.text());
+    assert_eq!(procs_with(&marker), 0);
+    r.stop();
+}
