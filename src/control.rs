@@ -402,9 +402,14 @@ fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<LINE_M
         s.sm.restarts(),
         Last(s.sm.last_exit())
     );
-    match &sup.ctx.base {
-        Some(b) => {
-            let _ = write!(line, "{}/{}", b.dir(), u.name);
+    match sup
+        .ctx
+        .base
+        .as_ref()
+        .and_then(|b| b.path(u.name, u.isolate, None).ok())
+    {
+        Some(p) => {
+            let _ = line.push_str(p.as_str());
         }
         None => {
             let _ = line.push('-');
