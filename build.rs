@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    drop_unwind_tables();
     println!("cargo:rerun-if-changed=src/config");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD_DIR");
@@ -77,4 +78,25 @@ fn fail(messages: &[String]) -> ! {
     // With cargo::error= the build already fails; exiting 0 keeps cargo
     // from burying the messages under the script's whole output.
     std::process::exit(0);
+}
+
+/// pinit is built with panic=abort and never unwinds, so its unwind
+/// tables (.eh_frame, 15% of the binary) are dead weight: on the musl
+/// targets a linker script fragment (tools/noeh.ld) discards them, for
+/// the pinit binary only (musl's crt objects keep theirs: their start-up
+/// code refers to it).
+fn drop_unwind_tables() {
+    println!("cargo:rerun-if-changed=tools/noeh.ld");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if !target.ends_with("-linux-musl") {
+        return;
+    }
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let script = format!("{}/tools/noeh.ld", dir);
+    if target.starts_with("aarch64") {
+        // Linked by rust-lld (ld flavor): the option goes straight to it.
+        println!("cargo:rustc-link-arg-bins=--script={}", script);
+    } else {
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script);
+    }
 }
