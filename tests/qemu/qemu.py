@@ -148,12 +148,14 @@ def numa_args(nodes, cpus, mem_mb):
     return args
 
 
-def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount=None):
+def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount=None,
+                 extra=()):
     """The QEMU command line; the serial console is on stdio, multiplexed
     with the monitor (Ctrl-A X quits, Ctrl-A C switches). `icount=SHIFT`
     adds `-icount shift=SHIFT`: guest time counts instructions (2^SHIFT
     ns each), so timings do not depend on host load (single CPU only:
-    with -smp 2 it hangs at CPU bring-up)."""
+    with -smp 2 it hangs at CPU bring-up). `extra`: more QEMU arguments,
+    last."""
     a = ARCHES[arch]
     cmdline = " ".join(w for w in ["console=" + a.console, "panic=-1", append] if w)
     cmd = [a.qemu, "-accel", "tcg"] + a.machine + [
@@ -170,7 +172,7 @@ def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount
         if smp != 1:
             raise BootError("-icount needs --smp 1 (it hangs at CPU bring-up with more)")
         cmd += ["-icount", "shift=%d" % icount]
-    return cmd
+    return cmd + list(extra)
 
 
 class Scanner:

@@ -27,6 +27,10 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
+def mean(xs):
+    return sum(xs) / len(xs) if xs else None
+
+
 def pct(xs, p):
     """Nearest-rank percentile of a sorted list."""
     if not xs:
@@ -105,8 +109,8 @@ def compute(runs, init, arch):
     pooled = sorted(g for r in fast for g in gaps(r, "first"))
     if pooled:
         fig = Figure(median(pooled), unit="ns", samples=per_boot)
-        fig.text = "%s (p10–p90 %s–%s; boot medians %s–%s; %d restarts, %s)" % (
-            ms(median(pooled)), ms(pct(pooled, 10)), ms(pct(pooled, 90)),
+        fig.text = "%s (mean %s; p10–p90 %s–%s; boot medians %s–%s; %d restarts, %s)" % (
+            ms(median(pooled)), ms(mean(pooled)), ms(pct(pooled, 10)), ms(pct(pooled, 90)),
             ms(min(per_boot)), ms(max(per_boot)), len(pooled), nboots(len(per_boot)))
         second = sorted(g for r in fast for g in gaps(r, "second"))
         inrun = [int(one(r, "inrun").split()[2]) for r in fast if one(r, "inrun")]
@@ -114,8 +118,9 @@ def compute(runs, init, arch):
             len(pooled), ms(pooled[0]), ms(pct(pooled, 10)), ms(median(pooled)),
             ms(pct(pooled, 90)), ms(pct(pooled, 99)), ms(pooled[-1]))
         if second:
-            fig.detail += "; the 10,000 further restarts of the long boot: median %s, p90 %s, max %s" % (
-                ms(median(second)), ms(pct(second, 90)), ms(second[-1]))
+            fig.detail += "; the %d further restarts of the long boot: median %s, mean %s, " \
+                          "p90 %s, max %s" % (len(second), ms(median(second)), ms(mean(second)),
+                                              ms(pct(second, 90)), ms(second[-1]))
         if inrun:
             fig.detail += "; the probe's own run (start to exit): median %s, so a full cycle " \
                           "(start to start) is about %s" % (ms(median(inrun)),
@@ -125,8 +130,9 @@ def compute(runs, init, arch):
     wall_gaps = sorted(g for r in wall for g in gaps(r, "first"))
     if wall_gaps:
         f["restart-wall"] = Figure(median(wall_gaps), unit="ns", samples=[median(wall_gaps)],
-                                   text="%s (p10–p90 %s–%s; %d restarts, 1 boot)" % (
-                                       ms(median(wall_gaps)), ms(pct(wall_gaps, 10)),
+                                   text="%s (mean %s; p10–p90 %s–%s; %d restarts, 1 boot)" % (
+                                       ms(median(wall_gaps)), ms(mean(wall_gaps)),
+                                       ms(pct(wall_gaps, 10)),
                                        ms(pct(wall_gaps, 90)), len(wall_gaps)))
     back = [r for r in mine if r.kind == "backoff"]
     if back and gaps(back[0], "first"):

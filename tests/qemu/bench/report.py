@@ -47,77 +47,89 @@ METHOD = """\
 
 All guests: the Debian cloud kernel, busybox as the userland, pinit as
 /sbin/init from an initramfs, QEMU TCG, `-smp 1 -m 256M`, serial console,
-kernel command line `console=<tty> panic=-1`. Every timed figure boots
-with `-icount shift=0`: guest time counts instructions (1 ns each), so
-host load and parallel boots do not change it and boots agree closely.
-icount guest time is not real hardware time: it prices every instruction
-the same (a cache miss, a TLB refill or an emulated device access cost
-nothing extra), so read the time figures as instruction counts in ns,
-comparable between inits and commits, not as what a board would show.
-The wall-clock rows boot without icount, one boot, alone, for context
-only: under TCG wall clock varies up to 3.6x between boots.
+kernel command line `console=<tty> panic=-1`; x86_64 `-machine pc -cpu
+qemu64,+rdrand`, aarch64 `-machine virt -cpu cortex-a72`. RDRAND lets the
+x86_64 kernel's random number generator start at boot, as it does on
+real x86 hardware and on aarch64 (the virt machine passes an rng-seed);
+without it, every interrupt pays for pre-init entropy mixing until
+`random: crng init done` about 3.4 s after boot, which made x86_64
+restarts 0.09 ms slower in the first seconds.
+
+Every timed figure boots with `-icount shift=0`: guest time counts
+instructions (1 ns each), so host load and parallel boots do not change
+it, and boots agree within a few µs. icount time is not hardware time:
+every instruction costs the same (cache misses, TLB refills and emulated
+devices cost nothing extra), so read the time figures as instruction
+counts, comparable between inits and commits, not as what a board would
+show. The wall-clock rows boot without icount, one boot each, after the
+others, for context only (under TCG wall clock varies up to 3.6x
+between boots).
 
 The measuring is done inside the guest by busybox sh scripts
 (`tests/qemu/bench/guest/`) and two small static programs from
-`tests/qemu/progs` (no_std Rust on musl, started without any runtime,
-so their first instruction is close to their exec):
-`stamp` appends its first CLOCK_BOOTTIME reading to a file and sleeps;
-`crashloop` appends `START EXIT` (CLOCK_BOOTTIME ns) per run and exits 1
-at once. The scripts print `BENCH` lines on the console; the host
-computes every figure from them.
+`tests/qemu/progs`, no_std Rust on musl whose `main` musl's start-up
+calls directly: `stamp` appends its first CLOCK_BOOTTIME reading to a
+file and sleeps; `crashloop` appends `START EXIT` (CLOCK_BOOTTIME, ns)
+for each run and exits 1 at once. The scripts print `BENCH` lines on the
+console; the host computes every figure from them.
 
-**Restart latency.** One service, `crashloop`, `restart-max=0`. A
-gap is the EXIT time of one run (read just before its 42-byte
-write(2) to tmpfs and `_exit(1)`) to the START time of the next (read
-first thing in `main`). It includes: the write and the process exit;
-SIGCHLD to pinit through its signalfd, epoll wake-up, reaping; the
-unit's state machine; the sweep of the unit's cgroup.procs; pinit's
-console line `crash: started (pid N, cgroup ...)` (a write to the
-emulated 16550 UART, which drains instantly in QEMU; a real 115200-baud
-console would be slower); the capture pipe for `log=kmsg`; clone3 into
-the cgroup, the child's set-up and execve (pinit waits until the exec
-closed its report pipe); the kernel loading the 7-17 KB static probe;
-musl's start-up. Per boot the first 1,000 gaps after boot; 3 boots.
-The long boot then runs 10,000 more restarts (for the memory figure)
-and their gaps are reported too. The default back-off is one more boot
-with the unit's defaults: its first 6 gaps (100, 200, ... ms of back-off
-plus the cycle).
+**Restart latency.** One service, `crashloop`, with `restart-max=0`. A
+gap runs from the EXIT time of one run (read just before its 42-byte
+write(2) to the ramfs root and `_exit(1)`) to the START time of the
+next (read first thing in `main`). It includes: that write and the
+process exit; SIGCHLD to pinit through its signalfd, the epoll wake-up,
+reaping; the unit's state machine; the sweep of the unit's
+cgroup.procs; the capture pipe for `log=kmsg` (the default); clone3 into
+the unit's cgroup, the child's set-up and execve (pinit waits until the
+exec closes its report pipe); pinit's console line `crash: started (pid
+N, cgroup ...)` (a write to the emulated 16550 UART, which drains at
+once in QEMU; a real 115200-baud console takes 6 ms for those 70 bytes,
+so a tight crash loop would fill the tty buffer there); the kernel
+loading the 7-17 KB static probe; musl's start-up. The first 1,000
+gaps of each of 3 boots; the long boot then runs 10,000 more restarts
+(for the memory figure), reported in the details. The median is the
+typical restart; the mean also carries the restarts that a timer tick
+(every 4 ms, so about one in ten) lands in, which are 0.1-0.25 ms slower:
+work the kernel does from the tick. The default back-off is one more
+boot with the unit's defaults: its first 6 gaps (100, 200, ... ms of
+back-off, plus the cycle).
 
-**Start-up.** 8 or 32 services, each `stamp`, in file order with no
-dependencies (`ready=none`: ready once exec'd). The figure is the
-latest of the services' own timestamps minus pinit's start: the
-CLOCK_BOOTTIME reading in pinit's banner (`pinit: pinit ... is PID 1,
-S s after kernel start`, taken after fds 0-2 are set up, before the
-mounts). A task `bench` (after the last service, so it is spawned once
-all services were spawned) runs the measuring script, which sleeps 1 s
-before it does anything. Also given: the same from the kernel's
-hand-over (`Run /init as init process` in the kernel log, placed on
-CLOCK_BOOTTIME through a line the script writes to /dev/kmsg together
-with a CLOCK_BOOTTIME reading), which works for any init.
+**Start-up.** 8 or 32 services, each `stamp`, in file order, no
+dependencies, `ready=none` (ready once exec'd). The figure is the latest
+of the services' own timestamps minus pinit's start: the CLOCK_BOOTTIME
+reading in pinit's banner (`pinit: pinit ... is PID 1, S s after kernel
+start`, taken once fds 0-2 are open, before the mounts). A task `bench`
+after the last service runs the measuring script, which sleeps 1 s
+before anything else; the services' timestamps come one per spawn, the
+last one before the task's spawn. The details also give the time from
+the kernel's hand-over (`Run /init as init process` in the kernel log,
+placed on CLOCK_BOOTTIME by a line the script writes to /dev/kmsg with
+a CLOCK_BOOTTIME reading), which works for any init.
 
-**Memory.** `/proc/1/smaps_rollup` read by the script (another process)
-once all services run: Rss, Pss, and Anonymous (PID 1's private
+**Memory.** `/proc/1/smaps_rollup`, read by the script (another
+process) once all services run: Rss, Pss and Anonymous (PID 1's private
 anonymous memory: data, bss, stack). PID 1 is the only process mapping
-its binary, so its Rss and Pss nearly agree; an initramfs binary lives
-in the page cache (ramfs), and fault-around maps its text in 64 KiB
-windows, so Rss is about the binary's size plus Anonymous. `[heap]` is
-looked up in /proc/1/maps in every boot of the start-up workloads.
+its binary, so Rss and Pss nearly agree; the binary lives in the
+initramfs's page cache and fault-around maps its text in 64 KiB windows,
+so Rss is about the binary's size plus Anonymous. `[heap]` is looked for
+in /proc/1/maps in every start-up boot.
 
-**Anonymous memory across restarts.** In the long restart boot, a
-crashloop hook reads PID 1's smaps_rollup after 1,000 restarts, the loop
-goes on for 10,000 more, and the last run reads it again.
+**Anonymous memory across restarts.** In the long restart boot a
+crashloop hook reads PID 1's smaps_rollup after 1,000 restarts; the loop
+goes on for 10,000 more, and its last run reads it again.
 
 **Reaping.** In the 32-service boots, after the memory readings:
-`orphans 10000` (10,000 double forks; each grandchild is re-parented to
-PID 1 and exits at once), timed from before its start to after its exit
-with `stamp -x` (CLOCK_BOOTTIME, icount). Then the zombies (state Z)
-are counted in /proc, again up to 20 times 0.1 s apart while any is
-left, and PID 1's Rss is read again.
+`orphans 10000` (10,000 double forks: each grandchild is re-parented to
+PID 1 and exits at once), timed with `stamp -x` (CLOCK_BOOTTIME, icount)
+from before its start to after its exit. Then the zombies (state Z) in
+/proc are counted, again up to 20 times 0.1 s apart while any is left,
+and PID 1's smaps_rollup is read again.
 
 **Binary.** The size of the stripped static binary that goes into the
-image (`target/<triple>/release/pinit`, built by the run).
+images (`target/<triple>/release/pinit`, built by the run with the
+qemu-ARCH board compiled in).
 
-Medians are over boots (3 by default) unless the row says otherwise;
+Medians are over boots (3 by default) unless a row says otherwise;
 `min–max` is the spread over boots; percentiles are nearest-rank.
 """
 
@@ -181,7 +193,7 @@ def write(path, runs, inits, arches, seconds, command):
             pass
     over_binary = {("x86_64"): lambda v: v > 150 * KIB}
     lines = ["# pinit benchmarks", "",
-             "Generated by `%s` on %s in %dm%02ds (wall clock, %d boots). Do not edit: "
+             "Generated by %s on %s in %dm%02ds (wall clock, %d boots). Do not edit: "
              "every figure below was measured in that run; rerun to update. "
              "How to run it: [README.md](README.md)." % (
                  command, time.strftime("%Y-%m-%d %H:%M %Z"), seconds // 60, seconds % 60,
