@@ -40,7 +40,7 @@ test-tools:
 test-qemu:
 	tests/qemu/run --arch $(TEST_ARCH)
 
-# Benchmarks: the bench tool's host tests, then every boot (about 10
+# Benchmarks: the bench tool's host tests, then 24 boots (about 6
 # minutes on 2 cores); writes docs/bench/RESULTS.md.
 .PHONY: bench
 bench: setup

@@ -213,9 +213,11 @@ def compute(runs, init, arch):
             count = orph[0].params.get("orphans")
             fig = Figure(median(t) if t else None, unit="ns", samples=t)
             fig.text = "%s; zombies left: %s" % (spread(t, ms), ", ".join(map(str, z)))
-            fig.detail = "%d orphans per boot (program exit status %s); PID 1 Rss before → " \
+            first = [one(r, "zombies-first") or "?" for r in orph]
+            fig.detail = "%d orphans per boot (program exit status %s); zombies at the first " \
+                         "count, right after the program's exit: %s; PID 1 Rss before → " \
                          "after: %s; Anonymous: %s" % (
-                             count, "/".join(sorted(x or "?" for x in rc)),
+                             count, "/".join(sorted(x or "?" for x in rc)), ", ".join(first),
                              ", ".join("%d → %d KiB" % (b, a) for b, a, _, _ in drss),
                              ", ".join("%s → %s KiB" % (ab, aa) for _, _, ab, aa in drss))
             fig.zombies = max(z) if z else None

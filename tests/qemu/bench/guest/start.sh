@@ -22,6 +22,7 @@ if [ "$ORPHANS" -gt 0 ]; then
     stamp -x /bench/out/clock orphans-exit
     z=$(zombies)
     stamp -x /bench/out/clock zombies-counted
+    say "zombies-first $z"
     # The last orphans may still be on their way to PID 1: retry briefly.
     i=0
     while [ "$z" != 0 ] && [ $i -lt 20 ]; do
