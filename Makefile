@@ -4,12 +4,15 @@
 #   make run       boot the default board in QEMU, console on this terminal
 #                  (ARCH=aarch64 for the other arch; leave with Ctrl-A X)
 #   make test      everything: setup, host tests, tool tests, QEMU tests
+#   make bench     benchmarks under QEMU, both arches: docs/bench/RESULTS.md
+#                  (BENCH_ARGS="--arch x86_64 --boots 5"; see docs/bench/README.md)
 #   make clippy    lints (warnings are errors)
 #   make fmt       format the Rust code
 
 ARCH ?= x86_64
 TEST_ARCH ?= all
 BOOT_ARGS ?=
+BENCH_ARGS ?=
 TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 PROGS := tests/qemu/progs/Cargo.toml
 
@@ -36,6 +39,13 @@ test-tools:
 
 test-qemu:
 	tests/qemu/run --arch $(TEST_ARCH)
+
+# Benchmarks: the bench tool's host tests, then 24 boots (about 6
+# minutes on 2 cores); writes docs/bench/RESULTS.md.
+.PHONY: bench
+bench: setup
+	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
+	tests/qemu/bench/run $(BENCH_ARGS)
 
 # The bin target is no_std with its own panic handler: lint it per
 # musl target, and the library with its tests on the host.

@@ -148,9 +148,14 @@ def numa_args(nodes, cpus, mem_mb):
     return args
 
 
-def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0):
+def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount=None,
+                 extra=()):
     """The QEMU command line; the serial console is on stdio, multiplexed
-    with the monitor (Ctrl-A X quits, Ctrl-A C switches)."""
+    with the monitor (Ctrl-A X quits, Ctrl-A C switches). `icount=SHIFT`
+    adds `-icount shift=SHIFT`: guest time counts instructions (2^SHIFT
+    ns each), so timings do not depend on host load (single CPU only:
+    with -smp 2 it hangs at CPU bring-up). `extra`: more QEMU arguments,
+    last."""
     a = ARCHES[arch]
     cmdline = " ".join(w for w in ["console=" + a.console, "panic=-1", append] if w)
     cmd = [a.qemu, "-accel", "tcg"] + a.machine + [
@@ -163,7 +168,11 @@ def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0):
     ]
     if numa:
         cmd += numa_args(numa, smp, mem)
-    return cmd
+    if icount is not None:
+        if smp != 1:
+            raise BootError("-icount needs --smp 1 (it hangs at CPU bring-up with more)")
+        cmd += ["-icount", "shift=%d" % icount]
+    return cmd + list(extra)
 
 
 class Scanner:
@@ -330,7 +339,7 @@ class Match:
 
 
 def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
-         board=None, config=None, timeout=300, log_path=None):
+         board=None, config=None, timeout=300, log_path=None, icount=None):
     """Boots a guest with `files` ({guest path: text or (text, mode)}) and
     `overlays` (host dirs) added to the default image; returns a Guest."""
     tmpdir = tempfile.mkdtemp(prefix="guest-", dir=str(CACHE))
@@ -357,6 +366,8 @@ def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
         cmd += ["--board", board]
     if config:
         cmd += ["--config", str(config)]
+    if icount is not None:
+        cmd += ["--icount", str(icount)]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

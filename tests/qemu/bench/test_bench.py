@@ -1,0 +1,95 @@
+"""Host tests of the benchmark's plumbing: parsing the guest's lines,
+the figures, pinit's generated config. `make bench` runs them first."""
+
+import sys
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+import figures as F  # noqa: E402
+import inits as I  # noqa: E402
+import runner  # noqa: E402
+import workloads as W  # noqa: E402
+
+
+def run_of(text, kind, params, icount=True, start=None):
+    r = runner.Run("pinit", "x86_64", "w", kind, 1, icount, params, ok=True)
+    r.lines = W.parse(text)
+    r.start_time = start
+    return r
+
+
+class Parse(unittest.TestCase):
+    def test_bench_lines_anywhere_in_a_line(self):
+        p = W.parse("junk\r\nBENCH heap no\r\n[ 1.0] x BENCH kmsg [ 1.5] y\nBENCH END\n")
+        self.assertEqual(p["heap"], ["no"])
+        self.assertEqual(p["kmsg"], ["[ 1.5] y"])
+        self.assertEqual(p["END"], [""])
+
+    def test_fields(self):
+        self.assertEqual(W.fields(" Rss=244 Pss=240 Anonymous=76"),
+                         {"Rss": 244, "Pss": 240, "Anonymous": 76})
+
+
+class Figures(unittest.TestCase):
+    def test_median_and_percentiles(self):
+        self.assertEqual(F.median([3, 1, 2]), 2)
+        self.assertEqual(F.median([4, 1, 2, 3]), 2.5)
+        xs = list(range(1, 101))
+        self.assertEqual(F.pct(xs, 10), 10)
+        self.assertEqual(F.pct(xs, 90), 90)
+        self.assertEqual(F.pct(xs, 100), 100)
+
+    def test_handover_on_boottime(self):
+        # The kernel log runs 0.5 s behind CLOCK_BOOTTIME here.
+        r = run_of("BENCH kmsg [    1.000000] Run /init as init process\n"
+                   "BENCH kmsg [    2.000000] bench-sync 2.500000000\n", "start", {"n": 1})
+        self.assertAlmostEqual(F.handover(r), 1.5)
+
+    def test_restart_gaps_and_start(self):
+        text = ("BENCH gaps first 400000 500000 450000\nBENCH gaps second 1 2\n"
+                "BENCH inrun all 3 10000\n")
+        f = F.compute([run_of(text, "restart", {"runs": 3})], I.Pinit(), "x86_64")
+        self.assertEqual(f["restart"].value, 450000)
+        text = ("BENCH stamp s00 1.002\nBENCH stamp s01 1.010\n"
+                "BENCH smaps-pid1  Rss=200 Pss=190 Anonymous=50\nBENCH heap no\n"
+                "BENCH smaps-tree 1  Rss=200 Pss=190\n")
+        f = F.compute([run_of(text, "start", {"n": 2}, start=1.0)], I.Pinit(), "x86_64")
+        self.assertAlmostEqual(f["start-2"].value, 10e6, places=0)
+        self.assertEqual(f["rss-2"].value, 200)
+        self.assertEqual(f["anonymous-2"].value, 50)
+        self.assertEqual(f["tree-pss-2"].value, 190)
+        self.assertEqual(f["heap"].text, "none (1 boot)")
+
+    def test_a_missing_stamp_gives_no_start_figure(self):
+        f = F.compute([run_of("BENCH stamp s00 1.002\n", "start", {"n": 2}, start=1.0)],
+                      I.Pinit(), "x86_64")
+        self.assertNotIn("start-2", f)
+
+
+class PinitConfig(unittest.TestCase):
+    def test_services_and_oneshot(self):
+        w = W.start(2, "echo 1")
+        conf = I.Pinit().config(w)
+        self.assertIn("service s00 -- /usr/bin/stamp /bench/out/stamps s00\n", conf)
+        self.assertIn("task bench after=s01 log=inherit -- /bin/sh /bench/start.sh\n", conf)
+
+    def test_fast_restart_and_hooks(self):
+        w = W.restart("echo 1", runs=1000, more=10000)
+        conf = I.Pinit().config(w)
+        self.assertIn("service crash restart-max=0 -- /usr/bin/crashloop "
+                      "/bench/out/crash.log 11002:/bench/end.sh 1001:/bench/mid.sh", conf)
+        self.assertEqual((w.params["mid"], w.params["end"]), (1001, 11002))
+        w = W.restart("echo 1", runs=6, fast=False)
+        self.assertNotIn("restart-max", I.Pinit().config(w))
+        self.assertEqual(w.params["end"], 7)
+
+    def test_quote(self):
+        self.assertEqual(I.quote("a"), "a")
+        self.assertEqual(I.quote('a b"'), '"a b\\""')
+
+
+if __name__ == "__main__":
+    unittest.main()
