@@ -8,7 +8,7 @@ use crate::config::{self, lex, Table};
 use crate::errno::Name;
 use crate::evloop::Loop;
 use crate::passwd;
-use crate::placement::{self, Mask, Placement, Rlimit};
+use crate::placement::{self, Placement, Rlimit};
 use crate::say;
 use crate::spawn::{self, Creds, Output, Plan};
 use crate::supervisor::{Context, Slot};
@@ -124,7 +124,7 @@ pub fn launch(
     plan.umask = u.umask.map(u32::from);
     plan.no_new_privs = u.no_new_privs;
 
-    let (cpus, numa) = (u.cpus.as_ref().map(|c| mask_of(c.mask())), numa_of(u));
+    let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
         resource: 0,
         soft: 0,
@@ -132,29 +132,15 @@ pub fn launch(
     }; placement::RLIMITS_MAX];
     let mut nr = 0;
     for (dst, l) in rlimits.iter_mut().zip(u.rlimits()) {
-        *dst = Rlimit {
-            resource: l.resource,
-            soft: l.soft,
-            hard: l.hard,
-        };
+        *dst = l;
         nr += 1;
     }
     plan.placement = Placement {
         cpus: cpus.as_ref(),
         numa: numa.as_ref(),
         nice: u.nice,
-        sched: u.sched.map(|s| match s {
-            config::Sched::Other => placement::Sched::Other,
-            config::Sched::Batch => placement::Sched::Batch,
-            config::Sched::Idle => placement::Sched::Idle,
-            config::Sched::Fifo(p) => placement::Sched::Fifo(p),
-            config::Sched::Rr(p) => placement::Sched::Rr(p),
-        }),
-        ioprio: u.ioprio.map(|p| match p {
-            config::IoPrio::Rt(l) => placement::IoPrio::Rt(l),
-            config::IoPrio::Be(l) => placement::IoPrio::Be(l),
-            config::IoPrio::Idle => placement::IoPrio::Idle,
-        }),
+        sched: u.sched,
+        ioprio: u.ioprio,
         oom_score: u.oom_score,
         rlimits: rlimits.get(..nr).unwrap_or(&[]),
     };
@@ -369,18 +355,10 @@ fn id_text(id: &config::Id<'_>) -> heapless::String<40> {
     s
 }
 
-fn mask_of(m: config::Mask) -> Mask {
-    let mut out = Mask::EMPTY;
-    for (dst, src) in out.0.iter_mut().zip(m.words().iter()) {
-        *dst = *src;
-    }
-    out
-}
-
 fn numa_of(u: &config::Unit<'_>) -> Option<placement::Numa> {
     Some(match u.numa? {
-        config::Numa::Bind(l) => placement::Numa::Bind(mask_of(l.mask())),
-        config::Numa::Interleave(l) => placement::Numa::Interleave(mask_of(l.mask())),
+        config::Numa::Bind(l) => placement::Numa::Bind(l.mask()),
+        config::Numa::Interleave(l) => placement::Numa::Interleave(l.mask()),
         config::Numa::Preferred(n) => placement::Numa::Preferred(n),
         config::Numa::Local => placement::Numa::Local,
     })

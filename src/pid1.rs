@@ -199,10 +199,7 @@ fn apply_setup(table: &Table<'_>) {
                 }
             }
             Setup::IrqAffinity(list) => {
-                let mut mask = crate::placement::Mask::EMPTY;
-                for (d, s) in mask.0.iter_mut().zip(list.mask().words().iter()) {
-                    *d = *s;
-                }
+                let mask = list.mask();
                 let (moved, stuck) = sysinit::irq_affinity(&mask);
                 say!(
                     "irq-affinity {}: {} IRQs moved, {} could not move",

@@ -7,42 +7,9 @@
 use crate::sys;
 use rustix::io::Errno;
 
-/// Words in a CPU or node mask: 1024 CPUs / nodes.
-pub const MASK_WORDS: usize = 16;
-/// Most rlimits one unit sets.
-pub const RLIMITS_MAX: usize = 16;
-
-/// A set of CPUs or NUMA nodes, bit N = number N.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct Mask(pub [u64; MASK_WORDS]);
-
-impl Mask {
-    pub const EMPTY: Mask = Mask([0; MASK_WORDS]);
-
-    pub fn set(&mut self, n: usize) -> bool {
-        match self.0.get_mut(n / 64) {
-            Some(w) => {
-                *w |= 1 << (n % 64);
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub fn has(&self, n: usize) -> bool {
-        self.0.get(n / 64).is_some_and(|w| w & (1 << (n % 64)) != 0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|&w| w == 0)
-    }
-
-    /// The words up to the highest set one (what the kernel needs).
-    pub fn words(&self) -> &[u64] {
-        let n = self.0.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1);
-        self.0.get(..n).unwrap_or(&[])
-    }
-}
+// The table's own types: what the parser produced is applied as is.
+pub use crate::config::limits::{MASK_WORDS, RLIMITS_MAX};
+pub use crate::config::{IoPrio, Mask, Rlimit, Sched};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Numa {
@@ -50,29 +17,6 @@ pub enum Numa {
     Preferred(u32),
     Interleave(Mask),
     Local,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Sched {
-    Other,
-    Batch,
-    Idle,
-    Fifo(u8),
-    Rr(u8),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum IoPrio {
-    Rt(u8),
-    Be(u8),
-    Idle,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Rlimit {
-    pub resource: u32,
-    pub soft: u64,
-    pub hard: u64,
 }
 
 /// Everything set on the process before exec.
