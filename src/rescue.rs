@@ -101,13 +101,12 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
     };
     let prefix = b"/dev/";
     let total = prefix.len() + name.len();
-    if total + 1 > buf.len() {
-        return FALLBACK;
+    let path = prefix.iter().chain(name).chain(&[0u8]);
+    match buf.get_mut(..=total) {
+        Some(dst) => dst.iter_mut().zip(path).for_each(|(d, s)| *d = *s),
+        None => return FALLBACK,
     }
-    buf[..prefix.len()].copy_from_slice(prefix);
-    buf[prefix.len()..total].copy_from_slice(name);
-    buf[total] = 0;
-    CStr::from_bytes_with_nul(&buf[..=total]).unwrap_or(FALLBACK)
+    CStr::from_bytes_with_nul(buf.get(..=total).unwrap_or(&[])).unwrap_or(FALLBACK)
 }
 
 /// Starts the shell on `tty`.

@@ -1,4 +1,7 @@
-"""Checks shared by the cases: a shutdown driven from the rescue shell."""
+"""Checks shared by the cases: a shutdown driven from the rescue shell,
+and finding a console line."""
+
+import re
 
 import qemu
 
@@ -60,3 +63,11 @@ def shutdown(t, command, kind, killed=None, prepare=(), forced=False, progs=Fals
         return
     code = g.wait(60)
     t.check(code == EXIT[kind], "%s: boot exited %s, expected %s" % (command, code, EXIT[kind]))
+
+
+def line(t, text, pattern):
+    """The first console line matching `pattern` (re.M); the case fails
+    naming the pattern when there is none."""
+    m = re.search(pattern, text, re.M)
+    t.check(m is not None, "no console line %r" % pattern)
+    return m

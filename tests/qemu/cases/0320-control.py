@@ -6,6 +6,8 @@ kernel log; boot prints the timeline."""
 
 import re
 
+import checks
+
 TABLE = """\
 service web -- /bin/sh -c "echo web says hello; exec sleep 1000"
 service trap -- /bin/sh -c "trap 'echo got-usr1 > /run/usr1' USR1; trap 'echo got-hup > /run/hup' HUP; while :; do sleep 1; done"
@@ -51,9 +53,7 @@ def run(t):
     text = g.text().replace("\r", "")
 
     def grab(pattern):
-        m = re.search(pattern, text, re.M)
-        t.check(m is not None, "no line %r in the console" % pattern)
-        return m
+        return checks.line(t, text, pattern)
 
     t.check(re.search(r"^UNIT +KIND +STATE", text, re.M) is not None, "no status table")
     m = grab(r"WEB pid=(\d+) cg=([\d ]*) alive=(\w*)")

@@ -8,6 +8,8 @@ console's start lines."""
 
 import re
 
+import checks
+
 TABLE = """\
 irq-affinity 0
 service rt      cpuset=3 isolate=yes cpus=3 sched=fifo:50 ready=notify \\
@@ -116,9 +118,7 @@ def run(t):
     text = g.text().replace("\r", "")
 
     def line(pattern):
-        m = re.search(pattern, text, re.M)
-        t.check(m is not None, "no console line %r" % pattern)
-        return m
+        return checks.line(t, text, pattern)
 
     units = {}
     for m in re.finditer(r"^UNIT (\S+) pid=(\d+) cpus=(\S+) mems=(\S+) stat=(\S+) "

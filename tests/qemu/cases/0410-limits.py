@@ -7,6 +7,8 @@ about 1:4 (cpu.stat usage_usec)."""
 
 import re
 
+import checks
+
 # The hogs spin until /run/stop exists, so they burn CPU only while
 # measured.
 HOG = '/bin/sh -c "until [ -e /run/stop ]; do :; done; exec sleep 100000"'
@@ -54,9 +56,7 @@ def run(t):
     text = g.text().replace("\r", "")
 
     def line(pattern):
-        m = re.search(pattern, text, re.M)
-        t.check(m is not None, "no console line %r" % pattern)
-        return m
+        return checks.line(t, text, pattern)
 
     # cpu.weight=100 vs 400 on one CPU: about 1:4.
     m = line(r"^WEIGHT (\d+) (\d+)$")

@@ -8,6 +8,8 @@ of the machine runs."""
 
 import re
 
+import checks
+
 TABLE = """\
 service ghost  cpus=7 numa=bind:5 mems=5 io.weight=100 -- /bin/sleep 100001
 service all    cpuset=0-3 isolate=yes -- /bin/sleep 100002
@@ -37,9 +39,7 @@ def run(t):
     text = g.text().replace("\r", "")
 
     def line(pattern):
-        m = re.search(pattern, text, re.M)
-        t.check(m is not None, "no console line %r" % pattern)
-        return m
+        return checks.line(t, text, pattern)
 
     t.check("io" not in line(r"^CONTROLLERS (.*)$").group(1).split(),
             "cgroup_disable=io left the io controller")
