@@ -152,10 +152,11 @@ def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount
                  extra=()):
     """The QEMU command line; the serial console is on stdio, multiplexed
     with the monitor (Ctrl-A X quits, Ctrl-A C switches). `icount=SHIFT`
-    adds `-icount shift=SHIFT`: guest time counts instructions (2^SHIFT
-    ns each), so timings do not depend on host load (single CPU only:
-    with -smp 2 it hangs at CPU bring-up). `extra`: more QEMU arguments,
-    last."""
+    adds `-icount shift=SHIFT,sleep=off`: guest time counts instructions
+    (2^SHIFT ns each), so timings do not depend on host load; sleep=off
+    jumps guest time over idle periods to the next timer (with sleep=on
+    and -smp 2 the kernel hangs at CPU bring-up). `extra`: more QEMU
+    arguments, last."""
     a = ARCHES[arch]
     cmdline = " ".join(w for w in ["console=" + a.console, "panic=-1", append] if w)
     cmd = [a.qemu, "-accel", "tcg"] + a.machine + [
@@ -169,9 +170,7 @@ def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount
     if numa:
         cmd += numa_args(numa, smp, mem)
     if icount is not None:
-        if smp != 1:
-            raise BootError("-icount needs --smp 1 (it hangs at CPU bring-up with more)")
-        cmd += ["-icount", "shift=%d" % icount]
+        cmd += ["-icount", "shift=%d,sleep=off" % icount]
     return cmd + list(extra)
 
 

@@ -2,10 +2,10 @@
 workload's services into an initramfs, and where its supervision tree
 is; everything else (booting, measuring, reporting) is shared.
 
-Only pinit is here. Issue 7 adds busybox init, runit, s6 and systemd as
-more subclasses of Init (and entries in INITS): `prepare` fetches or
-builds them, `image` writes their configuration (an inittab, service
-directories, unit files) for the same Workload.
+pinit is here; the inits it is compared with (issue 7) are subclasses of
+`Peer`, one file each (init_NAME.py), registered in INITS at the end:
+`prepare` fetches or builds them, `image` writes their configuration
+(an inittab, service directories, unit files) for the same Workload.
 """
 
 import os
@@ -21,6 +21,8 @@ class Init:
     """One init system. Subclasses set `name` and implement the methods."""
 
     name = "?"
+    # The arches it is measured on.
+    arches = ("x86_64", "aarch64")
     # A guest shell command printing the pids of the supervision tree:
     # PID 1 and its per-service supervisors (runsv, s6-supervise...).
     tree = "echo 1"
@@ -126,6 +128,38 @@ class Pinit(Init):
         if fast:
             return "`restart-max=0`: at once"
         return "defaults: back-off 100 ms doubling to 30 s for a unit that dies within 10 s"
+
+
+class Peer(Init):
+    """An init measured beside pinit: on x86_64 only (issue 7 asks for the
+    peers on one arch), started from the kernel's hand-over (it prints no
+    clock of its own). `base_image` gives every peer the same userland as
+    pinit's images: busybox with its applet links, the test programs,
+    /dev/console (peer.list), then the workload's files and the init's."""
+
+    arches = ("x86_64",)
+
+    def __init__(self):
+        self.progs = {}
+
+    def prepare(self, arch):
+        self.progs[arch] = qemu.build_progs(arch)
+        fetch.ensure(arch)
+
+    def base_image(self, arch, workload, out, workdir, files, overlays=()):
+        """The image: peer.list, busybox's applets, the test programs,
+        `overlays` (host directories: the init's binaries), then
+        workload.files and `files` ({guest path: (text, mode)}: the
+        init's configuration), later ones winning."""
+        merged = dict(workload.files)
+        merged.update(files)
+        overlay = Path(workdir) / "files"
+        write_files(overlay, merged)
+        assets = fetch.ensure(arch)
+        env = dict(os.environ, BUSYBOX=str(assets["busybox"]), ARCH=arch)
+        image.build(out, Path(__file__).resolve().parent / "peer.list", env,
+                    applets=fetch.applets(),
+                    overlays=[self.progs[arch]] + list(overlays) + [overlay])
 
 
 def cargo_version():

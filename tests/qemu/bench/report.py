@@ -183,7 +183,7 @@ def binary_figure(init, arch):
 
 
 def write(path, runs, inits, arches, seconds, command):
-    cols = [(i, a) for i in inits for a in arches]
+    cols = [(i, a) for i in inits for a in arches if a in i.arches]
     figs = {}
     for i, a in cols:
         figs[(i.name, a)] = F.compute(runs, i, a)
@@ -224,11 +224,10 @@ def write(path, runs, inits, arches, seconds, command):
             continue
         lines.append("| %s | %s | %s |" % (label, " | ".join(cells), budget or ""))
     lines += ["", "Versions:", ""] + versions(arches, runs) + [""]
-    for i in inits:
-        for a in arches:
-            lines.append("- %s %s: %s" % (i.name, a, i.describe(a)))
-            lines.append("- %s %s restarts: %s; %s" % (i.name, a, i.restart_policy(True),
-                                                       i.restart_policy(False)))
+    for i, a in cols:
+        lines.append("- %s %s: %s" % (i.name, a, i.describe(a)))
+        lines.append("- %s %s restarts: %s; %s" % (i.name, a, i.restart_policy(True),
+                                                   i.restart_policy(False)))
     lines += ["", METHOD, "## Details", ""]
     for i, a in cols:
         lines += ["### %s %s" % (i.name, a), ""]

@@ -1,9 +1,9 @@
 """Boots one (init, arch, workload) and collects what the guest printed.
 
 QEMU runs directly (not through tests/qemu/boot, which always boots
-pinit): the init builds the image, qemu.qemu_command gives the same
-machine as the tests (TCG, -smp 1, 256 MiB), plus `-icount shift=0`
-for the timed workloads. The run ends at `BENCH END`; QEMU is then
+pinit): the init builds the image, qemu.qemu_command gives the machine
+(TCG, -smp 2, 1 GiB for every init: systemd's root is in its
+initramfs), plus `-icount shift=0,sleep=off` for the timed workloads. The run ends at `BENCH END`; QEMU is then
 killed (a clean shutdown measures nothing here).
 """
 
@@ -20,7 +20,8 @@ import fetch
 import qemu
 import workloads
 
-MEM_MB = 256
+MEM_MB = 1024
+SMP = 2
 
 # The kernel's random number generator must be initialised before the
 # measuring starts, or every interrupt pays for the pre-init mixing
@@ -61,7 +62,7 @@ def boot(init, arch, workload, n, logdir):
         initrd = work / "initramfs.cpio"
         init.image(arch, workload, initrd, work)
         assets = fetch.ensure(arch)
-        cmd = qemu.qemu_command(arch, assets["kernel"], initrd, mem=MEM_MB,
+        cmd = qemu.qemu_command(arch, assets["kernel"], initrd, mem=MEM_MB, smp=SMP,
                                 icount=0 if workload.icount else None,
                                 extra=EXTRA.get(arch, ()))
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
