@@ -98,6 +98,11 @@ def smaps(run, key):
     return workloads.fields(v) if v is not None else {}
 
 
+def tree_field(line, key):
+    """A field of a `PID Rss=... Pss=...` line (smaps-tree, libs-tree)."""
+    return workloads.fields(line.split(None, 1)[1] if " " in line else "").get(key, 0)
+
+
 def compute(runs, init, arch):
     """{figure key: Figure} for one init on one arch."""
     mine = [r for r in runs if r.ok and r.init == init.name and r.arch == arch]
@@ -151,30 +156,25 @@ def compute(runs, init, arch):
                 continue
             last = max(stamps)
             k = handover(r)
-            t0 = r.start_time if r.start_time is not None else k
-            if t0 is None:
-                continue
-            ready.append((last - t0) * 1e9)
             if k is not None:
                 from_kernel.append((last - k) * 1e9)
-                if r.start_time is not None:
+            if r.start_time is not None:      # the init's own clock (pinit's banner)
+                ready.append((last - r.start_time) * 1e9)
+                if k is not None:
                     exec_ms.append((r.start_time - k) * 1e9)
         if ready:
             fig = Figure(median(ready), unit="ns", samples=ready, text=spread(ready, ms))
-            parts = []
-            if from_kernel:
-                parts.append("from the kernel's hand-over (`Run /init as init process`): %s"
-                             % spread(from_kernel, ms))
             if exec_ms:
-                parts.append("hand-over to the init's first clock reading: %s"
-                             % spread(exec_ms, ms))
-            fig.detail = "; ".join(parts)
+                fig.detail = "hand-over to the init's first clock reading: %s" % spread(exec_ms, ms)
             f["start-%d" % n] = fig
+        if from_kernel:
+            f["start-%d-kernel" % n] = Figure(median(from_kernel), unit="ns",
+                                              samples=from_kernel, text=spread(from_kernel, ms))
         for r in boots:
             if r.icount:
                 continue
             stamps = [float(l.split()[1]) for l in r.lines.get("stamp", [])]
-            t0 = r.start_time if r.start_time is not None else handover(r)
+            t0 = handover(r)      # the same start for every init
             if len(stamps) == n and t0 is not None:
                 v = (max(stamps) - t0) * 1e9
                 f["start-%d-wall" % n] = Figure(v, unit="ns", samples=[v], text=ms(v) + " (1 boot)")
@@ -185,15 +185,24 @@ def compute(runs, init, arch):
             if xs:
                 f["%s-%d" % (key.lower(), n)] = Figure(median(xs), unit="KiB", samples=xs,
                                                        text=spread(xs, kib))
-        tree = []
+        libs = [smaps(r, "libs-pid1") for r in timed if smaps(r, "libs-pid1")]
+        xs = [m["Rss"] for m in libs if "Rss" in m]
+        if xs:
+            f["libs-%d" % n] = Figure(median(xs), unit="KiB", samples=xs, text=spread(xs, kib))
+        tree, tree_libs, procs = [], [], []
         for r in timed:
-            pss = [workloads.fields(l.split(None, 1)[1] if " " in l else "").get("Pss", 0)
-                   for l in r.lines.get("smaps-tree", [])]
+            pss = [tree_field(l, "Pss") for l in r.lines.get("smaps-tree", [])]
             if pss:
                 tree.append(sum(pss))
+                procs.append(len(pss))
+                tree_libs.append(sum(tree_field(l, "Pss") for l in r.lines.get("libs-tree", [])))
         if tree:
-            f["tree-pss-%d" % n] = Figure(median(tree), unit="KiB", samples=tree,
-                                          text=spread(tree, kib))
+            fig = Figure(median(tree), unit="KiB", samples=tree, text=spread(tree, kib))
+            fig.procs = median(procs)
+            fig.libs = median(tree_libs)
+            fig.detail = "processes in the tree: %s; of the Pss, in shared libraries: %s" % (
+                "/".join(str(p) for p in sorted(set(procs))), spread(tree_libs, kib))
+            f["tree-pss-%d" % n] = fig
         heaps = [one(r, "heap") for r in timed if one(r, "heap")]
         if heaps:
             f["heap"] = Figure(heaps.count("yes"), text="yes" if "yes" in heaps else

@@ -8,8 +8,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+import chart  # noqa: E402
 import figures as F  # noqa: E402
 import inits as I  # noqa: E402
+import report as R  # noqa: E402
 import runner  # noqa: E402
 import workloads as W  # noqa: E402
 
@@ -63,10 +65,53 @@ class Figures(unittest.TestCase):
         self.assertEqual(f["tree-pss-2"].value, 190)
         self.assertEqual(f["heap"].text, "none (1 boot)")
 
+    def test_start_from_the_handover_and_shared_libraries(self):
+        text = ("BENCH kmsg [    1.000000] Run /init as init process\n"
+                "BENCH kmsg [    2.000000] bench-sync 2.000000000\n"
+                "BENCH stamp s00 1.010\nBENCH stamp s01 1.020\n"
+                "BENCH smaps-pid1  Rss=900 Pss=500 Anonymous=50\n"
+                "BENCH libs-pid1 Rss=600 Pss=200\n"
+                "BENCH smaps-tree 1  Rss=900 Pss=500\nBENCH libs-tree 1 Rss=600 Pss=200\n"
+                "BENCH smaps-tree 7  Rss=800 Pss=300\nBENCH libs-tree 7 Rss=600 Pss=200\n")
+        f = F.compute([run_of(text, "start", {"n": 2})], I.Pinit(), "x86_64")
+        self.assertAlmostEqual(f["start-2-kernel"].value, 20e6, places=0)
+        self.assertNotIn("start-2", f)          # no banner clock: only the hand-over
+        self.assertEqual(f["libs-2"].value, 600)
+        self.assertEqual(f["tree-pss-2"].value, 800)
+        self.assertEqual((f["tree-pss-2"].procs, f["tree-pss-2"].libs), (2, 400))
+
     def test_a_missing_stamp_gives_no_start_figure(self):
         f = F.compute([run_of("BENCH stamp s00 1.002\n", "start", {"n": 2}, start=1.0)],
                       I.Pinit(), "x86_64")
         self.assertNotIn("start-2", f)
+
+
+class Report(unittest.TestCase):
+    def test_readme_splice_keeps_the_rest(self):
+        text = "a\n%s\nold\n%s\nb\n" % (R.README_BEGIN, R.README_END)
+        self.assertEqual(R.splice(text, ["new"]),
+                         "a\n%s\nnew\n%s\nb\n" % (R.README_BEGIN, R.README_END))
+        self.assertEqual(R.splice("no markers\n", ["new"]), "no markers\n")
+
+    def test_headline_row(self):
+        p = I.Pinit()
+        figs = {("pinit", "x86_64"): {"rss-32": F.Figure(256), "pss-32": F.Figure(252),
+                                      "restart": F.Figure(367000)}}
+        row = R.headline(figs, [(p, "x86_64")])[2]
+        self.assertTrue(row.startswith("| pinit (x86_64) | n/a | 256 / 252 KiB | n/a |"), row)
+        self.assertIn("| 0.367 ms / n/a |", row)
+
+    def test_chart_log_scale(self):
+        p = I.Pinit()
+        figs = {("pinit", "x86_64"): {"pss-32": F.Figure(250), "tree-pss-32": F.Figure(250)},
+                ("pinit", "aarch64"): {"pss-32": F.Figure(9000), "tree-pss-32": F.Figure(20000)}}
+        rows = chart.bars(figs, [(p, "x86_64"), (p, "aarch64")])
+        self.assertEqual(rows, [("pinit (x86_64)", 250, 250), ("pinit (aarch64)", 9000, 20000)])
+        self.assertEqual(chart.ticks(20000), [64, 256, 1024, 4096, 16384, 65536])
+        svg = chart.svg(rows, "now")
+        self.assertTrue(svg.startswith("<svg") and svg.rstrip().endswith("</svg>"))
+        self.assertIn("19.5 MiB", svg)
+        self.assertIn("250 KiB", svg)
 
 
 class PinitConfig(unittest.TestCase):

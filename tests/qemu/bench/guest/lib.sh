@@ -17,6 +17,15 @@ rollup() {
     echo "$out"
 }
 
+# Of a process's memory, the part in shared libraries (mappings of a
+# file named *.so*): glibc and friends for dynamically linked inits.
+libshare() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { lib = ($6 ~ /\.so/); next }
+         lib && $1 == "Rss:" { r += $2 }
+         lib && $1 == "Pss:" { p += $2 }
+         END { printf "Rss=%d Pss=%d\n", r, p }' "/proc/$1/smaps"
+}
+
 # Processes in state Z (zombies), anywhere.
 zombies() {
     n=0
@@ -41,7 +50,11 @@ kernel_clock() {
 footprint() {
     say "uname $(uname -r)"
     say "smaps-pid1 $(rollup 1)"
-    for p in $($TREE); do say "smaps-tree $p $(rollup "$p")"; done
+    say "libs-pid1 $(libshare 1)"
+    for p in $($TREE); do
+        say "smaps-tree $p $(rollup "$p")"
+        say "libs-tree $p $(libshare "$p")"
+    done
     grep -q '\[heap\]' /proc/1/maps && say "heap yes" || say "heap no"
     while read -r l; do say "maps $l"; done < /proc/1/maps
     say "procs $(ls -d /proc/[0-9]* | wc -l)"
