@@ -171,4 +171,6 @@ def cargo_version():
     return "?"
 
 
-INITS = {"pinit": Pinit}
+from init_systemd import Systemd  # noqa: E402  (a subclass of Peer, above)
+
+INITS = {"pinit": Pinit, "systemd": Systemd}
