@@ -21,6 +21,8 @@ class Init:
     """One init system. Subclasses set `name` and implement the methods."""
 
     name = "?"
+    # Measured by `bench/run` without --init; heavier inits are not.
+    default = True
     # The arches it is measured on.
     arches = ("x86_64", "aarch64")
     # A guest shell command printing the pids of the supervision tree:
@@ -169,4 +171,6 @@ def cargo_version():
     return "?"
 
 
-INITS = {"pinit": Pinit}
+from init_systemd import Systemd  # noqa: E402  (a subclass of Peer, above)
+
+INITS = {"pinit": Pinit, "systemd": Systemd}
