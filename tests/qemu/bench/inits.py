@@ -9,6 +9,7 @@ pinit is here; the inits it is compared with (issue 7) are subclasses of
 """
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -130,6 +131,11 @@ class Pinit(Init):
         return "defaults: back-off 100 ms doubling to 30 s for a unit that dies within 10 s"
 
 
+def command(argv):
+    """argv as one sh command line (busybox sh parses it back)."""
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 class Peer(Init):
     """An init measured beside pinit: on x86_64 only (issue 7 asks for the
     peers on one arch), started from the kernel's hand-over (it prints no
@@ -138,6 +144,14 @@ class Peer(Init):
     /dev/console (peer.list), then the workload's files and the init's."""
 
     arches = ("x86_64",)
+    # The stage-1 mounts of every peer, as pinit makes them: the measuring
+    # scripts need /proc, /sys and /dev (kmsg); /run is tmpfs.
+    MOUNTS = """\
+mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
+mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
+"""
 
     def __init__(self):
         self.progs = {}
@@ -169,4 +183,7 @@ def cargo_version():
     return "?"
 
 
-INITS = {"pinit": Pinit}
+# The peers' modules subclass Peer, so they come after it.
+from init_busybox import Busybox  # noqa: E402
+
+INITS = {i.name: i for i in (Pinit, Busybox)}

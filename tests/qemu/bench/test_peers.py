@@ -1,4 +1,5 @@
-"""Host tests of the shared-library closure (debs.py)."""
+"""Host tests of the peers' generated configuration (inittab, quoting)
+and of the shared-library closure (debs.py)."""
 
 import shutil
 import subprocess
@@ -11,6 +12,59 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 import debs  # noqa: E402
+import init_busybox  # noqa: E402
+import inits as I  # noqa: E402
+import workloads as W  # noqa: E402
+
+# Words that need quoting: a blank, both quotes, a shell character.
+AWKWARD = ["/usr/bin/stamp", "/bench/out/a b", "it's", 'say "hi"', "$HOME", ""]
+
+
+def workload(oneshot="/bench/start.sh"):
+    return W.Workload("w", "start", [W.Service("plain", ["/usr/bin/stamp", "/x", "plain"]),
+                                     W.Service("odd", AWKWARD)], oneshot=oneshot)
+
+
+def sh_words(line):
+    """What a POSIX shell makes of `line` as a command's arguments."""
+    out = subprocess.run(["sh", "-c", "printf '%s\\0' " + line], capture_output=True,
+                         text=True, check=True).stdout
+    return out.split("\0")[:-1]
+
+
+class Quoting(unittest.TestCase):
+    def test_the_shell_gets_the_words_back(self):
+        self.assertEqual(sh_words(I.command(AWKWARD)), AWKWARD)
+
+    def test_plain_words_stay_plain(self):
+        # busybox init execs these itself, splitting at blanks.
+        self.assertEqual(init_busybox.entry(["/usr/bin/crashloop", "/l", "7:/bench/end.sh"]),
+                         "/usr/bin/crashloop /l 7:/bench/end.sh")
+
+    def test_inittab_refuses_a_hash(self):
+        with self.assertRaises(ValueError):
+            init_busybox.entry(["/bin/echo", "#1"])
+
+
+class Busybox(unittest.TestCase):
+    def test_inittab(self):
+        files = I.INITS["busybox"]().files(workload())
+        tab, mode = files["/etc/inittab"]
+        self.assertEqual(mode, 0o644)
+        lines = tab.splitlines()
+        self.assertEqual(lines[1:], [
+            "::sysinit:/etc/init.d/rcS",
+            "::respawn:/usr/bin/stamp /x plain",
+            "::respawn:" + I.command(AWKWARD),
+            "::once:/bin/sh /bench/start.sh"])
+        self.assertEqual(sh_words(lines[3][len("::respawn:"):]), AWKWARD)
+        rcs, mode = files["/etc/init.d/rcS"]
+        self.assertEqual(mode, 0o755)
+        self.assertIn("mount -t devtmpfs", rcs)
+
+    def test_no_oneshot(self):
+        tab = I.INITS["busybox"]().files(workload(None))["/etc/inittab"][0]
+        self.assertNotIn("once", tab)
 
 
 class Closure(unittest.TestCase):
