@@ -185,5 +185,6 @@ def cargo_version():
 
 # The peers' modules subclass Peer, so they come after it.
 from init_busybox import Busybox  # noqa: E402
+from init_runit import Runit  # noqa: E402
 
-INITS = {i.name: i for i in (Pinit, Busybox)}
+INITS = {i.name: i for i in (Pinit, Busybox, Runit)}

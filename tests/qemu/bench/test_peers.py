@@ -1,5 +1,5 @@
-"""Host tests of the peers' generated configuration (inittab, quoting)
-and of the shared-library closure (debs.py)."""
+"""Host tests of the peers' generated configuration (inittab, run
+scripts, stages, quoting) and of the shared-library closure (debs.py)."""
 
 import shutil
 import subprocess
@@ -65,6 +65,26 @@ class Busybox(unittest.TestCase):
     def test_no_oneshot(self):
         tab = I.INITS["busybox"]().files(workload(None))["/etc/inittab"][0]
         self.assertNotIn("once", tab)
+
+
+class Runit(unittest.TestCase):
+    def test_stages_and_services(self):
+        files = I.INITS["runit"]().files(workload())
+        self.assertIn("mount -t proc", files["/etc/runit/1"][0])
+        two = files["/etc/runit/2"][0].splitlines()
+        self.assertEqual(two[-2:], ["/bin/sh /bench/start.sh &", "exec runsvdir -P /etc/service"])
+        self.assertIn("killall -TERM runsv", files["/etc/runit/3"][0])
+        run, mode = files["/etc/service/odd/run"]
+        self.assertEqual(mode, 0o755)
+        self.assertEqual(run.splitlines()[0], "#!/bin/sh")
+        self.assertEqual(sh_words(run.splitlines()[1][len("exec "):]), AWKWARD)
+        self.assertEqual(files["/etc/service/plain/run"][0],
+                         "#!/bin/sh\nexec /usr/bin/stamp /x plain\n")
+        self.assertTrue(all(m == 0o755 for _, m in files.values()))
+
+    def test_no_oneshot(self):
+        two = I.INITS["runit"]().files(workload(None))["/etc/runit/2"][0]
+        self.assertNotIn("&", two)
 
 
 class Closure(unittest.TestCase):
