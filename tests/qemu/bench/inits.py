@@ -145,7 +145,7 @@ class Peer(Init):
 
     arches = ("x86_64",)
     # The stage-1 mounts of every peer, as pinit makes them: the measuring
-    # scripts need /proc, /sys and /dev (kmsg); /run is tmpfs.
+    # scripts need /proc, /sys and /dev (kmsg); s6's scan directory is on /run.
     MOUNTS = """\
 mount -t proc -o nosuid,nodev,noexec proc /proc
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
@@ -186,5 +186,6 @@ def cargo_version():
 # The peers' modules subclass Peer, so they come after it.
 from init_busybox import Busybox  # noqa: E402
 from init_runit import Runit  # noqa: E402
+from init_s6 import S6  # noqa: E402
 
-INITS = {i.name: i for i in (Pinit, Busybox, Runit)}
+INITS = {i.name: i for i in (Pinit, Busybox, Runit, S6)}

@@ -1,5 +1,5 @@
 """Host tests of the peers' generated configuration (inittab, run
-scripts, stages, quoting) and of the shared-library closure (debs.py)."""
+scripts, stages) and of the shared-library closure (debs.py)."""
 
 import shutil
 import subprocess
@@ -85,6 +85,22 @@ class Runit(unittest.TestCase):
     def test_no_oneshot(self):
         two = I.INITS["runit"]().files(workload(None))["/etc/runit/2"][0]
         self.assertNotIn("&", two)
+
+
+class S6(unittest.TestCase):
+    def test_stage_1_and_services(self):
+        files = I.INITS["s6"]().files(workload())
+        init = files["/init"][0].splitlines()
+        self.assertIn("mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run", init)
+        self.assertEqual(init[-3:], ["cp -a /etc/s6/service /run/service",
+                                     "/bin/sh /bench/start.sh &",
+                                     "exec s6-svscan /run/service"])
+        run = files["/etc/s6/service/odd/run"][0].splitlines()
+        self.assertEqual(sh_words(run[1][len("exec "):]), AWKWARD)
+
+    def test_no_oneshot(self):
+        init = I.INITS["s6"]().files(workload(None))["/init"][0]
+        self.assertNotIn("&", init)
 
 
 class Closure(unittest.TestCase):
