@@ -93,10 +93,11 @@ def restart(tree, runs=1000, more=0, fast=True, icount=True):
     files["/bench/mid.sh"] = script("restart-mid.sh", MID=mid, END=end, TREE=tree)
     kind = "restart" if fast else "backoff"
     name = "%s-%d%s%s" % (kind, runs, "+%d" % more if more else "", "" if icount else "-wall")
-    # Wall-clock budget: a TCG restart costs 5-15 ms of host time. Without
-    # icount an init's built-in restart delay is real time too: busybox
-    # init, runsv and s6-supervise wait 1 s before every restart.
-    timeout = 240 + (runs + more) * (0.03 if icount else 1.05)
+    # Wall-clock budget: a TCG restart costs 5-15 ms of host time with
+    # pinit, about 40 ms with runit and 50 ms with s6 (a sh and a dynamic
+    # exec more). Without icount an init's built-in restart delay is real
+    # time too: busybox init, runsv and s6-supervise wait 1 s every time.
+    timeout = 240 + (runs + more) * (0.1 if icount else 1.1)
     return Workload(name, kind, [Service("crash", argv, fast_restart=fast)],
                     files=files, icount=icount, timeout=timeout,
                     params={"runs": runs, "more": more, "mid": mid, "end": end})
