@@ -6,7 +6,7 @@
 #   make test      everything: setup, host tests, tool tests, QEMU tests
 #   make bench     benchmarks under QEMU, both arches: docs/bench/RESULTS.md
 #                  (BENCH_ARGS="--arch x86_64 --boots 5"; see docs/bench/README.md)
-#   make bench-systemd  the same with systemd beside pinit (x86_64, a Debian root)
+#   make bench-systemd  the same plus systemd (x86_64, a Debian root)
 #   make clippy    lints (warnings are errors)
 #   make fmt       format the Rust code
 
@@ -37,6 +37,7 @@ test-host:
 
 test-tools:
 	python3 -m unittest discover -s tests/qemu -p 'test_*.py'
+	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
 
 test-qemu:
 	tests/qemu/run --arch $(TEST_ARCH)
@@ -45,18 +46,19 @@ test-qemu:
 # minutes on 2 cores); writes docs/bench/RESULTS.md.
 .PHONY: bench
 bench: setup
+	tests/qemu/bench/setup
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
 	tests/qemu/bench/run $(BENCH_ARGS)
 
 # The same with systemd as a peer of pinit (x86_64 only): its Debian root
 # comes from debootstrap (installed by tests/qemu/bench/setup), built
 # once into target/bench/systemd/. Writes docs/bench/RESULTS.md with
-# both inits.
+# every init.
 .PHONY: bench-systemd
 bench-systemd: setup
 	tests/qemu/bench/setup
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
-	tests/qemu/bench/run --init pinit --init systemd $(BENCH_ARGS)
+	tests/qemu/bench/run --all $(BENCH_ARGS)
 
 # The bin target is no_std with its own panic handler: lint it per
 # musl target, and the library with its tests on the host.

@@ -9,6 +9,7 @@ pinit is here; the inits it is compared with (issue 7) are subclasses of
 """
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -25,6 +26,9 @@ class Init:
     default = True
     # The arches it is measured on.
     arches = ("x86_64", "aarch64")
+    # Restarts in the wall-clock restart boot (None: --restarts). An init
+    # with a fixed 1 s delay waits it in real time there (no icount).
+    wall_restarts = None
     # A guest shell command printing the pids of the supervision tree:
     # PID 1 and its per-service supervisors (runsv, s6-supervise...).
     tree = "echo 1"
@@ -132,6 +136,11 @@ class Pinit(Init):
         return "defaults: back-off 100 ms doubling to 30 s for a unit that dies within 10 s"
 
 
+def command(argv):
+    """argv as one sh command line (busybox sh parses it back)."""
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 class Peer(Init):
     """An init measured beside pinit: on x86_64 only (issue 7 asks for the
     peers on one arch), started from the kernel's hand-over (it prints no
@@ -140,6 +149,14 @@ class Peer(Init):
     /dev/console (peer.list), then the workload's files and the init's."""
 
     arches = ("x86_64",)
+    # The stage-1 mounts of every peer, as pinit makes them: the measuring
+    # scripts need /proc, /sys and /dev (kmsg); s6's scan directory is on /run.
+    MOUNTS = """\
+mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
+mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
+"""
 
     def __init__(self):
         self.progs = {}
@@ -171,6 +188,10 @@ def cargo_version():
     return "?"
 
 
-from init_systemd import Systemd  # noqa: E402  (a subclass of Peer, above)
+# The peers' modules subclass Peer, so they come after it.
+from init_busybox import Busybox  # noqa: E402
+from init_runit import Runit  # noqa: E402
+from init_s6 import S6  # noqa: E402
+from init_systemd import Systemd  # noqa: E402
 
-INITS = {"pinit": Pinit, "systemd": Systemd}
+INITS = {i.name: i for i in (Pinit, Busybox, Runit, S6, Systemd)}
