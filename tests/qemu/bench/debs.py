@@ -14,10 +14,10 @@ gets exactly Debian's glibc for its arch, whatever the host runs.
 import fcntl
 import os
 import shutil
-import struct
 import tempfile
 from pathlib import Path
 
+import elfdeps
 import fetch
 
 CACHE = fetch.ROOT / "target" / "bench" / "debs"
@@ -50,37 +50,12 @@ def version(arch, name):
 
 
 def elf(path):
-    """(PT_INTERP or None, [DT_NEEDED, ...]) of a 64-bit little-endian ELF
-    file, both arches of the bench."""
-    data = Path(path).read_bytes()
-    if data[:4] != b"\x7fELF" or data[4:6] != b"\x02\x01":
-        raise fetch.FetchError("%s: not a 64-bit little-endian ELF file" % path)
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    loads, interp, dynamic = [], None, None
-    for i in range(phnum):
-        kind, _, offset, vaddr, _, size = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
-        if kind == 1:       # PT_LOAD
-            loads.append((vaddr, offset, size))
-        elif kind == 2:     # PT_DYNAMIC
-            dynamic = (offset, size)
-        elif kind == 3:     # PT_INTERP
-            interp = data[offset:offset + size].split(b"\0")[0].decode()
-    if dynamic is None:     # static
-        return interp, []
-    needed, strtab = [], None
-    for at in range(dynamic[0], dynamic[0] + dynamic[1], 16):
-        tag, value = struct.unpack_from("<qQ", data, at)
-        if tag == 0:        # DT_NULL
-            break
-        if tag == 1:        # DT_NEEDED: an offset into DT_STRTAB
-            needed.append(value)
-        elif tag == 5:      # DT_STRTAB: an address, mapped by a PT_LOAD
-            strtab = value
-    if not needed:
-        return interp, []
-    base = next(o + strtab - v for v, o, n in loads if v <= strtab < v + n)
-    return interp, [data[base + n:data.index(b"\0", base + n)].decode() for n in needed]
+    """(PT_INTERP or None, [DT_NEEDED, ...]) of an ELF file."""
+    try:
+        interp, needed, _ = elfdeps.read_elf(Path(path).read_bytes())
+    except ValueError as e:
+        raise fetch.FetchError("%s: %s" % (path, e))
+    return interp, needed
 
 
 def inside(tree, guest):
