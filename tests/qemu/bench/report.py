@@ -13,6 +13,10 @@ import qemu
 
 KIB = 1024
 
+# The run's parameters, as `run`'s defaults; the labels and the method
+# text name the ones the run used.
+PARAMS = {"boots": 3, "restarts": 1000, "more": 10000, "orphans": 10000}
+
 # (key, label, pinit's budget text, over(value) -> bool or None). The
 # budgets are DESIGN §7's, for pinit; the other inits get no mark.
 ROWS = [
@@ -35,9 +39,9 @@ ROWS = [
     ("tree-pss-8", "Pss of the supervision tree, 8 services", "", None),
     ("tree-pss-32", "Pss of the supervision tree, 32 services", "", None),
     ("heap", "`[heap]` in /proc/1/maps", "none", lambda v: v > 0),
-    ("anon-restarts", "PID 1 Anonymous before → after 10,000 restarts (fastest setting)",
+    ("anon-restarts", "PID 1 Anonymous before → after {more:,} restarts (fastest setting)",
      "flat", lambda v: v != 0),
-    ("orphans", "10,000 orphans: `orphans` start → exit (icount); zombies left",
+    ("orphans", "{orphans:,} orphans: `orphans` start → exit (icount); zombies left",
      "all reaped, no zombie, Rss unchanged", None),
     ("binary", "On disk: what the init needs (binary, helpers, shared libraries)",
      "≤ 150 KiB x86_64 (target ≤ 64 KiB)", None),
@@ -101,7 +105,7 @@ closes its report pipe); pinit's console line `crash: started (pid N,
 cgroup ...)` (a write to the emulated 16550 UART, which drains at once
 in QEMU; a real 115200-baud console takes 6 ms for those 70 bytes); the
 kernel loading the 7-17 KB static probe; musl's start-up. The first
-1,000 gaps of each of 3 boots; the long boot then runs 10,000 more
+{restarts:,} gaps of each of {boots} boots; the long boot then runs {more:,} more
 restarts (for the memory figure), reported in the details. The median
 is the typical restart; the mean also carries the restarts that a timer
 tick lands in. The default policy is one more boot with the init's
@@ -134,11 +138,11 @@ the binary's size plus Anonymous. `[heap]` is looked for in
 /proc/1/maps in every start-up boot.
 
 **Anonymous memory across restarts.** In the long restart boot a
-crashloop hook reads PID 1's smaps_rollup after 1,000 restarts; the loop
-goes on for 10,000 more, and its last run reads it again.
+crashloop hook reads PID 1's smaps_rollup after {restarts:,} restarts; the loop
+goes on for {more:,} more, and its last run reads it again.
 
 **Reaping.** In the 32-service boots, after the memory readings:
-`orphans 10000` (10,000 double forks: each grandchild is re-parented to
+`orphans {orphans}` ({orphans:,} double forks: each grandchild is re-parented to
 PID 1 and exits at once), timed with `stamp -x` (CLOCK_BOOTTIME, icount)
 from before its start to after its exit. Then the zombies (state Z) in
 /proc are counted, again up to 20 times 0.1 s apart while any is left,
@@ -151,7 +155,7 @@ userland too); for runit, s6 and systemd the binaries of the tree and
 every shared library they load, the dynamic loader included (listed per
 init in the details).
 
-Medians are over boots (3 by default) unless a row says otherwise;
+Medians are over boots ({boots} in this run) unless a row says otherwise;
 `min–max` is the spread over boots; percentiles are nearest-rank.
 """
 
@@ -237,13 +241,13 @@ def short_ms(fig):
     return "%.3f ms" % v if v < 10 else "%.1f ms" % v if v < 1000 else "%.0f ms" % v
 
 
-def headline(figs, cols):
+def headline(figs, cols, params=PARAMS):
     """The comparison table: a row per init and arch, medians only (the
     spreads are in the table of all figures)."""
     out = ["| init | PID 1 Rss / Pss, 8 services | PID 1 Rss / Pss, 32 services "
            "| of PID 1's Rss in shared libraries | tree Pss, 32 services (processes) "
            "| on disk | hand-over → 32 services started | restart gap, fastest / default "
-           "| 10,000 orphans: time, zombies left |",
+           "| {:,} orphans: time, zombies left |".format(params["orphans"]),
            "|" + " --- |" * 9]
     for i, a in cols:
         f = figs[(i.name, a)]
@@ -255,7 +259,8 @@ def headline(figs, cols):
             pair_kib(f.get("rss-8"), f.get("pss-8")),
             pair_kib(f.get("rss-32"), f.get("pss-32")),
             short_kib(f.get("libs-32")),
-            "%s (%s)" % (short_kib(tree), getattr(tree, "procs", "?")) if tree else "n/a",
+            "%s (%s)" % (short_kib(tree), "%g" % tree.procs if hasattr(tree, "procs") else "?")
+            if tree else "n/a",
             "%.0f KiB" % (disk.value / KIB) if disk else "n/a",
             short_ms(f.get("start-32-kernel")),
             short_ms(f.get("restart")), short_ms(f.get("backoff")),
@@ -276,7 +281,8 @@ def splice(text, block):
     return text[:a + len(README_BEGIN)] + "\n" + "\n".join(block) + "\n" + text[b:]
 
 
-def write(path, runs, inits, arches, seconds, command, readme=None, chart=None):
+def write(path, runs, inits, arches, seconds, command, readme=None, chart=None, params=None):
+    params = dict(PARAMS, **(params or {}))
     cols = [(i, a) for i in inits for a in arches if a in i.arches]
     figs = all_figures(runs, cols)
     over_binary = {"x86_64": lambda v: v > 150 * KIB}
@@ -293,7 +299,7 @@ def write(path, runs, inits, arches, seconds, command, readme=None, chart=None):
                                                  r.error.strip().splitlines()[-1] if r.error else "?",
                                                  os.path.relpath(r.log, qemu.ROOT)) for r in failed]
         lines.append("")
-    top = headline(figs, cols)
+    top = headline(figs, cols, params)
     lines += ["## Comparison", "",
               "Medians; memory in KiB; times in guest instructions (icount, 1 ns each). "
               "Restart gaps of about 1 s are the init's built-in delay (see Versions).", ""]
@@ -318,21 +324,21 @@ def write(path, runs, inits, arches, seconds, command, readme=None, chart=None):
             cells.append(cell(fig, o))
         if all(c == "n/a" for c in cells):
             continue
-        lines.append("| %s | %s | %s |" % (label, " | ".join(cells), budget or ""))
+        lines.append("| %s | %s | %s |" % (label.format(**params), " | ".join(cells), budget or ""))
     lines += ["", "Versions:", ""] + versions(arches, runs) + [""]
     for i, a in cols:
         lines.append("- %s %s: %s" % (i.name, a, i.describe(a)))
         lines.append("- %s %s restarts: %s; %s" % (i.name, a, i.restart_policy(True),
                                                    i.restart_policy(False)))
         lines.append("- %s %s tree: `%s`" % (i.name, a, i.tree))
-    lines += ["", METHOD, "## Details", ""]
+    lines += ["", METHOD.format(**params), "## Details", ""]
     for i, a in cols:
         lines += ["### %s %s" % (i.name, a), ""]
         for key, label, _, _ in ROWS:
             fig = figs[(i.name, a)].get(key)
             if fig is None:
                 continue
-            lines.append("- %s: %s%s" % (label, fig.text, ("; " + fig.detail) if fig.detail else ""))
+            lines.append("- %s: %s%s" % (label.format(**params), fig.text, ("; " + fig.detail) if fig.detail else ""))
         lines.append("")
     lines += ["## Boots", "", "| init | arch | workload | boot | icount | wall | result | log |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]

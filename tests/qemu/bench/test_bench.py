@@ -101,6 +101,19 @@ class Report(unittest.TestCase):
         self.assertTrue(row.startswith("| pinit (x86_64) | n/a | 256 / 252 KiB | n/a |"), row)
         self.assertIn("| 0.367 ms / n/a |", row)
 
+    def test_labels_name_the_runs_parameters(self):
+        p = I.Pinit()
+        figs = {("pinit", "x86_64"): {"tree-pss-32": F.Figure(250)}}
+        figs[("pinit", "x86_64")]["tree-pss-32"].procs = 1.0
+        row = R.headline(figs, [(p, "x86_64")], dict(R.PARAMS, orphans=500))
+        self.assertIn("| 500 orphans: time, zombies left |", row[0])
+        self.assertIn("| 250 KiB (1) |", row[2])
+        params = dict(R.PARAMS, boots=2, more=2000)
+        text = R.METHOD.format(**params)
+        self.assertIn("gaps of each of 2 boots; the long boot then runs 2,000 more", text)
+        labels = {k: label.format(**params) for k, label, _, _ in R.ROWS}
+        self.assertIn("after 2,000 restarts", labels["anon-restarts"])
+
     def test_chart_log_scale(self):
         p = I.Pinit()
         figs = {("pinit", "x86_64"): {"pss-32": F.Figure(250), "tree-pss-32": F.Figure(250)},
