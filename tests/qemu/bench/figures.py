@@ -232,6 +232,18 @@ def compute(runs, init, arch):
             fig.zombies = max(z) if z else None
             fig.rss_delta = max((abs(a - b) for b, a, _, _ in drss), default=None)
             f["orphans"] = fig
+            t, cgs = [], set()
+            for r in orph:
+                clock = {l.split()[0]: float(l.split()[1]) for l in r.lines.get("clock", [])}
+                if "orphans-root-start" in clock and "orphans-root-exit" in clock:
+                    t.append((clock["orphans-root-exit"] - clock["orphans-root-start"]) * 1e9)
+                    cgs.add(one(r, "orphans-root-from") or "?")
+            if t:
+                fig = Figure(median(t), unit="ns", samples=t)
+                fig.text = spread(t, ms)
+                fig.detail = "the measuring script moved from %s to the root cgroup" % (
+                    ", ".join("`%s`" % c for c in sorted(cgs)))
+                f["orphans-root"] = fig
 
     # 4. Anonymous memory across 10,000 restarts.
     for r in mine:

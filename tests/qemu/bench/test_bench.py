@@ -80,6 +80,20 @@ class Figures(unittest.TestCase):
         self.assertEqual(f["tree-pss-2"].value, 800)
         self.assertEqual((f["tree-pss-2"].procs, f["tree-pss-2"].libs), (2, 400))
 
+    def test_orphans_in_the_services_cgroup_and_from_the_root(self):
+        text = ("BENCH zombies-first 0\nBENCH orphans-rc 0\nBENCH zombies 0\n"
+                "BENCH orphans-root-from /services/bench\n"
+                "BENCH clock orphans-start 2.0\nBENCH clock orphans-exit 3.25\n"
+                "BENCH clock orphans-root-start 4.0\nBENCH clock orphans-root-exit 4.875\n")
+        f = F.compute([run_of(text, "start", {"n": 32, "orphans": 10})], I.Pinit(), "x86_64")
+        self.assertAlmostEqual(f["orphans"].value, 1.25e9, places=0)
+        self.assertEqual(f["orphans"].zombies, 0)
+        self.assertAlmostEqual(f["orphans-root"].value, 0.875e9, places=0)
+        self.assertIn("`/services/bench`", f["orphans-root"].detail)
+        self.assertEqual(R.orphans_cell(f["orphans"], f["orphans-root"]),
+                         "1250 ms (root cgroup: 875.0 ms), 0")
+        self.assertEqual(R.orphans_cell(f["orphans"], None), "1250 ms, 0")
+
     def test_a_missing_stamp_gives_no_start_figure(self):
         f = F.compute([run_of("BENCH stamp s00 1.002\n", "start", {"n": 2}, start=1.0)],
                       I.Pinit(), "x86_64")
