@@ -339,7 +339,8 @@ def write(path, runs, inits, arches, seconds, command, readme=None, chart=None, 
             cells.append(cell(fig, o))
         if all(c == "n/a" for c in cells):
             continue
-        lines.append("| %s | %s | %s |" % (label.format(**params), " | ".join(cells), budget or ""))
+        lines.append("| %s | %s | %s |" % (label.format(**params), " | ".join(cells),
+                                           budget or ""))
     lines += ["", "Versions:", ""] + versions(arches, runs) + [""]
     for i, a in cols:
         lines.append("- %s %s: %s" % (i.name, a, i.describe(a)))
@@ -353,7 +354,8 @@ def write(path, runs, inits, arches, seconds, command, readme=None, chart=None, 
             fig = figs[(i.name, a)].get(key)
             if fig is None:
                 continue
-            lines.append("- %s: %s%s" % (label.format(**params), fig.text, ("; " + fig.detail) if fig.detail else ""))
+            lines.append("- %s: %s%s" % (label.format(**params), fig.text,
+                                          ("; " + fig.detail) if fig.detail else ""))
         lines.append("")
     lines += ["## Boots", "", "| init | arch | workload | boot | icount | wall | result | log |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
