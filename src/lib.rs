@@ -1,6 +1,20 @@
 //! pinit: a statically linked, heap-free PID 1. See DESIGN in docs/.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
+// PID 1 must not panic: outside tests, no unwrap, expect, panic or
+// indexing that can fail; `make clippy` checks it (tests may unwrap).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod boot;
 pub mod cgroup;

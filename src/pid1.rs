@@ -178,8 +178,12 @@ fn apply_setup(table: &Table<'_>) {
                     .target
                     .decode(&mut dst)
                     .and_then(|b| core::str::from_utf8(b).ok());
+                // The last byte stays 0: the options are NUL-terminated.
                 let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
-                let data = core::ffi::CStr::from_bytes_until_nul(&data[..=n]).unwrap_or(c"");
+                let data = data
+                    .get(..=n)
+                    .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
+                    .unwrap_or(c"");
                 match (source, target) {
                     (Some(s), Some(t)) => sysinit::mount(
                         s,
