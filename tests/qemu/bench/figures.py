@@ -209,11 +209,14 @@ def compute(runs, init, arch):
                                "none (%s)" % nboots(len(heaps)))
         orph = [r for r in timed if one(r, "zombies") is not None]
         if orph:
-            t, z, drss = [], [], []
+            t, z, drss, root, cgs = [], [], [], [], set()
             for r in orph:
                 clock = {l.split()[0]: float(l.split()[1]) for l in r.lines.get("clock", [])}
                 if "orphans-start" in clock and "orphans-exit" in clock:
                     t.append((clock["orphans-exit"] - clock["orphans-start"]) * 1e9)
+                if "orphans-root-start" in clock and "orphans-root-exit" in clock:
+                    root.append((clock["orphans-root-exit"] - clock["orphans-root-start"]) * 1e9)
+                    cgs.add(one(r, "orphans-root-from") or "?")
                 z.append(int(one(r, "zombies")))
                 b, a = smaps(r, "orphans-before"), smaps(r, "orphans-after")
                 if "Rss" in b and "Rss" in a:
@@ -232,15 +235,9 @@ def compute(runs, init, arch):
             fig.zombies = max(z) if z else None
             fig.rss_delta = max((abs(a - b) for b, a, _, _ in drss), default=None)
             f["orphans"] = fig
-            t, cgs = [], set()
-            for r in orph:
-                clock = {l.split()[0]: float(l.split()[1]) for l in r.lines.get("clock", [])}
-                if "orphans-root-start" in clock and "orphans-root-exit" in clock:
-                    t.append((clock["orphans-root-exit"] - clock["orphans-root-start"]) * 1e9)
-                    cgs.add(one(r, "orphans-root-from") or "?")
-            if t:
-                fig = Figure(median(t), unit="ns", samples=t)
-                fig.text = spread(t, ms)
+            if root:
+                fig = Figure(median(root), unit="ns", samples=root)
+                fig.text = spread(root, ms)
                 fig.detail = "the measuring script moved from %s to the root cgroup" % (
                     ", ".join("`%s`" % c for c in sorted(cgs)))
                 f["orphans-root"] = fig

@@ -13,8 +13,8 @@ import qemu
 
 KIB = 1024
 
-# The run's parameters, as `run`'s defaults; the labels and the method
-# text name the ones the run used.
+# `run`'s default parameters; the labels and the method text name the
+# ones the run used.
 PARAMS = {"boots": 3, "restarts": 1000, "more": 10000, "orphans": 10000}
 
 # (key, label, pinit's budget text, over(value) -> bool or None). The
