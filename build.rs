@@ -7,16 +7,16 @@
 //! boards).
 #![allow(unexpected_cfgs)]
 
-#[path = "src/config/mod.rs"]
+#[path = "src/table/mod.rs"]
 #[allow(dead_code, unused_imports)]
-mod config;
+mod table;
 
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     drop_unwind_tables();
-    println!("cargo:rerun-if-changed=src/config");
+    println!("cargo:rerun-if-changed=src/table");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD_DIR");
     println!("cargo::rustc-check-cfg=cfg(pinit_board)");
@@ -41,9 +41,9 @@ fn main() {
             boards(&dir)
         )]),
     };
-    let mut table = Box::new(config::Table::new());
+    let mut table = Box::new(table::Table::new());
     let mut errors = Vec::new();
-    config::parse(&shown, &text, &mut table, &mut |d| {
+    table::parse(&shown, &text, &mut table, &mut |d| {
         errors.push(d.to_string())
     });
     if !errors.is_empty() {

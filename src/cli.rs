@@ -1,9 +1,9 @@
 //! The multi-call binary: PID 1, or a client picked by argv[0] and the
 //! first argument (DESIGN §4).
 
-use crate::config;
-use crate::shutdown::{self, Kind};
+use crate::boot::shutdown::{self, Kind};
 use crate::sys::Args;
+use crate::table;
 use crate::{out, say};
 
 const USAGE: &str = "usage: pinit COMMAND
@@ -22,7 +22,7 @@ as init/telinit when not PID 1:
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
     if rustix::process::getpid().is_init() {
-        crate::pid1::run();
+        crate::boot::pid1::run();
     }
     let name = args
         .get(0)
@@ -44,19 +44,19 @@ fn command(args: Args) -> i32 {
         Some(b"reboot") => power(Kind::Reboot, args, 2),
         Some(b"halt") => power(Kind::Halt, args, 2),
         Some(b"check") => check(args),
-        Some(b"log") => crate::ctl::log(args),
+        Some(b"log") => crate::control::client::log(args),
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
-            crate::ctl::main(args, crate::ctl::SOCKET, 1)
+            crate::control::client::main(args, crate::control::client::SOCKET, 1)
         }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
-            Some(path) => crate::ctl::main(args, path, 3),
+            Some(path) => crate::control::client::main(args, path, 3),
             None => {
                 say!("usage: pinit --socket PATH COMMAND");
                 2
             }
         },
         Some(b"--config") => match args.get(2).and_then(|a| a.to_str().ok()) {
-            Some(path) if args.len() == 3 => crate::host::run(path),
+            Some(path) if args.len() == 3 => crate::boot::hosted::run(path),
             _ => {
                 say!("usage: pinit --config FILE");
                 2
@@ -137,7 +137,7 @@ fn check(args: Args) -> i32 {
     let mut files = 0;
     let mut failed = false;
     // 64 KiB on the stack: fine for this host command, never PID 1's path.
-    let mut buf = [0u8; config::limits::FILE_MAX];
+    let mut buf = [0u8; table::capacity::FILE_MAX];
     for i in 2..args.len() {
         let a = arg(i);
         if a.len() > 1 && a.starts_with(b"-") {
@@ -162,11 +162,11 @@ fn check(args: Args) -> i32 {
 
 /// Checks (and prints) one file; true if it is valid.
 fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
-    let n = match crate::fileio::read_file(path, buf) {
+    let n = match crate::sys::file::read_file(path, buf) {
         Ok(n) => n,
         Err(rustix::io::Errno::FBIG) => {
-            let e = config::Error::FileTooBig;
-            diag(&config::Diag {
+            let e = table::Error::FileTooBig;
+            diag(&table::Diag {
                 file: path,
                 line: 1,
                 col: 1,
@@ -175,18 +175,22 @@ fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
             return false;
         }
         Err(e) => {
-            say!("check: unable to read {}: {}", path, crate::errno::Name(e));
+            say!(
+                "check: unable to read {}: {}",
+                path,
+                crate::sys::errno::Name(e)
+            );
             return false;
         }
     };
     let text = buf.get(..n).unwrap_or(&[]);
-    let mut table = config::Table::new();
-    if config::parse(path, text, &mut table, &mut |d| diag(d)) > 0 {
+    let mut table = table::Table::new();
+    if table::parse(path, text, &mut table, &mut |d| diag(d)) > 0 {
         return false;
     }
     if print {
         let mut out = Out::new();
-        let _ = config::print(path, &table, &mut out);
+        let _ = table::print(path, &table, &mut out);
         out.flush();
     }
     true
@@ -194,11 +198,11 @@ fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
 
 /// One config error on stderr, without the `pinit:` prefix (the
 /// message starts with the file name, as compilers do).
-fn diag(d: &config::Diag<'_>) {
+fn diag(d: &table::Diag<'_>) {
     use core::fmt::Write;
-    let mut line = crate::console::Line::new();
+    let mut line = crate::sys::console::Line::new();
     let _ = write!(line, "{}", d);
-    crate::console::write_all(crate::sys::stdio(2), line.finish());
+    crate::sys::console::write_all(crate::sys::stdio(2), line.finish());
 }
 
 /// Buffered stdout for `check --print`.
@@ -216,7 +220,7 @@ impl Out {
     }
 
     fn flush(&mut self) {
-        crate::console::write_all(
+        crate::sys::console::write_all(
             crate::sys::stdio(1),
             self.buf.get(..self.len).unwrap_or(&[]),
         );
@@ -234,7 +238,7 @@ impl core::fmt::Write for Out {
                 dst.copy_from_slice(s.as_bytes());
                 self.len += s.len();
             }
-            None => crate::console::write_all(crate::sys::stdio(1), s.as_bytes()),
+            None => crate::sys::console::write_all(crate::sys::stdio(1), s.as_bytes()),
         }
         Ok(())
     }

@@ -1,4 +1,18 @@
-//! pinit: a statically linked, heap-free PID 1. See DESIGN in docs/.
+//! pinit: a statically linked, heap-free PID 1. The layers, lowest first
+//! (a module imports only from its own layer and the ones below):
+//!
+//! - `sys`: the kernel interface (the only `unsafe`), errno names, the
+//!   clock, whole-file reads, the console, the kernel command line;
+//! - `table`: the service table language (core and heapless only);
+//! - `place`: cgroups, their limits, per-process placement;
+//! - `supervise`: the unit state machine, the order, starting processes,
+//!   readiness, output capture, the supervisor;
+//! - `control`: the control protocol, its server and its client;
+//! - `boot`: PID 1 (early mounts, system statements, the event loop,
+//!   rescue, shutdown, panic) and `pinit --config`;
+//! - `cli`: the multi-call entry point.
+//!
+//! docs/design.md describes the architecture.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 // PID 1 must not panic: outside tests, no unwrap, expect, panic or
@@ -17,33 +31,9 @@
 )]
 
 pub mod boot;
-pub mod cgroup;
 pub mod cli;
-pub mod cmdline;
-pub mod config;
-pub mod console;
 pub mod control;
-pub mod ctl;
-pub mod errno;
-pub mod evloop;
-pub mod fileio;
-pub mod host;
-pub mod init;
-pub mod launch;
-pub mod limits;
-pub mod load;
-pub mod log;
-pub mod notify;
-pub mod order;
-pub mod panic;
-pub mod passwd;
-pub mod pid1;
-pub mod placement;
-pub mod rescue;
-pub mod shutdown;
-pub mod spawn;
-pub mod supervisor;
+pub mod place;
+pub mod supervise;
 pub mod sys;
-pub mod sysinit;
-pub mod time;
-pub mod unit;
+pub mod table;

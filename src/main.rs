@@ -15,5 +15,5 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    pinit::panic::handle(info)
+    pinit::boot::panic::handle(info)
 }

@@ -3,8 +3,8 @@
 //! units, the hints, exact messages for malformed input, and inputs that
 //! must not panic.
 
-use pinit::config::{
-    self, limits, Id, IoPrio, Kind, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
+use pinit::table::{
+    self, capacity, Id, IoPrio, Kind, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
 };
 
 /// The messages for `text`, one string each.
@@ -15,7 +15,7 @@ fn errors(text: &str) -> Vec<String> {
 fn errors_bytes(text: &[u8]) -> Vec<String> {
     let mut t = Box::new(Table::new());
     let mut out = Vec::new();
-    let n = config::parse("t.conf", text, &mut t, &mut |d| out.push(d.to_string()));
+    let n = table::parse("t.conf", text, &mut t, &mut |d| out.push(d.to_string()));
     assert_eq!(n, out.len());
     out
 }
@@ -24,7 +24,7 @@ fn errors_bytes(text: &[u8]) -> Vec<String> {
 fn with<R>(text: &str, f: impl FnOnce(&Table<'_>) -> R) -> R {
     let mut t = Box::new(Table::new());
     let mut out = Vec::new();
-    config::parse("t.conf", text.as_bytes(), &mut t, &mut |d| {
+    table::parse("t.conf", text.as_bytes(), &mut t, &mut |d| {
         out.push(d.to_string())
     });
     assert!(
@@ -37,7 +37,7 @@ fn with<R>(text: &str, f: impl FnOnce(&Table<'_>) -> R) -> R {
 }
 
 /// The one unit of `service u OPTS -- /bin/x`.
-fn unit<R>(opts: &str, f: impl FnOnce(&config::Unit<'_>) -> R) -> R {
+fn unit<R>(opts: &str, f: impl FnOnce(&table::Unit<'_>) -> R) -> R {
     let text = format!("service u {} -- /bin/x", opts);
     with(&text, |t| f(&t.units[0]))
 }
@@ -583,7 +583,7 @@ fn rlimits() {
             );
         },
     );
-    for (i, name) in config::table::RLIMITS.iter().enumerate() {
+    for (i, name) in table::model::RLIMITS.iter().enumerate() {
         unit(&format!("rlimit.{}=1", name), |u| {
             assert_eq!(u.rlimits().next().unwrap().resource, i as u32)
         });
@@ -619,7 +619,7 @@ fn quotes_escapes_comments_continuations() {
     with(text, |t| {
         let u = &t.units[0];
         let mut buf = [0u8; 256];
-        let argv: Vec<String> = config::decode_all(u.argv(), &mut buf)
+        let argv: Vec<String> = table::decode_all(u.argv(), &mut buf)
             .unwrap()
             .map(|c| c.to_str().unwrap().to_string())
             .collect();
@@ -831,24 +831,24 @@ fn hints() {
 
 #[test]
 fn limit_file_size() {
-    let big = vec![b'#'; limits::FILE_MAX + 1];
+    let big = vec![b'#'; capacity::FILE_MAX + 1];
     assert_eq!(
         errors_bytes(&big),
         ["t.conf:1:1: error: file is larger than 65536 bytes (the limit)"]
     );
-    let mut fits = vec![b'#'; limits::FILE_MAX];
-    fits[limits::FILE_MAX - 1] = b'\n';
+    let mut fits = vec![b'#'; capacity::FILE_MAX];
+    fits[capacity::FILE_MAX - 1] = b'\n';
     assert!(errors_bytes(&fits).is_empty());
 }
 
 #[test]
 fn limit_statement_length() {
-    let ok = format!("service a -- /{}", "x".repeat(limits::LINE_MAX - 14));
-    assert_eq!(ok.len(), limits::LINE_MAX);
+    let ok = format!("service a -- /{}", "x".repeat(capacity::LINE_MAX - 14));
+    assert_eq!(ok.len(), capacity::LINE_MAX);
     assert!(errors(&ok).is_empty());
     let long = format!(
         "service a -- /{} \\\n  y",
-        "x".repeat(limits::LINE_MAX - 14)
+        "x".repeat(capacity::LINE_MAX - 14)
     );
     assert_eq!(
         errors(&long),
@@ -859,7 +859,7 @@ fn limit_statement_length() {
 #[test]
 fn limit_units() {
     let mut text = String::new();
-    for i in 0..limits::UNITS_MAX {
+    for i in 0..capacity::UNITS_MAX {
         text += &format!("task t{} -- /x\n", i);
     }
     with(&text, |t| assert_eq!(t.units.len(), 256));
@@ -873,9 +873,11 @@ fn limit_units() {
 #[test]
 fn limit_arguments() {
     let args = |n: usize| format!("task t -- /x{}", " a".repeat(n - 1));
-    with(&args(limits::ARGS_MAX), |t| assert_eq!(t.units[0].argc, 64));
+    with(&args(capacity::ARGS_MAX), |t| {
+        assert_eq!(t.units[0].argc, 64)
+    });
     assert_eq!(
-        errors(&args(limits::ARGS_MAX + 1)),
+        errors(&args(capacity::ARGS_MAX + 1)),
         ["t.conf:1:140: error: too many arguments (limit 64)"]
     );
 }
@@ -883,7 +885,7 @@ fn limit_arguments() {
 #[test]
 fn limit_env() {
     let mut text = String::new();
-    for i in 0..limits::ENV_MAX {
+    for i in 0..capacity::ENV_MAX {
         text += &format!("env K{}=v\n", i);
     }
     with(&text, |t| assert_eq!(t.env.len(), 32));
@@ -898,11 +900,11 @@ fn limit_env() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    unit(&unit_env(limits::UNIT_ENV_MAX), |u| {
+    unit(&unit_env(capacity::UNIT_ENV_MAX), |u| {
         assert_eq!(u.env().count(), 16)
     });
     assert_eq!(
-        unit_err(&unit_env(limits::UNIT_ENV_MAX + 1)),
+        unit_err(&unit_env(capacity::UNIT_ENV_MAX + 1)),
         "too many env= entries (limit 16)"
     );
 }
@@ -947,7 +949,7 @@ fn limit_lists() {
 #[test]
 fn limit_setup_statements() {
     let mut text = String::new();
-    for i in 0..limits::SETUP_MAX {
+    for i in 0..capacity::SETUP_MAX {
         text += &format!("sysctl k.k{} 1\n", i);
     }
     with(&text, |t| assert_eq!(t.setup.len(), 64));
@@ -962,7 +964,7 @@ fn limit_setup_statements() {
 fn limit_errors_per_pass() {
     let text = "bad\n".repeat(100);
     let e = errors(&text);
-    assert_eq!(e.len(), limits::ERRORS_MAX + 1);
+    assert_eq!(e.len(), capacity::ERRORS_MAX + 1);
     assert_eq!(e[31], "t.conf:32:1: error: unknown statement 'bad'");
     assert_eq!(
         e[32],
@@ -1086,7 +1088,7 @@ fn no_panic_on_bad_bytes() {
     );
     assert!(t0.elapsed().as_millis() < 1000);
     // All backslashes, within the size limit.
-    let bs = vec![b'\\'; limits::FILE_MAX];
+    let bs = vec![b'\\'; capacity::FILE_MAX];
     assert_eq!(
         errors_bytes(&bs),
         ["t.conf:1:65536: error: '\\' continues the last line past the end of the file"]
@@ -1131,11 +1133,11 @@ fn boards_parse() {
     }
     // The compiled-in board is the default one, and it parses.
     let board = option_env!("PINIT_BOARD").unwrap_or("qemu-x86_64");
-    assert_eq!(config::BOARD_NAME, board);
-    assert!(config::BOARD_FILE.ends_with(&format!("{}.conf", board)));
+    assert_eq!(table::BOARD_NAME, board);
+    assert!(table::BOARD_FILE.ends_with(&format!("{}.conf", board)));
     let mut t = Box::new(Table::new());
     assert_eq!(
-        config::parse(config::BOARD_FILE, config::BOARD, &mut t, &mut |_| {}),
+        table::parse(table::BOARD_FILE, table::BOARD, &mut t, &mut |_| {}),
         0
     );
 }
@@ -1147,12 +1149,12 @@ fn print_round_trips() {
         let text = std::fs::read_to_string(&path).unwrap();
         let first = with(&text, |t| {
             let mut s = String::new();
-            config::print("x.conf", t, &mut s).unwrap();
+            table::print("x.conf", t, &mut s).unwrap();
             s
         });
         let second = with(&first, |t| {
             let mut s = String::new();
-            config::print("x.conf", t, &mut s).unwrap();
+            table::print("x.conf", t, &mut s).unwrap();
             s
         });
         assert_eq!(first, second, "{}", b);

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pinit::config::{self, limits, Table};
+use pinit::table::{self, capacity, Table};
 
 fn parse<'a>(text: &'a [u8], table: &mut Table<'a>, diags: &mut Vec<String>) -> usize {
-    config::parse("fuzz.conf", text, table, &mut |d| diags.push(d.to_string()))
+    table::parse("fuzz.conf", text, table, &mut |d| diags.push(d.to_string()))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut diags = Vec::new();
     let errors = parse(data, &mut t, &mut diags);
     assert_eq!(errors, diags.len());
-    assert!(errors <= limits::ERRORS_MAX + 1);
+    assert!(errors <= capacity::ERRORS_MAX + 1);
     for d in &diags {
         assert!(d.starts_with("fuzz.conf:"), "{}", d);
         assert!(d.contains(": error: "), "{}", d);
@@ -33,14 +33,14 @@ fuzz_target!(|data: &[u8]| {
             assert!(dpos < pos);
         }
         // argv decodes into a LINE_MAX buffer, as the docs promise.
-        let mut buf = [0u8; limits::LINE_MAX];
-        let argv = config::decode_all(u.argv(), &mut buf).expect("argv fits LINE_MAX");
+        let mut buf = [0u8; capacity::LINE_MAX];
+        let argv = table::decode_all(u.argv(), &mut buf).expect("argv fits LINE_MAX");
         assert_eq!(argv.count(), usize::from(u.argc));
         assert!(u.program().bytes().next() == Some(b'/'));
     }
     // Print, parse the print, print again: the same text.
     let mut first = String::new();
-    config::print("fuzz.conf", &t, &mut first).unwrap();
+    table::print("fuzz.conf", &t, &mut first).unwrap();
     let mut t2 = Box::new(Table::new());
     let mut diags2 = Vec::new();
     let errors2 = parse(first.as_bytes(), &mut t2, &mut diags2);
@@ -56,6 +56,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let mut second = String::new();
-    config::print("fuzz.conf", &t2, &mut second).unwrap();
+    table::print("fuzz.conf", &t2, &mut second).unwrap();
     assert_eq!(first, second);
 });

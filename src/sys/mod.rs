@@ -4,6 +4,18 @@
 //! conversion of the C entry point's `argv`.
 #![allow(unsafe_code)]
 
+// The safe helpers beside the raw calls: no `unsafe` in them.
+#[deny(unsafe_code)]
+pub mod cmdline;
+#[deny(unsafe_code)]
+pub mod console;
+#[deny(unsafe_code)]
+pub mod errno;
+#[deny(unsafe_code)]
+pub mod file;
+#[deny(unsafe_code)]
+pub mod time;
+
 use core::ffi::{c_char, c_int, c_long, CStr};
 use core::marker::PhantomData;
 use core::ptr;

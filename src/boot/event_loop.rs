@@ -1,0 +1,265 @@
+//! The event loop shared by PID 1 and `pinit --config`: one epoll over
+//! the signalfd, the timerfd, the notify socket and the units' pipes. The
+//! clock is read once per wake-up; the timeout is the nearest deadline.
+
+use crate::boot::rescue::{self, Rescue};
+use crate::boot::shutdown::{self, Kind};
+use crate::control::server::{self, Control};
+use crate::say;
+use crate::supervise::epoll::{Loop, TIMER};
+use crate::supervise::notify::Notify;
+use crate::supervise::supervisor::Supervisor;
+use crate::supervise::unit::Status;
+use crate::sys::errno::Name;
+use crate::sys::time::{self, Ms};
+use crate::sys::{self, SigSet};
+use linux_raw_sys::general as k;
+use rustix::fd::{AsFd, OwnedFd};
+
+/// Epoll tokens of the fixed sources (units use supervisor::TOKEN_*).
+pub const SIGNALS: u64 = 0;
+pub const NOTIFY: u64 = 1;
+
+/// The signals taken through the signalfd.
+pub const HANDLED: SigSet = SigSet::EMPTY
+    .with(k::SIGCHLD)
+    .with(k::SIGTERM)
+    .with(k::SIGINT)
+    .with(k::SIGUSR1)
+    .with(k::SIGUSR2)
+    .with(k::SIGPWR)
+    .with(k::SIGHUP);
+
+/// What ends the loop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// PID 1: shut the machine down.
+    Pid1,
+    /// `--config`: stop the units and exit.
+    Process,
+}
+
+pub struct Init<'t> {
+    pub ev: Loop,
+    pub sigfd: OwnedFd,
+    pub notify: Option<Notify>,
+    pub control: Option<Control>,
+    pub sup: Option<Supervisor<'t>>,
+    pub shell: Option<(Rescue, &'t core::ffi::CStr)>,
+    pub mode: Mode,
+    stopping: Option<Kind>,
+}
+
+/// Blocks the handled signals and opens the signalfd and epoll, retrying
+/// once a second: without them PID 1 could neither reap nor shut down.
+pub fn setup() -> (OwnedFd, Loop) {
+    loop {
+        let r = sys::set_signal_mask(HANDLED)
+            .and_then(|()| sys::signalfd(HANDLED))
+            .and_then(|fd| {
+                let l = Loop::new()?;
+                l.add(&fd, SIGNALS)?;
+                Ok((fd, l))
+            });
+        match r {
+            Ok(pair) => return pair,
+            Err(e) => {
+                say!(
+                    "unable to set up the signalfd and epoll: {}; retrying",
+                    Name(e)
+                );
+                let t = rustix::time::Timespec {
+                    tv_sec: 1,
+                    tv_nsec: 0,
+                };
+                let _ = rustix::thread::nanosleep(&t);
+            }
+        }
+    }
+}
+
+impl<'t> Init<'t> {
+    pub fn new(sigfd: OwnedFd, ev: Loop, mode: Mode) -> Init<'t> {
+        Init {
+            ev,
+            sigfd,
+            notify: None,
+            control: None,
+            sup: None,
+            shell: None,
+            mode,
+            stopping: None,
+        }
+    }
+
+    /// Runs until shutdown; returns only in `Process` mode (exit status).
+    pub fn run(&mut self) -> i32 {
+        loop {
+            let now = time::now();
+            if let Some((shell, tty)) = &mut self.shell {
+                if shell.is_due(now) {
+                    match rescue::start(tty) {
+                        Some(pid) => shell.started(pid, now),
+                        None => shell.failed(now),
+                    }
+                }
+            }
+            if let Some(kind) = self.stopping {
+                let down = match &mut self.sup {
+                    Some(sup) => {
+                        sup.shutdown(&self.ev, now);
+                        sup.all_down()
+                    }
+                    None => true,
+                };
+                if down {
+                    return self.finish(kind);
+                }
+            } else if let Some(sup) = &mut self.sup {
+                sup.schedule(&self.ev, now);
+            }
+            let deadline = self.deadline();
+            let tokens = match self.ev.wait(deadline) {
+                Ok(t) => t,
+                Err(e) => {
+                    say!("event loop: epoll_wait: {}", Name(e));
+                    continue;
+                }
+            };
+            let now = time::now();
+            // Readiness before exits: a daemon that sends MAINPID= and
+            // then exits must be seen handing over, not dying.
+            for &token in tokens.iter().filter(|&&t| t == NOTIFY) {
+                self.dispatch(token, now);
+            }
+            for &token in tokens.iter().filter(|&&t| t != NOTIFY) {
+                self.dispatch(token, now);
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Ms> {
+        [
+            self.shell.as_ref().and_then(|(s, _)| s.deadline()),
+            self.sup.as_ref().and_then(|s| s.deadline()),
+            self.control.as_ref().and_then(|c| c.deadline()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn dispatch(&mut self, token: u64, now: Ms) {
+        match token {
+            SIGNALS => self.signals(now),
+            NOTIFY => {
+                if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
+                    let ev = &self.ev;
+                    n.recv(|pid, msg| sup.on_notify(ev, pid, msg, now));
+                }
+            }
+            TIMER => {
+                if let Some(sup) = &mut self.sup {
+                    sup.on_timer(&self.ev, now);
+                }
+                if let Some(c) = &mut self.control {
+                    c.expire(&self.ev, now);
+                }
+            }
+            server::TOKEN_LISTEN => {
+                if let Some(c) = &mut self.control {
+                    c.accept(&self.ev, now);
+                }
+            }
+            t if t & !0xffff == server::TOKEN_CLIENT => {
+                if let Some(c) = &mut self.control {
+                    c.serve((t & 0xffff) as usize, &self.ev, self.sup.as_mut(), now);
+                }
+            }
+            other => {
+                if let Some(sup) = &mut self.sup {
+                    sup.on_token(&self.ev, other, now);
+                }
+            }
+        }
+    }
+
+    fn signals(&mut self, now: Ms) {
+        let mut request = None;
+        read_signals(&self.sigfd, |sig| match sig {
+            k::SIGCHLD => {}
+            k::SIGHUP => {
+                say!("SIGHUP ignored: re-reading the table at run time is not supported yet")
+            }
+            other => {
+                if let Some(kind) = Kind::from_signal(other) {
+                    request.get_or_insert(kind);
+                }
+            }
+        });
+        self.reap(now);
+        if let (Some(kind), None) = (request, self.stopping) {
+            match self.mode {
+                Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
+                Mode::Process => say!("stopping every unit"),
+            }
+            self.stopping = Some(kind);
+            if let Some((shell, _)) = &mut self.shell {
+                if let Some(pid) = shell.off() {
+                    let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
+                }
+            }
+        }
+    }
+
+    /// Reaps every exited child (orphans included) without blocking.
+    fn reap(&mut self, now: Ms) {
+        loop {
+            match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
+                    let st = Status::from_wait(status);
+                    let unit = match &mut self.sup {
+                        Some(sup) => sup.on_exit(&self.ev, pid, st, now),
+                        None => false,
+                    };
+                    if !unit {
+                        if let Some((shell, _)) = &mut self.shell {
+                            shell.exited(pid, now);
+                        }
+                    }
+                }
+                Ok(None) => return,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn finish(&mut self, kind: Kind) -> i32 {
+        match self.mode {
+            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
+            Mode::Process => {
+                say!("every unit is down; exiting");
+                0
+            }
+        }
+    }
+}
+
+/// Reads every pending signal from the signalfd.
+pub fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
+    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
+    let mut buf = [0u8; 128 * 8];
+    loop {
+        match rustix::io::read(sigfd, &mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                for info in buf.get(..n).unwrap_or(&[]).chunks_exact(128) {
+                    let mut signo = [0u8; 4];
+                    signo.copy_from_slice(info.get(..4).unwrap_or(&[0; 4]));
+                    on(u32::from_ne_bytes(signo));
+                }
+            }
+        }
+    }
+}

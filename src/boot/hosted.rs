@@ -1,0 +1,136 @@
+//! `pinit --config FILE`: the same supervisor as an ordinary process (a
+//! child subreaper), for containers and host tests. Cgroups are used
+//! where this process's cgroup is delegated (a sub-cgroup `pinit.PID` is
+//! made in it), skipped with one warning otherwise. Unit output goes to
+//! stderr as `NAME[PID]: line`. SIGTERM or SIGINT stop every unit in
+//! reverse order; then it exits.
+
+use crate::boot::event_loop::{self, Init, Mode, NOTIFY};
+use crate::boot::load_table;
+use crate::control::server::Control;
+use crate::place::cgroup::{self, Base};
+use crate::say;
+use crate::supervise::notify::Notify;
+use crate::supervise::supervisor::{Context, Supervisor, SLOTS};
+use crate::sys::errno::Name;
+use core::fmt::Write;
+use rustix::fs::Mode as FsMode;
+
+#[inline(never)] // its frame stays out of main's
+pub fn run(path: &str) -> i32 {
+    let table = match load_table::load_file(path) {
+        Ok(t) => t,
+        Err(n) => {
+            say!("{}: {} error(s); nothing started", path, n);
+            return 1;
+        }
+    };
+    if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
+        say!("unable to become a child subreaper: {}", Name(e));
+    }
+    let (sigfd, ev) = event_loop::setup();
+    let mut init = Init::new(sigfd, ev, Mode::Process);
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+
+    // Runtime directory and readiness socket.
+    let mut dir: heapless::String<64> = heapless::String::new();
+    let _ = write!(dir, "/run/pinit.{}", me);
+    if rustix::fs::mkdir(dir.as_str(), FsMode::from_raw_mode(0o700)).is_err() {
+        dir.clear();
+        let _ = write!(dir, "/tmp/pinit.{}", me);
+        if let Err(e) = rustix::fs::mkdir(dir.as_str(), FsMode::from_raw_mode(0o700)) {
+            say!("unable to create {}: {}", dir.as_str(), Name(e));
+        }
+    }
+    let mut sock: heapless::String<80> = heapless::String::new();
+    let _ = write!(sock, "{}/notify", dir.as_str());
+    let mut env = [0u8; 128];
+    let notify_env = notify_env(sock.as_str(), &mut env);
+    match Notify::bind(sock.as_str()) {
+        Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
+            Ok(()) => init.notify = Some(n),
+            Err(e) => say!("unable to watch {}: {}", sock.as_str(), Name(e)),
+        },
+        Err(e) => say!(
+            "unable to create the readiness socket {}: {}",
+            sock.as_str(),
+            Name(e)
+        ),
+    }
+
+    let mut ctl: heapless::String<80> = heapless::String::new();
+    let _ = write!(ctl, "{}/control", dir.as_str());
+    match Control::bind(ctl.as_str(), &init.ev) {
+        Ok(c) => init.control = Some(c),
+        Err(e) => say!(
+            "unable to create the control socket {}: {}",
+            ctl.as_str(),
+            Name(e)
+        ),
+    }
+
+    // A delegated cgroup, if this process has one.
+    let mut own = heapless::String::new();
+    let mut base = None;
+    let mut controllers = [false; 5];
+    if let Some(mount) = cgroup::own_dir(&mut own) {
+        let _ = write!(own, "/pinit.{}", me);
+        match cgroup::setup_delegated(own.as_str()) {
+            Ok(c) => {
+                controllers = c;
+                base = Base::under(mount, own.as_str()).ok();
+            }
+            Err(e) => say!(
+                "warning: no delegated cgroup ({}: {}): units run without cgroups, limits are ignored",
+                own.as_str(),
+                Name(e)
+            ),
+        }
+    } else {
+        say!("warning: no cgroup v2 hierarchy: units run without cgroups, limits are ignored");
+    }
+    say!(
+        "supervising {} units from {} (control socket {}, notify socket {}, cgroups {})",
+        table.units.len(),
+        path,
+        ctl.as_str(),
+        sock.as_str(),
+        base.as_ref().map_or("none", |b| b.dir())
+    );
+
+    let slots = match SLOTS.take() {
+        Some(s) => s,
+        None => return 1,
+    };
+    let ctx = Context {
+        base: base.clone(),
+        notify_env,
+        kmsg: None,
+        cmdline: b"",
+        controllers,
+    };
+    init.sup = Some(Supervisor::new(table, slots, ctx));
+    let rc = init.run();
+    drop(init);
+
+    if let Some(b) = &base {
+        for u in table.units.iter() {
+            cgroup::remove(b, u.name, u.isolate);
+        }
+        let _ = rustix::fs::rmdir(b.dir());
+    }
+    let _ = rustix::fs::unlink(sock.as_str());
+    let _ = rustix::fs::unlink(ctl.as_str());
+    let _ = rustix::fs::rmdir(dir.as_str());
+    rc
+}
+
+fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {
+    let prefix = b"NOTIFY_SOCKET=";
+    let total = prefix.len() + sock.len();
+    buf.get_mut(..prefix.len())?.copy_from_slice(prefix);
+    buf.get_mut(prefix.len()..total)?
+        .copy_from_slice(sock.as_bytes());
+    *buf.get_mut(total)? = 0;
+    core::ffi::CStr::from_bytes_with_nul(buf.get(..=total)?).ok()
+}

@@ -1,0 +1,224 @@
+//! PID 1: early boot (DESIGN §2), the table's system statements, the
+//! cgroups, then the shared event loop with the units or the rescue shell.
+
+use crate::boot::event_loop::{self, Init, Mode, NOTIFY};
+use crate::boot::load_table::{self, Source};
+use crate::boot::mounts;
+use crate::boot::rescue::{self, Rescue};
+use crate::boot::system;
+use crate::control::server::Control;
+use crate::place::cgroup::{self, Base};
+use crate::say;
+use crate::supervise::notify::Notify;
+use crate::supervise::supervisor::{Context, Supervisor, SLOTS};
+use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
+use crate::sys::errno::Name;
+use crate::sys::file;
+use crate::sys::time::{self, Secs};
+use crate::table::{Setup, Table};
+use rustix::fs::{Mode as FsMode, OFlags};
+use rustix::system::{reboot, RebootCommand};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+#[cfg(target_arch = "x86_64")]
+pub const ARCH: &str = "x86_64";
+#[cfg(target_arch = "aarch64")]
+pub const ARCH: &str = "aarch64";
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub const ARCH: &str = "unknown";
+
+/// PID 1's runtime directory and readiness socket.
+pub const RUN_DIR: &str = "/run/pinit";
+pub const NOTIFY_PATH: &str = "/run/pinit/notify";
+pub const CONTROL_PATH: &str = "/run/pinit/control";
+
+/// Boots and supervises; never returns.
+#[inline(never)] // its frame stays out of main's
+pub fn run() -> ! {
+    mounts::console_fds();
+    let started_us = time::since_boot_us();
+    mounts::mount_api();
+    let mut cmdbuf = [0u8; CMDLINE_MAX];
+    let n = file::read_file("/proc/cmdline", &mut cmdbuf).unwrap_or_else(|e| {
+        say!("unable to read /proc/cmdline: {}", Name(e));
+        0
+    });
+    let cmdline = Cmdline::new(cmdbuf.get(..n).unwrap_or(&[]));
+    say!(
+        "pinit {} ({}) is PID 1, {} after kernel start",
+        VERSION,
+        ARCH,
+        Secs(started_us)
+    );
+    // Ctrl-Alt-Del then reaches us as SIGINT instead of an instant reboot.
+    if let Err(e) = reboot(RebootCommand::CadOff) {
+        say!("unable to route Ctrl-Alt-Del to SIGINT: {}", Name(e));
+    }
+    let (sigfd, ev) = event_loop::setup();
+    let mut tty_buf = [0u8; 64];
+    let tty = rescue::console_tty(&mut tty_buf);
+    let mut path_buf = [0u8; 256];
+    let conf = cmdline.value("pinit.conf").and_then(|v| {
+        let dst = path_buf.get_mut(..v.len())?;
+        dst.copy_from_slice(v);
+        core::str::from_utf8(dst).ok()
+    });
+    let mut init = Init::new(sigfd, ev, Mode::Pid1);
+    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+        if e != rustix::io::Errno::EXIST {
+            say!("unable to create {}: {}", RUN_DIR, Name(e));
+        }
+    }
+    match Control::bind(CONTROL_PATH, &init.ev) {
+        Ok(c) => init.control = Some(c),
+        Err(e) => say!(
+            "unable to create the control socket {}: {}",
+            CONTROL_PATH,
+            Name(e)
+        ),
+    }
+
+    if cmdline.rescue() {
+        say!("rescue mode requested on the kernel command line: no units are started");
+        init.shell = Some((Rescue::new(time::now()), tty));
+        serve(init);
+    }
+    let table = match load_table::load(conf) {
+        Some((table, source)) => {
+            match source {
+                Source::File(p) => say!("service table: {} ({} units)", p, table.units.len()),
+                Source::Board(b) => say!(
+                    "service table: compiled-in board '{}' ({} units)",
+                    b,
+                    table.units.len()
+                ),
+            }
+            table
+        }
+        None => {
+            say!("no service table: starting the rescue shell");
+            init.shell = Some((Rescue::new(time::now()), tty));
+            serve(init)
+        }
+    };
+    apply_setup(table);
+    if table.units.is_empty() {
+        say!("the table has no units: starting the rescue shell");
+        init.shell = Some((Rescue::new(time::now()), tty));
+        serve(init);
+    }
+    // Unit output to /dev/kmsg must not be rate-limited away.
+    system::sysctl(
+        "kernel.printk_devkmsg",
+        "/proc/sys/kernel/printk_devkmsg",
+        b"on",
+    );
+    let controllers = cgroup::setup();
+    let base = Base::pid1().ok();
+    if let Some(b) = &base {
+        crate::place::cgroup_limits::layout(b, table, controllers);
+    }
+    let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
+    match Notify::bind(NOTIFY_PATH) {
+        Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
+            Ok(()) => init.notify = Some(n),
+            Err(e) => say!("unable to watch {}: {}", NOTIFY_PATH, Name(e)),
+        },
+        Err(e) => say!(
+            "unable to create the readiness socket {}: {}; ready=notify units will time out",
+            NOTIFY_PATH,
+            Name(e)
+        ),
+    }
+    let kmsg = rustix::fs::open(
+        "/dev/kmsg",
+        OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+        FsMode::empty(),
+    )
+    .map_err(|e| {
+        say!(
+            "unable to open /dev/kmsg: {}; unit output goes to the console",
+            Name(e)
+        )
+    })
+    .ok();
+    let slots = match SLOTS.take() {
+        Some(s) => s,
+        None => halt_forever(),
+    };
+    let ctx = Context {
+        base,
+        notify_env: Some(notify_env),
+        kmsg,
+        cmdline: cmdbuf.get(..n).unwrap_or(&[]),
+        controllers,
+    };
+    init.sup = Some(Supervisor::new(table, slots, ctx));
+    serve(init)
+}
+
+/// The event loop; as PID 1 it ends only in reboot(2).
+fn serve(mut init: Init<'_>) -> ! {
+    init.run();
+    halt_forever()
+}
+
+/// `hostname`, `mount`, `sysctl`, `irq-affinity`, in file order.
+fn apply_setup(table: &Table<'_>) {
+    for s in table.setup.iter() {
+        match s {
+            Setup::Hostname(name) => system::hostname(name),
+            Setup::Mount(m) => {
+                let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
+                let source = m
+                    .source
+                    .decode(&mut src)
+                    .and_then(|b| core::str::from_utf8(b).ok());
+                let target = m
+                    .target
+                    .decode(&mut dst)
+                    .and_then(|b| core::str::from_utf8(b).ok());
+                // The last byte stays 0: the options are NUL-terminated.
+                let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
+                let data = data
+                    .get(..=n)
+                    .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
+                    .unwrap_or(c"");
+                match (source, target) {
+                    (Some(s), Some(t)) => system::mount(
+                        s,
+                        t,
+                        m.fstype,
+                        rustix::mount::MountFlags::from_bits_retain(m.flags),
+                        data,
+                    ),
+                    _ => say!("mount: source or target too long"),
+                }
+            }
+            Setup::Sysctl(c) => {
+                let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
+                match (c.path(&mut path), c.value.decode(&mut value)) {
+                    (Some(p), Some(v)) => system::sysctl(c.key, p, v),
+                    _ => say!("sysctl {}: key or value too long", c.key),
+                }
+            }
+            Setup::IrqAffinity(list) => {
+                let mask = list.mask();
+                let (moved, stuck) = system::irq_affinity(&mask);
+                say!(
+                    "irq-affinity {}: {} IRQs moved, {} could not move",
+                    list.as_str(),
+                    moved,
+                    stuck
+                );
+            }
+        }
+    }
+}
+
+/// Nothing left to do (never expected): stay alive, quietly.
+fn halt_forever() -> ! {
+    loop {
+        let _ = rustix::event::poll(&mut [], None);
+    }
+}

@@ -1,0 +1,269 @@
+//! Shutdown (DESIGN §2): SIGTERM to every process, a grace period, SIGKILL,
+//! sync, unmount in reverse mount order (remount read-only what stays
+//! busy), reboot(2). Also the client side: asking PID 1 to do it.
+
+use crate::say;
+use crate::sys;
+use crate::sys::errno::Name;
+use crate::sys::file;
+use crate::sys::time;
+use linux_raw_sys::general as k;
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::fd::AsFd;
+use rustix::io::Errno;
+use rustix::mount::{mount_remount, unmount, MountFlags, UnmountFlags};
+use rustix::system::{reboot, RebootCommand};
+
+/// Default time between SIGTERM and SIGKILL.
+pub const GRACE_MS: u64 = 5000;
+/// How long to wait for SIGKILLed processes (one in D state must not hang
+/// the shutdown).
+pub const KILL_WAIT_MS: u64 = 2000;
+/// /proc/self/mounts is read whole into a buffer this large.
+pub const MOUNTS_MAX: usize = 16 * 1024;
+/// Most mounts unmounted; the rest are remounted read-only by `sync` only.
+pub const MOUNT_ENTRIES_MAX: usize = 128;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Reboot,
+    Halt,
+    Poweroff,
+}
+
+impl Kind {
+    /// The signal PID 1 takes for it (busybox init's conventions).
+    pub const fn signal(self) -> u32 {
+        match self {
+            Kind::Reboot => k::SIGTERM,
+            Kind::Halt => k::SIGUSR1,
+            Kind::Poweroff => k::SIGUSR2,
+        }
+    }
+
+    /// The shutdown a signal asks for, if any.
+    pub const fn from_signal(sig: u32) -> Option<Kind> {
+        match sig {
+            k::SIGTERM | k::SIGINT => Some(Kind::Reboot),
+            k::SIGUSR1 => Some(Kind::Halt),
+            k::SIGUSR2 | k::SIGPWR => Some(Kind::Poweroff),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Reboot => "reboot",
+            Kind::Halt => "halt",
+            Kind::Poweroff => "poweroff",
+        }
+    }
+
+    fn command(self) -> RebootCommand {
+        match self {
+            Kind::Reboot => RebootCommand::Restart,
+            Kind::Halt => RebootCommand::Halt,
+            Kind::Poweroff => RebootCommand::PowerOff,
+        }
+    }
+}
+
+/// The last steps, as PID 1, after the units are stopped: never returns.
+/// `sigfd` is PID 1's signalfd; SIGCHLD on it means something to reap.
+pub fn finish(kind: Kind, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
+    say!("shutdown: sending SIGTERM to all processes");
+    let _ = sys::kill_all(k::SIGTERM);
+    let _ = sys::kill_all(k::SIGCONT);
+    if !wait_children(sigfd, grace_ms) {
+        say!("shutdown: sending SIGKILL to all processes");
+        let _ = sys::kill_all(k::SIGKILL);
+        if !wait_children(sigfd, KILL_WAIT_MS) {
+            say!("shutdown: some processes did not die; going on");
+        }
+    }
+    say!("shutdown: syncing file systems");
+    rustix::fs::sync();
+    unmount_all();
+    final_reboot(kind)
+}
+
+/// `sync` and reboot(2) at once (`-f`, or the end of `finish`).
+pub fn final_reboot(kind: Kind) -> ! {
+    rustix::fs::sync();
+    say!("shutdown: {}", kind.name());
+    loop {
+        if let Err(e) = reboot(kind.command()) {
+            say!("unable to {} (reboot(2)): {}", kind.name(), Name(e));
+        }
+        // Nothing else to do: keep PID 1 alive, quietly.
+        let _ = poll(&mut [], None);
+    }
+}
+
+/// Reaps until no child is left (true) or `ms` pass (false).
+fn wait_children(sigfd: rustix::fd::BorrowedFd<'_>, ms: u64) -> bool {
+    let deadline = time::now().after(ms);
+    loop {
+        if reap_all() {
+            return true;
+        }
+        let now = time::now();
+        if now >= deadline {
+            return false;
+        }
+        wait_readable(sigfd, deadline.since(now));
+        drain(sigfd);
+    }
+}
+
+/// Reaps every exited child; true when there are none left at all.
+pub fn reap_all() -> bool {
+    loop {
+        match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+            Ok(Some(_)) => {}
+            Ok(None) => return false,
+            Err(Errno::INTR) => {}
+            Err(_) => return true, // ECHILD
+        }
+    }
+}
+
+fn wait_readable(fd: rustix::fd::BorrowedFd<'_>, ms: u64) {
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let t = rustix::time::Timespec {
+        tv_sec: (ms / 1000) as i64,
+        tv_nsec: ((ms % 1000) * 1_000_000) as i64,
+    };
+    let _ = poll(&mut fds, Some(&t));
+}
+
+fn drain(fd: rustix::fd::BorrowedFd<'_>) {
+    let mut buf = [0u8; 128 * 4];
+    while let Ok(n) = rustix::io::read(fd.as_fd(), &mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// Unmounts every mount in reverse order of /proc/self/mounts, remounting
+/// read-only what stays busy. `/` is only remounted read-only.
+#[inline(never)] // the 16 KiB mounts buffer is only on the stack at shutdown
+fn unmount_all() {
+    let mut buf = [0u8; MOUNTS_MAX];
+    let n = match file::read_file("/proc/self/mounts", &mut buf) {
+        Ok(n) => n,
+        Err(e) => {
+            say!("shutdown: unable to read /proc/self/mounts: {}", Name(e));
+            return;
+        }
+    };
+    let text = buf.get(..n).unwrap_or(&[]);
+    let mut targets: heapless::Vec<&[u8], MOUNT_ENTRIES_MAX> = heapless::Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        if let Some(t) = line.split(|&b| b == b' ').nth(1) {
+            if targets.push(t).is_err() {
+                say!(
+                    "shutdown: more than {} mounts; the rest stay mounted",
+                    MOUNT_ENTRIES_MAX
+                );
+                break;
+            }
+        }
+    }
+    say!("shutdown: unmounting file systems");
+    let (mut unmounted, mut readonly, mut failed) = (0u32, 0u32, 0u32);
+    for raw in targets.iter().rev() {
+        let mut path = [0u8; 256];
+        let path = match unescape(raw, &mut path) {
+            Some(p) => p,
+            None => continue,
+        };
+        if path != "/" && unmount(path, UnmountFlags::empty()).is_ok() {
+            unmounted += 1;
+            continue;
+        }
+        match mount_remount(path, MountFlags::RDONLY, c"") {
+            Ok(()) => readonly += 1,
+            Err(Errno::ACCESS) | Err(Errno::INVAL) => {}
+            Err(e) => {
+                failed += 1;
+                say!(
+                    "shutdown: unable to remount {} read-only: {}",
+                    path,
+                    Name(e)
+                );
+            }
+        }
+    }
+    say!(
+        "shutdown: {} unmounted, {} remounted read-only, {} left as they were",
+        unmounted,
+        readonly,
+        failed
+    );
+}
+
+/// Decodes /proc/mounts' octal escapes (`\040` for a space).
+fn unescape<'a>(raw: &[u8], out: &'a mut [u8; 256]) -> Option<&'a str> {
+    let mut n = 0;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = *raw.get(i)?;
+        let (byte, used) = match (b, raw.get(i + 1..i + 4)) {
+            (b'\\', Some(oct)) if oct.iter().all(|c| (b'0'..=b'7').contains(c)) => {
+                let v = oct.iter().fold(0u32, |a, c| a * 8 + (c - b'0') as u32);
+                (v as u8, 4)
+            }
+            _ => (b, 1),
+        };
+        *out.get_mut(n)? = byte;
+        n += 1;
+        i += used;
+    }
+    core::str::from_utf8(out.get(..n)?).ok()
+}
+
+/// As a client (not PID 1): ask PID 1 for a shutdown, or with `force`
+/// do the reboot(2) right here.
+pub fn request(kind: Kind, force: bool) -> i32 {
+    if force {
+        final_reboot(kind);
+    }
+    match sys::kill(1, kind.signal()) {
+        Ok(()) => 0,
+        Err(e) => {
+            say!("unable to ask PID 1 to {}: {}", kind.name(), Name(e));
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_map_like_busybox_init() {
+        assert_eq!(Kind::from_signal(k::SIGTERM), Some(Kind::Reboot));
+        assert_eq!(Kind::from_signal(k::SIGINT), Some(Kind::Reboot));
+        assert_eq!(Kind::from_signal(k::SIGUSR1), Some(Kind::Halt));
+        assert_eq!(Kind::from_signal(k::SIGUSR2), Some(Kind::Poweroff));
+        assert_eq!(Kind::from_signal(k::SIGPWR), Some(Kind::Poweroff));
+        assert_eq!(Kind::from_signal(k::SIGHUP), None);
+        for kind in [Kind::Reboot, Kind::Halt, Kind::Poweroff] {
+            assert_eq!(Kind::from_signal(kind.signal()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn unescapes_octal() {
+        let mut b = [0u8; 256];
+        assert_eq!(unescape(b"/mnt/a\\040b", &mut b), Some("/mnt/a b"));
+        let mut b = [0u8; 256];
+        assert_eq!(unescape(b"/x\\", &mut b), Some("/x\\"));
+        let long = [b'a'; 300];
+        let mut b = [0u8; 256];
+        assert_eq!(unescape(&long, &mut b), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! The table's system statements (DESIGN §2 step 4), applied in file
+//! order: `hostname`, `mount`, `sysctl`, `irq-affinity`. Each failure is
+//! reported and boot goes on.
+
+use crate::place::process::Mask;
+use crate::say;
+use crate::sys::errno::Name;
+use crate::sys::file;
+use core::fmt::Write;
+use rustix::fs::{self, Mode};
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+
+/// `hostname NAME`
+pub fn hostname(name: &str) {
+    if let Err(e) = rustix::system::sethostname(name.as_bytes()) {
+        say!("hostname {}: unable to set: {}", name, Name(e));
+    }
+}
+
+/// `sysctl KEY VALUE`: VALUE and a newline written to `path`
+/// (/proc/sys/...), as sysctl(8) does: some knobs (printk_devkmsg)
+/// refuse a value without the newline.
+pub fn sysctl(key: &str, path: &str, value: &[u8]) {
+    let mut line: heapless::Vec<u8, 258> = heapless::Vec::new();
+    let fits = line.extend_from_slice(value).is_ok() && line.push(b'\n').is_ok();
+    let r = if fits {
+        file::write_file(path, &line)
+    } else {
+        Err(Errno::TOOBIG)
+    };
+    if let Err(e) = r {
+        say!(
+            "sysctl {}: unable to write '{}' to {}: {}",
+            key,
+            core::str::from_utf8(value).unwrap_or("?"),
+            path,
+            Name(e)
+        );
+    }
+}
+
+/// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target created if missing.
+pub fn mount(source: &str, target: &str, fstype: &str, flags: MountFlags, data: &core::ffi::CStr) {
+    if let Err(e) = fs::mkdir(target, Mode::from_raw_mode(0o755)) {
+        if e != Errno::EXIST {
+            say!(
+                "mount {}: unable to create the mount point: {}",
+                target,
+                Name(e)
+            );
+        }
+    }
+    let data = if data.is_empty() { None } else { Some(data) };
+    if let Err(e) = rustix::mount::mount(source, target, fstype, flags, data) {
+        say!("mount {} on {} ({}): {}", source, target, fstype, Name(e));
+    }
+}
+
+/// `irq-affinity CPULIST`: the default for new IRQs and every existing
+/// IRQ that can move. Returns (moved, unmovable).
+pub fn irq_affinity(cpus: &Mask) -> (u32, u32) {
+    let mut hex: heapless::String<{ 16 * 17 }> = heapless::String::new();
+    mask_hex(cpus, &mut hex);
+    if let Err(e) = file::write_file("/proc/irq/default_smp_affinity", hex.as_bytes()) {
+        say!(
+            "irq-affinity: unable to write /proc/irq/default_smp_affinity: {}",
+            Name(e)
+        );
+    }
+    let (mut moved, mut stuck) = (0, 0);
+    let dir = match fs::open(
+        "/proc/irq",
+        fs::OFlags::RDONLY | fs::OFlags::DIRECTORY | fs::OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            say!("irq-affinity: unable to open /proc/irq: {}", Name(e));
+            return (0, 0);
+        }
+    };
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 1024];
+    let mut iter = fs::RawDir::new(dir, &mut buf);
+    while let Some(Ok(entry)) = iter.next() {
+        let name = entry.file_name().to_bytes();
+        if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        let mut path: heapless::String<48> = heapless::String::new();
+        let n = core::str::from_utf8(name).unwrap_or("");
+        if write!(path, "/proc/irq/{}/smp_affinity", n).is_err() {
+            continue;
+        }
+        match file::write_file(path.as_str(), hex.as_bytes()) {
+            Ok(()) => moved += 1,
+            Err(_) => stuck += 1,
+        }
+    }
+    (moved, stuck)
+}
+
+/// The kernel's comma-separated 32-bit hex groups, highest first
+/// (`ffffffff,00000001`).
+pub fn mask_hex<const N: usize>(m: &Mask, out: &mut heapless::String<N>) {
+    let words = m.words();
+    let mut groups = [0u32; 2 * crate::place::process::MASK_WORDS];
+    let mut n = 0;
+    for w in words {
+        if let Some(g) = groups.get_mut(n) {
+            *g = *w as u32;
+        }
+        if let Some(g) = groups.get_mut(n + 1) {
+            *g = (*w >> 32) as u32;
+        }
+        n += 2;
+    }
+    while n > 1 && groups.get(n - 1) == Some(&0) {
+        n -= 1;
+    }
+    let n = n.max(1);
+    for i in (0..n).rev() {
+        let g = groups.get(i).copied().unwrap_or(0);
+        let _ = write!(out, "{:08x}", g);
+        if i > 0 {
+            let _ = out.push(',');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_masks() {
+        let mut m = Mask::EMPTY;
+        let mut s: heapless::String<300> = heapless::String::new();
+        mask_hex(&m, &mut s);
+        assert_eq!(s.as_str(), "00000000");
+        m.set(0);
+        m.set(33);
+        let mut s: heapless::String<300> = heapless::String::new();
+        mask_hex(&m, &mut s);
+        assert_eq!(s.as_str(), "00000002,00000001");
+    }
+}

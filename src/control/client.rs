@@ -1,0 +1,545 @@
+//! The control client: `pinit status|start|stop|restart|reload|signal|boot`.
+//! It sends one request to the control socket and formats the reply; the
+//! figures PID 1 does not keep (memory.current, cpu.stat, OOM kills,
+//! pinning) it reads itself from the unit's cgroup and /proc.
+//!
+//! Exit codes: 0 ok, 1 failed, 2 usage, 3 unknown unit.
+
+use crate::control::server::{LINE_MAX, REQUEST_MAX};
+use crate::sys::console::{write_all, Line};
+use crate::sys::file;
+use crate::sys::Args;
+use crate::{out, say};
+use core::fmt::Write;
+use rustix::fd::OwnedFd;
+use rustix::net::{
+    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
+
+/// PID 1's control socket.
+pub const SOCKET: &str = "/run/pinit/control";
+
+/// `pinit [--socket PATH] VERB ...`: `first` is the index of VERB.
+pub fn main(args: Args, socket: &str, first: usize) -> i32 {
+    let word = |i: usize| args.get(i).and_then(|a| a.to_str().ok());
+    let json = (first..args.len()).any(|i| word(i) == Some("--json"));
+    let mut words: heapless::Vec<&str, 4> = heapless::Vec::new();
+    for i in first..args.len() {
+        match word(i) {
+            Some("--json") => {}
+            Some(w) => {
+                if words.push(w).is_err() {
+                    return usage();
+                }
+            }
+            None => return usage(),
+        }
+    }
+    let verb = words.first().copied().unwrap_or("");
+    let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
+    let req_verb = match (verb, words.len()) {
+        ("status", 1) => "list",
+        ("status", 2) => "show",
+        ("start" | "stop" | "restart" | "reload", 2) | ("signal", 3) => verb,
+        ("boot", 1) => "boot",
+        _ => return usage(),
+    };
+    let _ = req.push_str(req_verb);
+    for w in words.iter().skip(1) {
+        if req.push(' ').is_err() || req.push_str(w).is_err() {
+            say!("request too long");
+            return 2;
+        }
+    }
+    let fd = match connect(socket) {
+        Ok(fd) => fd,
+        Err(e) => {
+            say!(
+                "unable to reach PID 1 at {}: {}",
+                socket,
+                crate::sys::errno::Name(e)
+            );
+            return 1;
+        }
+    };
+    // A refusal (busy) may already be waiting: read the answer even if
+    // the send fails.
+    let _ = net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL);
+    let mut fmt = Format::new(req_verb, json);
+    loop {
+        let mut buf = [0u8; LINE_MAX];
+        let n = match net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+            Ok((n, _)) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => 0,
+        };
+        let line = core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+        if n == 0 {
+            say!("PID 1 closed the connection without an answer");
+            return 1;
+        }
+        if line == "ok" {
+            fmt.end();
+            return 0;
+        }
+        if let Some(rest) = line.strip_prefix("error ") {
+            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+            match words.get(1) {
+                Some(unit) if code == "3" => say!("{}: {}", unit, msg),
+                _ => say!("{}", msg),
+            }
+            return code.parse().unwrap_or(1);
+        }
+        fmt.line(line);
+    }
+}
+
+fn usage() -> i32 {
+    say!("usage: pinit status [NAME] [--json] | start|stop|restart|reload NAME | signal NAME SIG | boot");
+    2
+}
+
+fn connect(path: &str) -> Result<OwnedFd, rustix::io::Errno> {
+    let fd = net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::SEQPACKET,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    net::connect(&fd, &SocketAddrUnix::new(path)?)?;
+    Ok(fd)
+}
+
+/// Turns reply lines into the table, the detail or JSON.
+struct Format<'v> {
+    verb: &'v str,
+    json: bool,
+    count: usize,
+}
+
+impl<'v> Format<'v> {
+    fn new(verb: &'v str, json: bool) -> Format<'v> {
+        if json {
+            write_all(
+                crate::sys::stdio(1),
+                if verb == "show" { b"" } else { b"[" },
+            );
+        } else if verb == "list" {
+            out!(
+                "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
+                "UNIT",
+                "KIND",
+                "STATE",
+                "PID",
+                "UPTIME",
+                "RST",
+                "LAST",
+                "MEM",
+                "CPU",
+                "CPUS"
+            );
+        } else if verb == "boot" {
+            out!(
+                "{:<14} {:>9} {:>9} {:>9}  {}",
+                "UNIT",
+                "DEPS-MET",
+                "STARTED",
+                "READY",
+                "WAITED FOR"
+            );
+        }
+        Format {
+            verb,
+            json,
+            count: 0,
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        match self.verb {
+            "list" | "show" => {
+                if let Some(u) = UnitInfo::parse(line) {
+                    self.unit(&u);
+                } else if let Some(status) = line.strip_prefix("status ") {
+                    if self.json {
+                        let mut l = Line::new();
+                        let _ = write!(l, ",\"status\":{}", Json(status));
+                        write_all(crate::sys::stdio(1), l.as_bytes());
+                    } else {
+                        out!("  status:   {}", status);
+                    }
+                }
+            }
+            "boot" => self.boot(line),
+            _ => {}
+        }
+        self.count += 1;
+    }
+
+    fn unit(&mut self, u: &UnitInfo<'_>) {
+        let f = Figures::read(u);
+        if self.json {
+            let mut l = Line::new();
+            let sep = if self.count > 0 && self.verb == "list" {
+                ","
+            } else {
+                ""
+            };
+            let _ = write!(
+                l,
+                "{}{{\"unit\":{},\"kind\":{},\"state\":{},\"pid\":{},\"uptime_ms\":{},\"restarts\":{},\"last\":{},\"oom_kills\":{},\"memory_bytes\":{},\"cpu_usec\":{},\"cpus\":{},\"cgroup\":{}",
+                sep, Json(u.name), Json(u.kind), Json(u.state), u.pid, u.up_ms, u.restarts, Json(f.last(u)), f.oom, Num(f.mem), Num(f.cpu_us), Json(f.cpus()), Json(u.cgroup)
+            );
+            if self.verb == "list" {
+                let _ = l.write_str("}");
+            }
+            write_all(crate::sys::stdio(1), l.as_bytes());
+            return;
+        }
+        if self.verb == "list" {
+            out!(
+                "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
+                u.name,
+                kind4(u.kind),
+                u.state,
+                Pid(u.pid),
+                Dur(u.up_ms, u.pid),
+                u.restarts,
+                f.last(u),
+                Bytes(f.mem),
+                Cpu(f.cpu_us),
+                f.cpus()
+            );
+        } else {
+            out!("{} ({})", u.name, u.kind);
+            out!("  state:    {}", u.state);
+            out!("  pid:      {}", Pid(u.pid));
+            out!("  uptime:   {}", Dur(u.up_ms, u.pid));
+            out!("  restarts: {}", u.restarts);
+            out!("  last:     {}", f.last(u));
+            out!("  cgroup:   {}", u.cgroup);
+            out!("  memory:   {}", Bytes(f.mem));
+            out!("  cpu:      {}", Cpu(f.cpu_us));
+            out!("  cpus:     {}", f.cpus());
+            out!("  oom kills:{:>2}", f.oom);
+        }
+    }
+
+    fn boot(&mut self, line: &str) {
+        let mut w = line.split(' ');
+        let (name, met, started, ready, blocker) = (
+            w.next().unwrap_or("?"),
+            w.next().unwrap_or("-"),
+            w.next().unwrap_or("-"),
+            w.next().unwrap_or("-"),
+            w.next().unwrap_or("-"),
+        );
+        if self.json {
+            let mut l = Line::new();
+            let sep = if self.count > 0 { "," } else { "" };
+            let _ = write!(
+                l,
+                "{}{{\"unit\":{},\"deps_met_ms\":{},\"started_ms\":{},\"ready_ms\":{},\"waited_for\":{}}}",
+                sep,
+                Json(name),
+                Num(met.parse().ok()),
+                Num(started.parse().ok()),
+                Num(ready.parse().ok()),
+                Json(blocker)
+            );
+            write_all(crate::sys::stdio(1), l.as_bytes());
+        } else {
+            out!(
+                "{:<14} {:>9} {:>9} {:>9}  {}",
+                name,
+                Sec(met),
+                Sec(started),
+                Sec(ready),
+                blocker
+            );
+        }
+    }
+
+    fn end(&self) {
+        if self.json {
+            write_all(
+                crate::sys::stdio(1),
+                if self.verb == "show" { b"}\n" } else { b"]\n" },
+            );
+        }
+    }
+}
+
+/// One `list` line: `NAME KIND STATE PID UP_MS RESTARTS LAST CGROUP`.
+struct UnitInfo<'a> {
+    name: &'a str,
+    kind: &'a str,
+    state: &'a str,
+    pid: i32,
+    up_ms: u64,
+    restarts: u32,
+    last: &'a str,
+    cgroup: &'a str,
+}
+
+impl<'a> UnitInfo<'a> {
+    fn parse(line: &'a str) -> Option<UnitInfo<'a>> {
+        let mut w = line.split(' ');
+        let u = UnitInfo {
+            name: w.next()?,
+            kind: w.next()?,
+            state: w.next()?,
+            pid: w.next()?.parse().ok()?,
+            up_ms: w.next()?.parse().ok()?,
+            restarts: w.next()?.parse().ok()?,
+            last: w.next()?,
+            cgroup: w.next()?,
+        };
+        w.next().is_none().then_some(u)
+    }
+}
+
+/// What the client reads itself: cgroup figures and the pinning.
+struct Figures {
+    mem: Option<u64>,
+    cpu_us: Option<u64>,
+    oom: u64,
+    cpus: heapless::String<32>,
+}
+
+impl Figures {
+    fn read(u: &UnitInfo<'_>) -> Figures {
+        let mut f = Figures {
+            mem: None,
+            cpu_us: None,
+            oom: 0,
+            cpus: heapless::String::new(),
+        };
+        if u.cgroup != "-" {
+            f.mem = number_in(u.cgroup, "memory.current", None);
+            f.cpu_us = number_in(u.cgroup, "cpu.stat", Some("usage_usec"));
+            f.oom = number_in(u.cgroup, "memory.events", Some("oom_kill")).unwrap_or(0);
+        }
+        if u.pid > 0 {
+            let mut p: heapless::String<32> = heapless::String::new();
+            let _ = write!(p, "/proc/{}/status", u.pid);
+            let mut buf = [0u8; 2048];
+            if let Ok(n) = file::read_file(p.as_str(), &mut buf).or_else(|e| {
+                if e == rustix::io::Errno::FBIG {
+                    Ok(buf.len())
+                } else {
+                    Err(e)
+                }
+            }) {
+                let text = core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+                if let Some(v) = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                {
+                    let _ = f.cpus.push_str(v.trim());
+                }
+            }
+        }
+        f
+    }
+
+    /// The last exit, with an OOM kill named as such.
+    fn last<'a>(&self, u: &UnitInfo<'a>) -> &'a str {
+        if self.oom > 0 && u.last == "signal:9" {
+            "oom-killed"
+        } else {
+            u.last
+        }
+    }
+
+    fn cpus(&self) -> &str {
+        if self.cpus.is_empty() {
+            "-"
+        } else {
+            self.cpus.as_str()
+        }
+    }
+}
+
+/// A number from a cgroup file: the whole file, or the value of `key`.
+fn number_in(dir: &str, file: &str, key: Option<&str>) -> Option<u64> {
+    let mut p: heapless::String<256> = heapless::String::new();
+    write!(p, "{}/{}", dir, file).ok()?;
+    let mut buf = [0u8; 1024];
+    let n = file::read_file(p.as_str(), &mut buf).ok()?;
+    let text = core::str::from_utf8(buf.get(..n)?).ok()?;
+    let v = match key {
+        None => text.trim(),
+        Some(k) => text
+            .lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix(' '))?,
+    };
+    v.trim().parse().ok()
+}
+
+fn kind4(k: &str) -> &str {
+    match k {
+        "service" => "svc",
+        other => other,
+    }
+}
+
+struct Pid(i32);
+impl core::fmt::Display for Pid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<12> = heapless::String::new();
+        if self.0 > 0 {
+            let _ = write!(s, "{}", self.0);
+        } else {
+            let _ = s.push('-');
+        }
+        f.pad(s.as_str())
+    }
+}
+
+/// `4s`, `3m12s`, `2h05m`.
+struct Dur(u64, i32);
+impl core::fmt::Display for Dur {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<16> = heapless::String::new();
+        let secs = self.0 / 1000;
+        let _ = if self.1 <= 0 {
+            s.push_str("-").map_err(|_| core::fmt::Error)
+        } else if secs < 60 {
+            write!(s, "{}s", secs)
+        } else if secs < 3600 {
+            write!(s, "{}m{:02}s", secs / 60, secs % 60)
+        } else {
+            write!(s, "{}h{:02}m", secs / 3600, secs % 3600 / 60)
+        };
+        f.pad(s.as_str())
+    }
+}
+
+struct Bytes(Option<u64>);
+impl core::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<16> = heapless::String::new();
+        let _ = match self.0 {
+            None => s.push_str("-").map_err(|_| core::fmt::Error),
+            Some(b) if b < 1 << 20 => write!(s, "{}K", b >> 10),
+            Some(b) => write!(s, "{}.{}M", b >> 20, ((b & 0xfffff) * 10) >> 20),
+        };
+        f.pad(s.as_str())
+    }
+}
+
+struct Cpu(Option<u64>);
+impl core::fmt::Display for Cpu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<16> = heapless::String::new();
+        let _ = match self.0 {
+            None => s.push_str("-").map_err(|_| core::fmt::Error),
+            Some(us) => write!(s, "{}.{:02}s", us / 1_000_000, us % 1_000_000 / 10_000),
+        };
+        f.pad(s.as_str())
+    }
+}
+
+/// Milliseconds since boot as seconds, or `-`.
+struct Sec<'a>(&'a str);
+impl core::fmt::Display for Sec<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s: heapless::String<16> = heapless::String::new();
+        let _ = match self.0.parse::<u64>() {
+            Ok(ms) => write!(s, "{}.{:03}s", ms / 1000, ms % 1000),
+            Err(_) => s.push_str("-").map_err(|_| core::fmt::Error),
+        };
+        f.pad(s.as_str())
+    }
+}
+
+struct Num(Option<u64>);
+impl core::fmt::Display for Num {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{}", n),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// A JSON string.
+struct Json<'a>(&'a str);
+impl core::fmt::Display for Json<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+/// `pinit log NAME [-f]`: the unit's lines from the kernel ring buffer
+/// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows.
+pub fn log(args: Args) -> i32 {
+    let mut name = None;
+    let mut follow = false;
+    for i in 2..args.len() {
+        match args.get(i).and_then(|a| a.to_str().ok()) {
+            Some("-f") | Some("--follow") => follow = true,
+            Some(n) if name.is_none() && !n.starts_with('-') => name = Some(n),
+            _ => {
+                say!("usage: pinit log NAME [-f]");
+                return 2;
+            }
+        }
+    }
+    let name = match name {
+        Some(n) => n,
+        None => {
+            say!("usage: pinit log NAME [-f]");
+            return 2;
+        }
+    };
+    let mut flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    if !follow {
+        flags |= rustix::fs::OFlags::NONBLOCK;
+    }
+    let fd = match rustix::fs::open("/dev/kmsg", flags, rustix::fs::Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) => {
+            say!("unable to open /dev/kmsg: {}", crate::sys::errno::Name(e));
+            return 1;
+        }
+    };
+    let mut tag: heapless::String<40> = heapless::String::new();
+    let _ = write!(tag, "{}[", name);
+    loop {
+        let mut rec = [0u8; 1024];
+        match rustix::io::read(&fd, &mut rec) {
+            Ok(0) => return 0,
+            Ok(n) => {
+                let text = core::str::from_utf8(rec.get(..n).unwrap_or(&[])).unwrap_or("");
+                let (head, msg) = text.split_once(';').unwrap_or(("", ""));
+                let msg = msg.lines().next().unwrap_or("");
+                if msg.starts_with(tag.as_str()) {
+                    let us: u64 = head
+                        .split(',')
+                        .nth(2)
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    out!("[{:>5}.{:06}] {}", us / 1_000_000, us % 1_000_000, msg);
+                }
+            }
+            // EPIPE: a record was overwritten before we read it; go on.
+            Err(rustix::io::Errno::PIPE) | Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) => return 0,
+            Err(e) => {
+                say!("unable to read /dev/kmsg: {}", crate::sys::errno::Name(e));
+                return 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The control socket: the server in PID 1 and the `pinit` client.
+
+pub mod client;
+pub mod server;

@@ -1,0 +1,482 @@
+//! cgroup v2: one cgroup per unit under /sys/fs/cgroup/services, the
+//! controllers enabled on the way down, killing a unit's cgroup, and the
+//! isolated partitions of `isolate=yes` units.
+//!
+//! The layout as PID 1:
+//!
+//! ```text
+//! /sys/fs/cgroup                  the root: PID 1, kernel threads
+//! /sys/fs/cgroup/services         cpuset.cpus = every CPU no unit isolates
+//! /sys/fs/cgroup/services/NAME    a unit
+//! /sys/fs/cgroup/isolated.NAME    a unit with isolate=yes: an isolated
+//!                                 partition (cpuset.cpus.partition)
+//! ```
+//!
+//! An isolated partition's parent must be a partition root, and the root
+//! cgroup is the only one there is: `services` cannot become one while it
+//! holds every CPU ("Parent unable to distribute cpu downstream", 6.1).
+//! So isolated units live beside `services`, directly under the root,
+//! where both 6.1 and the cpuset.cpus.exclusive kernels (6.7 on) accept
+//! them; `services` is restricted to the other CPUs, so no other unit is
+//! scheduled on an isolated CPU even while its partition is invalid.
+
+use crate::say;
+use crate::sys::errno::Name;
+use crate::sys::file;
+use core::fmt::Write;
+use rustix::fd::OwnedFd;
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+
+/// Where the units' cgroups live; PID 1 stays in the root.
+pub const ROOT: &str = "/sys/fs/cgroup";
+pub const SERVICES: &str = "/sys/fs/cgroup/services";
+/// The controllers pinit uses, in `subtree_control` syntax.
+pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
+
+/// Longest cgroup file path pinit builds.
+pub const PATH_MAX: usize = 192;
+/// Prefix of an isolated unit's cgroup beside `services` (PID 1 only).
+/// No unit cgroup is made at the root otherwise, so it cannot clash.
+pub const ISOLATED: &str = "isolated.";
+
+/// The directory that holds the units' cgroups: /sys/fs/cgroup/services
+/// as PID 1, a delegated sub-cgroup in `--config` mode.
+#[derive(Clone)]
+pub struct Base {
+    dir: heapless::String<128>,
+    /// Length of the cgroup2 mount point at the start of `dir`.
+    mount: usize,
+    /// Isolated units go to `MOUNT/isolated.NAME` (PID 1's layout);
+    /// otherwise to `dir/NAME` like the others.
+    beside: bool,
+}
+
+impl Base {
+    /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
+    pub fn new(dir: &str) -> Result<Base, Errno> {
+        Base::under(ROOT, dir)
+    }
+
+    /// PID 1's layout: /sys/fs/cgroup/services, and isolated units beside
+    /// it at the root.
+    pub fn pid1() -> Result<Base, Errno> {
+        let mut b = Base::new(SERVICES)?;
+        b.beside = true;
+        Ok(b)
+    }
+
+    /// `dir` under the cgroup2 mount `mount` (a hybrid host mounts it at
+    /// /sys/fs/cgroup/unified).
+    pub fn under(mount: &str, dir: &str) -> Result<Base, Errno> {
+        let mut d = heapless::String::new();
+        d.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
+        if !dir.starts_with(mount) {
+            return Err(Errno::INVAL);
+        }
+        Ok(Base {
+            dir: d,
+            mount: mount.len(),
+            beside: false,
+        })
+    }
+
+    /// The part of `dir` below the mount point (`/services`), as
+    /// /proc/PID/cgroup shows it.
+    pub fn relative(&self) -> &str {
+        self.dir.get(self.mount..).unwrap_or("")
+    }
+
+    pub fn dir(&self) -> &str {
+        self.dir.as_str()
+    }
+
+    /// The cgroup2 mount point (the root cgroup).
+    pub fn mount(&self) -> &str {
+        self.dir.get(..self.mount).unwrap_or("")
+    }
+
+    /// Whether a unit's cgroup is beside the base (`isolated.NAME`).
+    pub fn beside(&self, isolated: bool) -> bool {
+        isolated && self.beside
+    }
+
+    /// `BASE/UNIT[/FILE]`, or `MOUNT/isolated.UNIT[/FILE]` for an
+    /// isolated unit in PID 1's layout.
+    pub fn path(&self, unit: &str, isolated: bool, file: Option<&str>) -> Result<Path, Errno> {
+        let mut buf = heapless::String::new();
+        let r = if self.beside(isolated) {
+            write!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
+        } else {
+            write!(buf, "{}/{}", self.dir, unit)
+        };
+        let r = r.and_then(|_| file.map_or(Ok(()), |f| write!(buf, "/{}", f)));
+        r.map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(Path { buf })
+    }
+}
+
+/// A path under /sys/fs/cgroup, built on the stack.
+pub struct Path {
+    buf: heapless::String<PATH_MAX>,
+}
+
+impl Path {
+    pub fn new(dir: &str) -> Result<Path, Errno> {
+        let mut buf = heapless::String::new();
+        buf.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(Path { buf })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.buf.as_str()
+    }
+
+    /// Writes `data` to FILE in this directory.
+    pub fn write(&self, file: &str, data: &[u8]) -> Result<(), Errno> {
+        file::write_file(self.join(file)?.as_str(), data)
+    }
+
+    /// Reads FILE of this directory into `buf`.
+    pub fn read(&self, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+        file::read_file(self.join(file)?.as_str(), buf)
+    }
+
+    fn join(&self, file: &str) -> Result<heapless::String<PATH_MAX>, Errno> {
+        let mut p = heapless::String::new();
+        write!(p, "{}/{}", self.buf, file).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(p)
+    }
+}
+
+/// Which of pinit's controllers cgroup `dir` offers to its children.
+pub fn available(dir: &str) -> [bool; 5] {
+    let mut buf = [0u8; 256];
+    let mut have = [false; 5];
+    let mut p: heapless::String<PATH_MAX> = heapless::String::new();
+    let _ = write!(p, "{}/cgroup.controllers", dir);
+    if let Ok(n) = file::read_file(p.as_str(), &mut buf) {
+        for word in buf
+            .get(..n)
+            .unwrap_or(&[])
+            .split(|b| b.is_ascii_whitespace())
+        {
+            for (i, c) in CONTROLLERS.iter().enumerate() {
+                if word == c.as_bytes() {
+                    if let Some(h) = have.get_mut(i) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+    }
+    have
+}
+
+/// Creates /sys/fs/cgroup/services and enables every available controller
+/// in the root's and in its subtree_control. Returns the controllers that
+/// are on for the units.
+pub fn setup() -> [bool; 5] {
+    let have = available(ROOT);
+    enable(ROOT, &have);
+    if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
+        if e != Errno::EXIST {
+            say!("unable to create cgroup {}: {}", SERVICES, Name(e));
+            return [false; 5];
+        }
+    }
+    enable(SERVICES, &have)
+}
+
+/// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
+/// it what its parent offers. Returns the controllers on for the units.
+pub fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
+    match fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let have = available(dir);
+    Ok(enable(dir, &have))
+}
+
+/// Enables each offered controller in `dir`'s subtree_control; returns
+/// the ones that are on.
+fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
+    let mut on = [false; 5];
+    let mut path: heapless::String<PATH_MAX> = heapless::String::new();
+    let _ = write!(path, "{}/cgroup.subtree_control", dir);
+    for ((c, offered), ok) in CONTROLLERS.iter().zip(have.iter()).zip(on.iter_mut()) {
+        if !offered {
+            continue;
+        }
+        let mut word: heapless::String<16> = heapless::String::new();
+        let _ = write!(word, "+{}", c);
+        // One controller per write: one refusal must not hide the others.
+        match file::write_file(path.as_str(), word.as_bytes()) {
+            Ok(()) => *ok = true,
+            Err(e) => say!(
+                "unable to enable the {} controller in {}: {}",
+                c,
+                path.as_str(),
+                Name(e)
+            ),
+        }
+    }
+    on
+}
+
+/// Removes a unit's (empty) cgroup directory.
+pub fn remove(base: &Base, unit: &str, isolated: bool) {
+    if let Ok(p) = base.path(unit, isolated, None) {
+        let _ = fs::rmdir(p.as_str());
+    }
+}
+
+/// The calling process's cgroup directory, from /proc/self/cgroup
+/// (`0::/user.slice/x` → `/sys/fs/cgroup/user.slice/x`), and the cgroup2
+/// mount it is under (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+/// hybrid host); `None` without cgroup v2.
+pub fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
+    let mut buf = [0u8; 1024];
+    let n = file::read_file("/proc/self/cgroup", &mut buf).ok()?;
+    let line = buf
+        .get(..n)?
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))?;
+    let rel = core::str::from_utf8(line.get(3..)?).ok()?;
+    let mount = [ROOT, "/sys/fs/cgroup/unified"].into_iter().find(|m| {
+        let mut p: heapless::String<64> = heapless::String::new();
+        write!(p, "{}/cgroup.procs", m).is_ok() && fs::stat(p.as_str()).is_ok()
+    })?;
+    write!(out, "{}{}", mount, rel.trim_end_matches('/')).ok()?;
+    Some(mount)
+}
+
+/// Creates the unit's cgroup (if needed) and opens it for
+/// CLONE_INTO_CGROUP.
+pub fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
+    let path = base.path(unit, isolated, None)?;
+    match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    fs::open(
+        path.as_str(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Kills every process in the unit's cgroup: SIGKILL to each pid of
+/// cgroup.procs, again until it is empty (a fork racing one sweep is
+/// caught by the next; a task with SIGKILL pending cannot fork).
+///
+/// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
+/// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
+/// SIGKILL before its first instruction, which would kill every restart.
+pub fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
+    for _ in 0..64 {
+        let mut any = false;
+        for_each_pid(procs.as_str(), |pid| {
+            any = true;
+            let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
+        })?;
+        if !any {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
+pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
+    let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 512];
+    let mut cur: i64 = -1;
+    loop {
+        let n = match rustix::io::read(&fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            if b.is_ascii_digit() {
+                cur = cur.max(0) * 10 + (b - b'0') as i64;
+            } else if cur >= 0 {
+                f(cur as i32);
+                cur = -1;
+            }
+        }
+    }
+    if cur >= 0 {
+        f(cur as i32);
+    }
+    Ok(())
+}
+
+/// Which unit a process belongs to, from /proc/PID/cgroup
+/// (`0::/REL/NAME[/...]` where REL is the base relative to the cgroup
+/// mount, e.g. `services`, or `0::/isolated.NAME[/...]`); the name is
+/// copied into `out`. Returns its length and whether the cgroup is
+/// beside the base (an isolated unit's, `Base::beside`).
+pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
+    let mut path: heapless::String<32> = heapless::String::new();
+    write!(path, "/proc/{}/cgroup", pid).ok()?;
+    let mut buf = [0u8; 256];
+    let n = file::read_file(path.as_str(), &mut buf).ok()?;
+    let (name, isolated) = unit_in(base, buf.get(..n)?)?;
+    let dst = out.get_mut(..name.len())?;
+    dst.copy_from_slice(name);
+    Some((name.len(), isolated))
+}
+
+/// The unit named by the text of /proc/PID/cgroup, and whether it is an
+/// isolated unit's cgroup beside `services`.
+fn unit_in<'t>(base: &Base, text: &'t [u8]) -> Option<(&'t [u8], bool)> {
+    let line = text
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))?;
+    let path = line.get(3..)?;
+    let beside = path
+        .strip_prefix(b"/")?
+        .strip_prefix(ISOLATED.as_bytes())
+        .filter(|_| base.beside);
+    let (rest, isolated) = match beside {
+        Some(rest) => (rest, true),
+        None => (
+            path.strip_prefix(base.relative().as_bytes())?
+                .strip_prefix(b"/")?,
+            false,
+        ),
+    };
+    let name = rest.split(|&b| b == b'/').next()?;
+    (!name.is_empty()).then_some((name, isolated))
+}
+
+/// Why an isolated partition could not be had.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Writing (or reading) this file of the cgroup failed.
+    File(&'static str, Errno),
+    /// The kernel's verdict in cpuset.cpus.partition (`isolated invalid
+    /// (...)`, `member`).
+    Invalid(heapless::String<96>),
+}
+
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Refusal::File(file, e) => write!(f, "{}: {}", file, Name(*e)),
+            Refusal::Invalid(s) => write!(f, "cpuset.cpus.partition is '{}'", s),
+        }
+    }
+}
+
+/// Makes the cgroup `dir` an isolated partition of `cpus` and reads the
+/// kernel's verdict back: cpuset.cpus, then cpuset.cpus.exclusive where
+/// the kernel has it (6.7 on: it wins over a sibling's cpuset.cpus),
+/// then `isolated` into cpuset.cpus.partition unless it already is.
+/// Writing the same values again changes nothing, so this runs before
+/// every start.
+pub fn isolate(dir: &Path, cpus: &str) -> Result<(), Refusal> {
+    const PARTITION: &str = "cpuset.cpus.partition";
+    let put = |file: &'static str, text: &str| {
+        dir.write(file, text.as_bytes())
+            .map_err(|e| Refusal::File(file, e))
+    };
+    put("cpuset.cpus", cpus)?;
+    match put("cpuset.cpus.exclusive", cpus) {
+        Err(Refusal::File(_, Errno::NOENT)) | Ok(()) => {}
+        Err(r) => return Err(r),
+    }
+    let mut state = partition(dir)?;
+    if state != "isolated" {
+        put(PARTITION, "isolated")?;
+        state = partition(dir)?;
+    }
+    if state != "isolated" {
+        return Err(Refusal::Invalid(state));
+    }
+    Ok(())
+}
+
+/// The cgroup's cpuset.cpus.partition, without the newline.
+fn partition(dir: &Path) -> Result<heapless::String<96>, Refusal> {
+    const PARTITION: &str = "cpuset.cpus.partition";
+    let mut buf = [0u8; 96];
+    let n = dir
+        .read(PARTITION, &mut buf)
+        .map_err(|e| Refusal::File(PARTITION, e))?;
+    let text = buf.get(..n).unwrap_or(&[]);
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut s = heapless::String::new();
+    let _ = s.push_str(core::str::from_utf8(text).unwrap_or("?"));
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let b = Base::pid1().unwrap();
+        assert_eq!(
+            b.path("web", false, None).unwrap().as_str(),
+            "/sys/fs/cgroup/services/web"
+        );
+        assert_eq!(
+            b.path("web", false, Some("cgroup.kill")).unwrap().as_str(),
+            "/sys/fs/cgroup/services/web/cgroup.kill"
+        );
+        assert_eq!(
+            b.path("rt", true, Some("cgroup.procs")).unwrap().as_str(),
+            "/sys/fs/cgroup/isolated.rt/cgroup.procs"
+        );
+        assert_eq!(b.mount(), "/sys/fs/cgroup");
+        let long = "x".repeat(200);
+        assert_eq!(b.path(&long, false, None).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(Base::new(&long).err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(b.relative(), "/services");
+        let h = Base::under("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/pinit.7").unwrap();
+        assert_eq!(h.relative(), "/pinit.7");
+        // Outside PID 1's layout an isolated unit is one like the others.
+        assert_eq!(
+            h.path("rt", true, None).unwrap().as_str(),
+            "/sys/fs/cgroup/unified/pinit.7/rt"
+        );
+        assert_eq!(Base::under("/x", "/y").err(), Some(Errno::INVAL));
+    }
+
+    #[test]
+    fn units_from_proc_cgroup() {
+        let b = Base::pid1().unwrap();
+        let of = |t: &'static str| unit_in(&b, t.as_bytes());
+        assert_eq!(of("0::/services/web\n"), Some((&b"web"[..], false)));
+        assert_eq!(of("0::/services/web/sub\n"), Some((&b"web"[..], false)));
+        assert_eq!(of("0::/isolated.rt\n"), Some((&b"rt"[..], true)));
+        assert_eq!(of("0::/isolated.rt/x\n"), Some((&b"rt"[..], true)));
+        assert_eq!(of("0::/\n"), None);
+        assert_eq!(of("0::/services\n"), None);
+        assert_eq!(of("0::/servicesx/web\n"), None);
+        assert_eq!(of("0::/isolated.\n"), None);
+        let h = Base::new("/sys/fs/cgroup/user/pinit.7").unwrap();
+        assert_eq!(
+            unit_in(&h, b"0::/user/pinit.7/a\n"),
+            Some((&b"a"[..], false))
+        );
+        assert_eq!(unit_in(&h, b"0::/isolated.rt\n"), None);
+    }
+
+    #[test]
+    fn pids_from_file() {
+        let dir = std::env::temp_dir().join(format!("pinit-procs-{}", std::process::id()));
+        std::fs::write(&dir, "12\n345\n6").unwrap();
+        let mut got = std::vec::Vec::new();
+        for_each_pid(dir.to_str().unwrap(), |p| got.push(p)).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(got, [12, 345, 6]);
+    }
+}

@@ -1,0 +1,406 @@
+//! From a table entry to a running process: decode argv and env into
+//! stack buffers, resolve user and groups, make the cgroup and write its
+//! limits, set up output and readiness pipes, then `spawn`. All of it
+//! happens in PID 1 before the fork, so the child only makes system calls.
+
+use crate::place::cgroup::{self, Base};
+use crate::place::process::{self, Placement, Rlimit};
+use crate::say;
+use crate::supervise::epoll::Loop;
+use crate::supervise::passwd;
+use crate::supervise::spawn::{self, Creds, Output, Plan};
+use crate::supervise::supervisor::{Context, Slot};
+use crate::sys::errno::Name;
+use crate::table::{self, lex, Table};
+use core::ffi::CStr;
+use core::fmt::Write;
+use rustix::fd::AsFd;
+use rustix::io::Errno;
+use rustix::process::Pid;
+
+/// Room for a unit's decoded arguments (every statement fits: the parser
+/// limits a statement to this many bytes).
+const ARGS_BUF: usize = table::capacity::LINE_MAX;
+/// Room for the decoded environment: global and unit `env`, PATH,
+/// NOTIFY_SOCKET.
+const ENV_BUF: usize = 4096;
+/// PATH for units that set none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Why a unit did not start.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Error {
+    /// Fork, exec, a resource: worth another try after a back-off.
+    Errno(Errno),
+    /// It must not run as configured (`isolate=yes` that the kernel
+    /// refuses): no retry.
+    Refused,
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Error {
+        Error::Errno(e)
+    }
+}
+
+/// Starts unit `i`; reports every failure on the console.
+#[inline(never)] // its argv/env buffers live only while spawning
+pub fn launch(
+    u: &table::Unit<'_>,
+    table: &Table<'_>,
+    ctx: &Context<'_>,
+    slot: &mut Slot,
+    ev: &Loop,
+    i: usize,
+) -> Result<Pid, Error> {
+    let name = u.name;
+    match &ctx.base {
+        Some(base) => prepare_cgroup(base, u, slot, ctx.controllers)?,
+        None if u.isolate => {
+            say!(
+                "{}: error: isolate=yes needs a cgroup, and there is none; not started",
+                name
+            );
+            return Err(Error::Refused);
+        }
+        None => {}
+    }
+    if u.log == table::Log::Kmsg {
+        if let Err(e) = slot.ensure_output(ev, i) {
+            say!(
+                "{}: unable to make its output pipe: {}; output goes to the console",
+                name,
+                Name(e)
+            );
+        }
+    }
+
+    let mut args = [0u8; ARGS_BUF];
+    let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
+        say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
+        Error::Errno(Errno::TOOBIG)
+    })?;
+    // The parser only accepts an absolute PROGRAM.
+    let path = argv.clone().next().ok_or(Errno::INVAL)?;
+
+    let mut envs = [0u8; ENV_BUF];
+    let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
+        say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
+        Error::Errno(Errno::TOOBIG)
+    })?;
+
+    let mut plan = Plan::new(path);
+    for a in argv {
+        if plan.argv.push(a).is_err() {
+            say!(
+                "{}: too many arguments (limit {})",
+                name,
+                spawn::ARGV_MAX - 1
+            );
+            return Err(Error::Errno(Errno::TOOBIG));
+        }
+    }
+    for e in envp {
+        if plan.envp.push(e).is_err() {
+            say!(
+                "{}: too many environment entries (limit {})",
+                name,
+                spawn::ARGV_MAX - 1
+            );
+            return Err(Error::Errno(Errno::TOOBIG));
+        }
+    }
+
+    let mut groups = [0u32; passwd::GROUPS_MAX];
+    plan.creds = creds(u, &mut groups)?;
+
+    let mut tty_buf = [0u8; 128];
+    let mut dir_buf = [0u8; 256];
+    plan.tty = match &u.tty {
+        Some(t) if u.kind == table::Kind::Tty => t.to_cstr(&mut tty_buf),
+        _ => None,
+    };
+    plan.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
+    plan.umask = u.umask.map(u32::from);
+    plan.no_new_privs = u.no_new_privs;
+
+    let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
+    let mut rlimits = [Rlimit {
+        resource: 0,
+        soft: 0,
+        hard: 0,
+    }; process::RLIMITS_MAX];
+    let mut nr = 0;
+    for (dst, l) in rlimits.iter_mut().zip(u.rlimits()) {
+        *dst = l;
+        nr += 1;
+    }
+    plan.placement = Placement {
+        cpus: cpus.as_ref(),
+        numa: numa.as_ref(),
+        nice: u.nice,
+        sched: u.sched,
+        ioprio: u.ioprio,
+        oom_score: u.oom_score,
+        rlimits: rlimits.get(..nr).unwrap_or(&[]),
+    };
+
+    // Readiness by fd: a fresh pipe per run; the child's end becomes fd N.
+    let ready_pipe = match u.ready {
+        table::Ready::Fd(n) if u.kind != table::Kind::Task => {
+            let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+            rustix::io::ioctl_fionbio(&rd, true)?;
+            Some((rd, wr, i32::from(n)))
+        }
+        _ => None,
+    };
+    plan.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
+
+    let held: &Slot = slot;
+    plan.cgroup = held.cgroup();
+    plan.output = match u.log {
+        table::Log::Inherit => Output::Inherit,
+        table::Log::Null => Output::Path(c"/dev/null"),
+        table::Log::Console => Output::Path(c"/dev/console"),
+        table::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
+    };
+
+    let result = spawn::spawn(&plan, &mut |w| warn(u, w));
+    match result {
+        Ok(pid) => {
+            let raw = pid.as_raw_nonzero().get();
+            started_line(name, raw, ctx, u);
+            slot.started(ev, i, ready_pipe.map(|(rd, _, _)| rd), raw);
+            Ok(pid)
+        }
+        Err(spawn::Error::Fork(e)) => {
+            say!("{}: unable to fork: {}", name, Name(e));
+            Err(Error::Errno(e))
+        }
+        Err(spawn::Error::Child(_, step, e)) => {
+            say!(
+                "{}: unable to {} {}: {}",
+                name,
+                step.what(),
+                path.to_str().unwrap_or("?"),
+                Name(e)
+            );
+            Err(Error::Errno(e))
+        }
+    }
+}
+
+/// `NAME: warning: unable to set the CPU affinity (cpus=7): EINVAL; it runs without it`
+fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
+    let key = w.option();
+    let value = u.options().find(|(k, _)| *k == key).map_or("?", |(_, v)| v);
+    say!(
+        "{}: warning: unable to {} ({}={}): {}; it runs without it",
+        u.name,
+        w.step.what(),
+        key,
+        value,
+        Name(w.errno)
+    );
+}
+
+/// `NAME: started (pid P, cgroup DIR, cpus LIST, cpuset LIST[ isolated])`
+fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
+    let mut extra: heapless::String<160> = heapless::String::new();
+    if let Some(dir) = ctx
+        .base
+        .as_ref()
+        .and_then(|b| b.path(name, u.isolate, None).ok())
+    {
+        let _ = write!(extra, ", cgroup {}", dir.as_str());
+    }
+    if let Some(c) = &u.cpus {
+        let _ = write!(extra, ", cpus {}", c.as_str());
+    }
+    if let Some(c) = &u.cpuset {
+        let _ = write!(extra, ", cpuset {}", c.as_str());
+        if u.isolate {
+            let _ = extra.push_str(" isolated");
+        }
+    }
+    say!("{}: started (pid {}{})", name, pid, extra.as_str());
+}
+
+/// The unit's env= first, then the global env entries it does not
+/// override (getenv takes the first match), a default PATH if none is
+/// set, and NOTIFY_SOCKET for ready=notify.
+fn env_block<'b>(
+    table: &Table<'_>,
+    u: &table::Unit<'_>,
+    ctx: &Context<'_>,
+    buf: &'b mut [u8],
+) -> Option<NulSeparated<'b>> {
+    let key = |w: &lex::Word<'_>| -> heapless::Vec<u8, 64> {
+        w.bytes().take_while(|&b| b != b'=').take(64).collect()
+    };
+    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g));
+    let globals = table.env.iter().copied().filter(|g| !overridden(g));
+    let has_path = u
+        .env()
+        .chain(globals.clone())
+        .any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(u.env().chain(globals), buf)?
+        .fold(0, |a, c| a + c.to_bytes_with_nul().len());
+    let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {
+        let dst = buf.get_mut(n..n + s.len() + 1)?;
+        dst.get_mut(..s.len())?.copy_from_slice(s);
+        *dst.get_mut(s.len())? = 0;
+        n += s.len() + 1;
+        Some(())
+    };
+    if !has_path {
+        let mut p: heapless::String<96> = heapless::String::new();
+        write!(p, "PATH={}", DEFAULT_PATH).ok()?;
+        add(p.as_bytes(), buf)?;
+    }
+    if u.ready == table::Ready::Notify {
+        if let Some(e) = ctx.notify_env {
+            add(e.to_bytes(), buf)?;
+        }
+    }
+    Some(NulSeparated(buf.get(..n)?))
+}
+
+/// C strings one after the other, each ending in NUL.
+struct NulSeparated<'b>(&'b [u8]);
+
+impl<'b> Iterator for NulSeparated<'b> {
+    type Item = &'b CStr;
+    fn next(&mut self) -> Option<&'b CStr> {
+        let s = CStr::from_bytes_until_nul(self.0).ok()?;
+        self.0 = self.0.get(s.to_bytes_with_nul().len()..)?;
+        Some(s)
+    }
+}
+
+/// user=, group=, groups= resolved through /etc/passwd and /etc/group.
+fn creds<'g>(
+    u: &table::Unit<'_>,
+    groups: &'g mut [u32; passwd::GROUPS_MAX],
+) -> Result<Option<Creds<'g>>, Errno> {
+    if u.user.is_none() && u.group.is_none() && u.groups().next().is_none() {
+        return Ok(None);
+    }
+    let (mut uid, mut gid, mut ngroups) = (0, 0, 0);
+    if let Some(user) = &u.user {
+        let name = id_text(user);
+        let found = passwd::user(name.as_bytes(), "/etc/passwd").inspect_err(|&e| {
+            say!(
+                "{}: unknown user '{}' (/etc/passwd): {}",
+                u.name,
+                name.as_str(),
+                Name(e)
+            );
+        })?;
+        uid = found.uid;
+        gid = found.gid;
+        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups);
+    }
+    if let Some(g) = &u.group {
+        let name = id_text(g);
+        gid = passwd::group(name.as_bytes(), "/etc/group").inspect_err(|&e| {
+            say!(
+                "{}: unknown group '{}' (/etc/group): {}",
+                u.name,
+                name.as_str(),
+                Name(e)
+            );
+        })?;
+        if ngroups == 0 {
+            if let Some(s) = groups.get_mut(0) {
+                *s = gid;
+                ngroups = 1;
+            }
+        }
+    }
+    if u.groups().next().is_some() {
+        ngroups = 0;
+        for g in u.groups() {
+            let name = id_text(&g);
+            let gid = passwd::group(name.as_bytes(), "/etc/group").inspect_err(|&e| {
+                say!(
+                    "{}: unknown group '{}' in groups= (/etc/group): {}",
+                    u.name,
+                    name.as_str(),
+                    Name(e)
+                );
+            })?;
+            match groups.get_mut(ngroups) {
+                Some(s) => {
+                    *s = gid;
+                    ngroups += 1;
+                }
+                None => {
+                    say!("{}: too many groups (limit {})", u.name, passwd::GROUPS_MAX);
+                    return Err(Errno::TOOBIG);
+                }
+            }
+        }
+    }
+    Ok(Some(Creds {
+        uid,
+        gid,
+        groups: groups.get(..ngroups).unwrap_or(&[]),
+    }))
+}
+
+fn id_text(id: &table::Id<'_>) -> heapless::String<40> {
+    let mut s = heapless::String::new();
+    let _ = write!(s, "{}", id);
+    s
+}
+
+fn numa_of(u: &table::Unit<'_>) -> Option<process::Numa> {
+    Some(match u.numa? {
+        table::Numa::Bind(l) => process::Numa::Bind(l.mask()),
+        table::Numa::Interleave(l) => process::Numa::Interleave(l.mask()),
+        table::Numa::Preferred(n) => process::Numa::Preferred(n),
+        table::Numa::Local => process::Numa::Local,
+    })
+}
+
+/// Creates the unit's cgroup on first use and writes its limits before
+/// every start (a changed table takes effect on restart). Without its
+/// cgroup a unit runs all the same, unless it was to be isolated.
+fn prepare_cgroup(
+    base: &Base,
+    u: &table::Unit<'_>,
+    slot: &mut Slot,
+    controllers: [bool; 5],
+) -> Result<(), Error> {
+    let fd = slot.cgroup_fd();
+    if fd.is_none() {
+        match cgroup::create(base, u.name, u.isolate) {
+            Ok(f) => *fd = Some(f),
+            Err(e) => {
+                let dir = base.path(u.name, u.isolate, None);
+                say!(
+                    "{}: unable to create cgroup {}: {}; {}",
+                    u.name,
+                    dir.as_ref().map_or("?", |d| d.as_str()),
+                    Name(e),
+                    if u.isolate {
+                        "not started (isolate=yes)"
+                    } else {
+                        "running without it"
+                    }
+                );
+                return if u.isolate {
+                    Err(Error::Refused)
+                } else {
+                    Ok(())
+                };
+            }
+        }
+    }
+    crate::place::cgroup_limits::write(base, u, controllers);
+    if u.isolate && !crate::place::cgroup_limits::isolate(base, u) {
+        return Err(Error::Refused);
+    }
+    Ok(())
+}

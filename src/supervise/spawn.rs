@@ -1,0 +1,411 @@
+//! Starting a process. Everything the child needs is prepared before the
+//! fork; between fork and exec the child only makes system calls, in this
+//! order, and reports `{step, errno}` over a CLOEXEC pipe if one fails
+//! (placement failures are warnings: reported, and the exec goes on):
+//!
+//! 1. unblock every signal (PID 1 blocks them for its signalfd; it never
+//!    installs handlers, so dispositions are already the defaults);
+//! 2. join the unit's cgroup if clone3 could not put it there;
+//! 3. `setsid()`: its own session;
+//! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
+//!    or stdin from /dev/null and stdout/stderr as the unit's log says;
+//!    the readiness fd (`ready=fd:N`) on N;
+//! 5. placement: affinity, NUMA policy, nice, scheduling policy, I/O
+//!    priority, OOM score, rlimits (before privileges drop: some need
+//!    root); each refusal is a warning record, and the child goes on;
+//! 6. `umask`, `chdir`;
+//! 7. supplementary groups, gid, uid (in that order: groups need root);
+//! 8. `no_new_privs`;
+//! 9. `execve()`.
+//!
+//! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
+//! reach the program.
+//!
+//! The parent reads the pipe until EOF (exec closed it) to learn whether
+//! the program runs, so "missing binary" is reported by PID 1 with errno.
+//!
+//! Placement is best effort: a CPU or node that does not exist, a policy
+//! the kernel refuses, leaves the process as it was in that respect, and
+//! the child sends a warning record and goes on. The kernel's own answer
+//! (errno) is what counts, for every step; checking /sys beforehand in PID
+//! 1 would cover only CPUs and nodes, and would still race with hotplug.
+//! Records are 8 bytes, `[kind, step, detail, 0, errno (4, native)]`,
+//! written whole (below PIPE_BUF, so atomic); `kind` 1 is fatal (the last
+//! record), 2 a warning; `detail` is the rlimit resource.
+
+use crate::place::process::{self, Placement, What};
+use crate::sys::{self, CVec, Forked, SigSet};
+use core::ffi::CStr;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::process::Pid;
+
+/// Most arguments (and environment entries) one exec carries.
+pub const ARGV_MAX: usize = 64;
+
+/// Where a unit's stdout and stderr go.
+#[derive(Clone, Copy)]
+pub enum Output<'a> {
+    /// Keep PID 1's (the console).
+    Inherit,
+    /// A file opened in the child (/dev/null, /dev/console).
+    Path(&'a CStr),
+    /// The write end of a capture pipe.
+    Fd(BorrowedFd<'a>),
+}
+
+/// Credentials to switch to, resolved before the fork.
+#[derive(Clone, Copy)]
+pub struct Creds<'a> {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: &'a [u32],
+}
+
+/// What to run, and how.
+pub struct Plan<'a> {
+    pub path: &'a CStr,
+    pub argv: CVec<'a, ARGV_MAX>,
+    pub envp: CVec<'a, ARGV_MAX>,
+    /// A terminal to make the controlling one and put on fds 0/1/2.
+    pub tty: Option<&'a CStr>,
+    /// stdout/stderr when there is no terminal; stdin is /dev/null then.
+    pub output: Output<'a>,
+    /// The unit's cgroup directory.
+    pub cgroup: Option<BorrowedFd<'a>>,
+    /// `ready=fd:N`: this pipe end becomes fd N.
+    pub ready_fd: Option<(BorrowedFd<'a>, i32)>,
+    pub dir: Option<&'a CStr>,
+    pub umask: Option<u32>,
+    pub creds: Option<Creds<'a>>,
+    pub no_new_privs: bool,
+    /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
+    pub placement: Placement<'a>,
+}
+
+impl<'a> Plan<'a> {
+    /// A plan that runs `path` with nothing else set.
+    pub fn new(path: &'a CStr) -> Plan<'a> {
+        Plan {
+            path,
+            argv: CVec::new(),
+            envp: CVec::new(),
+            tty: None,
+            output: Output::Inherit,
+            cgroup: None,
+            ready_fd: None,
+            dir: None,
+            umask: None,
+            creds: None,
+            no_new_privs: false,
+            placement: Placement {
+                cpus: None,
+                numa: None,
+                nice: None,
+                sched: None,
+                ioprio: None,
+                oom_score: None,
+                rlimits: &[],
+            },
+        }
+    }
+}
+
+/// The step of the child's set-up that failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Step {
+    SignalMask = 1,
+    Session = 2,
+    OpenTty = 3,
+    ControllingTty = 4,
+    StdioTty = 5,
+    Exec = 6,
+    Cgroup = 7,
+    Stdio = 8,
+    ReadyFd = 9,
+    Dir = 10,
+    Groups = 11,
+    Gid = 12,
+    Uid = 13,
+    NoNewPrivs = 14,
+    Cpus = 20,
+    Numa = 21,
+    Nice = 22,
+    Sched = 23,
+    IoPrio = 24,
+    OomScore = 25,
+    Rlimit = 26,
+}
+
+impl Step {
+    fn from_u8(b: u8) -> Step {
+        match b {
+            1 => Step::SignalMask,
+            2 => Step::Session,
+            3 => Step::OpenTty,
+            4 => Step::ControllingTty,
+            5 => Step::StdioTty,
+            7 => Step::Cgroup,
+            8 => Step::Stdio,
+            9 => Step::ReadyFd,
+            10 => Step::Dir,
+            11 => Step::Groups,
+            12 => Step::Gid,
+            13 => Step::Uid,
+            14 => Step::NoNewPrivs,
+            20 => Step::Cpus,
+            21 => Step::Numa,
+            22 => Step::Nice,
+            23 => Step::Sched,
+            24 => Step::IoPrio,
+            25 => Step::OomScore,
+            26 => Step::Rlimit,
+            _ => Step::Exec,
+        }
+    }
+
+    /// The verb and object for `unable to ...`.
+    pub fn what(self) -> &'static str {
+        match self {
+            Step::SignalMask => "reset the signal mask",
+            Step::Session => "start a session",
+            Step::OpenTty => "open the terminal",
+            Step::ControllingTty => "take the terminal as controlling terminal",
+            Step::StdioTty => "put the terminal on fds 0-2",
+            Step::Exec => "execute",
+            Step::Cgroup => "join the unit's cgroup",
+            Step::Stdio => "set up stdin/stdout/stderr",
+            Step::ReadyFd => "set up the readiness fd",
+            Step::Dir => "change to the working directory",
+            Step::Groups => "set the supplementary groups",
+            Step::Gid => "set the group id",
+            Step::Uid => "set the user id",
+            Step::NoNewPrivs => "set no_new_privs",
+            Step::Cpus => "set the CPU affinity",
+            Step::Numa => "set the NUMA memory policy",
+            Step::Nice => "set the nice value",
+            Step::Sched => "set the scheduling policy",
+            Step::IoPrio => "set the I/O priority",
+            Step::OomScore => "set the OOM score",
+            Step::Rlimit => "set a resource limit",
+        }
+    }
+}
+
+/// A record's kind.
+const FATAL: u8 = 1;
+const WARNING: u8 = 2;
+
+/// A placement step the kernel refused; the process runs without it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Warning {
+    pub step: Step,
+    /// The rlimit resource, for `Step::Rlimit`.
+    pub detail: u8,
+    pub errno: Errno,
+}
+
+impl Warning {
+    /// The option's key in the table: `cpus`, `numa`, ..., `rlimit.NAME`.
+    pub fn option(&self) -> &'static str {
+        match self.step {
+            Step::Cpus => "cpus",
+            Step::Numa => "numa",
+            Step::Nice => "nice",
+            Step::Sched => "sched",
+            Step::IoPrio => "ioprio",
+            Step::OomScore => "oom-score",
+            Step::Rlimit => crate::table::parse::RLIMIT_KEYS
+                .get(self.detail as usize)
+                .copied()
+                .unwrap_or("rlimit"),
+            _ => "?",
+        }
+    }
+}
+
+/// Why a spawn failed: in the parent (fork, pipe) or in the child.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Error {
+    Fork(Errno),
+    Child(Option<Pid>, Step, Errno),
+}
+
+/// Starts `plan`; returns the child's pid once it has exec'd. `warn`
+/// hears of each placement step the kernel refused.
+pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Error> {
+    let (rd, wr) =
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(Error::Fork)?;
+    let forked = match sys::fork(plan.cgroup) {
+        // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
+        Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if plan.cgroup.is_some() => {
+            sys::fork(None).map(|f| (f, true))
+        }
+        other => other.map(|f| (f, false)),
+    };
+    match forked.map_err(Error::Fork)? {
+        (Forked::Child, join) => {
+            drop(rd);
+            let (step, e) = child(plan, join, &wr);
+            record(&wr, FATAL, step, 0, e);
+            sys::exit(127);
+        }
+        (Forked::Parent(pid), _) => {
+            drop(wr);
+            loop {
+                match read_record(&rd) {
+                    None => return Ok(pid),
+                    Some((WARNING, w)) => warn(w),
+                    Some((_, w)) => return Err(Error::Child(Some(pid), w.step, w.errno)),
+                }
+            }
+        }
+    }
+}
+
+/// The child's report to PID 1: one record, one write.
+fn record(wr: &OwnedFd, kind: u8, step: Step, detail: u8, e: Errno) {
+    let mut msg = [kind, step as u8, detail, 0, 0, 0, 0, 0];
+    msg[4..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
+    let _ = rustix::io::write(wr, &msg);
+}
+
+/// The next record, or `None` at EOF (the exec succeeded).
+fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
+    let mut msg = [0u8; 8];
+    let mut got = 0;
+    while got < msg.len() {
+        match rustix::io::read(rd, msg.get_mut(got..)?) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(_) => break,
+        }
+    }
+    if got != msg.len() {
+        return None;
+    }
+    let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
+    let w = Warning {
+        step: Step::from_u8(msg[1]),
+        detail: msg[2],
+        errno: Errno::from_raw_os_error(e),
+    };
+    Some((msg[0], w))
+}
+
+/// The child's side: returns only on failure.
+fn child(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
+    match setup(plan, join_cgroup, wr) {
+        Ok(()) => (Step::Exec, sys::execve(plan.path, &plan.argv, &plan.envp)),
+        Err(r) => r,
+    }
+}
+
+fn setup(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
+    sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
+    if let (true, Some(dir)) = (join_cgroup, plan.cgroup) {
+        join(dir).map_err(|e| (Step::Cgroup, e))?;
+    }
+    rustix::process::setsid().map_err(|e| (Step::Session, e))?;
+    match plan.tty {
+        Some(tty) => take_tty(tty)?,
+        None => stdio(plan.output).map_err(|e| (Step::Stdio, e))?,
+    }
+    if let Some((fd, n)) = plan.ready_fd {
+        sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
+    }
+    process::apply(&plan.placement, &mut |what, detail, e| {
+        record(wr, WARNING, placement_step(what), detail, e)
+    });
+    if let Some(mask) = plan.umask {
+        rustix::process::umask(Mode::from_raw_mode(mask));
+    }
+    if let Some(dir) = plan.dir {
+        rustix::process::chdir(dir).map_err(|e| (Step::Dir, e))?;
+    }
+    if let Some(c) = plan.creds {
+        drop_privileges(c)?;
+    }
+    if plan.no_new_privs {
+        rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
+    }
+    Ok(())
+}
+
+fn placement_step(w: What) -> Step {
+    match w {
+        What::Cpus => Step::Cpus,
+        What::Numa => Step::Numa,
+        What::Nice => Step::Nice,
+        What::Sched => Step::Sched,
+        What::IoPrio => Step::IoPrio,
+        What::OomScore => Step::OomScore,
+        What::Rlimit => Step::Rlimit,
+    }
+}
+
+/// Writes our pid into the cgroup's `cgroup.procs` (relative to its dir fd).
+fn join(dir: BorrowedFd<'_>) -> Result<(), Errno> {
+    let fd = fs::openat(
+        dir,
+        "cgroup.procs",
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    rustix::io::write(&fd, b"0").map(|_| ())
+}
+
+fn stdio(output: Output<'_>) -> Result<(), Errno> {
+    let null = fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::stdio::dup2_stdin(&null)?;
+    match output {
+        Output::Inherit => Ok(()),
+        Output::Path(p) => {
+            let fd = fs::open(
+                p,
+                OFlags::WRONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            rustix::stdio::dup2_stdout(&fd)?;
+            rustix::stdio::dup2_stderr(&fd)
+        }
+        Output::Fd(fd) => {
+            rustix::stdio::dup2_stdout(fd)?;
+            rustix::stdio::dup2_stderr(fd)
+        }
+    }
+}
+
+fn drop_privileges(c: Creds<'_>) -> Result<(), (Step, Errno)> {
+    use rustix::process::{Gid, Uid};
+    let mut groups = [Gid::ROOT; crate::supervise::passwd::GROUPS_MAX];
+    let n = c.groups.len().min(groups.len());
+    for (dst, &g) in groups.iter_mut().zip(c.groups.iter()) {
+        *dst = Gid::from_raw(g);
+    }
+    rustix::thread::set_thread_groups(groups.get(..n).unwrap_or(&[]))
+        .map_err(|e| (Step::Groups, e))?;
+    let gid = Gid::from_raw(c.gid);
+    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| (Step::Gid, e))?;
+    let uid = Uid::from_raw(c.uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| (Step::Uid, e))?;
+    Ok(())
+}
+
+fn take_tty(path: &CStr) -> Result<(), (Step, Errno)> {
+    let fd = fs::open(
+        path,
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| (Step::OpenTty, e))?;
+    rustix::process::ioctl_tiocsctty(&fd).map_err(|e| (Step::ControllingTty, e))?;
+    let f = fd.as_fd();
+    rustix::stdio::dup2_stdin(f)
+        .and_then(|_| rustix::stdio::dup2_stdout(f))
+        .and_then(|_| rustix::stdio::dup2_stderr(f))
+        .map_err(|e| (Step::StdioTty, e))?;
+    Ok(())
+}

@@ -1,0 +1,1709 @@
+//! One unit's lifecycle as a pure state machine: `step(event, now)` moves
+//! the state and answers with the effects to apply. No system calls here:
+//! the supervisor spawns, signals and kills, then feeds back what happened
+//! (DESIGN §1, §3.3). The full (state × event) table is
+//! docs/state-machine.md; `step` is an exhaustive match that mirrors it.
+
+use crate::sys::time::Ms;
+use linux_raw_sys::general::{SIGHUP, SIGKILL, SIGTERM};
+use rustix::io::Errno;
+use rustix::process::{Pid, WaitStatus};
+
+/// A unit that dies sooner than this after its spawn is a quick failure.
+pub const STABLE_RUN_MS: u64 = 10_000;
+/// The first back-off after a quick failure; it doubles up to restart-max.
+pub const BACKOFF_FIRST_MS: u64 = 100;
+/// After SIGKILL, how long to wait for the main process before giving it
+/// up (uninterruptible sleep): shutdown must not hang on one unit.
+pub const KILL_GRACE_MS: u64 = 2_000;
+
+/// `service`, `task` or `tty` in the table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Service,
+    Task,
+    Tty,
+}
+
+/// `restart=`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    Always,
+    OnFailure,
+    Never,
+}
+
+/// `ready=`. Tasks ignore it: their dependents wait for their exit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Readiness {
+    /// Ready once exec'd.
+    None,
+    /// sd_notify `READY=1`.
+    Notify,
+    /// s6 style: a newline on this fd.
+    Fd(u16),
+}
+
+/// What the state machine needs of a unit's options (DESIGN §3.3).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Policy {
+    pub kind: Kind,
+    pub restart: Restart,
+    pub restart_delay_ms: u64,
+    /// Cap of the quick-failure back-off; 0 turns back-off off.
+    pub restart_max_ms: u64,
+    /// Quick failures in a row before `Failed`; `Some(0)` acts as 1.
+    pub restart_limit: Option<u32>,
+    pub ready: Readiness,
+    pub ready_timeout_ms: Option<u64>,
+    pub stop_signal: u32,
+    pub stop_timeout_ms: u64,
+    pub reload_signal: u32,
+}
+
+impl Policy {
+    /// The defaults of DESIGN §3.3 for a kind of unit.
+    pub const fn new(kind: Kind) -> Policy {
+        Policy {
+            kind,
+            restart: match kind {
+                Kind::Task => Restart::Never,
+                Kind::Service | Kind::Tty => Restart::Always,
+            },
+            restart_delay_ms: 0,
+            restart_max_ms: 30_000,
+            restart_limit: None,
+            ready: Readiness::None,
+            ready_timeout_ms: None,
+            stop_signal: SIGTERM,
+            stop_timeout_ms: 5_000,
+            reload_signal: SIGHUP,
+        }
+    }
+
+    /// Whether the unit passes through `Starting` and waits for `Ready`.
+    const fn waits_for_ready(&self) -> bool {
+        match (self.kind, self.ready) {
+            (Kind::Task, _) | (_, Readiness::None) => false,
+            (Kind::Service | Kind::Tty, Readiness::Notify | Readiness::Fd(_)) => true,
+        }
+    }
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    Code(i32),
+    Signal(i32),
+    /// Not our child (a `MAINPID=` watched through a pidfd): counts as a
+    /// failure, since a supervised process is not meant to go away.
+    Unknown,
+}
+
+impl Status {
+    pub fn from_wait(w: WaitStatus) -> Status {
+        match (w.exit_status(), w.terminating_signal()) {
+            (Some(code), _) => Status::Code(code),
+            (None, Some(sig)) => Status::Signal(sig),
+            (None, None) => Status::Unknown,
+        }
+    }
+
+    pub const fn success(self) -> bool {
+        matches!(self, Status::Code(0))
+    }
+}
+
+/// Why a unit is `Failed`; the last exit status is `Unit::last_exit`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Failure {
+    /// Non-zero exit code, a signal, or an unknown status.
+    Exit,
+    /// Exited (even with 0) before it said it was ready.
+    NotReady,
+    /// Not ready within `ready-timeout`.
+    ReadyTimeout,
+    /// The program could not be started (fork, cgroup, exec, ...).
+    Spawn(Errno),
+    /// It must not run as configured: its CPUs could not be isolated
+    /// (`isolate=yes`). Never retried on its own.
+    Refused,
+    /// `restart-limit` quick failures in a row.
+    Limit,
+}
+
+/// What happens once a stopping unit's main process is gone.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Then {
+    /// Stay `Stopped`.
+    Stop,
+    /// Back to `Waiting`: the scheduler starts it again once its
+    /// dependencies are met (an explicit restart).
+    Restart,
+    /// Count it as a failure and let the restart rules decide (ready
+    /// timeout).
+    Fail,
+}
+
+/// A unit's state. Pids live in the states that have a process.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    /// Waiting for its dependencies; the scheduler sends `Start`.
+    Waiting,
+    /// `Spawn` was asked; the supervisor answers `Spawned` or
+    /// `SpawnFailed` before anything else.
+    Spawning,
+    /// Exec'd, not ready yet (notify, fd).
+    Starting {
+        pid: Pid,
+        deadline: Option<Ms>,
+    },
+    /// Ready (a task: running).
+    Running {
+        pid: Pid,
+    },
+    /// Stop signal sent (or SIGKILL once `killed`); `pid` is `None` when
+    /// the stop came before the spawn's answer.
+    Stopping {
+        pid: Option<Pid>,
+        deadline: Ms,
+        killed: bool,
+        then: Then,
+    },
+    /// Done: exited 0 and not restarted.
+    Exited,
+    /// Waiting to be spawned again.
+    BackingOff {
+        until: Ms,
+    },
+    Failed {
+        why: Failure,
+    },
+    /// An `if=` condition was unmet.
+    Skipped,
+    /// A `needs=` dependency failed.
+    Blocked,
+    /// Stopped on request.
+    Stopped,
+}
+
+impl State {
+    /// The word `pinit status` shows.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            State::Waiting => "waiting",
+            State::Spawning => "spawning",
+            State::Starting { .. } => "starting",
+            State::Running { .. } => "running",
+            State::Stopping { .. } => "stopping",
+            State::Exited => "exited",
+            State::BackingOff { .. } => "backing-off",
+            State::Failed { .. } => "failed",
+            State::Skipped => "skipped",
+            State::Blocked => "blocked",
+            State::Stopped => "stopped",
+        }
+    }
+}
+
+/// What happened to a unit, as the supervisor tells it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// Scheduler: dependencies and `if=` met.
+    Start,
+    /// Scheduler: an `if=` condition is unmet.
+    ConditionUnmet,
+    /// Scheduler: a `needs=` dependency failed or is blocked.
+    DepFailed,
+    /// The answer to `Spawn`: the program is exec'd.
+    Spawned {
+        pid: Pid,
+    },
+    /// The answer to `Spawn`: it could not be started.
+    SpawnFailed {
+        errno: Errno,
+    },
+    /// The answer to `Spawn`: it must not run as configured (isolation
+    /// the kernel refuses); `Failed`, whatever the restart policy.
+    SpawnRefused,
+    /// `READY=1`, or a newline on the ready fd.
+    Ready,
+    /// sd_notify `MAINPID=`.
+    MainPid {
+        pid: Pid,
+    },
+    /// A process exited; ignored unless it is the main pid.
+    Exited {
+        pid: Pid,
+        status: Status,
+    },
+    /// `deadline()` has passed (an early one is ignored).
+    Timer,
+    StopRequest,
+    StartRequest,
+    RestartRequest,
+    ReloadRequest,
+    /// The machine goes down: never spawn again. Waiting and backing-off
+    /// units stop now; running ones wait for their `StopRequest`.
+    Shutdown,
+}
+
+/// An effect for the supervisor, applied in order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Action {
+    /// Start the program; answer with `Spawned` or `SpawnFailed` at once.
+    Spawn,
+    /// `kill(pid, sig)`.
+    Signal { pid: Pid, sig: u32 },
+    /// Write `1` to the unit's cgroup.kill (or kill every pid in its
+    /// cgroup.procs on older kernels).
+    KillCgroup,
+}
+
+/// The effects of one step; at most two are ever needed.
+pub type Actions = heapless::Vec<Action, 3>;
+
+/// What the scheduler sees of a unit (crate::supervise::order).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+    /// Not started: waiting for `Start`.
+    Waiting,
+    /// Started, not ready yet (a task: not exited yet); backing off;
+    /// stopping.
+    Pending,
+    /// A service or tty that is ready.
+    Ready,
+    /// Exited 0 for good.
+    Done,
+    Failed,
+    Skipped,
+    Blocked,
+    Stopped,
+}
+
+/// One unit: its policy, state and counters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Unit {
+    policy: Policy,
+    state: State,
+    /// When the current or last process was exec'd.
+    since: Ms,
+    /// When it last became ready.
+    ready_at: Option<Ms>,
+    /// Automatic restarts so far.
+    restarts: u32,
+    /// Quick failures in a row.
+    streak: u32,
+    /// The back-off applied last; 0 when none.
+    backoff_ms: u64,
+    last_exit: Option<Status>,
+    /// `Shutdown` seen: never spawn again.
+    shutdown: bool,
+}
+
+fn act(acts: &mut Actions, a: Action) {
+    let full = acts.push(a).is_err();
+    debug_assert!(!full, "a step never has more than 3 actions");
+}
+
+/// The next back-off: 100 ms, then doubling, capped; 0 when `cap` is 0.
+const fn next_backoff(prev: u64, cap: u64) -> u64 {
+    let next = if prev == 0 {
+        BACKOFF_FIRST_MS
+    } else {
+        prev.saturating_mul(2)
+    };
+    if next < cap {
+        next
+    } else {
+        cap
+    }
+}
+
+impl Unit {
+    pub const fn new(policy: Policy) -> Unit {
+        Unit {
+            policy,
+            state: State::Waiting,
+            since: Ms(0),
+            ready_at: None,
+            restarts: 0,
+            streak: 0,
+            backoff_ms: 0,
+            last_exit: None,
+            shutdown: false,
+        }
+    }
+
+    pub const fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// A new policy (table re-read) applies from the next transition.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// The process signals go to (`pinit signal`), if there is one.
+    pub const fn main_pid(&self) -> Option<Pid> {
+        match self.state {
+            State::Starting { pid, .. } | State::Running { pid } => Some(pid),
+            State::Stopping { pid, .. } => pid,
+            State::Waiting
+            | State::Spawning
+            | State::Exited
+            | State::BackingOff { .. }
+            | State::Failed { .. }
+            | State::Skipped
+            | State::Blocked
+            | State::Stopped => None,
+        }
+    }
+
+    /// When the current or last process was exec'd.
+    pub const fn since(&self) -> Ms {
+        self.since
+    }
+
+    pub const fn ready_at(&self) -> Option<Ms> {
+        self.ready_at
+    }
+
+    pub const fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// Quick failures in a row.
+    pub const fn streak(&self) -> u32 {
+        self.streak
+    }
+
+    /// The current back-off in ms (0: none).
+    pub const fn backoff_ms(&self) -> u64 {
+        self.backoff_ms
+    }
+
+    pub const fn last_exit(&self) -> Option<Status> {
+        self.last_exit
+    }
+
+    /// When the unit wants a `Timer` event (smoltcp's `poll_at`).
+    pub const fn deadline(&self) -> Option<Ms> {
+        match self.state {
+            State::Starting { deadline, .. } => deadline,
+            State::Stopping { deadline, .. } => Some(deadline),
+            State::BackingOff { until } => Some(until),
+            State::Waiting
+            | State::Spawning
+            | State::Running { .. }
+            | State::Exited
+            | State::Failed { .. }
+            | State::Skipped
+            | State::Blocked
+            | State::Stopped => None,
+        }
+    }
+
+    /// No process of the unit is known to run (shutdown order).
+    pub const fn is_down(&self) -> bool {
+        match self.state {
+            State::Spawning
+            | State::Starting { .. }
+            | State::Running { .. }
+            | State::Stopping { .. } => false,
+            State::Waiting
+            | State::Exited
+            | State::BackingOff { .. }
+            | State::Failed { .. }
+            | State::Skipped
+            | State::Blocked
+            | State::Stopped => true,
+        }
+    }
+
+    /// What the scheduler sees. A task is ready for its dependents only
+    /// when it has exited 0 (`Done`).
+    pub const fn outcome(&self) -> Outcome {
+        match self.state {
+            State::Waiting => Outcome::Waiting,
+            State::Running { .. } => match self.policy.kind {
+                Kind::Task => Outcome::Pending,
+                Kind::Service | Kind::Tty => Outcome::Ready,
+            },
+            State::Spawning
+            | State::Starting { .. }
+            | State::Stopping { .. }
+            | State::BackingOff { .. } => Outcome::Pending,
+            State::Exited => Outcome::Done,
+            State::Failed { .. } => Outcome::Failed,
+            State::Skipped => Outcome::Skipped,
+            State::Blocked => Outcome::Blocked,
+            State::Stopped => Outcome::Stopped,
+        }
+    }
+
+    /// One transition. Every (state, event) pair is written down; the
+    /// table with the reasons is docs/state-machine.md.
+    pub fn step(&mut self, ev: Event, now: Ms) -> Actions {
+        use Event as E;
+        use State as S;
+        let mut acts = Actions::new();
+        let a = &mut acts;
+        if ev == E::Shutdown {
+            self.shutdown = true;
+        }
+        match (self.state, ev) {
+            // Waiting: the scheduler decides.
+            (S::Waiting, E::Start) => self.spawn(a),
+            (S::Waiting, E::ConditionUnmet) => self.state = S::Skipped,
+            (S::Waiting, E::DepFailed) => self.state = S::Blocked,
+            (S::Waiting, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
+            (
+                S::Waiting,
+                E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Timer
+                | E::StartRequest
+                | E::RestartRequest
+                | E::ReloadRequest,
+            ) => {}
+
+            // Spawning: the supervisor answers before any other event.
+            (S::Spawning, E::Spawned { pid }) => self.spawned(pid, now),
+            (S::Spawning, E::SpawnFailed { errno }) => {
+                self.recover(true, true, Failure::Spawn(errno), now, a)
+            }
+            (S::Spawning, E::SpawnRefused) => {
+                self.state = S::Failed {
+                    why: Failure::Refused,
+                }
+            }
+            (S::Spawning, E::StopRequest) => self.stop(None, Then::Stop, now, a),
+            (S::Spawning, E::RestartRequest) => self.stop(None, Then::Restart, now, a),
+            (
+                S::Spawning,
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Timer
+                | E::StartRequest
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+
+            // Starting: exec'd, waiting for READY=1 or the ready fd.
+            (S::Starting { pid, .. }, E::Ready) => self.ready(pid, now),
+            (S::Starting { deadline, .. }, E::MainPid { pid }) => {
+                self.state = S::Starting { pid, deadline }
+            }
+            (S::Starting { pid, .. }, E::Exited { pid: p, status }) if p == pid => {
+                self.exit(status, false, now, a)
+            }
+            (S::Starting { .. }, E::Exited { .. }) => {}
+            (S::Starting { pid, deadline }, E::Timer) if deadline.is_some_and(|d| now >= d) => {
+                self.stop(Some(pid), Then::Fail, now, a)
+            }
+            (S::Starting { .. }, E::Timer) => {}
+            (S::Starting { pid, .. }, E::StopRequest) => self.stop(Some(pid), Then::Stop, now, a),
+            (S::Starting { pid, .. }, E::RestartRequest) => {
+                self.stop(Some(pid), Then::Restart, now, a)
+            }
+            (
+                S::Starting { .. },
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::StartRequest
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+
+            // Running: ready (a task: running).
+            (S::Running { .. }, E::MainPid { pid }) => self.state = S::Running { pid },
+            (S::Running { pid }, E::Exited { pid: p, status }) if p == pid => {
+                self.exit(status, true, now, a)
+            }
+            (S::Running { .. }, E::Exited { .. }) => {}
+            (S::Running { pid }, E::StopRequest) => self.stop(Some(pid), Then::Stop, now, a),
+            (S::Running { pid }, E::RestartRequest) => self.stop(Some(pid), Then::Restart, now, a),
+            (S::Running { pid }, E::ReloadRequest) => act(
+                a,
+                Action::Signal {
+                    pid,
+                    sig: self.policy.reload_signal,
+                },
+            ),
+            (
+                S::Running { .. },
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::Timer
+                | E::StartRequest
+                | E::Shutdown,
+            ) => {}
+
+            // Stopping: signalled, waiting for the main process.
+            (S::Stopping { pid: None, .. }, E::Spawned { pid }) => self.late_spawn(pid, a),
+            (
+                S::Stopping {
+                    pid: None, then, ..
+                },
+                E::SpawnFailed { .. } | E::SpawnRefused,
+            ) => self.finish(then, now, a),
+            (
+                S::Stopping { pid: Some(_), .. },
+                E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused,
+            ) => {}
+            (
+                S::Stopping {
+                    deadline,
+                    killed,
+                    then,
+                    ..
+                },
+                E::MainPid { pid },
+            ) => {
+                self.state = S::Stopping {
+                    pid: Some(pid),
+                    deadline,
+                    killed,
+                    then,
+                }
+            }
+            (S::Stopping { pid, then, .. }, E::Exited { pid: p, status }) if pid == Some(p) => {
+                self.last_exit = Some(status);
+                act(a, Action::KillCgroup);
+                self.finish(then, now, a)
+            }
+            (S::Stopping { .. }, E::Exited { .. }) => {}
+            (
+                S::Stopping {
+                    pid,
+                    deadline,
+                    killed: false,
+                    then,
+                },
+                E::Timer,
+            ) if now >= deadline => self.kill(pid, then, now, a),
+            (
+                S::Stopping {
+                    deadline,
+                    killed: true,
+                    then,
+                    ..
+                },
+                E::Timer,
+            ) if now >= deadline => self.finish(then, now, a),
+            (S::Stopping { .. }, E::Timer) => {}
+            (S::Stopping { .. }, E::StopRequest) => self.then(Then::Stop),
+            (S::Stopping { .. }, E::StartRequest | E::RestartRequest) => self.then(Then::Restart),
+            (
+                S::Stopping { .. },
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Ready
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+
+            // BackingOff: nothing runs; spawn again at `until`.
+            (S::BackingOff { until }, E::Timer) if now >= until => self.spawn(a),
+            (S::BackingOff { .. }, E::Timer) => {}
+            (S::BackingOff { .. }, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
+            (S::BackingOff { .. }, E::StartRequest | E::RestartRequest) => self.again(),
+            (
+                S::BackingOff { .. },
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::ReloadRequest,
+            ) => {}
+
+            // Settled: nothing runs; only an explicit start moves them.
+            (
+                S::Exited | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
+                E::StartRequest | E::RestartRequest,
+            ) => self.again(),
+            (
+                S::Exited | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Timer
+                | E::StopRequest
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+        }
+        acts
+    }
+
+    fn spawn(&mut self, a: &mut Actions) {
+        self.state = State::Spawning;
+        act(a, Action::Spawn);
+    }
+
+    fn spawned(&mut self, pid: Pid, now: Ms) {
+        self.since = now;
+        if self.policy.waits_for_ready() {
+            let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
+            self.state = State::Starting { pid, deadline };
+        } else {
+            self.ready(pid, now);
+        }
+    }
+
+    fn ready(&mut self, pid: Pid, now: Ms) {
+        self.ready_at = Some(now);
+        self.state = State::Running { pid };
+    }
+
+    /// Sends the stop signal and waits up to stop-timeout.
+    fn stop(&mut self, pid: Option<Pid>, then: Then, now: Ms, a: &mut Actions) {
+        if let Some(pid) = pid {
+            act(
+                a,
+                Action::Signal {
+                    pid,
+                    sig: self.policy.stop_signal,
+                },
+            );
+        }
+        self.state = State::Stopping {
+            pid,
+            deadline: now.after(self.policy.stop_timeout_ms),
+            killed: false,
+            then,
+        };
+    }
+
+    /// The spawn answered after a stop was asked: signal the new process.
+    fn late_spawn(&mut self, pid: Pid, a: &mut Actions) {
+        if let State::Stopping {
+            deadline,
+            killed,
+            then,
+            ..
+        } = self.state
+        {
+            let sig = if killed {
+                SIGKILL
+            } else {
+                self.policy.stop_signal
+            };
+            act(a, Action::Signal { pid, sig });
+            self.state = State::Stopping {
+                pid: Some(pid),
+                deadline,
+                killed,
+                then,
+            };
+        }
+    }
+
+    /// stop-timeout passed: kill the cgroup and the main process, then
+    /// wait KILL_GRACE_MS more.
+    fn kill(&mut self, pid: Option<Pid>, then: Then, now: Ms, a: &mut Actions) {
+        act(a, Action::KillCgroup);
+        if let Some(pid) = pid {
+            act(a, Action::Signal { pid, sig: SIGKILL });
+        }
+        self.state = State::Stopping {
+            pid,
+            deadline: now.after(KILL_GRACE_MS),
+            killed: true,
+            then,
+        };
+    }
+
+    fn then(&mut self, then: Then) {
+        if let State::Stopping {
+            pid,
+            deadline,
+            killed,
+            ..
+        } = self.state
+        {
+            self.state = State::Stopping {
+                pid,
+                deadline,
+                killed,
+                then,
+            };
+        }
+    }
+
+    /// The stop is over (the main process exited or was given up).
+    fn finish(&mut self, then: Then, now: Ms, a: &mut Actions) {
+        match then {
+            Then::Stop => self.state = State::Stopped,
+            Then::Restart if self.shutdown => self.state = State::Stopped,
+            Then::Restart => self.again(),
+            Then::Fail => self.recover(true, true, Failure::ReadyTimeout, now, a),
+        }
+    }
+
+    /// An explicit start: counters reset, then the scheduler decides.
+    fn again(&mut self) {
+        if self.shutdown {
+            return;
+        }
+        self.streak = 0;
+        self.backoff_ms = 0;
+        self.state = State::Waiting;
+    }
+
+    /// The main process exited on its own: take the rest of the cgroup,
+    /// then apply the restart rules.
+    fn exit(&mut self, status: Status, was_ready: bool, now: Ms, a: &mut Actions) {
+        self.last_exit = Some(status);
+        act(a, Action::KillCgroup);
+        let why = if status.success() {
+            Failure::NotReady
+        } else {
+            Failure::Exit
+        };
+        let failed = !status.success() || !was_ready;
+        let quick = !was_ready || now.since(self.since) < STABLE_RUN_MS;
+        self.recover(failed, quick, why, now, a);
+    }
+
+    /// The restart rules (DESIGN §3.3).
+    fn recover(&mut self, failed: bool, quick: bool, why: Failure, now: Ms, a: &mut Actions) {
+        let restart = !self.shutdown
+            && match self.policy.restart {
+                Restart::Always => true,
+                Restart::OnFailure => failed,
+                Restart::Never => false,
+            };
+        if !restart {
+            self.state = if failed {
+                State::Failed { why }
+            } else {
+                State::Exited
+            };
+            return;
+        }
+        let mut delay = self.policy.restart_delay_ms;
+        if quick {
+            self.streak = self.streak.saturating_add(1);
+            if self.policy.restart_limit.is_some_and(|n| self.streak >= n) {
+                self.state = State::Failed {
+                    why: Failure::Limit,
+                };
+                return;
+            }
+            // A spawn failure never retries in a tight loop inside PID 1.
+            let cap = match why {
+                Failure::Spawn(_) => {
+                    if self.policy.restart_max_ms > BACKOFF_FIRST_MS {
+                        self.policy.restart_max_ms
+                    } else {
+                        BACKOFF_FIRST_MS
+                    }
+                }
+                Failure::Exit
+                | Failure::NotReady
+                | Failure::ReadyTimeout
+                | Failure::Limit
+                | Failure::Refused => self.policy.restart_max_ms,
+            };
+            self.backoff_ms = next_backoff(self.backoff_ms, cap);
+            delay = delay.max(self.backoff_ms);
+        } else {
+            self.streak = 0;
+            self.backoff_ms = 0;
+        }
+        self.restarts = self.restarts.saturating_add(1);
+        if delay == 0 {
+            self.spawn(a);
+        } else {
+            self.state = State::BackingOff {
+                until: now.after(delay),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action as A;
+    use Event as E;
+    use State as S;
+    extern crate std;
+    use std::vec::Vec;
+
+    fn pid(n: i32) -> Pid {
+        Pid::from_raw(n).unwrap()
+    }
+    fn spawned(n: i32) -> Event {
+        E::Spawned { pid: pid(n) }
+    }
+    fn exit(n: i32, code: i32) -> Event {
+        E::Exited {
+            pid: pid(n),
+            status: Status::Code(code),
+        }
+    }
+    fn killed(n: i32, sig: u32) -> Event {
+        E::Exited {
+            pid: pid(n),
+            status: Status::Signal(sig as i32),
+        }
+    }
+    fn sig(n: i32, sig: u32) -> Action {
+        A::Signal { pid: pid(n), sig }
+    }
+    fn main_pid(n: i32) -> Event {
+        E::MainPid { pid: pid(n) }
+    }
+    const NOENT: Event = E::SpawnFailed {
+        errno: Errno::NOENT,
+    };
+
+    fn service() -> Policy {
+        Policy::new(Kind::Service)
+    }
+    fn task() -> Policy {
+        Policy::new(Kind::Task)
+    }
+    fn notify(timeout: Option<u64>) -> Policy {
+        Policy {
+            ready: Readiness::Notify,
+            ready_timeout_ms: timeout,
+            ..service()
+        }
+    }
+
+    /// One line per step: `MS: EVENT => [ACTIONS], STATE-PATTERN,`.
+    macro_rules! trace {
+        ($u:ident; $($t:literal: $ev:expr => [$($a:expr),* $(,)?], $st:pat),* $(,)?) => {$(
+            let got = $u.step($ev, Ms($t));
+            let want: &[Action] = &[$($a),*];
+            assert_eq!(&got[..], want, "actions at {} ms on {:?}", $t, $ev);
+            assert!(
+                matches!($u.state(), $st),
+                "state at {} ms on {:?}: {:?}", $t, $ev, $u.state()
+            );
+        )*};
+    }
+
+    /// Starts `u` at `t` as pid `n`.
+    fn up(u: &mut Unit, t: u64, n: i32) {
+        assert_eq!(&u.step(E::Start, Ms(t))[..], &[A::Spawn]);
+        assert!(u.step(spawned(n), Ms(t)).is_empty());
+    }
+
+    /// Crashes the running pid `n` at `t` and returns the back-off chosen.
+    fn crash(u: &mut Unit, t: u64, n: i32) -> Option<u64> {
+        let acts = u.step(exit(n, 1), Ms(t));
+        assert_eq!(acts.first(), Some(&A::KillCgroup));
+        match u.state() {
+            S::BackingOff { until } => Some(until.since(Ms(t))),
+            S::Spawning => Some(0),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let s = service();
+        assert_eq!(s.restart, Restart::Always);
+        assert_eq!(Policy::new(Kind::Tty).restart, Restart::Always);
+        assert_eq!(task().restart, Restart::Never);
+        assert_eq!((s.stop_signal, s.stop_timeout_ms), (15, 5_000));
+        assert_eq!((s.restart_max_ms, s.restart_delay_ms), (30_000, 0));
+        assert_eq!((s.restart_limit, s.ready), (None, Readiness::None));
+        assert_eq!(s.reload_signal, 1);
+    }
+
+    #[test]
+    fn ready_none_is_ready_once_execd() {
+        let mut u = Unit::new(service());
+        assert_eq!(u.outcome(), Outcome::Waiting);
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            3: spawned(10) => [], S::Running { .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Ready);
+        assert_eq!(u.main_pid(), Some(pid(10)));
+        assert_eq!((u.since(), u.ready_at()), (Ms(3), Some(Ms(3))));
+        assert_eq!(u.deadline(), None);
+        assert!(!u.is_down());
+    }
+
+    /// Crashes `u` `n` times, 50 ms after each start; the back-offs.
+    fn crash_loop(u: &mut Unit, n: i32) -> Vec<u64> {
+        let mut seen = Vec::new();
+        up(u, 0, 1);
+        for p in 1..=n {
+            let t = u.since().0 + 50;
+            seen.push(crash(u, t, p).unwrap());
+            let until = u.deadline().unwrap_or(Ms(t));
+            if p < n {
+                assert_eq!(&u.step(E::Timer, until)[..], &[A::Spawn]);
+                assert!(u.step(spawned(p + 1), until).is_empty());
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_restart_max() {
+        let mut u = Unit::new(Policy {
+            restart_max_ms: 1_000,
+            ..service()
+        });
+        let seen = crash_loop(&mut u, 7);
+        assert_eq!(seen, [100, 200, 400, 800, 1_000, 1_000, 1_000]);
+        assert_eq!((u.streak(), u.restarts()), (7, 7));
+    }
+
+    #[test]
+    fn default_backoff_caps_at_30s() {
+        let mut u = Unit::new(service());
+        let seen = crash_loop(&mut u, 11);
+        let want = [
+            100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30_000, 30_000,
+        ];
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn early_timer_is_ignored_in_backoff() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        trace!(u;
+            10: exit(10, 1) => [A::KillCgroup], S::BackingOff { until: Ms(110) },
+            109: E::Timer => [], S::BackingOff { .. },
+            110: E::Timer => [A::Spawn], S::Spawning,
+            111: spawned(11) => [], S::Running { .. },
+        );
+    }
+
+    #[test]
+    fn a_stable_run_resets_the_backoff() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        assert_eq!(crash(&mut u, 10, 10), Some(100));
+        u.step(E::Timer, Ms(110));
+        u.step(spawned(11), Ms(110));
+        assert_eq!(crash(&mut u, 200, 11), Some(200));
+        u.step(E::Timer, Ms(400));
+        u.step(spawned(12), Ms(400));
+        // Ran exactly 10 s: restarts at once (restart-delay 0).
+        trace!(u;
+            10_400: exit(12, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
+            10_400: spawned(13) => [], S::Running { .. },
+        );
+        assert_eq!((u.streak(), u.backoff_ms()), (0, 0));
+        assert_eq!(crash(&mut u, 10_500, 13), Some(100));
+        assert_eq!(u.restarts(), 4);
+    }
+
+    #[test]
+    fn restart_delay_after_a_stable_run_and_as_a_floor() {
+        let mut u = Unit::new(Policy {
+            restart_delay_ms: 500,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        assert_eq!(crash(&mut u, 20_000, 10), Some(500));
+        u.step(E::Timer, Ms(20_500));
+        u.step(spawned(11), Ms(20_500));
+        // Quick: back-off 100 is below the delay, the delay wins.
+        assert_eq!(crash(&mut u, 20_600, 11), Some(500));
+        assert_eq!(u.backoff_ms(), 100);
+    }
+
+    #[test]
+    fn restart_max_zero_restarts_at_once() {
+        let mut u = Unit::new(Policy {
+            restart_max_ms: 0,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            1: exit(10, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
+            1: spawned(11) => [], S::Running { .. },
+            2: killed(11, 9) => [A::KillCgroup, A::Spawn], S::Spawning,
+        );
+        assert_eq!(u.streak(), 2);
+    }
+
+    #[test]
+    fn restart_limit_fails_after_n_quick_failures_in_a_row() {
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(3),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        u.step(E::Timer, Ms(101));
+        u.step(spawned(11), Ms(101));
+        crash(&mut u, 102, 11);
+        u.step(E::Timer, Ms(302));
+        u.step(spawned(12), Ms(302));
+        trace!(u;
+            303: exit(12, 1) => [A::KillCgroup], S::Failed { why: Failure::Limit },
+        );
+        assert_eq!(u.outcome(), Outcome::Failed);
+        assert_eq!(u.deadline(), None);
+        assert_eq!(u.last_exit(), Some(Status::Code(1)));
+    }
+
+    #[test]
+    fn restart_limit_counts_only_failures_in_a_row() {
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(2),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        u.step(E::Timer, Ms(101));
+        u.step(spawned(11), Ms(101));
+        // A stable run in between resets the streak.
+        assert_eq!(crash(&mut u, 20_000, 11), Some(0));
+        u.step(spawned(12), Ms(20_000));
+        assert_eq!(crash(&mut u, 20_001, 12), Some(100));
+        assert_eq!(u.streak(), 1);
+    }
+
+    #[test]
+    fn on_failure_restarts_only_on_failure() {
+        let p = Policy {
+            restart: Restart::OnFailure,
+            ..service()
+        };
+        let mut u = Unit::new(p);
+        up(&mut u, 0, 10);
+        trace!(u;
+            20_000: exit(10, 3) => [A::KillCgroup, A::Spawn], S::Spawning,
+            20_000: spawned(11) => [], S::Running { .. },
+            40_000: killed(11, 11) => [A::KillCgroup, A::Spawn], S::Spawning,
+            40_000: spawned(12) => [], S::Running { .. },
+            60_000: exit(12, 0) => [A::KillCgroup], S::Exited,
+        );
+        assert_eq!(u.outcome(), Outcome::Done);
+        assert!(u.is_down());
+    }
+
+    #[test]
+    fn never_does_not_restart() {
+        let p = Policy {
+            restart: Restart::Never,
+            ..service()
+        };
+        let mut u = Unit::new(p);
+        up(&mut u, 0, 10);
+        trace!(u;
+            5: exit(10, 0) => [A::KillCgroup], S::Exited,
+        );
+        let mut u = Unit::new(p);
+        up(&mut u, 0, 10);
+        trace!(u;
+            5: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::Exit },
+        );
+        assert_eq!(u.last_exit(), Some(Status::Signal(15)));
+    }
+
+    #[test]
+    fn always_restarts_a_clean_exit_too() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        trace!(u;
+            5: exit(10, 0) => [A::KillCgroup], S::BackingOff { until: Ms(105) },
+        );
+        assert_eq!(u.outcome(), Outcome::Pending);
+    }
+
+    #[test]
+    fn task_success_is_done() {
+        let mut u = Unit::new(task());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Running { .. },
+        );
+        // Dependents of a task wait for its exit, not its exec.
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u;
+            700: exit(10, 0) => [A::KillCgroup], S::Exited,
+        );
+        assert_eq!(u.outcome(), Outcome::Done);
+    }
+
+    #[test]
+    fn task_failure_fails_unless_restart_says_otherwise() {
+        let mut u = Unit::new(task());
+        up(&mut u, 0, 10);
+        trace!(u;
+            7: exit(10, 2) => [A::KillCgroup], S::Failed { why: Failure::Exit },
+        );
+        assert_eq!(u.outcome(), Outcome::Failed);
+        let mut u = Unit::new(Policy {
+            restart: Restart::OnFailure,
+            ..task()
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            7: exit(10, 2) => [A::KillCgroup], S::BackingOff { until: Ms(107) },
+            107: E::Timer => [A::Spawn], S::Spawning,
+            107: spawned(11) => [], S::Running { .. },
+            300: exit(11, 0) => [A::KillCgroup], S::Exited,
+        );
+    }
+
+    #[test]
+    fn a_task_ignores_readiness() {
+        let mut u = Unit::new(Policy {
+            ready: Readiness::Notify,
+            ready_timeout_ms: Some(10),
+            ..task()
+        });
+        up(&mut u, 0, 10);
+        assert!(matches!(u.state(), S::Running { .. }));
+        assert_eq!(u.deadline(), None);
+    }
+
+    #[test]
+    fn notify_waits_for_ready() {
+        let mut u = Unit::new(notify(None));
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { deadline: None, .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u;
+            40: E::Ready => [], S::Running { .. },
+            50: E::Ready => [], S::Running { .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Ready);
+        assert_eq!(u.ready_at(), Some(Ms(40)));
+        let mut u = Unit::new(Policy {
+            ready: Readiness::Fd(3),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::Ready => [], S::Running { .. });
+    }
+
+    #[test]
+    fn ready_timeout_stops_and_counts_as_a_failure() {
+        let mut u = Unit::new(notify(Some(1_000)));
+        up(&mut u, 0, 10);
+        assert_eq!(u.deadline(), Some(Ms(1_000)));
+        trace!(u;
+            999: E::Timer => [], S::Starting { .. },
+            1_000: E::Timer => [sig(10, 15)], S::Stopping { then: Then::Fail, .. },
+        );
+        assert_eq!(u.deadline(), Some(Ms(6_000)));
+        // Exiting 0 on TERM does not make it a success.
+        trace!(u;
+            1_010: exit(10, 0) => [A::KillCgroup], S::BackingOff { until: Ms(1_110) },
+        );
+        assert_eq!(u.streak(), 1);
+
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ..notify(Some(1_000))
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            1_000: E::Timer => [sig(10, 15)], S::Stopping { .. },
+            1_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::ReadyTimeout },
+        );
+    }
+
+    #[test]
+    fn a_long_ready_timeout_is_still_a_quick_failure() {
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(1),
+            ..notify(Some(60_000))
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            60_000: E::Timer => [sig(10, 15)], S::Stopping { .. },
+            60_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::Limit },
+        );
+    }
+
+    #[test]
+    fn exiting_before_ready_is_a_failure() {
+        let mut u = Unit::new(Policy {
+            restart: Restart::OnFailure,
+            ..notify(None)
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            20_000: exit(10, 0) => [A::KillCgroup], S::BackingOff { until: Ms(20_100) },
+        );
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ..notify(None)
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            5: exit(10, 0) => [A::KillCgroup], S::Failed { why: Failure::NotReady },
+        );
+    }
+
+    #[test]
+    fn stop_waits_for_the_exit_then_takes_the_cgroup() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        trace!(u;
+            100: E::StopRequest => [sig(10, 15)], S::Stopping { then: Then::Stop, killed: false, .. },
+            200: exit(10, 0) => [A::KillCgroup], S::Stopped,
+        );
+        assert_eq!(u.outcome(), Outcome::Stopped);
+        assert!(u.is_down());
+        assert_eq!(u.deadline(), None);
+    }
+
+    #[test]
+    fn stop_timeout_escalates_to_kill_then_gives_up() {
+        let mut u = Unit::new(Policy {
+            stop_signal: 2,
+            stop_timeout_ms: 3_000,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            100: E::StopRequest => [sig(10, 2)], S::Stopping { deadline: Ms(3_100), .. },
+            3_099: E::Timer => [], S::Stopping { killed: false, .. },
+            3_100: E::Timer => [A::KillCgroup, sig(10, 9)], S::Stopping { killed: true, .. },
+        );
+        assert_eq!(u.deadline(), Some(Ms(3_100 + KILL_GRACE_MS)));
+        let mut v = u;
+        trace!(v;
+            3_150: killed(10, 9) => [A::KillCgroup], S::Stopped,
+        );
+        trace!(u;
+            5_100: E::Timer => [], S::Stopped,
+            // Its late exit is stale.
+            9_000: killed(10, 9) => [], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn stop_in_backoff_stops_at_once() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        crash(&mut u, 5, 10);
+        trace!(u;
+            50: E::StopRequest => [], S::Stopped,
+            105: E::Timer => [], S::Stopped,
+        );
+        assert_eq!(u.deadline(), None);
+    }
+
+    #[test]
+    fn stop_of_a_waiting_or_settled_unit() {
+        let mut u = Unit::new(service());
+        trace!(u; 0: E::StopRequest => [], S::Stopped);
+        let mut u = Unit::new(task());
+        up(&mut u, 0, 10);
+        u.step(exit(10, 0), Ms(1));
+        trace!(u; 2: E::StopRequest => [], S::Exited);
+    }
+
+    #[test]
+    fn restart_request_goes_back_to_waiting() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        u.step(E::Timer, Ms(101));
+        u.step(spawned(11), Ms(101));
+        assert_eq!(u.streak(), 1);
+        trace!(u;
+            200: E::RestartRequest => [sig(11, 15)], S::Stopping { then: Then::Restart, .. },
+            210: killed(11, 15) => [A::KillCgroup], S::Waiting,
+            210: E::Start => [A::Spawn], S::Spawning,
+        );
+        assert_eq!((u.streak(), u.backoff_ms()), (0, 0));
+    }
+
+    #[test]
+    fn requests_while_stopping_change_what_follows() {
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        trace!(u;
+            1: E::RestartRequest => [sig(10, 15)], S::Stopping { then: Then::Restart, .. },
+            2: E::StopRequest => [], S::Stopping { then: Then::Stop, .. },
+            3: E::StartRequest => [], S::Stopping { then: Then::Restart, .. },
+            4: E::RestartRequest => [], S::Stopping { then: Then::Restart, .. },
+            5: exit(10, 0) => [A::KillCgroup], S::Waiting,
+        );
+    }
+
+    #[test]
+    fn start_request_from_settled_states() {
+        for settle in [E::ConditionUnmet, E::DepFailed, E::StopRequest] {
+            let mut u = Unit::new(service());
+            u.step(settle, Ms(0));
+            assert!(u.is_down());
+            trace!(u; 1: E::StartRequest => [], S::Waiting);
+        }
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(1),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        assert!(matches!(u.state(), S::Failed { .. }));
+        trace!(u; 2: E::RestartRequest => [], S::Waiting);
+        assert_eq!(u.streak(), 0);
+        // From back-off, too: the scheduler starts it now.
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        trace!(u; 2: E::StartRequest => [], S::Waiting);
+    }
+
+    #[test]
+    fn main_pid_handover() {
+        let mut u = Unit::new(notify(Some(500)));
+        up(&mut u, 0, 10);
+        trace!(u;
+            10: main_pid(20) => [], S::Starting { deadline: Some(Ms(500)), .. },
+            // The launcher's exit is not the service's.
+            11: exit(10, 0) => [], S::Starting { .. },
+            12: E::Ready => [], S::Running { .. },
+        );
+        assert_eq!(u.main_pid(), Some(pid(20)));
+        trace!(u;
+            13: main_pid(30) => [], S::Running { .. },
+            14: exit(20, 0) => [], S::Running { .. },
+            15: E::StopRequest => [sig(30, 15)], S::Stopping { .. },
+            16: main_pid(40) => [], S::Stopping { pid: Some(_), .. },
+            17: exit(30, 0) => [], S::Stopping { .. },
+            18: E::Exited { pid: pid(40), status: Status::Unknown } => [A::KillCgroup], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn unknown_status_is_a_failure() {
+        let mut u = Unit::new(Policy {
+            restart: Restart::OnFailure,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        u.step(main_pid(20), Ms(1));
+        trace!(u;
+            20_000: E::Exited { pid: pid(20), status: Status::Unknown }
+                => [A::KillCgroup, A::Spawn], S::Spawning,
+        );
+    }
+
+    #[test]
+    fn stale_exits_are_ignored() {
+        let mut u = Unit::new(service());
+        trace!(u; 0: exit(10, 1) => [], S::Waiting);
+        up(&mut u, 0, 10);
+        trace!(u; 1: exit(9, 1) => [], S::Running { .. });
+        crash(&mut u, 2, 10);
+        trace!(u; 3: exit(10, 1) => [], S::BackingOff { .. });
+    }
+
+    #[test]
+    fn spawn_failure_backs_off_like_a_quick_failure() {
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: NOENT => [], S::BackingOff { until: Ms(100) },
+            100: E::Timer => [A::Spawn], S::Spawning,
+            100: NOENT => [], S::BackingOff { until: Ms(300) },
+        );
+        assert_eq!(u.streak(), 2);
+        // Even with back-off off, PID 1 never retries in a tight loop.
+        let mut u = Unit::new(Policy {
+            restart_max_ms: 0,
+            ..service()
+        });
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: NOENT => [], S::BackingOff { until: Ms(100) },
+            100: E::Timer => [A::Spawn], S::Spawning,
+            100: NOENT => [], S::BackingOff { until: Ms(200) },
+        );
+        let mut u = Unit::new(task());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: NOENT => [], S::Failed { why: Failure::Spawn(Errno::NOENT) },
+        );
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(1),
+            ..service()
+        });
+        u.step(E::Start, Ms(0));
+        trace!(u; 0: NOENT => [], S::Failed { why: Failure::Limit });
+    }
+
+    #[test]
+    fn a_refused_spawn_fails_without_retry() {
+        // isolate=yes the kernel refuses: failed at once, even with
+        // restart=always; an explicit start tries again.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::SpawnRefused => [], S::Failed { why: Failure::Refused },
+            5: E::Timer => [], S::Failed { .. },
+            9: E::StartRequest => [], S::Waiting,
+            9: E::Start => [A::Spawn], S::Spawning,
+            9: spawned(10) => [], S::Running { .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Ready);
+        // A stop that came first ends there.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::StopRequest => [], S::Stopping { pid: None, .. },
+            0: E::SpawnRefused => [], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn stop_before_the_spawn_answers() {
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::StopRequest => [], S::Stopping { pid: None, .. },
+            0: spawned(10) => [sig(10, 15)], S::Stopping { pid: Some(_), .. },
+            1: exit(10, 0) => [A::KillCgroup], S::Stopped,
+        );
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: E::RestartRequest => [], S::Stopping { pid: None, then: Then::Restart, .. },
+            0: NOENT => [], S::Waiting,
+        );
+        let mut u = Unit::new(service());
+        u.step(E::Start, Ms(0));
+        trace!(u;
+            0: E::StopRequest => [], S::Stopping { pid: None, .. },
+            5_000: E::Timer => [A::KillCgroup], S::Stopping { killed: true, .. },
+            5_001: spawned(10) => [sig(10, 9)], S::Stopping { pid: Some(_), .. },
+        );
+    }
+
+    #[test]
+    fn reload_signals_a_running_unit_only() {
+        let mut u = Unit::new(notify(None));
+        up(&mut u, 0, 10);
+        trace!(u;
+            1: E::ReloadRequest => [], S::Starting { .. },
+            2: E::Ready => [], S::Running { .. },
+            3: E::ReloadRequest => [sig(10, 1)], S::Running { .. },
+        );
+    }
+
+    #[test]
+    fn shutdown_never_spawns_again() {
+        let mut w = Unit::new(service());
+        trace!(w; 0: E::Shutdown => [], S::Stopped);
+        trace!(w; 1: E::StartRequest => [], S::Stopped);
+
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        let mut b = u;
+        crash(&mut b, 1, 10);
+        trace!(b; 2: E::Shutdown => [], S::Stopped);
+
+        // A running unit keeps running until its turn to stop; if it dies
+        // meanwhile it is not restarted.
+        let mut c = u;
+        trace!(c;
+            0: E::Shutdown => [], S::Running { .. },
+            1: exit(10, 1) => [A::KillCgroup], S::Failed { why: Failure::Exit },
+        );
+        let mut c = u;
+        trace!(c;
+            0: E::Shutdown => [], S::Running { .. },
+            1: exit(10, 0) => [A::KillCgroup], S::Exited,
+            2: E::RestartRequest => [], S::Exited,
+        );
+        trace!(u;
+            0: E::RestartRequest => [sig(10, 15)], S::Stopping { then: Then::Restart, .. },
+            1: E::Shutdown => [], S::Stopping { .. },
+            2: exit(10, 0) => [A::KillCgroup], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn waiting_settles_on_scheduler_verdicts() {
+        let mut u = Unit::new(service());
+        trace!(u; 0: E::ConditionUnmet => [], S::Skipped);
+        assert_eq!(u.outcome(), Outcome::Skipped);
+        let mut u = Unit::new(service());
+        trace!(u; 0: E::DepFailed => [], S::Blocked);
+        assert_eq!(u.outcome(), Outcome::Blocked);
+    }
+
+    /// Every pair the table marks "·": nothing changes, nothing is done.
+    #[test]
+    fn ignored_pairs_change_nothing() {
+        let p10 = pid(10);
+        let all = [
+            E::Start,
+            E::ConditionUnmet,
+            E::DepFailed,
+            spawned(99),
+            NOENT,
+            E::SpawnRefused,
+            E::Ready,
+            main_pid(99),
+            exit(99, 0),
+            E::Timer,
+            E::StopRequest,
+            E::StartRequest,
+            E::RestartRequest,
+            E::ReloadRequest,
+            E::Shutdown,
+        ];
+        let with = |state: State| {
+            let mut u = Unit::new(notify(Some(1_000)));
+            u.state = state;
+            u
+        };
+        // (state, events that act on it); every other event is ignored.
+        // Timers are early (t=0) and exits are for a stranger (pid 99).
+        let cases: [(State, &[Event]); 11] = [
+            (
+                S::Waiting,
+                &[
+                    E::Start,
+                    E::ConditionUnmet,
+                    E::DepFailed,
+                    E::StopRequest,
+                    E::Shutdown,
+                ],
+            ),
+            (
+                S::Spawning,
+                &[
+                    spawned(99),
+                    NOENT,
+                    E::SpawnRefused,
+                    E::StopRequest,
+                    E::RestartRequest,
+                ],
+            ),
+            (
+                S::Starting {
+                    pid: p10,
+                    deadline: Some(Ms(1_000)),
+                },
+                &[E::Ready, main_pid(99), E::StopRequest, E::RestartRequest],
+            ),
+            (
+                S::Running { pid: p10 },
+                &[
+                    main_pid(99),
+                    E::StopRequest,
+                    E::RestartRequest,
+                    E::ReloadRequest,
+                ],
+            ),
+            (
+                S::Stopping {
+                    pid: Some(p10),
+                    deadline: Ms(1_000),
+                    killed: false,
+                    then: Then::Fail,
+                },
+                &[
+                    main_pid(99),
+                    E::StopRequest,
+                    E::StartRequest,
+                    E::RestartRequest,
+                ],
+            ),
+            (S::Exited, &[E::StartRequest, E::RestartRequest]),
+            (
+                S::BackingOff { until: Ms(1_000) },
+                &[
+                    E::StopRequest,
+                    E::StartRequest,
+                    E::RestartRequest,
+                    E::Shutdown,
+                ],
+            ),
+            (
+                S::Failed { why: Failure::Exit },
+                &[E::StartRequest, E::RestartRequest],
+            ),
+            (S::Skipped, &[E::StartRequest, E::RestartRequest]),
+            (S::Blocked, &[E::StartRequest, E::RestartRequest]),
+            (S::Stopped, &[E::StartRequest, E::RestartRequest]),
+        ];
+        let mut acting = 0;
+        for (state, acts_on) in cases {
+            for ev in all {
+                let mut u = with(state);
+                let before = u;
+                let out = u.step(ev, Ms(0));
+                let same = out.is_empty() && u.state() == before.state();
+                if acts_on.contains(&ev) {
+                    acting += 1;
+                    assert!(!same, "{state:?} should act on {ev:?}");
+                } else {
+                    assert!(same, "{state:?} should ignore {ev:?}, got {out:?} {u:?}");
+                }
+            }
+        }
+        assert_eq!(acting, 36);
+    }
+
+    #[test]
+    fn deadlines_by_state() {
+        let mut u = Unit::new(notify(Some(300)));
+        assert_eq!(u.deadline(), None);
+        u.step(E::Start, Ms(0));
+        assert_eq!(u.deadline(), None);
+        u.step(spawned(10), Ms(10));
+        assert_eq!(u.deadline(), Some(Ms(310)));
+        u.step(E::Ready, Ms(20));
+        assert_eq!(u.deadline(), None);
+        u.step(E::StopRequest, Ms(30));
+        assert_eq!(u.deadline(), Some(Ms(5_030)));
+    }
+
+    #[test]
+    fn state_names() {
+        assert_eq!(S::BackingOff { until: Ms(0) }.name(), "backing-off");
+        assert_eq!(S::Waiting.name(), "waiting");
+    }
+}

@@ -1,0 +1,126 @@
+//! pinit's own messages: one line each, `pinit: ...`, written in one
+//! `write(2)` to fd 2 (the console when PID 1), formatted on the stack.
+
+use core::fmt::{self, Write};
+
+/// Longest message line; longer ones end in `...` so a cut is visible.
+pub const LINE_MAX: usize = 512;
+
+/// A fixed buffer that `write!` can fill.
+pub struct Line {
+    buf: [u8; LINE_MAX],
+    len: usize,
+    cut: bool,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Line {
+    pub const fn new() -> Line {
+        Line {
+            buf: [0; LINE_MAX],
+            len: 0,
+            cut: false,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Ends the line with `\n` (and `...` if it was cut).
+    pub fn finish(&mut self) -> &[u8] {
+        if self.cut {
+            self.len = self.len.min(LINE_MAX - 4);
+            let _ = self.put(b"...");
+        }
+        self.len = self.len.min(LINE_MAX - 1);
+        let _ = self.put(b"\n");
+        self.as_bytes()
+    }
+
+    fn put(&mut self, s: &[u8]) -> bool {
+        let room = LINE_MAX - self.len;
+        let n = s.len().min(room);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), s.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+        n == s.len()
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if !self.put(s.as_bytes()) {
+            self.cut = true;
+        }
+        Ok(())
+    }
+}
+
+/// Writes all of `bytes` to fd `fd`, retrying on EINTR and short writes.
+pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Writes `pinit: <args>\n` to stderr.
+pub fn say(args: fmt::Arguments<'_>) {
+    let mut line = Line::new();
+    let _ = line.write_str("pinit: ");
+    let _ = line.write_fmt(args);
+    write_all(crate::sys::stdio(2), line.finish());
+}
+
+/// Writes `<args>\n` to stdout, for command output.
+pub fn out(args: fmt::Arguments<'_>) {
+    let mut line = Line::new();
+    let _ = line.write_fmt(args);
+    write_all(crate::sys::stdio(1), line.finish());
+}
+
+/// `say!("unable to mount {}: {}", target, errno::Name(e))`
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => { $crate::sys::console::say(format_args!($($t)*)) };
+}
+
+/// `out!("{}", text)` to stdout.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::sys::console::out(format_args!($($t)*)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_line_gets_newline() {
+        let mut l = Line::new();
+        write!(l, "hello {}", 42).unwrap();
+        assert_eq!(l.finish(), b"hello 42\n");
+    }
+
+    #[test]
+    fn long_line_is_marked_cut() {
+        let mut l = Line::new();
+        for _ in 0..100 {
+            write!(l, "0123456789").unwrap();
+        }
+        let out = l.finish();
+        assert_eq!(out.len(), LINE_MAX);
+        assert!(out.ends_with(b"...\n"));
+    }
+}

@@ -1,0 +1,358 @@
+//! Checks beyond syntax. Per unit: options that do not apply to its
+//! kind, options that contradict each other. Across the table: `after=`
+//! and `needs=` resolved to unit indices, dependency cycles, the start
+//! order, terminals shared by two tty units, CPUs claimed by an isolated
+//! unit and used by another.
+
+use super::capacity::{CPUS_MAX, CYCLE_SHOWN, UNITS_MAX};
+use super::diag::{closest, Error, Report};
+use super::lex;
+use super::model::{Kind, Numa, Ready, Restart, Sched, Setup, Table, Unit, NEEDS_BIT};
+use super::parse::{is_unit_name, Opt, Seen};
+use super::value::Mask;
+use heapless::Vec;
+
+fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
+    s.get(o as usize).copied().flatten()
+}
+
+/// The rules of one unit, given the options it set (`seen`).
+#[inline(never)]
+pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+    kind_rules(rep, u, s);
+    if u.restart == Restart::Never {
+        let msg = if seen(s, Opt::Restart).is_some() {
+            "has no effect with restart=never"
+        } else {
+            "has no effect with restart=never (a task's default)"
+        };
+        for o in [Opt::RestartDelay, Opt::RestartMax, Opt::RestartLimit] {
+            if let Some(t) = seen(s, o) {
+                rep.on(t, Error::Conflict { opt: t, msg });
+            }
+        }
+    }
+    if let (Kind::Service, Ready::None, Some(t)) = (u.kind, u.ready, seen(s, Opt::ReadyTimeout)) {
+        let msg = "needs ready=notify or ready=fd:N (else a unit is ready once started)";
+        rep.on(t, Error::Conflict { opt: t, msg });
+    }
+    if let (true, None, Some(t)) = (u.isolate, u.cpuset, seen(s, Opt::Isolate)) {
+        let msg = "needs cpuset= (the CPUs to isolate)";
+        rep.on(t, Error::Conflict { opt: t, msg });
+    }
+    if let (Some(cpus), Some(set), Some(t)) = (u.cpus, u.cpuset, seen(s, Opt::Cpus)) {
+        if !cpus.mask().is_subset(&set.mask()) {
+            let msg = "names CPUs outside cpuset= (the kernel would refuse them)";
+            rep.on(t, Error::Conflict { opt: t, msg });
+        }
+    }
+    if let (Some(numa), Some(mems), Some(t)) = (u.numa, u.mems, seen(s, Opt::Numa)) {
+        let nodes = match numa {
+            Numa::Bind(l) | Numa::Interleave(l) => l.mask(),
+            Numa::Preferred(n) => {
+                let mut m = Mask::EMPTY;
+                m.set(n as usize);
+                m
+            }
+            Numa::Local => Mask::EMPTY,
+        };
+        if !nodes.is_subset(&mems.mask()) {
+            let msg = "names nodes outside mems= (the kernel would refuse them)";
+            rep.on(t, Error::Conflict { opt: t, msg });
+        }
+    }
+    let mem = [
+        (
+            Opt::MemLow,
+            u.mem_low,
+            Opt::MemHigh,
+            u.mem_high,
+            "is above mem.high=",
+        ),
+        (
+            Opt::MemHigh,
+            u.mem_high,
+            Opt::MemMax,
+            u.mem_max,
+            "is above mem.max=",
+        ),
+        (
+            Opt::MemLow,
+            u.mem_low,
+            Opt::MemMax,
+            u.mem_max,
+            "is above mem.max=",
+        ),
+    ];
+    for (a, va, b, vb, msg) in mem {
+        if let (Some(x), Some(y), Some(t)) = (va.value(), vb.value(), seen(s, a)) {
+            if x > y && seen(s, b).is_some() {
+                rep.on(t, Error::Conflict { opt: t, msg });
+            }
+        }
+    }
+    if let (Some(Sched::Fifo(_) | Sched::Rr(_)), Some(t)) = (u.sched, seen(s, Opt::Nice)) {
+        let msg = "has no effect with a real-time sched= (fifo, rr)";
+        rep.on(t, Error::Conflict { opt: t, msg });
+    }
+}
+
+/// Why option `o` does not apply to a unit of kind `k` (if it does not).
+pub fn not_for(k: Kind, o: Opt) -> Option<&'static str> {
+    match (k, o) {
+        (Kind::Service | Kind::Task, Opt::Tty) => Some("only tty units have a terminal"),
+        (Kind::Task, Opt::Ready | Opt::ReadyTimeout) => Some("a task is done when it exits 0"),
+        (Kind::Tty, Opt::Ready | Opt::ReadyTimeout) => Some("a tty unit is ready once started"),
+        (Kind::Tty, Opt::Log) => Some("a tty unit's output goes to its terminal"),
+        _ => None,
+    }
+}
+
+/// Values that do not apply to the unit's kind.
+fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+    if let (Kind::Task, Restart::Always, Some(t)) = (u.kind, u.restart, seen(s, Opt::Restart)) {
+        let why = "a task runs once (restart=on-failure retries a failed one)";
+        rep.on(
+            t,
+            Error::NotForKind {
+                opt: t,
+                kind: "task",
+                why,
+            },
+        );
+    }
+}
+
+/// The checks that need the whole table; fills `deps` and `order`.
+pub fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+    resolve(rep, t);
+    cycles(rep, t);
+    order(t);
+    terminals(rep, t);
+    isolation(rep, t);
+}
+
+/// `after=` and `needs=` names to indices (a name in both is `needs`).
+#[inline(never)]
+fn resolve<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+    for i in 0..t.units.len() {
+        let Some(opts) = t.units.get(i).map(|u| u.opts) else {
+            continue;
+        };
+        for (key, v) in lex::tokens(opts).filter_map(lex::split_key) {
+            let (needs, key) = match key {
+                "after" => (false, "after"),
+                "needs" => (true, "needs"),
+                _ => continue,
+            };
+            for name in super::value::items(v).filter(|n| is_unit_name(n)) {
+                match t.find(name) {
+                    Some(j) => add_dep(t, i, j, needs),
+                    None => {
+                        let hint = closest(name, &mut t.units.iter().map(|u| u.name));
+                        rep.on(name, Error::UnknownUnit { name, key, hint });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn add_dep(t: &mut Table<'_>, i: usize, j: usize, needs: bool) {
+    let Some(u) = t.units.get_mut(i) else {
+        return;
+    };
+    let j = j as u16;
+    let bit = if needs { NEEDS_BIT } else { 0 };
+    match u.deps.iter_mut().find(|d| **d & !NEEDS_BIT == j) {
+        Some(d) => *d |= bit,
+        // The count was checked while parsing.
+        None => {
+            let _ = u.deps.push(j | bit);
+        }
+    }
+}
+
+/// Depth-first search; each edge back to a unit on the path is a cycle.
+#[inline(never)]
+fn cycles<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    const WHITE: u8 = 0;
+    const GREY: u8 = 1;
+    const BLACK: u8 = 2;
+    let mut color = [WHITE; UNITS_MAX];
+    let mut stack: Vec<(u16, u8), UNITS_MAX> = Vec::new();
+    for root in 0..t.units.len() {
+        match color.get_mut(root) {
+            Some(c) if *c == WHITE => *c = GREY,
+            _ => continue,
+        }
+        let _ = stack.push((root as u16, 0));
+        while let Some(top) = stack.last_mut() {
+            let (u, k) = *top;
+            let dep = t
+                .units
+                .get(usize::from(u))
+                .and_then(|x| x.deps.get(usize::from(k)))
+                .copied();
+            let Some(d) = dep else {
+                if let Some(c) = color.get_mut(usize::from(u)) {
+                    *c = BLACK;
+                }
+                stack.pop();
+                continue;
+            };
+            top.1 = k.saturating_add(1);
+            let v = usize::from(d & !NEEDS_BIT);
+            match color.get_mut(v) {
+                Some(c) if *c == WHITE => {
+                    *c = GREY;
+                    let _ = stack.push((v as u16, 0));
+                }
+                Some(c) if *c == GREY => report_cycle(rep, t, &stack, v),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[inline(never)]
+fn report_cycle<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>, stack: &[(u16, u8)], v: usize) {
+    let name = |i: usize| t.units.get(i).map_or("", |u| u.name);
+    let from = stack
+        .iter()
+        .position(|&(u, _)| usize::from(u) == v)
+        .unwrap_or(0);
+    let mut names = [""; CYCLE_SHOWN];
+    let mut len = 0;
+    let mut more = false;
+    for &(u, _) in stack.get(from..).unwrap_or(&[]) {
+        match names.get_mut(len) {
+            Some(slot) => {
+                *slot = name(usize::from(u));
+                len += 1;
+            }
+            None => more = true,
+        }
+    }
+    let names = names.get(..len).unwrap_or(&[]);
+    rep.on(name(v), Error::Cycle { names, more });
+}
+
+/// Start order: repeatedly the first unit (in file order) whose
+/// dependencies are all placed. Units on a cycle are left out.
+#[inline(never)]
+fn order(t: &mut Table<'_>) {
+    t.order.clear();
+    let mut done = [false; UNITS_MAX];
+    loop {
+        let next = t.units.iter().enumerate().position(|(i, u)| {
+            done.get(i) == Some(&false) && u.deps().all(|d| done.get(d.unit) == Some(&true))
+        });
+        let Some(i) = next else {
+            return;
+        };
+        if let Some(d) = done.get_mut(i) {
+            *d = true;
+        }
+        let _ = t.order.push(i as u16);
+    }
+}
+
+/// Two tty units on one terminal would fight over it.
+#[inline(never)]
+fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    for (i, u) in t.units.iter().enumerate() {
+        let Some(tty) = u.tty else {
+            continue;
+        };
+        let other = t
+            .units
+            .iter()
+            .take(i)
+            .find(|o| o.tty.is_some_and(|w| w.bytes().eq(tty.bytes())));
+        if let Some(o) = other {
+            let at = if rep.offset(tty.raw()).is_some() {
+                tty.raw()
+            } else {
+                u.name
+            };
+            let e = Error::TtyShared {
+                tty: tty.raw(),
+                other: o.name,
+            };
+            rep.on(at, e);
+        }
+    }
+}
+
+/// An isolated unit's CPUs are its own: no other unit's `cpus=` or
+/// `cpuset=`, no other isolated unit, and not `irq-affinity`.
+#[inline(never)]
+fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    const NONE: u16 = u16::MAX;
+    let mut owner = [NONE; CPUS_MAX];
+    let name = |i: u16| t.units.get(usize::from(i)).map_or("", |u| u.name);
+    for (i, u) in t.units.iter().enumerate() {
+        let (true, Some(set)) = (u.isolate, u.cpuset) else {
+            continue;
+        };
+        for cpu in set.mask().iter() {
+            match owner.get_mut(cpu) {
+                Some(o) if *o == NONE => *o = i as u16,
+                Some(o) => {
+                    let other = name(*o);
+                    rep.on(
+                        set.as_str(),
+                        Error::Isolated {
+                            opt: "cpuset=",
+                            cpu,
+                            other,
+                        },
+                    );
+                    break;
+                }
+                None => {}
+            }
+        }
+    }
+    let taken = |cpus: &str, me: usize| {
+        super::value::list(cpus).ok().and_then(|m| {
+            m.iter().find_map(|c| {
+                owner
+                    .get(c)
+                    .filter(|&&o| o != NONE && usize::from(o) != me)
+                    .map(|&o| (c, o))
+            })
+        })
+    };
+    for (i, u) in t.units.iter().enumerate() {
+        let lists = [
+            ("cpus=", u.cpus),
+            ("cpuset=", u.cpuset.filter(|_| !u.isolate)),
+        ];
+        for (opt, list) in lists {
+            let Some(l) = list else {
+                continue;
+            };
+            if let Some((cpu, o)) = taken(l.as_str(), i) {
+                let other = name(o);
+                rep.on(l.as_str(), Error::Isolated { opt, cpu, other });
+            }
+        }
+    }
+    for s in t.setup.iter() {
+        if let Setup::IrqAffinity(l) = s {
+            if let Some((cpu, o)) = taken(l.as_str(), usize::MAX) {
+                let other = name(o);
+                rep.on(
+                    l.as_str(),
+                    Error::Isolated {
+                        opt: "irq-affinity",
+                        cpu,
+                        other,
+                    },
+                );
+            }
+        }
+    }
+}

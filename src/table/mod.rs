@@ -1,0 +1,57 @@
+//! The service table (DESIGN §3): the config language's lexer, parser and
+//! checker, and the printer of `pinit check --print`.
+//!
+//! Depends on `core` and `heapless` only: build.rs compiles these same
+//! files (`#[path = "src/table/mod.rs"] mod table;`) to check the board
+//! at build time with the very parser the binary runs.
+//!
+//! ```text
+//! let mut table = Table::new();            // keep it in a static in PID 1
+//! let errors = table::parse("/etc/pinit.conf", text, &mut table, &mut |d| say!("{}", d));
+//! ```
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
+pub mod capacity;
+pub mod check;
+pub mod diag;
+pub mod lex;
+pub mod model;
+pub mod parse;
+pub mod print;
+pub mod value;
+
+#[cfg(pinit_board)]
+mod board;
+#[cfg(pinit_board)]
+pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
+
+pub use diag::{Diag, Error};
+pub use lex::{decode_all, CStrs, Word};
+pub use model::{
+    Cond, CpuMax, Dep, Id, IoPrio, Kind, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched,
+    Setup, Sysctl, Table, Test, Unit,
+};
+pub use parse::parse;
+pub use print::print;
+pub use value::{CpuList, Mask, Ms};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        let (t, u) = (
+            core::mem::size_of::<super::Table<'_>>(),
+            core::mem::size_of::<super::Unit<'_>>(),
+        );
+        println!("size_of Table = {} bytes, Unit = {} bytes", t, u);
+        assert!(u <= 352, "Unit grew to {} bytes", u);
+    }
+}

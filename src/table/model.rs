@@ -1,0 +1,663 @@
+//! The service table as parsed: what the supervisor, the cgroup code and
+//! the placement code read. Text values are slices of the config text
+//! (`Word`, `CpuList`, `&str`); variable-length lists that are only read
+//! at spawn time (env=, if=, groups=, rlimit.*=) are re-read from the
+//! unit's option text by iterators, so a `Unit` has a fixed, small size.
+
+use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
+use super::lex::{self, Word};
+use super::value::{self, CpuList, Ms};
+use core::fmt;
+use heapless::Vec;
+
+/// What a unit is (DESIGN §3.2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// Long-running, supervised.
+    Service,
+    /// Runs once, to completion.
+    Task,
+    /// A getty or shell on a terminal.
+    Tty,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Service => "service",
+            Kind::Task => "task",
+            Kind::Tty => "tty",
+        }
+    }
+}
+
+/// `restart=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl Restart {
+    pub fn name(self) -> &'static str {
+        match self {
+            Restart::Always => "always",
+            Restart::OnFailure => "on-failure",
+            Restart::Never => "never",
+        }
+    }
+}
+
+/// `ready=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ready {
+    /// Ready once exec'd.
+    None,
+    /// sd_notify: `READY=1` on NOTIFY_SOCKET.
+    Notify,
+    /// s6: a newline written to this fd.
+    Fd(u16),
+}
+
+/// `log=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Log {
+    Kmsg,
+    Console,
+    Null,
+    Inherit,
+}
+
+impl Log {
+    pub fn name(self) -> &'static str {
+        match self {
+            Log::Kmsg => "kmsg",
+            Log::Console => "console",
+            Log::Null => "null",
+            Log::Inherit => "inherit",
+        }
+    }
+}
+
+/// A cgroup limit (`mem.max=`, `pids.max=`, ...): unset, a number, or
+/// `max`. `Display` gives the cgroup file's text (`max` or the number).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Limit(u64);
+
+impl Limit {
+    /// Not in the table: leave the cgroup file alone.
+    pub const UNSET: Limit = Limit(u64::MAX - 1);
+    /// `max`: no limit.
+    pub const MAX: Limit = Limit(u64::MAX);
+
+    /// A number (at most `value::SIZE_MAX`).
+    pub fn of(n: u64) -> Limit {
+        Limit(n.min(value::SIZE_MAX))
+    }
+
+    pub fn is_set(self) -> bool {
+        self != Limit::UNSET
+    }
+
+    /// The number; `None` for `max` and unset.
+    pub fn value(self) -> Option<u64> {
+        (self.0 <= value::SIZE_MAX).then_some(self.0)
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value() {
+            Some(n) => write!(f, "{}", n),
+            None if *self == Limit::MAX => f.write_str("max"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `cpu.max=`: written to the cgroup as `QUOTA PERIOD` (`Display`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CpuMax {
+    /// Microseconds per period; 0 means `max` (no quota).
+    pub quota_us: u32,
+    pub period_us: u32,
+    /// The percentage when written as `N%` (0 otherwise), for printing.
+    pub percent: u32,
+}
+
+impl fmt::Display for CpuMax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quota_us == 0 {
+            write!(f, "max {}", self.period_us)
+        } else {
+            write!(f, "{} {}", self.quota_us, self.period_us)
+        }
+    }
+}
+
+/// `sched=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sched {
+    Other,
+    Batch,
+    Idle,
+    Fifo(u8),
+    Rr(u8),
+}
+
+/// `ioprio=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IoPrio {
+    Rt(u8),
+    Be(u8),
+    Idle,
+}
+
+/// `numa=`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Numa<'a> {
+    Bind(CpuList<'a>),
+    Preferred(u32),
+    Interleave(CpuList<'a>),
+    Local,
+}
+
+/// `user=`, `group=`, `groups=` entries: resolved by the supervisor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Id<'a> {
+    Num(u32),
+    Name(&'a str),
+}
+
+impl<'a> Id<'a> {
+    /// A checked user or group: digits are a number, anything else a name.
+    pub fn of(s: &'a str) -> Id<'a> {
+        match value::uint(s).and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Id::Num(n),
+            None => Id::Name(s),
+        }
+    }
+}
+
+impl fmt::Display for Id<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Num(n) => write!(f, "{}", n),
+            Id::Name(s) => f.write_str(s),
+        }
+    }
+}
+
+/// What an `if=` condition tests.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Test {
+    /// `path:P`: P exists.
+    Path,
+    /// `cmdline:WORD`: WORD is on the kernel command line.
+    Cmdline,
+}
+
+/// `if=[!]path:P`, `if=[!]cmdline:WORD`: met when the test holds (or,
+/// with `!`, when it does not).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Cond<'a> {
+    pub negate: bool,
+    pub test: Test,
+    pub arg: Word<'a>,
+}
+
+impl<'a> Cond<'a> {
+    /// Reads a checked `if=` value.
+    pub fn of(v: &'a str) -> Option<Cond<'a>> {
+        let (negate, rest) = match v.strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, v),
+        };
+        let (test, arg) = if let Some(a) = rest.strip_prefix("path:") {
+            (Test::Path, a)
+        } else {
+            (Test::Cmdline, rest.strip_prefix("cmdline:")?)
+        };
+        Some(Cond {
+            negate,
+            test,
+            arg: Word(arg),
+        })
+    }
+}
+
+/// The rlimit names, index = RLIMIT_* number (x86_64 and aarch64 agree).
+pub const RLIMITS: [&str; 16] = [
+    "cpu",
+    "fsize",
+    "data",
+    "stack",
+    "core",
+    "rss",
+    "nproc",
+    "nofile",
+    "memlock",
+    "as",
+    "locks",
+    "sigpending",
+    "msgqueue",
+    "nice",
+    "rtprio",
+    "rttime",
+];
+
+/// `rlimit.NAME=SOFT[:HARD]`; `INFINITY` for `infinity`/`unlimited`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rlimit {
+    /// RLIMIT_* number.
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+impl Rlimit {
+    /// RLIM_INFINITY.
+    pub const INFINITY: u64 = u64::MAX;
+
+    pub fn name(&self) -> &'static str {
+        RLIMITS.get(self.resource as usize).copied().unwrap_or("?")
+    }
+}
+
+/// One rlimit value: a number (K/M/G/T suffixes allowed) or
+/// `infinity`/`unlimited`.
+pub fn rlim(s: &str) -> Result<u64, value::Bad> {
+    match s {
+        "infinity" | "unlimited" => Ok(Rlimit::INFINITY),
+        _ => value::size(s),
+    }
+}
+
+/// `SOFT[:HARD]` → (soft, hard); HARD defaults to SOFT.
+pub fn rlim_pair(s: &str) -> Result<(u64, u64), value::Bad> {
+    match value::cut(s, b':') {
+        Some((a, b)) => Ok((rlim(a)?, rlim(b)?)),
+        None => rlim(s).map(|v| (v, v)),
+    }
+}
+
+/// Prints an rlimit value as it would be written.
+pub struct RlimValue(pub u64);
+
+impl fmt::Display for RlimValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == Rlimit::INFINITY {
+            f.write_str("infinity")
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+/// A dependency: start after `unit` (an index into `Table::units`); with
+/// `needs`, do not start if it fails and stop when it stops.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Dep {
+    pub unit: usize,
+    pub needs: bool,
+}
+
+pub(crate) const NEEDS_BIT: u16 = 0x8000;
+
+/// A service, task or tty, every option typed and checked.
+#[derive(Clone, Debug)]
+pub struct Unit<'a> {
+    pub name: &'a str,
+    pub kind: Kind,
+    /// The options as written (between NAME and `--`), re-read by
+    /// `env()`, `conds()`, `groups()`, `rlimits()`.
+    pub(crate) opts: &'a str,
+    /// PROGRAM and its arguments as written, to the end of the statement.
+    pub(crate) args: &'a str,
+    /// Number of words in `args` (program included).
+    pub argc: u8,
+    pub(crate) deps: Vec<u16, DEPS_MAX, u8>,
+    pub restart: Restart,
+    pub restart_delay: Ms,
+    /// Back-off ceiling; 0 turns back-off off.
+    pub restart_max: Ms,
+    /// Quick failures in a row before `failed`; 0 means no limit.
+    pub restart_limit: u16,
+    pub ready: Ready,
+    /// 0: no timeout.
+    pub ready_timeout: Ms,
+    pub stop_signal: u8,
+    pub stop_timeout: Ms,
+    pub reload_signal: u8,
+    pub user: Option<Id<'a>>,
+    pub group: Option<Id<'a>>,
+    pub dir: Option<Word<'a>>,
+    pub umask: Option<u16>,
+    pub no_new_privs: bool,
+    pub log: Log,
+    /// The terminal of a tty unit (default /dev/console); `None` for the
+    /// other kinds.
+    pub tty: Option<Word<'a>>,
+    pub cpus: Option<CpuList<'a>>,
+    pub cpuset: Option<CpuList<'a>>,
+    pub mems: Option<CpuList<'a>>,
+    pub isolate: bool,
+    pub numa: Option<Numa<'a>>,
+    pub mem_max: Limit,
+    pub mem_high: Limit,
+    pub mem_low: Limit,
+    pub swap_max: Limit,
+    pub pids_max: Limit,
+    pub cpu_weight: Option<u16>,
+    pub cpu_max: Option<CpuMax>,
+    pub io_weight: Option<u16>,
+    pub nice: Option<i8>,
+    pub sched: Option<Sched>,
+    pub ioprio: Option<IoPrio>,
+    pub oom_score: Option<i16>,
+}
+
+/// Defaults (DESIGN §3.3).
+pub const STOP_TIMEOUT: Ms = Ms(5000);
+pub const RESTART_MAX: Ms = Ms(30_000);
+pub const STOP_SIGNAL: u8 = 15;
+pub const RELOAD_SIGNAL: u8 = 1;
+pub const CONSOLE: Word<'static> = Word::lit("/dev/console");
+
+impl<'a> Unit<'a> {
+    /// A unit with every default for its kind.
+    #[inline(never)]
+    pub fn new(name: &'a str, kind: Kind) -> Unit<'a> {
+        Unit {
+            name,
+            kind,
+            opts: "",
+            args: "",
+            argc: 0,
+            deps: Vec::new(),
+            restart: match kind {
+                Kind::Task => Restart::Never,
+                Kind::Service | Kind::Tty => Restart::Always,
+            },
+            restart_delay: Ms(0),
+            restart_max: RESTART_MAX,
+            restart_limit: 0,
+            ready: Ready::None,
+            ready_timeout: Ms(0),
+            stop_signal: STOP_SIGNAL,
+            stop_timeout: STOP_TIMEOUT,
+            reload_signal: RELOAD_SIGNAL,
+            user: None,
+            group: None,
+            dir: None,
+            umask: None,
+            no_new_privs: false,
+            log: Log::Kmsg,
+            tty: (kind == Kind::Tty).then_some(CONSOLE),
+            cpus: None,
+            cpuset: None,
+            mems: None,
+            isolate: false,
+            numa: None,
+            mem_max: Limit::UNSET,
+            mem_high: Limit::UNSET,
+            mem_low: Limit::UNSET,
+            swap_max: Limit::UNSET,
+            pids_max: Limit::UNSET,
+            cpu_weight: None,
+            cpu_max: None,
+            io_weight: None,
+            nice: None,
+            sched: None,
+            ioprio: None,
+            oom_score: None,
+        }
+    }
+
+    /// PROGRAM then its arguments, as written; decode each (or all at
+    /// once with `lex::decode_all`) into a buffer at exec time.
+    pub fn argv(&self) -> impl Iterator<Item = Word<'a>> + Clone {
+        lex::tokens(self.args).map(Word)
+    }
+
+    /// The program (the first word of `argv`).
+    pub fn program(&self) -> Word<'a> {
+        self.argv().next().unwrap_or(Word(""))
+    }
+
+    /// The options as written, `(key, value)`, in order.
+    pub fn options(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        lex::tokens(self.opts).filter_map(lex::split_key)
+    }
+
+    /// `env=KEY=VALUE` entries, in order (decode each to `KEY=VALUE`).
+    pub fn env(&self) -> impl Iterator<Item = Word<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "env")
+            .map(|(_, v)| Word(v))
+    }
+
+    /// `if=` conditions; all must hold for the unit to start.
+    pub fn conds(&self) -> impl Iterator<Item = Cond<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "if")
+            .filter_map(|(_, v)| Cond::of(v))
+    }
+
+    /// `groups=` entries.
+    pub fn groups(&self) -> impl Iterator<Item = Id<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "groups")
+            .flat_map(|(_, v)| value::items(v))
+            .map(Id::of)
+    }
+
+    /// `rlimit.NAME=` settings, in order.
+    pub fn rlimits(&self) -> impl Iterator<Item = Rlimit> + Clone + 'a {
+        self.options().filter_map(|(k, v)| {
+            let name = k.strip_prefix("rlimit.")?;
+            let resource = RLIMITS.iter().position(|r| *r == name)?;
+            let (soft, hard) = rlim_pair(v).ok()?;
+            Some(Rlimit {
+                resource: resource as u32,
+                soft,
+                hard,
+            })
+        })
+    }
+
+    /// `after=` and `needs=` units, as indices into `Table::units`.
+    pub fn deps(&self) -> impl Iterator<Item = Dep> + '_ {
+        self.deps.iter().map(|&d| Dep {
+            unit: usize::from(d & !NEEDS_BIT),
+            needs: d & NEEDS_BIT != 0,
+        })
+    }
+
+    /// True if the unit waits for unit `i`.
+    pub fn depends_on(&self, i: usize) -> bool {
+        self.deps().any(|d| d.unit == i)
+    }
+}
+
+/// The options of a `mount` statement that are flags, and the MS_* bit
+/// each sets (`true`) or clears (`false`); the others are data.
+pub const MOUNT_FLAGS: [(&str, u32, bool); 41] = [
+    ("ro", 1, true),
+    ("rw", 1, false),
+    ("nosuid", 2, true),
+    ("suid", 2, false),
+    ("nodev", 4, true),
+    ("dev", 4, false),
+    ("noexec", 8, true),
+    ("exec", 8, false),
+    ("sync", 16, true),
+    ("async", 16, false),
+    ("remount", 32, true),
+    ("mand", 64, true),
+    ("nomand", 64, false),
+    ("dirsync", 128, true),
+    ("nosymfollow", 256, true),
+    ("symfollow", 256, false),
+    ("noatime", 1024, true),
+    ("atime", 1024, false),
+    ("nodiratime", 2048, true),
+    ("diratime", 2048, false),
+    ("bind", 4096, true),
+    ("rbind", 4096 | 16384, true),
+    ("move", 8192, true),
+    ("silent", 32768, true),
+    ("loud", 32768, false),
+    ("unbindable", 1 << 17, true),
+    ("runbindable", (1 << 17) | 16384, true),
+    ("private", 1 << 18, true),
+    ("rprivate", (1 << 18) | 16384, true),
+    ("slave", 1 << 19, true),
+    ("rslave", (1 << 19) | 16384, true),
+    ("shared", 1 << 20, true),
+    ("rshared", (1 << 20) | 16384, true),
+    ("relatime", 1 << 21, true),
+    ("norelatime", 1 << 21, false),
+    ("iversion", 1 << 23, true),
+    ("noiversion", 1 << 23, false),
+    ("strictatime", 1 << 24, true),
+    ("nostrictatime", 1 << 24, false),
+    ("lazytime", 1 << 25, true),
+    ("nolazytime", 1 << 25, false),
+];
+
+/// The mount option word `w` as a flag: (bits, set or clear).
+pub fn mount_flag(w: &str) -> Option<(u32, bool)> {
+    if w == "defaults" {
+        return Some((0, true));
+    }
+    MOUNT_FLAGS
+        .iter()
+        .find(|(n, _, _)| *n == w)
+        .map(|&(_, bits, set)| (bits, set))
+}
+
+/// `mount SOURCE TARGET FSTYPE [OPTIONS]`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Mount<'a> {
+    pub source: Word<'a>,
+    pub target: Word<'a>,
+    pub fstype: &'a str,
+    /// OPTIONS as written (comma list), empty if none.
+    pub options: &'a str,
+    /// MS_* flags from OPTIONS.
+    pub flags: u32,
+}
+
+impl Mount<'_> {
+    /// The options that are not flags, comma-separated (the `data`
+    /// argument of mount(2)); at most `options.len()` bytes.
+    pub fn data<'b>(&self, out: &'b mut [u8]) -> Option<&'b [u8]> {
+        let mut n = 0;
+        for w in value::items(self.options).filter(|w| mount_flag(w).is_none()) {
+            if n > 0 {
+                *out.get_mut(n)? = b',';
+                n += 1;
+            }
+            out.get_mut(n..n + w.len())?.copy_from_slice(w.as_bytes());
+            n += w.len();
+        }
+        out.get(..n)
+    }
+}
+
+/// `sysctl KEY VALUE`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sysctl<'a> {
+    pub key: &'a str,
+    pub value: Word<'a>,
+}
+
+impl Sysctl<'_> {
+    /// `/proc/sys/...` for the key, as sysctl(8) maps it: in the dotted
+    /// form dots separate and slashes stand for dots (`eth0/100`); a key
+    /// whose first separator is `/` is a path already.
+    pub fn path<'b>(&self, out: &'b mut [u8]) -> Option<&'b str> {
+        let mut n = 0;
+        for b in self.path_bytes() {
+            *out.get_mut(n)? = b;
+            n += 1;
+        }
+        core::str::from_utf8(out.get(..n)?).ok()
+    }
+
+    /// The bytes of `path`, one by one.
+    pub fn path_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        let dotted = self.key.bytes().find(|&b| b == b'.' || b == b'/') == Some(b'.');
+        let key = self.key.bytes().map(move |b| match b {
+            b'.' if dotted => b'/',
+            b'/' if dotted => b'.',
+            b => b,
+        });
+        b"/proc/sys/".iter().copied().chain(key)
+    }
+}
+
+/// A system statement, applied at boot in file order (DESIGN §2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Setup<'a> {
+    Hostname(&'a str),
+    Mount(Mount<'a>),
+    Sysctl(Sysctl<'a>),
+    IrqAffinity(CpuList<'a>),
+}
+
+/// The whole table. Keep it in a static (`Table::new()` is const): only
+/// the unit slots in use are ever written.
+pub struct Table<'a> {
+    /// In file order; `Dep::unit` and `order` index this.
+    pub units: Vec<Unit<'a>, UNITS_MAX>,
+    /// Start order: every unit after the ones it depends on, file order
+    /// otherwise. Stop in reverse.
+    pub order: Vec<u16, UNITS_MAX>,
+    /// hostname, mount, sysctl, irq-affinity, in file order.
+    pub setup: Vec<Setup<'a>, SETUP_MAX>,
+    /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
+    pub env: Vec<Word<'a>, ENV_MAX>,
+}
+
+impl Default for Table<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Table<'a> {
+    pub const fn new() -> Table<'a> {
+        Table {
+            units: Vec::new(),
+            order: Vec::new(),
+            setup: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.units.clear();
+        self.order.clear();
+        self.setup.clear();
+        self.env.clear();
+    }
+
+    /// The index of unit `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.units.iter().position(|u| u.name == name)
+    }
+
+    pub fn unit(&self, i: usize) -> Option<&Unit<'a>> {
+        self.units.get(i)
+    }
+
+    /// The units in start order, with their indices.
+    pub fn in_order(&self) -> impl Iterator<Item = (usize, &Unit<'a>)> + '_ {
+        self.order
+            .iter()
+            .filter_map(|&i| Some((usize::from(i), self.units.get(usize::from(i))?)))
+    }
+}

@@ -1,0 +1,1430 @@
+//! The parser: statements (DESIGN §3.2) and unit options (§3.3) into a
+//! `Table`. Each statement is lexed twice: once to check it and measure
+//! it, then to read it; a lexical error skips the statement, every other
+//! error is reported and parsing goes on, so one pass reports them all.
+
+use super::capacity::*;
+use super::check;
+use super::diag::{closest, closest_of, Error, Hint, Report};
+use super::lex::{self, Lexer, Tokens, Word};
+use super::model::*;
+use super::value::{self, CpuList, ListError};
+use heapless::Vec;
+
+/// The statements, for hints.
+pub const STATEMENTS: [&str; 8] = [
+    "hostname",
+    "mount",
+    "sysctl",
+    "env",
+    "irq-affinity",
+    "service",
+    "task",
+    "tty",
+];
+
+/// Unit options, one per key (`rlimit.NAME` is `Rlimit`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Opt {
+    After,
+    Needs,
+    Restart,
+    RestartDelay,
+    RestartMax,
+    RestartLimit,
+    Ready,
+    ReadyTimeout,
+    StopSignal,
+    StopTimeout,
+    ReloadSignal,
+    If,
+    User,
+    Group,
+    Groups,
+    Dir,
+    Umask,
+    Env,
+    NoNewPrivs,
+    Log,
+    Tty,
+    Cpus,
+    Cpuset,
+    Mems,
+    Isolate,
+    Numa,
+    MemMax,
+    MemHigh,
+    MemLow,
+    SwapMax,
+    PidsMax,
+    CpuWeight,
+    CpuMax,
+    IoWeight,
+    Nice,
+    Sched,
+    IoPrio,
+    OomScore,
+    Rlimit,
+}
+
+/// Option keys (without `rlimit.NAME`), in the order of `Opt`.
+pub const OPTIONS: [&str; 38] = [
+    "after",
+    "needs",
+    "restart",
+    "restart-delay",
+    "restart-max",
+    "restart-limit",
+    "ready",
+    "ready-timeout",
+    "stop-signal",
+    "stop-timeout",
+    "reload-signal",
+    "if",
+    "user",
+    "group",
+    "groups",
+    "dir",
+    "umask",
+    "env",
+    "no-new-privs",
+    "log",
+    "tty",
+    "cpus",
+    "cpuset",
+    "mems",
+    "isolate",
+    "numa",
+    "mem.max",
+    "mem.high",
+    "mem.low",
+    "swap.max",
+    "pids.max",
+    "cpu.weight",
+    "cpu.max",
+    "io.weight",
+    "nice",
+    "sched",
+    "ioprio",
+    "oom-score",
+];
+
+const OPTS: [Opt; 38] = [
+    Opt::After,
+    Opt::Needs,
+    Opt::Restart,
+    Opt::RestartDelay,
+    Opt::RestartMax,
+    Opt::RestartLimit,
+    Opt::Ready,
+    Opt::ReadyTimeout,
+    Opt::StopSignal,
+    Opt::StopTimeout,
+    Opt::ReloadSignal,
+    Opt::If,
+    Opt::User,
+    Opt::Group,
+    Opt::Groups,
+    Opt::Dir,
+    Opt::Umask,
+    Opt::Env,
+    Opt::NoNewPrivs,
+    Opt::Log,
+    Opt::Tty,
+    Opt::Cpus,
+    Opt::Cpuset,
+    Opt::Mems,
+    Opt::Isolate,
+    Opt::Numa,
+    Opt::MemMax,
+    Opt::MemHigh,
+    Opt::MemLow,
+    Opt::SwapMax,
+    Opt::PidsMax,
+    Opt::CpuWeight,
+    Opt::CpuMax,
+    Opt::IoWeight,
+    Opt::Nice,
+    Opt::Sched,
+    Opt::IoPrio,
+    Opt::OomScore,
+];
+
+/// `rlimit.NAME` keys, in the order of `RLIMITS`.
+pub const RLIMIT_KEYS: [&str; 16] = [
+    "rlimit.cpu",
+    "rlimit.fsize",
+    "rlimit.data",
+    "rlimit.stack",
+    "rlimit.core",
+    "rlimit.rss",
+    "rlimit.nproc",
+    "rlimit.nofile",
+    "rlimit.memlock",
+    "rlimit.as",
+    "rlimit.locks",
+    "rlimit.sigpending",
+    "rlimit.msgqueue",
+    "rlimit.nice",
+    "rlimit.rtprio",
+    "rlimit.rttime",
+];
+
+/// Every option key, for hints.
+pub fn option_keys() -> impl Iterator<Item = &'static str> + Clone {
+    OPTIONS.iter().chain(RLIMIT_KEYS.iter()).copied()
+}
+
+pub const OPT_COUNT: usize = 39;
+
+/// The options of the unit being parsed, as written (`key=value`).
+pub type Seen<'a> = [Option<&'a str>; OPT_COUNT];
+
+/// Reads `text` into `table` (cleared first) and checks it; reports
+/// every problem through `diag`, up to ERRORS_MAX. Returns the number of
+/// errors: the table is usable only when it is 0.
+pub fn parse<'a>(
+    file: &str,
+    text: &'a [u8],
+    table: &mut Table<'a>,
+    diag: &mut dyn FnMut(&super::Diag<'_>),
+) -> usize {
+    table.clear();
+    let mut rep = Report::new(file, text, diag);
+    if text.len() > FILE_MAX {
+        rep.at(0, Error::FileTooBig);
+        return rep.errors;
+    }
+    let mut p = Parser { rep, text };
+    let mut pos = 0;
+    while pos < text.len() && !p.rep.stop {
+        pos = p.statement(pos, table).max(pos + 1);
+    }
+    if !p.rep.stop {
+        check::table(&mut p.rep, table);
+    }
+    p.rep.errors
+}
+
+struct Parser<'r, 'a> {
+    rep: Report<'r, 'a>,
+    text: &'a [u8],
+}
+
+/// The usage line of each statement.
+fn usage(kw: &str) -> &'static str {
+    match kw {
+        "hostname" => "hostname NAME",
+        "mount" => "mount SOURCE TARGET FSTYPE [OPTIONS]",
+        "sysctl" => "sysctl KEY VALUE, a VALUE with spaces in quotes",
+        "env" => "env KEY=VALUE",
+        "irq-affinity" => "irq-affinity CPULIST",
+        "service" => "service NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
+        "task" => "task NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
+        _ => "tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
+    }
+}
+
+fn kind_of(kw: &str) -> Option<Kind> {
+    match kw {
+        "service" => Some(Kind::Service),
+        "task" => Some(Kind::Task),
+        "tty" => Some(Kind::Tty),
+        _ => None,
+    }
+}
+
+/// A valid unit name (also the cgroup directory's name).
+pub fn is_unit_name(s: &str) -> bool {
+    (1..=NAME_MAX).contains(&s.len()) && s.bytes().all(value::is_name_char) && s != "." && s != ".."
+}
+
+const NAME_EXPECT: &str = "expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)";
+
+/// The state of the unit being parsed.
+struct UnitState<'a> {
+    seen: Seen<'a>,
+    env: Vec<&'a str, UNIT_ENV_MAX>,
+    conds: usize,
+    deps: usize,
+    rlimits: u16,
+}
+
+impl<'r, 'a> Parser<'r, 'a> {
+    fn end_of(&self, tok: &str) -> usize {
+        self.rep.offset(tok).unwrap_or(0) + tok.len()
+    }
+
+    /// One statement from `pos`; returns where the next one starts.
+    #[inline(never)]
+    fn statement(&mut self, pos: usize, table: &mut Table<'a>) -> usize {
+        let mut lx = Lexer::at(self.text, pos);
+        let (mut first, mut second, mut last) = (None, None, None);
+        let mut failed = false;
+        loop {
+            match lx.token() {
+                Ok(Some(t)) => {
+                    if first.is_none() {
+                        first = Some(t);
+                    } else if second.is_none() {
+                        second = Some(t);
+                    }
+                    last = Some(t);
+                }
+                Ok(None) => break,
+                Err((at, e)) => {
+                    self.rep.at(at, Error::Lex(e));
+                    lx.skip_statement();
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        let next = lx.pos();
+        let Some(kw) = first else {
+            return next;
+        };
+        let start = self.rep.offset(kw).unwrap_or(0);
+        let len = last.map_or(0, |t| self.end_of(t).saturating_sub(start));
+        if !failed && len > LINE_MAX {
+            self.rep.at(start, Error::TooLong(len));
+            failed = true;
+        }
+        if failed {
+            // Keep the unit's name known, so that others naming it do
+            // not get a second error.
+            if let (Some(kind), Some(name)) = (kind_of(kw), second) {
+                if is_unit_name(name) && table.find(name).is_none() {
+                    let _ = table.units.push(Unit::new(name, kind));
+                }
+            }
+            return next;
+        }
+        let mut toks = lex::tokens_at(self.text, pos);
+        toks.next();
+        match kw {
+            "hostname" => self.hostname(kw, toks, table),
+            "mount" => self.mount(kw, toks, table),
+            "sysctl" => self.sysctl(kw, toks, table),
+            "env" => self.env(kw, toks, table),
+            "irq-affinity" => self.irq_affinity(kw, toks, table),
+            _ => match kind_of(kw) {
+                Some(kind) => self.unit(kw, kind, toks, table),
+                None => {
+                    let stray = value::has(kw, b'=') || kw == "--";
+                    let hint = closest_of(kw, &STATEMENTS);
+                    self.rep.on(
+                        kw,
+                        Error::UnknownStatement {
+                            word: kw,
+                            hint,
+                            stray,
+                        },
+                    );
+                }
+            },
+        }
+        next
+    }
+
+    /// The words after a statement's keyword: between `min` and `max` of
+    /// them, named by `what` in the "missing" message.
+    #[inline(never)]
+    fn words(
+        &mut self,
+        kw: &'a str,
+        mut toks: Tokens<'a>,
+        what: &[&'static str],
+        max: usize,
+    ) -> Option<([&'a str; 4], usize)> {
+        let mut w = [""; 4];
+        let mut n = 0;
+        let mut last = kw;
+        for t in toks.by_ref() {
+            if n == max {
+                self.rep.on(
+                    t,
+                    Error::Extra {
+                        word: t,
+                        usage: usage(kw),
+                    },
+                );
+                return None;
+            }
+            if let Some(slot) = w.get_mut(n) {
+                *slot = t;
+            }
+            n += 1;
+            last = t;
+        }
+        if let Some(missing) = what.get(n) {
+            let at = self.end_of(last);
+            self.rep.at(
+                at,
+                Error::Missing {
+                    what: missing,
+                    usage: usage(kw),
+                },
+            );
+            return None;
+        }
+        Some((w, n))
+    }
+
+    fn setup(&mut self, kw: &str, s: Setup<'a>, table: &mut Table<'a>) {
+        if table.setup.push(s).is_err() {
+            self.rep.on(
+                kw,
+                Error::TooMany {
+                    what: "hostname, mount, sysctl and irq-affinity statements",
+                    limit: SETUP_MAX,
+                },
+            );
+        }
+    }
+
+    #[inline(never)]
+    fn hostname(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([name, ..], _)) = self.words(kw, toks, &["NAME"], 1) else {
+            return;
+        };
+        let ok = (1..=HOSTNAME_MAX).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && !name.starts_with(['-', '.']);
+        if !ok {
+            self.rep.on(
+                name,
+                Error::Invalid {
+                    what: "hostname",
+                    value: name,
+                    expect: "expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)",
+                },
+            );
+            return;
+        }
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::Hostname(h) => Some(*h),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            self.rep.on(
+                kw,
+                Error::Twice {
+                    what: "hostname",
+                    name: "",
+                    line,
+                },
+            );
+            return;
+        }
+        self.setup(kw, Setup::Hostname(name), table);
+    }
+
+    #[inline(never)]
+    fn mount(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let what = ["SOURCE", "TARGET", "FSTYPE"];
+        let Some(([source, target, fstype, options], _)) = self.words(kw, toks, &what, 4) else {
+            return;
+        };
+        let mut ok = true;
+        if Word(source).is_empty() {
+            self.rep.on(
+                source,
+                Error::Invalid {
+                    what: "mount source",
+                    value: source,
+                    expect: "expected a device, a path or a name like tmpfs",
+                },
+            );
+            ok = false;
+        }
+        if Word(target).bytes().next() != Some(b'/') {
+            self.rep.on(
+                target,
+                Error::Invalid {
+                    what: "mount target",
+                    value: target,
+                    expect: "expected an absolute path",
+                },
+            );
+            ok = false;
+        }
+        let fs_ok = fstype
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !fs_ok {
+            self.rep.on(
+                fstype,
+                Error::Invalid {
+                    what: "file system type",
+                    value: fstype,
+                    expect: "expected a name like tmpfs, ext4 or 9p",
+                },
+            );
+            ok = false;
+        }
+        let mut flags = 0u32;
+        if !options.is_empty() {
+            match mount_options(options) {
+                Ok(f) => flags = f,
+                Err((item, expect)) => {
+                    let value = if item.is_empty() { options } else { item };
+                    self.rep.on(
+                        value,
+                        Error::Invalid {
+                            what: "mount option",
+                            value,
+                            expect,
+                        },
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if ok {
+            let m = Mount {
+                source: Word(source),
+                target: Word(target),
+                fstype,
+                options,
+                flags,
+            };
+            self.setup(kw, Setup::Mount(m), table);
+        }
+    }
+
+    #[inline(never)]
+    fn sysctl(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([key, value, ..], _)) = self.words(kw, toks, &["KEY", "VALUE"], 2) else {
+            return;
+        };
+        let ok = key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':'))
+            && !key.starts_with(['.', '/'])
+            && !key.ends_with(['.', '/'])
+            && !key
+                .as_bytes()
+                .windows(2)
+                .any(|w| matches!(w, [b'.' | b'/', b'.' | b'/']));
+        if !ok {
+            self.rep.on(
+                key,
+                Error::Invalid {
+                    what: "sysctl key",
+                    value: key,
+                    expect: "expected a key like net.ipv4.ip_forward",
+                },
+            );
+            return;
+        }
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::Sysctl(s) if s.key == key => Some(s.key),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            self.rep.on(
+                key,
+                Error::Twice {
+                    what: "sysctl",
+                    name: key,
+                    line,
+                },
+            );
+            return;
+        }
+        let s = Sysctl {
+            key,
+            value: Word(value),
+        };
+        self.setup(kw, Setup::Sysctl(s), table);
+    }
+
+    #[inline(never)]
+    fn env(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([entry, ..], _)) = self.words(kw, toks, &["KEY=VALUE"], 1) else {
+            return;
+        };
+        if !env_ok(entry) {
+            self.rep.on(
+                entry,
+                Error::Invalid {
+                    what: "env entry",
+                    value: entry,
+                    expect: ENV_EXPECT,
+                },
+            );
+            return;
+        }
+        if let Some(prev) = table.env.iter().find(|e| same_key(e.raw(), entry)) {
+            let line = self.rep.line_of(prev.raw());
+            let name = key_of(entry);
+            self.rep.on(
+                entry,
+                Error::Twice {
+                    what: "env",
+                    name,
+                    line,
+                },
+            );
+            return;
+        }
+        if table.env.push(Word(entry)).is_err() {
+            self.rep.on(
+                kw,
+                Error::TooMany {
+                    what: "env statements",
+                    limit: ENV_MAX,
+                },
+            );
+        }
+    }
+
+    #[inline(never)]
+    fn irq_affinity(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([cpus, ..], _)) = self.words(kw, toks, &["CPULIST"], 1) else {
+            return;
+        };
+        if let Err((at, expect)) = cpu_list(cpus, "CPU") {
+            let item = cpus.get(at..).unwrap_or(cpus);
+            self.rep.on(
+                item,
+                Error::Invalid {
+                    what: "CPU list",
+                    value: cpus,
+                    expect,
+                },
+            );
+            return;
+        }
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::IrqAffinity(c) => Some(c.as_str()),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            self.rep.on(
+                kw,
+                Error::Twice {
+                    what: "irq-affinity",
+                    name: "",
+                    line,
+                },
+            );
+            return;
+        }
+        self.setup(kw, Setup::IrqAffinity(CpuList(cpus)), table);
+    }
+
+    /// `service|task|tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]`
+    #[inline(never)]
+    fn unit(&mut self, kw: &'a str, kind: Kind, mut toks: Tokens<'a>, table: &mut Table<'a>) {
+        let name = match toks.next() {
+            Some(n) if n != "--" => n,
+            _ => {
+                let at = self.end_of(kw);
+                self.rep.at(
+                    at,
+                    Error::Missing {
+                        what: "NAME",
+                        usage: usage(kw),
+                    },
+                );
+                return;
+            }
+        };
+        let mut register = true;
+        if !is_unit_name(name) {
+            let e = Error::Invalid {
+                what: "unit name",
+                value: name,
+                expect: NAME_EXPECT,
+            };
+            self.rep.on(name, e);
+            register = false;
+        } else if let Some(prev) = table.find(name).and_then(|i| table.units.get(i)) {
+            let line = self.rep.line_of(prev.name);
+            self.rep.on(name, Error::DuplicateUnit { name, line });
+            register = false;
+        }
+        let mut u = Unit::new(name, kind);
+        let mut st = UnitState {
+            seen: [None; OPT_COUNT],
+            env: Vec::new(),
+            conds: 0,
+            deps: 0,
+            rlimits: 0,
+        };
+        let (mut opts_from, mut opts_to) = (None, None);
+        let mut dashes = None;
+        let mut last = name;
+        for tok in toks.by_ref() {
+            last = tok;
+            if tok == "--" {
+                dashes = Some(tok);
+                break;
+            }
+            opts_from.get_or_insert(tok);
+            opts_to = Some(tok);
+            self.option(&mut u, &mut st, tok);
+        }
+        u.opts = self.span(opts_from, opts_to);
+        check::unit_rules(&mut self.rep, &u, &st.seen);
+        match dashes {
+            None => {
+                let at = self.end_of(last);
+                self.rep.at(at, Error::NoDashDash { usage: usage(kw) });
+            }
+            Some(dashes) => self.args(&mut u, dashes, toks),
+        }
+        if register && table.units.push(u).is_err() {
+            self.rep.on(
+                kw,
+                Error::TooMany {
+                    what: "units",
+                    limit: UNITS_MAX,
+                },
+            );
+        }
+    }
+
+    /// The text from the start of `from` to the end of `to`.
+    fn span(&self, from: Option<&'a str>, to: Option<&'a str>) -> &'a str {
+        let (Some(from), Some(to)) = (from, to) else {
+            return "";
+        };
+        let a = self.rep.offset(from).unwrap_or(0);
+        let b = self.end_of(to);
+        self.text
+            .get(a..b)
+            .and_then(|s| core::str::from_utf8(s).ok())
+            .unwrap_or("")
+    }
+
+    #[inline(never)]
+    fn args(&mut self, u: &mut Unit<'a>, dashes: &'a str, toks: Tokens<'a>) {
+        let (mut first, mut last) = (None, None);
+        let mut n = 0usize;
+        for t in toks {
+            n += 1;
+            if n == ARGS_MAX + 1 {
+                self.rep.on(
+                    t,
+                    Error::TooMany {
+                        what: "arguments",
+                        limit: ARGS_MAX,
+                    },
+                );
+            }
+            first.get_or_insert(t);
+            last = Some(t);
+        }
+        let Some(program) = first else {
+            self.rep.on(dashes, Error::NoProgram);
+            return;
+        };
+        if Word(program).bytes().next() != Some(b'/') {
+            self.rep.on(
+                program,
+                Error::Invalid {
+                    what: "program",
+                    value: program,
+                    expect: "expected an absolute path (pinit runs it with execve, no PATH search)",
+                },
+            );
+        }
+        u.args = self.span(first, last);
+        u.argc = u8::try_from(n.min(ARGS_MAX)).unwrap_or(u8::MAX);
+    }
+
+    fn bad(&mut self, key: &'a str, value: &'a str, expect: &'static str, hint: Hint<'a>) {
+        self.rep.on(
+            value,
+            Error::BadValue {
+                key,
+                value,
+                expect,
+                hint,
+            },
+        );
+    }
+
+    #[inline(never)]
+    fn option(&mut self, u: &mut Unit<'a>, st: &mut UnitState<'a>, tok: &'a str) {
+        let Some((key, v)) = lex::split_key(tok) else {
+            if option_keys().any(|k| k == tok) {
+                self.rep.on(tok, Error::NeedsValue { key: tok });
+            } else {
+                let program = tok.starts_with('/');
+                self.rep.on(tok, Error::NotOption { word: tok, program });
+            }
+            return;
+        };
+        let opt = if let Some(i) = OPTIONS.iter().position(|k| *k == key) {
+            OPTS.get(i).copied().unwrap_or(Opt::Rlimit)
+        } else if let Some(i) = RLIMIT_KEYS.iter().position(|k| *k == key) {
+            let bit = 1u16 << i;
+            if st.rlimits & bit != 0 {
+                self.rep.on(key, Error::OptionTwice { key });
+                return;
+            }
+            st.rlimits |= bit;
+            Opt::Rlimit
+        } else {
+            let hint = closest(key, &mut option_keys());
+            self.rep.on(key, Error::UnknownOption { key, hint });
+            return;
+        };
+        if let Some(why) = check::not_for(u.kind, opt) {
+            let kind = u.kind.name();
+            self.rep.on(
+                tok,
+                Error::NotForKind {
+                    opt: tok,
+                    kind,
+                    why,
+                },
+            );
+            return;
+        }
+        let slot = st.seen.get_mut(opt as usize);
+        match (opt, slot) {
+            (Opt::Env | Opt::If | Opt::Rlimit, Some(s)) => *s = Some(tok),
+            (_, Some(s)) if s.is_some() => {
+                self.rep.on(key, Error::OptionTwice { key });
+                return;
+            }
+            (_, Some(s)) => *s = Some(tok),
+            (_, None) => {}
+        }
+        if v.is_empty() {
+            self.rep.on(tok, Error::Empty { key });
+            return;
+        }
+        let text = matches!(opt, Opt::Dir | Opt::Env | Opt::Tty | Opt::If);
+        if !text && value::has(v, b'"') {
+            self.rep.on(v, Error::Quoted { key });
+            return;
+        }
+        self.value(u, st, opt, key, v);
+    }
+
+    #[inline(never)]
+    fn value(
+        &mut self,
+        u: &mut Unit<'a>,
+        st: &mut UnitState<'a>,
+        opt: Opt,
+        key: &'a str,
+        v: &'a str,
+    ) {
+        let ty = match opt {
+            Opt::After | Opt::Needs => return self.deps(st, key, v),
+            Opt::If => return self.cond(st, key, v),
+            Opt::Groups => return self.groups(key, v),
+            Opt::Env => return self.unit_env(st, key, v),
+            Opt::Rlimit => return self.rlimit(key, v),
+            o => SPEC.get(o as usize).copied().unwrap_or(Ty::Dur),
+        };
+        match typed(ty, v) {
+            Ok(val) => store(u, opt, val),
+            Err(Bad { at, expect, hint }) => self.rep.on(
+                at,
+                Error::BadValue {
+                    key,
+                    value: at,
+                    expect,
+                    hint,
+                },
+            ),
+        }
+    }
+
+    #[inline(never)]
+    fn rlimit(&mut self, key: &'a str, v: &'a str) {
+        match rlim_pair(v) {
+            Ok((soft, hard)) if soft > hard => {
+                let msg = "has a soft limit above its hard limit";
+                self.rep.on(v, Error::Conflict { opt: key, msg });
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let expect = "expected SOFT[:HARD], each a number (K, M, G, T allowed), infinity or unlimited";
+                let e = Error::BadValue {
+                    key,
+                    value: v,
+                    expect,
+                    hint: Hint::None,
+                };
+                self.rep.on(v, e);
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn cond(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        match Cond::of(v) {
+            Some(c) if c.test == Test::Path && c.arg.bytes().next() != Some(b'/') => self.bad(
+                key,
+                v,
+                "expected an absolute path after 'path:'",
+                Hint::None,
+            ),
+            Some(c) if c.arg.is_empty() => {
+                self.bad(key, v, "expected a word after 'cmdline:'", Hint::None)
+            }
+            Some(_) => {
+                st.conds += 1;
+                if st.conds == CONDS_MAX + 1 {
+                    self.rep.on(
+                        key,
+                        Error::TooMany {
+                            what: "if= conditions",
+                            limit: CONDS_MAX,
+                        },
+                    );
+                }
+            }
+            None => self.bad(
+                key,
+                v,
+                "expected path:P, !path:P, cmdline:WORD or !cmdline:WORD",
+                Hint::None,
+            ),
+        }
+    }
+
+    #[inline(never)]
+    fn unit_env(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        if !env_ok(v) {
+            self.bad(key, v, ENV_EXPECT, Hint::None);
+            return;
+        }
+        if st.env.iter().any(|e| same_key(e, v)) {
+            self.rep.on(
+                v,
+                Error::ListedTwice {
+                    key,
+                    item: key_of(v),
+                },
+            );
+            return;
+        }
+        if st.env.push(v).is_err() {
+            self.rep.on(
+                key,
+                Error::TooMany {
+                    what: "env= entries",
+                    limit: UNIT_ENV_MAX,
+                },
+            );
+        }
+    }
+
+    #[inline(never)]
+    fn deps(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        let mut prev: Vec<&str, DEPS_MAX> = Vec::new();
+        for item in value::items(v) {
+            if !is_unit_name(item) {
+                self.rep.on(
+                    item,
+                    Error::BadEntry {
+                        key,
+                        item,
+                        expect: NAME_EXPECT,
+                    },
+                );
+                continue;
+            }
+            if prev.contains(&item) {
+                self.rep.on(item, Error::ListedTwice { key, item });
+                continue;
+            }
+            st.deps += 1;
+            if st.deps == DEPS_MAX + 1 {
+                self.rep.on(
+                    item,
+                    Error::TooMany {
+                        what: "units in after= and needs=",
+                        limit: DEPS_MAX,
+                    },
+                );
+            }
+            let _ = prev.push(item);
+        }
+    }
+
+    #[inline(never)]
+    fn groups(&mut self, key: &'a str, v: &'a str) {
+        let mut n = 0;
+        for (i, item) in value::items(v).enumerate() {
+            if !id_ok(item) {
+                let expect = "expected a group name or number";
+                self.rep.on(item, Error::BadEntry { key, item, expect });
+                continue;
+            }
+            if value::items(v).take(i).any(|p| p == item) {
+                self.rep.on(item, Error::ListedTwice { key, item });
+                continue;
+            }
+            n += 1;
+            if n == GROUPS_MAX + 1 {
+                self.rep.on(
+                    item,
+                    Error::TooMany {
+                        what: "groups",
+                        limit: GROUPS_MAX,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The value types of the unit options parsed by `typed`.
+#[derive(Clone, Copy)]
+enum Ty {
+    /// One of the words; the value is its index.
+    Choice(&'static [&'static str], &'static str),
+    /// A number in a range (the message says it).
+    Int(i64, i64, &'static str),
+    Dur,
+    Sig,
+    Id,
+    Path,
+    Tty,
+    Umask,
+    Ready,
+    Cpus,
+    Nodes,
+    Numa,
+    Size,
+    Pids,
+    CpuMax,
+    Sched,
+    IoPrio,
+}
+
+const YES_NO: Ty = Ty::Choice(&["yes", "no"], "expected yes or no");
+const WEIGHT: Ty = Ty::Int(1, 10000, "expected a number from 1 to 10000");
+
+/// The type of each option, in the order of `Opt` (the list options,
+/// `env=`, `if=` and `rlimit.*` are parsed apart; their slots are unused).
+const SPEC: [Ty; 38] = [
+    Ty::Dur,
+    Ty::Dur,
+    Ty::Choice(
+        &["always", "on-failure", "never"],
+        "expected always, on-failure or never",
+    ),
+    Ty::Dur,
+    Ty::Dur,
+    Ty::Int(1, 65535, "expected a number from 1 to 65535"),
+    Ty::Ready,
+    Ty::Dur,
+    Ty::Sig,
+    Ty::Dur,
+    Ty::Sig,
+    Ty::Dur,
+    Ty::Id,
+    Ty::Id,
+    Ty::Dur,
+    Ty::Path,
+    Ty::Umask,
+    Ty::Dur,
+    YES_NO,
+    Ty::Choice(
+        &["kmsg", "console", "null", "inherit"],
+        "expected kmsg, console, null or inherit",
+    ),
+    Ty::Tty,
+    Ty::Cpus,
+    Ty::Cpus,
+    Ty::Nodes,
+    YES_NO,
+    Ty::Numa,
+    Ty::Size,
+    Ty::Size,
+    Ty::Size,
+    Ty::Size,
+    Ty::Pids,
+    WEIGHT,
+    Ty::CpuMax,
+    WEIGHT,
+    Ty::Int(-20, 19, "expected a number from -20 to 19"),
+    Ty::Sched,
+    Ty::IoPrio,
+    Ty::Int(-1000, 1000, "expected a number from -1000 to 1000"),
+];
+
+/// A typed value, before it is stored in its field.
+enum Val<'a> {
+    Idx(usize),
+    Int(i64),
+    Ms(value::Ms),
+    Id(Id<'a>),
+    Word(Word<'a>),
+    List(CpuList<'a>),
+    Limit(Limit),
+    Ready(Ready),
+    Numa(Numa<'a>),
+    CpuMax(CpuMax),
+    Sched(Sched),
+    IoPrio(IoPrio),
+}
+
+/// Why a value was refused: the part at fault, what was expected.
+struct Bad<'a> {
+    at: &'a str,
+    expect: &'static str,
+    hint: Hint<'a>,
+}
+
+fn bad<'a>(at: &'a str, expect: &'static str) -> Bad<'a> {
+    Bad {
+        at,
+        expect,
+        hint: Hint::None,
+    }
+}
+
+/// A hint from `words` for the part of `v` before `:`, if it is a typo.
+fn head_hint<'a>(v: &'a str, words: &[&'a str]) -> Hint<'a> {
+    let head = value::head(v, b':');
+    match closest_of(head, words) {
+        Hint::Word(w) if w != head => Hint::Word(w),
+        _ => Hint::None,
+    }
+}
+
+/// Parses `v` as a value of type `ty`.
+#[inline(never)]
+fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
+    Ok(match ty {
+        Ty::Choice(words, expect) => match words.iter().position(|w| *w == v) {
+            Some(i) => Val::Idx(i),
+            None => {
+                let hint = closest_of(v, words);
+                return Err(Bad {
+                    at: v,
+                    expect,
+                    hint,
+                });
+            }
+        },
+        Ty::Int(lo, hi, expect) => Val::Int(value::int_in(v, lo, hi).map_err(|_| bad(v, expect))?),
+        Ty::Dur => match value::duration(v) {
+            Ok(d) => Val::Ms(d),
+            Err(value::Bad::Syntax) => return Err(bad(v, DUR_EXPECT)),
+            Err(value::Bad::Range) => return Err(bad(v, "longer than the limit of 1193h")),
+        },
+        Ty::Sig => match value::signal(v) {
+            Some(s) => Val::Int(s.into()),
+            None => {
+                let name = match v.get(..3) {
+                    Some(p) if p.eq_ignore_ascii_case("SIG") => v.get(3..).unwrap_or(v),
+                    _ => v,
+                };
+                return Err(Bad {
+                    at: v,
+                    expect: "expected a signal name like TERM or a number from 1 to 64",
+                    hint: closest_of(name, value::signal_names()),
+                });
+            }
+        },
+        Ty::Id if id_ok(v) => Val::Id(Id::of(v)),
+        Ty::Id => return Err(bad(v, "expected a name (A-Z a-z 0-9 _ . - $) or a number")),
+        Ty::Path if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
+        Ty::Path => return Err(bad(v, "expected an absolute path")),
+        Ty::Tty if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
+        Ty::Tty => {
+            let hint = match Word(v).plain() {
+                Some(p) if !value::has(p, b'/') => Hint::Dev(p),
+                _ => Hint::None,
+            };
+            return Err(Bad {
+                at: v,
+                expect: "expected a device path like /dev/ttyS0",
+                hint,
+            });
+        }
+        Ty::Umask => match value::umask(v) {
+            Some(m) => Val::Int(m.into()),
+            None => return Err(bad(v, "expected an octal mode from 0 to 0777")),
+        },
+        Ty::Ready => Val::Ready(match v {
+            "none" => Ready::None,
+            "notify" => Ready::Notify,
+            _ => match v.strip_prefix("fd:").map(|n| value::int_in(n, 3, 1023)) {
+                Some(Ok(n)) => Ready::Fd(n as u16),
+                Some(Err(_)) => return Err(bad(v, "expected fd:N with N from 3 to 1023")),
+                None => {
+                    return Err(Bad {
+                        at: v,
+                        expect: "expected none, notify or fd:N",
+                        hint: closest_of(v, &["none", "notify"]),
+                    })
+                }
+            },
+        }),
+        Ty::Cpus => Val::List(list(v, "CPU")?),
+        Ty::Nodes => Val::List(list(v, "node")?),
+        Ty::Numa => Val::Numa(numa(v)?),
+        Ty::Size if v == "max" => Val::Limit(Limit::MAX),
+        Ty::Size => match value::size(v) {
+            Ok(n) => Val::Limit(Limit::of(n)),
+            Err(value::Bad::Syntax) => {
+                return Err(bad(v, "expected a size like 4096, 512K, 64M, 1G or max"))
+            }
+            Err(value::Bad::Range) => return Err(bad(v, "larger than the limit of 1048576T")),
+        },
+        Ty::Pids => match (v, value::uint(v)) {
+            ("max", _) => Val::Limit(Limit::MAX),
+            (_, Some(n)) if n <= u64::from(u32::MAX) => Val::Limit(Limit::of(n)),
+            _ => return Err(bad(v, "expected a number up to 4294967295 or max")),
+        },
+        Ty::CpuMax => Val::CpuMax(cpu_max(v).ok_or_else(|| bad(v, CPU_MAX_EXPECT))?),
+        Ty::Sched => match sched(v) {
+            Some(s) => Val::Sched(s),
+            None => {
+                return Err(Bad {
+                    at: v,
+                    expect: "expected other, batch, idle, fifo:1-99 or rr:1-99",
+                    hint: head_hint(v, &["other", "batch", "idle", "fifo", "rr"]),
+                })
+            }
+        },
+        Ty::IoPrio => match ioprio(v) {
+            Some(p) => Val::IoPrio(p),
+            None => {
+                return Err(Bad {
+                    at: v,
+                    expect: "expected rt:0-7, be:0-7 or idle",
+                    hint: head_hint(v, &["rt", "be", "idle"]),
+                })
+            }
+        },
+    })
+}
+
+const DUR_EXPECT: &str = "expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)";
+const CPU_MAX_EXPECT: &str = "expected N% (1 to 102400), QUOTA/PERIOD in microseconds (QUOTA at least 1000 or max, PERIOD 1000 to 1000000) or max";
+
+/// A CPU or node list; the entry at fault if not.
+#[inline(never)]
+fn list<'a>(v: &'a str, what: &str) -> Result<CpuList<'a>, Bad<'a>> {
+    cpu_list(v, what).map_err(|(at, expect)| {
+        let item = v.get(at..).unwrap_or(v);
+        bad(value::head(item, b','), expect)
+    })
+}
+
+#[inline(never)]
+fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
+    let (mode, arg) = value::cut(v, b':').unwrap_or((v, ""));
+    Ok(match (mode, arg) {
+        ("local", "") => Numa::Local,
+        ("bind", nodes) if !nodes.is_empty() => Numa::Bind(list(nodes, "node")?),
+        ("interleave", nodes) if !nodes.is_empty() => Numa::Interleave(list(nodes, "node")?),
+        ("preferred", node) if !node.is_empty() => match value::uint(node) {
+            Some(n) if n < CPUS_MAX as u64 => Numa::Preferred(n as u32),
+            _ => return Err(bad(node, "expected one node number below 1024")),
+        },
+        _ => {
+            return Err(Bad {
+                at: v,
+                expect: "expected bind:NODES, preferred:NODE, interleave:NODES or local",
+                hint: head_hint(v, &["bind", "preferred", "interleave", "local"]),
+            })
+        }
+    })
+}
+
+/// Stores a typed value in its field.
+#[inline(never)]
+fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
+    const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
+    const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
+    match (opt, val) {
+        (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
+        (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
+        (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
+        (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
+        (Opt::RestartDelay, Val::Ms(d)) => u.restart_delay = d,
+        (Opt::RestartMax, Val::Ms(d)) => u.restart_max = d,
+        (Opt::ReadyTimeout, Val::Ms(d)) => u.ready_timeout = d,
+        (Opt::StopTimeout, Val::Ms(d)) => u.stop_timeout = d,
+        (Opt::RestartLimit, Val::Int(n)) => u.restart_limit = n as u16,
+        (Opt::StopSignal, Val::Int(n)) => u.stop_signal = n as u8,
+        (Opt::ReloadSignal, Val::Int(n)) => u.reload_signal = n as u8,
+        (Opt::Umask, Val::Int(n)) => u.umask = Some(n as u16),
+        (Opt::CpuWeight, Val::Int(n)) => u.cpu_weight = Some(n as u16),
+        (Opt::IoWeight, Val::Int(n)) => u.io_weight = Some(n as u16),
+        (Opt::Nice, Val::Int(n)) => u.nice = Some(n as i8),
+        (Opt::OomScore, Val::Int(n)) => u.oom_score = Some(n as i16),
+        (Opt::User, Val::Id(id)) => u.user = Some(id),
+        (Opt::Group, Val::Id(id)) => u.group = Some(id),
+        (Opt::Dir, Val::Word(w)) => u.dir = Some(w),
+        (Opt::Tty, Val::Word(w)) => u.tty = Some(w),
+        (Opt::Ready, Val::Ready(r)) => u.ready = r,
+        (Opt::Cpus, Val::List(l)) => u.cpus = Some(l),
+        (Opt::Cpuset, Val::List(l)) => u.cpuset = Some(l),
+        (Opt::Mems, Val::List(l)) => u.mems = Some(l),
+        (Opt::Numa, Val::Numa(n)) => u.numa = Some(n),
+        (Opt::MemMax, Val::Limit(l)) => u.mem_max = l,
+        (Opt::MemHigh, Val::Limit(l)) => u.mem_high = l,
+        (Opt::MemLow, Val::Limit(l)) => u.mem_low = l,
+        (Opt::SwapMax, Val::Limit(l)) => u.swap_max = l,
+        (Opt::PidsMax, Val::Limit(l)) => u.pids_max = l,
+        (Opt::CpuMax, Val::CpuMax(m)) => u.cpu_max = Some(m),
+        (Opt::Sched, Val::Sched(s)) => u.sched = Some(s),
+        (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
+        _ => {}
+    }
+}
+
+/// A user or group: a name, or a number below 2^32-1 (-1 means "no
+/// change" to setuid).
+fn id_ok(s: &str) -> bool {
+    match value::uint(s) {
+        Some(n) => n < u64::from(u32::MAX),
+        None => !s.bytes().all(|b| b.is_ascii_digit()) && value::is_user(s),
+    }
+}
+
+const ENV_EXPECT: &str = "expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit";
+
+/// `KEY=VALUE` with a valid KEY (decoded: quotes may be anywhere).
+fn env_ok(raw: &str) -> bool {
+    for (i, b) in Word(raw).bytes().enumerate() {
+        let ok = match b {
+            b'=' => return i > 0,
+            b'_' => true,
+            b if b.is_ascii_alphabetic() => true,
+            b => i > 0 && b.is_ascii_digit(),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    false
+}
+
+/// True if two env entries set the same KEY.
+fn same_key(a: &str, b: &str) -> bool {
+    let ka = Word(a).bytes().take_while(|&c| c != b'=');
+    let kb = Word(b).bytes().take_while(|&c| c != b'=');
+    ka.eq(kb)
+}
+
+/// The KEY of an env entry as written, for messages.
+fn key_of(raw: &str) -> &str {
+    value::head(raw, b'=')
+}
+
+/// Checks a CPU or node list: the list, or (offset, what is wrong).
+fn cpu_list<'a>(v: &'a str, what: &str) -> Result<CpuList<'a>, (usize, &'static str)> {
+    match value::list(v) {
+        Ok(_) => Ok(CpuList(v)),
+        Err((at, ListError::Syntax)) => Err((at, "expected a list like 0-3,6,8-9")),
+        Err((at, ListError::TooBig(_))) if what == "node" => {
+            Err((at, "node numbers must be below 1024"))
+        }
+        Err((at, ListError::TooBig(_))) => Err((at, "CPU numbers must be below 1024")),
+        Err((at, ListError::Backwards)) => Err((at, "a range must go from low to high")),
+    }
+}
+
+/// The flags of a mount's OPTIONS; or (the bad item, why).
+fn mount_options(options: &str) -> Result<u32, (&str, &'static str)> {
+    const FSTAB: [&str; 10] = [
+        "auto", "noauto", "nofail", "user", "users", "nouser", "owner", "group", "_netdev",
+        "comment",
+    ];
+    if value::has(options, b'"') {
+        return Err((options, "quotes are not allowed in mount options"));
+    }
+    let mut flags = 0u32;
+    for item in value::items(options) {
+        if item.is_empty() {
+            return Err(("", "empty entry in the comma list"));
+        }
+        let word = value::head(item, b'=');
+        if FSTAB.contains(&word) || word.starts_with("x-") {
+            return Err((item, "it is for mount(8) and fstab, not for the kernel"));
+        }
+        if let Some((bits, set)) = mount_flag(item) {
+            if set {
+                flags |= bits;
+            } else {
+                flags &= !bits;
+            }
+        }
+    }
+    Ok(flags)
+}
+
+/// `N%`, `QUOTA/PERIOD`, `max/PERIOD` or `max`.
+fn cpu_max(v: &str) -> Option<CpuMax> {
+    const PERIOD: u32 = 100_000;
+    if v == "max" {
+        return Some(CpuMax {
+            quota_us: 0,
+            period_us: PERIOD,
+            percent: 0,
+        });
+    }
+    if let Some(p) = v.strip_suffix('%') {
+        let p = value::uint(p).filter(|p| (1..=102_400).contains(p))? as u32;
+        return Some(CpuMax {
+            quota_us: p * (PERIOD / 100),
+            period_us: PERIOD,
+            percent: p,
+        });
+    }
+    let (q, p) = value::cut(v, b'/')?;
+    let period = value::uint(p).filter(|p| (1000..=1_000_000).contains(p))? as u32;
+    let quota = match q {
+        "max" => 0,
+        q => value::uint(q).filter(|q| (1000..=u64::from(u32::MAX)).contains(q))? as u32,
+    };
+    Some(CpuMax {
+        quota_us: quota,
+        period_us: period,
+        percent: 0,
+    })
+}
+
+fn sched(v: &str) -> Option<Sched> {
+    let prio = |p: &str| {
+        value::uint(p)
+            .filter(|p| (1..=99).contains(p))
+            .map(|p| p as u8)
+    };
+    match value::cut(v, b':') {
+        None => match v {
+            "other" => Some(Sched::Other),
+            "batch" => Some(Sched::Batch),
+            "idle" => Some(Sched::Idle),
+            _ => None,
+        },
+        Some(("fifo", p)) => prio(p).map(Sched::Fifo),
+        Some(("rr", p)) => prio(p).map(Sched::Rr),
+        Some(_) => None,
+    }
+}
+
+fn ioprio(v: &str) -> Option<IoPrio> {
+    let level = |p: &str| value::uint(p).filter(|p| *p <= 7).map(|p| p as u8);
+    match value::cut(v, b':') {
+        None if v == "idle" => Some(IoPrio::Idle),
+        None => None,
+        Some(("rt", p)) => level(p).map(IoPrio::Rt),
+        Some(("be", p)) => level(p).map(IoPrio::Be),
+        Some(_) => None,
+    }
+}

@@ -1,0 +1,398 @@
+//! `pinit check --print`: the table as pinit understood it, in start
+//! order, every option with its value (defaults included). The output is
+//! itself a valid config: printing it again gives the same text (the
+//! fuzz target checks that). Table-driven, to stay small in the binary.
+
+use super::model::*;
+use super::parse::{Opt, OPTIONS, RLIMIT_KEYS};
+use super::value::{self, Bytes, CpuList, Ms, Sig};
+use core::fmt::{self, Display, Write};
+
+/// MS_* flag names (bit N = entry N), for the comment under a `mount`.
+const MS_NAMES: [&str; 26] = [
+    "RDONLY",
+    "NOSUID",
+    "NODEV",
+    "NOEXEC",
+    "SYNCHRONOUS",
+    "REMOUNT",
+    "MANDLOCK",
+    "DIRSYNC",
+    "NOSYMFOLLOW",
+    "",
+    "NOATIME",
+    "NODIRATIME",
+    "BIND",
+    "MOVE",
+    "REC",
+    "SILENT",
+    "",
+    "UNBINDABLE",
+    "PRIVATE",
+    "SLAVE",
+    "SHARED",
+    "RELATIME",
+    "",
+    "I_VERSION",
+    "STRICTATIME",
+    "LAZYTIME",
+];
+
+/// The options of a unit block, line by line (`None` ends a line).
+const LAYOUT: [Option<Opt>; 48] = [
+    Some(Opt::After),
+    Some(Opt::Needs),
+    None,
+    Some(Opt::Restart),
+    Some(Opt::RestartDelay),
+    Some(Opt::RestartMax),
+    Some(Opt::RestartLimit),
+    None,
+    Some(Opt::Ready),
+    Some(Opt::ReadyTimeout),
+    None,
+    Some(Opt::StopSignal),
+    Some(Opt::StopTimeout),
+    Some(Opt::ReloadSignal),
+    None,
+    Some(Opt::If),
+    None,
+    Some(Opt::User),
+    Some(Opt::Group),
+    Some(Opt::Groups),
+    Some(Opt::Dir),
+    Some(Opt::Umask),
+    Some(Opt::NoNewPrivs),
+    Some(Opt::Log),
+    Some(Opt::Tty),
+    None,
+    Some(Opt::Env),
+    None,
+    Some(Opt::Cpus),
+    Some(Opt::Cpuset),
+    Some(Opt::Isolate),
+    Some(Opt::Mems),
+    Some(Opt::Numa),
+    None,
+    Some(Opt::MemMax),
+    Some(Opt::MemHigh),
+    Some(Opt::MemLow),
+    Some(Opt::SwapMax),
+    Some(Opt::PidsMax),
+    Some(Opt::CpuWeight),
+    Some(Opt::CpuMax),
+    Some(Opt::IoWeight),
+    None,
+    Some(Opt::Nice),
+    Some(Opt::Sched),
+    Some(Opt::IoPrio),
+    Some(Opt::OomScore),
+    None,
+];
+
+/// A value as printed.
+enum Val<'a> {
+    Str(&'a str),
+    Num(u64),
+    Int(i64),
+    Ms(Ms),
+    Bytes(u64),
+    Sig(u8),
+    List(CpuList<'a>),
+    Octal(u16),
+    /// `PREFIX:N` (fd:3, fifo:50, rt:4, preferred:1).
+    Pre(&'static str, u64),
+    /// `PREFIX:LIST` (bind:0-1).
+    PreList(&'static str, CpuList<'a>),
+    /// cpu.max as written back.
+    CpuMax(CpuMax),
+    /// rlimit SOFT[:HARD].
+    Rlim(u64, u64),
+}
+
+impl Display for Val<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Val::Str(s) => f.write_str(s),
+            Val::Num(n) => write!(f, "{}", n),
+            Val::Int(n) => write!(f, "{}", n),
+            Val::Ms(m) => m.fmt(f),
+            Val::Bytes(n) => Bytes(n).fmt(f),
+            Val::Sig(s) => Sig(s).fmt(f),
+            Val::List(l) => l.mask().fmt(f),
+            Val::Octal(m) => write!(f, "{:04o}", m),
+            Val::Pre(p, n) => write!(f, "{}:{}", p, n),
+            Val::PreList(p, l) => write!(f, "{}:{}", p, l.mask()),
+            Val::CpuMax(m) => match (m.percent, m.quota_us, m.period_us) {
+                (0, 0, 100_000) => f.write_str("max"),
+                (0, 0, p) => write!(f, "max/{}", p),
+                (0, q, p) => write!(f, "{}/{}", q, p),
+                (pct, _, _) => write!(f, "{}%", pct),
+            },
+            Val::Rlim(s, h) if s == h => RlimValue(s).fmt(f),
+            Val::Rlim(s, h) => write!(f, "{}:{}", RlimValue(s), RlimValue(h)),
+        }
+    }
+}
+
+fn yes(b: bool) -> Val<'static> {
+    Val::Str(if b { "yes" } else { "no" })
+}
+
+fn limit(l: Limit) -> Option<Val<'static>> {
+    match l.value() {
+        Some(n) => Some(Val::Bytes(n)),
+        None if l == Limit::MAX => Some(Val::Str("max")),
+        None => None,
+    }
+}
+
+/// The value of a single-valued option, if it applies and is set (or
+/// has a default).
+fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
+    let service = u.kind == Kind::Service;
+    let restarts = u.restart != Restart::Never;
+    Some(match o {
+        Opt::Restart => Val::Str(u.restart.name()),
+        Opt::RestartDelay if restarts => Val::Ms(u.restart_delay),
+        Opt::RestartMax if restarts => Val::Ms(u.restart_max),
+        Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
+        Opt::Ready if service => match u.ready {
+            Ready::None => Val::Str("none"),
+            Ready::Notify => Val::Str("notify"),
+            Ready::Fd(n) => Val::Pre("fd", n.into()),
+        },
+        Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Ms(u.ready_timeout),
+        Opt::StopSignal => Val::Sig(u.stop_signal),
+        Opt::StopTimeout => Val::Ms(u.stop_timeout),
+        Opt::ReloadSignal => Val::Sig(u.reload_signal),
+        Opt::User => id(u.user?),
+        Opt::Group => id(u.group?),
+        Opt::Dir => Val::Str(u.dir?.raw()),
+        Opt::Umask => Val::Octal(u.umask?),
+        Opt::NoNewPrivs => yes(u.no_new_privs),
+        Opt::Log if u.kind != Kind::Tty => Val::Str(u.log.name()),
+        Opt::Tty => Val::Str(u.tty?.raw()),
+        Opt::Cpus => Val::List(u.cpus?),
+        Opt::Cpuset => Val::List(u.cpuset?),
+        Opt::Isolate if u.cpuset.is_some() => yes(u.isolate),
+        Opt::Mems => Val::List(u.mems?),
+        Opt::Numa => match u.numa? {
+            Numa::Bind(l) => Val::PreList("bind", l),
+            Numa::Interleave(l) => Val::PreList("interleave", l),
+            Numa::Preferred(n) => Val::Pre("preferred", n.into()),
+            Numa::Local => Val::Str("local"),
+        },
+        Opt::MemMax => limit(u.mem_max)?,
+        Opt::MemHigh => limit(u.mem_high)?,
+        Opt::MemLow => limit(u.mem_low)?,
+        Opt::SwapMax => limit(u.swap_max)?,
+        Opt::PidsMax => match u.pids_max.value() {
+            Some(n) => Val::Num(n),
+            None => limit(u.pids_max)?,
+        },
+        Opt::CpuWeight => Val::Num(u.cpu_weight?.into()),
+        Opt::CpuMax => Val::CpuMax(u.cpu_max?),
+        Opt::IoWeight => Val::Num(u.io_weight?.into()),
+        Opt::Nice => Val::Int(u.nice?.into()),
+        Opt::Sched => match u.sched? {
+            Sched::Other => Val::Str("other"),
+            Sched::Batch => Val::Str("batch"),
+            Sched::Idle => Val::Str("idle"),
+            Sched::Fifo(p) => Val::Pre("fifo", p.into()),
+            Sched::Rr(p) => Val::Pre("rr", p.into()),
+        },
+        Opt::IoPrio => match u.ioprio? {
+            IoPrio::Rt(n) => Val::Pre("rt", n.into()),
+            IoPrio::Be(n) => Val::Pre("be", n.into()),
+            IoPrio::Idle => Val::Str("idle"),
+        },
+        Opt::OomScore => Val::Int(u.oom_score?.into()),
+        _ => return None,
+    })
+}
+
+fn id(i: Id<'_>) -> Val<'_> {
+    match i {
+        Id::Name(n) => Val::Str(n),
+        Id::Num(n) => Val::Num(n.into()),
+    }
+}
+
+/// Writes the whole table; `file` names it in the first line.
+pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
+    write!(w, "# {}: {} units; start order:", file, t.units.len())?;
+    for (_, u) in t.in_order() {
+        write!(w, " {}", u.name)?;
+    }
+    w.write_str("\n")?;
+    for s in t.setup.iter() {
+        setup(s, w)?;
+    }
+    for e in t.env.iter() {
+        writeln!(w, "env {}", e.raw())?;
+    }
+    for (n, (_, u)) in t.in_order().enumerate() {
+        unit(t, u, n + 1, w)?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
+    match s {
+        Setup::Hostname(h) => writeln!(w, "hostname {}", h),
+        Setup::IrqAffinity(l) => writeln!(w, "irq-affinity {}", l.mask()),
+        Setup::Sysctl(s) => {
+            write!(w, "sysctl {} {}\n#   writes ", s.key, s.value.raw())?;
+            for b in s.path_bytes() {
+                w.write_char(char::from(b))?;
+            }
+            w.write_str("\n")
+        }
+        Setup::Mount(m) => {
+            write!(
+                w,
+                "mount {} {} {}",
+                m.source.raw(),
+                m.target.raw(),
+                m.fstype
+            )?;
+            if !m.options.is_empty() {
+                write!(w, " {}", m.options)?;
+            }
+            w.write_str("\n#   flags:")?;
+            let mut sep = " MS_";
+            for (bit, name) in MS_NAMES.iter().enumerate() {
+                if m.flags & (1 << bit) != 0 {
+                    write!(w, "{}{}", sep, name)?;
+                    sep = "|MS_";
+                }
+            }
+            w.write_str(" data: ")?;
+            let mut sep = "";
+            for o in value::items(m.options).filter(|o| !o.is_empty() && mount_flag(o).is_none()) {
+                write!(w, "{}{}", sep, o)?;
+                sep = ",";
+            }
+            w.write_str("\n")
+        }
+    }
+}
+
+/// Options on continuation lines: `    a=1 b=2 \`.
+struct Block<'w> {
+    w: &'w mut dyn Write,
+    open: bool,
+}
+
+impl Block<'_> {
+    /// ` KEY=VALUE`, `sep` (`,`) instead of a new option if `more`.
+    #[inline(never)]
+    fn opt(&mut self, key: &str, v: &dyn Display, more: bool) -> fmt::Result {
+        if more {
+            return write!(self.w, ",{}", v);
+        }
+        self.w.write_str(if self.open { " " } else { "    " })?;
+        self.open = true;
+        write!(self.w, "{}={}", key, v)
+    }
+
+    fn end(&mut self) -> fmt::Result {
+        if self.open {
+            self.open = false;
+            self.w.write_str(" \\\n")?;
+        }
+        Ok(())
+    }
+}
+
+#[inline(never)]
+fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result {
+    writeln!(w, "\n# {}. {}", n, u.name)?;
+    writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
+    let mut b = Block { w, open: false };
+    for slot in LAYOUT {
+        let Some(o) = slot else {
+            b.end()?;
+            continue;
+        };
+        let key = OPTIONS.get(o as usize).copied().unwrap_or("");
+        match o {
+            Opt::After | Opt::Needs => {
+                let needs = o == Opt::Needs;
+                for (k, d) in u.deps().filter(|d| d.needs == needs).enumerate() {
+                    let name = t.unit(d.unit).map_or("?", |x| x.name);
+                    b.opt(key, &name, k > 0)?;
+                }
+            }
+            Opt::Groups => {
+                for (k, g) in u.groups().enumerate() {
+                    b.opt(key, &g, k > 0)?;
+                }
+            }
+            Opt::If | Opt::Env => {
+                for (_, v) in u.options().filter(|(k, _)| *k == key) {
+                    b.opt(key, &v, false)?;
+                }
+            }
+            _ => {
+                if let Some(v) = val(u, o) {
+                    b.opt(key, &v, false)?;
+                }
+            }
+        }
+    }
+    for r in u.rlimits() {
+        let key = RLIMIT_KEYS.get(r.resource as usize).copied().unwrap_or("");
+        b.opt(key, &Val::Rlim(r.soft, r.hard), false)?;
+    }
+    b.end()?;
+    b.w.write_str("    --")?;
+    for a in u.argv() {
+        write!(b.w, " {}", a.raw())?;
+    }
+    b.w.write_str("\n#   not set:")?;
+    for o in UNSET {
+        let key = OPTIONS.get(o as usize).copied().unwrap_or("");
+        let set = match o {
+            Opt::If | Opt::Env | Opt::Groups => u.options().any(|(k, _)| k == key),
+            o => val(u, o).is_some(),
+        };
+        if !set {
+            write!(b.w, " {}", key)?;
+        }
+    }
+    if u.rlimits().next().is_none() {
+        b.w.write_str(" rlimit.*")?;
+    }
+    b.w.write_str("\n")
+}
+
+/// The options without a default.
+const UNSET: [Opt; 24] = [
+    Opt::RestartLimit,
+    Opt::If,
+    Opt::User,
+    Opt::Group,
+    Opt::Groups,
+    Opt::Dir,
+    Opt::Umask,
+    Opt::Env,
+    Opt::Cpus,
+    Opt::Cpuset,
+    Opt::Mems,
+    Opt::Numa,
+    Opt::MemMax,
+    Opt::MemHigh,
+    Opt::MemLow,
+    Opt::SwapMax,
+    Opt::PidsMax,
+    Opt::CpuWeight,
+    Opt::CpuMax,
+    Opt::IoWeight,
+    Opt::Nice,
+    Opt::Sched,
+    Opt::IoPrio,
+    Opt::OomScore,
+];
