@@ -1,7 +1,7 @@
 //! The multi-call binary: PID 1, or a client picked by argv[0] and the
 //! first argument (DESIGN §4).
 
-use crate::boot::shutdown::{self, Kind};
+use crate::boot::shutdown::{self, Power};
 use crate::sys::Args;
 use crate::table;
 use crate::{out, say};
@@ -29,9 +29,9 @@ pub fn main(args: Args) -> i32 {
         .map(|a| basename(a.to_bytes()))
         .unwrap_or(b"pinit");
     match name {
-        b"poweroff" => power(Kind::Poweroff, args, 1),
-        b"reboot" => power(Kind::Reboot, args, 1),
-        b"halt" => power(Kind::Halt, args, 1),
+        b"poweroff" => power(Power::Poweroff, args, 1),
+        b"reboot" => power(Power::Reboot, args, 1),
+        b"halt" => power(Power::Halt, args, 1),
         b"init" | b"telinit" => telinit(args),
         _ => command(args),
     }
@@ -40,9 +40,9 @@ pub fn main(args: Args) -> i32 {
 fn command(args: Args) -> i32 {
     let sub = args.get(1).map(|a| a.to_bytes());
     match sub {
-        Some(b"poweroff") => power(Kind::Poweroff, args, 2),
-        Some(b"reboot") => power(Kind::Reboot, args, 2),
-        Some(b"halt") => power(Kind::Halt, args, 2),
+        Some(b"poweroff") => power(Power::Poweroff, args, 2),
+        Some(b"reboot") => power(Power::Reboot, args, 2),
+        Some(b"halt") => power(Power::Halt, args, 2),
         Some(b"check") => check(args),
         Some(b"log") => crate::control::client::log(args),
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
@@ -82,7 +82,7 @@ fn command(args: Args) -> i32 {
 }
 
 /// `poweroff [-f]`: options start at `first`.
-fn power(kind: Kind, args: Args, first: usize) -> i32 {
+fn power(kind: Power, args: Args, first: usize) -> i32 {
     let mut force = false;
     for i in first..args.len() {
         match args.get(i).map(|a| a.to_bytes()) {
@@ -105,8 +105,8 @@ fn power(kind: Kind, args: Args, first: usize) -> i32 {
 /// Any other word is a `pinit` command (`/sbin/init poweroff`).
 fn telinit(args: Args) -> i32 {
     match args.get(1).map(|a| a.to_bytes()) {
-        Some(b"0") => shutdown::request(Kind::Poweroff, false),
-        Some(b"6") => shutdown::request(Kind::Reboot, false),
+        Some(b"0") => shutdown::request(Power::Poweroff, false),
+        Some(b"6") => shutdown::request(Power::Reboot, false),
         Some(_) => command(args),
         None => {
             say!("usage: telinit 0|6 (0: power off, 6: reboot), or init COMMAND as pinit");
@@ -165,7 +165,7 @@ fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
     let n = match crate::sys::file::read_file(path, buf) {
         Ok(n) => n,
         Err(rustix::io::Errno::FBIG) => {
-            let e = table::Error::FileTooBig;
+            let e = table::ParseError::FileTooBig;
             diag(&table::Diag {
                 file: path,
                 line: 1,

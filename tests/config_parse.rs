@@ -4,7 +4,8 @@
 //! must not panic.
 
 use pinit::table::{
-    self, capacity, Id, IoPrio, Kind, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
+    self, capacity, Id, IoPrio, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
+    UnitKind,
 };
 
 /// The messages for `text`, one string each.
@@ -180,7 +181,11 @@ fn units_of_each_kind() {
             let kinds: Vec<_> = t.units.iter().map(|u| (u.name, u.kind)).collect();
             assert_eq!(
                 kinds,
-                [("s", Kind::Service), ("t", Kind::Task), ("c", Kind::Tty)]
+                [
+                    ("s", UnitKind::Service),
+                    ("t", UnitKind::Task),
+                    ("c", UnitKind::Tty)
+                ]
             );
             let args: Vec<_> = t.units[2].argv().map(|w| w.raw()).collect();
             assert_eq!(args, ["/sbin/getty", "-L", "115200", "ttyS0"]);

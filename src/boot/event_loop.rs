@@ -3,7 +3,7 @@
 //! clock is read once per wake-up; the timeout is the nearest deadline.
 
 use crate::boot::rescue::{self, Rescue};
-use crate::boot::shutdown::{self, Kind};
+use crate::boot::shutdown::{self, Power};
 use crate::control::server::{self, Control};
 use crate::say;
 use crate::supervise::epoll::{Loop, TIMER};
@@ -47,7 +47,7 @@ pub struct Init<'t> {
     pub sup: Option<Supervisor<'t>>,
     pub shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub mode: Mode,
-    stopping: Option<Kind>,
+    stopping: Option<Power>,
 }
 
 /// Blocks the handled signals and opens the signalfd and epoll, retrying
@@ -192,7 +192,7 @@ impl<'t> Init<'t> {
                 say!("SIGHUP ignored: re-reading the table at run time is not supported yet")
             }
             other => {
-                if let Some(kind) = Kind::from_signal(other) {
+                if let Some(kind) = Power::from_signal(other) {
                     request.get_or_insert(kind);
                 }
             }
@@ -235,7 +235,7 @@ impl<'t> Init<'t> {
         }
     }
 
-    fn finish(&mut self, kind: Kind) -> i32 {
+    fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
             Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
             Mode::Process => {

@@ -25,52 +25,52 @@ pub const MOUNTS_MAX: usize = 16 * 1024;
 pub const MOUNT_ENTRIES_MAX: usize = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
+pub enum Power {
     Reboot,
     Halt,
     Poweroff,
 }
 
-impl Kind {
+impl Power {
     /// The signal PID 1 takes for it (busybox init's conventions).
     pub const fn signal(self) -> u32 {
         match self {
-            Kind::Reboot => k::SIGTERM,
-            Kind::Halt => k::SIGUSR1,
-            Kind::Poweroff => k::SIGUSR2,
+            Power::Reboot => k::SIGTERM,
+            Power::Halt => k::SIGUSR1,
+            Power::Poweroff => k::SIGUSR2,
         }
     }
 
     /// The shutdown a signal asks for, if any.
-    pub const fn from_signal(sig: u32) -> Option<Kind> {
+    pub const fn from_signal(sig: u32) -> Option<Power> {
         match sig {
-            k::SIGTERM | k::SIGINT => Some(Kind::Reboot),
-            k::SIGUSR1 => Some(Kind::Halt),
-            k::SIGUSR2 | k::SIGPWR => Some(Kind::Poweroff),
+            k::SIGTERM | k::SIGINT => Some(Power::Reboot),
+            k::SIGUSR1 => Some(Power::Halt),
+            k::SIGUSR2 | k::SIGPWR => Some(Power::Poweroff),
             _ => None,
         }
     }
 
     pub const fn name(self) -> &'static str {
         match self {
-            Kind::Reboot => "reboot",
-            Kind::Halt => "halt",
-            Kind::Poweroff => "poweroff",
+            Power::Reboot => "reboot",
+            Power::Halt => "halt",
+            Power::Poweroff => "poweroff",
         }
     }
 
     fn command(self) -> RebootCommand {
         match self {
-            Kind::Reboot => RebootCommand::Restart,
-            Kind::Halt => RebootCommand::Halt,
-            Kind::Poweroff => RebootCommand::PowerOff,
+            Power::Reboot => RebootCommand::Restart,
+            Power::Halt => RebootCommand::Halt,
+            Power::Poweroff => RebootCommand::PowerOff,
         }
     }
 }
 
 /// The last steps, as PID 1, after the units are stopped: never returns.
 /// `sigfd` is PID 1's signalfd; SIGCHLD on it means something to reap.
-pub fn finish(kind: Kind, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
+pub fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
     say!("shutdown: sending SIGTERM to all processes");
     let _ = sys::kill_all(k::SIGTERM);
     let _ = sys::kill_all(k::SIGCONT);
@@ -88,7 +88,7 @@ pub fn finish(kind: Kind, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> !
 }
 
 /// `sync` and reboot(2) at once (`-f`, or the end of `finish`).
-pub fn final_reboot(kind: Kind) -> ! {
+pub fn final_reboot(kind: Power) -> ! {
     rustix::fs::sync();
     say!("shutdown: {}", kind.name());
     loop {
@@ -226,7 +226,7 @@ fn unescape<'a>(raw: &[u8], out: &'a mut [u8; 256]) -> Option<&'a str> {
 
 /// As a client (not PID 1): ask PID 1 for a shutdown, or with `force`
 /// do the reboot(2) right here.
-pub fn request(kind: Kind, force: bool) -> i32 {
+pub fn request(kind: Power, force: bool) -> i32 {
     if force {
         final_reboot(kind);
     }
@@ -245,14 +245,14 @@ mod tests {
 
     #[test]
     fn signals_map_like_busybox_init() {
-        assert_eq!(Kind::from_signal(k::SIGTERM), Some(Kind::Reboot));
-        assert_eq!(Kind::from_signal(k::SIGINT), Some(Kind::Reboot));
-        assert_eq!(Kind::from_signal(k::SIGUSR1), Some(Kind::Halt));
-        assert_eq!(Kind::from_signal(k::SIGUSR2), Some(Kind::Poweroff));
-        assert_eq!(Kind::from_signal(k::SIGPWR), Some(Kind::Poweroff));
-        assert_eq!(Kind::from_signal(k::SIGHUP), None);
-        for kind in [Kind::Reboot, Kind::Halt, Kind::Poweroff] {
-            assert_eq!(Kind::from_signal(kind.signal()), Some(kind));
+        assert_eq!(Power::from_signal(k::SIGTERM), Some(Power::Reboot));
+        assert_eq!(Power::from_signal(k::SIGINT), Some(Power::Reboot));
+        assert_eq!(Power::from_signal(k::SIGUSR1), Some(Power::Halt));
+        assert_eq!(Power::from_signal(k::SIGUSR2), Some(Power::Poweroff));
+        assert_eq!(Power::from_signal(k::SIGPWR), Some(Power::Poweroff));
+        assert_eq!(Power::from_signal(k::SIGHUP), None);
+        for kind in [Power::Reboot, Power::Halt, Power::Poweroff] {
+            assert_eq!(Power::from_signal(kind.signal()), Some(kind));
         }
     }
 

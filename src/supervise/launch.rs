@@ -117,7 +117,7 @@ pub fn launch(
     let mut tty_buf = [0u8; 128];
     let mut dir_buf = [0u8; 256];
     plan.tty = match &u.tty {
-        Some(t) if u.kind == table::Kind::Tty => t.to_cstr(&mut tty_buf),
+        Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
         _ => None,
     };
     plan.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
@@ -147,7 +147,7 @@ pub fn launch(
 
     // Readiness by fd: a fresh pipe per run; the child's end becomes fd N.
     let ready_pipe = match u.ready {
-        table::Ready::Fd(n) if u.kind != table::Kind::Task => {
+        table::Ready::Fd(n) if u.kind != table::UnitKind::Task => {
             let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
             rustix::io::ioctl_fionbio(&rd, true)?;
             Some((rd, wr, i32::from(n)))

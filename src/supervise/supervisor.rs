@@ -115,9 +115,9 @@ impl Graph for Deps<'_, '_> {
 pub fn policy_of(u: &table::Unit<'_>) -> Policy {
     use crate::supervise::unit::{Kind, Restart};
     let mut p = Policy::new(match u.kind {
-        table::Kind::Service => Kind::Service,
-        table::Kind::Task => Kind::Task,
-        table::Kind::Tty => Kind::Tty,
+        table::UnitKind::Service => Kind::Service,
+        table::UnitKind::Task => Kind::Task,
+        table::UnitKind::Tty => Kind::Tty,
     });
     p.restart = match u.restart {
         table::Restart::Always => Restart::Always,

@@ -5,9 +5,9 @@
 //! unit and used by another.
 
 use super::capacity::{CPUS_MAX, CYCLE_SHOWN, UNITS_MAX};
-use super::diag::{closest, Error, Report};
+use super::diag::{closest, ParseError, Report};
 use super::lex;
-use super::model::{Kind, Numa, Ready, Restart, Sched, Setup, Table, Unit, NEEDS_BIT};
+use super::model::{Numa, Ready, Restart, Sched, Setup, Table, Unit, UnitKind, NEEDS_BIT};
 use super::parse::{is_unit_name, Opt, Seen};
 use super::value::Mask;
 use heapless::Vec;
@@ -28,22 +28,23 @@ pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
         };
         for o in [Opt::RestartDelay, Opt::RestartMax, Opt::RestartLimit] {
             if let Some(t) = seen(s, o) {
-                rep.on(t, Error::Conflict { opt: t, msg });
+                rep.on(t, ParseError::Conflict { opt: t, msg });
             }
         }
     }
-    if let (Kind::Service, Ready::None, Some(t)) = (u.kind, u.ready, seen(s, Opt::ReadyTimeout)) {
+    if let (UnitKind::Service, Ready::None, Some(t)) = (u.kind, u.ready, seen(s, Opt::ReadyTimeout))
+    {
         let msg = "needs ready=notify or ready=fd:N (else a unit is ready once started)";
-        rep.on(t, Error::Conflict { opt: t, msg });
+        rep.on(t, ParseError::Conflict { opt: t, msg });
     }
     if let (true, None, Some(t)) = (u.isolate, u.cpuset, seen(s, Opt::Isolate)) {
         let msg = "needs cpuset= (the CPUs to isolate)";
-        rep.on(t, Error::Conflict { opt: t, msg });
+        rep.on(t, ParseError::Conflict { opt: t, msg });
     }
     if let (Some(cpus), Some(set), Some(t)) = (u.cpus, u.cpuset, seen(s, Opt::Cpus)) {
         if !cpus.mask().is_subset(&set.mask()) {
             let msg = "names CPUs outside cpuset= (the kernel would refuse them)";
-            rep.on(t, Error::Conflict { opt: t, msg });
+            rep.on(t, ParseError::Conflict { opt: t, msg });
         }
     }
     if let (Some(numa), Some(mems), Some(t)) = (u.numa, u.mems, seen(s, Opt::Numa)) {
@@ -58,7 +59,7 @@ pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
         };
         if !nodes.is_subset(&mems.mask()) {
             let msg = "names nodes outside mems= (the kernel would refuse them)";
-            rep.on(t, Error::Conflict { opt: t, msg });
+            rep.on(t, ParseError::Conflict { opt: t, msg });
         }
     }
     let mem = [
@@ -87,34 +88,34 @@ pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     for (a, va, b, vb, msg) in mem {
         if let (Some(x), Some(y), Some(t)) = (va.value(), vb.value(), seen(s, a)) {
             if x > y && seen(s, b).is_some() {
-                rep.on(t, Error::Conflict { opt: t, msg });
+                rep.on(t, ParseError::Conflict { opt: t, msg });
             }
         }
     }
     if let (Some(Sched::Fifo(_) | Sched::Rr(_)), Some(t)) = (u.sched, seen(s, Opt::Nice)) {
         let msg = "has no effect with a real-time sched= (fifo, rr)";
-        rep.on(t, Error::Conflict { opt: t, msg });
+        rep.on(t, ParseError::Conflict { opt: t, msg });
     }
 }
 
 /// Why option `o` does not apply to a unit of kind `k` (if it does not).
-pub fn not_for(k: Kind, o: Opt) -> Option<&'static str> {
+pub fn not_for(k: UnitKind, o: Opt) -> Option<&'static str> {
     match (k, o) {
-        (Kind::Service | Kind::Task, Opt::Tty) => Some("only tty units have a terminal"),
-        (Kind::Task, Opt::Ready | Opt::ReadyTimeout) => Some("a task is done when it exits 0"),
-        (Kind::Tty, Opt::Ready | Opt::ReadyTimeout) => Some("a tty unit is ready once started"),
-        (Kind::Tty, Opt::Log) => Some("a tty unit's output goes to its terminal"),
+        (UnitKind::Service | UnitKind::Task, Opt::Tty) => Some("only tty units have a terminal"),
+        (UnitKind::Task, Opt::Ready | Opt::ReadyTimeout) => Some("a task is done when it exits 0"),
+        (UnitKind::Tty, Opt::Ready | Opt::ReadyTimeout) => Some("a tty unit is ready once started"),
+        (UnitKind::Tty, Opt::Log) => Some("a tty unit's output goes to its terminal"),
         _ => None,
     }
 }
 
 /// Values that do not apply to the unit's kind.
 fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
-    if let (Kind::Task, Restart::Always, Some(t)) = (u.kind, u.restart, seen(s, Opt::Restart)) {
+    if let (UnitKind::Task, Restart::Always, Some(t)) = (u.kind, u.restart, seen(s, Opt::Restart)) {
         let why = "a task runs once (restart=on-failure retries a failed one)";
         rep.on(
             t,
-            Error::NotForKind {
+            ParseError::NotForKind {
                 opt: t,
                 kind: "task",
                 why,
@@ -150,7 +151,7 @@ fn resolve<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
                     Some(j) => add_dep(t, i, j, needs),
                     None => {
                         let hint = closest(name, &mut t.units.iter().map(|u| u.name));
-                        rep.on(name, Error::UnknownUnit { name, key, hint });
+                        rep.on(name, ParseError::UnknownUnit { name, key, hint });
                     }
                 }
             }
@@ -235,7 +236,7 @@ fn report_cycle<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>, stack: &[(u16, u8)]
         }
     }
     let names = names.get(..len).unwrap_or(&[]);
-    rep.on(name(v), Error::Cycle { names, more });
+    rep.on(name(v), ParseError::Cycle { names, more });
 }
 
 /// Start order: repeatedly the first unit (in file order) whose
@@ -276,7 +277,7 @@ fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
             } else {
                 u.name
             };
-            let e = Error::TtyShared {
+            let e = ParseError::TtyShared {
                 tty: tty.raw(),
                 other: o.name,
             };
@@ -303,7 +304,7 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
                     let other = name(*o);
                     rep.on(
                         set.as_str(),
-                        Error::Isolated {
+                        ParseError::Isolated {
                             opt: "cpuset=",
                             cpu,
                             other,
@@ -336,7 +337,7 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
             };
             if let Some((cpu, o)) = taken(l.as_str(), i) {
                 let other = name(o);
-                rep.on(l.as_str(), Error::Isolated { opt, cpu, other });
+                rep.on(l.as_str(), ParseError::Isolated { opt, cpu, other });
             }
         }
     }
@@ -346,7 +347,7 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
                 let other = name(o);
                 rep.on(
                     l.as_str(),
-                    Error::Isolated {
+                    ParseError::Isolated {
                         opt: "irq-affinity",
                         cpu,
                         other,

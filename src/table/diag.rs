@@ -18,7 +18,7 @@ pub enum Hint<'t> {
 
 /// Every problem a config can have.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Error<'t> {
+pub enum ParseError<'t> {
     FileTooBig,
     TooManyErrors,
     Lex(LexError),
@@ -182,34 +182,40 @@ impl fmt::Display for LexError {
     }
 }
 
-impl fmt::Display for Error<'_> {
+impl fmt::Display for ParseError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::FileTooBig => write!(f, "file is larger than {} bytes (the limit)", FILE_MAX),
-            Error::TooManyErrors => write!(f, "too many errors ({}), stopping here", ERRORS_MAX),
-            Error::Lex(e) => e.fmt(f),
-            Error::TooLong(n) => write!(
+            ParseError::FileTooBig => {
+                write!(f, "file is larger than {} bytes (the limit)", FILE_MAX)
+            }
+            ParseError::TooManyErrors => {
+                write!(f, "too many errors ({}), stopping here", ERRORS_MAX)
+            }
+            ParseError::Lex(e) => e.fmt(f),
+            ParseError::TooLong(n) => write!(
                 f,
                 "statement is {} bytes long, more than the limit of {}",
                 n, LINE_MAX
             ),
-            Error::UnknownStatement { word, hint, stray } => {
+            ParseError::UnknownStatement { word, hint, stray } => {
                 write!(f, "unknown statement {}", Q(word))?;
                 if stray {
                     f.write_str(" (a unit's options go on its line: is a '\\' missing at the end of the line above?)")?;
                 }
                 hint.fmt(f)
             }
-            Error::Missing { what, usage } => write!(f, "missing {} (usage: {})", what, usage),
-            Error::Extra { word, usage } => write!(f, "unexpected {} (usage: {})", Q(word), usage),
-            Error::Twice {
+            ParseError::Missing { what, usage } => write!(f, "missing {} (usage: {})", what, usage),
+            ParseError::Extra { word, usage } => {
+                write!(f, "unexpected {} (usage: {})", Q(word), usage)
+            }
+            ParseError::Twice {
                 what,
                 name: "",
                 line,
             } => {
                 write!(f, "{} given twice (first at line {})", what, line)
             }
-            Error::Twice { what, name, line } => {
+            ParseError::Twice { what, name, line } => {
                 write!(
                     f,
                     "{} {} given twice (first at line {})",
@@ -218,38 +224,42 @@ impl fmt::Display for Error<'_> {
                     line
                 )
             }
-            Error::DuplicateUnit { name, line } => {
+            ParseError::DuplicateUnit { name, line } => {
                 write!(f, "unit {} defined twice (first at line {})", Q(name), line)
             }
-            Error::Invalid {
+            ParseError::Invalid {
                 what,
                 value,
                 expect,
             } => {
                 write!(f, "invalid {} {}: {}", what, Q(value), expect)
             }
-            Error::TooMany { what, limit } => write!(f, "too many {} (limit {})", what, limit),
-            Error::NoDashDash { usage } => {
+            ParseError::TooMany { what, limit } => write!(f, "too many {} (limit {})", what, limit),
+            ParseError::NoDashDash { usage } => {
                 write!(f, "missing '--' before the program (usage: {})", usage)
             }
-            Error::NoProgram => f.write_str("missing program after '--'"),
-            Error::NotOption { word, program } => {
+            ParseError::NoProgram => f.write_str("missing program after '--'"),
+            ParseError::NotOption { word, program } => {
                 write!(f, "expected KEY=VALUE or '--', found {}", Q(word))?;
                 if program {
                     f.write_str(" (is '--' missing before the program?)")?;
                 }
                 Ok(())
             }
-            Error::NeedsValue { key } => write!(f, "option {} needs a value: {}=...", Q(key), key),
-            Error::UnknownOption { key, hint } => write!(f, "unknown option {}{}", Q(key), hint),
-            Error::OptionTwice { key } => write!(f, "option {} given twice", Q(key)),
-            Error::Empty { key } => write!(f, "empty value for '{}='", key),
-            Error::Quoted { key } => write!(
+            ParseError::NeedsValue { key } => {
+                write!(f, "option {} needs a value: {}=...", Q(key), key)
+            }
+            ParseError::UnknownOption { key, hint } => {
+                write!(f, "unknown option {}{}", Q(key), hint)
+            }
+            ParseError::OptionTwice { key } => write!(f, "option {} given twice", Q(key)),
+            ParseError::Empty { key } => write!(f, "empty value for '{}='", key),
+            ParseError::Quoted { key } => write!(
                 f,
                 "quotes are not allowed in '{}=' (only in paths, arguments and env)",
                 key
             ),
-            Error::BadValue {
+            ParseError::BadValue {
                 key,
                 value,
                 expect,
@@ -262,37 +272,37 @@ impl fmt::Display for Error<'_> {
                 expect,
                 hint
             ),
-            Error::BadEntry {
+            ParseError::BadEntry {
                 key,
                 item: "",
                 expect,
             } => {
                 write!(f, "empty entry in '{}=': {}", key, expect)
             }
-            Error::BadEntry { key, item, expect } => {
+            ParseError::BadEntry { key, item, expect } => {
                 write!(f, "invalid entry {} in '{}=': {}", Q(item), key, expect)
             }
-            Error::ListedTwice { key, item } => {
+            ParseError::ListedTwice { key, item } => {
                 write!(f, "{} is listed twice in '{}='", Q(item), key)
             }
-            Error::NotForKind { opt, kind, why } => {
+            ParseError::NotForKind { opt, kind, why } => {
                 write!(f, "{} does not apply to a {}: {}", Q(opt), kind, why)
             }
-            Error::Conflict { opt, msg } => write!(f, "{} {}", Q(opt), msg),
-            Error::Isolated { opt, cpu, other } => write!(
+            ParseError::Conflict { opt, msg } => write!(f, "{} {}", Q(opt), msg),
+            ParseError::Isolated { opt, cpu, other } => write!(
                 f,
                 "{} uses CPU {}, which unit {} isolates",
                 Q(opt),
                 cpu,
                 Q(other)
             ),
-            Error::TtyShared { tty, other } => {
+            ParseError::TtyShared { tty, other } => {
                 write!(f, "terminal {} is also used by unit {}", Q(tty), Q(other))
             }
-            Error::UnknownUnit { name, key, hint } => {
+            ParseError::UnknownUnit { name, key, hint } => {
                 write!(f, "unknown unit {} in '{}='{}", Q(name), key, hint)
             }
-            Error::Cycle { names, more } => {
+            ParseError::Cycle { names, more } => {
                 f.write_str("dependency cycle: ")?;
                 for (i, n) in names.iter().enumerate() {
                     if i > 0 {
@@ -320,7 +330,7 @@ pub struct Diag<'d> {
     pub line: u32,
     /// 1-based, in characters.
     pub col: u32,
-    pub error: &'d Error<'d>,
+    pub error: &'d ParseError<'d>,
 }
 
 impl fmt::Display for Diag<'_> {
@@ -378,13 +388,13 @@ impl<'r, 'a> Report<'r, 'a> {
 
     /// Reports `error` at byte `at` of the text.
     #[inline(never)]
-    pub fn at(&mut self, at: usize, error: Error<'_>) {
+    pub fn at(&mut self, at: usize, error: ParseError<'_>) {
         if self.stop {
             return;
         }
         let error = if self.errors == ERRORS_MAX {
             self.stop = true;
-            Error::TooManyErrors
+            ParseError::TooManyErrors
         } else {
             error
         };
@@ -406,7 +416,7 @@ impl<'r, 'a> Report<'r, 'a> {
 
     /// Reports `error` at `s`, a slice of the text.
     #[inline(never)]
-    pub fn on(&mut self, s: &str, error: Error<'_>) {
+    pub fn on(&mut self, s: &str, error: ParseError<'_>) {
         let at = self.offset(s).unwrap_or(0);
         self.at(at, error);
     }

@@ -33,15 +33,15 @@ mod board;
 #[cfg(pinit_board)]
 pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 
-pub use diag::{Diag, Error};
+pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
 pub use model::{
-    Cond, CpuMax, Dep, Id, IoPrio, Kind, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched,
-    Setup, Sysctl, Table, Test, Unit,
+    Cond, CpuMax, Dep, Id, IoPrio, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched, Setup,
+    Sysctl, Table, Test, Unit, UnitKind,
 };
 pub use parse::parse;
 pub use print::print;
-pub use value::{CpuList, Mask, Ms};
+pub use value::{CpuList, Mask, Millis};
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,13 @@
 
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
 use super::lex::{self, Word};
-use super::value::{self, CpuList, Ms};
+use super::value::{self, CpuList, Millis};
 use core::fmt;
 use heapless::Vec;
 
 /// What a unit is (DESIGN §3.2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
+pub enum UnitKind {
     /// Long-running, supervised.
     Service,
     /// Runs once, to completion.
@@ -21,12 +21,12 @@ pub enum Kind {
     Tty,
 }
 
-impl Kind {
+impl UnitKind {
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Service => "service",
-            Kind::Task => "task",
-            Kind::Tty => "tty",
+            UnitKind::Service => "service",
+            UnitKind::Task => "task",
+            UnitKind::Tty => "tty",
         }
     }
 }
@@ -309,7 +309,7 @@ pub(crate) const NEEDS_BIT: u16 = 0x8000;
 #[derive(Clone, Debug)]
 pub struct Unit<'a> {
     pub name: &'a str,
-    pub kind: Kind,
+    pub kind: UnitKind,
     /// The options as written (between NAME and `--`), re-read by
     /// `env()`, `conds()`, `groups()`, `rlimits()`.
     pub(crate) opts: &'a str,
@@ -319,16 +319,16 @@ pub struct Unit<'a> {
     pub argc: u8,
     pub(crate) deps: Vec<u16, DEPS_MAX, u8>,
     pub restart: Restart,
-    pub restart_delay: Ms,
+    pub restart_delay: Millis,
     /// Back-off ceiling; 0 turns back-off off.
-    pub restart_max: Ms,
+    pub restart_max: Millis,
     /// Quick failures in a row before `failed`; 0 means no limit.
     pub restart_limit: u16,
     pub ready: Ready,
     /// 0: no timeout.
-    pub ready_timeout: Ms,
+    pub ready_timeout: Millis,
     pub stop_signal: u8,
-    pub stop_timeout: Ms,
+    pub stop_timeout: Millis,
     pub reload_signal: u8,
     pub user: Option<Id<'a>>,
     pub group: Option<Id<'a>>,
@@ -359,8 +359,8 @@ pub struct Unit<'a> {
 }
 
 /// Defaults (DESIGN §3.3).
-pub const STOP_TIMEOUT: Ms = Ms(5000);
-pub const RESTART_MAX: Ms = Ms(30_000);
+pub const STOP_TIMEOUT: Millis = Millis(5000);
+pub const RESTART_MAX: Millis = Millis(30_000);
 pub const STOP_SIGNAL: u8 = 15;
 pub const RELOAD_SIGNAL: u8 = 1;
 pub const CONSOLE: Word<'static> = Word::lit("/dev/console");
@@ -368,7 +368,7 @@ pub const CONSOLE: Word<'static> = Word::lit("/dev/console");
 impl<'a> Unit<'a> {
     /// A unit with every default for its kind.
     #[inline(never)]
-    pub fn new(name: &'a str, kind: Kind) -> Unit<'a> {
+    pub fn new(name: &'a str, kind: UnitKind) -> Unit<'a> {
         Unit {
             name,
             kind,
@@ -377,14 +377,14 @@ impl<'a> Unit<'a> {
             argc: 0,
             deps: Vec::new(),
             restart: match kind {
-                Kind::Task => Restart::Never,
-                Kind::Service | Kind::Tty => Restart::Always,
+                UnitKind::Task => Restart::Never,
+                UnitKind::Service | UnitKind::Tty => Restart::Always,
             },
-            restart_delay: Ms(0),
+            restart_delay: Millis(0),
             restart_max: RESTART_MAX,
             restart_limit: 0,
             ready: Ready::None,
-            ready_timeout: Ms(0),
+            ready_timeout: Millis(0),
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
@@ -394,7 +394,7 @@ impl<'a> Unit<'a> {
             umask: None,
             no_new_privs: false,
             log: Log::Kmsg,
-            tty: (kind == Kind::Tty).then_some(CONSOLE),
+            tty: (kind == UnitKind::Tty).then_some(CONSOLE),
             cpus: None,
             cpuset: None,
             mems: None,

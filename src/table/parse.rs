@@ -5,7 +5,7 @@
 
 use super::capacity::*;
 use super::check;
-use super::diag::{closest, closest_of, Error, Hint, Report};
+use super::diag::{closest, closest_of, Hint, ParseError, Report};
 use super::lex::{self, Lexer, Tokens, Word};
 use super::model::*;
 use super::value::{self, CpuList, ListError};
@@ -192,7 +192,7 @@ pub fn parse<'a>(
     table.clear();
     let mut rep = Report::new(file, text, diag);
     if text.len() > FILE_MAX {
-        rep.at(0, Error::FileTooBig);
+        rep.at(0, ParseError::FileTooBig);
         return rep.errors;
     }
     let mut p = Parser { rep, text };
@@ -225,11 +225,11 @@ fn usage(kw: &str) -> &'static str {
     }
 }
 
-fn kind_of(kw: &str) -> Option<Kind> {
+fn kind_of(kw: &str) -> Option<UnitKind> {
     match kw {
-        "service" => Some(Kind::Service),
-        "task" => Some(Kind::Task),
-        "tty" => Some(Kind::Tty),
+        "service" => Some(UnitKind::Service),
+        "task" => Some(UnitKind::Task),
+        "tty" => Some(UnitKind::Tty),
         _ => None,
     }
 }
@@ -273,7 +273,7 @@ impl<'r, 'a> Parser<'r, 'a> {
                 }
                 Ok(None) => break,
                 Err((at, e)) => {
-                    self.rep.at(at, Error::Lex(e));
+                    self.rep.at(at, ParseError::Lex(e));
                     lx.skip_statement();
                     failed = true;
                     break;
@@ -287,7 +287,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         let start = self.rep.offset(kw).unwrap_or(0);
         let len = last.map_or(0, |t| self.end_of(t).saturating_sub(start));
         if !failed && len > LINE_MAX {
-            self.rep.at(start, Error::TooLong(len));
+            self.rep.at(start, ParseError::TooLong(len));
             failed = true;
         }
         if failed {
@@ -315,7 +315,7 @@ impl<'r, 'a> Parser<'r, 'a> {
                     let hint = closest_of(kw, &STATEMENTS);
                     self.rep.on(
                         kw,
-                        Error::UnknownStatement {
+                        ParseError::UnknownStatement {
                             word: kw,
                             hint,
                             stray,
@@ -344,7 +344,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             if n == max {
                 self.rep.on(
                     t,
-                    Error::Extra {
+                    ParseError::Extra {
                         word: t,
                         usage: usage(kw),
                     },
@@ -361,7 +361,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let at = self.end_of(last);
             self.rep.at(
                 at,
-                Error::Missing {
+                ParseError::Missing {
                     what: missing,
                     usage: usage(kw),
                 },
@@ -375,7 +375,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if table.setup.push(s).is_err() {
             self.rep.on(
                 kw,
-                Error::TooMany {
+                ParseError::TooMany {
                     what: "hostname, mount, sysctl and irq-affinity statements",
                     limit: SETUP_MAX,
                 },
@@ -396,7 +396,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if !ok {
             self.rep.on(
                 name,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "hostname",
                     value: name,
                     expect: "expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)",
@@ -412,7 +412,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let line = self.rep.line_of(prev);
             self.rep.on(
                 kw,
-                Error::Twice {
+                ParseError::Twice {
                     what: "hostname",
                     name: "",
                     line,
@@ -433,7 +433,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if Word(source).is_empty() {
             self.rep.on(
                 source,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "mount source",
                     value: source,
                     expect: "expected a device, a path or a name like tmpfs",
@@ -444,7 +444,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if Word(target).bytes().next() != Some(b'/') {
             self.rep.on(
                 target,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "mount target",
                     value: target,
                     expect: "expected an absolute path",
@@ -458,7 +458,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if !fs_ok {
             self.rep.on(
                 fstype,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "file system type",
                     value: fstype,
                     expect: "expected a name like tmpfs, ext4 or 9p",
@@ -474,7 +474,7 @@ impl<'r, 'a> Parser<'r, 'a> {
                     let value = if item.is_empty() { options } else { item };
                     self.rep.on(
                         value,
-                        Error::Invalid {
+                        ParseError::Invalid {
                             what: "mount option",
                             value,
                             expect,
@@ -513,7 +513,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if !ok {
             self.rep.on(
                 key,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "sysctl key",
                     value: key,
                     expect: "expected a key like net.ipv4.ip_forward",
@@ -529,7 +529,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let line = self.rep.line_of(prev);
             self.rep.on(
                 key,
-                Error::Twice {
+                ParseError::Twice {
                     what: "sysctl",
                     name: key,
                     line,
@@ -552,7 +552,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if !env_ok(entry) {
             self.rep.on(
                 entry,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "env entry",
                     value: entry,
                     expect: ENV_EXPECT,
@@ -565,7 +565,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let name = key_of(entry);
             self.rep.on(
                 entry,
-                Error::Twice {
+                ParseError::Twice {
                     what: "env",
                     name,
                     line,
@@ -576,7 +576,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if table.env.push(Word(entry)).is_err() {
             self.rep.on(
                 kw,
-                Error::TooMany {
+                ParseError::TooMany {
                     what: "env statements",
                     limit: ENV_MAX,
                 },
@@ -593,7 +593,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let item = cpus.get(at..).unwrap_or(cpus);
             self.rep.on(
                 item,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "CPU list",
                     value: cpus,
                     expect,
@@ -609,7 +609,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             let line = self.rep.line_of(prev);
             self.rep.on(
                 kw,
-                Error::Twice {
+                ParseError::Twice {
                     what: "irq-affinity",
                     name: "",
                     line,
@@ -622,14 +622,14 @@ impl<'r, 'a> Parser<'r, 'a> {
 
     /// `service|task|tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]`
     #[inline(never)]
-    fn unit(&mut self, kw: &'a str, kind: Kind, mut toks: Tokens<'a>, table: &mut Table<'a>) {
+    fn unit(&mut self, kw: &'a str, kind: UnitKind, mut toks: Tokens<'a>, table: &mut Table<'a>) {
         let name = match toks.next() {
             Some(n) if n != "--" => n,
             _ => {
                 let at = self.end_of(kw);
                 self.rep.at(
                     at,
-                    Error::Missing {
+                    ParseError::Missing {
                         what: "NAME",
                         usage: usage(kw),
                     },
@@ -639,7 +639,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         };
         let mut register = true;
         if !is_unit_name(name) {
-            let e = Error::Invalid {
+            let e = ParseError::Invalid {
                 what: "unit name",
                 value: name,
                 expect: NAME_EXPECT,
@@ -648,7 +648,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             register = false;
         } else if let Some(prev) = table.find(name).and_then(|i| table.units.get(i)) {
             let line = self.rep.line_of(prev.name);
-            self.rep.on(name, Error::DuplicateUnit { name, line });
+            self.rep.on(name, ParseError::DuplicateUnit { name, line });
             register = false;
         }
         let mut u = Unit::new(name, kind);
@@ -677,14 +677,14 @@ impl<'r, 'a> Parser<'r, 'a> {
         match dashes {
             None => {
                 let at = self.end_of(last);
-                self.rep.at(at, Error::NoDashDash { usage: usage(kw) });
+                self.rep.at(at, ParseError::NoDashDash { usage: usage(kw) });
             }
             Some(dashes) => self.args(&mut u, dashes, toks),
         }
         if register && table.units.push(u).is_err() {
             self.rep.on(
                 kw,
-                Error::TooMany {
+                ParseError::TooMany {
                     what: "units",
                     limit: UNITS_MAX,
                 },
@@ -714,7 +714,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             if n == ARGS_MAX + 1 {
                 self.rep.on(
                     t,
-                    Error::TooMany {
+                    ParseError::TooMany {
                         what: "arguments",
                         limit: ARGS_MAX,
                     },
@@ -724,13 +724,13 @@ impl<'r, 'a> Parser<'r, 'a> {
             last = Some(t);
         }
         let Some(program) = first else {
-            self.rep.on(dashes, Error::NoProgram);
+            self.rep.on(dashes, ParseError::NoProgram);
             return;
         };
         if Word(program).bytes().next() != Some(b'/') {
             self.rep.on(
                 program,
-                Error::Invalid {
+                ParseError::Invalid {
                     what: "program",
                     value: program,
                     expect: "expected an absolute path (pinit runs it with execve, no PATH search)",
@@ -744,7 +744,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     fn bad(&mut self, key: &'a str, value: &'a str, expect: &'static str, hint: Hint<'a>) {
         self.rep.on(
             value,
-            Error::BadValue {
+            ParseError::BadValue {
                 key,
                 value,
                 expect,
@@ -757,10 +757,11 @@ impl<'r, 'a> Parser<'r, 'a> {
     fn option(&mut self, u: &mut Unit<'a>, st: &mut UnitState<'a>, tok: &'a str) {
         let Some((key, v)) = lex::split_key(tok) else {
             if option_keys().any(|k| k == tok) {
-                self.rep.on(tok, Error::NeedsValue { key: tok });
+                self.rep.on(tok, ParseError::NeedsValue { key: tok });
             } else {
                 let program = tok.starts_with('/');
-                self.rep.on(tok, Error::NotOption { word: tok, program });
+                self.rep
+                    .on(tok, ParseError::NotOption { word: tok, program });
             }
             return;
         };
@@ -769,21 +770,21 @@ impl<'r, 'a> Parser<'r, 'a> {
         } else if let Some(i) = RLIMIT_KEYS.iter().position(|k| *k == key) {
             let bit = 1u16 << i;
             if st.rlimits & bit != 0 {
-                self.rep.on(key, Error::OptionTwice { key });
+                self.rep.on(key, ParseError::OptionTwice { key });
                 return;
             }
             st.rlimits |= bit;
             Opt::Rlimit
         } else {
             let hint = closest(key, &mut option_keys());
-            self.rep.on(key, Error::UnknownOption { key, hint });
+            self.rep.on(key, ParseError::UnknownOption { key, hint });
             return;
         };
         if let Some(why) = check::not_for(u.kind, opt) {
             let kind = u.kind.name();
             self.rep.on(
                 tok,
-                Error::NotForKind {
+                ParseError::NotForKind {
                     opt: tok,
                     kind,
                     why,
@@ -795,19 +796,19 @@ impl<'r, 'a> Parser<'r, 'a> {
         match (opt, slot) {
             (Opt::Env | Opt::If | Opt::Rlimit, Some(s)) => *s = Some(tok),
             (_, Some(s)) if s.is_some() => {
-                self.rep.on(key, Error::OptionTwice { key });
+                self.rep.on(key, ParseError::OptionTwice { key });
                 return;
             }
             (_, Some(s)) => *s = Some(tok),
             (_, None) => {}
         }
         if v.is_empty() {
-            self.rep.on(tok, Error::Empty { key });
+            self.rep.on(tok, ParseError::Empty { key });
             return;
         }
         let text = matches!(opt, Opt::Dir | Opt::Env | Opt::Tty | Opt::If);
         if !text && value::has(v, b'"') {
-            self.rep.on(v, Error::Quoted { key });
+            self.rep.on(v, ParseError::Quoted { key });
             return;
         }
         self.value(u, st, opt, key, v);
@@ -834,7 +835,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ok(val) => store(u, opt, val),
             Err(Bad { at, expect, hint }) => self.rep.on(
                 at,
-                Error::BadValue {
+                ParseError::BadValue {
                     key,
                     value: at,
                     expect,
@@ -849,12 +850,12 @@ impl<'r, 'a> Parser<'r, 'a> {
         match rlim_pair(v) {
             Ok((soft, hard)) if soft > hard => {
                 let msg = "has a soft limit above its hard limit";
-                self.rep.on(v, Error::Conflict { opt: key, msg });
+                self.rep.on(v, ParseError::Conflict { opt: key, msg });
             }
             Ok(_) => {}
             Err(_) => {
                 let expect = "expected SOFT[:HARD], each a number (K, M, G, T allowed), infinity or unlimited";
-                let e = Error::BadValue {
+                let e = ParseError::BadValue {
                     key,
                     value: v,
                     expect,
@@ -882,7 +883,7 @@ impl<'r, 'a> Parser<'r, 'a> {
                 if st.conds == CONDS_MAX + 1 {
                     self.rep.on(
                         key,
-                        Error::TooMany {
+                        ParseError::TooMany {
                             what: "if= conditions",
                             limit: CONDS_MAX,
                         },
@@ -907,7 +908,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if st.env.iter().any(|e| same_key(e, v)) {
             self.rep.on(
                 v,
-                Error::ListedTwice {
+                ParseError::ListedTwice {
                     key,
                     item: key_of(v),
                 },
@@ -917,7 +918,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         if st.env.push(v).is_err() {
             self.rep.on(
                 key,
-                Error::TooMany {
+                ParseError::TooMany {
                     what: "env= entries",
                     limit: UNIT_ENV_MAX,
                 },
@@ -932,7 +933,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             if !is_unit_name(item) {
                 self.rep.on(
                     item,
-                    Error::BadEntry {
+                    ParseError::BadEntry {
                         key,
                         item,
                         expect: NAME_EXPECT,
@@ -941,14 +942,14 @@ impl<'r, 'a> Parser<'r, 'a> {
                 continue;
             }
             if prev.contains(&item) {
-                self.rep.on(item, Error::ListedTwice { key, item });
+                self.rep.on(item, ParseError::ListedTwice { key, item });
                 continue;
             }
             st.deps += 1;
             if st.deps == DEPS_MAX + 1 {
                 self.rep.on(
                     item,
-                    Error::TooMany {
+                    ParseError::TooMany {
                         what: "units in after= and needs=",
                         limit: DEPS_MAX,
                     },
@@ -964,18 +965,19 @@ impl<'r, 'a> Parser<'r, 'a> {
         for (i, item) in value::items(v).enumerate() {
             if !id_ok(item) {
                 let expect = "expected a group name or number";
-                self.rep.on(item, Error::BadEntry { key, item, expect });
+                self.rep
+                    .on(item, ParseError::BadEntry { key, item, expect });
                 continue;
             }
             if value::items(v).take(i).any(|p| p == item) {
-                self.rep.on(item, Error::ListedTwice { key, item });
+                self.rep.on(item, ParseError::ListedTwice { key, item });
                 continue;
             }
             n += 1;
             if n == GROUPS_MAX + 1 {
                 self.rep.on(
                     item,
-                    Error::TooMany {
+                    ParseError::TooMany {
                         what: "groups",
                         limit: GROUPS_MAX,
                     },
@@ -1065,7 +1067,7 @@ const SPEC: [Ty; 38] = [
 enum Val<'a> {
     Idx(usize),
     Int(i64),
-    Ms(value::Ms),
+    Millis(value::Millis),
     Id(Id<'a>),
     Word(Word<'a>),
     List(CpuList<'a>),
@@ -1118,7 +1120,7 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
         },
         Ty::Int(lo, hi, expect) => Val::Int(value::int_in(v, lo, hi).map_err(|_| bad(v, expect))?),
         Ty::Dur => match value::duration(v) {
-            Ok(d) => Val::Ms(d),
+            Ok(d) => Val::Millis(d),
             Err(value::Bad::Syntax) => return Err(bad(v, DUR_EXPECT)),
             Err(value::Bad::Range) => return Err(bad(v, "longer than the limit of 1193h")),
         },
@@ -1254,10 +1256,10 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
         (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
-        (Opt::RestartDelay, Val::Ms(d)) => u.restart_delay = d,
-        (Opt::RestartMax, Val::Ms(d)) => u.restart_max = d,
-        (Opt::ReadyTimeout, Val::Ms(d)) => u.ready_timeout = d,
-        (Opt::StopTimeout, Val::Ms(d)) => u.stop_timeout = d,
+        (Opt::RestartDelay, Val::Millis(d)) => u.restart_delay = d,
+        (Opt::RestartMax, Val::Millis(d)) => u.restart_max = d,
+        (Opt::ReadyTimeout, Val::Millis(d)) => u.ready_timeout = d,
+        (Opt::StopTimeout, Val::Millis(d)) => u.stop_timeout = d,
         (Opt::RestartLimit, Val::Int(n)) => u.restart_limit = n as u16,
         (Opt::StopSignal, Val::Int(n)) => u.stop_signal = n as u8,
         (Opt::ReloadSignal, Val::Int(n)) => u.reload_signal = n as u8,

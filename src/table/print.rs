@@ -5,7 +5,7 @@
 
 use super::model::*;
 use super::parse::{Opt, OPTIONS, RLIMIT_KEYS};
-use super::value::{self, Bytes, CpuList, Ms, Sig};
+use super::value::{self, Bytes, CpuList, Millis, Sig};
 use core::fmt::{self, Display, Write};
 
 /// MS_* flag names (bit N = entry N), for the comment under a `mount`.
@@ -95,7 +95,7 @@ enum Val<'a> {
     Str(&'a str),
     Num(u64),
     Int(i64),
-    Ms(Ms),
+    Millis(Millis),
     Bytes(u64),
     Sig(u8),
     List(CpuList<'a>),
@@ -116,7 +116,7 @@ impl Display for Val<'_> {
             Val::Str(s) => f.write_str(s),
             Val::Num(n) => write!(f, "{}", n),
             Val::Int(n) => write!(f, "{}", n),
-            Val::Ms(m) => m.fmt(f),
+            Val::Millis(m) => m.fmt(f),
             Val::Bytes(n) => Bytes(n).fmt(f),
             Val::Sig(s) => Sig(s).fmt(f),
             Val::List(l) => l.mask().fmt(f),
@@ -150,28 +150,28 @@ fn limit(l: Limit) -> Option<Val<'static>> {
 /// The value of a single-valued option, if it applies and is set (or
 /// has a default).
 fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
-    let service = u.kind == Kind::Service;
+    let service = u.kind == UnitKind::Service;
     let restarts = u.restart != Restart::Never;
     Some(match o {
         Opt::Restart => Val::Str(u.restart.name()),
-        Opt::RestartDelay if restarts => Val::Ms(u.restart_delay),
-        Opt::RestartMax if restarts => Val::Ms(u.restart_max),
+        Opt::RestartDelay if restarts => Val::Millis(u.restart_delay),
+        Opt::RestartMax if restarts => Val::Millis(u.restart_max),
         Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
         Opt::Ready if service => match u.ready {
             Ready::None => Val::Str("none"),
             Ready::Notify => Val::Str("notify"),
             Ready::Fd(n) => Val::Pre("fd", n.into()),
         },
-        Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Ms(u.ready_timeout),
+        Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Millis(u.ready_timeout),
         Opt::StopSignal => Val::Sig(u.stop_signal),
-        Opt::StopTimeout => Val::Ms(u.stop_timeout),
+        Opt::StopTimeout => Val::Millis(u.stop_timeout),
         Opt::ReloadSignal => Val::Sig(u.reload_signal),
         Opt::User => id(u.user?),
         Opt::Group => id(u.group?),
         Opt::Dir => Val::Str(u.dir?.raw()),
         Opt::Umask => Val::Octal(u.umask?),
         Opt::NoNewPrivs => yes(u.no_new_privs),
-        Opt::Log if u.kind != Kind::Tty => Val::Str(u.log.name()),
+        Opt::Log if u.kind != UnitKind::Tty => Val::Str(u.log.name()),
         Opt::Tty => Val::Str(u.tty?.raw()),
         Opt::Cpus => Val::List(u.cpus?),
         Opt::Cpuset => Val::List(u.cpuset?),

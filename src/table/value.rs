@@ -62,9 +62,9 @@ pub enum Bad {
 
 /// Milliseconds: every duration of the table (up to 49 days).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
-pub struct Ms(pub u32);
+pub struct Millis(pub u32);
 
-impl fmt::Display for Ms {
+impl fmt::Display for Millis {
     /// The largest exact unit: `0`, `250ms`, `5s`, `2m`, `1h`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
@@ -113,7 +113,7 @@ pub fn int_in(s: &str, lo: i64, hi: i64) -> Result<i64, Bad> {
 }
 
 /// DURATION: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds.
-pub fn duration(s: &str) -> Result<Ms, Bad> {
+pub fn duration(s: &str) -> Result<Millis, Bad> {
     let split = s
         .bytes()
         .position(|b| !b.is_ascii_digit())
@@ -128,7 +128,7 @@ pub fn duration(s: &str) -> Result<Ms, Bad> {
     };
     let n = uint(num).ok_or(Bad::Syntax)?;
     let ms = n.checked_mul(scale).ok_or(Bad::Range)?;
-    u32::try_from(ms).map(Ms).map_err(|_| Bad::Range)
+    u32::try_from(ms).map(Millis).map_err(|_| Bad::Range)
 }
 
 /// Largest SIZE accepted (1 EiB): leaves room for the sentinels of
@@ -422,12 +422,12 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(duration("250ms"), Ok(Ms(250)));
-        assert_eq!(duration("5"), Ok(Ms(5000)));
-        assert_eq!(duration("5s"), Ok(Ms(5000)));
-        assert_eq!(duration("2m"), Ok(Ms(120_000)));
-        assert_eq!(duration("1h"), Ok(Ms(3_600_000)));
-        assert_eq!(duration("0"), Ok(Ms(0)));
+        assert_eq!(duration("250ms"), Ok(Millis(250)));
+        assert_eq!(duration("5"), Ok(Millis(5000)));
+        assert_eq!(duration("5s"), Ok(Millis(5000)));
+        assert_eq!(duration("2m"), Ok(Millis(120_000)));
+        assert_eq!(duration("1h"), Ok(Millis(3_600_000)));
+        assert_eq!(duration("0"), Ok(Millis(0)));
         assert_eq!(duration("1.5s"), Err(Bad::Syntax));
         assert_eq!(duration("s"), Err(Bad::Syntax));
         assert_eq!(duration("5d"), Err(Bad::Syntax));
@@ -435,8 +435,8 @@ mod tests {
         assert_eq!(duration("2000h"), Err(Bad::Range));
         assert_eq!(duration("99999999999999999999999"), Err(Bad::Syntax));
         for ms in [0, 1, 999, 1000, 1500, 60_000, 90_000, 3_600_000, u32::MAX] {
-            let s = Ms(ms).to_string();
-            assert_eq!(duration(&s), Ok(Ms(ms)), "{}", s);
+            let s = Millis(ms).to_string();
+            assert_eq!(duration(&s), Ok(Millis(ms)), "{}", s);
         }
     }
 
