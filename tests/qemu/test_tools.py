@@ -221,7 +221,7 @@ class Boot(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-smp") + 1], "2")
         self.assertEqual(cmd[cmd.index("-m") + 1], "512M")
         cmd = qemu.qemu_command("x86_64", "/k", "/i")
-        self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1")
+        self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1 no_timer_check")
         self.assertNotIn("-icount", cmd)
         cmd = qemu.qemu_command("x86_64", "/k", "/i", icount=0)
         self.assertEqual(cmd[cmd.index("-icount") + 1], "shift=0,sleep=off")
