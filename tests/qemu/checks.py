@@ -12,7 +12,7 @@ echo READY
 
 
 def steps(kind, killed):
-    """pinit's shutdown lines in order (DESIGN §2)."""
+    """pinit's shutdown lines in order (docs/design.md §2)."""
     s = [r"pinit: shutdown: %s requested" % kind,
          r"pinit: shutdown: sending SIGTERM to all processes"]
     if killed:

@@ -1,6 +1,6 @@
 """docs/bench/RESULTS.md from the runs: the table, then per figure its
 method and details, then every boot. Everything in it is measured in
-the run it describes, except the budgets (DESIGN §7) and the prose."""
+the run it describes, except the budgets (docs/design.md §12) and the prose."""
 
 import os
 import platform
@@ -18,12 +18,12 @@ KIB = 1024
 PARAMS = {"boots": 3, "restarts": 1000, "more": 10000, "orphans": 10000}
 
 # (key, label, pinit's budget text, over(value) -> bool or None). The
-# budgets are DESIGN §7's, for pinit; the other inits get no mark.
+# budgets are docs/design.md §12's, for pinit; the other inits get no mark.
 ROWS = [
     ("restart", "Restart latency, fastest setting: exit of a crashed service → exec of its "
      "replacement (icount)", "< 1 ms (target ≤ 0.3 ms)", lambda ns: ns >= 1e6),
     ("backoff", "Restart gaps with the init's default policy, first 6 (icount)",
-     "100 ms doubling (DESIGN §3.3)", None),
+     "100 ms doubling (docs/config.md)", None),
     ("start-8-kernel", "Kernel hand-over → 8 services started (icount)", "", None),
     ("start-32-kernel", "Kernel hand-over → 32 services started (icount)", "", None),
     ("start-8", "Init's own start (pinit's banner) → 8 services started (icount)", "", None),
@@ -323,7 +323,7 @@ def write(path, runs, inits, arches, seconds, command, readme=None, chart=None, 
         lines += ["![PID 1 and supervision tree Pss per init, 32 services](%s)"
                   % os.path.relpath(chart, path.parent), ""]
     head = "| figure | " + " | ".join("%s %s" % (i.name, a) for i, a in cols) + \
-           " | pinit's budget (DESIGN §7) |"
+           " | pinit's budget (docs/design.md §12) |"
     lines += ["## All figures", "", head, "|" + " --- |" * (len(cols) + 2)]
     for key, label, budget, over in ROWS:
         cells = []

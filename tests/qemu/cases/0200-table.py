@@ -1,4 +1,4 @@
-"""The service table's sources (DESIGN §3): a broken /etc/pinit.conf is
+"""The service table's sources (docs/config.md): a broken /etc/pinit.conf is
 reported error by error (FILE:LINE:COL) and the compiled-in board runs
 instead; `pinit.conf=PATH` on the kernel command line wins over
 /etc/pinit.conf. Checked from inside the guest: which units' cgroups hold

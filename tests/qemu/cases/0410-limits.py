@@ -1,4 +1,4 @@
-"""cgroup limits under load (issue 5, DESIGN §8), on a 4-CPU, 2-node
+"""cgroup limits under load (issue 5, docs/design.md §9), on a 4-CPU, 2-node
 guest: a unit allocating past mem.max is OOM-killed inside its cgroup and
 restarted by its policy while PID 1 and the other units go on; a fork
 bomb under pids.max=32 stays at 32 and the console still answers; two
