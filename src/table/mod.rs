@@ -24,6 +24,7 @@ pub mod check;
 pub mod diag;
 pub mod lex;
 pub mod model;
+pub mod options;
 pub mod parse;
 pub mod print;
 pub mod value;

@@ -227,25 +227,21 @@ impl<'a> Cond<'a> {
     }
 }
 
-/// The rlimit names, index = RLIMIT_* number (x86_64 and aarch64 agree).
-pub const RLIMITS: [&str; 16] = [
-    "cpu",
-    "fsize",
-    "data",
-    "stack",
-    "core",
-    "rss",
-    "nproc",
-    "nofile",
-    "memlock",
-    "as",
-    "locks",
-    "sigpending",
-    "msgqueue",
-    "nice",
-    "rtprio",
-    "rttime",
-];
+/// The rlimit names and their option keys, from one list.
+macro_rules! rlimits {
+    ($($name:literal)*) => {
+        /// The rlimit names, index = RLIMIT_* number (x86_64 and aarch64
+        /// agree).
+        pub const RLIMITS: [&str; 16] = [$($name),*];
+        /// Their option keys, `rlimit.NAME`, in the same order.
+        pub(crate) const RLIMIT_KEYS: [&str; 16] = [$(concat!("rlimit.", $name)),*];
+    };
+}
+
+rlimits!(
+    "cpu" "fsize" "data" "stack" "core" "rss" "nproc" "nofile" "memlock" "as" "locks"
+    "sigpending" "msgqueue" "nice" "rtprio" "rttime"
+);
 
 /// `rlimit.NAME=SOFT[:HARD]`; `INFINITY` for `infinity`/`unlimited`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -456,8 +452,7 @@ impl<'a> Unit<'a> {
     /// `rlimit.NAME=` settings, in order.
     pub fn rlimits(&self) -> impl Iterator<Item = Rlimit> + Clone + 'a {
         self.options().filter_map(|(k, v)| {
-            let name = k.strip_prefix("rlimit.")?;
-            let resource = RLIMITS.iter().position(|r| *r == name)?;
+            let resource = RLIMIT_KEYS.iter().position(|r| *r == k)?;
             let (soft, hard) = rlim_pair(v).ok()?;
             Some(Rlimit {
                 resource: resource as u32,

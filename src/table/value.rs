@@ -2,7 +2,7 @@
 //! lists, signals, octal modes, numbers. Each parser takes the plain
 //! text of a value and either returns it typed or says why not.
 
-use super::capacity::{CPUS_MAX, MASK_WORDS};
+use super::capacity::{CPUS_MAX, MASK_WORDS, NAME_MAX};
 use core::fmt;
 
 /// `s` split at its first byte `sep`. (Byte helpers, not `str`
@@ -382,17 +382,13 @@ pub fn umask(s: &str) -> Option<u16> {
     (v <= 0o777).then_some(v)
 }
 
-/// `yes` or `no`.
-pub fn yes_no(s: &str) -> Option<bool> {
-    match s {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    }
-}
-
 /// A unit name: 1 to NAME_MAX of `[A-Za-z0-9_.-]`, not `.` or `..`
 /// (it names a cgroup directory).
+pub fn is_unit_name(s: &str) -> bool {
+    (1..=NAME_MAX).contains(&s.len()) && s.bytes().all(is_name_char) && s != "." && s != ".."
+}
+
+/// A byte of a unit name (and of a user or group name).
 pub fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
