@@ -76,7 +76,7 @@ fmt:
 # `cargo test` fails when it is out of date.
 .PHONY: docs
 docs:
-	cargo test --lib -- --ignored --exact table::options::tests::write_docs
+	cargo test --lib -- --ignored --exact table::docs::write_docs
 
 fmt-check:
 	cargo fmt --check

@@ -22,6 +22,8 @@
 pub mod capacity;
 pub mod check;
 pub mod diag;
+#[cfg(test)]
+mod docs;
 pub mod lex;
 pub mod model;
 pub mod options;
