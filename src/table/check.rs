@@ -18,7 +18,7 @@ fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
 
 /// The rules of one unit, given the options it set (`seen`).
 #[inline(never)]
-pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     kind_rules(rep, u, s);
     if u.restart == Restart::Never {
         let msg = if seen(s, Opt::Restart).is_some() {
@@ -114,7 +114,7 @@ fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
 }
 
 /// The checks that need the whole table; fills `deps` and `order`.
-pub fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
     resolve(rep, t);
     cycles(rep, t);
     order(t);

@@ -1,7 +1,8 @@
-//! The parser: statements (DESIGN §3.2) and unit options (§3.3) into a
-//! `Table`. Each statement is lexed twice: once to check it and measure
-//! it, then to read it; a lexical error skips the statement, every other
-//! error is reported and parsing goes on, so one pass reports them all.
+//! The parser: statements (docs/config.md, "Statements") and unit
+//! options ("Unit options", declared in options.rs) into a `Table`. Each
+//! statement is lexed twice: once to check it and measure it, then to
+//! read it; a lexical error skips the statement, every other error is
+//! reported and parsing goes on, so one pass reports them all.
 
 use super::capacity::*;
 use super::check;
@@ -13,7 +14,7 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 8] = [
+pub(crate) const STATEMENTS: [&str; 8] = [
     "hostname",
     "mount",
     "sysctl",
