@@ -6,8 +6,8 @@
 //! carry them).
 //!
 //! Adding an option: one entry here, the field in `model::Unit`, its
-//! store in `parse::store` and its value in `print::val` (the compiler
-//! points at both once the variant exists), then `make docs`.
+//! arm in `parse::store` and in `print::val`, then `make docs` (see
+//! docs/config.md, "For developers").
 
 use super::model::{UnitKind, RLIMIT_KEYS};
 

@@ -1,7 +1,8 @@
 //! `pinit check --print`: the table as pinit understood it, in start
 //! order, every option with its value (defaults included). The output is
 //! itself a valid config: printing it again gives the same text (the
-//! fuzz target checks that). Table-driven, to stay small in the binary.
+//! fuzz target checks that). The option table (options.rs) gives the
+//! order, the lines and what `not set:` names.
 
 use super::model::*;
 use super::options::{Opt, Ty, OPTIONS};
