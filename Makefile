@@ -9,6 +9,7 @@
 #   make bench-systemd  the same plus systemd (x86_64, a Debian root)
 #   make clippy    lints (warnings are errors)
 #   make fmt       format the Rust code
+#   make docs      rewrite docs/config.md's option list from src/table/options.rs
 
 ARCH ?= x86_64
 TEST_ARCH ?= all
@@ -70,6 +71,12 @@ clippy:
 fmt:
 	cargo fmt
 	cargo fmt --manifest-path $(PROGS)
+
+# docs/config.md's option list is generated from the option table;
+# `cargo test` fails when it is out of date.
+.PHONY: docs
+docs:
+	cargo test --lib -- --ignored --exact table::docs::write_docs
 
 fmt-check:
 	cargo fmt --check

@@ -1,12 +1,15 @@
 //! Checks the board's service table with the parser the binary uses and
-//! compiles it in (DESIGN §3): a board file with an error fails the build
-//! with the parser's `FILE:LINE:COL: error:` messages.
+//! compiles it in (docs/config.md, "Building a board"): a board file with
+//! an error fails the build with the parser's `FILE:LINE:COL: error:`
+//! messages.
 //!
 //! PINIT_BOARD picks `board-configs/NAME.conf` (default `qemu-x86_64`);
 //! PINIT_BOARD_DIR replaces `board-configs` (for tests and out-of-tree
 //! boards).
 #![allow(unexpected_cfgs)]
 
+// The build script uses `parse` and `Table` only: the rest of the module
+// and its re-exports are for the binary.
 #[path = "src/table/mod.rs"]
 #[allow(dead_code, unused_imports)]
 mod table;

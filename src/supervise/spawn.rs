@@ -216,7 +216,7 @@ impl Warning {
             Step::Sched => "sched",
             Step::IoPrio => "ioprio",
             Step::OomScore => "oom-score",
-            Step::Rlimit => crate::table::parse::RLIMIT_KEYS
+            Step::Rlimit => crate::table::model::RLIMIT_KEYS
                 .get(self.detail as usize)
                 .copied()
                 .unwrap_or("rlimit"),

@@ -1,4 +1,5 @@
-//! The board's table, checked by build.rs and compiled in (DESIGN §3).
+//! The board's table, checked by build.rs and compiled in (docs/config.md,
+//! "Building a board").
 
 /// The text of `board-configs/$PINIT_BOARD.conf`, checked at build time:
 /// parsing it cannot fail.

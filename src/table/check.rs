@@ -8,8 +8,8 @@ use super::capacity::{CPUS_MAX, CYCLE_SHOWN, UNITS_MAX};
 use super::diag::{closest, ParseError, Report};
 use super::lex;
 use super::model::{Numa, Ready, Restart, Sched, Setup, Table, Unit, UnitKind, NEEDS_BIT};
-use super::parse::{is_unit_name, Opt, Seen};
-use super::value::Mask;
+use super::options::{Opt, Seen};
+use super::value::{self, is_unit_name, Mask};
 use heapless::Vec;
 
 fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
@@ -18,7 +18,7 @@ fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
 
 /// The rules of one unit, given the options it set (`seen`).
 #[inline(never)]
-pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     kind_rules(rep, u, s);
     if u.restart == Restart::Never {
         let msg = if seen(s, Opt::Restart).is_some() {
@@ -98,17 +98,6 @@ pub fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     }
 }
 
-/// Why option `o` does not apply to a unit of kind `k` (if it does not).
-pub fn not_for(k: UnitKind, o: Opt) -> Option<&'static str> {
-    match (k, o) {
-        (UnitKind::Service | UnitKind::Task, Opt::Tty) => Some("only tty units have a terminal"),
-        (UnitKind::Task, Opt::Ready | Opt::ReadyTimeout) => Some("a task is done when it exits 0"),
-        (UnitKind::Tty, Opt::Ready | Opt::ReadyTimeout) => Some("a tty unit is ready once started"),
-        (UnitKind::Tty, Opt::Log) => Some("a tty unit's output goes to its terminal"),
-        _ => None,
-    }
-}
-
 /// Values that do not apply to the unit's kind.
 fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     if let (UnitKind::Task, Restart::Always, Some(t)) = (u.kind, u.restart, seen(s, Opt::Restart)) {
@@ -125,7 +114,7 @@ fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
 }
 
 /// The checks that need the whole table; fills `deps` and `order`.
-pub fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
     resolve(rep, t);
     cycles(rep, t);
     order(t);
@@ -146,7 +135,7 @@ fn resolve<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
                 "needs" => (true, "needs"),
                 _ => continue,
             };
-            for name in super::value::items(v).filter(|n| is_unit_name(n)) {
+            for name in value::items(v).filter(|n| is_unit_name(n)) {
                 match t.find(name) {
                     Some(j) => add_dep(t, i, j, needs),
                     None => {
@@ -317,7 +306,7 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
         }
     }
     let taken = |cpus: &str, me: usize| {
-        super::value::list(cpus).ok().and_then(|m| {
+        value::list(cpus).ok().and_then(|m| {
             m.iter().find_map(|c| {
                 owner
                     .get(c)

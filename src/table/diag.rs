@@ -130,7 +130,7 @@ pub enum ParseError<'t> {
 }
 
 /// Shows a word from the config in quotes, cut at 60 characters.
-pub struct Q<'t>(pub &'t str);
+pub(crate) struct Q<'t>(pub(crate) &'t str);
 
 impl fmt::Display for Q<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -325,12 +325,12 @@ impl fmt::Display for ParseError<'_> {
 /// One reported problem. `Display`: `FILE:LINE:COL: error: MESSAGE`.
 #[derive(Clone, Copy, Debug)]
 pub struct Diag<'d> {
-    pub file: &'d str,
+    pub(crate) file: &'d str,
     /// 1-based.
-    pub line: u32,
+    pub(crate) line: u32,
     /// 1-based, in characters.
-    pub col: u32,
-    pub error: &'d ParseError<'d>,
+    pub(crate) col: u32,
+    pub(crate) error: &'d ParseError<'d>,
 }
 
 impl fmt::Display for Diag<'_> {
@@ -344,7 +344,7 @@ impl fmt::Display for Diag<'_> {
 }
 
 /// Line and column (1-based; columns count characters) of byte `at`.
-pub fn position(text: &[u8], at: usize) -> (u32, u32) {
+pub(crate) fn position(text: &[u8], at: usize) -> (u32, u32) {
     let before = text.get(..at.min(text.len())).unwrap_or(&[]);
     let line_start = before
         .iter()
@@ -366,17 +366,17 @@ pub fn position(text: &[u8], at: usize) -> (u32, u32) {
 
 /// Collects errors: counts them, turns offsets into positions, and hands
 /// each to the caller's callback, up to ERRORS_MAX.
-pub struct Report<'r, 'a> {
+pub(crate) struct Report<'r, 'a> {
     file: &'r str,
     text: &'a [u8],
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Set once ERRORS_MAX were reported: parsing stops.
-    pub stop: bool,
+    pub(crate) stop: bool,
     diag: &'r mut dyn FnMut(&Diag<'_>),
 }
 
 impl<'r, 'a> Report<'r, 'a> {
-    pub fn new(file: &'r str, text: &'a [u8], diag: &'r mut dyn FnMut(&Diag<'_>)) -> Self {
+    pub(crate) fn new(file: &'r str, text: &'a [u8], diag: &'r mut dyn FnMut(&Diag<'_>)) -> Self {
         Report {
             file,
             text,
@@ -388,7 +388,7 @@ impl<'r, 'a> Report<'r, 'a> {
 
     /// Reports `error` at byte `at` of the text.
     #[inline(never)]
-    pub fn at(&mut self, at: usize, error: ParseError<'_>) {
+    pub(crate) fn at(&mut self, at: usize, error: ParseError<'_>) {
         if self.stop {
             return;
         }
@@ -409,27 +409,27 @@ impl<'r, 'a> Report<'r, 'a> {
     }
 
     /// Byte offset of `s`, a slice of the text (`None` if it is not).
-    pub fn offset(&self, s: &str) -> Option<usize> {
+    pub(crate) fn offset(&self, s: &str) -> Option<usize> {
         let off = (s.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
         (off <= self.text.len()).then_some(off)
     }
 
     /// Reports `error` at `s`, a slice of the text.
     #[inline(never)]
-    pub fn on(&mut self, s: &str, error: ParseError<'_>) {
+    pub(crate) fn on(&mut self, s: &str, error: ParseError<'_>) {
         let at = self.offset(s).unwrap_or(0);
         self.at(at, error);
     }
 
     /// The line of `s`, a slice of the text.
-    pub fn line_of(&self, s: &str) -> u32 {
+    pub(crate) fn line_of(&self, s: &str) -> u32 {
         position(self.text, self.offset(s).unwrap_or(0)).0
     }
 }
 
 /// Edit distance (optimal string alignment: a swap of two neighbours
 /// counts 1), ASCII case ignored; `usize::MAX` for words over 32 bytes.
-pub fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     const W: usize = 33;
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() >= W || b.len() >= W {
@@ -466,7 +466,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// (distance at most a third of its length, 1 to 3, less than its
 /// length); else one that
 /// starts with `word.` (`mem` → `mem.max`).
-pub fn closest<'w>(word: &str, known: &mut dyn Iterator<Item = &'w str>) -> Hint<'w> {
+pub(crate) fn closest<'w>(word: &str, known: &mut dyn Iterator<Item = &'w str>) -> Hint<'w> {
     let len = word.chars().count();
     // At most a third of the word, and never all of it ('c' is not 'a').
     let limit = (len / 3).clamp(1, 3).min(len.saturating_sub(1));
@@ -488,7 +488,7 @@ pub fn closest<'w>(word: &str, known: &mut dyn Iterator<Item = &'w str>) -> Hint
 }
 
 /// `closest` among a list of words.
-pub fn closest_of<'w>(word: &str, known: &[&'w str]) -> Hint<'w> {
+pub(crate) fn closest_of<'w>(word: &str, known: &[&'w str]) -> Hint<'w> {
     closest(word, &mut known.iter().copied())
 }
 

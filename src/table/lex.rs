@@ -1,5 +1,6 @@
-//! The lexer (DESIGN §3.1): statements of blank-separated tokens, `#`
-//! comments, `\` continuation lines, double-quoted strings with escapes.
+//! The lexer (docs/config.md, "Lexical rules"): statements of
+//! blank-separated tokens, `#` comments, `\` continuation lines,
+//! double-quoted strings with escapes.
 //!
 //! Tokens are slices of the text: nothing is copied. A token keeps its
 //! quotes (its raw form); `Word` decodes it on demand, into a caller
@@ -27,23 +28,23 @@ pub enum LexError {
 /// Splits a text into statements and their tokens. `next` gives the
 /// tokens of one statement, then `Ok(None)` once at its end.
 #[derive(Clone)]
-pub struct Lexer<'a> {
+pub(crate) struct Lexer<'a> {
     s: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(s: &'a [u8]) -> Lexer<'a> {
+    pub(crate) fn new(s: &'a [u8]) -> Lexer<'a> {
         Lexer { s, pos: 0 }
     }
 
     /// A lexer that starts at byte `pos` of `s`.
-    pub fn at(s: &'a [u8], pos: usize) -> Lexer<'a> {
+    pub(crate) fn at(s: &'a [u8], pos: usize) -> Lexer<'a> {
         Lexer { s, pos }
     }
 
     /// Byte offset of the next unread byte.
-    pub fn pos(&self) -> usize {
+    pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
@@ -54,7 +55,7 @@ impl<'a> Lexer<'a> {
     /// The next token of the current statement; `Ok(None)` at its end,
     /// after which the lexer is at the start of the next statement.
     #[inline(never)]
-    pub fn token(&mut self) -> Result<Option<&'a str>, (usize, LexError)> {
+    pub(crate) fn token(&mut self) -> Result<Option<&'a str>, (usize, LexError)> {
         loop {
             match self.peek(0) {
                 None => return Ok(None),
@@ -161,7 +162,7 @@ impl<'a> Lexer<'a> {
 
     /// After an error: moves to the start of the next statement (the
     /// next line that does not follow a line ending in `\`).
-    pub fn skip_statement(&mut self) {
+    pub(crate) fn skip_statement(&mut self) {
         loop {
             let rest = self.s.get(self.pos..).unwrap_or(&[]);
             let Some(i) = rest.iter().position(|&b| b == b'\n') else {
@@ -180,18 +181,18 @@ impl<'a> Lexer<'a> {
 
 /// Lexes a span already known to be valid (a unit's options or
 /// arguments): its tokens up to the end of the statement.
-pub fn tokens(span: &str) -> Tokens<'_> {
+pub(crate) fn tokens(span: &str) -> Tokens<'_> {
     Tokens(Lexer::new(span.as_bytes()))
 }
 
 /// Tokens of a checked statement that starts at byte `pos` of `text`.
-pub fn tokens_at(text: &[u8], pos: usize) -> Tokens<'_> {
+pub(crate) fn tokens_at(text: &[u8], pos: usize) -> Tokens<'_> {
     Tokens(Lexer::at(text, pos))
 }
 
 /// Iterator over the tokens of a validated span.
 #[derive(Clone)]
-pub struct Tokens<'a>(Lexer<'a>);
+pub(crate) struct Tokens<'a>(Lexer<'a>);
 
 impl<'a> Iterator for Tokens<'a> {
     type Item = &'a str;
@@ -203,7 +204,7 @@ impl<'a> Iterator for Tokens<'a> {
 
 /// Splits a token at its first `=` outside quotes: `(key, value)`.
 #[inline(never)]
-pub fn split_key(tok: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_key(tok: &str) -> Option<(&str, &str)> {
     let mut quoted = false;
     for (i, b) in tok.bytes().enumerate() {
         match b {
@@ -223,7 +224,7 @@ pub struct Word<'a>(pub(crate) &'a str);
 
 impl<'a> Word<'a> {
     /// A word for a default value (no quotes in it).
-    pub const fn lit(s: &'static str) -> Word<'static> {
+    pub(crate) const fn lit(s: &'static str) -> Word<'static> {
         Word(s)
     }
 
@@ -250,11 +251,6 @@ impl<'a> Word<'a> {
         }
     }
 
-    /// Length of the decoded value.
-    pub fn len(&self) -> usize {
-        self.bytes().count()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.bytes().next().is_none()
     }
@@ -275,11 +271,6 @@ impl<'a> Word<'a> {
         let n = self.decode(out)?.len();
         *out.get_mut(n)? = 0;
         CStr::from_bytes_with_nul(out.get(..n + 1)?).ok()
-    }
-
-    /// True if the decoded value equals `s`.
-    pub fn eq_bytes(&self, s: &[u8]) -> bool {
-        self.bytes().eq(s.iter().copied())
     }
 }
 
@@ -419,7 +410,7 @@ mod tests {
         let w = Word("x\"a \\\"b\\\\ \\n\\t\"y");
         let mut buf = [0u8; 32];
         assert_eq!(w.decode(&mut buf).unwrap(), b"xa \"b\\ \n\ty");
-        assert_eq!(w.len(), 10);
+        assert_eq!(w.bytes().count(), 10);
         assert!(w.decode(&mut [0u8; 4]).is_none());
         assert_eq!(Word("plain").plain(), Some("plain"));
         assert_eq!(Word("\"q\"").plain(), None);

@@ -1,5 +1,10 @@
-//! The service table (DESIGN §3): the config language's lexer, parser and
-//! checker, and the printer of `pinit check --print`.
+//! The service table (docs/config.md): the config language's lexer,
+//! option table, parser and checker, and the printer of `pinit check
+//! --print`.
+//!
+//! Public: the data model (`model`, re-exported here), `parse`, `print`
+//! and the limits (`capacity`), what the integration tests and the fuzz
+//! target read; everything else is `pub(crate)`.
 //!
 //! Depends on `core` and `heapless` only: build.rs compiles these same
 //! files (`#[path = "src/table/mod.rs"] mod table;`) to check the board
@@ -20,13 +25,16 @@
 )]
 
 pub mod capacity;
-pub mod check;
-pub mod diag;
-pub mod lex;
+mod check;
+mod diag;
+#[cfg(test)]
+mod docs;
+pub(crate) mod lex;
 pub mod model;
-pub mod parse;
-pub mod print;
-pub mod value;
+mod options;
+mod parse;
+mod print;
+pub(crate) mod value;
 
 #[cfg(pinit_board)]
 mod board;

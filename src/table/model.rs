@@ -10,7 +10,7 @@ use super::value::{self, CpuList, Millis};
 use core::fmt;
 use heapless::Vec;
 
-/// What a unit is (DESIGN §3.2).
+/// What a unit is (docs/config.md, "Units").
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum UnitKind {
     /// Long-running, supervised.
@@ -22,7 +22,7 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             UnitKind::Service => "service",
             UnitKind::Task => "task",
@@ -40,7 +40,7 @@ pub enum Restart {
 }
 
 impl Restart {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Restart::Always => "always",
             Restart::OnFailure => "on-failure",
@@ -70,7 +70,7 @@ pub enum Log {
 }
 
 impl Log {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Log::Kmsg => "kmsg",
             Log::Console => "console",
@@ -92,11 +92,11 @@ impl Limit {
     pub const MAX: Limit = Limit(u64::MAX);
 
     /// A number (at most `value::SIZE_MAX`).
-    pub fn of(n: u64) -> Limit {
+    pub(crate) fn of(n: u64) -> Limit {
         Limit(n.min(value::SIZE_MAX))
     }
 
-    pub fn is_set(self) -> bool {
+    pub(crate) fn is_set(self) -> bool {
         self != Limit::UNSET
     }
 
@@ -172,7 +172,7 @@ pub enum Id<'a> {
 
 impl<'a> Id<'a> {
     /// A checked user or group: digits are a number, anything else a name.
-    pub fn of(s: &'a str) -> Id<'a> {
+    pub(crate) fn of(s: &'a str) -> Id<'a> {
         match value::uint(s).and_then(|n| u32::try_from(n).ok()) {
             Some(n) => Id::Num(n),
             None => Id::Name(s),
@@ -209,7 +209,7 @@ pub struct Cond<'a> {
 
 impl<'a> Cond<'a> {
     /// Reads a checked `if=` value.
-    pub fn of(v: &'a str) -> Option<Cond<'a>> {
+    pub(crate) fn of(v: &'a str) -> Option<Cond<'a>> {
         let (negate, rest) = match v.strip_prefix('!') {
             Some(r) => (true, r),
             None => (false, v),
@@ -227,25 +227,21 @@ impl<'a> Cond<'a> {
     }
 }
 
-/// The rlimit names, index = RLIMIT_* number (x86_64 and aarch64 agree).
-pub const RLIMITS: [&str; 16] = [
-    "cpu",
-    "fsize",
-    "data",
-    "stack",
-    "core",
-    "rss",
-    "nproc",
-    "nofile",
-    "memlock",
-    "as",
-    "locks",
-    "sigpending",
-    "msgqueue",
-    "nice",
-    "rtprio",
-    "rttime",
-];
+/// The rlimit names and their option keys, from one list.
+macro_rules! rlimits {
+    ($($name:literal)*) => {
+        /// The rlimit names, index = RLIMIT_* number (x86_64 and aarch64
+        /// agree).
+        pub const RLIMITS: [&str; 16] = [$($name),*];
+        /// Their option keys, `rlimit.NAME`, in the same order.
+        pub(crate) const RLIMIT_KEYS: [&str; 16] = [$(concat!("rlimit.", $name)),*];
+    };
+}
+
+rlimits!(
+    "cpu" "fsize" "data" "stack" "core" "rss" "nproc" "nofile" "memlock" "as" "locks"
+    "sigpending" "msgqueue" "nice" "rtprio" "rttime"
+);
 
 /// `rlimit.NAME=SOFT[:HARD]`; `INFINITY` for `infinity`/`unlimited`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -267,7 +263,7 @@ impl Rlimit {
 
 /// One rlimit value: a number (K/M/G/T suffixes allowed) or
 /// `infinity`/`unlimited`.
-pub fn rlim(s: &str) -> Result<u64, value::Bad> {
+pub(crate) fn rlim(s: &str) -> Result<u64, value::Bad> {
     match s {
         "infinity" | "unlimited" => Ok(Rlimit::INFINITY),
         _ => value::size(s),
@@ -275,7 +271,7 @@ pub fn rlim(s: &str) -> Result<u64, value::Bad> {
 }
 
 /// `SOFT[:HARD]` → (soft, hard); HARD defaults to SOFT.
-pub fn rlim_pair(s: &str) -> Result<(u64, u64), value::Bad> {
+pub(crate) fn rlim_pair(s: &str) -> Result<(u64, u64), value::Bad> {
     match value::cut(s, b':') {
         Some((a, b)) => Ok((rlim(a)?, rlim(b)?)),
         None => rlim(s).map(|v| (v, v)),
@@ -283,7 +279,7 @@ pub fn rlim_pair(s: &str) -> Result<(u64, u64), value::Bad> {
 }
 
 /// Prints an rlimit value as it would be written.
-pub struct RlimValue(pub u64);
+pub(crate) struct RlimValue(pub(crate) u64);
 
 impl fmt::Display for RlimValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -358,17 +354,17 @@ pub struct Unit<'a> {
     pub oom_score: Option<i16>,
 }
 
-/// Defaults (DESIGN §3.3).
-pub const STOP_TIMEOUT: Millis = Millis(5000);
-pub const RESTART_MAX: Millis = Millis(30_000);
-pub const STOP_SIGNAL: u8 = 15;
-pub const RELOAD_SIGNAL: u8 = 1;
-pub const CONSOLE: Word<'static> = Word::lit("/dev/console");
+/// Defaults (docs/config.md, "Unit options").
+pub(crate) const STOP_TIMEOUT: Millis = Millis(5000);
+pub(crate) const RESTART_MAX: Millis = Millis(30_000);
+pub(crate) const STOP_SIGNAL: u8 = 15;
+pub(crate) const RELOAD_SIGNAL: u8 = 1;
+pub(crate) const CONSOLE: Word<'static> = Word::lit("/dev/console");
 
 impl<'a> Unit<'a> {
     /// A unit with every default for its kind.
     #[inline(never)]
-    pub fn new(name: &'a str, kind: UnitKind) -> Unit<'a> {
+    pub(crate) fn new(name: &'a str, kind: UnitKind) -> Unit<'a> {
         Unit {
             name,
             kind,
@@ -427,7 +423,7 @@ impl<'a> Unit<'a> {
     }
 
     /// The options as written, `(key, value)`, in order.
-    pub fn options(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+    pub(crate) fn options(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
         lex::tokens(self.opts).filter_map(lex::split_key)
     }
 
@@ -456,8 +452,7 @@ impl<'a> Unit<'a> {
     /// `rlimit.NAME=` settings, in order.
     pub fn rlimits(&self) -> impl Iterator<Item = Rlimit> + Clone + 'a {
         self.options().filter_map(|(k, v)| {
-            let name = k.strip_prefix("rlimit.")?;
-            let resource = RLIMITS.iter().position(|r| *r == name)?;
+            let resource = RLIMIT_KEYS.iter().position(|r| *r == k)?;
             let (soft, hard) = rlim_pair(v).ok()?;
             Some(Rlimit {
                 resource: resource as u32,
@@ -474,16 +469,11 @@ impl<'a> Unit<'a> {
             needs: d & NEEDS_BIT != 0,
         })
     }
-
-    /// True if the unit waits for unit `i`.
-    pub fn depends_on(&self, i: usize) -> bool {
-        self.deps().any(|d| d.unit == i)
-    }
 }
 
 /// The options of a `mount` statement that are flags, and the MS_* bit
 /// each sets (`true`) or clears (`false`); the others are data.
-pub const MOUNT_FLAGS: [(&str, u32, bool); 41] = [
+pub(crate) const MOUNT_FLAGS: [(&str, u32, bool); 41] = [
     ("ro", 1, true),
     ("rw", 1, false),
     ("nosuid", 2, true),
@@ -528,7 +518,7 @@ pub const MOUNT_FLAGS: [(&str, u32, bool); 41] = [
 ];
 
 /// The mount option word `w` as a flag: (bits, set or clear).
-pub fn mount_flag(w: &str) -> Option<(u32, bool)> {
+pub(crate) fn mount_flag(w: &str) -> Option<(u32, bool)> {
     if w == "defaults" {
         return Some((0, true));
     }
@@ -588,7 +578,7 @@ impl Sysctl<'_> {
     }
 
     /// The bytes of `path`, one by one.
-    pub fn path_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+    pub(crate) fn path_bytes(&self) -> impl Iterator<Item = u8> + '_ {
         let dotted = self.key.bytes().find(|&b| b == b'.' || b == b'/') == Some(b'.');
         let key = self.key.bytes().map(move |b| match b {
             b'.' if dotted => b'/',
@@ -599,7 +589,7 @@ impl Sysctl<'_> {
     }
 }
 
-/// A system statement, applied at boot in file order (DESIGN §2).
+/// A system statement, applied at boot in file order (docs/config.md, "Statements").
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Setup<'a> {
     Hostname(&'a str),
@@ -638,7 +628,7 @@ impl<'a> Table<'a> {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.units.clear();
         self.order.clear();
         self.setup.clear();
@@ -646,11 +636,11 @@ impl<'a> Table<'a> {
     }
 
     /// The index of unit `name`.
-    pub fn find(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.units.iter().position(|u| u.name == name)
     }
 
-    pub fn unit(&self, i: usize) -> Option<&Unit<'a>> {
+    pub(crate) fn unit(&self, i: usize) -> Option<&Unit<'a>> {
         self.units.get(i)
     }
 

@@ -1,18 +1,20 @@
-//! The parser: statements (DESIGN §3.2) and unit options (§3.3) into a
-//! `Table`. Each statement is lexed twice: once to check it and measure
-//! it, then to read it; a lexical error skips the statement, every other
-//! error is reported and parsing goes on, so one pass reports them all.
+//! The parser: statements (docs/config.md, "Statements") and unit
+//! options ("Unit options", declared in options.rs) into a `Table`. Each
+//! statement is lexed twice: once to check it and measure it, then to
+//! read it; a lexical error skips the statement, every other error is
+//! reported and parsing goes on, so one pass reports them all.
 
 use super::capacity::*;
 use super::check;
-use super::diag::{closest, closest_of, Hint, ParseError, Report};
+use super::diag::{closest, closest_of, Diag, Hint, ParseError, Report};
 use super::lex::{self, Lexer, Tokens, Word};
 use super::model::*;
-use super::value::{self, CpuList, ListError};
+use super::options::{self, Opt, Range, Seen, Spec, Ty, Words, COUNT};
+use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 8] = [
+pub(crate) const STATEMENTS: [&str; 8] = [
     "hostname",
     "mount",
     "sysctl",
@@ -23,163 +25,6 @@ pub const STATEMENTS: [&str; 8] = [
     "tty",
 ];
 
-/// Unit options, one per key (`rlimit.NAME` is `Rlimit`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Opt {
-    After,
-    Needs,
-    Restart,
-    RestartDelay,
-    RestartMax,
-    RestartLimit,
-    Ready,
-    ReadyTimeout,
-    StopSignal,
-    StopTimeout,
-    ReloadSignal,
-    If,
-    User,
-    Group,
-    Groups,
-    Dir,
-    Umask,
-    Env,
-    NoNewPrivs,
-    Log,
-    Tty,
-    Cpus,
-    Cpuset,
-    Mems,
-    Isolate,
-    Numa,
-    MemMax,
-    MemHigh,
-    MemLow,
-    SwapMax,
-    PidsMax,
-    CpuWeight,
-    CpuMax,
-    IoWeight,
-    Nice,
-    Sched,
-    IoPrio,
-    OomScore,
-    Rlimit,
-}
-
-/// Option keys (without `rlimit.NAME`), in the order of `Opt`.
-pub const OPTIONS: [&str; 38] = [
-    "after",
-    "needs",
-    "restart",
-    "restart-delay",
-    "restart-max",
-    "restart-limit",
-    "ready",
-    "ready-timeout",
-    "stop-signal",
-    "stop-timeout",
-    "reload-signal",
-    "if",
-    "user",
-    "group",
-    "groups",
-    "dir",
-    "umask",
-    "env",
-    "no-new-privs",
-    "log",
-    "tty",
-    "cpus",
-    "cpuset",
-    "mems",
-    "isolate",
-    "numa",
-    "mem.max",
-    "mem.high",
-    "mem.low",
-    "swap.max",
-    "pids.max",
-    "cpu.weight",
-    "cpu.max",
-    "io.weight",
-    "nice",
-    "sched",
-    "ioprio",
-    "oom-score",
-];
-
-const OPTS: [Opt; 38] = [
-    Opt::After,
-    Opt::Needs,
-    Opt::Restart,
-    Opt::RestartDelay,
-    Opt::RestartMax,
-    Opt::RestartLimit,
-    Opt::Ready,
-    Opt::ReadyTimeout,
-    Opt::StopSignal,
-    Opt::StopTimeout,
-    Opt::ReloadSignal,
-    Opt::If,
-    Opt::User,
-    Opt::Group,
-    Opt::Groups,
-    Opt::Dir,
-    Opt::Umask,
-    Opt::Env,
-    Opt::NoNewPrivs,
-    Opt::Log,
-    Opt::Tty,
-    Opt::Cpus,
-    Opt::Cpuset,
-    Opt::Mems,
-    Opt::Isolate,
-    Opt::Numa,
-    Opt::MemMax,
-    Opt::MemHigh,
-    Opt::MemLow,
-    Opt::SwapMax,
-    Opt::PidsMax,
-    Opt::CpuWeight,
-    Opt::CpuMax,
-    Opt::IoWeight,
-    Opt::Nice,
-    Opt::Sched,
-    Opt::IoPrio,
-    Opt::OomScore,
-];
-
-/// `rlimit.NAME` keys, in the order of `RLIMITS`.
-pub const RLIMIT_KEYS: [&str; 16] = [
-    "rlimit.cpu",
-    "rlimit.fsize",
-    "rlimit.data",
-    "rlimit.stack",
-    "rlimit.core",
-    "rlimit.rss",
-    "rlimit.nproc",
-    "rlimit.nofile",
-    "rlimit.memlock",
-    "rlimit.as",
-    "rlimit.locks",
-    "rlimit.sigpending",
-    "rlimit.msgqueue",
-    "rlimit.nice",
-    "rlimit.rtprio",
-    "rlimit.rttime",
-];
-
-/// Every option key, for hints.
-pub fn option_keys() -> impl Iterator<Item = &'static str> + Clone {
-    OPTIONS.iter().chain(RLIMIT_KEYS.iter()).copied()
-}
-
-pub const OPT_COUNT: usize = 39;
-
-/// The options of the unit being parsed, as written (`key=value`).
-pub type Seen<'a> = [Option<&'a str>; OPT_COUNT];
-
 /// Reads `text` into `table` (cleared first) and checks it; reports
 /// every problem through `diag`, up to ERRORS_MAX. Returns the number of
 /// errors: the table is usable only when it is 0.
@@ -187,7 +32,7 @@ pub fn parse<'a>(
     file: &str,
     text: &'a [u8],
     table: &mut Table<'a>,
-    diag: &mut dyn FnMut(&super::Diag<'_>),
+    diag: &mut dyn FnMut(&Diag<'_>),
 ) -> usize {
     table.clear();
     let mut rep = Report::new(file, text, diag);
@@ -232,11 +77,6 @@ fn kind_of(kw: &str) -> Option<UnitKind> {
         "tty" => Some(UnitKind::Tty),
         _ => None,
     }
-}
-
-/// A valid unit name (also the cgroup directory's name).
-pub fn is_unit_name(s: &str) -> bool {
-    (1..=NAME_MAX).contains(&s.len()) && s.bytes().all(value::is_name_char) && s != "." && s != ".."
 }
 
 const NAME_EXPECT: &str = "expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)";
@@ -653,7 +493,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
         let mut u = Unit::new(name, kind);
         let mut st = UnitState {
-            seen: [None; OPT_COUNT],
+            seen: [None; COUNT],
             env: Vec::new(),
             conds: 0,
             deps: 0,
@@ -756,7 +596,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     #[inline(never)]
     fn option(&mut self, u: &mut Unit<'a>, st: &mut UnitState<'a>, tok: &'a str) {
         let Some((key, v)) = lex::split_key(tok) else {
-            if option_keys().any(|k| k == tok) {
+            if options::keys().any(|k| k == tok) {
                 self.rep.on(tok, ParseError::NeedsValue { key: tok });
             } else {
                 let program = tok.starts_with('/');
@@ -765,22 +605,21 @@ impl<'r, 'a> Parser<'r, 'a> {
             }
             return;
         };
-        let opt = if let Some(i) = OPTIONS.iter().position(|k| *k == key) {
-            OPTS.get(i).copied().unwrap_or(Opt::Rlimit)
-        } else if let Some(i) = RLIMIT_KEYS.iter().position(|k| *k == key) {
+        let Some(spec) = options::find(key) else {
+            let hint = closest(key, &mut options::keys());
+            self.rep.on(key, ParseError::UnknownOption { key, hint });
+            return;
+        };
+        if let Ty::Rlimit = spec.value {
+            let i = RLIMIT_KEYS.iter().position(|k| *k == key).unwrap_or(0);
             let bit = 1u16 << i;
             if st.rlimits & bit != 0 {
                 self.rep.on(key, ParseError::OptionTwice { key });
                 return;
             }
             st.rlimits |= bit;
-            Opt::Rlimit
-        } else {
-            let hint = closest(key, &mut option_keys());
-            self.rep.on(key, ParseError::UnknownOption { key, hint });
-            return;
-        };
-        if let Some(why) = check::not_for(u.kind, opt) {
+        }
+        if let Some((_, why)) = spec.refuse.iter().find(|(k, _)| *k == u.kind) {
             let kind = u.kind.name();
             self.rep.on(
                 tok,
@@ -792,26 +631,23 @@ impl<'r, 'a> Parser<'r, 'a> {
             );
             return;
         }
-        let slot = st.seen.get_mut(opt as usize);
-        match (opt, slot) {
-            (Opt::Env | Opt::If | Opt::Rlimit, Some(s)) => *s = Some(tok),
-            (_, Some(s)) if s.is_some() => {
+        match st.seen.get_mut(spec.opt as usize) {
+            Some(s) if s.is_some() && !spec.repeats => {
                 self.rep.on(key, ParseError::OptionTwice { key });
                 return;
             }
-            (_, Some(s)) => *s = Some(tok),
-            (_, None) => {}
+            Some(s) => *s = Some(tok),
+            None => {}
         }
         if v.is_empty() {
             self.rep.on(tok, ParseError::Empty { key });
             return;
         }
-        let text = matches!(opt, Opt::Dir | Opt::Env | Opt::Tty | Opt::If);
-        if !text && value::has(v, b'"') {
+        if !spec.value.quoted() && value::has(v, b'"') {
             self.rep.on(v, ParseError::Quoted { key });
             return;
         }
-        self.value(u, st, opt, key, v);
+        self.value(u, st, spec, key, v);
     }
 
     #[inline(never)]
@@ -819,20 +655,20 @@ impl<'r, 'a> Parser<'r, 'a> {
         &mut self,
         u: &mut Unit<'a>,
         st: &mut UnitState<'a>,
-        opt: Opt,
+        spec: &Spec,
         key: &'a str,
         v: &'a str,
     ) {
-        let ty = match opt {
-            Opt::After | Opt::Needs => return self.deps(st, key, v),
-            Opt::If => return self.cond(st, key, v),
-            Opt::Groups => return self.groups(key, v),
-            Opt::Env => return self.unit_env(st, key, v),
-            Opt::Rlimit => return self.rlimit(key, v),
-            o => SPEC.get(o as usize).copied().unwrap_or(Ty::Dur),
+        let ty = match spec.value {
+            Ty::Deps => return self.deps(st, key, v),
+            Ty::Cond => return self.cond(st, key, v),
+            Ty::Groups => return self.groups(key, v),
+            Ty::Env => return self.unit_env(st, key, v),
+            Ty::Rlimit => return self.rlimit(key, v),
+            ty => ty,
         };
         match typed(ty, v) {
-            Ok(val) => store(u, opt, val),
+            Ok(val) => store(u, spec.opt, val),
             Err(Bad { at, expect, hint }) => self.rep.on(
                 at,
                 ParseError::BadValue {
@@ -987,82 +823,6 @@ impl<'r, 'a> Parser<'r, 'a> {
     }
 }
 
-/// The value types of the unit options parsed by `typed`.
-#[derive(Clone, Copy)]
-enum Ty {
-    /// One of the words; the value is its index.
-    Choice(&'static [&'static str], &'static str),
-    /// A number in a range (the message says it).
-    Int(i64, i64, &'static str),
-    Dur,
-    Sig,
-    Id,
-    Path,
-    Tty,
-    Umask,
-    Ready,
-    Cpus,
-    Nodes,
-    Numa,
-    Size,
-    Pids,
-    CpuMax,
-    Sched,
-    IoPrio,
-}
-
-const YES_NO: Ty = Ty::Choice(&["yes", "no"], "expected yes or no");
-const WEIGHT: Ty = Ty::Int(1, 10000, "expected a number from 1 to 10000");
-
-/// The type of each option, in the order of `Opt` (the list options,
-/// `env=`, `if=` and `rlimit.*` are parsed apart; their slots are unused).
-const SPEC: [Ty; 38] = [
-    Ty::Dur,
-    Ty::Dur,
-    Ty::Choice(
-        &["always", "on-failure", "never"],
-        "expected always, on-failure or never",
-    ),
-    Ty::Dur,
-    Ty::Dur,
-    Ty::Int(1, 65535, "expected a number from 1 to 65535"),
-    Ty::Ready,
-    Ty::Dur,
-    Ty::Sig,
-    Ty::Dur,
-    Ty::Sig,
-    Ty::Dur,
-    Ty::Id,
-    Ty::Id,
-    Ty::Dur,
-    Ty::Path,
-    Ty::Umask,
-    Ty::Dur,
-    YES_NO,
-    Ty::Choice(
-        &["kmsg", "console", "null", "inherit"],
-        "expected kmsg, console, null or inherit",
-    ),
-    Ty::Tty,
-    Ty::Cpus,
-    Ty::Cpus,
-    Ty::Nodes,
-    YES_NO,
-    Ty::Numa,
-    Ty::Size,
-    Ty::Size,
-    Ty::Size,
-    Ty::Size,
-    Ty::Pids,
-    WEIGHT,
-    Ty::CpuMax,
-    WEIGHT,
-    Ty::Int(-20, 19, "expected a number from -20 to 19"),
-    Ty::Sched,
-    Ty::IoPrio,
-    Ty::Int(-1000, 1000, "expected a number from -1000 to 1000"),
-];
-
 /// A typed value, before it is stored in its field.
 enum Val<'a> {
     Idx(usize),
@@ -1107,7 +867,7 @@ fn head_hint<'a>(v: &'a str, words: &[&'a str]) -> Hint<'a> {
 #[inline(never)]
 fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
     Ok(match ty {
-        Ty::Choice(words, expect) => match words.iter().position(|w| *w == v) {
+        Ty::Choice(&Words(words, expect)) => match words.iter().position(|w| *w == v) {
             Some(i) => Val::Idx(i),
             None => {
                 let hint = closest_of(v, words);
@@ -1118,7 +878,9 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
                 });
             }
         },
-        Ty::Int(lo, hi, expect) => Val::Int(value::int_in(v, lo, hi).map_err(|_| bad(v, expect))?),
+        Ty::Int(&Range(lo, hi, expect)) => {
+            Val::Int(value::int_in(v, lo.into(), hi.into()).map_err(|_| bad(v, expect))?)
+        }
         Ty::Dur => match value::duration(v) {
             Ok(d) => Val::Millis(d),
             Err(value::Bad::Syntax) => return Err(bad(v, DUR_EXPECT)),
@@ -1210,6 +972,8 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
                 })
             }
         },
+        // Read by `Parser::value` itself.
+        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit => return Err(bad(v, "")),
     })
 }
 

@@ -1,10 +1,11 @@
 //! `pinit check --print`: the table as pinit understood it, in start
 //! order, every option with its value (defaults included). The output is
 //! itself a valid config: printing it again gives the same text (the
-//! fuzz target checks that). Table-driven, to stay small in the binary.
+//! fuzz target checks that). The option table (options.rs) gives the
+//! order, the lines and what `not set:` names.
 
 use super::model::*;
-use super::parse::{Opt, OPTIONS, RLIMIT_KEYS};
+use super::options::{Opt, Ty, OPTIONS};
 use super::value::{self, Bytes, CpuList, Millis, Sig};
 use core::fmt::{self, Display, Write};
 
@@ -36,58 +37,6 @@ const MS_NAMES: [&str; 26] = [
     "I_VERSION",
     "STRICTATIME",
     "LAZYTIME",
-];
-
-/// The options of a unit block, line by line (`None` ends a line).
-const LAYOUT: [Option<Opt>; 48] = [
-    Some(Opt::After),
-    Some(Opt::Needs),
-    None,
-    Some(Opt::Restart),
-    Some(Opt::RestartDelay),
-    Some(Opt::RestartMax),
-    Some(Opt::RestartLimit),
-    None,
-    Some(Opt::Ready),
-    Some(Opt::ReadyTimeout),
-    None,
-    Some(Opt::StopSignal),
-    Some(Opt::StopTimeout),
-    Some(Opt::ReloadSignal),
-    None,
-    Some(Opt::If),
-    None,
-    Some(Opt::User),
-    Some(Opt::Group),
-    Some(Opt::Groups),
-    Some(Opt::Dir),
-    Some(Opt::Umask),
-    Some(Opt::NoNewPrivs),
-    Some(Opt::Log),
-    Some(Opt::Tty),
-    None,
-    Some(Opt::Env),
-    None,
-    Some(Opt::Cpus),
-    Some(Opt::Cpuset),
-    Some(Opt::Isolate),
-    Some(Opt::Mems),
-    Some(Opt::Numa),
-    None,
-    Some(Opt::MemMax),
-    Some(Opt::MemHigh),
-    Some(Opt::MemLow),
-    Some(Opt::SwapMax),
-    Some(Opt::PidsMax),
-    Some(Opt::CpuWeight),
-    Some(Opt::CpuMax),
-    Some(Opt::IoWeight),
-    None,
-    Some(Opt::Nice),
-    Some(Opt::Sched),
-    Some(Opt::IoPrio),
-    Some(Opt::OomScore),
-    None,
 ];
 
 /// A value as printed.
@@ -312,40 +261,43 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
     writeln!(w, "\n# {}. {}", n, u.name)?;
     writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
     let mut b = Block { w, open: false };
-    for slot in LAYOUT {
-        let Some(o) = slot else {
+    let mut line = None;
+    for s in OPTIONS {
+        if line != Some(s.line) {
             b.end()?;
-            continue;
-        };
-        let key = OPTIONS.get(o as usize).copied().unwrap_or("");
-        match o {
-            Opt::After | Opt::Needs => {
-                let needs = o == Opt::Needs;
+            line = Some(s.line);
+        }
+        let key = s.key;
+        match s.value {
+            Ty::Deps => {
+                let needs = s.opt == Opt::Needs;
                 for (k, d) in u.deps().filter(|d| d.needs == needs).enumerate() {
                     let name = t.unit(d.unit).map_or("?", |x| x.name);
                     b.opt(key, &name, k > 0)?;
                 }
             }
-            Opt::Groups => {
+            Ty::Groups => {
                 for (k, g) in u.groups().enumerate() {
                     b.opt(key, &g, k > 0)?;
                 }
             }
-            Opt::If | Opt::Env => {
+            Ty::Cond | Ty::Env => {
                 for (_, v) in u.options().filter(|(k, _)| *k == key) {
                     b.opt(key, &v, false)?;
                 }
             }
+            Ty::Rlimit => {
+                for r in u.rlimits() {
+                    let key = RLIMIT_KEYS.get(r.resource as usize).copied().unwrap_or("");
+                    b.opt(key, &Val::Rlim(r.soft, r.hard), false)?;
+                }
+            }
             _ => {
-                if let Some(v) = val(u, o) {
+                if let Some(v) = val(u, s.opt) {
                     b.opt(key, &v, false)?;
                 }
             }
         }
-    }
-    for r in u.rlimits() {
-        let key = RLIMIT_KEYS.get(r.resource as usize).copied().unwrap_or("");
-        b.opt(key, &Val::Rlim(r.soft, r.hard), false)?;
     }
     b.end()?;
     b.w.write_str("    --")?;
@@ -353,46 +305,15 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
         write!(b.w, " {}", a.raw())?;
     }
     b.w.write_str("\n#   not set:")?;
-    for o in UNSET {
-        let key = OPTIONS.get(o as usize).copied().unwrap_or("");
-        let set = match o {
-            Opt::If | Opt::Env | Opt::Groups => u.options().any(|(k, _)| k == key),
-            o => val(u, o).is_some(),
+    for s in OPTIONS.iter().filter(|s| s.unset) {
+        let (key, set) = match s.value {
+            Ty::Cond | Ty::Env | Ty::Groups => (s.key, u.options().any(|(k, _)| k == s.key)),
+            Ty::Rlimit => ("rlimit.*", u.rlimits().next().is_some()),
+            _ => (s.key, val(u, s.opt).is_some()),
         };
         if !set {
             write!(b.w, " {}", key)?;
         }
     }
-    if u.rlimits().next().is_none() {
-        b.w.write_str(" rlimit.*")?;
-    }
     b.w.write_str("\n")
 }
-
-/// The options without a default.
-const UNSET: [Opt; 24] = [
-    Opt::RestartLimit,
-    Opt::If,
-    Opt::User,
-    Opt::Group,
-    Opt::Groups,
-    Opt::Dir,
-    Opt::Umask,
-    Opt::Env,
-    Opt::Cpus,
-    Opt::Cpuset,
-    Opt::Mems,
-    Opt::Numa,
-    Opt::MemMax,
-    Opt::MemHigh,
-    Opt::MemLow,
-    Opt::SwapMax,
-    Opt::PidsMax,
-    Opt::CpuWeight,
-    Opt::CpuMax,
-    Opt::IoWeight,
-    Opt::Nice,
-    Opt::Sched,
-    Opt::IoPrio,
-    Opt::OomScore,
-];

@@ -1,37 +1,37 @@
-//! Value syntax (DESIGN §3.3 "Values"): durations, sizes, CPU and node
+//! Value syntax (docs/config.md, "Values"): durations, sizes, CPU and node
 //! lists, signals, octal modes, numbers. Each parser takes the plain
 //! text of a value and either returns it typed or says why not.
 
-use super::capacity::{CPUS_MAX, MASK_WORDS};
+use super::capacity::{CPUS_MAX, MASK_WORDS, NAME_MAX};
 use core::fmt;
 
 /// `s` split at its first byte `sep`. (Byte helpers, not `str`
 /// patterns: one small copy of the code instead of one per call site.)
 #[inline(never)]
-pub fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
+pub(crate) fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// The part of `s` before its first `sep` (all of it if none).
-pub fn head(s: &str, sep: u8) -> &str {
+pub(crate) fn head(s: &str, sep: u8) -> &str {
     cut(s, sep).map_or(s, |(h, _)| h)
 }
 
 /// True if `s` holds byte `b`.
 #[inline(never)]
-pub fn has(s: &str, b: u8) -> bool {
+pub(crate) fn has(s: &str, b: u8) -> bool {
     s.bytes().any(|c| c == b)
 }
 
 /// The entries of a comma list (`a,b,,c` gives an empty one).
-pub fn items(s: &str) -> Items<'_> {
+pub(crate) fn items(s: &str) -> Items<'_> {
     Items(Some(s))
 }
 
 /// Iterator of `items`.
 #[derive(Clone)]
-pub struct Items<'a>(Option<&'a str>);
+pub(crate) struct Items<'a>(Option<&'a str>);
 
 impl<'a> Iterator for Items<'a> {
     type Item = &'a str;
@@ -53,7 +53,7 @@ impl<'a> Iterator for Items<'a> {
 
 /// Why a value was refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Bad {
+pub(crate) enum Bad {
     /// Not the expected syntax.
     Syntax,
     /// Well-formed but too large (or out of the allowed range).
@@ -83,7 +83,7 @@ impl fmt::Display for Millis {
 }
 
 /// Digits only, no sign; `None` on overflow.
-pub fn uint(s: &str) -> Option<u64> {
+pub(crate) fn uint(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -93,7 +93,7 @@ pub fn uint(s: &str) -> Option<u64> {
 }
 
 /// An optional `-` and digits.
-pub fn int(s: &str) -> Option<i64> {
+pub(crate) fn int(s: &str) -> Option<i64> {
     match s.strip_prefix('-') {
         Some(d) => uint(d).and_then(|n| i64::try_from(n).ok()).map(|n| -n),
         None => uint(s).and_then(|n| i64::try_from(n).ok()),
@@ -101,7 +101,7 @@ pub fn int(s: &str) -> Option<i64> {
 }
 
 /// A number in `lo..=hi`: `Syntax` if not a number, `Range` if outside.
-pub fn int_in(s: &str, lo: i64, hi: i64) -> Result<i64, Bad> {
+pub(crate) fn int_in(s: &str, lo: i64, hi: i64) -> Result<i64, Bad> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Bad::Syntax);
@@ -113,7 +113,7 @@ pub fn int_in(s: &str, lo: i64, hi: i64) -> Result<i64, Bad> {
 }
 
 /// DURATION: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds.
-pub fn duration(s: &str) -> Result<Millis, Bad> {
+pub(crate) fn duration(s: &str) -> Result<Millis, Bad> {
     let split = s
         .bytes()
         .position(|b| !b.is_ascii_digit())
@@ -133,11 +133,11 @@ pub fn duration(s: &str) -> Result<Millis, Bad> {
 
 /// Largest SIZE accepted (1 EiB): leaves room for the sentinels of
 /// `Limit` and for the kernel's own rounding.
-pub const SIZE_MAX: u64 = 1 << 60;
+pub(crate) const SIZE_MAX: u64 = 1 << 60;
 
 /// SIZE: `4096`, `512K`, `64M`, `1G`, `2T` (powers of 1024). `max` is
 /// for the caller to accept or not.
-pub fn size(s: &str) -> Result<u64, Bad> {
+pub(crate) fn size(s: &str) -> Result<u64, Bad> {
     let (num, shift) = match s.as_bytes().last() {
         Some(b'K' | b'k') => (s.get(..s.len() - 1), 10),
         Some(b'M') => (s.get(..s.len() - 1), 20),
@@ -153,7 +153,7 @@ pub fn size(s: &str) -> Result<u64, Bad> {
 }
 
 /// Prints a byte count with the largest exact suffix (`64M`, `4097`).
-pub struct Bytes(pub u64);
+pub(crate) struct Bytes(pub(crate) u64);
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,7 +170,7 @@ impl fmt::Display for Bytes {
 /// A set of CPUs or NUMA nodes: bit N is CPU (node) N. The layout of the
 /// kernel's `cpu_set_t` and `nodemask_t` on 64-bit machines.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Mask(pub [u64; MASK_WORDS]);
+pub struct Mask(pub(crate) [u64; MASK_WORDS]);
 
 impl Default for Mask {
     fn default() -> Self {
@@ -179,7 +179,7 @@ impl Default for Mask {
 }
 
 impl Mask {
-    pub const EMPTY: Mask = Mask([0; MASK_WORDS]);
+    pub(crate) const EMPTY: Mask = Mask([0; MASK_WORDS]);
 
     /// Adds `n`; false if `n` is beyond the mask.
     pub fn set(&mut self, n: usize) -> bool {
@@ -196,31 +196,16 @@ impl Mask {
         self.0.get(n / 64).is_some_and(|w| w & (1 << (n % 64)) != 0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }
 
     /// True if every member of `self` is in `other`.
-    pub fn is_subset(&self, other: &Mask) -> bool {
+    pub(crate) fn is_subset(&self, other: &Mask) -> bool {
         self.0.iter().zip(other.0.iter()).all(|(a, b)| a & !b == 0)
     }
 
-    /// The lowest member of both, if any.
-    pub fn first_common(&self, other: &Mask) -> Option<usize> {
-        let mut both = *self;
-        for (a, b) in both.0.iter_mut().zip(other.0.iter()) {
-            *a &= b;
-        }
-        both.first()
-    }
-
-    /// The lowest member, if any.
-    pub fn first(&self) -> Option<usize> {
-        let (i, w) = self.0.iter().enumerate().find(|(_, &w)| w != 0)?;
-        Some(i * 64 + w.trailing_zeros() as usize)
-    }
-
-    pub fn union(&mut self, other: &Mask) {
+    pub(crate) fn union(&mut self, other: &Mask) {
         for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
             *a |= b;
         }
@@ -233,7 +218,7 @@ impl Mask {
     }
 
     /// The members, lowest first.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         (0..CPUS_MAX).filter(move |&n| self.has(n))
     }
 }
@@ -270,7 +255,7 @@ impl fmt::Display for Mask {
 /// Why a CPU or node list was refused, with the byte offset of the
 /// offending item in the list.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ListError {
+pub(crate) enum ListError {
     /// Not `N`, `N-M` items separated by commas.
     Syntax,
     /// A number at or above `CPUS_MAX`.
@@ -281,7 +266,7 @@ pub enum ListError {
 
 /// Checks a CPU or node list (`0-3,6,8-9`) and returns its mask.
 #[inline(never)]
-pub fn list(s: &str) -> Result<Mask, (usize, ListError)> {
+pub(crate) fn list(s: &str) -> Result<Mask, (usize, ListError)> {
     let mut mask = Mask::EMPTY;
     let mut at = 0;
     for item in items(s) {
@@ -334,10 +319,10 @@ const SIGNALS: [&str; 32] = [
 ];
 
 /// Highest signal number accepted (the kernel's _NSIG).
-pub const SIG_MAX: u8 = 64;
+pub(crate) const SIG_MAX: u8 = 64;
 
 /// SIG: `TERM`, `SIGTERM`, `term` or a number 1-64.
-pub fn signal(s: &str) -> Option<u8> {
+pub(crate) fn signal(s: &str) -> Option<u8> {
     if let Some(n) = uint(s) {
         return u8::try_from(n).ok().filter(|&n| (1..=SIG_MAX).contains(&n));
     }
@@ -357,12 +342,12 @@ pub fn signal(s: &str) -> Option<u8> {
 }
 
 /// Known signal names, for hints.
-pub fn signal_names() -> &'static [&'static str] {
+pub(crate) fn signal_names() -> &'static [&'static str] {
     SIGNALS.get(1..).unwrap_or(&[])
 }
 
 /// Prints a signal number as its name (`TERM`) or number (`40`).
-pub struct Sig(pub u8);
+pub(crate) struct Sig(pub(crate) u8);
 
 impl fmt::Display for Sig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -374,7 +359,7 @@ impl fmt::Display for Sig {
 }
 
 /// OCTAL: 1 to 4 octal digits, at most 0777.
-pub fn umask(s: &str) -> Option<u16> {
+pub(crate) fn umask(s: &str) -> Option<u16> {
     if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return None;
     }
@@ -382,38 +367,23 @@ pub fn umask(s: &str) -> Option<u16> {
     (v <= 0o777).then_some(v)
 }
 
-/// `yes` or `no`.
-pub fn yes_no(s: &str) -> Option<bool> {
-    match s {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    }
-}
-
 /// A unit name: 1 to NAME_MAX of `[A-Za-z0-9_.-]`, not `.` or `..`
 /// (it names a cgroup directory).
-pub fn is_name_char(b: u8) -> bool {
+pub(crate) fn is_unit_name(s: &str) -> bool {
+    (1..=NAME_MAX).contains(&s.len()) && s.bytes().all(is_name_char) && s != "." && s != ".."
+}
+
+/// A byte of a unit name (and of a user or group name).
+pub(crate) fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
 /// A user or group name as /etc/passwd holds them.
-pub fn is_user(s: &str) -> bool {
+pub(crate) fn is_user(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= super::capacity::USER_MAX
         && !s.starts_with('-')
         && s.bytes().all(|b| is_name_char(b) || b == b'$')
-}
-
-/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_env_key(key: &[u8]) -> bool {
-    match key.split_first() {
-        Some((first, rest)) => {
-            (first.is_ascii_alphabetic() || *first == b'_')
-                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        }
-        None => false,
-    }
 }
 
 #[cfg(test)]
@@ -460,7 +430,6 @@ mod tests {
         let m = list("0-3,6,8-9").unwrap();
         assert_eq!(m.to_string(), "0-3,6,8-9");
         assert_eq!(m.words(), &[0b11_0100_1111]);
-        assert_eq!(list("1023").unwrap().first(), Some(1023));
         assert_eq!(list("1024"), Err((0, ListError::TooBig(1024))));
         assert_eq!(list("0,3-1"), Err((2, ListError::Backwards)));
         assert_eq!(list("0,,1"), Err((2, ListError::Syntax)));
@@ -469,10 +438,6 @@ mod tests {
         assert_eq!(list("a"), Err((0, ListError::Syntax)));
         assert!(list("2").unwrap().is_subset(&list("0-3").unwrap()));
         assert!(!list("4").unwrap().is_subset(&list("0-3").unwrap()));
-        assert_eq!(
-            list("1-5").unwrap().first_common(&list("3,9").unwrap()),
-            Some(3)
-        );
     }
 
     #[test]
@@ -502,7 +467,6 @@ mod tests {
         assert_eq!(int_in("x", -20, 19), Err(Bad::Syntax));
         assert_eq!(int_in("-", -20, 19), Err(Bad::Syntax));
         assert_eq!(int_in("99999999999999999999", 0, 9), Err(Bad::Range));
-        assert!(is_env_key(b"_A1") && !is_env_key(b"1A") && !is_env_key(b""));
         assert!(is_user("www-data") && !is_user("-x") && !is_user("a b"));
     }
 }
