@@ -187,8 +187,11 @@ man:
 dist:
 	tools/mkdist
 
-# Buildroot's own checker on the external tree (BUILDROOT: its source).
+# Buildroot's own checker on the external tree (BUILDROOT: its source;
+# BR_PYTHON: a python3 with the magic module, Debian's python3-magic,
+# and flake8 and shellcheck on PATH).
+BR_PYTHON ?= python3
 check-buildroot:
 	@test -n "$(BUILDROOT)" || { echo "usage: make check-buildroot BUILDROOT=/path/to/buildroot" >&2; exit 2; }
-	cd buildroot && $(abspath $(BUILDROOT))/utils/check-package -b \
+	cd buildroot && $(BR_PYTHON) $(abspath $(BUILDROOT))/utils/check-package -b \
 		$$(find . -type f ! -name '*.md' | sort)
