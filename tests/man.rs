@@ -102,5 +102,8 @@ fn every_command_of_the_usage_is_in_pinit_8() {
     }
     assert!(words.len() >= 12, "parsed too few commands from {usage}");
     let missing: Vec<&String> = words.iter().filter(|w| !in_code(&raw, w)).collect();
-    assert!(missing.is_empty(), "commands missing from man/pinit.8: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "commands missing from man/pinit.8: {missing:?}"
+    );
 }
