@@ -3,7 +3,8 @@
 #   make build     release binaries for x86_64 and aarch64 (musl, static)
 #   make run       boot the default board in QEMU, console on this terminal
 #                  (ARCH=aarch64 for the other arch; leave with Ctrl-A X)
-#   make test      everything: setup, host tests, tool tests, QEMU tests
+#   make test      everything: setup, host tests, tool tests, packaging tests
+#                  (install, man pages, dist + offline build, APKBUILD), QEMU tests
 #   make bench     benchmarks under QEMU, both arches: docs/bench/RESULTS.md
 #                  (BENCH_ARGS="--arch x86_64 --boots 5"; see docs/bench/README.md)
 #   make bench-systemd  the same plus systemd (x86_64, a Debian root)
