@@ -29,12 +29,13 @@ PINIT_CARGO_BUILD_OPTS = \
 	--config 'source.crates-io.replace-with="vendored-sources"' \
 	--config 'source.vendored-sources.directory="VENDOR"'
 
-# The no_std binary links only with LTO; static like pinit's own build.
+# pinit's release profile where Buildroot's defaults would replace it:
+# LTO and one codegen unit (a smaller binary). The per-target flags
+# (static, no PIE) come from pinit's .cargo/config.toml.
 PINIT_CARGO_ENV = \
 	PINIT_BOARD=$(call qstrip,$(BR2_PACKAGE_PINIT_BOARD)) \
 	CARGO_PROFILE_RELEASE_LTO=true \
-	CARGO_PROFILE_DEV_LTO=true \
-	CARGO_TARGET_$(call UPPERCASE,$(RUSTC_TARGET_NAME))_RUSTFLAGS="-C target-feature=+crt-static"
+	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 
 PINIT_BIN = $(@D)/target/$(RUSTC_TARGET_NAME)/$(if $(BR2_ENABLE_DEBUG),debug,release)/pinit
 PINIT_BUSYBOX_LINKS = $(if $(BR2_PACKAGE_BUSYBOX),no,yes)
