@@ -96,10 +96,15 @@ fn drop_unwind_tables() {
     }
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let script = format!("{}/tools/noeh.ld", dir);
-    if target.starts_with("aarch64") {
-        // Linked by rust-lld (ld flavor): the option goes straight to it.
+    // The linker cargo uses for this target (.cargo/config.toml or
+    // CARGO_TARGET_*_LINKER, as Buildroot sets it); none: cc.
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    let linker = std::env::var("RUSTC_LINKER").unwrap_or_default();
+    if linker.ends_with("lld") {
+        // rust-lld or ld.lld (ld flavor): the option goes straight to it.
         println!("cargo:rustc-link-arg-bins=--script={}", script);
     } else {
+        // A C compiler driver (cc, a cross gcc): through -Wl.
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script);
     }
 }

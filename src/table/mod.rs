@@ -48,8 +48,16 @@ pub use model::{
     Sysctl, Table, Test, Unit, UnitKind,
 };
 pub use parse::parse;
+/// The statement keywords, for the man page test (tests/man.rs).
+pub use parse::STATEMENTS;
 pub use print::print;
 pub use value::{CpuList, Mask, Millis};
+
+/// Every option key the parser accepts, `rlimit.NAME` spelled out: for
+/// the man page test (tests/man.rs).
+pub fn option_keys() -> impl Iterator<Item = &'static str> + Clone {
+    options::keys()
+}
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub(crate) const STATEMENTS: [&str; 8] = [
+pub const STATEMENTS: [&str; 8] = [
     "hostname",
     "mount",
     "sysctl",

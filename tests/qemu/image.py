@@ -261,12 +261,16 @@ class NewcWriter:
         self.out.write(b"\0" * (-pos % 512))
 
 
-def build(out_path, list_path, env, applets=(), config=None, overlays=(), compress=False):
-    """Assembles an image: the list, busybox applet links, the config as
+def build(out_path, list_path, env, applets=(), config=None, overlays=(), compress=False,
+          root=None):
+    """Assembles an image: the list, the staged `root` (what `make install
+    DESTDIR=root` put there), busybox applet links, the config as
     /etc/pinit.conf, then each overlay. Returns the Image."""
     img = Image()
     list_path = Path(list_path)
     img.add_list(parse_list(list_path.read_text(), env, str(list_path)))
+    if root:
+        img.add_tree(root)
     if applets:
         img.add_busybox_links(applets)
     if config:

@@ -101,6 +101,27 @@ def build_pinit(arch, board=None, quiet=True):
     return ROOT / "target" / a.triple / "release" / "pinit"
 
 
+# How an initramfs wants pinit: /init -> /sbin/init -> /sbin/pinit,
+# /bin/pinit is the client; busybox keeps its poweroff, reboot and halt
+# applets; no man pages, and no /etc/pinit.conf (each test picks its
+# table).
+INSTALL_VARS = ["LINK_ROOT_INIT=yes", "LINK_POWEROFF=no", "LINK_REBOOT=no", "LINK_HALT=no",
+                "INSTALL_MAN=no", "CONF="]
+
+
+def install_pinit(pinit, dest):
+    """`make install DESTDIR=dest BIN=pinit` (the image's staging root), so
+    every image is made by the install step users run."""
+    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), "install",
+           "DESTDIR=" + str(dest), "BIN=" + str(pinit)] + INSTALL_VARS
+    # A make above us (make test) must not pass its own variables down.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        raise BootError("make install failed (exit %d):\n%s" % (p.returncode, p.stdout))
+    return Path(dest)
+
+
 def prog_names():
     """The test programs: one per tests/qemu/progs/src/bin/NAME.rs."""
     return sorted(p.stem for p in (HERE / "progs" / "src" / "bin").glob("*.rs"))

@@ -122,8 +122,9 @@ class Pinit(Init):
         assets = fetch.ensure(arch)
         env = dict(os.environ, PINIT=str(self.binary[arch]), BUSYBOX=str(assets["busybox"]),
                    ARCH=arch)
+        root = qemu.install_pinit(self.binary[arch], Path(workdir) / "root")
         image.build(out, qemu.ROOT / "initramfs" / "default.list", env,
-                    applets=fetch.applets(), overlays=[self.progs[arch], overlay])
+                    applets=fetch.applets(), overlays=[self.progs[arch], overlay], root=root)
 
     def start_time(self, console):
         import re

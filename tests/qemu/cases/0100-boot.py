@@ -1,5 +1,6 @@
-"""Early boot: PID 1 is pinit, it opened the console itself, and the API
-file systems are mounted. Also records the banner time and PID 1's
+"""Early boot: PID 1 is pinit, installed by `make install` as /sbin/pinit
+and reached through /init -> /sbin/init -> pinit; it opened the console itself,
+and the API file systems are mounted. Also records the banner time and PID 1's
 memory in the idle rescue-shell image.
 
 Booted with `pinit.rescue`: PID 1 runs no units, only the rescue shell."""
@@ -12,6 +13,7 @@ Booted with `pinit.rescue`: PID 1 runs no units, only the rescue shell."""
 PROFILE = r"""
 echo "CHECK exe $(readlink /proc/1/exe)"
 cmp -s /proc/1/exe /sbin/init && echo "CHECK exe-is-sbin-init"
+echo "CHECK links $(readlink /init) $(readlink /sbin/init) $(readlink /bin/pinit)"
 echo "CHECK cmdline $(tr '\0' ' ' < /proc/1/cmdline)"
 while read -r src dir fstype rest; do echo "MOUNT $dir $fstype"; done < /proc/mounts
 echo "CHECK fds $(readlink /proc/1/fd/0) $(readlink /proc/1/fd/1) $(readlink /proc/1/fd/2)"
@@ -41,8 +43,10 @@ def run(t):
     g.expect(r"pinit: rescue: /bin/sh started on %s" % t.tty, 30)
     g.expect(r"CHECK done", 60)
     out = g.text()
-    t.check("CHECK exe /sbin/init" in out, "/proc/1/exe is not /sbin/init")
+    t.check("CHECK exe /sbin/pinit" in out, "/proc/1/exe is not /sbin/pinit")
     t.check("CHECK exe-is-sbin-init" in out, "/proc/1/exe differs from /sbin/init")
+    t.check("CHECK links sbin/init pinit ../sbin/pinit" in out,
+            "/init, /sbin/init, /bin/pinit are not make install's links")
     t.check("CHECK heap none" in out, "PID 1 has a [heap] mapping")
     # The last mount on each point is the one that counts.
     mounted = {}
