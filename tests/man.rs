@@ -43,8 +43,8 @@ fn every_option_key_is_in_pinit_conf_5() {
     let mut missing = Vec::new();
     // rlimit.NAME keys: the page gives `rlimit.NAME=` and the list of NAMEs.
     let rlimit_names = text
-        .split_once("rlimit NAMEs:")
-        .map(|(_, rest)| rest.split('.').next().unwrap_or(""))
+        .split_once("HARD defaults to SOFT; NAME:")
+        .map(|(_, rest)| rest.split(';').next().unwrap_or(""))
         .unwrap_or("");
     let keys: Vec<&str> = pinit::table::option_keys().collect();
     assert!(keys.len() > 40, "the parser's key list looks empty");
