@@ -26,6 +26,7 @@ import re
 import time
 
 import disk
+import fetch
 
 CHECKS = []
 
@@ -124,6 +125,7 @@ def restarted(s, name, old):
        "which lists every unit of the table")
 def ssh_login(s):
     out = s.ssh("pinit status")
+    s.save("status.txt", out)
     for name in list(SERVICES) + list(TASKS):
         s.check(re.search(r"^%s\s" % re.escape(name), out, re.M),
                 "`pinit status` has no line for %s:\n%s" % (name, out))
@@ -146,6 +148,16 @@ def pid1(s):
     m = re.search(r"^Rss:\s+(\d+) kB", s.ssh("cat /proc/1/smaps_rollup"), re.M)
     s.check(m, "no Rss in /proc/1/smaps_rollup")
     s.metric("pid1_rss_kib", int(m.group(1)))
+
+
+@check("kernel", "the guest runs the root's cloud kernel, of the release tests/qemu "
+       "boots for x86_64 (fetch.py)")
+def kernel(s):
+    running = s.ssh("uname -r").strip()
+    m = re.search(r"release (\S+)", fetch.ensure("x86_64")["versions"].read_text())
+    s.check(m, "no kernel release in tests/qemu's versions file")
+    s.check(running == m.group(1), "the guest runs %s, tests/qemu boots %s"
+            % (running, m.group(1)))
 
 
 @check("ready", "every daemon running (the sd_notify ones after READY=1: `pinit boot` "
@@ -312,8 +324,15 @@ def poweroff(s):
     s.check(code == 0, "the boot tool exited %s, not 0 (powered off)" % code)
 
 
-@check("e2fsck", "`e2fsck -fn` of the disk image after the poweroff: clean", always=True)
+@check("e2fsck", "after the poweroff the disk image's ext4 is clean: no journal left to "
+       "recover (/ was unmounted or remounted read-only), `e2fsck -fn` finds nothing",
+       always=True)
 def e2fsck(s):
     s.check(s.console.proc.poll() is not None, "QEMU is still running")
+    sb = disk.superblock(s.disk)
+    s.check(sb.get("Filesystem state") == "clean", "Filesystem state: %s"
+            % sb.get("Filesystem state"))
+    s.check("needs_recovery" not in sb.get("Filesystem features", "").split(),
+            "the journal needs recovery: / was not remounted read-only")
     code, out = disk.e2fsck(s.disk)
     s.check(code == 0, "e2fsck -fn exit %d:\n%s" % (code, out))

@@ -101,5 +101,14 @@ def e2fsck(image):
     return p.returncode, p.stdout
 
 
+def superblock(image):
+    """`dumpe2fs -h IMAGE` as {field: value} ("Filesystem state",
+    "Filesystem features", ...)."""
+    p = subprocess.run(["dumpe2fs", "-h", str(image)], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True, check=True)
+    return {k.strip(): v.strip() for k, _, v in
+            (l.partition(":") for l in p.stdout.splitlines()) if v}
+
+
 def default_table():
     return (qemu.ROOT / "board-configs" / "debian-root.conf").read_text()

@@ -8,8 +8,11 @@ this host's loopback only) and virtio-rng (entropy for sshd and redis).
 """
 
 import json
+import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,14 +43,20 @@ def qemu_command(root, release, disk, port, mem=MEM, smp=1, append=""):
                              extra=extra)
 
 
-def ssh_command(key, port, command=None):
+def ssh_command(key, port, command=None, mux=None):
     """The host's ssh client, as root on the guest. The guest's host key
     is not checked (it is the cached root's, and the port is new each
-    run); BatchMode: a refused key fails instead of asking."""
+    run); BatchMode: a refused key fails instead of asking. `mux`: a
+    control socket path; the first command opens one connection there
+    and later ones are sessions inside it (a login costs about a second
+    of TCG time, a session on an open connection much less)."""
     cmd = ["ssh", "-i", str(key), "-p", str(port), "-o", "BatchMode=yes",
            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-           "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", "root@127.0.0.1"]
-    return cmd + ([command] if command else [])
+           "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20"]
+    if mux:
+        cmd += ["-o", "ControlMaster=auto", "-o", "ControlPath=%s" % mux,
+                "-o", "ControlPersist=yes"]
+    return cmd + ["root@127.0.0.1"] + ([command] if command else [])
 
 
 class Session:
@@ -62,12 +71,21 @@ class Session:
         self.port = port
         self.disk = disk
         self.metrics = {}
+        # The control socket: a short path (sun_path has 108 bytes).
+        self.muxdir = tempfile.mkdtemp(prefix="pinit-ssh-")
+        self.mux = os.path.join(self.muxdir, "mux")
+
+    def close(self):
+        """Ends the shared connection (if the guest has not already)."""
+        subprocess.run(ssh_command(self.key, self.port, mux=self.mux)[:-1] + ["-O", "exit",
+                       "root@127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.muxdir, ignore_errors=True)
 
     def run(self, command, timeout=60):
         """Runs `command` in the guest's shell over ssh; the
         CompletedProcess (text, stderr folded into stdout)."""
         try:
-            return subprocess.run(ssh_command(self.key, self.port, command),
+            return subprocess.run(ssh_command(self.key, self.port, command, self.mux),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -81,7 +99,8 @@ class Session:
         return p.stdout
 
     def popen(self, command):
-        """A long-lived ssh session (its stdout a pipe), e.g. one that must
+        """A long-lived ssh session on a connection of its own (its own
+        sshd process in the guest; its stdout a pipe), e.g. one that must
         survive something."""
         return subprocess.Popen(ssh_command(self.key, self.port, command),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -114,6 +133,11 @@ class Session:
 
     def metric(self, key, value):
         self.metrics[key] = value
+
+    def save(self, name, text):
+        """Keeps `text` as target/debian/NAME (what a check saw, for the
+        reader of a failure or of the docs)."""
+        (qemu.ROOT / "target" / "debian" / name).write_text(text)
 
 
 def wait_ssh(key, port, timeout, console=None):
