@@ -143,6 +143,7 @@ def pid1(s):
     s.check(ramfs >= 0, "initramfs-tools' 'Begin: Mounting root file system' not on the console")
     s.check(banner > ramfs, "pinit's first line does not follow initramfs-tools' lines")
     mounts = s.ssh("cat /proc/mounts")
+    s.save("mounts.txt", mounts)
     s.check(re.search(r"^/dev/vda / ext4 rw[, ]", mounts, re.M),
             "/ is not /dev/vda ext4 rw:\n%s" % mounts)
     m = re.search(r"^Rss:\s+(\d+) kB", s.ssh("cat /proc/1/smaps_rollup"), re.M)
@@ -222,6 +223,19 @@ def redis_kill(s):
     in_own_cgroup(s, "redis", new)
     s.poll(lambda: s.run("redis-cli ping").stdout.strip() == "PONG", 30,
            "the restarted redis to answer PONG")
+
+
+@check("cron-job", "cron runs a job of /etc/cron.d, and the job's process is in "
+       "cron's cgroup, services/cron",
+       files={"/etc/cron.d/pinit-test":
+              "* * * * * root cat /proc/self/cgroup > /run/cron-stamp.tmp && "
+              "mv /run/cron-stamp.tmp /run/cron-stamp\n"})
+def cron_job(s):
+    # cron starts jobs at the top of a minute.
+    out = s.poll(lambda: s.run("cat /run/cron-stamp").stdout.strip()
+                 if s.run("test -s /run/cron-stamp").returncode == 0 else None, 130,
+                 "cron's job to write /run/cron-stamp")
+    s.check(out == "0::/services/cron", "the job ran in %r" % out)
 
 
 # ---------------------------------------------------------------- later
