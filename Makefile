@@ -5,6 +5,9 @@
 #                  (ARCH=aarch64 for the other arch; leave with Ctrl-A X)
 #   make test      everything: setup, host tests, tool tests, packaging tests
 #                  (install, man pages, dist + offline build, APKBUILD), QEMU tests
+#   make test-debian  a Debian bookworm root booted with pinit as /sbin/init
+#                  (x86_64, ext4 disk, checks over ssh; root cached in
+#                  target/debian/; CI runs it after `make test`)
 #   make bench     benchmarks under QEMU, both arches: docs/bench/RESULTS.md
 #                  (BENCH_ARGS="--arch x86_64 --boots 5"; see docs/bench/README.md)
 #   make bench-systemd  the same plus systemd (x86_64, a Debian root)
@@ -25,7 +28,7 @@ BENCH_ARGS ?=
 TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 PROGS := tests/qemu/progs/Cargo.toml
 
-.PHONY: all build run test setup test-host test-tools test-pkg test-qemu clippy fmt fmt-check clean-qemu
+.PHONY: all build run test setup test-host test-tools test-pkg test-qemu test-debian clippy fmt fmt-check clean-qemu clean-debian
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 
 all: build
@@ -48,6 +51,7 @@ test-host:
 test-tools:
 	python3 -m unittest discover -s tests/qemu -p 'test_*.py'
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
+	python3 -m unittest discover -s tests/qemu/debian -p 'test_*.py'
 
 test-qemu:
 	tests/qemu/run --arch $(TEST_ARCH)
@@ -60,12 +64,22 @@ test-pkg:
 	tests/pkg/man
 	tests/pkg/dist
 
+# The Debian system test (docs/qemu.md, "The Debian system test"): as
+# root; the first run builds the root with debootstrap (about 5 minutes),
+# later runs take it from target/debian/ (about 2). DEBIAN_ARGS: checks
+# to run, --pending, --keep.
+DEBIAN_ARGS ?=
+test-debian: setup
+	tests/qemu/debian/setup
+	tests/qemu/debian/run $(DEBIAN_ARGS)
+
 # Benchmarks: the bench tool's host tests, then 24 boots (about 6
 # minutes on 2 cores); writes docs/bench/RESULTS.md.
 .PHONY: bench
 bench: setup
 	tests/qemu/bench/setup
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
+	python3 -m unittest discover -s tests/qemu/debian -p 'test_*.py'
 	tests/qemu/bench/run $(BENCH_ARGS)
 
 # The same with systemd as a peer of pinit (x86_64 only): its Debian root
@@ -76,6 +90,7 @@ bench: setup
 bench-systemd: setup
 	tests/qemu/bench/setup
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
+	python3 -m unittest discover -s tests/qemu/debian -p 'test_*.py'
 	tests/qemu/bench/run --all $(BENCH_ARGS)
 
 # The bin target is no_std with its own panic handler: lint it per
@@ -203,3 +218,7 @@ check-buildroot:
 	@test -n "$(BUILDROOT)" || { echo "usage: make check-buildroot BUILDROOT=/path/to/buildroot" >&2; exit 2; }
 	cd buildroot && $(BR_PYTHON) $(abspath $(BUILDROOT))/utils/check-package -b \
 		$$(find . -type f ! -name '*.md' | sort)
+
+# The Debian roots and the test's ssh key (built again on use).
+clean-debian:
+	rm -rf target/debian

@@ -47,7 +47,7 @@ fn broken_board_fails_the_build() {
     assert!(!out.status.success());
     assert!(
         err.contains("board-configs/no-such-board.conf: unable to read the board")
-            && err.contains("boards: qemu-aarch64, qemu-x86_64, rpi4, x86-industrial"),
+            && err.contains("boards: debian-root, qemu-aarch64, qemu-x86_64, rpi4, x86-industrial"),
         "{}",
         err
     );

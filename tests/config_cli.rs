@@ -138,7 +138,13 @@ fn usage_errors() {
 
 #[test]
 fn boards_check() {
-    for b in ["qemu-x86_64", "qemu-aarch64", "rpi4", "x86-industrial"] {
+    for b in [
+        "qemu-x86_64",
+        "qemu-aarch64",
+        "rpi4",
+        "x86-industrial",
+        "debian-root",
+    ] {
         let path = format!("{}/board-configs/{}.conf", env!("CARGO_MANIFEST_DIR"), b);
         let out = pinit(&["check", &path]);
         assert_eq!(out.status.code(), Some(0), "{}: {}", b, text(&out.stderr));

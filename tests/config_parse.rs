@@ -1131,7 +1131,13 @@ fn no_panic_on_bad_bytes() {
 
 #[test]
 fn boards_parse() {
-    for b in ["qemu-x86_64", "qemu-aarch64", "rpi4", "x86-industrial"] {
+    for b in [
+        "qemu-x86_64",
+        "qemu-aarch64",
+        "rpi4",
+        "x86-industrial",
+        "debian-root",
+    ] {
         let path = format!("{}/board-configs/{}.conf", env!("CARGO_MANIFEST_DIR"), b);
         let text = std::fs::read_to_string(&path).unwrap();
         with(&text, |t| assert!(t.units.len() >= 4, "{}", b));
@@ -1149,7 +1155,13 @@ fn boards_parse() {
 
 #[test]
 fn print_round_trips() {
-    for b in ["qemu-x86_64", "qemu-aarch64", "rpi4", "x86-industrial"] {
+    for b in [
+        "qemu-x86_64",
+        "qemu-aarch64",
+        "rpi4",
+        "x86-industrial",
+        "debian-root",
+    ] {
         let path = format!("{}/board-configs/{}.conf", env!("CARGO_MANIFEST_DIR"), b);
         let text = std::fs::read_to_string(&path).unwrap();
         let first = with(&text, |t| {

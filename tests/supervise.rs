@@ -443,3 +443,19 @@ fn isolation_that_cannot_be_had_fails_the_unit() {
     assert_eq!(procs_with(&marker), 0);
     r.stop();
 }
+
+#[test]
+fn boot_summary_when_the_last_unit_is_ready_at_spawn() {
+    // Nothing happens after `last` starts: the line must not wait for
+    // another event.
+    let r = start(
+        "summary",
+        r#"
+task    first            -- /bin/true
+service last after=first -- /bin/sleep 30
+"#,
+    );
+    r.wait("last: started");
+    r.wait("boot: every unit settled");
+    r.stop();
+}

@@ -199,9 +199,6 @@ impl<'t> Supervisor<'t> {
         if !self.stopping.is_empty() {
             self.continue_stop(ev, now);
         }
-        if !self.booted {
-            self.boot_summary(now);
-        }
         for _ in 0..=self.slots.len() {
             let plan = {
                 let slots = &*self.slots;
@@ -210,7 +207,7 @@ impl<'t> Supervisor<'t> {
                 })
             };
             if plan.start.is_empty() && plan.block.is_empty() {
-                return;
+                break;
             }
             for i in plan.block.iter() {
                 self.step(ev, i, Event::DepFailed, now);
@@ -223,6 +220,11 @@ impl<'t> Supervisor<'t> {
                 };
                 self.step(ev, i, e, now);
             }
+        }
+        // After the starts: a unit ready at spawn (a tty, a service
+        // without ready=) may be the last one the boot waited for.
+        if !self.booted {
+            self.boot_summary(now);
         }
     }
 

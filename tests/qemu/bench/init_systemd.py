@@ -10,49 +10,20 @@ the test programs, the workload's files and the unit files below.
 """
 
 import os
-import shutil
 import stat
-import subprocess
 from pathlib import Path
 
+import debroot
 import elfdeps
 import image
 import qemu
 from inits import Peer, write_files
 
 CACHE = qemu.ROOT / "target" / "bench" / "systemd"
-SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 SUITE = "bookworm"
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "--include=systemd-sysv"]
-# Nothing the boot reads; removed from the root to keep the image small.
-TRIM = ["var/lib/apt/lists", "var/cache/apt", "usr/share/doc", "usr/share/man",
-        "usr/share/info", "usr/share/locale"]
 # Recorded in the stamp file, for describe().
 PACKAGES = ("systemd", "libc6")
-
-
-def mirror(sources=SOURCES):
-    """The first URI of the machine's first `deb` stanza, as
-    tests/qemu/setup takes it for backports: the machine's own mirror."""
-    for stanza in sources.read_text().split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line.strip() and not line.startswith(("#", " ", "\t")) and ":" in line:
-                k, v = line.split(":", 1)
-                fields[k.strip().lower()] = v.split()
-        if "deb" in fields.get("types", []) and fields.get("uris"):
-            return fields["uris"][0]
-    raise RuntimeError("no deb URIs in %s" % sources)
-
-
-def dpkg_versions(root, names=PACKAGES):
-    """{package: version} from the root's dpkg status file."""
-    out = {}
-    for stanza in (Path(root) / "var/lib/dpkg/status").read_text().split("\n\n"):
-        fields = dict(l.split(": ", 1) for l in stanza.splitlines() if ": " in l and l[0] != " ")
-        if fields.get("Package") in names and "installed" in fields.get("Status", ""):
-            out[fields["Package"]] = fields.get("Version", "?")
-    return out
 
 
 def build_root(arch):
@@ -64,12 +35,9 @@ def build_root(arch):
         return root
     if arch != "x86_64":
         raise RuntimeError("systemd is measured on x86_64 only")
-    shutil.rmtree(root, ignore_errors=True)
-    base.mkdir(parents=True, exist_ok=True)
-    subprocess.run(DEBOOTSTRAP + [SUITE, str(root), mirror()], check=True)
-    for rel in TRIM:
-        shutil.rmtree(root / rel, ignore_errors=True)
-    versions = dpkg_versions(root)
+    debroot.debootstrap(root, SUITE, DEBOOTSTRAP[1:])
+    debroot.trim(root)
+    versions = debroot.dpkg_versions(root, PACKAGES)
     stamp.write_text("".join("%s %s\n" % (p, versions.get(p, "?")) for p in PACKAGES))
     return root
 

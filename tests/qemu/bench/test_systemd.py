@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 import inits as I  # noqa: E402  (before init_systemd: inits registers it)
+import debroot  # noqa: E402
 import elfdeps  # noqa: E402
 import image  # noqa: E402
 import init_systemd as S  # noqa: E402
@@ -196,7 +197,7 @@ class Mirror(unittest.TestCase):
                     "Types: deb\n# a comment\nURIs: http://one.example/debian "
                     "http://two.example/debian\nSuites: bookworm\n")
             f.flush()
-            self.assertEqual(S.mirror(Path(f.name)), "http://one.example/debian")
+            self.assertEqual(debroot.mirror(Path(f.name)), "http://one.example/debian")
 
 
 if __name__ == "__main__":
