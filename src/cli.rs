@@ -46,7 +46,7 @@ fn command(args: Args) -> i32 {
         Some(b"check") => check(args),
         Some(b"log") => crate::control::client::log(args),
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
-            crate::control::client::main(args, crate::control::client::SOCKET, 1)
+            crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
         }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) => crate::control::client::main(args, path, 3),

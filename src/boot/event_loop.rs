@@ -4,9 +4,10 @@
 
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
-use crate::control::server::{self, Control};
+use crate::control::server::Control;
 use crate::say;
-use crate::supervise::epoll::{Loop, TIMER};
+use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
+use crate::supervise::epoll::Loop;
 use crate::supervise::notify::Notify;
 use crate::supervise::supervisor::Supervisor;
 use crate::supervise::unit::Status;
@@ -15,10 +16,6 @@ use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, OwnedFd};
-
-/// Epoll tokens of the fixed sources (units use supervisor::TOKEN_*).
-pub const SIGNALS: u64 = 0;
-pub const NOTIFY: u64 = 1;
 
 /// The signals taken through the signalfd.
 pub const HANDLED: SigSet = SigSet::EMPTY
@@ -166,14 +163,14 @@ impl<'t> Init<'t> {
                     c.expire(&self.ev, now);
                 }
             }
-            server::TOKEN_LISTEN => {
+            token::LISTEN => {
                 if let Some(c) = &mut self.control {
                     c.accept(&self.ev, now);
                 }
             }
-            t if t & !0xffff == server::TOKEN_CLIENT => {
+            t if token::kind(t) == token::CLIENT => {
                 if let Some(c) = &mut self.control {
-                    c.serve((t & 0xffff) as usize, &self.ev, self.sup.as_mut(), now);
+                    c.serve(token::index(t), &self.ev, self.sup.as_mut(), now);
                 }
             }
             other => {

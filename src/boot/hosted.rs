@@ -5,11 +5,12 @@
 //! stderr as `NAME[PID]: line`. SIGTERM or SIGINT stop every unit in
 //! reverse order; then it exits.
 
-use crate::boot::event_loop::{self, Init, Mode, NOTIFY};
+use crate::boot::event_loop::{self, Init, Mode};
 use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::notify::Notify;
 use crate::supervise::supervisor::{Context, Supervisor, SLOTS};
 use crate::sys::errno::Name;

@@ -4,7 +4,7 @@
 //! (`single`, `S`, `1`) on the kernel command line.
 
 use crate::say;
-use crate::supervise::spawn::{self, Plan};
+use crate::supervise::spawn::{self, Command, SpawnError};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use core::ffi::CStr;
@@ -111,19 +111,19 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
 
 /// Starts the shell on `tty`.
 pub fn start(tty: &CStr) -> Option<Pid> {
-    let mut plan = Plan::new(c"/bin/sh");
-    plan.tty = Some(tty);
+    let mut cmd = Command::new(c"/bin/sh");
+    cmd.tty = Some(tty);
     // A leading `-` makes it a login shell: it reads /etc/profile.
-    let _ = plan.argv.push(c"-sh");
+    let _ = cmd.argv.push(c"-sh");
     for e in [
         c"HOME=/",
         c"TERM=linux",
         c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     ] {
-        let _ = plan.envp.push(e);
+        let _ = cmd.envp.push(e);
     }
     // No placement: nothing to warn about.
-    match spawn::spawn(&plan, &mut |_| {}) {
+    match spawn::spawn(&cmd, &mut |_| {}) {
         Ok(pid) => {
             say!(
                 "rescue: /bin/sh started on {} (pid {})",
@@ -132,11 +132,11 @@ pub fn start(tty: &CStr) -> Option<Pid> {
             );
             Some(pid)
         }
-        Err(spawn::Error::Fork(e)) => {
+        Err(SpawnError::Fork(e)) => {
             say!("rescue: unable to fork: {}", Name(e));
             None
         }
-        Err(spawn::Error::Child(_, step, e)) => {
+        Err(SpawnError::Child(_, step, e)) => {
             say!(
                 "rescue: unable to {} (/bin/sh on {}): {}",
                 step.what(),

@@ -9,12 +9,14 @@
 //! that does not speak within CLIENT_TIMEOUT_MS is dropped, a reply the
 //! client does not read is dropped, at most CLIENTS_MAX at once.
 
-use crate::supervise::epoll::Loop;
+use crate::control::protocol::{
+    parse, Answer, Refusal, Request, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+};
+use crate::supervise::epoll::{token, Loop};
 use crate::supervise::order::{self, Set};
 use crate::supervise::supervisor::{Deps, Supervisor};
 use crate::supervise::unit::{Event, State, Status};
 use crate::sys::time::Ms;
-use crate::table;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -22,110 +24,10 @@ use rustix::net::{
     self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
 
-/// Longest request accepted.
-pub const REQUEST_MAX: usize = 256;
-/// Longest reply line (one packet).
-pub const LINE_MAX: usize = 512;
 /// Connections served at once; more are refused with `error 1 busy`.
 pub const CLIENTS_MAX: usize = 8;
 /// A client must send its request within this time.
 pub const CLIENT_TIMEOUT_MS: u64 = 2000;
-/// Epoll tokens: the listening socket, and `CLIENT | slot`.
-pub const TOKEN_LISTEN: u64 = 4 << 16;
-pub const TOKEN_CLIENT: u64 = 5 << 16;
-
-/// A parsed request.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Request<'a> {
-    /// `list`: one line per unit.
-    List,
-    /// `show NAME`: every field of one unit.
-    Show(&'a str),
-    Start(&'a str),
-    Stop(&'a str),
-    Restart(&'a str),
-    Reload(&'a str),
-    /// `signal NAME SIG` (SIG already a number 1-64).
-    Signal(&'a str, u8),
-    /// `boot`: the boot timeline.
-    Boot,
-}
-
-/// Why a request was refused: (code, message).
-pub type Refusal = (u8, &'static str);
-
-pub const USAGE: u8 = 2;
-pub const FAILED: u8 = 1;
-pub const UNKNOWN: u8 = 3;
-
-/// Checks and splits a request packet.
-pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
-    if bytes.len() > REQUEST_MAX {
-        return Err((USAGE, "request too long"));
-    }
-    if bytes.iter().any(|&b| !(0x20..0x7f).contains(&b)) {
-        return Err((USAGE, "malformed request: only printable ASCII is accepted"));
-    }
-    let text = core::str::from_utf8(bytes).map_err(|_| (USAGE, "malformed request"))?;
-    let mut words = text.split(' ');
-    let verb = words.next().unwrap_or("");
-    let a = words.next();
-    let b = words.next();
-    if words.next().is_some() {
-        return Err((USAGE, "too many words"));
-    }
-    let name = |w: Option<&'a str>| -> Result<&'a str, Refusal> {
-        match w {
-            Some(n) if !n.is_empty() => Ok(n),
-            _ => Err((USAGE, "a unit name is missing")),
-        }
-    };
-    let none = |w: Option<&str>| {
-        if w.is_some() {
-            Err((USAGE, "too many words"))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match verb {
-        "list" => {
-            none(a)?;
-            Request::List
-        }
-        "boot" => {
-            none(a)?;
-            Request::Boot
-        }
-        "show" => {
-            none(b)?;
-            Request::Show(name(a)?)
-        }
-        "start" => {
-            none(b)?;
-            Request::Start(name(a)?)
-        }
-        "stop" => {
-            none(b)?;
-            Request::Stop(name(a)?)
-        }
-        "restart" => {
-            none(b)?;
-            Request::Restart(name(a)?)
-        }
-        "reload" => {
-            none(b)?;
-            Request::Reload(name(a)?)
-        }
-        "signal" => {
-            let sig = b
-                .and_then(table::value::signal)
-                .ok_or((USAGE, "signal needs NAME SIG"))?;
-            Request::Signal(name(a)?, sig)
-        }
-        "" => return Err((USAGE, "empty request")),
-        _ => return Err((USAGE, "unknown command")),
-    })
-}
 
 struct Client {
     fd: OwnedFd,
@@ -154,7 +56,7 @@ impl Control {
         net::bind(&fd, &SocketAddrUnix::new(path)?)?;
         rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o600))?;
         net::listen(&fd, 16)?;
-        ev.add(&fd, TOKEN_LISTEN)?;
+        ev.add(&fd, token::LISTEN)?;
         Ok(Control {
             listen: fd,
             clients: [const { None }; CLIENTS_MAX],
@@ -189,7 +91,7 @@ impl Control {
             let root = net::sockopt::socket_peercred(&fd).is_ok_and(|c| c.uid.is_root());
             let free = self.clients.iter().position(|c| c.is_none());
             match free {
-                Some(i) if ev.add(&fd, TOKEN_CLIENT | i as u64).is_ok() => {
+                Some(i) if ev.add(&fd, token::CLIENT | i as u64).is_ok() => {
                     if let Some(slot) = self.clients.get_mut(i) {
                         *slot = Some(Client {
                             fd,
@@ -240,7 +142,7 @@ impl Control {
             Err(Errno::AGAIN) => {
                 // Spurious wake-up: keep waiting for it.
                 if let Some(slot) = self.clients.get_mut(i) {
-                    if ev.add(&client.fd, TOKEN_CLIENT | i as u64).is_ok() {
+                    if ev.add(&client.fd, token::CLIENT | i as u64).is_ok() {
                         *slot = Some(client);
                     }
                 }
@@ -256,15 +158,8 @@ fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
 }
 
 fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
-    let mut line: heapless::String<LINE_MAX> = heapless::String::new();
-    match r {
-        Ok(()) => {
-            let _ = line.push_str("ok");
-        }
-        Err((code, msg)) => {
-            let _ = write!(line, "error {} {}", code, msg);
-        }
-    }
+    let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
+    let _ = write!(line, "{}", Answer(r));
     send_line(fd, line.as_bytes())
 }
 
@@ -293,14 +188,14 @@ fn execute(
             let i = find(sup, name)?;
             let line = unit_line(sup, i, now);
             send_line(fd, line.as_bytes()).map_err(|_| lost)?;
-            let mut st: heapless::String<LINE_MAX> = heapless::String::new();
+            let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
             let status = sup.slots.get(i).map_or(&[][..], |s| &s.status[..]);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)
         }
         Request::Boot => {
             for i in sup.table.order.iter().map(|&i| usize::from(i)) {
-                let mut line: heapless::String<LINE_MAX> = heapless::String::new();
+                let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
                 let s = match sup.slots.get(i) {
                     Some(s) => s,
                     None => continue,
@@ -383,7 +278,7 @@ fn execute(
 
 /// `NAME KIND STATE PID SINCE_MS RESTARTS LAST`: the machine-readable
 /// summary of one unit (the client formats it).
-fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<LINE_MAX> {
+fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_LINE_MAX> {
     let mut line = heapless::String::new();
     let (u, s) = match (sup.table.units.get(i), sup.slots.get(i)) {
         (Some(u), Some(s)) => (u, s),
@@ -439,43 +334,5 @@ impl core::fmt::Display for Last {
             Some(Status::Signal(s)) => write!(f, "signal:{}", s),
             Some(Status::Unknown) => f.write_str("unknown"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests() {
-        assert_eq!(parse(b"list"), Ok(Request::List));
-        assert_eq!(parse(b"show web"), Ok(Request::Show("web")));
-        assert_eq!(parse(b"signal web HUP"), Ok(Request::Signal("web", 1)));
-        assert_eq!(parse(b"signal web 9"), Ok(Request::Signal("web", 9)));
-        assert_eq!(parse(b"restart db"), Ok(Request::Restart("db")));
-    }
-
-    #[test]
-    fn refusals() {
-        let bad: &[&[u8]] = &[
-            b"",
-            b"lis",
-            b"list x",
-            b"show",
-            b"show ",
-            b"start a b",
-            b"signal web",
-            b"signal web NOPE",
-            b"signal web 65",
-            b"stop\x00web",
-            b"stop w\xffeb",
-            b"stop web\n",
-            b"\x1b[2J",
-            &[b'a'; REQUEST_MAX + 1],
-        ];
-        for b in bad {
-            assert!(parse(b).is_err(), "{:?} was accepted", b);
-        }
-        assert_eq!(parse(b"frobnicate").err(), Some((USAGE, "unknown command")));
     }
 }

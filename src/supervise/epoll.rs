@@ -10,8 +10,37 @@ use rustix::time::{
     Timespec,
 };
 
-/// Token of the timerfd; callers use other values for their fds.
-pub const TIMER: u64 = u64::MAX;
+/// Every epoll token, in one place. Per-unit and per-client fds are
+/// `KIND | index` (index below 2^16).
+pub mod token {
+    /// The signalfd.
+    pub const SIGNALS: u64 = 0;
+    /// The notify socket.
+    pub const NOTIFY: u64 = 1;
+    /// A unit's output pipe.
+    pub const LOG: u64 = 1 << 16;
+    /// A unit's `ready=fd:N` pipe.
+    pub const READY: u64 = 2 << 16;
+    /// A unit's MAINPID= pidfd.
+    pub const PIDFD: u64 = 3 << 16;
+    /// The control socket's listening fd.
+    pub const LISTEN: u64 = 4 << 16;
+    /// A control client.
+    pub const CLIENT: u64 = 5 << 16;
+    /// The timerfd of the loop itself.
+    pub const TIMER: u64 = u64::MAX;
+
+    /// The kind of a `KIND | index` token.
+    pub const fn kind(token: u64) -> u64 {
+        token & !0xffff
+    }
+
+    /// The index of a `KIND | index` token.
+    pub const fn index(token: u64) -> usize {
+        (token & 0xffff) as usize
+    }
+}
+use token::TIMER;
 /// Most events taken per wake-up.
 pub const EVENTS_MAX: usize = 16;
 

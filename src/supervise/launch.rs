@@ -8,7 +8,7 @@ use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
 use crate::supervise::epoll::Loop;
 use crate::supervise::passwd;
-use crate::supervise::spawn::{self, Creds, Output, Plan};
+use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
 use crate::supervise::supervisor::{Context, Slot};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
@@ -29,7 +29,7 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 
 /// Why a unit did not start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Error {
+pub enum LaunchError {
     /// Fork, exec, a resource: worth another try after a back-off.
     Errno(Errno),
     /// It must not run as configured (`isolate=yes` that the kernel
@@ -37,9 +37,9 @@ pub enum Error {
     Refused,
 }
 
-impl From<Errno> for Error {
-    fn from(e: Errno) -> Error {
-        Error::Errno(e)
+impl From<Errno> for LaunchError {
+    fn from(e: Errno) -> LaunchError {
+        LaunchError::Errno(e)
     }
 }
 
@@ -52,7 +52,7 @@ pub fn launch(
     slot: &mut Slot,
     ev: &Loop,
     i: usize,
-) -> Result<Pid, Error> {
+) -> Result<Pid, LaunchError> {
     let name = u.name;
     match &ctx.base {
         Some(base) => prepare_cgroup(base, u, slot, ctx.controllers)?,
@@ -61,7 +61,7 @@ pub fn launch(
                 "{}: error: isolate=yes needs a cgroup, and there is none; not started",
                 name
             );
-            return Err(Error::Refused);
+            return Err(LaunchError::Refused);
         }
         None => {}
     }
@@ -78,7 +78,7 @@ pub fn launch(
     let mut args = [0u8; ARGS_BUF];
     let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
-        Error::Errno(Errno::TOOBIG)
+        LaunchError::Errno(Errno::TOOBIG)
     })?;
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
@@ -86,43 +86,43 @@ pub fn launch(
     let mut envs = [0u8; ENV_BUF];
     let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
         say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
-        Error::Errno(Errno::TOOBIG)
+        LaunchError::Errno(Errno::TOOBIG)
     })?;
 
-    let mut plan = Plan::new(path);
+    let mut cmd = Command::new(path);
     for a in argv {
-        if plan.argv.push(a).is_err() {
+        if cmd.argv.push(a).is_err() {
             say!(
                 "{}: too many arguments (limit {})",
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Error::Errno(Errno::TOOBIG));
+            return Err(LaunchError::Errno(Errno::TOOBIG));
         }
     }
     for e in envp {
-        if plan.envp.push(e).is_err() {
+        if cmd.envp.push(e).is_err() {
             say!(
                 "{}: too many environment entries (limit {})",
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Error::Errno(Errno::TOOBIG));
+            return Err(LaunchError::Errno(Errno::TOOBIG));
         }
     }
 
     let mut groups = [0u32; passwd::GROUPS_MAX];
-    plan.creds = creds(u, &mut groups)?;
+    cmd.creds = creds(u, &mut groups)?;
 
     let mut tty_buf = [0u8; 128];
     let mut dir_buf = [0u8; 256];
-    plan.tty = match &u.tty {
+    cmd.tty = match &u.tty {
         Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
         _ => None,
     };
-    plan.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
-    plan.umask = u.umask.map(u32::from);
-    plan.no_new_privs = u.no_new_privs;
+    cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
+    cmd.umask = u.umask.map(u32::from);
+    cmd.no_new_privs = u.no_new_privs;
 
     let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
@@ -135,7 +135,7 @@ pub fn launch(
         *dst = l;
         nr += 1;
     }
-    plan.placement = Placement {
+    cmd.placement = Placement {
         cpus: cpus.as_ref(),
         numa: numa.as_ref(),
         nice: u.nice,
@@ -154,18 +154,18 @@ pub fn launch(
         }
         _ => None,
     };
-    plan.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
+    cmd.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
 
     let held: &Slot = slot;
-    plan.cgroup = held.cgroup();
-    plan.output = match u.log {
+    cmd.cgroup = held.cgroup();
+    cmd.output = match u.log {
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
         table::Log::Console => Output::Path(c"/dev/console"),
         table::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
     };
 
-    let result = spawn::spawn(&plan, &mut |w| warn(u, w));
+    let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
     match result {
         Ok(pid) => {
             let raw = pid.as_raw_nonzero().get();
@@ -173,11 +173,11 @@ pub fn launch(
             slot.started(ev, i, ready_pipe.map(|(rd, _, _)| rd), raw);
             Ok(pid)
         }
-        Err(spawn::Error::Fork(e)) => {
+        Err(SpawnError::Fork(e)) => {
             say!("{}: unable to fork: {}", name, Name(e));
-            Err(Error::Errno(e))
+            Err(LaunchError::Errno(e))
         }
-        Err(spawn::Error::Child(_, step, e)) => {
+        Err(SpawnError::Child(_, step, e)) => {
             say!(
                 "{}: unable to {} {}: {}",
                 name,
@@ -185,7 +185,7 @@ pub fn launch(
                 path.to_str().unwrap_or("?"),
                 Name(e)
             );
-            Err(Error::Errno(e))
+            Err(LaunchError::Errno(e))
         }
     }
 }
@@ -299,7 +299,16 @@ fn creds<'g>(
         })?;
         uid = found.uid;
         gid = found.gid;
-        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups);
+        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups).inspect_err(
+            |_| {
+                say!(
+                    "{}: user '{}' is in too many groups (limit {})",
+                    u.name,
+                    name.as_str(),
+                    passwd::GROUPS_MAX
+                );
+            },
+        )?;
     }
     if let Some(g) = &u.group {
         let name = id_text(g);
@@ -372,7 +381,7 @@ fn prepare_cgroup(
     u: &table::Unit<'_>,
     slot: &mut Slot,
     controllers: [bool; 5],
-) -> Result<(), Error> {
+) -> Result<(), LaunchError> {
     let fd = slot.cgroup_fd();
     if fd.is_none() {
         match cgroup::create(base, u.name, u.isolate) {
@@ -391,7 +400,7 @@ fn prepare_cgroup(
                     }
                 );
                 return if u.isolate {
-                    Err(Error::Refused)
+                    Err(LaunchError::Refused)
                 } else {
                     Ok(())
                 };
@@ -400,7 +409,7 @@ fn prepare_cgroup(
     }
     crate::place::cgroup_limits::write(base, u, controllers);
     if u.isolate && !crate::place::cgroup_limits::isolate(base, u) {
-        return Err(Error::Refused);
+        return Err(LaunchError::Refused);
     }
     Ok(())
 }

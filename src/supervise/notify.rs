@@ -11,6 +11,21 @@ use rustix::net::{
     SocketFlags, SocketType,
 };
 
+/// PID 1's notify socket, written once: the path and the environment
+/// entry that units with `ready=notify` get.
+macro_rules! notify_path {
+    () => {
+        "/run/pinit/notify"
+    };
+}
+pub const NOTIFY_PATH: &str = notify_path!();
+pub const NOTIFY_ENV: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
+    concat!("NOTIFY_SOCKET=", notify_path!(), "\0").as_bytes(),
+) {
+    Ok(c) => c,
+    Err(_) => c"",
+};
+
 /// Longest datagram accepted; longer ones are dropped whole.
 pub const DATAGRAM_MAX: usize = 4096;
 

@@ -2,16 +2,16 @@
 //! each unit's `Outcome`, which waiting units start now, which are
 //! blocked, what stops along with a unit, and which units may be told to
 //! stop now so that dependents stop before what they depend on. Fixed
-//! capacity (bitsets of MAX_UNITS), no heap, no recursion. The rules are
+//! capacity (bitsets of UNITS_MAX), no heap, no recursion. The rules are
 //! in docs/state-machine.md ("Order").
 
 use crate::supervise::unit::Outcome;
 
-/// Units a table can hold (DESIGN §3.1: at least 256).
-pub const MAX_UNITS: usize = 256;
-const WORDS: usize = MAX_UNITS / 64;
+use crate::table::capacity::UNITS_MAX;
 
-/// A set of unit indices below MAX_UNITS.
+const WORDS: usize = UNITS_MAX.div_ceil(64);
+
+/// A set of unit indices below UNITS_MAX.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Set([u64; WORDS]);
 
@@ -23,7 +23,7 @@ impl Set {
     /// `{0, 1, ..., n - 1}`.
     pub fn first(n: usize) -> Set {
         let mut s = Set::new();
-        for u in 0..n.min(MAX_UNITS) {
+        for u in 0..n.min(UNITS_MAX) {
             s.insert(u);
         }
         s
@@ -60,7 +60,7 @@ impl Set {
 
     /// The members in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_UNITS).filter(|&u| self.contains(u))
+        (0..UNITS_MAX).filter(|&u| self.contains(u))
     }
 }
 
@@ -90,7 +90,7 @@ pub enum Dep {
 /// The dependency graph, as the unit table holds it (the parser has
 /// checked names and cycles).
 pub trait Graph {
-    /// Units are `0..count()`; only the first MAX_UNITS count.
+    /// Units are `0..count()`; only the first UNITS_MAX count.
     fn count(&self) -> usize;
     /// What `unit` depends on. Out-of-range indices are ignored; a unit
     /// in both lists may appear twice.
@@ -126,7 +126,7 @@ const fn blocks(kind: Dep, o: Outcome) -> bool {
 }
 
 fn units(g: &(impl Graph + ?Sized)) -> usize {
-    g.count().min(MAX_UNITS)
+    g.count().min(UNITS_MAX)
 }
 
 /// The edges of `u` that stay inside the table.
@@ -317,7 +317,7 @@ mod tests {
         s.remove(64);
         s.remove(1000);
         assert_eq!(s, set(&[0, 255]));
-        assert_eq!(Set::first(300).len(), MAX_UNITS);
+        assert_eq!(Set::first(300).len(), UNITS_MAX);
         assert_eq!(std::format!("{:?}", set(&[1, 2])), "{1, 2}");
     }
 

@@ -64,7 +64,7 @@ pub struct Creds<'a> {
 }
 
 /// What to run, and how.
-pub struct Plan<'a> {
+pub struct Command<'a> {
     pub path: &'a CStr,
     pub argv: CVec<'a, ARGV_MAX>,
     pub envp: CVec<'a, ARGV_MAX>,
@@ -84,10 +84,10 @@ pub struct Plan<'a> {
     pub placement: Placement<'a>,
 }
 
-impl<'a> Plan<'a> {
-    /// A plan that runs `path` with nothing else set.
-    pub fn new(path: &'a CStr) -> Plan<'a> {
-        Plan {
+impl<'a> Command<'a> {
+    /// A command that runs `path` with nothing else set.
+    pub fn new(path: &'a CStr) -> Command<'a> {
+        Command {
             path,
             argv: CVec::new(),
             envp: CVec::new(),
@@ -227,27 +227,27 @@ impl Warning {
 
 /// Why a spawn failed: in the parent (fork, pipe) or in the child.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Error {
+pub enum SpawnError {
     Fork(Errno),
     Child(Option<Pid>, Step, Errno),
 }
 
-/// Starts `plan`; returns the child's pid once it has exec'd. `warn`
+/// Starts `cmd`; returns the child's pid once it has exec'd. `warn`
 /// hears of each placement step the kernel refused.
-pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Error> {
+pub fn spawn(cmd: &Command<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, SpawnError> {
     let (rd, wr) =
-        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(Error::Fork)?;
-    let forked = match sys::fork(plan.cgroup) {
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Fork)?;
+    let forked = match sys::fork(cmd.cgroup) {
         // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
-        Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if plan.cgroup.is_some() => {
+        Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if cmd.cgroup.is_some() => {
             sys::fork(None).map(|f| (f, true))
         }
         other => other.map(|f| (f, false)),
     };
-    match forked.map_err(Error::Fork)? {
+    match forked.map_err(SpawnError::Fork)? {
         (Forked::Child, join) => {
             drop(rd);
-            let (step, e) = child(plan, join, &wr);
+            let (step, e) = child(cmd, join, &wr);
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
@@ -257,7 +257,7 @@ pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Erro
                 match read_record(&rd) {
                     None => return Ok(pid),
                     Some((WARNING, w)) => warn(w),
-                    Some((_, w)) => return Err(Error::Child(Some(pid), w.step, w.errno)),
+                    Some((_, w)) => return Err(SpawnError::Child(Some(pid), w.step, w.errno)),
                 }
             }
         }
@@ -296,39 +296,39 @@ fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
 }
 
 /// The child's side: returns only on failure.
-fn child(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
-    match setup(plan, join_cgroup, wr) {
-        Ok(()) => (Step::Exec, sys::execve(plan.path, &plan.argv, &plan.envp)),
+fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
+    match setup(cmd, join_cgroup, wr) {
+        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp)),
         Err(r) => r,
     }
 }
 
-fn setup(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
+fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
-    if let (true, Some(dir)) = (join_cgroup, plan.cgroup) {
+    if let (true, Some(dir)) = (join_cgroup, cmd.cgroup) {
         join(dir).map_err(|e| (Step::Cgroup, e))?;
     }
     rustix::process::setsid().map_err(|e| (Step::Session, e))?;
-    match plan.tty {
+    match cmd.tty {
         Some(tty) => take_tty(tty)?,
-        None => stdio(plan.output).map_err(|e| (Step::Stdio, e))?,
+        None => stdio(cmd.output).map_err(|e| (Step::Stdio, e))?,
     }
-    if let Some((fd, n)) = plan.ready_fd {
+    if let Some((fd, n)) = cmd.ready_fd {
         sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
     }
-    process::apply(&plan.placement, &mut |what, detail, e| {
+    process::apply(&cmd.placement, &mut |what, detail, e| {
         record(wr, WARNING, placement_step(what), detail, e)
     });
-    if let Some(mask) = plan.umask {
+    if let Some(mask) = cmd.umask {
         rustix::process::umask(Mode::from_raw_mode(mask));
     }
-    if let Some(dir) = plan.dir {
+    if let Some(dir) = cmd.dir {
         rustix::process::chdir(dir).map_err(|e| (Step::Dir, e))?;
     }
-    if let Some(c) = plan.creds {
+    if let Some(c) = cmd.creds {
         drop_privileges(c)?;
     }
-    if plan.no_new_privs {
+    if cmd.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
     }
     Ok(())

@@ -6,8 +6,8 @@
 use crate::place::cgroup::{self, Base};
 use crate::say;
 use crate::supervise::capture::{self, Capture};
-use crate::supervise::epoll::Loop;
-use crate::supervise::launch::Error;
+use crate::supervise::epoll::{token, Loop};
+use crate::supervise::launch::LaunchError;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::unit::{
@@ -22,11 +22,6 @@ use rustix::process::Pid;
 
 /// Longest `STATUS=` text kept per unit.
 pub const STATUS_MAX: usize = 80;
-/// Epoll tokens of per-unit fds: `KIND | index`.
-pub const TOKEN_LOG: u64 = 1 << 16;
-pub const TOKEN_READY: u64 = 2 << 16;
-pub const TOKEN_PIDFD: u64 = 3 << 16;
-const TOKEN_KIND: u64 = 0xff << 16;
 
 /// One unit at run time.
 pub struct Slot {
@@ -267,8 +262,8 @@ impl<'t> Supervisor<'t> {
                     Action::Spawn => {
                         next = Some(match self.spawn(ev, i) {
                             Ok(pid) => Event::Spawned { pid },
-                            Err(Error::Errno(errno)) => Event::SpawnFailed { errno },
-                            Err(Error::Refused) => Event::SpawnRefused,
+                            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
+                            Err(LaunchError::Refused) => Event::SpawnRefused,
                         })
                     }
                     Action::Signal { pid, sig } => self.signal(i, pid, sig),
@@ -438,7 +433,7 @@ impl<'t> Supervisor<'t> {
         if !ours {
             match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
                 Ok(fd) => {
-                    if let Err(e) = ev.add(&fd, TOKEN_PIDFD | i as u64) {
+                    if let Err(e) = ev.add(&fd, token::PIDFD | i as u64) {
                         say!(
                             "{}: unable to watch MAINPID {}: {}",
                             self.name(i),
@@ -493,11 +488,11 @@ impl<'t> Supervisor<'t> {
 
     /// A per-unit fd is readable.
     pub fn on_token(&mut self, ev: &Loop, token: u64, now: Ms) {
-        let i = (token & 0xffff) as usize;
-        match token & TOKEN_KIND {
-            TOKEN_LOG => self.on_output(ev, i),
-            TOKEN_READY => self.on_ready_fd(ev, i, now),
-            TOKEN_PIDFD => {
+        let i = token::index(token);
+        match token::kind(token) {
+            token::LOG => self.on_output(ev, i),
+            token::READY => self.on_ready_fd(ev, i, now),
+            token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
                     let _ = ev.remove(&fd);
@@ -658,10 +653,10 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Starts unit `i`'s process.
-    fn spawn(&mut self, ev: &Loop, i: usize) -> Result<Pid, Error> {
+    fn spawn(&mut self, ev: &Loop, i: usize) -> Result<Pid, LaunchError> {
         let (u, slot) = match (self.table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
-            _ => return Err(Error::Errno(Errno::INVAL)),
+            _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
         crate::supervise::launch::launch(u, self.table, &self.ctx, slot, ev, i)
     }
@@ -682,7 +677,7 @@ impl Slot {
         if self.out.is_none() {
             let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
             rustix::io::ioctl_fionbio(&rd, true)?;
-            ev.add(&rd, TOKEN_LOG | i as u64)?;
+            ev.add(&rd, token::LOG | i as u64)?;
             self.out = Some((rd, wr));
         }
         Ok(())
@@ -703,7 +698,7 @@ impl Slot {
             let _ = ev.remove(&old);
         }
         if let Some(fd) = ready {
-            if ev.add(&fd, TOKEN_READY | i as u64).is_ok() {
+            if ev.add(&fd, token::READY | i as u64).is_ok() {
                 self.ready = Some(fd);
             }
         }

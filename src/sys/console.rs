@@ -4,11 +4,11 @@
 use core::fmt::{self, Write};
 
 /// Longest message line; longer ones end in `...` so a cut is visible.
-pub const LINE_MAX: usize = 512;
+pub const CONSOLE_LINE_MAX: usize = 512;
 
 /// A fixed buffer that `write!` can fill.
 pub struct Line {
-    buf: [u8; LINE_MAX],
+    buf: [u8; CONSOLE_LINE_MAX],
     len: usize,
     cut: bool,
 }
@@ -22,7 +22,7 @@ impl Default for Line {
 impl Line {
     pub const fn new() -> Line {
         Line {
-            buf: [0; LINE_MAX],
+            buf: [0; CONSOLE_LINE_MAX],
             len: 0,
             cut: false,
         }
@@ -35,16 +35,16 @@ impl Line {
     /// Ends the line with `\n` (and `...` if it was cut).
     pub fn finish(&mut self) -> &[u8] {
         if self.cut {
-            self.len = self.len.min(LINE_MAX - 4);
+            self.len = self.len.min(CONSOLE_LINE_MAX - 4);
             let _ = self.put(b"...");
         }
-        self.len = self.len.min(LINE_MAX - 1);
+        self.len = self.len.min(CONSOLE_LINE_MAX - 1);
         let _ = self.put(b"\n");
         self.as_bytes()
     }
 
     fn put(&mut self, s: &[u8]) -> bool {
-        let room = LINE_MAX - self.len;
+        let room = CONSOLE_LINE_MAX - self.len;
         let n = s.len().min(room);
         if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), s.get(..n)) {
             dst.copy_from_slice(src);
@@ -120,7 +120,7 @@ mod tests {
             write!(l, "0123456789").unwrap();
         }
         let out = l.finish();
-        assert_eq!(out.len(), LINE_MAX);
+        assert_eq!(out.len(), CONSOLE_LINE_MAX);
         assert!(out.ends_with(b"...\n"));
     }
 }

@@ -41,7 +41,7 @@ pub fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
 
 /// Longest line `Lines` hands over whole; longer lines are skipped (they
 /// cannot be passwd or group entries pinit needs).
-pub const LINE_MAX: usize = 512;
+pub const FILE_LINE_MAX: usize = 512;
 
 /// A file read line by line through a fixed buffer.
 pub struct Lines {
@@ -56,7 +56,7 @@ impl Lines {
 
     /// Calls `f` with each line (without `\n`) until it returns false.
     pub fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
-        let mut buf = [0u8; LINE_MAX];
+        let mut buf = [0u8; FILE_LINE_MAX];
         let mut len = 0;
         let mut skipping = false;
         loop {
@@ -88,7 +88,7 @@ impl Lines {
             }
             buf.copy_within(start..len, 0);
             len -= start;
-            if len == LINE_MAX {
+            if len == FILE_LINE_MAX {
                 skipping = true;
                 len = 0;
             }
