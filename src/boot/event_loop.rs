@@ -6,6 +6,7 @@ use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
 use crate::control::server::Control;
 use crate::say;
+use crate::supervise::effects::System;
 use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
 use crate::supervise::epoll::Loop;
 use crate::supervise::notify::Notify;
@@ -104,7 +105,7 @@ impl<'t> Init<'t> {
             if let Some(kind) = self.stopping {
                 let down = match &mut self.sup {
                     Some(sup) => {
-                        sup.shutdown(&self.ev, now);
+                        sup.shutdown(&mut System::new(&self.ev), now);
                         sup.all_down()
                     }
                     None => true,
@@ -113,7 +114,7 @@ impl<'t> Init<'t> {
                     return self.finish(kind);
                 }
             } else if let Some(sup) = &mut self.sup {
-                sup.schedule(&self.ev, now);
+                sup.schedule(&mut System::new(&self.ev), now);
             }
             let deadline = self.deadline();
             let tokens = match self.ev.wait(deadline) {
@@ -151,13 +152,13 @@ impl<'t> Init<'t> {
             SIGNALS => self.signals(now),
             NOTIFY => {
                 if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
-                    let ev = &self.ev;
-                    n.recv(|pid, msg| sup.on_notify(ev, pid, msg, now));
+                    let mut fx = System::new(&self.ev);
+                    n.recv(|pid, msg| sup.on_notify(&mut fx, pid, msg, now));
                 }
             }
             TIMER => {
                 if let Some(sup) = &mut self.sup {
-                    sup.on_timer(&self.ev, now);
+                    sup.on_timer(&mut System::new(&self.ev), now);
                 }
                 if let Some(c) = &mut self.control {
                     c.expire(&self.ev, now);
@@ -170,12 +171,14 @@ impl<'t> Init<'t> {
             }
             t if token::kind(t) == token::CLIENT => {
                 if let Some(c) = &mut self.control {
-                    c.serve(token::index(t), &self.ev, self.sup.as_mut(), now);
+                    let mut fx = System::new(&self.ev);
+                    let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                    c.serve(token::index(t), &self.ev, sup, now);
                 }
             }
             other => {
                 if let Some(sup) = &mut self.sup {
-                    sup.on_token(&self.ev, other, now);
+                    sup.on_token(&mut System::new(&self.ev), other, now);
                 }
             }
         }
@@ -216,7 +219,7 @@ impl<'t> Init<'t> {
                 Ok(Some((pid, status))) => {
                     let st = Status::from_wait(status);
                     let unit = match &mut self.sup {
-                        Some(sup) => sup.on_exit(&self.ev, pid, st, now),
+                        Some(sup) => sup.on_exit(&mut System::new(&self.ev), pid, st, now),
                         None => false,
                     };
                     if !unit {

@@ -12,10 +12,10 @@
 use crate::control::protocol::{
     parse, Answer, Refusal, Request, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
 };
+use crate::supervise::effects::Effects;
 use crate::supervise::epoll::{token, Loop};
-use crate::supervise::order::{self, Set};
-use crate::supervise::supervisor::{Deps, Supervisor};
-use crate::supervise::unit::{Event, State, Status};
+use crate::supervise::supervisor::{Refused, Supervisor};
+use crate::supervise::unit::Status;
 use crate::sys::time::Ms;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -108,7 +108,13 @@ impl Control {
     }
 
     /// Client `i` is readable: read its request, answer, close.
-    pub fn serve(&mut self, i: usize, ev: &Loop, sup: Option<&mut Supervisor<'_>>, now: Ms) {
+    pub fn serve(
+        &mut self,
+        i: usize,
+        ev: &Loop,
+        sup: Option<(&mut Supervisor<'_>, &mut impl Effects)>,
+        now: Ms,
+    ) {
         let client = match self.clients.get_mut(i).and_then(|c| c.take()) {
             Some(c) => c,
             None => return,
@@ -129,7 +135,7 @@ impl Control {
             Ok((_, n)) if n <= REQUEST_MAX => {
                 let r = match parse(buf.get(..n).unwrap_or(&[])) {
                     Ok(req) => match sup {
-                        Some(sup) => execute(req, sup, ev, fd, now),
+                        Some((sup, fx)) => execute(req, sup, fx, fd, now),
                         None => Err((FAILED, "no units: the rescue shell is running")),
                     },
                     Err(e) => Err(e),
@@ -164,21 +170,28 @@ fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
 }
 
 fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
-    sup.table.find(name).ok_or((UNKNOWN, "no such unit"))
+    sup.find(name).ok_or((UNKNOWN, "no such unit"))
+}
+
+fn refused(r: Refused) -> Refusal {
+    match r {
+        Refused::NotRunning => (FAILED, "not running"),
+        Refused::Signal(_) => (FAILED, "kill failed"),
+    }
 }
 
 /// Carries out a request; detail lines go out as they are made.
 fn execute(
     req: Request<'_>,
     sup: &mut Supervisor<'_>,
-    ev: &Loop,
+    fx: &mut impl Effects,
     fd: BorrowedFd<'_>,
     now: Ms,
 ) -> Result<(), Refusal> {
     let lost = (FAILED, "reply lost: the client did not read");
     match req {
         Request::List => {
-            for i in 0..sup.slots.len() {
+            for i in 0..sup.len() {
                 let line = unit_line(sup, i, now);
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             }
@@ -189,34 +202,21 @@ fn execute(
             let line = unit_line(sup, i, now);
             send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
-            let status = sup.slots.get(i).map_or(&[][..], |s| &s.status[..]);
+            let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)
         }
         Request::Boot => {
-            for i in sup.table.order.iter().map(|&i| usize::from(i)) {
+            for (name, t, waited) in sup.boot_rows() {
                 let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
-                let s = match sup.slots.get(i) {
-                    Some(s) => s,
-                    None => continue,
-                };
-                // The dependency it waited for longest: the critical chain
-                // runs back through these.
-                let blocker = sup.table.units.get(i).and_then(|u| {
-                    u.deps()
-                        .filter_map(|d| Some((sup.slots.get(d.unit)?.first_ready?, d.unit)))
-                        .max()
-                        .and_then(|(_, d)| sup.table.units.get(d))
-                        .map(|d| d.name)
-                });
                 let _ = write!(
                     line,
                     "{} {} {} {} {}",
-                    sup.table.units.get(i).map_or("?", |u| u.name),
-                    Opt(s.deps_met),
-                    Opt(s.first_start),
-                    Opt(s.first_ready),
-                    blocker.unwrap_or("-")
+                    name,
+                    Opt(t.deps_met),
+                    Opt(t.first_start),
+                    Opt(t.first_ready),
+                    waited.unwrap_or("-")
                 );
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             }
@@ -224,85 +224,52 @@ fn execute(
         }
         Request::Start(name) => {
             let i = find(sup, name)?;
-            // What it needs comes up with it.
-            let mut set = order::needs_of(&Deps(sup.table), i);
-            set.insert(i);
-            for u in set.iter() {
-                sup.step(ev, u, Event::StartRequest, now);
-            }
-            sup.schedule(ev, now);
+            sup.start(fx, i, now);
             Ok(())
         }
         Request::Stop(name) => {
             let i = find(sup, name)?;
-            let mut set: Set = order::needed_by(&Deps(sup.table), i);
-            set.insert(i);
-            // Dependents first: stop_now releases a unit once what needs it is down.
-            let slots = &*sup.slots;
-            let now_set = order::stop_now(&Deps(sup.table), &set, |u| {
-                slots.get(u).is_none_or(|s| s.sm.is_down())
-            });
-            for u in now_set.iter() {
-                sup.step(ev, u, Event::StopRequest, now);
-            }
-            sup.pending_stop(set);
+            sup.stop(fx, i, now);
             Ok(())
         }
         Request::Restart(name) => {
             let i = find(sup, name)?;
-            sup.step(ev, i, Event::RestartRequest, now);
+            sup.restart(fx, i, now);
             Ok(())
         }
         Request::Reload(name) => {
             let i = find(sup, name)?;
-            match sup.slots.get(i).map(|s| s.sm.state()) {
-                Some(State::Running { .. }) => {
-                    sup.step(ev, i, Event::ReloadRequest, now);
-                    Ok(())
-                }
-                _ => Err((FAILED, "not running")),
-            }
+            sup.reload(fx, i, now).map_err(refused)
         }
         Request::Signal(name, sig) => {
             let i = find(sup, name)?;
-            let pid = sup
-                .slots
-                .get(i)
-                .and_then(|s| s.sm.main_pid())
-                .ok_or((FAILED, "not running"))?;
-            crate::sys::kill(pid.as_raw_nonzero().get(), u32::from(sig))
-                .map_err(|_| (FAILED, "kill failed"))
+            sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
     }
 }
 
-/// `NAME KIND STATE PID SINCE_MS RESTARTS LAST`: the machine-readable
-/// summary of one unit (the client formats it).
+/// `NAME KIND STATE PID SINCE_MS RESTARTS LAST CGROUP`: the
+/// machine-readable summary of one unit (the client formats it).
 fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_LINE_MAX> {
     let mut line = heapless::String::new();
-    let (u, s) = match (sup.table.units.get(i), sup.slots.get(i)) {
-        (Some(u), Some(s)) => (u, s),
-        _ => return line,
+    let (u, sm) = match sup.unit(i) {
+        Some(x) => x,
+        None => return line,
     };
-    let pid = s.sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
-    let up = if pid > 0 { now.since(s.sm.since()) } else { 0 };
+    let pid = sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
+    let up = if pid > 0 { now.since(sm.since()) } else { 0 };
     let _ = write!(
         line,
         "{} {} {} {} {} {} {} ",
         u.name,
         u.kind.name(),
-        s.sm.state().name(),
+        sm.state().name(),
         pid,
         up,
-        s.sm.restarts(),
-        Last(s.sm.last_exit())
+        sm.restarts(),
+        Last(sm.last_exit())
     );
-    match sup
-        .ctx
-        .base
-        .as_ref()
-        .and_then(|b| b.path(u.name, u.isolate, None).ok())
-    {
+    match sup.cgroup_dir(i) {
         Some(p) => {
             let _ = line.push_str(p.as_str());
         }

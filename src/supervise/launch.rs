@@ -6,15 +6,13 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
-use crate::supervise::epoll::Loop;
 use crate::supervise::passwd;
 use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
-use crate::supervise::supervisor::{Context, Slot};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
 use core::fmt::Write;
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -26,6 +24,37 @@ const ARGS_BUF: usize = table::capacity::LINE_MAX;
 const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where things are, per mode (PID 1 or `--config`).
+pub struct Context<'t> {
+    /// Where unit cgroups go; `None`: no usable cgroup (not delegated).
+    pub base: Option<Base>,
+    /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
+    pub notify_env: Option<&'t CStr>,
+    /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
+    pub kmsg: Option<OwnedFd>,
+    /// The kernel command line, for `if=cmdline:WORD`.
+    pub cmdline: &'t [u8],
+    /// Which controllers are on for the units (cgroup::CONTROLLERS order).
+    pub controllers: [bool; 5],
+}
+
+/// What a unit keeps from one run to the next: made on first use.
+#[derive(Default)]
+pub struct Kept {
+    /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
+    pub cgroup: Option<OwnedFd>,
+    /// The output pipe (log=kmsg), read end and write end: made once and
+    /// shared by every run, so a restart loses no line and adds no fd.
+    pub out: Option<(OwnedFd, OwnedFd)>,
+}
+
+/// A process that runs.
+pub struct Launched {
+    pub pid: Pid,
+    /// Read end of this run's `ready=fd:N` pipe.
+    pub ready: Option<OwnedFd>,
+}
 
 /// Why a unit did not start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,19 +72,19 @@ impl From<Errno> for LaunchError {
     }
 }
 
-/// Starts unit `i`; reports every failure on the console.
+/// Starts unit `u`; reports every failure on the console. `watch` is
+/// called with the read end of a new output pipe.
 #[inline(never)] // its argv/env buffers live only while spawning
 pub fn launch(
     u: &table::Unit<'_>,
     table: &Table<'_>,
     ctx: &Context<'_>,
-    slot: &mut Slot,
-    ev: &Loop,
-    i: usize,
-) -> Result<Pid, LaunchError> {
+    kept: &mut Kept,
+    watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
+) -> Result<Launched, LaunchError> {
     let name = u.name;
     match &ctx.base {
-        Some(base) => prepare_cgroup(base, u, slot, ctx.controllers)?,
+        Some(base) => prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?,
         None if u.isolate => {
             say!(
                 "{}: error: isolate=yes needs a cgroup, and there is none; not started",
@@ -66,7 +95,7 @@ pub fn launch(
         None => {}
     }
     if u.log == table::Log::Kmsg {
-        if let Err(e) = slot.ensure_output(ev, i) {
+        if let Err(e) = output_pipe(&mut kept.out, watch) {
             say!(
                 "{}: unable to make its output pipe: {}; output goes to the console",
                 name,
@@ -156,13 +185,15 @@ pub fn launch(
     };
     cmd.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
 
-    let held: &Slot = slot;
-    cmd.cgroup = held.cgroup();
+    cmd.cgroup = kept.cgroup.as_ref().map(|f| f.as_fd());
     cmd.output = match u.log {
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
         table::Log::Console => Output::Path(c"/dev/console"),
-        table::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
+        table::Log::Kmsg => kept
+            .out
+            .as_ref()
+            .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),
     };
 
     let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
@@ -170,8 +201,10 @@ pub fn launch(
         Ok(pid) => {
             let raw = pid.as_raw_nonzero().get();
             started_line(name, raw, ctx, u);
-            slot.started(ev, i, ready_pipe.map(|(rd, _, _)| rd), raw);
-            Ok(pid)
+            Ok(Launched {
+                pid,
+                ready: ready_pipe.map(|(rd, _, _)| rd),
+            })
         }
         Err(SpawnError::Fork(e)) => {
             say!("{}: unable to fork: {}", name, Name(e));
@@ -379,10 +412,9 @@ fn numa_of(u: &table::Unit<'_>) -> Option<process::Numa> {
 fn prepare_cgroup(
     base: &Base,
     u: &table::Unit<'_>,
-    slot: &mut Slot,
+    fd: &mut Option<OwnedFd>,
     controllers: [bool; 5],
 ) -> Result<(), LaunchError> {
-    let fd = slot.cgroup_fd();
     if fd.is_none() {
         match cgroup::create(base, u.name, u.isolate) {
             Ok(f) => *fd = Some(f),
@@ -410,6 +442,20 @@ fn prepare_cgroup(
     crate::place::cgroup_limits::write(base, u, controllers);
     if u.isolate && !crate::place::cgroup_limits::isolate(base, u) {
         return Err(LaunchError::Refused);
+    }
+    Ok(())
+}
+
+/// Makes (and watches) the unit's output pipe on first use.
+fn output_pipe(
+    out: &mut Option<(OwnedFd, OwnedFd)>,
+    watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    if out.is_none() {
+        let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        rustix::io::ioctl_fionbio(&rd, true)?;
+        watch(rd.as_fd())?;
+        *out = Some((rd, wr));
     }
     Ok(())
 }

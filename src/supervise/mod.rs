@@ -3,11 +3,13 @@
 //! the effects.
 
 pub mod capture;
+pub mod effects;
 pub mod epoll;
 pub mod launch;
 pub mod notify;
 pub mod order;
 pub mod passwd;
+pub mod report;
 pub mod spawn;
 pub mod supervisor;
 pub mod unit;

@@ -262,8 +262,9 @@ pub fn stop_now(g: &(impl Graph + ?Sized), stopping: &Set, down: impl Fn(usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supervise::unit::{self, Action, Event, Kind, Policy, Status, Unit};
+    use crate::supervise::unit::{Action, Event, Policy, Status, Unit};
     use crate::sys::time::Ms;
+    use crate::table::{Ready, UnitKind as Kind};
     use Dep::{After, Needs};
     use Outcome as O;
     extern crate std;
@@ -552,7 +553,7 @@ mod tests {
             ],
         );
         let notify = Policy {
-            ready: unit::Readiness::Notify,
+            ready: Ready::Notify,
             ..Policy::new(Kind::Service)
         };
         let s = Policy::new(Kind::Service);

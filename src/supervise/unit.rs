@@ -5,6 +5,7 @@
 //! docs/state-machine.md; `step` is an exhaustive match that mirrors it.
 
 use crate::sys::time::Ms;
+use crate::table::{Ready, Restart, UnitKind};
 use linux_raw_sys::general::{SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
@@ -17,44 +18,17 @@ pub const BACKOFF_FIRST_MS: u64 = 100;
 /// up (uninterruptible sleep): shutdown must not hang on one unit.
 pub const KILL_GRACE_MS: u64 = 2_000;
 
-/// `service`, `task` or `tty` in the table.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
-    Service,
-    Task,
-    Tty,
-}
-
-/// `restart=`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Restart {
-    Always,
-    OnFailure,
-    Never,
-}
-
-/// `ready=`. Tasks ignore it: their dependents wait for their exit.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Readiness {
-    /// Ready once exec'd.
-    None,
-    /// sd_notify `READY=1`.
-    Notify,
-    /// s6 style: a newline on this fd.
-    Fd(u16),
-}
-
 /// What the state machine needs of a unit's options (DESIGN §3.3).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Policy {
-    pub kind: Kind,
+    pub kind: UnitKind,
     pub restart: Restart,
     pub restart_delay_ms: u64,
     /// Cap of the quick-failure back-off; 0 turns back-off off.
     pub restart_max_ms: u64,
     /// Quick failures in a row before `Failed`; `Some(0)` acts as 1.
     pub restart_limit: Option<u32>,
-    pub ready: Readiness,
+    pub ready: Ready,
     pub ready_timeout_ms: Option<u64>,
     pub stop_signal: u32,
     pub stop_timeout_ms: u64,
@@ -63,17 +37,17 @@ pub struct Policy {
 
 impl Policy {
     /// The defaults of DESIGN §3.3 for a kind of unit.
-    pub const fn new(kind: Kind) -> Policy {
+    pub const fn new(kind: UnitKind) -> Policy {
         Policy {
             kind,
             restart: match kind {
-                Kind::Task => Restart::Never,
-                Kind::Service | Kind::Tty => Restart::Always,
+                UnitKind::Task => Restart::Never,
+                UnitKind::Service | UnitKind::Tty => Restart::Always,
             },
             restart_delay_ms: 0,
             restart_max_ms: 30_000,
             restart_limit: None,
-            ready: Readiness::None,
+            ready: Ready::None,
             ready_timeout_ms: None,
             stop_signal: SIGTERM,
             stop_timeout_ms: 5_000,
@@ -84,8 +58,8 @@ impl Policy {
     /// Whether the unit passes through `Starting` and waits for `Ready`.
     const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
-            (Kind::Task, _) | (_, Readiness::None) => false,
-            (Kind::Service | Kind::Tty, Readiness::Notify | Readiness::Fd(_)) => true,
+            (UnitKind::Task, _) | (_, Ready::None) => false,
+            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_)) => true,
         }
     }
 }
@@ -431,8 +405,8 @@ impl Unit {
         match self.state {
             State::Waiting => Outcome::Waiting,
             State::Running { .. } => match self.policy.kind {
-                Kind::Task => Outcome::Pending,
-                Kind::Service | Kind::Tty => Outcome::Ready,
+                UnitKind::Task => Outcome::Pending,
+                UnitKind::Service | UnitKind::Tty => Outcome::Ready,
             },
             State::Spawning
             | State::Starting { .. }
@@ -895,14 +869,14 @@ mod tests {
     };
 
     fn service() -> Policy {
-        Policy::new(Kind::Service)
+        Policy::new(UnitKind::Service)
     }
     fn task() -> Policy {
-        Policy::new(Kind::Task)
+        Policy::new(UnitKind::Task)
     }
     fn notify(timeout: Option<u64>) -> Policy {
         Policy {
-            ready: Readiness::Notify,
+            ready: Ready::Notify,
             ready_timeout_ms: timeout,
             ..service()
         }
@@ -942,11 +916,11 @@ mod tests {
     fn defaults_follow_the_design() {
         let s = service();
         assert_eq!(s.restart, Restart::Always);
-        assert_eq!(Policy::new(Kind::Tty).restart, Restart::Always);
+        assert_eq!(Policy::new(UnitKind::Tty).restart, Restart::Always);
         assert_eq!(task().restart, Restart::Never);
         assert_eq!((s.stop_signal, s.stop_timeout_ms), (15, 5_000));
         assert_eq!((s.restart_max_ms, s.restart_delay_ms), (30_000, 0));
-        assert_eq!((s.restart_limit, s.ready), (None, Readiness::None));
+        assert_eq!((s.restart_limit, s.ready), (None, Ready::None));
         assert_eq!(s.reload_signal, 1);
     }
 
@@ -1189,7 +1163,7 @@ mod tests {
     #[test]
     fn a_task_ignores_readiness() {
         let mut u = Unit::new(Policy {
-            ready: Readiness::Notify,
+            ready: Ready::Notify,
             ready_timeout_ms: Some(10),
             ..task()
         });
@@ -1213,7 +1187,7 @@ mod tests {
         assert_eq!(u.outcome(), Outcome::Ready);
         assert_eq!(u.ready_at(), Some(Ms(40)));
         let mut u = Unit::new(Policy {
-            ready: Readiness::Fd(3),
+            ready: Ready::Fd(3),
             ..service()
         });
         up(&mut u, 0, 10);
