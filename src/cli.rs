@@ -1,5 +1,5 @@
 //! The multi-call binary: PID 1, or a client picked by argv[0] and the
-//! first argument (DESIGN §4).
+//! first argument (docs/control.md).
 
 use crate::boot::shutdown::{self, Power};
 use crate::sys::Args;

@@ -19,7 +19,7 @@ use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, OwnedFd};
 
 /// The signals taken through the signalfd.
-pub const HANDLED: SigSet = SigSet::EMPTY
+pub(crate) const HANDLED: SigSet = SigSet::EMPTY
     .with(k::SIGCHLD)
     .with(k::SIGTERM)
     .with(k::SIGINT)
@@ -30,27 +30,27 @@ pub const HANDLED: SigSet = SigSet::EMPTY
 
 /// What ends the loop.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// PID 1: shut the machine down.
     Pid1,
     /// `--config`: stop the units and exit.
     Process,
 }
 
-pub struct Init<'t> {
-    pub ev: Loop,
-    pub sigfd: OwnedFd,
-    pub notify: Option<Notify>,
-    pub control: Option<Control>,
-    pub sup: Option<Supervisor<'t>>,
-    pub shell: Option<(Rescue, &'t core::ffi::CStr)>,
-    pub mode: Mode,
+pub(crate) struct Init<'t> {
+    pub(crate) ev: Loop,
+    pub(crate) sigfd: OwnedFd,
+    pub(crate) notify: Option<Notify>,
+    pub(crate) control: Option<Control>,
+    pub(crate) sup: Option<Supervisor<'t>>,
+    pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
+    pub(crate) mode: Mode,
     stopping: Option<Power>,
 }
 
 /// Blocks the handled signals and opens the signalfd and epoll, retrying
 /// once a second: without them PID 1 could neither reap nor shut down.
-pub fn setup() -> (OwnedFd, Loop) {
+pub(crate) fn setup() -> (OwnedFd, Loop) {
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))
@@ -77,7 +77,7 @@ pub fn setup() -> (OwnedFd, Loop) {
 }
 
 impl<'t> Init<'t> {
-    pub fn new(sigfd: OwnedFd, ev: Loop, mode: Mode) -> Init<'t> {
+    pub(crate) fn new(sigfd: OwnedFd, ev: Loop, mode: Mode) -> Init<'t> {
         Init {
             ev,
             sigfd,
@@ -91,7 +91,7 @@ impl<'t> Init<'t> {
     }
 
     /// Runs until shutdown; returns only in `Process` mode (exit status).
-    pub fn run(&mut self) -> i32 {
+    pub(crate) fn run(&mut self) -> i32 {
         loop {
             let now = time::now();
             if let Some((shell, tty)) = &mut self.shell {
@@ -247,7 +247,7 @@ impl<'t> Init<'t> {
 }
 
 /// Reads every pending signal from the signalfd.
-pub fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
+pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
     // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
     let mut buf = [0u8; 128 * 8];
     loop {

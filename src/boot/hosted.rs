@@ -19,7 +19,7 @@ use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
 #[inline(never)] // its frame stays out of main's
-pub fn run(path: &str) -> i32 {
+pub(crate) fn run(path: &str) -> i32 {
     let table = match load_table::load_file(path) {
         Ok(t) => t,
         Err(n) => {

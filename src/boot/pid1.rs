@@ -1,4 +1,4 @@
-//! PID 1: early boot (DESIGN §2), the table's system statements, the
+//! PID 1: early boot (docs/design.md §2), the table's system statements, the
 //! cgroups, then the shared event loop with the units or the rescue shell.
 
 use crate::boot::event_loop::{self, Init, Mode};
@@ -22,21 +22,21 @@ use crate::table::{Setup, Table};
 use rustix::fs::{Mode as FsMode, OFlags};
 use rustix::system::{reboot, RebootCommand};
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[cfg(target_arch = "x86_64")]
-pub const ARCH: &str = "x86_64";
+pub(crate) const ARCH: &str = "x86_64";
 #[cfg(target_arch = "aarch64")]
-pub const ARCH: &str = "aarch64";
+pub(crate) const ARCH: &str = "aarch64";
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub const ARCH: &str = "unknown";
+pub(crate) const ARCH: &str = "unknown";
 
 /// PID 1's runtime directory: the notify socket (notify::NOTIFY_PATH)
 /// and the control socket (protocol::SOCKET_PATH) are in it.
-pub const RUN_DIR: &str = "/run/pinit";
+pub(crate) const RUN_DIR: &str = "/run/pinit";
 
 /// Boots and supervises; never returns.
 #[inline(never)] // its frame stays out of main's
-pub fn run() -> ! {
+pub(crate) fn run() -> ! {
     mounts::console_fds();
     let started_us = time::since_boot_us();
     mounts::mount_api();

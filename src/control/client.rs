@@ -5,7 +5,9 @@
 //!
 //! Exit codes: 0 ok, 1 failed, 2 usage, 3 unknown unit.
 
-use crate::control::protocol::{verb, Reply, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE};
+use crate::control::protocol::{
+    verb, Reply, FAILED, OK, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+};
 use crate::sys::console::{write_all, Line};
 use crate::sys::file;
 use crate::sys::Args;
@@ -17,7 +19,7 @@ use rustix::net::{
 };
 
 /// `pinit [--socket PATH] VERB ...`: `first` is the index of VERB.
-pub fn main(args: Args, socket: &str, first: usize) -> i32 {
+pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
     let word = |i: usize| args.get(i).and_then(|a| a.to_str().ok());
     let json = (first..args.len()).any(|i| word(i) == Some("--json"));
     let mut words: heapless::Vec<&str, 4> = heapless::Vec::new();
@@ -78,7 +80,7 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
         match Reply::parse(line) {
             Reply::Ok => {
                 fmt.end();
-                return 0;
+                return i32::from(OK);
             }
             Reply::Error(code, msg) => {
                 match words.get(1) {
@@ -485,7 +487,7 @@ impl core::fmt::Display for Json<'_> {
 
 /// `pinit log NAME [-f]`: the unit's lines from the kernel ring buffer
 /// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows.
-pub fn log(args: Args) -> i32 {
+pub(crate) fn log(args: Args) -> i32 {
     let mut name = None;
     let mut follow = false;
     for i in 2..args.len() {

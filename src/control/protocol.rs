@@ -10,34 +10,34 @@
 use core::fmt;
 
 /// PID 1's control socket (`pinit --config` uses `/run/pinit.PID/control`).
-pub const SOCKET_PATH: &str = "/run/pinit/control";
+pub(crate) const SOCKET_PATH: &str = "/run/pinit/control";
 /// Longest request accepted, in bytes.
 pub const REQUEST_MAX: usize = 256;
 /// Longest reply line (one packet), in bytes.
-pub const REPLY_LINE_MAX: usize = 512;
+pub(crate) const REPLY_LINE_MAX: usize = 512;
 
 /// The reply codes, which are also the client's exit codes.
-pub const OK: u8 = 0;
+pub(crate) const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const UNKNOWN: u8 = 3;
 
 /// The verbs of a request.
-pub mod verb {
-    pub const LIST: &str = "list";
-    pub const SHOW: &str = "show";
-    pub const START: &str = "start";
-    pub const STOP: &str = "stop";
-    pub const RESTART: &str = "restart";
-    pub const RELOAD: &str = "reload";
-    pub const SIGNAL: &str = "signal";
-    pub const BOOT: &str = "boot";
+pub(crate) mod verb {
+    pub(crate) const LIST: &str = "list";
+    pub(crate) const SHOW: &str = "show";
+    pub(crate) const START: &str = "start";
+    pub(crate) const STOP: &str = "stop";
+    pub(crate) const RESTART: &str = "restart";
+    pub(crate) const RELOAD: &str = "reload";
+    pub(crate) const SIGNAL: &str = "signal";
+    pub(crate) const BOOT: &str = "boot";
 }
 
 /// The last reply line of a success.
-pub const REPLY_OK: &str = "ok";
+pub(crate) const REPLY_OK: &str = "ok";
 /// The last reply line of a refusal starts with this, then `CODE MESSAGE`.
-pub const REPLY_ERROR: &str = "error ";
+pub(crate) const REPLY_ERROR: &str = "error ";
 
 /// A parsed request.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -145,7 +145,7 @@ impl fmt::Display for Request<'_> {
 }
 
 /// The last line of a reply: `ok` or `error CODE MESSAGE`.
-pub struct Answer(pub Result<(), Refusal>);
+pub(crate) struct Answer(pub(crate) Result<(), Refusal>);
 
 impl fmt::Display for Answer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,7 +158,7 @@ impl fmt::Display for Answer {
 
 /// One reply line as the client reads it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Reply<'a> {
+pub(crate) enum Reply<'a> {
     /// A detail line; more follow.
     Line(&'a str),
     /// The last line: success.
@@ -168,7 +168,7 @@ pub enum Reply<'a> {
 }
 
 impl<'a> Reply<'a> {
-    pub fn parse(line: &'a str) -> Reply<'a> {
+    pub(crate) fn parse(line: &'a str) -> Reply<'a> {
         if line == REPLY_OK {
             return Reply::Ok;
         }

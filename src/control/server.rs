@@ -1,4 +1,4 @@
-//! The control socket (DESIGN §4): a SOCK_SEQPACKET Unix socket, mode
+//! The control socket (docs/control.md): a SOCK_SEQPACKET Unix socket, mode
 //! 0600, root peers only (SO_PEERCRED). One request per connection, one
 //! packet: a verb and its words in printable ASCII. The reply is one
 //! packet per line, the last one `ok` or `error CODE MESSAGE` (CODE: 1
@@ -25,9 +25,9 @@ use rustix::net::{
 };
 
 /// Connections served at once; more are refused with `error 1 busy`.
-pub const CLIENTS_MAX: usize = 8;
+pub(crate) const CLIENTS_MAX: usize = 8;
 /// A client must send its request within this time.
-pub const CLIENT_TIMEOUT_MS: u64 = 2000;
+pub(crate) const CLIENT_TIMEOUT_MS: u64 = 2000;
 
 struct Client {
     fd: OwnedFd,
@@ -38,14 +38,14 @@ struct Client {
 }
 
 /// The listening socket and the connected clients.
-pub struct Control {
+pub(crate) struct Control {
     listen: OwnedFd,
     clients: [Option<Client>; CLIENTS_MAX],
 }
 
 impl Control {
     /// Binds `path` (replacing a stale socket), mode 0600.
-    pub fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
+    pub(crate) fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
         let _ = rustix::fs::unlink(path);
         let fd = net::socket_with(
             AddressFamily::UNIX,
@@ -64,12 +64,12 @@ impl Control {
     }
 
     /// The earliest client deadline.
-    pub fn deadline(&self) -> Option<Ms> {
+    pub(crate) fn deadline(&self) -> Option<Ms> {
         self.clients.iter().flatten().map(|c| c.deadline).min()
     }
 
     /// Drops clients that did not speak in time.
-    pub fn expire(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn expire(&mut self, ev: &Loop, now: Ms) {
         for slot in self.clients.iter_mut() {
             if slot.as_ref().is_some_and(|c| c.deadline <= now) {
                 if let Some(c) = slot.take() {
@@ -84,7 +84,7 @@ impl Control {
     }
 
     /// Accepts every pending connection.
-    pub fn accept(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn accept(&mut self, ev: &Loop, now: Ms) {
         while let Ok(fd) =
             net::accept_with(&self.listen, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK)
         {
@@ -108,7 +108,7 @@ impl Control {
     }
 
     /// Client `i` is readable: read its request, answer, close.
-    pub fn serve(
+    pub(crate) fn serve(
         &mut self,
         i: usize,
         ev: &Loop,

@@ -12,7 +12,7 @@ use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-pub trait Effects {
+pub(crate) trait Effects {
     /// Starts unit `i`'s process (launch.rs); a new output pipe is
     /// watched with `token::LOG | i`.
     fn spawn(
@@ -38,12 +38,12 @@ pub trait Effects {
 }
 
 /// The real effects: system calls and the epoll loop.
-pub struct System<'l> {
+pub(crate) struct System<'l> {
     ev: &'l Loop,
 }
 
 impl<'l> System<'l> {
-    pub fn new(ev: &'l Loop) -> System<'l> {
+    pub(crate) fn new(ev: &'l Loop) -> System<'l> {
         System { ev }
     }
 }

@@ -23,42 +23,43 @@ const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Where things are, per mode (PID 1 or `--config`).
-pub struct Context<'t> {
+pub(crate) struct Context<'t> {
     /// Where unit cgroups go; `None`: no usable cgroup (not delegated).
-    pub base: Option<Base>,
+    pub(crate) base: Option<Base>,
     /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
-    pub notify_env: Option<&'t CStr>,
+    pub(crate) notify_env: Option<&'t CStr>,
     /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
-    pub kmsg: Option<OwnedFd>,
+    pub(crate) kmsg: Option<OwnedFd>,
     /// The kernel command line, for `if=cmdline:WORD`.
-    pub cmdline: &'t [u8],
+    pub(crate) cmdline: &'t [u8],
     /// Which controllers are on for the units (cgroup::CONTROLLERS order).
-    pub controllers: [bool; 5],
+    pub(crate) controllers: [bool; 5],
 }
 
 /// What a unit keeps from one run to the next: made on first use.
 #[derive(Default)]
-pub struct Kept {
+pub(crate) struct Kept {
     /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
-    pub cgroup: Option<OwnedFd>,
+    pub(crate) cgroup: Option<OwnedFd>,
     /// The output pipe (log=kmsg), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
-    pub out: Option<(OwnedFd, OwnedFd)>,
+    pub(crate) out: Option<(OwnedFd, OwnedFd)>,
 }
 
 /// A process that runs.
-pub struct Launched {
-    pub pid: Pid,
+pub(crate) struct Launched {
+    pub(crate) pid: Pid,
     /// Read end of this run's `ready=fd:N` pipe.
-    pub ready: Option<OwnedFd>,
+    pub(crate) ready: Option<OwnedFd>,
 }
 
 /// Why a unit did not start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LaunchError {
+pub(crate) enum LaunchError {
     /// Fork, exec, a resource: worth another try after a back-off.
     Errno(Errno),
     /// It must not run as configured (`isolate=yes` that the kernel
@@ -75,7 +76,7 @@ impl From<Errno> for LaunchError {
 /// Starts unit `u`; reports every failure on the console. `watch` is
 /// called with the read end of a new output pipe.
 #[inline(never)] // its argv/env buffers live only while spawning
-pub fn launch(
+pub(crate) fn launch(
     u: &table::Unit<'_>,
     table: &Table<'_>,
     ctx: &Context<'_>,

@@ -6,15 +6,15 @@ use rustix::io::Errno;
 
 /// A user's ids.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct User {
-    pub uid: u32,
-    pub gid: u32,
+pub(crate) struct User {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
 /// Most supplementary groups a unit gets, from `groups=` or from the
 /// memberships of its `user=`: the table's one limit, so a unit that
 /// would get more is refused with an error, never cut short.
-pub use crate::table::capacity::GROUPS_MAX;
+pub(crate) use crate::table::capacity::GROUPS_MAX;
 
 /// `name` or a number.
 fn number(s: &[u8]) -> Option<u32> {
@@ -31,7 +31,7 @@ fn field(line: &[u8], i: usize) -> Option<&[u8]> {
 }
 
 /// Looks a user up by name (or takes a number as the uid, gid = uid).
-pub fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
+pub(crate) fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
     let mut found = None;
     Lines::open(passwd)?.each(|line| {
         if field(line, 0) == Some(name) {
@@ -52,7 +52,7 @@ pub fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
 }
 
 /// Looks a group up by name (or takes a number).
-pub fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
+pub(crate) fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
     if let Some(n) = number(name) {
         return Ok(n);
     }
@@ -70,7 +70,7 @@ pub fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
 /// The groups of /etc/group that list `user` as a member (initgroups
 /// without NSS), after `primary`; `Err(TOOBIG)` if they do not fit in
 /// `out`.
-pub fn member_groups(
+pub(crate) fn member_groups(
     user: &[u8],
     primary: u32,
     groupfile: &str,

@@ -11,15 +11,15 @@ use crate::table::Table;
 /// A unit's boot timeline: when its dependencies were first met, when it
 /// was first started, first ready (a task: done).
 #[derive(Clone, Copy, Default)]
-pub struct Timeline {
-    pub deps_met: Option<Ms>,
-    pub first_start: Option<Ms>,
-    pub first_ready: Option<Ms>,
+pub(crate) struct Timeline {
+    pub(crate) deps_met: Option<Ms>,
+    pub(crate) first_start: Option<Ms>,
+    pub(crate) first_ready: Option<Ms>,
 }
 
 impl Timeline {
     /// Notes the first times, after `event` moved `unit`.
-    pub fn note(&mut self, unit: &Unit, event: Event, now: Ms) {
+    pub(crate) fn note(&mut self, unit: &Unit, event: Event, now: Ms) {
         if event == Event::Start && self.deps_met.is_none() {
             self.deps_met = Some(now);
         }
@@ -36,7 +36,7 @@ impl Timeline {
 }
 
 /// Says on the console what changed when `unit` left `before`.
-pub fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
+pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
     let after = unit.state();
     if core::mem::discriminant(&before) == core::mem::discriminant(&after) {
         return;
@@ -75,7 +75,7 @@ pub fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
 
 /// The dependency unit `i` waited for longest (the one ready last): the
 /// critical chain runs back through these.
-pub fn waited_for(
+pub(crate) fn waited_for(
     table: &Table<'_>,
     i: usize,
     ready: &impl Fn(usize) -> Option<Ms>,
@@ -90,7 +90,7 @@ pub fn waited_for(
 
 /// Once every unit has settled or become ready: one console line with
 /// the boot's length and its critical chain (`pinit boot` has it all).
-pub fn booted(table: &Table<'_>, ready: impl Fn(usize) -> Option<Ms>, now: Ms) {
+pub(crate) fn booted(table: &Table<'_>, ready: impl Fn(usize) -> Option<Ms>, now: Ms) {
     let last = (0..table.units.len())
         .filter_map(|i| Some((ready(i)?, i)))
         .max();

@@ -20,10 +20,10 @@ use rustix::io::Errno;
 use rustix::process::Pid;
 
 /// Longest `STATUS=` text kept per unit.
-pub const STATUS_MAX: usize = 80;
+pub(crate) const STATUS_MAX: usize = 80;
 
 /// One unit at run time.
-pub struct Slot {
+pub(crate) struct Slot {
     sm: Unit,
     /// Its cgroup fd and output pipe, kept across runs.
     kept: Kept,
@@ -55,13 +55,14 @@ impl Slot {
     }
 }
 
-pub type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
+pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 
 /// The slots live in .bss: only the ones in use are ever touched.
-pub static SLOTS: crate::sys::Singleton<Slots> = crate::sys::Singleton::new(heapless::Vec::new());
+pub(crate) static SLOTS: crate::sys::Singleton<Slots> =
+    crate::sys::Singleton::new(heapless::Vec::new());
 
 /// The unit graph as `order` sees it: the parsed table, never copied.
-pub struct Deps<'a, 't>(pub &'a Table<'t>);
+pub(crate) struct Deps<'a, 't>(pub(crate) &'a Table<'t>);
 
 impl Graph for Deps<'_, '_> {
     fn count(&self) -> usize {
@@ -79,7 +80,7 @@ impl Graph for Deps<'_, '_> {
 }
 
 /// The unit's lifecycle policy, from its table entry.
-pub fn policy_of(u: &table::Unit<'_>) -> Policy {
+pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     let mut p = Policy::new(u.kind);
     p.restart = u.restart;
     p.restart_delay_ms = u.restart_delay.0 as u64;
@@ -95,14 +96,14 @@ pub fn policy_of(u: &table::Unit<'_>) -> Policy {
 
 /// Why a control request was not carried out.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// The unit has no running main process.
     NotRunning,
     /// kill(2) failed.
     Signal(Errno),
 }
 
-pub struct Supervisor<'t> {
+pub(crate) struct Supervisor<'t> {
     table: &'t Table<'t>,
     slots: &'t mut Slots,
     ctx: Context<'t>,
@@ -115,7 +116,11 @@ pub struct Supervisor<'t> {
 
 impl<'t> Supervisor<'t> {
     /// One slot per unit of `table`, all waiting.
-    pub fn new(table: &'t Table<'t>, slots: &'t mut Slots, ctx: Context<'t>) -> Supervisor<'t> {
+    pub(crate) fn new(
+        table: &'t Table<'t>,
+        slots: &'t mut Slots,
+        ctx: Context<'t>,
+    ) -> Supervisor<'t> {
         slots.clear();
         for u in table.units.iter() {
             // Same capacity as the table: cannot fail.
@@ -136,38 +141,36 @@ impl<'t> Supervisor<'t> {
     }
 
     /// The unit named `name`.
-    pub fn find(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.table.find(name)
     }
 
     /// How many units there are (`0..len()`).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// Unit `i`: its table entry and its state machine.
-    pub fn unit(&self, i: usize) -> Option<(&'t table::Unit<'t>, &Unit)> {
+    pub(crate) fn unit(&self, i: usize) -> Option<(&'t table::Unit<'t>, &Unit)> {
         Some((self.table.units.get(i)?, &self.slots.get(i)?.sm))
     }
 
     /// Unit `i`'s last `STATUS=` text.
-    pub fn status_text(&self, i: usize) -> &[u8] {
+    pub(crate) fn status_text(&self, i: usize) -> &[u8] {
         self.slots.get(i).map_or(&[][..], |s| &s.status[..])
     }
 
     /// Unit `i`'s cgroup directory, if units have cgroups.
-    pub fn cgroup_dir(&self, i: usize) -> Option<crate::place::cgroup::Path> {
+    pub(crate) fn cgroup_dir(&self, i: usize) -> Option<crate::place::cgroup::Path> {
         let u = self.table.units.get(i)?;
         self.ctx.base.as_ref()?.path(u.name, u.isolate, None).ok()
     }
 
     /// The units in start order, with their boot timeline and the unit
     /// each waited for longest (`pinit boot`).
-    pub fn boot_rows(&self) -> impl Iterator<Item = (&'t str, Timeline, Option<&'t str>)> + '_ {
+    pub(crate) fn boot_rows(
+        &self,
+    ) -> impl Iterator<Item = (&'t str, Timeline, Option<&'t str>)> + '_ {
         let ready = |u: usize| self.slots.get(u)?.timeline.first_ready;
         self.table.order.iter().filter_map(move |&i| {
             let i = usize::from(i);
@@ -178,12 +181,12 @@ impl<'t> Supervisor<'t> {
     }
 
     /// The nearest time any unit wants a Timer event.
-    pub fn deadline(&self) -> Option<Ms> {
+    pub(crate) fn deadline(&self) -> Option<Ms> {
         self.slots.iter().filter_map(|s| s.sm.deadline()).min()
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
-    pub fn schedule(&mut self, fx: &mut impl Effects, now: Ms) {
+    pub(crate) fn schedule(&mut self, fx: &mut impl Effects, now: Ms) {
         if self.shutting_down {
             return;
         }
@@ -307,7 +310,13 @@ impl<'t> Supervisor<'t> {
     }
 
     /// A child exited: hand it to the unit whose main process it was.
-    pub fn on_exit(&mut self, fx: &mut impl Effects, pid: Pid, status: Status, now: Ms) -> bool {
+    pub(crate) fn on_exit(
+        &mut self,
+        fx: &mut impl Effects,
+        pid: Pid,
+        status: Status,
+        now: Ms,
+    ) -> bool {
         let i = match self.slots.iter().position(|s| s.sm.main_pid() == Some(pid)) {
             Some(i) => i,
             None => return false,
@@ -317,7 +326,7 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Timer events to every unit whose deadline has passed.
-    pub fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
+    pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         for i in 0..self.slots.len() {
             let due = self
                 .slots
@@ -331,7 +340,7 @@ impl<'t> Supervisor<'t> {
     }
 
     /// A datagram on the notify socket from `pid`.
-    pub fn on_notify(&mut self, fx: &mut impl Effects, pid: i32, msg: &[u8], now: Ms) {
+    pub(crate) fn on_notify(&mut self, fx: &mut impl Effects, pid: i32, msg: &[u8], now: Ms) {
         let i = match self.unit_of_pid(fx, pid) {
             Some(i) => i,
             None => {
@@ -435,7 +444,7 @@ impl<'t> Supervisor<'t> {
     }
 
     /// A per-unit fd is readable.
-    pub fn on_token(&mut self, fx: &mut impl Effects, token: u64, now: Ms) {
+    pub(crate) fn on_token(&mut self, fx: &mut impl Effects, token: u64, now: Ms) {
         let i = token::index(token);
         match token::kind(token) {
             token::LOG => self.on_output(fx, i),
@@ -507,7 +516,7 @@ impl<'t> Supervisor<'t> {
 
     /// Shutdown: nothing starts again; units stop in reverse dependency
     /// order. Call on every wake-up until `all_down()`.
-    pub fn shutdown(&mut self, fx: &mut impl Effects, now: Ms) {
+    pub(crate) fn shutdown(&mut self, fx: &mut impl Effects, now: Ms) {
         if !self.shutting_down {
             self.shutting_down = true;
             for i in 0..self.slots.len() {
@@ -546,7 +555,7 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit start`: unit `i` and what it needs come up.
-    pub fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
         let mut set = order::needs_of(&Deps(self.table), i);
         set.insert(i);
         for u in set.iter() {
@@ -557,7 +566,7 @@ impl<'t> Supervisor<'t> {
 
     /// `pinit stop`: unit `i` and what needs it, dependents first, over
     /// as many wake-ups as it takes.
-    pub fn stop(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn stop(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
         let mut set = order::needed_by(&Deps(self.table), i);
         set.insert(i);
         for u in set.iter() {
@@ -572,12 +581,17 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit restart`.
-    pub fn restart(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn restart(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
         self.step(fx, i, Event::RestartRequest, now);
     }
 
     /// `pinit reload`: the reload signal, to a running unit only.
-    pub fn reload(&mut self, fx: &mut impl Effects, i: usize, now: Ms) -> Result<(), Refused> {
+    pub(crate) fn reload(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
         match self.slots.get(i).map(|s| s.sm.state()) {
             Some(State::Running { .. }) => {
                 self.step(fx, i, Event::ReloadRequest, now);
@@ -588,7 +602,12 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit signal`: `sig` to the unit's main process.
-    pub fn signal(&mut self, fx: &mut impl Effects, i: usize, sig: u32) -> Result<(), Refused> {
+    pub(crate) fn signal(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        sig: u32,
+    ) -> Result<(), Refused> {
         let pid = self
             .slots
             .get(i)
@@ -612,7 +631,7 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    pub fn all_down(&self) -> bool {
+    pub(crate) fn all_down(&self) -> bool {
         self.slots.iter().all(|s| s.sm.is_down())
     }
 

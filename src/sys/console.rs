@@ -4,10 +4,10 @@
 use core::fmt::{self, Write};
 
 /// Longest message line; longer ones end in `...` so a cut is visible.
-pub const CONSOLE_LINE_MAX: usize = 512;
+pub(crate) const CONSOLE_LINE_MAX: usize = 512;
 
 /// A fixed buffer that `write!` can fill.
-pub struct Line {
+pub(crate) struct Line {
     buf: [u8; CONSOLE_LINE_MAX],
     len: usize,
     cut: bool,
@@ -20,7 +20,7 @@ impl Default for Line {
 }
 
 impl Line {
-    pub const fn new() -> Line {
+    pub(crate) const fn new() -> Line {
         Line {
             buf: [0; CONSOLE_LINE_MAX],
             len: 0,
@@ -28,12 +28,12 @@ impl Line {
         }
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// Ends the line with `\n` (and `...` if it was cut).
-    pub fn finish(&mut self) -> &[u8] {
+    pub(crate) fn finish(&mut self) -> &[u8] {
         if self.cut {
             self.len = self.len.min(CONSOLE_LINE_MAX - 4);
             let _ = self.put(b"...");
@@ -64,7 +64,7 @@ impl Write for Line {
 }
 
 /// Writes all of `bytes` to fd `fd`, retrying on EINTR and short writes.
-pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
+pub(crate) fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         match rustix::io::write(fd, bytes) {
             Ok(0) => return,
@@ -76,7 +76,7 @@ pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
 }
 
 /// Writes `pinit: <args>\n` to stderr.
-pub fn say(args: fmt::Arguments<'_>) {
+pub(crate) fn say(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_str("pinit: ");
     let _ = line.write_fmt(args);
@@ -84,7 +84,7 @@ pub fn say(args: fmt::Arguments<'_>) {
 }
 
 /// Writes `<args>\n` to stdout, for command output.
-pub fn out(args: fmt::Arguments<'_>) {
+pub(crate) fn out(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_fmt(args);
     write_all(crate::sys::stdio(1), line.finish());
