@@ -21,7 +21,10 @@ as init/telinit when not PID 1:
 
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
-    if rustix::process::getpid().is_init() {
+    // `pinit --config FILE` as the first process of a container or a PID
+    // namespace supervises its units only: it does not boot a machine.
+    let hosted = args.len() == 3 && args.get(1).is_some_and(|a| a.to_bytes() == b"--config");
+    if rustix::process::getpid().is_init() && !hosted {
         crate::boot::pid1::run();
     }
     let name = args

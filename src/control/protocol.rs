@@ -158,7 +158,7 @@ impl fmt::Display for Answer {
 
 /// One reply line as the client reads it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Reply<'a> {
+pub enum Reply<'a> {
     /// A detail line; more follow.
     Line(&'a str),
     /// The last line: success.
@@ -168,7 +168,7 @@ pub(crate) enum Reply<'a> {
 }
 
 impl<'a> Reply<'a> {
-    pub(crate) fn parse(line: &'a str) -> Reply<'a> {
+    pub fn parse(line: &'a str) -> Reply<'a> {
         if line == REPLY_OK {
             return Reply::Ok;
         }
