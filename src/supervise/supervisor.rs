@@ -1,7 +1,10 @@
-//! The supervisor: the effects around the pure unit state machines
-//! (unit.rs) and the order scheduler (order.rs). It spawns, signals,
-//! kills cgroups, captures output and reads readiness; every decision is
-//! `Unit::step`'s, every order `order::plan`'s.
+//! The supervisor: it owns the units' slots and applies the effects
+//! around the pure unit state machines (unit.rs) and the order scheduler
+//! (order.rs). It spawns, signals, kills cgroups and watches fds through
+//! `Effects` (effects.rs), captures output and reads readiness; every
+//! decision is `Unit::step`'s, every order `order::plan`'s. The control
+//! server calls its `start`/`stop`/`restart`/`reload`/`signal` and reads
+//! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
 use crate::supervise::capture::{self, Capture};
