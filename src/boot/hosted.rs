@@ -12,7 +12,7 @@ use crate::place::cgroup::{self, Base};
 use crate::say;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::launch::Context;
-use crate::supervise::notify::Notify;
+use crate::supervise::notify::{Notify, NOTIFY_KEY};
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
 use core::fmt::Write;
@@ -128,7 +128,7 @@ pub(crate) fn run(path: &str) -> i32 {
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {
-    let prefix = b"NOTIFY_SOCKET=";
+    let prefix = NOTIFY_KEY.as_bytes();
     let total = prefix.len() + sock.len();
     buf.get_mut(..prefix.len())?.copy_from_slice(prefix);
     buf.get_mut(prefix.len()..total)?

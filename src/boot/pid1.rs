@@ -235,5 +235,6 @@ mod tests {
         }
         let env = NOTIFY_ENV.to_str().unwrap();
         assert_eq!(env.strip_prefix("NOTIFY_SOCKET="), Some(NOTIFY_PATH));
+        assert!(env.starts_with(crate::supervise::notify::NOTIFY_KEY));
     }
 }

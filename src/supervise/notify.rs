@@ -18,9 +18,16 @@ macro_rules! notify_path {
         "/run/pinit/notify"
     };
 }
+macro_rules! notify_key {
+    () => {
+        "NOTIFY_SOCKET="
+    };
+}
 pub(crate) const NOTIFY_PATH: &str = notify_path!();
+/// The start of the environment entry (`pinit --config` has its own path).
+pub(crate) const NOTIFY_KEY: &str = notify_key!();
 pub(crate) const NOTIFY_ENV: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
-    concat!("NOTIFY_SOCKET=", notify_path!(), "\0").as_bytes(),
+    concat!(notify_key!(), notify_path!(), "\0").as_bytes(),
 ) {
     Ok(c) => c,
     Err(_) => c"",
