@@ -1,5 +1,5 @@
 //! The multi-call binary: PID 1, or a client picked by argv[0] and the
-//! first argument (DESIGN §4).
+//! first argument (docs/control.md).
 
 use crate::boot::shutdown::{self, Power};
 use crate::sys::Args;
@@ -21,7 +21,10 @@ as init/telinit when not PID 1:
 
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
-    if rustix::process::getpid().is_init() {
+    // `pinit --config FILE` as the first process of a container or a PID
+    // namespace supervises its units only: it does not boot a machine.
+    let hosted = args.len() == 3 && args.get(1).is_some_and(|a| a.to_bytes() == b"--config");
+    if rustix::process::getpid().is_init() && !hosted {
         crate::boot::pid1::run();
     }
     let name = args
@@ -46,7 +49,7 @@ fn command(args: Args) -> i32 {
         Some(b"check") => check(args),
         Some(b"log") => crate::control::client::log(args),
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
-            crate::control::client::main(args, crate::control::client::SOCKET, 1)
+            crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
         }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) => crate::control::client::main(args, path, 3),

@@ -33,7 +33,7 @@
 pub mod boot;
 pub mod cli;
 pub mod control;
-pub mod place;
-pub mod supervise;
+pub(crate) mod place;
+pub(crate) mod supervise;
 pub mod sys;
 pub mod table;

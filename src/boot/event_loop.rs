@@ -4,9 +4,11 @@
 
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
-use crate::control::server::{self, Control};
+use crate::control::server::Control;
 use crate::say;
-use crate::supervise::epoll::{Loop, TIMER};
+use crate::supervise::effects::System;
+use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
+use crate::supervise::epoll::Loop;
 use crate::supervise::notify::Notify;
 use crate::supervise::supervisor::Supervisor;
 use crate::supervise::unit::Status;
@@ -16,12 +18,8 @@ use crate::sys::{self, SigSet};
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, OwnedFd};
 
-/// Epoll tokens of the fixed sources (units use supervisor::TOKEN_*).
-pub const SIGNALS: u64 = 0;
-pub const NOTIFY: u64 = 1;
-
 /// The signals taken through the signalfd.
-pub const HANDLED: SigSet = SigSet::EMPTY
+pub(crate) const HANDLED: SigSet = SigSet::EMPTY
     .with(k::SIGCHLD)
     .with(k::SIGTERM)
     .with(k::SIGINT)
@@ -32,27 +30,27 @@ pub const HANDLED: SigSet = SigSet::EMPTY
 
 /// What ends the loop.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// PID 1: shut the machine down.
     Pid1,
     /// `--config`: stop the units and exit.
     Process,
 }
 
-pub struct Init<'t> {
-    pub ev: Loop,
-    pub sigfd: OwnedFd,
-    pub notify: Option<Notify>,
-    pub control: Option<Control>,
-    pub sup: Option<Supervisor<'t>>,
-    pub shell: Option<(Rescue, &'t core::ffi::CStr)>,
-    pub mode: Mode,
+pub(crate) struct Init<'t> {
+    pub(crate) ev: Loop,
+    pub(crate) sigfd: OwnedFd,
+    pub(crate) notify: Option<Notify>,
+    pub(crate) control: Option<Control>,
+    pub(crate) sup: Option<Supervisor<'t>>,
+    pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
+    pub(crate) mode: Mode,
     stopping: Option<Power>,
 }
 
 /// Blocks the handled signals and opens the signalfd and epoll, retrying
 /// once a second: without them PID 1 could neither reap nor shut down.
-pub fn setup() -> (OwnedFd, Loop) {
+pub(crate) fn setup() -> (OwnedFd, Loop) {
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))
@@ -79,7 +77,7 @@ pub fn setup() -> (OwnedFd, Loop) {
 }
 
 impl<'t> Init<'t> {
-    pub fn new(sigfd: OwnedFd, ev: Loop, mode: Mode) -> Init<'t> {
+    pub(crate) fn new(sigfd: OwnedFd, ev: Loop, mode: Mode) -> Init<'t> {
         Init {
             ev,
             sigfd,
@@ -93,7 +91,7 @@ impl<'t> Init<'t> {
     }
 
     /// Runs until shutdown; returns only in `Process` mode (exit status).
-    pub fn run(&mut self) -> i32 {
+    pub(crate) fn run(&mut self) -> i32 {
         loop {
             let now = time::now();
             if let Some((shell, tty)) = &mut self.shell {
@@ -107,7 +105,7 @@ impl<'t> Init<'t> {
             if let Some(kind) = self.stopping {
                 let down = match &mut self.sup {
                     Some(sup) => {
-                        sup.shutdown(&self.ev, now);
+                        sup.shutdown(&mut System::new(&self.ev), now);
                         sup.all_down()
                     }
                     None => true,
@@ -116,7 +114,7 @@ impl<'t> Init<'t> {
                     return self.finish(kind);
                 }
             } else if let Some(sup) = &mut self.sup {
-                sup.schedule(&self.ev, now);
+                sup.schedule(&mut System::new(&self.ev), now);
             }
             let deadline = self.deadline();
             let tokens = match self.ev.wait(deadline) {
@@ -154,31 +152,33 @@ impl<'t> Init<'t> {
             SIGNALS => self.signals(now),
             NOTIFY => {
                 if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
-                    let ev = &self.ev;
-                    n.recv(|pid, msg| sup.on_notify(ev, pid, msg, now));
+                    let mut fx = System::new(&self.ev);
+                    n.recv(|pid, msg| sup.on_notify(&mut fx, pid, msg, now));
                 }
             }
             TIMER => {
                 if let Some(sup) = &mut self.sup {
-                    sup.on_timer(&self.ev, now);
+                    sup.on_timer(&mut System::new(&self.ev), now);
                 }
                 if let Some(c) = &mut self.control {
                     c.expire(&self.ev, now);
                 }
             }
-            server::TOKEN_LISTEN => {
+            token::LISTEN => {
                 if let Some(c) = &mut self.control {
                     c.accept(&self.ev, now);
                 }
             }
-            t if t & !0xffff == server::TOKEN_CLIENT => {
+            t if token::kind(t) == token::CLIENT => {
                 if let Some(c) = &mut self.control {
-                    c.serve((t & 0xffff) as usize, &self.ev, self.sup.as_mut(), now);
+                    let mut fx = System::new(&self.ev);
+                    let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                    c.serve(token::index(t), &self.ev, sup, now);
                 }
             }
             other => {
                 if let Some(sup) = &mut self.sup {
-                    sup.on_token(&self.ev, other, now);
+                    sup.on_token(&mut System::new(&self.ev), other, now);
                 }
             }
         }
@@ -219,7 +219,7 @@ impl<'t> Init<'t> {
                 Ok(Some((pid, status))) => {
                     let st = Status::from_wait(status);
                     let unit = match &mut self.sup {
-                        Some(sup) => sup.on_exit(&self.ev, pid, st, now),
+                        Some(sup) => sup.on_exit(&mut System::new(&self.ev), pid, st, now),
                         None => false,
                     };
                     if !unit {
@@ -247,7 +247,7 @@ impl<'t> Init<'t> {
 }
 
 /// Reads every pending signal from the signalfd.
-pub fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
+pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
     // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
     let mut buf = [0u8; 128 * 8];
     loop {

@@ -5,19 +5,21 @@
 //! stderr as `NAME[PID]: line`. SIGTERM or SIGINT stop every unit in
 //! reverse order; then it exits.
 
-use crate::boot::event_loop::{self, Init, Mode, NOTIFY};
+use crate::boot::event_loop::{self, Init, Mode};
 use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
-use crate::supervise::notify::Notify;
-use crate::supervise::supervisor::{Context, Supervisor, SLOTS};
+use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::launch::Context;
+use crate::supervise::notify::{Notify, NOTIFY_KEY};
+use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
 use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
 #[inline(never)] // its frame stays out of main's
-pub fn run(path: &str) -> i32 {
+pub(crate) fn run(path: &str) -> i32 {
     let table = match load_table::load_file(path) {
         Ok(t) => t,
         Err(n) => {
@@ -126,7 +128,7 @@ pub fn run(path: &str) -> i32 {
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {
-    let prefix = b"NOTIFY_SOCKET=";
+    let prefix = NOTIFY_KEY.as_bytes();
     let total = prefix.len() + sock.len();
     buf.get_mut(..prefix.len())?.copy_from_slice(prefix);
     buf.get_mut(prefix.len()..total)?

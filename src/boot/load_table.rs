@@ -1,4 +1,4 @@
-//! Which service table is in force (DESIGN §3): `pinit.conf=PATH` from
+//! Which service table is in force (docs/config.md): `pinit.conf=PATH` from
 //! the kernel command line, else /etc/pinit.conf, else the compiled-in
 //! board. A run-time file with errors is reported in full and the
 //! compiled-in table is used: a bad edit never leaves a board without its
@@ -16,17 +16,17 @@ static TEXT: Singleton<[u8; FILE_MAX]> = Singleton::new([0; FILE_MAX]);
 static TABLE: Singleton<Table<'static>> = Singleton::new(Table::new());
 
 /// The default run-time table.
-pub const ETC: &str = "/etc/pinit.conf";
+pub(crate) const ETC: &str = "/etc/pinit.conf";
 
 /// Where the table in force came from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Source<'p> {
+pub(crate) enum Source<'p> {
     File(&'p str),
     Board(&'static str),
 }
 
 /// Loads the table; `None` only if called twice.
-pub fn load(path: Option<&str>) -> Option<(&'static Table<'static>, Source<'_>)> {
+pub(crate) fn load(path: Option<&str>) -> Option<(&'static Table<'static>, Source<'_>)> {
     let table = TABLE.take()?;
     let text = TEXT.take()?;
     let explicit = path.is_some();
@@ -75,7 +75,7 @@ fn board(table: &'static mut Table<'static>) -> Option<&'static Table<'static>> 
 }
 
 /// For `pinit --config FILE`: the file or nothing.
-pub fn load_file(path: &str) -> Result<&'static Table<'static>, usize> {
+pub(crate) fn load_file(path: &str) -> Result<&'static Table<'static>, usize> {
     let (table, text) = match (TABLE.take(), TEXT.take()) {
         (Some(t), Some(x)) => (t, x),
         _ => return Err(0),

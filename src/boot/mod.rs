@@ -1,12 +1,12 @@
 //! PID 1 and `pinit --config`: what runs the machine, on top of the
 //! supervisor and the control server.
 
-pub mod event_loop;
-pub mod hosted;
-pub mod load_table;
-pub mod mounts;
+pub(crate) mod event_loop;
+pub(crate) mod hosted;
+pub(crate) mod load_table;
+pub(crate) mod mounts;
 pub mod panic;
-pub mod pid1;
-pub mod rescue;
-pub mod shutdown;
-pub mod system;
+pub(crate) mod pid1;
+pub(crate) mod rescue;
+pub(crate) mod shutdown;
+pub(crate) mod system;

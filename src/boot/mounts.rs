@@ -1,4 +1,4 @@
-//! Early boot as PID 1 (DESIGN §2 steps 1–2): fds 0/1/2 on the console,
+//! Early boot as PID 1 (docs/design.md §2, steps 1–2): fds 0/1/2 on the console,
 //! then the API file systems, each mounted unless something already is.
 
 use crate::say;
@@ -77,7 +77,7 @@ const API_MOUNTS: [Api; 7] = [
 
 /// Makes sure fds 0, 1 and 2 are open. The kernel leaves them closed when
 /// the image has no /dev/console node; then devtmpfs provides one.
-pub fn console_fds() {
+pub(crate) fn console_fds() {
     let missing = (0..3).filter(|&fd| !sys::fd_is_open(fd)).count();
     if missing == 0 {
         return;
@@ -113,9 +113,9 @@ fn open_console() -> Option<OwnedFd> {
     fs::open("/dev/console", flags, Mode::empty()).ok()
 }
 
-/// Mounts the API file systems of DESIGN §2, creating mount points. A
+/// Mounts the API file systems of docs/design.md §2, creating mount points. A
 /// failure is reported and boot goes on.
-pub fn mount_api() {
+pub(crate) fn mount_api() {
     for m in API_MOUNTS.iter() {
         if is_mount_point(m.target) {
             continue;
@@ -139,7 +139,7 @@ pub fn mount_api() {
 
 /// True when `path` is the root of a mount: its device differs from its
 /// parent's (or it is `/`).
-pub fn is_mount_point(path: &str) -> bool {
+pub(crate) fn is_mount_point(path: &str) -> bool {
     let parent = match path.rfind('/') {
         Some(0) => "/",
         Some(i) => path.get(..i).unwrap_or("/"),

@@ -1,5 +1,5 @@
 //! The last resort. A panic in PID 1 would be a kernel panic: report it on
-//! the console and re-execute /sbin/init instead (DESIGN §8).
+//! the console and re-execute /sbin/init instead (docs/design.md §9).
 
 use crate::say;
 use crate::sys::{self, CVec};

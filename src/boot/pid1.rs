@@ -1,16 +1,19 @@
-//! PID 1: early boot (DESIGN §2), the table's system statements, the
+//! PID 1: early boot (docs/design.md §2), the table's system statements, the
 //! cgroups, then the shared event loop with the units or the rescue shell.
 
-use crate::boot::event_loop::{self, Init, Mode, NOTIFY};
+use crate::boot::event_loop::{self, Init, Mode};
 use crate::boot::load_table::{self, Source};
 use crate::boot::mounts;
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::system;
+use crate::control::protocol::SOCKET_PATH;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
-use crate::supervise::notify::Notify;
-use crate::supervise::supervisor::{Context, Supervisor, SLOTS};
+use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::launch::Context;
+use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
+use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
@@ -19,22 +22,21 @@ use crate::table::{Setup, Table};
 use rustix::fs::{Mode as FsMode, OFlags};
 use rustix::system::{reboot, RebootCommand};
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[cfg(target_arch = "x86_64")]
-pub const ARCH: &str = "x86_64";
+pub(crate) const ARCH: &str = "x86_64";
 #[cfg(target_arch = "aarch64")]
-pub const ARCH: &str = "aarch64";
+pub(crate) const ARCH: &str = "aarch64";
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub const ARCH: &str = "unknown";
+pub(crate) const ARCH: &str = "unknown";
 
-/// PID 1's runtime directory and readiness socket.
-pub const RUN_DIR: &str = "/run/pinit";
-pub const NOTIFY_PATH: &str = "/run/pinit/notify";
-pub const CONTROL_PATH: &str = "/run/pinit/control";
+/// PID 1's runtime directory: the notify socket (notify::NOTIFY_PATH)
+/// and the control socket (protocol::SOCKET_PATH) are in it.
+pub(crate) const RUN_DIR: &str = "/run/pinit";
 
 /// Boots and supervises; never returns.
 #[inline(never)] // its frame stays out of main's
-pub fn run() -> ! {
+pub(crate) fn run() -> ! {
     mounts::console_fds();
     let started_us = time::since_boot_us();
     mounts::mount_api();
@@ -69,11 +71,11 @@ pub fn run() -> ! {
             say!("unable to create {}: {}", RUN_DIR, Name(e));
         }
     }
-    match Control::bind(CONTROL_PATH, &init.ev) {
+    match Control::bind(SOCKET_PATH, &init.ev) {
         Ok(c) => init.control = Some(c),
         Err(e) => say!(
             "unable to create the control socket {}: {}",
-            CONTROL_PATH,
+            SOCKET_PATH,
             Name(e)
         ),
     }
@@ -118,7 +120,6 @@ pub fn run() -> ! {
     if let Some(b) = &base {
         crate::place::cgroup_limits::layout(b, table, controllers);
     }
-    let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
     match Notify::bind(NOTIFY_PATH) {
         Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
             Ok(()) => init.notify = Some(n),
@@ -148,7 +149,7 @@ pub fn run() -> ! {
     };
     let ctx = Context {
         base,
-        notify_env: Some(notify_env),
+        notify_env: Some(NOTIFY_ENV),
         kmsg,
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
@@ -220,5 +221,20 @@ fn apply_setup(table: &Table<'_>) {
 fn halt_forever() -> ! {
     loop {
         let _ = rustix::event::poll(&mut [], None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockets_are_in_the_runtime_directory() {
+        for p in [SOCKET_PATH, NOTIFY_PATH] {
+            assert_eq!(p.rsplit_once('/').map(|(d, _)| d), Some(RUN_DIR), "{}", p);
+        }
+        let env = NOTIFY_ENV.to_str().unwrap();
+        assert_eq!(env.strip_prefix("NOTIFY_SOCKET="), Some(NOTIFY_PATH));
+        assert!(env.starts_with(crate::supervise::notify::NOTIFY_KEY));
     }
 }

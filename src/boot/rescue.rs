@@ -4,7 +4,7 @@
 //! (`single`, `S`, `1`) on the kernel command line.
 
 use crate::say;
-use crate::supervise::spawn::{self, Plan};
+use crate::supervise::spawn::{self, Command, SpawnError};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use core::ffi::CStr;
@@ -12,11 +12,11 @@ use rustix::process::Pid;
 
 /// A shell that dies sooner than this after its start waits this long
 /// before the next one, so a missing /bin/sh cannot spin PID 1.
-pub const RESPAWN_GUARD_MS: u64 = 1000;
+pub(crate) const RESPAWN_GUARD_MS: u64 = 1000;
 
 /// The rescue shell's lifecycle, free of effects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rescue {
+pub(crate) enum Rescue {
     /// Not running; start it at this time.
     Due(Ms),
     Running {
@@ -28,33 +28,33 @@ pub enum Rescue {
 }
 
 impl Rescue {
-    pub fn new(now: Ms) -> Rescue {
+    pub(crate) fn new(now: Ms) -> Rescue {
         Rescue::Due(now)
     }
 
     /// When the loop must wake up for it.
-    pub fn deadline(&self) -> Option<Ms> {
+    pub(crate) fn deadline(&self) -> Option<Ms> {
         match *self {
             Rescue::Due(t) => Some(t),
             _ => None,
         }
     }
 
-    pub fn is_due(&self, now: Ms) -> bool {
+    pub(crate) fn is_due(&self, now: Ms) -> bool {
         matches!(*self, Rescue::Due(t) if t <= now)
     }
 
-    pub fn started(&mut self, pid: Pid, now: Ms) {
+    pub(crate) fn started(&mut self, pid: Pid, now: Ms) {
         *self = Rescue::Running { pid, since: now };
     }
 
     /// The start failed: try again after the guard time.
-    pub fn failed(&mut self, now: Ms) {
+    pub(crate) fn failed(&mut self, now: Ms) {
         *self = Rescue::Due(now.after(RESPAWN_GUARD_MS));
     }
 
     /// A child exited; returns true if it was the shell.
-    pub fn exited(&mut self, pid: Pid, now: Ms) -> bool {
+    pub(crate) fn exited(&mut self, pid: Pid, now: Ms) -> bool {
         match *self {
             Rescue::Running { pid: p, since } if p == pid => {
                 let quick = now.since(since) < RESPAWN_GUARD_MS;
@@ -71,7 +71,7 @@ impl Rescue {
 
     /// Stops respawning; returns the running shell's pid, which should
     /// get SIGHUP: an interactive shell ignores SIGTERM, a hangup ends it.
-    pub fn off(&mut self) -> Option<Pid> {
+    pub(crate) fn off(&mut self) -> Option<Pid> {
         let pid = match *self {
             Rescue::Running { pid, .. } => Some(pid),
             _ => None,
@@ -84,7 +84,7 @@ impl Rescue {
 /// Where /dev/console really goes: the last entry of
 /// /sys/class/tty/console/active (`ttyS0` → `/dev/ttyS0`). /dev/console
 /// itself can never be a controlling terminal.
-pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
+pub(crate) fn console_tty(buf: &mut [u8; 64]) -> &CStr {
     const FALLBACK: &CStr = c"/dev/console";
     let mut raw = [0u8; 128];
     let n = match crate::sys::file::read_file("/sys/class/tty/console/active", &mut raw) {
@@ -110,20 +110,20 @@ pub fn console_tty(buf: &mut [u8; 64]) -> &CStr {
 }
 
 /// Starts the shell on `tty`.
-pub fn start(tty: &CStr) -> Option<Pid> {
-    let mut plan = Plan::new(c"/bin/sh");
-    plan.tty = Some(tty);
+pub(crate) fn start(tty: &CStr) -> Option<Pid> {
+    let mut cmd = Command::new(c"/bin/sh");
+    cmd.tty = Some(tty);
     // A leading `-` makes it a login shell: it reads /etc/profile.
-    let _ = plan.argv.push(c"-sh");
+    let _ = cmd.argv.push(c"-sh");
     for e in [
         c"HOME=/",
         c"TERM=linux",
         c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     ] {
-        let _ = plan.envp.push(e);
+        let _ = cmd.envp.push(e);
     }
     // No placement: nothing to warn about.
-    match spawn::spawn(&plan, &mut |_| {}) {
+    match spawn::spawn(&cmd, &mut |_| {}) {
         Ok(pid) => {
             say!(
                 "rescue: /bin/sh started on {} (pid {})",
@@ -132,11 +132,11 @@ pub fn start(tty: &CStr) -> Option<Pid> {
             );
             Some(pid)
         }
-        Err(spawn::Error::Fork(e)) => {
+        Err(SpawnError::Fork(e)) => {
             say!("rescue: unable to fork: {}", Name(e));
             None
         }
-        Err(spawn::Error::Child(_, step, e)) => {
+        Err(SpawnError::Child(_, step, e)) => {
             say!(
                 "rescue: unable to {} (/bin/sh on {}): {}",
                 step.what(),

@@ -1,6 +1,7 @@
-//! Shutdown (DESIGN §2): SIGTERM to every process, a grace period, SIGKILL,
-//! sync, unmount in reverse mount order (remount read-only what stays
-//! busy), reboot(2). Also the client side: asking PID 1 to do it.
+//! Shutdown (docs/design.md §8): SIGTERM to every process, a grace
+//! period, SIGKILL, sync, unmount in reverse mount order (remount
+//! read-only what stays busy), reboot(2). Also the client side: asking
+//! PID 1 to do it.
 
 use crate::say;
 use crate::sys;
@@ -15,17 +16,17 @@ use rustix::mount::{mount_remount, unmount, MountFlags, UnmountFlags};
 use rustix::system::{reboot, RebootCommand};
 
 /// Default time between SIGTERM and SIGKILL.
-pub const GRACE_MS: u64 = 5000;
+pub(crate) const GRACE_MS: u64 = 5000;
 /// How long to wait for SIGKILLed processes (one in D state must not hang
 /// the shutdown).
-pub const KILL_WAIT_MS: u64 = 2000;
+pub(crate) const KILL_WAIT_MS: u64 = 2000;
 /// /proc/self/mounts is read whole into a buffer this large.
-pub const MOUNTS_MAX: usize = 16 * 1024;
+pub(crate) const MOUNTS_MAX: usize = 16 * 1024;
 /// Most mounts unmounted; the rest are remounted read-only by `sync` only.
-pub const MOUNT_ENTRIES_MAX: usize = 128;
+pub(crate) const MOUNT_ENTRIES_MAX: usize = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Power {
+pub(crate) enum Power {
     Reboot,
     Halt,
     Poweroff,
@@ -33,7 +34,7 @@ pub enum Power {
 
 impl Power {
     /// The signal PID 1 takes for it (busybox init's conventions).
-    pub const fn signal(self) -> u32 {
+    pub(crate) const fn signal(self) -> u32 {
         match self {
             Power::Reboot => k::SIGTERM,
             Power::Halt => k::SIGUSR1,
@@ -42,7 +43,7 @@ impl Power {
     }
 
     /// The shutdown a signal asks for, if any.
-    pub const fn from_signal(sig: u32) -> Option<Power> {
+    pub(crate) const fn from_signal(sig: u32) -> Option<Power> {
         match sig {
             k::SIGTERM | k::SIGINT => Some(Power::Reboot),
             k::SIGUSR1 => Some(Power::Halt),
@@ -51,7 +52,7 @@ impl Power {
         }
     }
 
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Power::Reboot => "reboot",
             Power::Halt => "halt",
@@ -70,7 +71,7 @@ impl Power {
 
 /// The last steps, as PID 1, after the units are stopped: never returns.
 /// `sigfd` is PID 1's signalfd; SIGCHLD on it means something to reap.
-pub fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
+pub(crate) fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
     say!("shutdown: sending SIGTERM to all processes");
     let _ = sys::kill_all(k::SIGTERM);
     let _ = sys::kill_all(k::SIGCONT);
@@ -88,7 +89,7 @@ pub fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> 
 }
 
 /// `sync` and reboot(2) at once (`-f`, or the end of `finish`).
-pub fn final_reboot(kind: Power) -> ! {
+pub(crate) fn final_reboot(kind: Power) -> ! {
     rustix::fs::sync();
     say!("shutdown: {}", kind.name());
     loop {
@@ -117,7 +118,7 @@ fn wait_children(sigfd: rustix::fd::BorrowedFd<'_>, ms: u64) -> bool {
 }
 
 /// Reaps every exited child; true when there are none left at all.
-pub fn reap_all() -> bool {
+pub(crate) fn reap_all() -> bool {
     loop {
         match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
             Ok(Some(_)) => {}
@@ -226,7 +227,7 @@ fn unescape<'a>(raw: &[u8], out: &'a mut [u8; 256]) -> Option<&'a str> {
 
 /// As a client (not PID 1): ask PID 1 for a shutdown, or with `force`
 /// do the reboot(2) right here.
-pub fn request(kind: Power, force: bool) -> i32 {
+pub(crate) fn request(kind: Power, force: bool) -> i32 {
     if force {
         final_reboot(kind);
     }

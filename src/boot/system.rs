@@ -1,4 +1,4 @@
-//! The table's system statements (DESIGN §2 step 4), applied in file
+//! The table's system statements (docs/design.md §2, step 4), applied in file
 //! order: `hostname`, `mount`, `sysctl`, `irq-affinity`. Each failure is
 //! reported and boot goes on.
 
@@ -12,7 +12,7 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 /// `hostname NAME`
-pub fn hostname(name: &str) {
+pub(crate) fn hostname(name: &str) {
     if let Err(e) = rustix::system::sethostname(name.as_bytes()) {
         say!("hostname {}: unable to set: {}", name, Name(e));
     }
@@ -21,7 +21,7 @@ pub fn hostname(name: &str) {
 /// `sysctl KEY VALUE`: VALUE and a newline written to `path`
 /// (/proc/sys/...), as sysctl(8) does: some knobs (printk_devkmsg)
 /// refuse a value without the newline.
-pub fn sysctl(key: &str, path: &str, value: &[u8]) {
+pub(crate) fn sysctl(key: &str, path: &str, value: &[u8]) {
     let mut line: heapless::Vec<u8, 258> = heapless::Vec::new();
     let fits = line.extend_from_slice(value).is_ok() && line.push(b'\n').is_ok();
     let r = if fits {
@@ -41,7 +41,13 @@ pub fn sysctl(key: &str, path: &str, value: &[u8]) {
 }
 
 /// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target created if missing.
-pub fn mount(source: &str, target: &str, fstype: &str, flags: MountFlags, data: &core::ffi::CStr) {
+pub(crate) fn mount(
+    source: &str,
+    target: &str,
+    fstype: &str,
+    flags: MountFlags,
+    data: &core::ffi::CStr,
+) {
     if let Err(e) = fs::mkdir(target, Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
             say!(
@@ -59,7 +65,7 @@ pub fn mount(source: &str, target: &str, fstype: &str, flags: MountFlags, data: 
 
 /// `irq-affinity CPULIST`: the default for new IRQs and every existing
 /// IRQ that can move. Returns (moved, unmovable).
-pub fn irq_affinity(cpus: &Mask) -> (u32, u32) {
+pub(crate) fn irq_affinity(cpus: &Mask) -> (u32, u32) {
     let mut hex: heapless::String<{ 16 * 17 }> = heapless::String::new();
     mask_hex(cpus, &mut hex);
     if let Err(e) = file::write_file("/proc/irq/default_smp_affinity", hex.as_bytes()) {
@@ -102,7 +108,7 @@ pub fn irq_affinity(cpus: &Mask) -> (u32, u32) {
 
 /// The kernel's comma-separated 32-bit hex groups, highest first
 /// (`ffffffff,00000001`).
-pub fn mask_hex<const N: usize>(m: &Mask, out: &mut heapless::String<N>) {
+pub(crate) fn mask_hex<const N: usize>(m: &Mask, out: &mut heapless::String<N>) {
     let words = m.words();
     let mut groups = [0u32; 2 * crate::place::process::MASK_WORDS];
     let mut n = 0;

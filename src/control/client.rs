@@ -5,7 +5,9 @@
 //!
 //! Exit codes: 0 ok, 1 failed, 2 usage, 3 unknown unit.
 
-use crate::control::server::{LINE_MAX, REQUEST_MAX};
+use crate::control::protocol::{
+    verb, Reply, FAILED, OK, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+};
 use crate::sys::console::{write_all, Line};
 use crate::sys::file;
 use crate::sys::Args;
@@ -16,11 +18,8 @@ use rustix::net::{
     self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
 
-/// PID 1's control socket.
-pub const SOCKET: &str = "/run/pinit/control";
-
 /// `pinit [--socket PATH] VERB ...`: `first` is the index of VERB.
-pub fn main(args: Args, socket: &str, first: usize) -> i32 {
+pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
     let word = |i: usize| args.get(i).and_then(|a| a.to_str().ok());
     let json = (first..args.len()).any(|i| word(i) == Some("--json"));
     let mut words: heapless::Vec<&str, 4> = heapless::Vec::new();
@@ -38,17 +37,17 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
     let verb = words.first().copied().unwrap_or("");
     let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
     let req_verb = match (verb, words.len()) {
-        ("status", 1) => "list",
-        ("status", 2) => "show",
-        ("start" | "stop" | "restart" | "reload", 2) | ("signal", 3) => verb,
-        ("boot", 1) => "boot",
+        ("status", 1) => verb::LIST,
+        ("status", 2) => verb::SHOW,
+        (verb::START | verb::STOP | verb::RESTART | verb::RELOAD, 2) | (verb::SIGNAL, 3) => verb,
+        (verb::BOOT, 1) => verb::BOOT,
         _ => return usage(),
     };
     let _ = req.push_str(req_verb);
     for w in words.iter().skip(1) {
         if req.push(' ').is_err() || req.push_str(w).is_err() {
             say!("request too long");
-            return 2;
+            return i32::from(USAGE);
         }
     }
     let fd = match connect(socket) {
@@ -59,7 +58,7 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
                 socket,
                 crate::sys::errno::Name(e)
             );
-            return 1;
+            return i32::from(FAILED);
         }
     };
     // A refusal (busy) may already be waiting: read the answer even if
@@ -67,7 +66,7 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
     let _ = net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL);
     let mut fmt = Format::new(req_verb, json);
     loop {
-        let mut buf = [0u8; LINE_MAX];
+        let mut buf = [0u8; REPLY_LINE_MAX];
         let n = match net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
             Ok((n, _)) => n,
             Err(rustix::io::Errno::INTR) => continue,
@@ -76,27 +75,28 @@ pub fn main(args: Args, socket: &str, first: usize) -> i32 {
         let line = core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
         if n == 0 {
             say!("PID 1 closed the connection without an answer");
-            return 1;
+            return i32::from(FAILED);
         }
-        if line == "ok" {
-            fmt.end();
-            return 0;
-        }
-        if let Some(rest) = line.strip_prefix("error ") {
-            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
-            match words.get(1) {
-                Some(unit) if code == "3" => say!("{}: {}", unit, msg),
-                _ => say!("{}", msg),
+        match Reply::parse(line) {
+            Reply::Ok => {
+                fmt.end();
+                return i32::from(OK);
             }
-            return code.parse().unwrap_or(1);
+            Reply::Error(code, msg) => {
+                match words.get(1) {
+                    Some(unit) if code == UNKNOWN => say!("{}: {}", unit, msg),
+                    _ => say!("{}", msg),
+                }
+                return i32::from(code);
+            }
+            Reply::Line(line) => fmt.line(line),
         }
-        fmt.line(line);
     }
 }
 
 fn usage() -> i32 {
     say!("usage: pinit status [NAME] [--json] | start|stop|restart|reload NAME | signal NAME SIG | boot");
-    2
+    i32::from(USAGE)
 }
 
 fn connect(path: &str) -> Result<OwnedFd, rustix::io::Errno> {
@@ -122,9 +122,9 @@ impl<'v> Format<'v> {
         if json {
             write_all(
                 crate::sys::stdio(1),
-                if verb == "show" { b"" } else { b"[" },
+                if verb == verb::SHOW { b"" } else { b"[" },
             );
-        } else if verb == "list" {
+        } else if verb == verb::LIST {
             out!(
                 "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
                 "UNIT",
@@ -138,7 +138,7 @@ impl<'v> Format<'v> {
                 "CPU",
                 "CPUS"
             );
-        } else if verb == "boot" {
+        } else if verb == verb::BOOT {
             out!(
                 "{:<14} {:>9} {:>9} {:>9}  {}",
                 "UNIT",
@@ -157,7 +157,7 @@ impl<'v> Format<'v> {
 
     fn line(&mut self, line: &str) {
         match self.verb {
-            "list" | "show" => {
+            verb::LIST | verb::SHOW => {
                 if let Some(u) = UnitInfo::parse(line) {
                     self.unit(&u);
                 } else if let Some(status) = line.strip_prefix("status ") {
@@ -170,7 +170,7 @@ impl<'v> Format<'v> {
                     }
                 }
             }
-            "boot" => self.boot(line),
+            verb::BOOT => self.boot(line),
             _ => {}
         }
         self.count += 1;
@@ -180,7 +180,7 @@ impl<'v> Format<'v> {
         let f = Figures::read(u);
         if self.json {
             let mut l = Line::new();
-            let sep = if self.count > 0 && self.verb == "list" {
+            let sep = if self.count > 0 && self.verb == verb::LIST {
                 ","
             } else {
                 ""
@@ -190,13 +190,13 @@ impl<'v> Format<'v> {
                 "{}{{\"unit\":{},\"kind\":{},\"state\":{},\"pid\":{},\"uptime_ms\":{},\"restarts\":{},\"last\":{},\"oom_kills\":{},\"memory_bytes\":{},\"cpu_usec\":{},\"cpus\":{},\"cgroup\":{}",
                 sep, Json(u.name), Json(u.kind), Json(u.state), u.pid, u.up_ms, u.restarts, Json(f.last(u)), f.oom, Num(f.mem), Num(f.cpu_us), Json(f.cpus()), Json(u.cgroup)
             );
-            if self.verb == "list" {
+            if self.verb == verb::LIST {
                 let _ = l.write_str("}");
             }
             write_all(crate::sys::stdio(1), l.as_bytes());
             return;
         }
-        if self.verb == "list" {
+        if self.verb == verb::LIST {
             out!(
                 "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
                 u.name,
@@ -264,7 +264,11 @@ impl<'v> Format<'v> {
         if self.json {
             write_all(
                 crate::sys::stdio(1),
-                if self.verb == "show" { b"}\n" } else { b"]\n" },
+                if self.verb == verb::SHOW {
+                    b"}\n"
+                } else {
+                    b"]\n"
+                },
             );
         }
     }
@@ -483,7 +487,7 @@ impl core::fmt::Display for Json<'_> {
 
 /// `pinit log NAME [-f]`: the unit's lines from the kernel ring buffer
 /// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows.
-pub fn log(args: Args) -> i32 {
+pub(crate) fn log(args: Args) -> i32 {
     let mut name = None;
     let mut follow = false;
     for i in 2..args.len() {

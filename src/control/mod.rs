@@ -1,4 +1,5 @@
 //! The control socket: the server in PID 1 and the `pinit` client.
 
-pub mod client;
-pub mod server;
+pub(crate) mod client;
+pub mod protocol;
+pub(crate) mod server;

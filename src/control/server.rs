@@ -1,4 +1,4 @@
-//! The control socket (DESIGN §4): a SOCK_SEQPACKET Unix socket, mode
+//! The control socket (docs/control.md): a SOCK_SEQPACKET Unix socket, mode
 //! 0600, root peers only (SO_PEERCRED). One request per connection, one
 //! packet: a verb and its words in printable ASCII. The reply is one
 //! packet per line, the last one `ok` or `error CODE MESSAGE` (CODE: 1
@@ -9,12 +9,14 @@
 //! that does not speak within CLIENT_TIMEOUT_MS is dropped, a reply the
 //! client does not read is dropped, at most CLIENTS_MAX at once.
 
-use crate::supervise::epoll::Loop;
-use crate::supervise::order::{self, Set};
-use crate::supervise::supervisor::{Deps, Supervisor};
-use crate::supervise::unit::{Event, State, Status};
+use crate::control::protocol::{
+    parse, Answer, Refusal, Request, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+};
+use crate::supervise::effects::Effects;
+use crate::supervise::epoll::{token, Loop};
+use crate::supervise::supervisor::{Refused, Supervisor};
+use crate::supervise::unit::Status;
 use crate::sys::time::Ms;
-use crate::table;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -22,110 +24,10 @@ use rustix::net::{
     self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
 
-/// Longest request accepted.
-pub const REQUEST_MAX: usize = 256;
-/// Longest reply line (one packet).
-pub const LINE_MAX: usize = 512;
 /// Connections served at once; more are refused with `error 1 busy`.
-pub const CLIENTS_MAX: usize = 8;
+pub(crate) const CLIENTS_MAX: usize = 8;
 /// A client must send its request within this time.
-pub const CLIENT_TIMEOUT_MS: u64 = 2000;
-/// Epoll tokens: the listening socket, and `CLIENT | slot`.
-pub const TOKEN_LISTEN: u64 = 4 << 16;
-pub const TOKEN_CLIENT: u64 = 5 << 16;
-
-/// A parsed request.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Request<'a> {
-    /// `list`: one line per unit.
-    List,
-    /// `show NAME`: every field of one unit.
-    Show(&'a str),
-    Start(&'a str),
-    Stop(&'a str),
-    Restart(&'a str),
-    Reload(&'a str),
-    /// `signal NAME SIG` (SIG already a number 1-64).
-    Signal(&'a str, u8),
-    /// `boot`: the boot timeline.
-    Boot,
-}
-
-/// Why a request was refused: (code, message).
-pub type Refusal = (u8, &'static str);
-
-pub const USAGE: u8 = 2;
-pub const FAILED: u8 = 1;
-pub const UNKNOWN: u8 = 3;
-
-/// Checks and splits a request packet.
-pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
-    if bytes.len() > REQUEST_MAX {
-        return Err((USAGE, "request too long"));
-    }
-    if bytes.iter().any(|&b| !(0x20..0x7f).contains(&b)) {
-        return Err((USAGE, "malformed request: only printable ASCII is accepted"));
-    }
-    let text = core::str::from_utf8(bytes).map_err(|_| (USAGE, "malformed request"))?;
-    let mut words = text.split(' ');
-    let verb = words.next().unwrap_or("");
-    let a = words.next();
-    let b = words.next();
-    if words.next().is_some() {
-        return Err((USAGE, "too many words"));
-    }
-    let name = |w: Option<&'a str>| -> Result<&'a str, Refusal> {
-        match w {
-            Some(n) if !n.is_empty() => Ok(n),
-            _ => Err((USAGE, "a unit name is missing")),
-        }
-    };
-    let none = |w: Option<&str>| {
-        if w.is_some() {
-            Err((USAGE, "too many words"))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match verb {
-        "list" => {
-            none(a)?;
-            Request::List
-        }
-        "boot" => {
-            none(a)?;
-            Request::Boot
-        }
-        "show" => {
-            none(b)?;
-            Request::Show(name(a)?)
-        }
-        "start" => {
-            none(b)?;
-            Request::Start(name(a)?)
-        }
-        "stop" => {
-            none(b)?;
-            Request::Stop(name(a)?)
-        }
-        "restart" => {
-            none(b)?;
-            Request::Restart(name(a)?)
-        }
-        "reload" => {
-            none(b)?;
-            Request::Reload(name(a)?)
-        }
-        "signal" => {
-            let sig = b
-                .and_then(table::value::signal)
-                .ok_or((USAGE, "signal needs NAME SIG"))?;
-            Request::Signal(name(a)?, sig)
-        }
-        "" => return Err((USAGE, "empty request")),
-        _ => return Err((USAGE, "unknown command")),
-    })
-}
+pub(crate) const CLIENT_TIMEOUT_MS: u64 = 2000;
 
 struct Client {
     fd: OwnedFd,
@@ -136,14 +38,14 @@ struct Client {
 }
 
 /// The listening socket and the connected clients.
-pub struct Control {
+pub(crate) struct Control {
     listen: OwnedFd,
     clients: [Option<Client>; CLIENTS_MAX],
 }
 
 impl Control {
     /// Binds `path` (replacing a stale socket), mode 0600.
-    pub fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
+    pub(crate) fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
         let _ = rustix::fs::unlink(path);
         let fd = net::socket_with(
             AddressFamily::UNIX,
@@ -154,7 +56,7 @@ impl Control {
         net::bind(&fd, &SocketAddrUnix::new(path)?)?;
         rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o600))?;
         net::listen(&fd, 16)?;
-        ev.add(&fd, TOKEN_LISTEN)?;
+        ev.add(&fd, token::LISTEN)?;
         Ok(Control {
             listen: fd,
             clients: [const { None }; CLIENTS_MAX],
@@ -162,12 +64,12 @@ impl Control {
     }
 
     /// The earliest client deadline.
-    pub fn deadline(&self) -> Option<Ms> {
+    pub(crate) fn deadline(&self) -> Option<Ms> {
         self.clients.iter().flatten().map(|c| c.deadline).min()
     }
 
     /// Drops clients that did not speak in time.
-    pub fn expire(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn expire(&mut self, ev: &Loop, now: Ms) {
         for slot in self.clients.iter_mut() {
             if slot.as_ref().is_some_and(|c| c.deadline <= now) {
                 if let Some(c) = slot.take() {
@@ -182,14 +84,14 @@ impl Control {
     }
 
     /// Accepts every pending connection.
-    pub fn accept(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn accept(&mut self, ev: &Loop, now: Ms) {
         while let Ok(fd) =
             net::accept_with(&self.listen, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK)
         {
             let root = net::sockopt::socket_peercred(&fd).is_ok_and(|c| c.uid.is_root());
             let free = self.clients.iter().position(|c| c.is_none());
             match free {
-                Some(i) if ev.add(&fd, TOKEN_CLIENT | i as u64).is_ok() => {
+                Some(i) if ev.add(&fd, token::CLIENT | i as u64).is_ok() => {
                     if let Some(slot) = self.clients.get_mut(i) {
                         *slot = Some(Client {
                             fd,
@@ -206,7 +108,13 @@ impl Control {
     }
 
     /// Client `i` is readable: read its request, answer, close.
-    pub fn serve(&mut self, i: usize, ev: &Loop, sup: Option<&mut Supervisor<'_>>, now: Ms) {
+    pub(crate) fn serve(
+        &mut self,
+        i: usize,
+        ev: &Loop,
+        sup: Option<(&mut Supervisor<'_>, &mut impl Effects)>,
+        now: Ms,
+    ) {
         let client = match self.clients.get_mut(i).and_then(|c| c.take()) {
             Some(c) => c,
             None => return,
@@ -227,7 +135,7 @@ impl Control {
             Ok((_, n)) if n <= REQUEST_MAX => {
                 let r = match parse(buf.get(..n).unwrap_or(&[])) {
                     Ok(req) => match sup {
-                        Some(sup) => execute(req, sup, ev, fd, now),
+                        Some((sup, fx)) => execute(req, sup, fx, fd, now),
                         None => Err((FAILED, "no units: the rescue shell is running")),
                     },
                     Err(e) => Err(e),
@@ -240,7 +148,7 @@ impl Control {
             Err(Errno::AGAIN) => {
                 // Spurious wake-up: keep waiting for it.
                 if let Some(slot) = self.clients.get_mut(i) {
-                    if ev.add(&client.fd, TOKEN_CLIENT | i as u64).is_ok() {
+                    if ev.add(&client.fd, token::CLIENT | i as u64).is_ok() {
                         *slot = Some(client);
                     }
                 }
@@ -256,34 +164,34 @@ fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
 }
 
 fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
-    let mut line: heapless::String<LINE_MAX> = heapless::String::new();
-    match r {
-        Ok(()) => {
-            let _ = line.push_str("ok");
-        }
-        Err((code, msg)) => {
-            let _ = write!(line, "error {} {}", code, msg);
-        }
-    }
+    let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
+    let _ = write!(line, "{}", Answer(r));
     send_line(fd, line.as_bytes())
 }
 
 fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
-    sup.table.find(name).ok_or((UNKNOWN, "no such unit"))
+    sup.find(name).ok_or((UNKNOWN, "no such unit"))
+}
+
+fn refused(r: Refused) -> Refusal {
+    match r {
+        Refused::NotRunning => (FAILED, "not running"),
+        Refused::Signal(_) => (FAILED, "kill failed"),
+    }
 }
 
 /// Carries out a request; detail lines go out as they are made.
 fn execute(
     req: Request<'_>,
     sup: &mut Supervisor<'_>,
-    ev: &Loop,
+    fx: &mut impl Effects,
     fd: BorrowedFd<'_>,
     now: Ms,
 ) -> Result<(), Refusal> {
     let lost = (FAILED, "reply lost: the client did not read");
     match req {
         Request::List => {
-            for i in 0..sup.slots.len() {
+            for i in 0..sup.len() {
                 let line = unit_line(sup, i, now);
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             }
@@ -293,35 +201,22 @@ fn execute(
             let i = find(sup, name)?;
             let line = unit_line(sup, i, now);
             send_line(fd, line.as_bytes()).map_err(|_| lost)?;
-            let mut st: heapless::String<LINE_MAX> = heapless::String::new();
-            let status = sup.slots.get(i).map_or(&[][..], |s| &s.status[..]);
+            let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
+            let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)
         }
         Request::Boot => {
-            for i in sup.table.order.iter().map(|&i| usize::from(i)) {
-                let mut line: heapless::String<LINE_MAX> = heapless::String::new();
-                let s = match sup.slots.get(i) {
-                    Some(s) => s,
-                    None => continue,
-                };
-                // The dependency it waited for longest: the critical chain
-                // runs back through these.
-                let blocker = sup.table.units.get(i).and_then(|u| {
-                    u.deps()
-                        .filter_map(|d| Some((sup.slots.get(d.unit)?.first_ready?, d.unit)))
-                        .max()
-                        .and_then(|(_, d)| sup.table.units.get(d))
-                        .map(|d| d.name)
-                });
+            for (name, t, waited) in sup.boot_rows() {
+                let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
                 let _ = write!(
                     line,
                     "{} {} {} {} {}",
-                    sup.table.units.get(i).map_or("?", |u| u.name),
-                    Opt(s.deps_met),
-                    Opt(s.first_start),
-                    Opt(s.first_ready),
-                    blocker.unwrap_or("-")
+                    name,
+                    Opt(t.deps_met),
+                    Opt(t.first_start),
+                    Opt(t.first_ready),
+                    waited.unwrap_or("-")
                 );
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             }
@@ -329,85 +224,52 @@ fn execute(
         }
         Request::Start(name) => {
             let i = find(sup, name)?;
-            // What it needs comes up with it.
-            let mut set = order::needs_of(&Deps(sup.table), i);
-            set.insert(i);
-            for u in set.iter() {
-                sup.step(ev, u, Event::StartRequest, now);
-            }
-            sup.schedule(ev, now);
+            sup.start(fx, i, now);
             Ok(())
         }
         Request::Stop(name) => {
             let i = find(sup, name)?;
-            let mut set: Set = order::needed_by(&Deps(sup.table), i);
-            set.insert(i);
-            // Dependents first: stop_now releases a unit once what needs it is down.
-            let slots = &*sup.slots;
-            let now_set = order::stop_now(&Deps(sup.table), &set, |u| {
-                slots.get(u).is_none_or(|s| s.sm.is_down())
-            });
-            for u in now_set.iter() {
-                sup.step(ev, u, Event::StopRequest, now);
-            }
-            sup.pending_stop(set);
+            sup.stop(fx, i, now);
             Ok(())
         }
         Request::Restart(name) => {
             let i = find(sup, name)?;
-            sup.step(ev, i, Event::RestartRequest, now);
+            sup.restart(fx, i, now);
             Ok(())
         }
         Request::Reload(name) => {
             let i = find(sup, name)?;
-            match sup.slots.get(i).map(|s| s.sm.state()) {
-                Some(State::Running { .. }) => {
-                    sup.step(ev, i, Event::ReloadRequest, now);
-                    Ok(())
-                }
-                _ => Err((FAILED, "not running")),
-            }
+            sup.reload(fx, i, now).map_err(refused)
         }
         Request::Signal(name, sig) => {
             let i = find(sup, name)?;
-            let pid = sup
-                .slots
-                .get(i)
-                .and_then(|s| s.sm.main_pid())
-                .ok_or((FAILED, "not running"))?;
-            crate::sys::kill(pid.as_raw_nonzero().get(), u32::from(sig))
-                .map_err(|_| (FAILED, "kill failed"))
+            sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
     }
 }
 
-/// `NAME KIND STATE PID SINCE_MS RESTARTS LAST`: the machine-readable
-/// summary of one unit (the client formats it).
-fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<LINE_MAX> {
+/// `NAME KIND STATE PID SINCE_MS RESTARTS LAST CGROUP`: the
+/// machine-readable summary of one unit (the client formats it).
+fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_LINE_MAX> {
     let mut line = heapless::String::new();
-    let (u, s) = match (sup.table.units.get(i), sup.slots.get(i)) {
-        (Some(u), Some(s)) => (u, s),
-        _ => return line,
+    let (u, sm) = match sup.unit(i) {
+        Some(x) => x,
+        None => return line,
     };
-    let pid = s.sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
-    let up = if pid > 0 { now.since(s.sm.since()) } else { 0 };
+    let pid = sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
+    let up = if pid > 0 { now.since(sm.since()) } else { 0 };
     let _ = write!(
         line,
         "{} {} {} {} {} {} {} ",
         u.name,
         u.kind.name(),
-        s.sm.state().name(),
+        sm.state().name(),
         pid,
         up,
-        s.sm.restarts(),
-        Last(s.sm.last_exit())
+        sm.restarts(),
+        Last(sm.last_exit())
     );
-    match sup
-        .ctx
-        .base
-        .as_ref()
-        .and_then(|b| b.path(u.name, u.isolate, None).ok())
-    {
+    match sup.cgroup_dir(i) {
         Some(p) => {
             let _ = line.push_str(p.as_str());
         }
@@ -439,43 +301,5 @@ impl core::fmt::Display for Last {
             Some(Status::Signal(s)) => write!(f, "signal:{}", s),
             Some(Status::Unknown) => f.write_str("unknown"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests() {
-        assert_eq!(parse(b"list"), Ok(Request::List));
-        assert_eq!(parse(b"show web"), Ok(Request::Show("web")));
-        assert_eq!(parse(b"signal web HUP"), Ok(Request::Signal("web", 1)));
-        assert_eq!(parse(b"signal web 9"), Ok(Request::Signal("web", 9)));
-        assert_eq!(parse(b"restart db"), Ok(Request::Restart("db")));
-    }
-
-    #[test]
-    fn refusals() {
-        let bad: &[&[u8]] = &[
-            b"",
-            b"lis",
-            b"list x",
-            b"show",
-            b"show ",
-            b"start a b",
-            b"signal web",
-            b"signal web NOPE",
-            b"signal web 65",
-            b"stop\x00web",
-            b"stop w\xffeb",
-            b"stop web\n",
-            b"\x1b[2J",
-            &[b'a'; REQUEST_MAX + 1],
-        ];
-        for b in bad {
-            assert!(parse(b).is_err(), "{:?} was accepted", b);
-        }
-        assert_eq!(parse(b"frobnicate").err(), Some((USAGE, "unknown command")));
     }
 }

@@ -29,21 +29,21 @@ use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 
 /// Where the units' cgroups live; PID 1 stays in the root.
-pub const ROOT: &str = "/sys/fs/cgroup";
-pub const SERVICES: &str = "/sys/fs/cgroup/services";
+pub(crate) const ROOT: &str = "/sys/fs/cgroup";
+pub(crate) const SERVICES: &str = "/sys/fs/cgroup/services";
 /// The controllers pinit uses, in `subtree_control` syntax.
-pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
+pub(crate) const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
 
 /// Longest cgroup file path pinit builds.
-pub const PATH_MAX: usize = 192;
+pub(crate) const PATH_MAX: usize = 192;
 /// Prefix of an isolated unit's cgroup beside `services` (PID 1 only).
 /// No unit cgroup is made at the root otherwise, so it cannot clash.
-pub const ISOLATED: &str = "isolated.";
+pub(crate) const ISOLATED: &str = "isolated.";
 
 /// The directory that holds the units' cgroups: /sys/fs/cgroup/services
 /// as PID 1, a delegated sub-cgroup in `--config` mode.
 #[derive(Clone)]
-pub struct Base {
+pub(crate) struct Base {
     dir: heapless::String<128>,
     /// Length of the cgroup2 mount point at the start of `dir`.
     mount: usize,
@@ -54,13 +54,13 @@ pub struct Base {
 
 impl Base {
     /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
-    pub fn new(dir: &str) -> Result<Base, Errno> {
+    pub(crate) fn new(dir: &str) -> Result<Base, Errno> {
         Base::under(ROOT, dir)
     }
 
     /// PID 1's layout: /sys/fs/cgroup/services, and isolated units beside
     /// it at the root.
-    pub fn pid1() -> Result<Base, Errno> {
+    pub(crate) fn pid1() -> Result<Base, Errno> {
         let mut b = Base::new(SERVICES)?;
         b.beside = true;
         Ok(b)
@@ -68,7 +68,7 @@ impl Base {
 
     /// `dir` under the cgroup2 mount `mount` (a hybrid host mounts it at
     /// /sys/fs/cgroup/unified).
-    pub fn under(mount: &str, dir: &str) -> Result<Base, Errno> {
+    pub(crate) fn under(mount: &str, dir: &str) -> Result<Base, Errno> {
         let mut d = heapless::String::new();
         d.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
         if !dir.starts_with(mount) {
@@ -83,27 +83,32 @@ impl Base {
 
     /// The part of `dir` below the mount point (`/services`), as
     /// /proc/PID/cgroup shows it.
-    pub fn relative(&self) -> &str {
+    pub(crate) fn relative(&self) -> &str {
         self.dir.get(self.mount..).unwrap_or("")
     }
 
-    pub fn dir(&self) -> &str {
+    pub(crate) fn dir(&self) -> &str {
         self.dir.as_str()
     }
 
     /// The cgroup2 mount point (the root cgroup).
-    pub fn mount(&self) -> &str {
+    pub(crate) fn mount(&self) -> &str {
         self.dir.get(..self.mount).unwrap_or("")
     }
 
     /// Whether a unit's cgroup is beside the base (`isolated.NAME`).
-    pub fn beside(&self, isolated: bool) -> bool {
+    pub(crate) fn beside(&self, isolated: bool) -> bool {
         isolated && self.beside
     }
 
     /// `BASE/UNIT[/FILE]`, or `MOUNT/isolated.UNIT[/FILE]` for an
     /// isolated unit in PID 1's layout.
-    pub fn path(&self, unit: &str, isolated: bool, file: Option<&str>) -> Result<Path, Errno> {
+    pub(crate) fn path(
+        &self,
+        unit: &str,
+        isolated: bool,
+        file: Option<&str>,
+    ) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
         let r = if self.beside(isolated) {
             write!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
@@ -117,28 +122,28 @@ impl Base {
 }
 
 /// A path under /sys/fs/cgroup, built on the stack.
-pub struct Path {
+pub(crate) struct Path {
     buf: heapless::String<PATH_MAX>,
 }
 
 impl Path {
-    pub fn new(dir: &str) -> Result<Path, Errno> {
+    pub(crate) fn new(dir: &str) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
         buf.push_str(dir).map_err(|_| Errno::NAMETOOLONG)?;
         Ok(Path { buf })
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         self.buf.as_str()
     }
 
     /// Writes `data` to FILE in this directory.
-    pub fn write(&self, file: &str, data: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn write(&self, file: &str, data: &[u8]) -> Result<(), Errno> {
         file::write_file(self.join(file)?.as_str(), data)
     }
 
     /// Reads FILE of this directory into `buf`.
-    pub fn read(&self, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+    pub(crate) fn read(&self, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
         file::read_file(self.join(file)?.as_str(), buf)
     }
 
@@ -150,7 +155,7 @@ impl Path {
 }
 
 /// Which of pinit's controllers cgroup `dir` offers to its children.
-pub fn available(dir: &str) -> [bool; 5] {
+pub(crate) fn available(dir: &str) -> [bool; 5] {
     let mut buf = [0u8; 256];
     let mut have = [false; 5];
     let mut p: heapless::String<PATH_MAX> = heapless::String::new();
@@ -176,7 +181,7 @@ pub fn available(dir: &str) -> [bool; 5] {
 /// Creates /sys/fs/cgroup/services and enables every available controller
 /// in the root's and in its subtree_control. Returns the controllers that
 /// are on for the units.
-pub fn setup() -> [bool; 5] {
+pub(crate) fn setup() -> [bool; 5] {
     let have = available(ROOT);
     enable(ROOT, &have);
     if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
@@ -190,7 +195,7 @@ pub fn setup() -> [bool; 5] {
 
 /// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
 /// it what its parent offers. Returns the controllers on for the units.
-pub fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
+pub(crate) fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
     match fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
@@ -226,7 +231,7 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
 }
 
 /// Removes a unit's (empty) cgroup directory.
-pub fn remove(base: &Base, unit: &str, isolated: bool) {
+pub(crate) fn remove(base: &Base, unit: &str, isolated: bool) {
     if let Ok(p) = base.path(unit, isolated, None) {
         let _ = fs::rmdir(p.as_str());
     }
@@ -236,7 +241,7 @@ pub fn remove(base: &Base, unit: &str, isolated: bool) {
 /// (`0::/user.slice/x` → `/sys/fs/cgroup/user.slice/x`), and the cgroup2
 /// mount it is under (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
 /// hybrid host); `None` without cgroup v2.
-pub fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
+pub(crate) fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
     let mut buf = [0u8; 1024];
     let n = file::read_file("/proc/self/cgroup", &mut buf).ok()?;
     let line = buf
@@ -254,7 +259,7 @@ pub fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static str> {
 
 /// Creates the unit's cgroup (if needed) and opens it for
 /// CLONE_INTO_CGROUP.
-pub fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
+pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
     let path = base.path(unit, isolated, None)?;
     match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
@@ -274,7 +279,7 @@ pub fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno>
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
-pub fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
     let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
     for _ in 0..64 {
         let mut any = false;
@@ -290,7 +295,7 @@ pub fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
 }
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
-pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
+pub(crate) fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
     let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     let mut buf = [0u8; 512];
     let mut cur: i64 = -1;
@@ -321,7 +326,7 @@ pub fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
 /// mount, e.g. `services`, or `0::/isolated.NAME[/...]`); the name is
 /// copied into `out`. Returns its length and whether the cgroup is
 /// beside the base (an isolated unit's, `Base::beside`).
-pub fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
+pub(crate) fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/cgroup", pid).ok()?;
     let mut buf = [0u8; 256];
@@ -357,7 +362,7 @@ fn unit_in<'t>(base: &Base, text: &'t [u8]) -> Option<(&'t [u8], bool)> {
 
 /// Why an isolated partition could not be had.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Writing (or reading) this file of the cgroup failed.
     File(&'static str, Errno),
     /// The kernel's verdict in cpuset.cpus.partition (`isolated invalid
@@ -380,7 +385,7 @@ impl core::fmt::Display for Refusal {
 /// then `isolated` into cpuset.cpus.partition unless it already is.
 /// Writing the same values again changes nothing, so this runs before
 /// every start.
-pub fn isolate(dir: &Path, cpus: &str) -> Result<(), Refusal> {
+pub(crate) fn isolate(dir: &Path, cpus: &str) -> Result<(), Refusal> {
     const PARTITION: &str = "cpuset.cpus.partition";
     let put = |file: &'static str, text: &str| {
         dir.write(file, text.as_bytes())

@@ -1,6 +1,6 @@
-//! A unit's cgroup v2 limits (DESIGN §3.3): mem.max, mem.high, mem.low,
-//! swap.max, pids.max, cpu.weight, cpu.max, io.weight, cpuset.cpus,
-//! cpuset.mems, written to the files of the same meaning before the unit's
+//! A unit's cgroup v2 limits (docs/design.md §7): mem.max, mem.high,
+//! mem.low, swap.max, pids.max, cpu.weight, cpu.max, io.weight,
+//! cpuset.cpus, cpuset.mems, written to the files of the same meaning before the unit's
 //! first process runs. A refusal is a warning naming unit, option and
 //! errno; the unit still runs.
 //!
@@ -26,7 +26,7 @@ const PIDS: usize = 4;
 type Value = heapless::String<96>;
 
 /// Writes every limit the unit sets.
-pub fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
+pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
     let put = |option: &str, file: &str, ctl: usize, v: &dyn core::fmt::Display| {
         let mut text = Value::new();
         if write!(text, "{}", v).is_err() {
@@ -93,7 +93,7 @@ pub fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
 /// (before every start); false if it could not be had, and then the unit
 /// must not run. The error is said here, naming the unit, its CPUs and
 /// the kernel's answer.
-pub fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
+pub(crate) fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
     let cpus = u.cpuset.as_ref().map_or("", |c| c.as_str());
     let dir = match base.path(u.name, true, None) {
         Ok(d) => d,
@@ -120,7 +120,7 @@ pub fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
 /// resets the affinity of every task in it). Failures are said when the
 /// unit starts, where they keep it from running.
 #[inline(never)]
-pub fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
+pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
     let mut isolated = table::Mask::EMPTY;
     for u in table.units.iter().filter(|u| u.isolate) {
         if let Some(c) = &u.cpuset {

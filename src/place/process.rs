@@ -1,18 +1,19 @@
 //! Per-process placement, applied in the child between fork and exec
-//! (DESIGN §3.3 "Placement and pinning"): CPU affinity, NUMA memory
+//! (docs/design.md §7): CPU affinity, NUMA memory
 //! policy, nice, scheduling policy, I/O priority, OOM score, rlimits.
 //! Each is only system calls, so it is safe after fork. Each is best
 //! effort: a refusal is handed to the caller, and the others still apply.
 
 use crate::sys;
+use linux_raw_sys::general as k;
 use rustix::io::Errno;
 
 // The table's own types: what the parser produced is applied as is.
-pub use crate::table::capacity::{MASK_WORDS, RLIMITS_MAX};
-pub use crate::table::{IoPrio, Mask, Rlimit, Sched};
+pub(crate) use crate::table::capacity::{MASK_WORDS, RLIMITS_MAX};
+pub(crate) use crate::table::{IoPrio, Mask, Rlimit, Sched};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Numa {
+pub(crate) enum Numa {
     Bind(Mask),
     Preferred(u32),
     Interleave(Mask),
@@ -21,19 +22,19 @@ pub enum Numa {
 
 /// Everything set on the process before exec.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Placement<'a> {
-    pub cpus: Option<&'a Mask>,
-    pub numa: Option<&'a Numa>,
-    pub nice: Option<i8>,
-    pub sched: Option<Sched>,
-    pub ioprio: Option<IoPrio>,
-    pub oom_score: Option<i16>,
-    pub rlimits: &'a [Rlimit],
+pub(crate) struct Placement<'a> {
+    pub(crate) cpus: Option<&'a Mask>,
+    pub(crate) numa: Option<&'a Numa>,
+    pub(crate) nice: Option<i8>,
+    pub(crate) sched: Option<Sched>,
+    pub(crate) ioprio: Option<IoPrio>,
+    pub(crate) oom_score: Option<i16>,
+    pub(crate) rlimits: &'a [Rlimit],
 }
 
 /// Which part of the placement failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum What {
+pub(crate) enum What {
     Cpus,
     Numa,
     Nice,
@@ -43,23 +44,9 @@ pub enum What {
     Rlimit,
 }
 
-impl What {
-    pub fn option(self) -> &'static str {
-        match self {
-            What::Cpus => "cpus=",
-            What::Numa => "numa=",
-            What::Nice => "nice=",
-            What::Sched => "sched=",
-            What::IoPrio => "ioprio=",
-            What::OomScore => "oom-score=",
-            What::Rlimit => "rlimit.*=",
-        }
-    }
-}
-
 /// Applies `p` to the calling process; `refused(what, rlimit resource,
 /// errno)` hears of each setting the kernel refused.
-pub fn apply(p: &Placement<'_>, refused: &mut dyn FnMut(What, u8, Errno)) {
+pub(crate) fn apply(p: &Placement<'_>, refused: &mut dyn FnMut(What, u8, Errno)) {
     let mut check = |what: What, r: Result<(), Errno>| {
         if let Err(e) = r {
             refused(what, 0, e);
@@ -89,19 +76,19 @@ pub fn apply(p: &Placement<'_>, refused: &mut dyn FnMut(What, u8, Errno)) {
     }
     if let Some(s) = p.sched {
         let (policy, prio) = match s {
-            Sched::Other => (0, 0),
-            Sched::Fifo(p) => (1, p as i32),
-            Sched::Rr(p) => (2, p as i32),
-            Sched::Batch => (3, 0),
-            Sched::Idle => (5, 0),
+            Sched::Other => (k::SCHED_NORMAL, 0),
+            Sched::Fifo(p) => (k::SCHED_FIFO, p as i32),
+            Sched::Rr(p) => (k::SCHED_RR, p as i32),
+            Sched::Batch => (k::SCHED_BATCH, 0),
+            Sched::Idle => (k::SCHED_IDLE, 0),
         };
         check(What::Sched, sys::sched_setscheduler(policy, prio));
     }
     if let Some(io) = p.ioprio {
         let (class, level) = match io {
-            IoPrio::Rt(l) => (1, l as u32),
-            IoPrio::Be(l) => (2, l as u32),
-            IoPrio::Idle => (3, 0),
+            IoPrio::Rt(l) => (sys::ioprio::CLASS_RT, l as u32),
+            IoPrio::Be(l) => (sys::ioprio::CLASS_BE, l as u32),
+            IoPrio::Idle => (sys::ioprio::CLASS_IDLE, 0),
         };
         check(What::IoPrio, sys::ioprio_set(class, level));
     }

@@ -8,9 +8,9 @@ use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
 /// Longest line kept whole; a longer one is cut into pieces of this size.
-pub const LOG_LINE_MAX: usize = 240;
+pub(crate) const LOG_LINE_MAX: usize = 240;
 /// Most bytes read from one unit's pipe per wake-up.
-pub const READ_MAX_PER_WAKE: usize = 4096;
+pub(crate) const READ_MAX_PER_WAKE: usize = 4096;
 /// syslog facility daemon (3) with priority debug (7). Not info: the
 /// kernel prints every record below console_loglevel (7 by default) to
 /// the console synchronously, in the writer's context, so a unit flooding
@@ -20,7 +20,7 @@ pub const READ_MAX_PER_WAKE: usize = 4096;
 const KMSG_PREFIX: &str = "<31>";
 
 /// A unit's partial line between reads.
-pub struct Capture {
+pub(crate) struct Capture {
     partial: heapless::Vec<u8, LOG_LINE_MAX>,
 }
 
@@ -31,14 +31,14 @@ impl Default for Capture {
 }
 
 impl Capture {
-    pub const fn new() -> Capture {
+    pub(crate) const fn new() -> Capture {
         Capture {
             partial: heapless::Vec::new(),
         }
     }
 
     /// Adds bytes; `emit` gets every complete line (without `\n`).
-    pub fn feed(&mut self, mut bytes: &[u8], mut emit: impl FnMut(&[u8])) {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8], mut emit: impl FnMut(&[u8])) {
         while !bytes.is_empty() {
             let nl = bytes.iter().position(|&b| b == b'\n');
             let take = nl.unwrap_or(bytes.len());
@@ -60,7 +60,7 @@ impl Capture {
     }
 
     /// Hands over what is left when the pipe closes.
-    pub fn flush(&mut self, mut emit: impl FnMut(&[u8])) {
+    pub(crate) fn flush(&mut self, mut emit: impl FnMut(&[u8])) {
         if !self.partial.is_empty() {
             emit(&self.partial);
             self.partial.clear();
@@ -70,7 +70,7 @@ impl Capture {
 
 /// Reads what the pipe has (up to READ_MAX_PER_WAKE) into `cap`. Returns
 /// false once the pipe is closed (every writer gone).
-pub fn pump(pipe: BorrowedFd<'_>, cap: &mut Capture, mut emit: impl FnMut(&[u8])) -> bool {
+pub(crate) fn pump(pipe: BorrowedFd<'_>, cap: &mut Capture, mut emit: impl FnMut(&[u8])) -> bool {
     let mut buf = [0u8; 1024];
     let mut total = 0;
     while total < READ_MAX_PER_WAKE {
@@ -95,7 +95,7 @@ pub fn pump(pipe: BorrowedFd<'_>, cap: &mut Capture, mut emit: impl FnMut(&[u8])
 }
 
 /// Writes `NAME[PID]: line` to the kernel log in one write (one record).
-pub fn to_kmsg(kmsg: BorrowedFd<'_>, unit: &str, pid: i32, line: &[u8]) {
+pub(crate) fn to_kmsg(kmsg: BorrowedFd<'_>, unit: &str, pid: i32, line: &[u8]) {
     let mut out = Line::new();
     let _ = write!(out, "{}{}[{}]: ", KMSG_PREFIX, unit, pid);
     let _ = out.write_str(core::str::from_utf8(line).unwrap_or("(binary output)"));
@@ -104,7 +104,7 @@ pub fn to_kmsg(kmsg: BorrowedFd<'_>, unit: &str, pid: i32, line: &[u8]) {
 }
 
 /// Writes `NAME[PID]: line` to the console (fd 2).
-pub fn to_console(unit: &str, pid: i32, line: &[u8]) {
+pub(crate) fn to_console(unit: &str, pid: i32, line: &[u8]) {
     let mut out = Line::new();
     let _ = write!(out, "{}[{}]: ", unit, pid);
     let _ = out.write_str(core::str::from_utf8(line).unwrap_or("(binary output)"));

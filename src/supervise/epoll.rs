@@ -10,22 +10,51 @@ use rustix::time::{
     Timespec,
 };
 
-/// Token of the timerfd; callers use other values for their fds.
-pub const TIMER: u64 = u64::MAX;
+/// Every epoll token, in one place. Per-unit and per-client fds are
+/// `KIND | index` (index below 2^16).
+pub(crate) mod token {
+    /// The signalfd.
+    pub(crate) const SIGNALS: u64 = 0;
+    /// The notify socket.
+    pub(crate) const NOTIFY: u64 = 1;
+    /// A unit's output pipe.
+    pub(crate) const LOG: u64 = 1 << 16;
+    /// A unit's `ready=fd:N` pipe.
+    pub(crate) const READY: u64 = 2 << 16;
+    /// A unit's MAINPID= pidfd.
+    pub(crate) const PIDFD: u64 = 3 << 16;
+    /// The control socket's listening fd.
+    pub(crate) const LISTEN: u64 = 4 << 16;
+    /// A control client.
+    pub(crate) const CLIENT: u64 = 5 << 16;
+    /// The timerfd of the loop itself.
+    pub(crate) const TIMER: u64 = u64::MAX;
+
+    /// The kind of a `KIND | index` token.
+    pub(crate) const fn kind(token: u64) -> u64 {
+        token & !0xffff
+    }
+
+    /// The index of a `KIND | index` token.
+    pub(crate) const fn index(token: u64) -> usize {
+        (token & 0xffff) as usize
+    }
+}
+use token::TIMER;
 /// Most events taken per wake-up.
-pub const EVENTS_MAX: usize = 16;
+pub(crate) const EVENTS_MAX: usize = 16;
 
 /// The tokens of one wake-up.
-pub type Tokens = heapless::Vec<u64, EVENTS_MAX>;
+pub(crate) type Tokens = heapless::Vec<u64, EVENTS_MAX>;
 
-pub struct Loop {
+pub(crate) struct Loop {
     epoll: OwnedFd,
     timer: OwnedFd,
     armed: Option<Ms>,
 }
 
 impl Loop {
-    pub fn new() -> Result<Loop, Errno> {
+    pub(crate) fn new() -> Result<Loop, Errno> {
         let epoll = epoll::create(CreateFlags::CLOEXEC)?;
         let timer = timerfd_create(
             TimerfdClockId::Monotonic,
@@ -40,17 +69,17 @@ impl Loop {
     }
 
     /// Watches `fd` for input; its events come back with `token`.
-    pub fn add(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
+    pub(crate) fn add(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
         epoll::add(&self.epoll, fd, EventData::new_u64(token), EventFlags::IN)
     }
 
-    pub fn remove(&self, fd: impl AsFd) -> Result<(), Errno> {
+    pub(crate) fn remove(&self, fd: impl AsFd) -> Result<(), Errno> {
         epoll::delete(&self.epoll, fd)
     }
 
     /// Sleeps until an fd is ready or `deadline` passes; returns the
     /// ready tokens (TIMER for the deadline).
-    pub fn wait(&mut self, deadline: Option<Ms>) -> Result<Tokens, Errno> {
+    pub(crate) fn wait(&mut self, deadline: Option<Ms>) -> Result<Tokens, Errno> {
         let mut out = Tokens::new();
         if deadline != self.armed {
             self.arm(deadline)?;

@@ -6,15 +6,13 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
-use crate::supervise::epoll::Loop;
 use crate::supervise::passwd;
-use crate::supervise::spawn::{self, Creds, Output, Plan};
-use crate::supervise::supervisor::{Context, Slot};
+use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
 use core::fmt::Write;
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -25,11 +23,43 @@ const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where things are, per mode (PID 1 or `--config`).
+pub(crate) struct Context<'t> {
+    /// Where unit cgroups go; `None`: no usable cgroup (not delegated).
+    pub(crate) base: Option<Base>,
+    /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
+    pub(crate) notify_env: Option<&'t CStr>,
+    /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
+    pub(crate) kmsg: Option<OwnedFd>,
+    /// The kernel command line, for `if=cmdline:WORD`.
+    pub(crate) cmdline: &'t [u8],
+    /// Which controllers are on for the units (cgroup::CONTROLLERS order).
+    pub(crate) controllers: [bool; 5],
+}
+
+/// What a unit keeps from one run to the next: made on first use.
+#[derive(Default)]
+pub(crate) struct Kept {
+    /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
+    pub(crate) cgroup: Option<OwnedFd>,
+    /// The output pipe (log=kmsg), read end and write end: made once and
+    /// shared by every run, so a restart loses no line and adds no fd.
+    pub(crate) out: Option<(OwnedFd, OwnedFd)>,
+}
+
+/// A process that runs.
+pub(crate) struct Launched {
+    pub(crate) pid: Pid,
+    /// Read end of this run's `ready=fd:N` pipe.
+    pub(crate) ready: Option<OwnedFd>,
+}
 
 /// Why a unit did not start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Error {
+pub(crate) enum LaunchError {
     /// Fork, exec, a resource: worth another try after a back-off.
     Errno(Errno),
     /// It must not run as configured (`isolate=yes` that the kernel
@@ -37,36 +67,36 @@ pub enum Error {
     Refused,
 }
 
-impl From<Errno> for Error {
-    fn from(e: Errno) -> Error {
-        Error::Errno(e)
+impl From<Errno> for LaunchError {
+    fn from(e: Errno) -> LaunchError {
+        LaunchError::Errno(e)
     }
 }
 
-/// Starts unit `i`; reports every failure on the console.
+/// Starts unit `u`; reports every failure on the console. `watch` is
+/// called with the read end of a new output pipe.
 #[inline(never)] // its argv/env buffers live only while spawning
-pub fn launch(
+pub(crate) fn launch(
     u: &table::Unit<'_>,
     table: &Table<'_>,
     ctx: &Context<'_>,
-    slot: &mut Slot,
-    ev: &Loop,
-    i: usize,
-) -> Result<Pid, Error> {
+    kept: &mut Kept,
+    watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
+) -> Result<Launched, LaunchError> {
     let name = u.name;
     match &ctx.base {
-        Some(base) => prepare_cgroup(base, u, slot, ctx.controllers)?,
+        Some(base) => prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?,
         None if u.isolate => {
             say!(
                 "{}: error: isolate=yes needs a cgroup, and there is none; not started",
                 name
             );
-            return Err(Error::Refused);
+            return Err(LaunchError::Refused);
         }
         None => {}
     }
     if u.log == table::Log::Kmsg {
-        if let Err(e) = slot.ensure_output(ev, i) {
+        if let Err(e) = output_pipe(&mut kept.out, watch) {
             say!(
                 "{}: unable to make its output pipe: {}; output goes to the console",
                 name,
@@ -78,7 +108,7 @@ pub fn launch(
     let mut args = [0u8; ARGS_BUF];
     let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
-        Error::Errno(Errno::TOOBIG)
+        LaunchError::Errno(Errno::TOOBIG)
     })?;
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
@@ -86,43 +116,43 @@ pub fn launch(
     let mut envs = [0u8; ENV_BUF];
     let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
         say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
-        Error::Errno(Errno::TOOBIG)
+        LaunchError::Errno(Errno::TOOBIG)
     })?;
 
-    let mut plan = Plan::new(path);
+    let mut cmd = Command::new(path);
     for a in argv {
-        if plan.argv.push(a).is_err() {
+        if cmd.argv.push(a).is_err() {
             say!(
                 "{}: too many arguments (limit {})",
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Error::Errno(Errno::TOOBIG));
+            return Err(LaunchError::Errno(Errno::TOOBIG));
         }
     }
     for e in envp {
-        if plan.envp.push(e).is_err() {
+        if cmd.envp.push(e).is_err() {
             say!(
                 "{}: too many environment entries (limit {})",
                 name,
                 spawn::ARGV_MAX - 1
             );
-            return Err(Error::Errno(Errno::TOOBIG));
+            return Err(LaunchError::Errno(Errno::TOOBIG));
         }
     }
 
     let mut groups = [0u32; passwd::GROUPS_MAX];
-    plan.creds = creds(u, &mut groups)?;
+    cmd.creds = creds(u, &mut groups)?;
 
     let mut tty_buf = [0u8; 128];
     let mut dir_buf = [0u8; 256];
-    plan.tty = match &u.tty {
+    cmd.tty = match &u.tty {
         Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
         _ => None,
     };
-    plan.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
-    plan.umask = u.umask.map(u32::from);
-    plan.no_new_privs = u.no_new_privs;
+    cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
+    cmd.umask = u.umask.map(u32::from);
+    cmd.no_new_privs = u.no_new_privs;
 
     let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
@@ -135,7 +165,7 @@ pub fn launch(
         *dst = l;
         nr += 1;
     }
-    plan.placement = Placement {
+    cmd.placement = Placement {
         cpus: cpus.as_ref(),
         numa: numa.as_ref(),
         nice: u.nice,
@@ -154,30 +184,34 @@ pub fn launch(
         }
         _ => None,
     };
-    plan.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
+    cmd.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
 
-    let held: &Slot = slot;
-    plan.cgroup = held.cgroup();
-    plan.output = match u.log {
+    cmd.cgroup = kept.cgroup.as_ref().map(|f| f.as_fd());
+    cmd.output = match u.log {
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
         table::Log::Console => Output::Path(c"/dev/console"),
-        table::Log::Kmsg => held.output().map_or(Output::Inherit, Output::Fd),
+        table::Log::Kmsg => kept
+            .out
+            .as_ref()
+            .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),
     };
 
-    let result = spawn::spawn(&plan, &mut |w| warn(u, w));
+    let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
     match result {
         Ok(pid) => {
             let raw = pid.as_raw_nonzero().get();
             started_line(name, raw, ctx, u);
-            slot.started(ev, i, ready_pipe.map(|(rd, _, _)| rd), raw);
-            Ok(pid)
+            Ok(Launched {
+                pid,
+                ready: ready_pipe.map(|(rd, _, _)| rd),
+            })
         }
-        Err(spawn::Error::Fork(e)) => {
+        Err(SpawnError::Fork(e)) => {
             say!("{}: unable to fork: {}", name, Name(e));
-            Err(Error::Errno(e))
+            Err(LaunchError::Errno(e))
         }
-        Err(spawn::Error::Child(_, step, e)) => {
+        Err(SpawnError::Child(_, step, e)) => {
             say!(
                 "{}: unable to {} {}: {}",
                 name,
@@ -185,7 +219,7 @@ pub fn launch(
                 path.to_str().unwrap_or("?"),
                 Name(e)
             );
-            Err(Error::Errno(e))
+            Err(LaunchError::Errno(e))
         }
     }
 }
@@ -299,7 +333,16 @@ fn creds<'g>(
         })?;
         uid = found.uid;
         gid = found.gid;
-        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups);
+        ngroups = passwd::member_groups(name.as_bytes(), gid, "/etc/group", groups).inspect_err(
+            |_| {
+                say!(
+                    "{}: user '{}' is in too many groups (limit {})",
+                    u.name,
+                    name.as_str(),
+                    passwd::GROUPS_MAX
+                );
+            },
+        )?;
     }
     if let Some(g) = &u.group {
         let name = id_text(g);
@@ -370,10 +413,9 @@ fn numa_of(u: &table::Unit<'_>) -> Option<process::Numa> {
 fn prepare_cgroup(
     base: &Base,
     u: &table::Unit<'_>,
-    slot: &mut Slot,
+    fd: &mut Option<OwnedFd>,
     controllers: [bool; 5],
-) -> Result<(), Error> {
-    let fd = slot.cgroup_fd();
+) -> Result<(), LaunchError> {
     if fd.is_none() {
         match cgroup::create(base, u.name, u.isolate) {
             Ok(f) => *fd = Some(f),
@@ -391,7 +433,7 @@ fn prepare_cgroup(
                     }
                 );
                 return if u.isolate {
-                    Err(Error::Refused)
+                    Err(LaunchError::Refused)
                 } else {
                     Ok(())
                 };
@@ -400,7 +442,21 @@ fn prepare_cgroup(
     }
     crate::place::cgroup_limits::write(base, u, controllers);
     if u.isolate && !crate::place::cgroup_limits::isolate(base, u) {
-        return Err(Error::Refused);
+        return Err(LaunchError::Refused);
+    }
+    Ok(())
+}
+
+/// Makes (and watches) the unit's output pipe on first use.
+fn output_pipe(
+    out: &mut Option<(OwnedFd, OwnedFd)>,
+    watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    if out.is_none() {
+        let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        rustix::io::ioctl_fionbio(&rd, true)?;
+        watch(rd.as_fd())?;
+        *out = Some((rd, wr));
     }
     Ok(())
 }

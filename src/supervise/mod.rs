@@ -2,12 +2,14 @@
 //! processes, readiness, output capture, and the supervisor that applies
 //! the effects.
 
-pub mod capture;
-pub mod epoll;
-pub mod launch;
-pub mod notify;
-pub mod order;
-pub mod passwd;
-pub mod spawn;
-pub mod supervisor;
-pub mod unit;
+pub(crate) mod capture;
+pub(crate) mod effects;
+pub(crate) mod epoll;
+pub(crate) mod launch;
+pub(crate) mod notify;
+pub(crate) mod order;
+pub(crate) mod passwd;
+pub(crate) mod report;
+pub(crate) mod spawn;
+pub(crate) mod supervisor;
+pub(crate) mod unit;

@@ -11,12 +11,34 @@ use rustix::net::{
     SocketFlags, SocketType,
 };
 
+/// PID 1's notify socket, written once: the path and the environment
+/// entry that units with `ready=notify` get.
+macro_rules! notify_path {
+    () => {
+        "/run/pinit/notify"
+    };
+}
+macro_rules! notify_key {
+    () => {
+        "NOTIFY_SOCKET="
+    };
+}
+pub(crate) const NOTIFY_PATH: &str = notify_path!();
+/// The start of the environment entry (`pinit --config` has its own path).
+pub(crate) const NOTIFY_KEY: &str = notify_key!();
+pub(crate) const NOTIFY_ENV: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
+    concat!(notify_key!(), notify_path!(), "\0").as_bytes(),
+) {
+    Ok(c) => c,
+    Err(_) => c"",
+};
+
 /// Longest datagram accepted; longer ones are dropped whole.
-pub const DATAGRAM_MAX: usize = 4096;
+pub(crate) const DATAGRAM_MAX: usize = 4096;
 
 /// One field of a notification that pinit understands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Field<'a> {
+pub(crate) enum Field<'a> {
     Ready,
     Reloading,
     Stopping,
@@ -28,7 +50,7 @@ pub enum Field<'a> {
 }
 
 /// Splits a datagram into its `KEY=VALUE` lines.
-pub fn fields<'a>(msg: &'a [u8], mut on: impl FnMut(Field<'a>)) {
+pub(crate) fn fields<'a>(msg: &'a [u8], mut on: impl FnMut(Field<'a>)) {
     for line in msg.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let f = match line {
             b"READY=1" => Field::Ready,
@@ -57,14 +79,14 @@ fn pid(s: &[u8]) -> Option<i32> {
     (v > 0).then_some(v)
 }
 
-pub struct Notify {
+pub(crate) struct Notify {
     fd: OwnedFd,
 }
 
 impl Notify {
     /// Binds the socket at `path` (replacing a stale one), mode 0666 so
     /// units under other uids can send; credentials prevent spoofing.
-    pub fn bind(path: &str) -> Result<Notify, Errno> {
+    pub(crate) fn bind(path: &str) -> Result<Notify, Errno> {
         let _ = rustix::fs::unlink(path);
         let fd = net::socket_with(
             AddressFamily::UNIX,
@@ -79,13 +101,13 @@ impl Notify {
         Ok(Notify { fd })
     }
 
-    pub fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
 
     /// Receives every pending datagram: `on(sender_pid, bytes)`. Datagrams
     /// without credentials or too long are dropped.
-    pub fn recv(&self, mut on: impl FnMut(i32, &[u8])) {
+    pub(crate) fn recv(&self, mut on: impl FnMut(i32, &[u8])) {
         let mut data = [0u8; DATAGRAM_MAX];
         loop {
             let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmCredentials(1))];

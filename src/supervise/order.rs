@@ -2,35 +2,35 @@
 //! each unit's `Outcome`, which waiting units start now, which are
 //! blocked, what stops along with a unit, and which units may be told to
 //! stop now so that dependents stop before what they depend on. Fixed
-//! capacity (bitsets of MAX_UNITS), no heap, no recursion. The rules are
+//! capacity (bitsets of UNITS_MAX), no heap, no recursion. The rules are
 //! in docs/state-machine.md ("Order").
 
 use crate::supervise::unit::Outcome;
 
-/// Units a table can hold (DESIGN §3.1: at least 256).
-pub const MAX_UNITS: usize = 256;
-const WORDS: usize = MAX_UNITS / 64;
+use crate::table::capacity::UNITS_MAX;
 
-/// A set of unit indices below MAX_UNITS.
+const WORDS: usize = UNITS_MAX.div_ceil(64);
+
+/// A set of unit indices below UNITS_MAX.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub struct Set([u64; WORDS]);
+pub(crate) struct Set([u64; WORDS]);
 
 impl Set {
-    pub const fn new() -> Set {
+    pub(crate) const fn new() -> Set {
         Set([0; WORDS])
     }
 
     /// `{0, 1, ..., n - 1}`.
-    pub fn first(n: usize) -> Set {
+    pub(crate) fn first(n: usize) -> Set {
         let mut s = Set::new();
-        for u in 0..n.min(MAX_UNITS) {
+        for u in 0..n.min(UNITS_MAX) {
             s.insert(u);
         }
         s
     }
 
     /// Adds `u`; false if it was there already or is out of range.
-    pub fn insert(&mut self, u: usize) -> bool {
+    pub(crate) fn insert(&mut self, u: usize) -> bool {
         match self.0.get_mut(u / 64) {
             Some(w) if *w & (1 << (u % 64)) == 0 => {
                 *w |= 1 << (u % 64);
@@ -40,27 +40,28 @@ impl Set {
         }
     }
 
-    pub fn remove(&mut self, u: usize) {
+    pub(crate) fn remove(&mut self, u: usize) {
         if let Some(w) = self.0.get_mut(u / 64) {
             *w &= !(1 << (u % 64));
         }
     }
 
-    pub fn contains(&self, u: usize) -> bool {
+    pub(crate) fn contains(&self, u: usize) -> bool {
         self.0.get(u / 64).is_some_and(|w| w & (1 << (u % 64)) != 0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 
     /// The members in increasing order.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_UNITS).filter(|&u| self.contains(u))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..UNITS_MAX).filter(|&u| self.contains(u))
     }
 }
 
@@ -82,15 +83,15 @@ impl core::fmt::Debug for Set {
 
 /// The kind of an edge: `after=` orders; `needs=` orders and requires.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Dep {
+pub(crate) enum Dep {
     After,
     Needs,
 }
 
 /// The dependency graph, as the unit table holds it (the parser has
 /// checked names and cycles).
-pub trait Graph {
-    /// Units are `0..count()`; only the first MAX_UNITS count.
+pub(crate) trait Graph {
+    /// Units are `0..count()`; only the first UNITS_MAX count.
     fn count(&self) -> usize;
     /// What `unit` depends on. Out-of-range indices are ignored; a unit
     /// in both lists may appear twice.
@@ -99,12 +100,12 @@ pub trait Graph {
 
 /// What to do now with the waiting units.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Send `Start` (or `ConditionUnmet` if an `if=` is unmet).
-    pub start: Set,
+    pub(crate) start: Set,
     /// Send `DepFailed`: a `needs=` dependency failed or is blocked,
     /// directly or through other units blocked by this same plan.
-    pub block: Set,
+    pub(crate) block: Set,
 }
 
 /// Whether a dependency with outcome `o` lets its dependent start.
@@ -126,7 +127,7 @@ const fn blocks(kind: Dep, o: Outcome) -> bool {
 }
 
 fn units(g: &(impl Graph + ?Sized)) -> usize {
-    g.count().min(MAX_UNITS)
+    g.count().min(UNITS_MAX)
 }
 
 /// The edges of `u` that stay inside the table.
@@ -137,7 +138,7 @@ fn edges(g: &(impl Graph + ?Sized), u: usize) -> impl Iterator<Item = (usize, De
 
 /// Which waiting units start now and which are blocked. Call it again
 /// after applying it and after any outcome changes, until it is empty.
-pub fn plan(g: &(impl Graph + ?Sized), outcome: impl Fn(usize) -> Outcome) -> Plan {
+pub(crate) fn plan(g: &(impl Graph + ?Sized), outcome: impl Fn(usize) -> Outcome) -> Plan {
     let n = units(g);
     let mut p = Plan::default();
     // Blocking spreads down needs= chains; each pass only adds.
@@ -176,21 +177,9 @@ pub fn plan(g: &(impl Graph + ?Sized), outcome: impl Fn(usize) -> Outcome) -> Pl
     p
 }
 
-/// The first dependency that keeps a waiting `unit` waiting, for
-/// `pinit status` ("waiting for NAME").
-pub fn waits_for(
-    g: &(impl Graph + ?Sized),
-    unit: usize,
-    outcome: impl Fn(usize) -> Outcome,
-) -> Option<usize> {
-    edges(g, unit)
-        .find(|&(d, kind)| !lets_through(kind, outcome(d)))
-        .map(|(d, _)| d)
-}
-
 /// The units that stop with `unit`: its `needs=` dependents, directly or
 /// through others (`unit` itself excluded).
-pub fn needed_by(g: &(impl Graph + ?Sized), unit: usize) -> Set {
+pub(crate) fn needed_by(g: &(impl Graph + ?Sized), unit: usize) -> Set {
     let n = units(g);
     let mut set = Set::new();
     set.insert(unit);
@@ -213,7 +202,7 @@ pub fn needed_by(g: &(impl Graph + ?Sized), unit: usize) -> Set {
 
 /// What `unit` needs, directly or through others (`unit` excluded): the
 /// units an explicit start of `unit` should start too.
-pub fn needs_of(g: &(impl Graph + ?Sized), unit: usize) -> Set {
+pub(crate) fn needs_of(g: &(impl Graph + ?Sized), unit: usize) -> Set {
     let n = units(g);
     let mut set = Set::new();
     set.insert(unit);
@@ -242,7 +231,11 @@ pub fn needs_of(g: &(impl Graph + ?Sized), unit: usize) -> Set {
 /// or needs=) is down, so the order is the start order reversed and
 /// independent units stop in parallel. Units already down are left out;
 /// the caller skips those it has already told.
-pub fn stop_now(g: &(impl Graph + ?Sized), stopping: &Set, down: impl Fn(usize) -> bool) -> Set {
+pub(crate) fn stop_now(
+    g: &(impl Graph + ?Sized),
+    stopping: &Set,
+    down: impl Fn(usize) -> bool,
+) -> Set {
     let n = units(g);
     let mut held = Set::new();
     for v in stopping.iter().take_while(|&v| v < n) {
@@ -262,8 +255,9 @@ pub fn stop_now(g: &(impl Graph + ?Sized), stopping: &Set, down: impl Fn(usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supervise::unit::{self, Action, Event, Kind, Policy, Status, Unit};
+    use crate::supervise::unit::{Action, Event, Policy, Status, Unit};
     use crate::sys::time::Ms;
+    use crate::table::{Ready, UnitKind as Kind};
     use Dep::{After, Needs};
     use Outcome as O;
     extern crate std;
@@ -317,7 +311,7 @@ mod tests {
         s.remove(64);
         s.remove(1000);
         assert_eq!(s, set(&[0, 255]));
-        assert_eq!(Set::first(300).len(), MAX_UNITS);
+        assert_eq!(Set::first(300).len(), UNITS_MAX);
         assert_eq!(std::format!("{:?}", set(&[1, 2])), "{1, 2}");
     }
 
@@ -343,11 +337,6 @@ mod tests {
             plan_of(&t, &[O::Ready, O::Ready, O::Waiting]).start,
             set(&[C])
         );
-        assert_eq!(
-            waits_for(&t, C, |u| [O::Ready, O::Pending, O::Waiting][u]),
-            Some(B)
-        );
-        assert_eq!(waits_for(&t, B, |_| O::Ready), None);
     }
 
     #[test]
@@ -552,7 +541,7 @@ mod tests {
             ],
         );
         let notify = Policy {
-            ready: unit::Readiness::Notify,
+            ready: Ready::Notify,
             ..Policy::new(Kind::Service)
         };
         let s = Policy::new(Kind::Service);

@@ -6,13 +6,15 @@ use rustix::io::Errno;
 
 /// A user's ids.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct User {
-    pub uid: u32,
-    pub gid: u32,
+pub(crate) struct User {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
-/// Most supplementary groups a unit gets.
-pub const GROUPS_MAX: usize = 32;
+/// Most supplementary groups a unit gets, from `groups=` or from the
+/// memberships of its `user=`: the table's one limit, so a unit that
+/// would get more is refused with an error, never cut short.
+pub(crate) use crate::table::capacity::GROUPS_MAX;
 
 /// `name` or a number.
 fn number(s: &[u8]) -> Option<u32> {
@@ -29,7 +31,7 @@ fn field(line: &[u8], i: usize) -> Option<&[u8]> {
 }
 
 /// Looks a user up by name (or takes a number as the uid, gid = uid).
-pub fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
+pub(crate) fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
     let mut found = None;
     Lines::open(passwd)?.each(|line| {
         if field(line, 0) == Some(name) {
@@ -50,7 +52,7 @@ pub fn user(name: &[u8], passwd: &str) -> Result<User, Errno> {
 }
 
 /// Looks a group up by name (or takes a number).
-pub fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
+pub(crate) fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
     if let Some(n) = number(name) {
         return Ok(n);
     }
@@ -66,9 +68,16 @@ pub fn group(name: &[u8], groupfile: &str) -> Result<u32, Errno> {
 }
 
 /// The groups of /etc/group that list `user` as a member (initgroups
-/// without NSS), after `primary`; at most `out.len()`.
-pub fn member_groups(user: &[u8], primary: u32, groupfile: &str, out: &mut [u32]) -> usize {
+/// without NSS), after `primary`; `Err(TOOBIG)` if they do not fit in
+/// `out`.
+pub(crate) fn member_groups(
+    user: &[u8],
+    primary: u32,
+    groupfile: &str,
+    out: &mut [u32],
+) -> Result<usize, Errno> {
     let mut n = 0;
+    let mut full = false;
     if let Some(slot) = out.get_mut(0) {
         *slot = primary;
         n = 1;
@@ -79,18 +88,26 @@ pub fn member_groups(user: &[u8], primary: u32, groupfile: &str, out: &mut [u32]
             if members.split(|&b| b == b',').any(|m| m == user) {
                 if let Some(gid) = field(line, 2).and_then(number) {
                     if gid != primary {
-                        if let Some(slot) = out.get_mut(n) {
-                            *slot = gid;
-                            n += 1;
+                        match out.get_mut(n) {
+                            Some(slot) => {
+                                *slot = gid;
+                                n += 1;
+                            }
+                            None => full = true,
                         }
                     }
                 }
             }
-            n < out.len()
+            !full
         })
     });
+    // An unreadable /etc/group leaves the primary group alone.
     let _ = r;
-    n
+    if full {
+        Err(Errno::TOOBIG)
+    } else {
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -142,10 +159,14 @@ mod tests {
             "root:x:0:\nwheel:x:10:app,bob\naudio:x:29:bob,app\napp:x:100:\n",
         );
         let mut out = [0u32; 8];
-        let n = member_groups(b"app", 100, &p, &mut out);
+        let n = member_groups(b"app", 100, &p, &mut out).unwrap();
         assert_eq!(&out[..n], &[100, 10, 29]);
-        let mut one = [0u32; 1];
-        assert_eq!(member_groups(b"app", 100, &p, &mut one), 1);
+        let mut three = [0u32; 3];
+        assert_eq!(member_groups(b"app", 100, &p, &mut three), Ok(3));
+        let mut two = [0u32; 2];
+        assert_eq!(member_groups(b"app", 100, &p, &mut two), Err(Errno::TOOBIG));
+        let mut none = [0u32; 2];
+        assert_eq!(member_groups(b"app", 100, "/nonexistent", &mut none), Ok(1));
     }
 
     #[test]

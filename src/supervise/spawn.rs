@@ -42,11 +42,11 @@ use rustix::io::Errno;
 use rustix::process::Pid;
 
 /// Most arguments (and environment entries) one exec carries.
-pub const ARGV_MAX: usize = 64;
+pub(crate) const ARGV_MAX: usize = 64;
 
 /// Where a unit's stdout and stderr go.
 #[derive(Clone, Copy)]
-pub enum Output<'a> {
+pub(crate) enum Output<'a> {
     /// Keep PID 1's (the console).
     Inherit,
     /// A file opened in the child (/dev/null, /dev/console).
@@ -57,37 +57,37 @@ pub enum Output<'a> {
 
 /// Credentials to switch to, resolved before the fork.
 #[derive(Clone, Copy)]
-pub struct Creds<'a> {
-    pub uid: u32,
-    pub gid: u32,
-    pub groups: &'a [u32],
+pub(crate) struct Creds<'a> {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) groups: &'a [u32],
 }
 
 /// What to run, and how.
-pub struct Plan<'a> {
-    pub path: &'a CStr,
-    pub argv: CVec<'a, ARGV_MAX>,
-    pub envp: CVec<'a, ARGV_MAX>,
+pub(crate) struct Command<'a> {
+    pub(crate) path: &'a CStr,
+    pub(crate) argv: CVec<'a, ARGV_MAX>,
+    pub(crate) envp: CVec<'a, ARGV_MAX>,
     /// A terminal to make the controlling one and put on fds 0/1/2.
-    pub tty: Option<&'a CStr>,
+    pub(crate) tty: Option<&'a CStr>,
     /// stdout/stderr when there is no terminal; stdin is /dev/null then.
-    pub output: Output<'a>,
+    pub(crate) output: Output<'a>,
     /// The unit's cgroup directory.
-    pub cgroup: Option<BorrowedFd<'a>>,
+    pub(crate) cgroup: Option<BorrowedFd<'a>>,
     /// `ready=fd:N`: this pipe end becomes fd N.
-    pub ready_fd: Option<(BorrowedFd<'a>, i32)>,
-    pub dir: Option<&'a CStr>,
-    pub umask: Option<u32>,
-    pub creds: Option<Creds<'a>>,
-    pub no_new_privs: bool,
+    pub(crate) ready_fd: Option<(BorrowedFd<'a>, i32)>,
+    pub(crate) dir: Option<&'a CStr>,
+    pub(crate) umask: Option<u32>,
+    pub(crate) creds: Option<Creds<'a>>,
+    pub(crate) no_new_privs: bool,
     /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
-    pub placement: Placement<'a>,
+    pub(crate) placement: Placement<'a>,
 }
 
-impl<'a> Plan<'a> {
-    /// A plan that runs `path` with nothing else set.
-    pub fn new(path: &'a CStr) -> Plan<'a> {
-        Plan {
+impl<'a> Command<'a> {
+    /// A command that runs `path` with nothing else set.
+    pub(crate) fn new(path: &'a CStr) -> Command<'a> {
+        Command {
             path,
             argv: CVec::new(),
             envp: CVec::new(),
@@ -114,7 +114,7 @@ impl<'a> Plan<'a> {
 
 /// The step of the child's set-up that failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Step {
+pub(crate) enum Step {
     SignalMask = 1,
     Session = 2,
     OpenTty = 3,
@@ -166,7 +166,7 @@ impl Step {
     }
 
     /// The verb and object for `unable to ...`.
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Step::SignalMask => "reset the signal mask",
             Step::Session => "start a session",
@@ -199,16 +199,16 @@ const WARNING: u8 = 2;
 
 /// A placement step the kernel refused; the process runs without it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Warning {
-    pub step: Step,
+pub(crate) struct Warning {
+    pub(crate) step: Step,
     /// The rlimit resource, for `Step::Rlimit`.
-    pub detail: u8,
-    pub errno: Errno,
+    pub(crate) detail: u8,
+    pub(crate) errno: Errno,
 }
 
 impl Warning {
     /// The option's key in the table: `cpus`, `numa`, ..., `rlimit.NAME`.
-    pub fn option(&self) -> &'static str {
+    pub(crate) fn option(&self) -> &'static str {
         match self.step {
             Step::Cpus => "cpus",
             Step::Numa => "numa",
@@ -227,27 +227,27 @@ impl Warning {
 
 /// Why a spawn failed: in the parent (fork, pipe) or in the child.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Error {
+pub(crate) enum SpawnError {
     Fork(Errno),
     Child(Option<Pid>, Step, Errno),
 }
 
-/// Starts `plan`; returns the child's pid once it has exec'd. `warn`
+/// Starts `cmd`; returns the child's pid once it has exec'd. `warn`
 /// hears of each placement step the kernel refused.
-pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Error> {
+pub(crate) fn spawn(cmd: &Command<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, SpawnError> {
     let (rd, wr) =
-        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(Error::Fork)?;
-    let forked = match sys::fork(plan.cgroup) {
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Fork)?;
+    let forked = match sys::fork(cmd.cgroup) {
         // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
-        Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if plan.cgroup.is_some() => {
+        Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if cmd.cgroup.is_some() => {
             sys::fork(None).map(|f| (f, true))
         }
         other => other.map(|f| (f, false)),
     };
-    match forked.map_err(Error::Fork)? {
+    match forked.map_err(SpawnError::Fork)? {
         (Forked::Child, join) => {
             drop(rd);
-            let (step, e) = child(plan, join, &wr);
+            let (step, e) = child(cmd, join, &wr);
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
@@ -257,7 +257,7 @@ pub fn spawn(plan: &Plan<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, Erro
                 match read_record(&rd) {
                     None => return Ok(pid),
                     Some((WARNING, w)) => warn(w),
-                    Some((_, w)) => return Err(Error::Child(Some(pid), w.step, w.errno)),
+                    Some((_, w)) => return Err(SpawnError::Child(Some(pid), w.step, w.errno)),
                 }
             }
         }
@@ -296,39 +296,39 @@ fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
 }
 
 /// The child's side: returns only on failure.
-fn child(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
-    match setup(plan, join_cgroup, wr) {
-        Ok(()) => (Step::Exec, sys::execve(plan.path, &plan.argv, &plan.envp)),
+fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
+    match setup(cmd, join_cgroup, wr) {
+        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp)),
         Err(r) => r,
     }
 }
 
-fn setup(plan: &Plan<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
+fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
-    if let (true, Some(dir)) = (join_cgroup, plan.cgroup) {
+    if let (true, Some(dir)) = (join_cgroup, cmd.cgroup) {
         join(dir).map_err(|e| (Step::Cgroup, e))?;
     }
     rustix::process::setsid().map_err(|e| (Step::Session, e))?;
-    match plan.tty {
+    match cmd.tty {
         Some(tty) => take_tty(tty)?,
-        None => stdio(plan.output).map_err(|e| (Step::Stdio, e))?,
+        None => stdio(cmd.output).map_err(|e| (Step::Stdio, e))?,
     }
-    if let Some((fd, n)) = plan.ready_fd {
+    if let Some((fd, n)) = cmd.ready_fd {
         sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
     }
-    process::apply(&plan.placement, &mut |what, detail, e| {
+    process::apply(&cmd.placement, &mut |what, detail, e| {
         record(wr, WARNING, placement_step(what), detail, e)
     });
-    if let Some(mask) = plan.umask {
+    if let Some(mask) = cmd.umask {
         rustix::process::umask(Mode::from_raw_mode(mask));
     }
-    if let Some(dir) = plan.dir {
+    if let Some(dir) = cmd.dir {
         rustix::process::chdir(dir).map_err(|e| (Step::Dir, e))?;
     }
-    if let Some(c) = plan.creds {
+    if let Some(c) = cmd.creds {
         drop_privileges(c)?;
     }
-    if plan.no_new_privs {
+    if cmd.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
     }
     Ok(())

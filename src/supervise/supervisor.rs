@@ -1,41 +1,35 @@
-//! The supervisor: the effects around the pure unit state machines
-//! (unit.rs) and the order scheduler (order.rs). It spawns, signals,
-//! kills cgroups, captures output and reads readiness; every decision is
-//! `Unit::step`'s, every order `order::plan`'s.
+//! The supervisor: it owns the units' slots and applies the effects
+//! around the pure unit state machines (unit.rs) and the order scheduler
+//! (order.rs). It spawns, signals, kills cgroups and watches fds through
+//! `Effects` (effects.rs), captures output and reads readiness; every
+//! decision is `Unit::step`'s, every order `order::plan`'s. The control
+//! server calls its `start`/`stop`/`restart`/`reload`/`signal` and reads
+//! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
-use crate::place::cgroup::{self, Base};
 use crate::say;
 use crate::supervise::capture::{self, Capture};
-use crate::supervise::epoll::Loop;
-use crate::supervise::launch::Error;
+use crate::supervise::effects::Effects;
+use crate::supervise::epoll::token;
+use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
-use crate::supervise::unit::{
-    Action, Event, Failure, Outcome, Policy, Readiness, State, Status, Unit,
-};
+use crate::supervise::report::{self, Timeline};
+use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
-use crate::table::{self, Table};
+use crate::table::{self, Ready, Table};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
 /// Longest `STATUS=` text kept per unit.
-pub const STATUS_MAX: usize = 80;
-/// Epoll tokens of per-unit fds: `KIND | index`.
-pub const TOKEN_LOG: u64 = 1 << 16;
-pub const TOKEN_READY: u64 = 2 << 16;
-pub const TOKEN_PIDFD: u64 = 3 << 16;
-const TOKEN_KIND: u64 = 0xff << 16;
+pub(crate) const STATUS_MAX: usize = 80;
 
 /// One unit at run time.
-pub struct Slot {
-    pub sm: Unit,
-    /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
-    cgroup: Option<OwnedFd>,
-    /// The output pipe (log=kmsg), read end and write end: made once and
-    /// shared by every run, so a restart loses no line and adds no fd.
-    out: Option<(OwnedFd, OwnedFd)>,
+pub(crate) struct Slot {
+    sm: Unit,
+    /// Its cgroup fd and output pipe, kept across runs.
+    kept: Kept,
     cap: Capture,
     /// Read end of the `ready=fd:N` pipe.
     ready: Option<OwnedFd>,
@@ -45,56 +39,33 @@ pub struct Slot {
     /// and it leads the unit's session and process group.
     log_pid: i32,
     /// The last `STATUS=` line.
-    pub status: heapless::Vec<u8, STATUS_MAX>,
-    /// The boot timeline: when its dependencies were first met, when it
-    /// was first started, first ready (a task: done).
-    pub deps_met: Option<Ms>,
-    pub first_start: Option<Ms>,
-    pub first_ready: Option<Ms>,
+    status: heapless::Vec<u8, STATUS_MAX>,
+    timeline: Timeline,
 }
 
 impl Slot {
     fn new(policy: Policy) -> Slot {
         Slot {
             sm: Unit::new(policy),
-            cgroup: None,
-            out: None,
+            kept: Kept::default(),
             cap: Capture::new(),
             ready: None,
             pidfd: None,
             log_pid: 0,
             status: heapless::Vec::new(),
-            deps_met: None,
-            first_start: None,
-            first_ready: None,
-        }
-    }
-
-    /// Notes the boot timeline's first times.
-    fn timeline(&mut self, event: Event, now: Ms) {
-        if event == Event::Start && self.deps_met.is_none() {
-            self.deps_met = Some(now);
-        }
-        match self.sm.state() {
-            State::Starting { .. } | State::Running { .. } if self.first_start.is_none() => {
-                self.first_start = Some(self.sm.since());
-            }
-            _ => {}
-        }
-        if self.first_ready.is_none() && matches!(self.sm.outcome(), Outcome::Ready | Outcome::Done)
-        {
-            self.first_ready = Some(now);
+            timeline: Timeline::default(),
         }
     }
 }
 
-pub type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
+pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 
 /// The slots live in .bss: only the ones in use are ever touched.
-pub static SLOTS: crate::sys::Singleton<Slots> = crate::sys::Singleton::new(heapless::Vec::new());
+pub(crate) static SLOTS: crate::sys::Singleton<Slots> =
+    crate::sys::Singleton::new(heapless::Vec::new());
 
 /// The unit graph as `order` sees it: the parsed table, never copied.
-pub struct Deps<'a, 't>(pub &'a Table<'t>);
+pub(crate) struct Deps<'a, 't>(pub(crate) &'a Table<'t>);
 
 impl Graph for Deps<'_, '_> {
     fn count(&self) -> usize {
@@ -112,26 +83,13 @@ impl Graph for Deps<'_, '_> {
 }
 
 /// The unit's lifecycle policy, from its table entry.
-pub fn policy_of(u: &table::Unit<'_>) -> Policy {
-    use crate::supervise::unit::{Kind, Restart};
-    let mut p = Policy::new(match u.kind {
-        table::UnitKind::Service => Kind::Service,
-        table::UnitKind::Task => Kind::Task,
-        table::UnitKind::Tty => Kind::Tty,
-    });
-    p.restart = match u.restart {
-        table::Restart::Always => Restart::Always,
-        table::Restart::OnFailure => Restart::OnFailure,
-        table::Restart::Never => Restart::Never,
-    };
+pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
+    let mut p = Policy::new(u.kind);
+    p.restart = u.restart;
     p.restart_delay_ms = u.restart_delay.0 as u64;
     p.restart_max_ms = u.restart_max.0 as u64;
     p.restart_limit = (u.restart_limit > 0).then_some(u.restart_limit as u32);
-    p.ready = match u.ready {
-        table::Ready::None => Readiness::None,
-        table::Ready::Notify => Readiness::Notify,
-        table::Ready::Fd(n) => Readiness::Fd(n),
-    };
+    p.ready = u.ready;
     p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0 as u64);
     p.stop_signal = u.stop_signal as u32;
     p.stop_timeout_ms = u.stop_timeout.0 as u64;
@@ -139,24 +97,19 @@ pub fn policy_of(u: &table::Unit<'_>) -> Policy {
     p
 }
 
-/// Where things are, per mode (PID 1 or `--config`).
-pub struct Context<'t> {
-    /// Where unit cgroups go; `None`: no usable cgroup (not delegated).
-    pub base: Option<Base>,
-    /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
-    pub notify_env: Option<&'t core::ffi::CStr>,
-    /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
-    pub kmsg: Option<OwnedFd>,
-    /// The kernel command line, for `if=cmdline:WORD`.
-    pub cmdline: &'t [u8],
-    /// Which controllers are on for the units (cgroup::CONTROLLERS order).
-    pub controllers: [bool; 5],
+/// Why a control request was not carried out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Refused {
+    /// The unit has no running main process.
+    NotRunning,
+    /// kill(2) failed.
+    Signal(Errno),
 }
 
-pub struct Supervisor<'t> {
-    pub table: &'t Table<'t>,
-    pub slots: &'t mut Slots,
-    pub ctx: Context<'t>,
+pub(crate) struct Supervisor<'t> {
+    table: &'t Table<'t>,
+    slots: &'t mut Slots,
+    ctx: Context<'t>,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
@@ -166,7 +119,11 @@ pub struct Supervisor<'t> {
 
 impl<'t> Supervisor<'t> {
     /// One slot per unit of `table`, all waiting.
-    pub fn new(table: &'t Table<'t>, slots: &'t mut Slots, ctx: Context<'t>) -> Supervisor<'t> {
+    pub(crate) fn new(
+        table: &'t Table<'t>,
+        slots: &'t mut Slots,
+        ctx: Context<'t>,
+    ) -> Supervisor<'t> {
         slots.clear();
         for u in table.units.iter() {
             // Same capacity as the table: cannot fail.
@@ -186,18 +143,58 @@ impl<'t> Supervisor<'t> {
         self.table.units.get(i).map_or("?", |u| u.name)
     }
 
+    /// The unit named `name`.
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.table.find(name)
+    }
+
+    /// How many units there are (`0..len()`).
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Unit `i`: its table entry and its state machine.
+    pub(crate) fn unit(&self, i: usize) -> Option<(&'t table::Unit<'t>, &Unit)> {
+        Some((self.table.units.get(i)?, &self.slots.get(i)?.sm))
+    }
+
+    /// Unit `i`'s last `STATUS=` text.
+    pub(crate) fn status_text(&self, i: usize) -> &[u8] {
+        self.slots.get(i).map_or(&[][..], |s| &s.status[..])
+    }
+
+    /// Unit `i`'s cgroup directory, if units have cgroups.
+    pub(crate) fn cgroup_dir(&self, i: usize) -> Option<crate::place::cgroup::Path> {
+        let u = self.table.units.get(i)?;
+        self.ctx.base.as_ref()?.path(u.name, u.isolate, None).ok()
+    }
+
+    /// The units in start order, with their boot timeline and the unit
+    /// each waited for longest (`pinit boot`).
+    pub(crate) fn boot_rows(
+        &self,
+    ) -> impl Iterator<Item = (&'t str, Timeline, Option<&'t str>)> + '_ {
+        let ready = |u: usize| self.slots.get(u)?.timeline.first_ready;
+        self.table.order.iter().filter_map(move |&i| {
+            let i = usize::from(i);
+            let t = self.slots.get(i)?.timeline;
+            let waited = report::waited_for(self.table, i, &ready).map(|d| self.name(d));
+            Some((self.name(i), t, waited))
+        })
+    }
+
     /// The nearest time any unit wants a Timer event.
-    pub fn deadline(&self) -> Option<Ms> {
+    pub(crate) fn deadline(&self) -> Option<Ms> {
         self.slots.iter().filter_map(|s| s.sm.deadline()).min()
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
-    pub fn schedule(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn schedule(&mut self, fx: &mut impl Effects, now: Ms) {
         if self.shutting_down {
             return;
         }
         if !self.stopping.is_empty() {
-            self.continue_stop(ev, now);
+            self.continue_stop(fx, now);
         }
         for _ in 0..=self.slots.len() {
             let plan = {
@@ -210,7 +207,7 @@ impl<'t> Supervisor<'t> {
                 break;
             }
             for i in plan.block.iter() {
-                self.step(ev, i, Event::DepFailed, now);
+                self.step(fx, i, Event::DepFailed, now);
             }
             for i in plan.start.iter() {
                 let e = if self.conditions_hold(i) {
@@ -218,7 +215,7 @@ impl<'t> Supervisor<'t> {
                 } else {
                     Event::ConditionUnmet
                 };
-                self.step(ev, i, e, now);
+                self.step(fx, i, e, now);
             }
         }
         // After the starts: a unit ready at spawn (a tty, a service
@@ -253,35 +250,36 @@ impl<'t> Supervisor<'t> {
 
     /// Feeds `event` to unit `i` and carries out its actions; a Spawn is
     /// answered at once with Spawned or SpawnFailed.
-    pub fn step(&mut self, ev: &Loop, i: usize, event: Event, now: Ms) {
+    fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
+            let name = self.name(i);
             let slot = match self.slots.get_mut(i) {
                 Some(s) => s,
                 None => return,
             };
             let before = slot.sm.state();
             let actions = slot.sm.step(e, now);
-            slot.timeline(e, now);
-            self.report(i, before, now);
+            slot.timeline.note(&slot.sm, e, now);
+            report::changed(name, before, &slot.sm, now);
             for a in actions {
                 match a {
                     Action::Spawn => {
-                        next = Some(match self.spawn(ev, i) {
+                        next = Some(match self.spawn(fx, i) {
                             Ok(pid) => Event::Spawned { pid },
-                            Err(Error::Errno(errno)) => Event::SpawnFailed { errno },
-                            Err(Error::Refused) => Event::SpawnRefused,
+                            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
+                            Err(LaunchError::Refused) => Event::SpawnRefused,
                         })
                     }
-                    Action::Signal { pid, sig } => self.signal(i, pid, sig),
-                    Action::KillCgroup => self.kill_cgroup(i),
+                    Action::Signal { pid, sig } => self.signal_pid(fx, i, pid, sig),
+                    Action::KillCgroup => self.kill_cgroup(fx, i),
                 }
             }
         }
     }
 
-    fn signal(&self, i: usize, pid: Pid, sig: u32) {
-        match crate::sys::kill(pid.as_raw_nonzero().get(), sig) {
+    fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
+        match fx.kill(pid.as_raw_nonzero().get(), sig) {
             Ok(()) | Err(Errno::SRCH) => {}
             Err(e) => say!(
                 "{}: unable to send signal {} to pid {}: {}",
@@ -295,12 +293,12 @@ impl<'t> Supervisor<'t> {
 
     /// Everything left in the unit's cgroup; without cgroups, the unit's
     /// process group (it runs in its own session).
-    fn kill_cgroup(&self, i: usize) {
+    fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) {
         let name = self.name(i);
         let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
         match &self.ctx.base {
             Some(base) => {
-                if let Err(e) = cgroup::kill(base, name, isolated) {
+                if let Err(e) = fx.kill_cgroup(base, name, isolated) {
                     if e != Errno::NOENT {
                         say!("{}: unable to kill its cgroup: {}", name, Name(e));
                     }
@@ -310,67 +308,30 @@ impl<'t> Supervisor<'t> {
                 // The last started process leads its own session and
                 // process group: kill the group.
                 if let Some(pgid) = self.slots.get(i).map(|s| s.log_pid).filter(|&p| p > 0) {
-                    let _ = crate::sys::kill(-pgid, linux_raw_sys::general::SIGKILL);
+                    let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
                 }
             }
         }
     }
 
-    /// Says on the console what changed.
-    fn report(&self, i: usize, before: State, now: Ms) {
-        let slot = match self.slots.get(i) {
-            Some(s) => s,
-            None => return,
-        };
-        let after = slot.sm.state();
-        if core::mem::discriminant(&before) == core::mem::discriminant(&after) {
-            return;
-        }
-        let name = self.name(i);
-        match after {
-            State::Running { pid } if matches!(before, State::Starting { .. }) => {
-                say!(
-                    "{}: ready (pid {}, {} ms after start)",
-                    name,
-                    pid.as_raw_nonzero(),
-                    now.since(slot.sm.since())
-                )
-            }
-            State::BackingOff { until } => match slot.sm.last_exit() {
-                Some(st) => say!(
-                    "{}: {}; restarting in {} ms",
-                    name,
-                    Exit(st),
-                    until.since(now)
-                ),
-                None => say!("{}: restarting in {} ms", name, until.since(now)),
-            },
-            State::Exited => say!(
-                "{}: done ({})",
-                name,
-                slot.sm.last_exit().map_or(Exit(Status::Unknown), Exit)
-            ),
-            State::Failed { why } => say!("{}: failed: {}", name, Why(why, slot.sm.last_exit())),
-            State::Skipped => say!("{}: skipped: an if= condition is unmet", name),
-            State::Blocked => say!("{}: blocked: a needs= dependency failed", name),
-            State::Stopping { .. } => say!("{}: stopping", name),
-            State::Stopped => say!("{}: stopped", name),
-            State::Waiting | State::Spawning | State::Starting { .. } | State::Running { .. } => {}
-        }
-    }
-
     /// A child exited: hand it to the unit whose main process it was.
-    pub fn on_exit(&mut self, ev: &Loop, pid: Pid, status: Status, now: Ms) -> bool {
+    pub(crate) fn on_exit(
+        &mut self,
+        fx: &mut impl Effects,
+        pid: Pid,
+        status: Status,
+        now: Ms,
+    ) -> bool {
         let i = match self.slots.iter().position(|s| s.sm.main_pid() == Some(pid)) {
             Some(i) => i,
             None => return false,
         };
-        self.step(ev, i, Event::Exited { pid, status }, now);
+        self.step(fx, i, Event::Exited { pid, status }, now);
         true
     }
 
     /// Timer events to every unit whose deadline has passed.
-    pub fn on_timer(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         for i in 0..self.slots.len() {
             let due = self
                 .slots
@@ -378,14 +339,14 @@ impl<'t> Supervisor<'t> {
                 .and_then(|s| s.sm.deadline())
                 .is_some_and(|d| d <= now);
             if due {
-                self.step(ev, i, Event::Timer, now);
+                self.step(fx, i, Event::Timer, now);
             }
         }
     }
 
     /// A datagram on the notify socket from `pid`.
-    pub fn on_notify(&mut self, ev: &Loop, pid: i32, msg: &[u8], now: Ms) {
-        let i = match self.unit_of_pid(pid) {
+    pub(crate) fn on_notify(&mut self, fx: &mut impl Effects, pid: i32, msg: &[u8], now: Ms) {
+        let i = match self.unit_of_pid(fx, pid) {
             Some(i) => i,
             None => {
                 say!(
@@ -398,7 +359,7 @@ impl<'t> Supervisor<'t> {
         if self
             .slots
             .get(i)
-            .is_some_and(|s| s.sm.policy().ready != Readiness::Notify)
+            .is_some_and(|s| s.sm.policy().ready != Ready::Notify)
         {
             say!(
                 "{}: notify message ignored: the unit is not ready=notify",
@@ -407,7 +368,7 @@ impl<'t> Supervisor<'t> {
             return;
         }
         notify::fields(msg, |f| match f {
-            Field::Ready => self.step(ev, i, Event::Ready, now),
+            Field::Ready => self.step(fx, i, Event::Ready, now),
             Field::Status(s) => {
                 if let Some(slot) = self.slots.get_mut(i) {
                     slot.status.clear();
@@ -415,15 +376,15 @@ impl<'t> Supervisor<'t> {
                     let _ = slot.status.extend_from_slice(s.get(..n).unwrap_or(&[]));
                 }
             }
-            Field::MainPid(p) => self.main_pid(ev, i, p, now),
+            Field::MainPid(p) => self.main_pid(fx, i, p, now),
             Field::Stopping | Field::Reloading | Field::Watchdog | Field::Other(_) => {}
         });
     }
 
     /// MAINPID=: accepted only for a process in the unit's own cgroup; one
     /// that is not our child is watched through a pidfd (no pid reuse).
-    fn main_pid(&mut self, ev: &Loop, i: usize, p: i32, now: Ms) {
-        if self.unit_of_pid(p) != Some(i) {
+    fn main_pid(&mut self, fx: &mut impl Effects, i: usize, p: i32, now: Ms) {
+        if self.unit_of_pid(fx, p) != Some(i) {
             say!(
                 "{}: MAINPID={} ignored: not a process of this unit",
                 self.name(i),
@@ -435,47 +396,41 @@ impl<'t> Supervisor<'t> {
             Some(pid) => pid,
             None => return,
         };
-        let ours = crate::sys::file::parent_of(p)
-            == Some(rustix::process::getpid().as_raw_nonzero().get());
-        if !ours {
-            match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
-                Ok(fd) => {
-                    if let Err(e) = ev.add(&fd, TOKEN_PIDFD | i as u64) {
-                        say!(
-                            "{}: unable to watch MAINPID {}: {}",
-                            self.name(i),
-                            p,
-                            Name(e)
-                        );
-                        return;
+        let watched = fx.adopt(pid).and_then(|fd| match fd {
+            Some(fd) => fx
+                .watch(fd.as_fd(), token::PIDFD | i as u64)
+                .map(|()| Some(fd)),
+            None => Ok(None),
+        });
+        match watched {
+            Ok(Some(fd)) => {
+                if let Some(slot) = self.slots.get_mut(i) {
+                    if let Some(old) = slot.pidfd.replace(fd) {
+                        fx.unwatch(old.as_fd());
                     }
-                    if let Some(slot) = self.slots.get_mut(i) {
-                        if let Some(old) = slot.pidfd.replace(fd) {
-                            let _ = ev.remove(&old);
-                        }
-                    }
-                }
-                Err(e) => {
-                    say!(
-                        "{}: unable to watch MAINPID {}: {}",
-                        self.name(i),
-                        p,
-                        Name(e)
-                    );
-                    return;
                 }
             }
+            Ok(None) => {}
+            Err(e) => {
+                say!(
+                    "{}: unable to watch MAINPID {}: {}",
+                    self.name(i),
+                    p,
+                    Name(e)
+                );
+                return;
+            }
         }
-        self.step(ev, i, Event::MainPid { pid }, now);
+        self.step(fx, i, Event::MainPid { pid }, now);
     }
 
     /// Which unit a process is in: its cgroup, or (without cgroups) the
     /// unit whose main process it is.
-    fn unit_of_pid(&self, pid: i32) -> Option<usize> {
+    fn unit_of_pid(&self, fx: &impl Effects, pid: i32) -> Option<usize> {
         match &self.ctx.base {
             Some(base) => {
                 let mut name = [0u8; 64];
-                let (n, beside) = cgroup::unit_of(base, pid, &mut name)?;
+                let (n, beside) = fx.cgroup_of(base, pid, &mut name)?;
                 let name = core::str::from_utf8(name.get(..n)?).ok()?;
                 // isolated.NAME is NAME's only if NAME isolates, and the
                 // other way round.
@@ -494,20 +449,20 @@ impl<'t> Supervisor<'t> {
     }
 
     /// A per-unit fd is readable.
-    pub fn on_token(&mut self, ev: &Loop, token: u64, now: Ms) {
-        let i = (token & 0xffff) as usize;
-        match token & TOKEN_KIND {
-            TOKEN_LOG => self.on_output(ev, i),
-            TOKEN_READY => self.on_ready_fd(ev, i, now),
-            TOKEN_PIDFD => {
+    pub(crate) fn on_token(&mut self, fx: &mut impl Effects, token: u64, now: Ms) {
+        let i = token::index(token);
+        match token::kind(token) {
+            token::LOG => self.on_output(fx, i),
+            token::READY => self.on_ready_fd(fx, i, now),
+            token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
-                    let _ = ev.remove(&fd);
+                    fx.unwatch(fd.as_fd());
                     s.sm.main_pid()
                 });
                 if let Some(pid) = pid {
                     self.step(
-                        ev,
+                        fx,
                         i,
                         Event::Exited {
                             pid,
@@ -521,7 +476,7 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    fn on_output(&mut self, ev: &Loop, i: usize) {
+    fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
         let name = self.name(i);
         let kmsg = self.ctx.kmsg.as_ref().map(|f| f.as_fd());
         let slot = match self.slots.get_mut(i) {
@@ -529,7 +484,7 @@ impl<'t> Supervisor<'t> {
             None => return,
         };
         let pid = slot.log_pid;
-        let open = match &slot.out {
+        let open = match &slot.kept.out {
             Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, |line| match kmsg {
                 Some(k) => capture::to_kmsg(k, name, pid, line),
                 None => capture::to_console(name, pid, line),
@@ -537,13 +492,13 @@ impl<'t> Supervisor<'t> {
             None => return,
         };
         if !open {
-            if let Some((rd, _)) = slot.out.take() {
-                let _ = ev.remove(&rd);
+            if let Some((rd, _)) = slot.kept.out.take() {
+                fx.unwatch(rd.as_fd());
             }
         }
     }
 
-    fn on_ready_fd(&mut self, ev: &Loop, i: usize, now: Ms) {
+    fn on_ready_fd(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
         let mut buf = [0u8; 64];
         let (ready, closed) = match self.slots.get(i).and_then(|s| s.ready.as_ref()) {
             Some(fd) => match rustix::io::read(fd, &mut buf) {
@@ -556,94 +511,120 @@ impl<'t> Supervisor<'t> {
         };
         if ready || closed {
             if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.ready.take()) {
-                let _ = ev.remove(&fd);
+                fx.unwatch(fd.as_fd());
             }
         }
         if ready {
-            self.step(ev, i, Event::Ready, now);
+            self.step(fx, i, Event::Ready, now);
         }
     }
 
     /// Shutdown: nothing starts again; units stop in reverse dependency
     /// order. Call on every wake-up until `all_down()`.
-    pub fn shutdown(&mut self, ev: &Loop, now: Ms) {
+    pub(crate) fn shutdown(&mut self, fx: &mut impl Effects, now: Ms) {
         if !self.shutting_down {
             self.shutting_down = true;
             for i in 0..self.slots.len() {
-                self.step(ev, i, Event::Shutdown, now);
+                self.step(fx, i, Event::Shutdown, now);
             }
         }
         let all = Set::first(self.slots.len());
+        self.release(fx, &all, now);
+    }
+
+    /// Tells the units of `set` that nothing in `set` still needs to stop
+    /// (`order::stop_now`): dependents stop before what they depend on.
+    fn release(&mut self, fx: &mut impl Effects, set: &Set, now: Ms) {
         let now_set = {
             let slots = &*self.slots;
-            order::stop_now(&Deps(self.table), &all, |u| {
+            order::stop_now(&Deps(self.table), set, |u| {
                 slots.get(u).is_none_or(|s| s.sm.is_down())
             })
         };
         for i in now_set.iter() {
-            self.step(ev, i, Event::StopRequest, now);
+            self.step(fx, i, Event::StopRequest, now);
         }
     }
 
-    /// Once every unit has settled or become ready: one console line with
-    /// the boot's length and its critical chain (`pinit boot` has it all).
     fn boot_summary(&mut self, now: Ms) {
         let settled = self.slots.iter().all(|s| {
             !matches!(s.sm.outcome(), Outcome::Waiting | Outcome::Pending)
-                || s.first_ready.is_some()
+                || s.timeline.first_ready.is_some()
         });
         if !settled {
             return;
         }
         self.booted = true;
-        let last = (0..self.slots.len())
-            .filter_map(|i| Some((self.slots.get(i)?.first_ready?, i)))
-            .max();
-        let mut chain: heapless::Vec<usize, 16> = heapless::Vec::new();
-        let mut at = last.map(|(_, i)| i);
-        while let Some(i) = at {
-            if chain.push(i).is_err() {
-                break;
-            }
-            at = self.table.units.get(i).and_then(|u| {
-                u.deps()
-                    .filter_map(|d| Some((self.slots.get(d.unit)?.first_ready?, d.unit)))
-                    .max()
-                    .map(|(_, d)| d)
-            });
-        }
-        let mut line: heapless::String<200> = heapless::String::new();
-        for (n, i) in chain.iter().rev().enumerate() {
-            let _ = core::fmt::Write::write_fmt(
-                &mut line,
-                format_args!("{}{}", if n > 0 { " -> " } else { "" }, self.name(*i)),
-            );
-        }
-        say!(
-            "boot: every unit settled {} ms after kernel start; critical chain: {}",
-            last.map_or(now.0, |(t, _)| t.0),
-            if line.is_empty() { "-" } else { line.as_str() }
-        );
+        let slots = &*self.slots;
+        report::booted(self.table, |i| slots.get(i)?.timeline.first_ready, now);
     }
 
-    /// `pinit stop`: stop `set` (a unit and what needs it), dependents
-    /// first, over as many wake-ups as it takes.
-    pub fn pending_stop(&mut self, set: Set) {
+    /// `pinit start`: unit `i` and what it needs come up.
+    pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let mut set = order::needs_of(&Deps(self.table), i);
+        set.insert(i);
         for u in set.iter() {
+            self.step(fx, u, Event::StartRequest, now);
+        }
+        self.schedule(fx, now);
+    }
+
+    /// `pinit stop`: unit `i` and what needs it, dependents first, over
+    /// as many wake-ups as it takes.
+    pub(crate) fn stop(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let mut set = order::needed_by(&Deps(self.table), i);
+        set.insert(i);
+        for u in set.iter() {
+            // A unit with no process (waiting, backing off) holds nothing
+            // up and would start again: it stops at once.
+            if self.slots.get(u).is_some_and(|s| s.sm.is_down()) {
+                self.step(fx, u, Event::StopRequest, now);
+            }
             self.stopping.insert(u);
         }
+        self.continue_stop(fx, now);
     }
 
-    fn continue_stop(&mut self, ev: &Loop, now: Ms) {
-        let release = {
-            let slots = &*self.slots;
-            order::stop_now(&Deps(self.table), &self.stopping, |u| {
-                slots.get(u).is_none_or(|s| s.sm.is_down())
-            })
-        };
-        for i in release.iter() {
-            self.step(ev, i, Event::StopRequest, now);
+    /// `pinit restart`.
+    pub(crate) fn restart(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        self.step(fx, i, Event::RestartRequest, now);
+    }
+
+    /// `pinit reload`: the reload signal, to a running unit only.
+    pub(crate) fn reload(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
+        match self.slots.get(i).map(|s| s.sm.state()) {
+            Some(State::Running { .. }) => {
+                self.step(fx, i, Event::ReloadRequest, now);
+                Ok(())
+            }
+            _ => Err(Refused::NotRunning),
         }
+    }
+
+    /// `pinit signal`: `sig` to the unit's main process.
+    pub(crate) fn signal(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        sig: u32,
+    ) -> Result<(), Refused> {
+        let pid = self
+            .slots
+            .get(i)
+            .and_then(|s| s.sm.main_pid())
+            .ok_or(Refused::NotRunning)?;
+        fx.kill(pid.as_raw_nonzero().get(), sig)
+            .map_err(Refused::Signal)
+    }
+
+    fn continue_stop(&mut self, fx: &mut impl Effects, now: Ms) {
+        let set = self.stopping;
+        self.release(fx, &set, now);
         let slots = &*self.slots;
         let done: Set = self
             .stopping
@@ -655,92 +636,32 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    pub fn all_down(&self) -> bool {
+    pub(crate) fn all_down(&self) -> bool {
         self.slots.iter().all(|s| s.sm.is_down())
     }
 
-    /// Starts unit `i`'s process.
-    fn spawn(&mut self, ev: &Loop, i: usize) -> Result<Pid, Error> {
+    /// Starts unit `i`'s process; a new run's readiness pipe is watched,
+    /// the previous run's readiness pipe and pidfd are dropped.
+    fn spawn(&mut self, fx: &mut impl Effects, i: usize) -> Result<Pid, LaunchError> {
         let (u, slot) = match (self.table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
-            _ => return Err(Error::Errno(Errno::INVAL)),
+            _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        crate::supervise::launch::launch(u, self.table, &self.ctx, slot, ev, i)
-    }
-}
-
-/// What `launch` keeps in a slot.
-impl Slot {
-    pub(crate) fn cgroup_fd(&mut self) -> &mut Option<OwnedFd> {
-        &mut self.cgroup
-    }
-
-    pub(crate) fn cgroup(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
-        self.cgroup.as_ref().map(|f| f.as_fd())
-    }
-
-    /// Makes (and watches) the unit's output pipe on first use.
-    pub(crate) fn ensure_output(&mut self, ev: &Loop, i: usize) -> Result<(), Errno> {
-        if self.out.is_none() {
-            let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-            rustix::io::ioctl_fionbio(&rd, true)?;
-            ev.add(&rd, TOKEN_LOG | i as u64)?;
-            self.out = Some((rd, wr));
-        }
-        Ok(())
-    }
-
-    /// The write end of the output pipe, once made.
-    pub(crate) fn output(&self) -> Option<rustix::fd::BorrowedFd<'_>> {
-        self.out.as_ref().map(|(_, wr)| wr.as_fd())
-    }
-
-    /// A new run started: its readiness pipe and pid; the previous run's
-    /// readiness pipe and pidfd are dropped.
-    pub(crate) fn started(&mut self, ev: &Loop, i: usize, ready: Option<OwnedFd>, pid: i32) {
-        if let Some(old) = self.ready.take() {
-            let _ = ev.remove(&old);
-        }
-        if let Some(old) = self.pidfd.take() {
-            let _ = ev.remove(&old);
+        let Launched { pid, ready } = fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept)?;
+        for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
+            fx.unwatch(old.as_fd());
         }
         if let Some(fd) = ready {
-            if ev.add(&fd, TOKEN_READY | i as u64).is_ok() {
-                self.ready = Some(fd);
+            if fx.watch(fd.as_fd(), token::READY | i as u64).is_ok() {
+                slot.ready = Some(fd);
             }
         }
-        self.log_pid = pid;
-        self.status.clear();
+        slot.log_pid = pid.as_raw_nonzero().get();
+        slot.status.clear();
+        Ok(pid)
     }
 }
 
-/// `exited with status 1`, `killed by signal 9`.
-struct Exit(Status);
-
-impl core::fmt::Display for Exit {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            Status::Code(c) => write!(f, "exited with status {}", c),
-            Status::Signal(s) => write!(f, "killed by signal {}", s),
-            Status::Unknown => f.write_str("exited"),
-        }
-    }
-}
-
-struct Why(Failure, Option<Status>);
-
-impl core::fmt::Display for Why {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            Failure::Exit => match self.1 {
-                Some(st) => Exit(st).fmt(f),
-                None => f.write_str("exited"),
-            },
-            Failure::NotReady => f.write_str("exited before it was ready"),
-            Failure::ReadyTimeout => f.write_str("not ready within ready-timeout"),
-            Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
-            Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
-            Failure::Limit => f.write_str("restart-limit reached"),
-        }
-    }
-}
+/// Supervisor scenarios on the host (supervisor/tests.rs).
+#[cfg(test)]
+mod tests;

@@ -1,79 +1,53 @@
 //! One unit's lifecycle as a pure state machine: `step(event, now)` moves
 //! the state and answers with the effects to apply. No system calls here:
 //! the supervisor spawns, signals and kills, then feeds back what happened
-//! (DESIGN §1, §3.3). The full (state × event) table is
+//! (docs/design.md §4; the options are docs/config.md). The full (state × event) table is
 //! docs/state-machine.md; `step` is an exhaustive match that mirrors it.
 
 use crate::sys::time::Ms;
+use crate::table::{Ready, Restart, UnitKind};
 use linux_raw_sys::general::{SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
 
 /// A unit that dies sooner than this after its spawn is a quick failure.
-pub const STABLE_RUN_MS: u64 = 10_000;
+pub(crate) const STABLE_RUN_MS: u64 = 10_000;
 /// The first back-off after a quick failure; it doubles up to restart-max.
-pub const BACKOFF_FIRST_MS: u64 = 100;
+pub(crate) const BACKOFF_FIRST_MS: u64 = 100;
 /// After SIGKILL, how long to wait for the main process before giving it
 /// up (uninterruptible sleep): shutdown must not hang on one unit.
-pub const KILL_GRACE_MS: u64 = 2_000;
+pub(crate) const KILL_GRACE_MS: u64 = 2_000;
 
-/// `service`, `task` or `tty` in the table.
+/// What the state machine needs of a unit's options (docs/config.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
-    Service,
-    Task,
-    Tty,
-}
-
-/// `restart=`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Restart {
-    Always,
-    OnFailure,
-    Never,
-}
-
-/// `ready=`. Tasks ignore it: their dependents wait for their exit.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Readiness {
-    /// Ready once exec'd.
-    None,
-    /// sd_notify `READY=1`.
-    Notify,
-    /// s6 style: a newline on this fd.
-    Fd(u16),
-}
-
-/// What the state machine needs of a unit's options (DESIGN §3.3).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Policy {
-    pub kind: Kind,
-    pub restart: Restart,
-    pub restart_delay_ms: u64,
+pub(crate) struct Policy {
+    pub(crate) kind: UnitKind,
+    pub(crate) restart: Restart,
+    pub(crate) restart_delay_ms: u64,
     /// Cap of the quick-failure back-off; 0 turns back-off off.
-    pub restart_max_ms: u64,
+    pub(crate) restart_max_ms: u64,
     /// Quick failures in a row before `Failed`; `Some(0)` acts as 1.
-    pub restart_limit: Option<u32>,
-    pub ready: Readiness,
-    pub ready_timeout_ms: Option<u64>,
-    pub stop_signal: u32,
-    pub stop_timeout_ms: u64,
-    pub reload_signal: u32,
+    pub(crate) restart_limit: Option<u32>,
+    pub(crate) ready: Ready,
+    pub(crate) ready_timeout_ms: Option<u64>,
+    pub(crate) stop_signal: u32,
+    pub(crate) stop_timeout_ms: u64,
+    pub(crate) reload_signal: u32,
 }
 
 impl Policy {
-    /// The defaults of DESIGN §3.3 for a kind of unit.
-    pub const fn new(kind: Kind) -> Policy {
+    /// The defaults of docs/config.md for a kind of unit.
+    pub(crate) const fn new(kind: UnitKind) -> Policy {
         Policy {
             kind,
             restart: match kind {
-                Kind::Task => Restart::Never,
-                Kind::Service | Kind::Tty => Restart::Always,
+                UnitKind::Task => Restart::Never,
+                UnitKind::Service | UnitKind::Tty => Restart::Always,
             },
             restart_delay_ms: 0,
             restart_max_ms: 30_000,
             restart_limit: None,
-            ready: Readiness::None,
+            ready: Ready::None,
             ready_timeout_ms: None,
             stop_signal: SIGTERM,
             stop_timeout_ms: 5_000,
@@ -84,15 +58,15 @@ impl Policy {
     /// Whether the unit passes through `Starting` and waits for `Ready`.
     const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
-            (Kind::Task, _) | (_, Readiness::None) => false,
-            (Kind::Service | Kind::Tty, Readiness::Notify | Readiness::Fd(_)) => true,
+            (UnitKind::Task, _) | (_, Ready::None) => false,
+            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_)) => true,
         }
     }
 }
 
 /// How a process ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Status {
+pub(crate) enum Status {
     Code(i32),
     Signal(i32),
     /// Not our child (a `MAINPID=` watched through a pidfd): counts as a
@@ -101,7 +75,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn from_wait(w: WaitStatus) -> Status {
+    pub(crate) fn from_wait(w: WaitStatus) -> Status {
         match (w.exit_status(), w.terminating_signal()) {
             (Some(code), _) => Status::Code(code),
             (None, Some(sig)) => Status::Signal(sig),
@@ -109,14 +83,14 @@ impl Status {
         }
     }
 
-    pub const fn success(self) -> bool {
+    pub(crate) const fn success(self) -> bool {
         matches!(self, Status::Code(0))
     }
 }
 
 /// Why a unit is `Failed`; the last exit status is `Unit::last_exit`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Non-zero exit code, a signal, or an unknown status.
     Exit,
     /// Exited (even with 0) before it said it was ready.
@@ -134,7 +108,7 @@ pub enum Failure {
 
 /// What happens once a stopping unit's main process is gone.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Then {
+pub(crate) enum Then {
     /// Stay `Stopped`.
     Stop,
     /// Back to `Waiting`: the scheduler starts it again once its
@@ -147,7 +121,7 @@ pub enum Then {
 
 /// A unit's state. Pids live in the states that have a process.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum State {
+pub(crate) enum State {
     /// Waiting for its dependencies; the scheduler sends `Start`.
     Waiting,
     /// `Spawn` was asked; the supervisor answers `Spawned` or
@@ -189,7 +163,7 @@ pub enum State {
 
 impl State {
     /// The word `pinit status` shows.
-    pub const fn name(&self) -> &'static str {
+    pub(crate) const fn name(&self) -> &'static str {
         match self {
             State::Waiting => "waiting",
             State::Spawning => "spawning",
@@ -208,7 +182,7 @@ impl State {
 
 /// What happened to a unit, as the supervisor tells it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Event {
+pub(crate) enum Event {
     /// Scheduler: dependencies and `if=` met.
     Start,
     /// Scheduler: an `if=` condition is unmet.
@@ -250,22 +224,23 @@ pub enum Event {
 
 /// An effect for the supervisor, applied in order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Action {
+pub(crate) enum Action {
     /// Start the program; answer with `Spawned` or `SpawnFailed` at once.
     Spawn,
     /// `kill(pid, sig)`.
     Signal { pid: Pid, sig: u32 },
-    /// Write `1` to the unit's cgroup.kill (or kill every pid in its
-    /// cgroup.procs on older kernels).
+    /// SIGKILL to every process left in the unit's cgroup (each pid of
+    /// cgroup.procs, never cgroup.kill: see place/cgroup.rs); without
+    /// cgroups, to its process group.
     KillCgroup,
 }
 
 /// The effects of one step; at most two are ever needed.
-pub type Actions = heapless::Vec<Action, 3>;
+pub(crate) type Actions = heapless::Vec<Action, 3>;
 
 /// What the scheduler sees of a unit (crate::supervise::order).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Not started: waiting for `Start`.
     Waiting,
     /// Started, not ready yet (a task: not exited yet); backing off;
@@ -283,13 +258,11 @@ pub enum Outcome {
 
 /// One unit: its policy, state and counters.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Unit {
+pub(crate) struct Unit {
     policy: Policy,
     state: State,
     /// When the current or last process was exec'd.
     since: Ms,
-    /// When it last became ready.
-    ready_at: Option<Ms>,
     /// Automatic restarts so far.
     restarts: u32,
     /// Quick failures in a row.
@@ -321,12 +294,11 @@ const fn next_backoff(prev: u64, cap: u64) -> u64 {
 }
 
 impl Unit {
-    pub const fn new(policy: Policy) -> Unit {
+    pub(crate) const fn new(policy: Policy) -> Unit {
         Unit {
             policy,
             state: State::Waiting,
             since: Ms(0),
-            ready_at: None,
             restarts: 0,
             streak: 0,
             backoff_ms: 0,
@@ -335,21 +307,16 @@ impl Unit {
         }
     }
 
-    pub const fn policy(&self) -> &Policy {
+    pub(crate) const fn policy(&self) -> &Policy {
         &self.policy
     }
 
-    /// A new policy (table re-read) applies from the next transition.
-    pub fn set_policy(&mut self, policy: Policy) {
-        self.policy = policy;
-    }
-
-    pub const fn state(&self) -> State {
+    pub(crate) const fn state(&self) -> State {
         self.state
     }
 
     /// The process signals go to (`pinit signal`), if there is one.
-    pub const fn main_pid(&self) -> Option<Pid> {
+    pub(crate) const fn main_pid(&self) -> Option<Pid> {
         match self.state {
             State::Starting { pid, .. } | State::Running { pid } => Some(pid),
             State::Stopping { pid, .. } => pid,
@@ -365,34 +332,32 @@ impl Unit {
     }
 
     /// When the current or last process was exec'd.
-    pub const fn since(&self) -> Ms {
+    pub(crate) const fn since(&self) -> Ms {
         self.since
     }
 
-    pub const fn ready_at(&self) -> Option<Ms> {
-        self.ready_at
-    }
-
-    pub const fn restarts(&self) -> u32 {
+    pub(crate) const fn restarts(&self) -> u32 {
         self.restarts
     }
 
     /// Quick failures in a row.
-    pub const fn streak(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) const fn streak(&self) -> u32 {
         self.streak
     }
 
     /// The current back-off in ms (0: none).
-    pub const fn backoff_ms(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) const fn backoff_ms(&self) -> u64 {
         self.backoff_ms
     }
 
-    pub const fn last_exit(&self) -> Option<Status> {
+    pub(crate) const fn last_exit(&self) -> Option<Status> {
         self.last_exit
     }
 
     /// When the unit wants a `Timer` event (smoltcp's `poll_at`).
-    pub const fn deadline(&self) -> Option<Ms> {
+    pub(crate) const fn deadline(&self) -> Option<Ms> {
         match self.state {
             State::Starting { deadline, .. } => deadline,
             State::Stopping { deadline, .. } => Some(deadline),
@@ -409,7 +374,7 @@ impl Unit {
     }
 
     /// No process of the unit is known to run (shutdown order).
-    pub const fn is_down(&self) -> bool {
+    pub(crate) const fn is_down(&self) -> bool {
         match self.state {
             State::Spawning
             | State::Starting { .. }
@@ -427,12 +392,12 @@ impl Unit {
 
     /// What the scheduler sees. A task is ready for its dependents only
     /// when it has exited 0 (`Done`).
-    pub const fn outcome(&self) -> Outcome {
+    pub(crate) const fn outcome(&self) -> Outcome {
         match self.state {
             State::Waiting => Outcome::Waiting,
             State::Running { .. } => match self.policy.kind {
-                Kind::Task => Outcome::Pending,
-                Kind::Service | Kind::Tty => Outcome::Ready,
+                UnitKind::Task => Outcome::Pending,
+                UnitKind::Service | UnitKind::Tty => Outcome::Ready,
             },
             State::Spawning
             | State::Starting { .. }
@@ -448,7 +413,7 @@ impl Unit {
 
     /// One transition. Every (state, event) pair is written down; the
     /// table with the reasons is docs/state-machine.md.
-    pub fn step(&mut self, ev: Event, now: Ms) -> Actions {
+    pub(crate) fn step(&mut self, ev: Event, now: Ms) -> Actions {
         use Event as E;
         use State as S;
         let mut acts = Actions::new();
@@ -503,7 +468,7 @@ impl Unit {
             ) => {}
 
             // Starting: exec'd, waiting for READY=1 or the ready fd.
-            (S::Starting { pid, .. }, E::Ready) => self.ready(pid, now),
+            (S::Starting { pid, .. }, E::Ready) => self.ready(pid),
             (S::Starting { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Starting { pid, deadline }
             }
@@ -681,12 +646,11 @@ impl Unit {
             let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
             self.state = State::Starting { pid, deadline };
         } else {
-            self.ready(pid, now);
+            self.ready(pid);
         }
     }
 
-    fn ready(&mut self, pid: Pid, now: Ms) {
-        self.ready_at = Some(now);
+    fn ready(&mut self, pid: Pid) {
         self.state = State::Running { pid };
     }
 
@@ -800,7 +764,7 @@ impl Unit {
         self.recover(failed, quick, why, now, a);
     }
 
-    /// The restart rules (DESIGN §3.3).
+    /// The restart rules (docs/config.md, `restart=`).
     fn recover(&mut self, failed: bool, quick: bool, why: Failure, now: Ms, a: &mut Actions) {
         let restart = !self.shutdown
             && match self.policy.restart {
@@ -895,14 +859,14 @@ mod tests {
     };
 
     fn service() -> Policy {
-        Policy::new(Kind::Service)
+        Policy::new(UnitKind::Service)
     }
     fn task() -> Policy {
-        Policy::new(Kind::Task)
+        Policy::new(UnitKind::Task)
     }
     fn notify(timeout: Option<u64>) -> Policy {
         Policy {
-            ready: Readiness::Notify,
+            ready: Ready::Notify,
             ready_timeout_ms: timeout,
             ..service()
         }
@@ -942,11 +906,11 @@ mod tests {
     fn defaults_follow_the_design() {
         let s = service();
         assert_eq!(s.restart, Restart::Always);
-        assert_eq!(Policy::new(Kind::Tty).restart, Restart::Always);
+        assert_eq!(Policy::new(UnitKind::Tty).restart, Restart::Always);
         assert_eq!(task().restart, Restart::Never);
         assert_eq!((s.stop_signal, s.stop_timeout_ms), (15, 5_000));
         assert_eq!((s.restart_max_ms, s.restart_delay_ms), (30_000, 0));
-        assert_eq!((s.restart_limit, s.ready), (None, Readiness::None));
+        assert_eq!((s.restart_limit, s.ready), (None, Ready::None));
         assert_eq!(s.reload_signal, 1);
     }
 
@@ -960,7 +924,7 @@ mod tests {
         );
         assert_eq!(u.outcome(), Outcome::Ready);
         assert_eq!(u.main_pid(), Some(pid(10)));
-        assert_eq!((u.since(), u.ready_at()), (Ms(3), Some(Ms(3))));
+        assert_eq!(u.since(), Ms(3));
         assert_eq!(u.deadline(), None);
         assert!(!u.is_down());
     }
@@ -1189,7 +1153,7 @@ mod tests {
     #[test]
     fn a_task_ignores_readiness() {
         let mut u = Unit::new(Policy {
-            ready: Readiness::Notify,
+            ready: Ready::Notify,
             ready_timeout_ms: Some(10),
             ..task()
         });
@@ -1211,9 +1175,8 @@ mod tests {
             50: E::Ready => [], S::Running { .. },
         );
         assert_eq!(u.outcome(), Outcome::Ready);
-        assert_eq!(u.ready_at(), Some(Ms(40)));
         let mut u = Unit::new(Policy {
-            ready: Readiness::Fd(3),
+            ready: Ready::Fd(3),
             ..service()
         });
         up(&mut u, 0, 10);

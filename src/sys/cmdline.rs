@@ -2,32 +2,32 @@
 //! boot arguments. pinit's own words are namespaced `pinit.*`.
 
 /// /proc/cmdline is at most COMMAND_LINE_SIZE (2048 on x86_64 and arm64).
-pub const CMDLINE_MAX: usize = 4096;
+pub(crate) const CMDLINE_MAX: usize = 4096;
 
 /// A borrowed view of the command line's words.
 #[derive(Clone, Copy)]
-pub struct Cmdline<'a> {
+pub(crate) struct Cmdline<'a> {
     text: &'a [u8],
 }
 
 impl<'a> Cmdline<'a> {
-    pub fn new(text: &'a [u8]) -> Cmdline<'a> {
+    pub(crate) fn new(text: &'a [u8]) -> Cmdline<'a> {
         Cmdline { text }
     }
 
     /// The words, split on ASCII white space. Quoted values (`a="b c"`)
     /// keep their spaces, as the kernel parses them.
-    pub fn words(&self) -> Words<'a> {
+    pub(crate) fn words(&self) -> Words<'a> {
         Words { rest: self.text }
     }
 
     /// True if `word` appears alone (`single`, `pinit.rescue`).
-    pub fn has(&self, word: &str) -> bool {
+    pub(crate) fn has(&self, word: &str) -> bool {
         self.words().any(|w| w == word.as_bytes())
     }
 
     /// The value of the last `key=value` word, without surrounding quotes.
-    pub fn value(&self, key: &str) -> Option<&'a [u8]> {
+    pub(crate) fn value(&self, key: &str) -> Option<&'a [u8]> {
         let mut found = None;
         for w in self.words() {
             if let Some(v) = w
@@ -42,12 +42,12 @@ impl<'a> Cmdline<'a> {
     }
 
     /// Rescue mode: `pinit.rescue`, or sysvinit's `single`, `S`, `1`.
-    pub fn rescue(&self) -> bool {
+    pub(crate) fn rescue(&self) -> bool {
         self.has("pinit.rescue") || self.has("single") || self.has("S") || self.has("1")
     }
 }
 
-pub struct Words<'a> {
+pub(crate) struct Words<'a> {
     rest: &'a [u8],
 }
 

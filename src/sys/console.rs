@@ -4,11 +4,11 @@
 use core::fmt::{self, Write};
 
 /// Longest message line; longer ones end in `...` so a cut is visible.
-pub const LINE_MAX: usize = 512;
+pub(crate) const CONSOLE_LINE_MAX: usize = 512;
 
 /// A fixed buffer that `write!` can fill.
-pub struct Line {
-    buf: [u8; LINE_MAX],
+pub(crate) struct Line {
+    buf: [u8; CONSOLE_LINE_MAX],
     len: usize,
     cut: bool,
 }
@@ -20,31 +20,31 @@ impl Default for Line {
 }
 
 impl Line {
-    pub const fn new() -> Line {
+    pub(crate) const fn new() -> Line {
         Line {
-            buf: [0; LINE_MAX],
+            buf: [0; CONSOLE_LINE_MAX],
             len: 0,
             cut: false,
         }
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// Ends the line with `\n` (and `...` if it was cut).
-    pub fn finish(&mut self) -> &[u8] {
+    pub(crate) fn finish(&mut self) -> &[u8] {
         if self.cut {
-            self.len = self.len.min(LINE_MAX - 4);
+            self.len = self.len.min(CONSOLE_LINE_MAX - 4);
             let _ = self.put(b"...");
         }
-        self.len = self.len.min(LINE_MAX - 1);
+        self.len = self.len.min(CONSOLE_LINE_MAX - 1);
         let _ = self.put(b"\n");
         self.as_bytes()
     }
 
     fn put(&mut self, s: &[u8]) -> bool {
-        let room = LINE_MAX - self.len;
+        let room = CONSOLE_LINE_MAX - self.len;
         let n = s.len().min(room);
         if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), s.get(..n)) {
             dst.copy_from_slice(src);
@@ -64,7 +64,7 @@ impl Write for Line {
 }
 
 /// Writes all of `bytes` to fd `fd`, retrying on EINTR and short writes.
-pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
+pub(crate) fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         match rustix::io::write(fd, bytes) {
             Ok(0) => return,
@@ -76,7 +76,7 @@ pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
 }
 
 /// Writes `pinit: <args>\n` to stderr.
-pub fn say(args: fmt::Arguments<'_>) {
+pub(crate) fn say(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_str("pinit: ");
     let _ = line.write_fmt(args);
@@ -84,7 +84,7 @@ pub fn say(args: fmt::Arguments<'_>) {
 }
 
 /// Writes `<args>\n` to stdout, for command output.
-pub fn out(args: fmt::Arguments<'_>) {
+pub(crate) fn out(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_fmt(args);
     write_all(crate::sys::stdio(1), line.finish());
@@ -120,7 +120,7 @@ mod tests {
             write!(l, "0123456789").unwrap();
         }
         let out = l.finish();
-        assert_eq!(out.len(), LINE_MAX);
+        assert_eq!(out.len(), CONSOLE_LINE_MAX);
         assert!(out.ends_with(b"...\n"));
     }
 }

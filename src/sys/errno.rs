@@ -47,7 +47,7 @@ const NAMES: &[(Errno, &str)] = &[
 ];
 
 /// `ENOENT`, or `errno N` for one the table lacks.
-pub struct Name(pub Errno);
+pub(crate) struct Name(pub(crate) Errno);
 
 impl core::fmt::Display for Name {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

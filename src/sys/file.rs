@@ -6,7 +6,7 @@ use rustix::io::Errno;
 
 /// Reads all of `path` into `buf`. A file larger than `buf` is an error
 /// (EFBIG), never a silent truncation.
-pub fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+pub(crate) fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
     let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     let mut got = 0;
     loop {
@@ -30,7 +30,7 @@ pub fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// Writes `data` to an existing file (a /proc or cgroup knob) in one write.
-pub fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
+pub(crate) fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
     let fd = fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
     match rustix::io::write(&fd, data) {
         Ok(n) if n == data.len() => Ok(()),
@@ -41,22 +41,22 @@ pub fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
 
 /// Longest line `Lines` hands over whole; longer lines are skipped (they
 /// cannot be passwd or group entries pinit needs).
-pub const LINE_MAX: usize = 512;
+pub(crate) const FILE_LINE_MAX: usize = 512;
 
 /// A file read line by line through a fixed buffer.
-pub struct Lines {
+pub(crate) struct Lines {
     fd: rustix::fd::OwnedFd,
 }
 
 impl Lines {
-    pub fn open(path: &str) -> Result<Lines, Errno> {
+    pub(crate) fn open(path: &str) -> Result<Lines, Errno> {
         let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
         Ok(Lines { fd })
     }
 
     /// Calls `f` with each line (without `\n`) until it returns false.
-    pub fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
-        let mut buf = [0u8; LINE_MAX];
+    pub(crate) fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
+        let mut buf = [0u8; FILE_LINE_MAX];
         let mut len = 0;
         let mut skipping = false;
         loop {
@@ -88,7 +88,7 @@ impl Lines {
             }
             buf.copy_within(start..len, 0);
             len -= start;
-            if len == LINE_MAX {
+            if len == FILE_LINE_MAX {
                 skipping = true;
                 len = 0;
             }
@@ -98,7 +98,7 @@ impl Lines {
 
 /// The parent pid of `pid`, from /proc/PID/stat (field 4, after the
 /// parenthesised command name, which may itself hold spaces or `)`).
-pub fn parent_of(pid: i32) -> Option<i32> {
+pub(crate) fn parent_of(pid: i32) -> Option<i32> {
     use core::fmt::Write;
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/stat", pid).ok()?;

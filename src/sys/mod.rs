@@ -6,15 +6,15 @@
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
 #[deny(unsafe_code)]
-pub mod cmdline;
+pub(crate) mod cmdline;
 #[deny(unsafe_code)]
-pub mod console;
+pub(crate) mod console;
 #[deny(unsafe_code)]
-pub mod errno;
+pub(crate) mod errno;
 #[deny(unsafe_code)]
-pub mod file;
+pub(crate) mod file;
 #[deny(unsafe_code)]
-pub mod time;
+pub(crate) mod time;
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use core::marker::PhantomData;
@@ -61,24 +61,12 @@ impl Args {
         Args { argc, argv }
     }
 
-    /// An empty argument list (for tests).
-    pub const fn empty() -> Args {
-        Args {
-            argc: 0,
-            argv: ptr::null(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.argc
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.argc == 0
-    }
-
     /// Argument `i`, if there is one.
-    pub fn get(&self, i: usize) -> Option<&'static CStr> {
+    pub(crate) fn get(&self, i: usize) -> Option<&'static CStr> {
         if i >= self.argc {
             return None;
         }
@@ -96,7 +84,7 @@ impl Args {
 
 /// A NULL-terminated array of C string pointers for `execve`, borrowing
 /// the strings so that they outlive the call.
-pub struct CVec<'a, const N: usize> {
+pub(crate) struct CVec<'a, const N: usize> {
     ptrs: [*const c_char; N],
     len: usize,
     _strings: PhantomData<&'a CStr>,
@@ -109,7 +97,7 @@ impl<'a, const N: usize> Default for CVec<'a, N> {
 }
 
 impl<'a, const N: usize> CVec<'a, N> {
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         CVec {
             ptrs: [ptr::null(); N],
             len: 0,
@@ -118,7 +106,7 @@ impl<'a, const N: usize> CVec<'a, N> {
     }
 
     /// Appends a string; gives it back when full (one slot stays NULL).
-    pub fn push(&mut self, s: &'a CStr) -> Result<(), &'a CStr> {
+    pub(crate) fn push(&mut self, s: &'a CStr) -> Result<(), &'a CStr> {
         if self.len + 1 >= N {
             return Err(s);
         }
@@ -130,18 +118,10 @@ impl<'a, const N: usize> CVec<'a, N> {
             Err(s)
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// `execve(path, argv, envp)`: returns only on failure.
-pub fn execve<const A: usize, const E: usize>(
+pub(crate) fn execve<const A: usize, const E: usize>(
     path: &CStr,
     argv: &CVec<'_, A>,
     envp: &CVec<'_, E>,
@@ -162,7 +142,7 @@ pub fn execve<const A: usize, const E: usize>(
 }
 
 /// Which side of a fork we are on.
-pub enum Forked {
+pub(crate) enum Forked {
     Child,
     Parent(rustix::process::Pid),
 }
@@ -173,7 +153,7 @@ pub enum Forked {
 ///
 /// The child runs on a copy of the parent's memory and must only make
 /// system calls before `execve` or `exit`.
-pub fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
+pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
     let mut args = k::clone_args {
         flags: 0,
         pidfd: 0,
@@ -228,7 +208,7 @@ fn plain_fork() -> c_long {
 }
 
 /// `exit_group(code)`: ends the process at once (no atexit handlers).
-pub fn exit(code: i32) -> ! {
+pub(crate) fn exit(code: i32) -> ! {
     loop {
         // SAFETY: exit_group does not return.
         unsafe {
@@ -239,22 +219,18 @@ pub fn exit(code: i32) -> ! {
 
 /// A set of signals in the kernel's 64-bit `sigset_t` layout.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct SigSet(pub u64);
+pub(crate) struct SigSet(pub(crate) u64);
 
 impl SigSet {
-    pub const EMPTY: SigSet = SigSet(0);
+    pub(crate) const EMPTY: SigSet = SigSet(0);
 
-    pub const fn with(self, sig: u32) -> SigSet {
+    pub(crate) const fn with(self, sig: u32) -> SigSet {
         SigSet(self.0 | 1u64 << (sig - 1))
-    }
-
-    pub const fn has(self, sig: u32) -> bool {
-        sig >= 1 && sig <= 64 && self.0 & (1u64 << (sig - 1)) != 0
     }
 }
 
 /// `rt_sigprocmask(SIG_SETMASK, set)`: the calling thread's blocked set.
-pub fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
+pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     // SAFETY: the set is 8 bytes, the kernel's sigset size on every arch we build.
     let r = unsafe {
         syscall(
@@ -269,7 +245,7 @@ pub fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
 }
 
 /// `signalfd4(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)`.
-pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     // SAFETY: the set is 8 bytes; the kernel returns a new fd we own.
     let r = unsafe {
         syscall(
@@ -286,7 +262,7 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
 }
 
 /// `kill(-1, sig)`: every process except PID 1 and the caller.
-pub fn kill_all(sig: u32) -> Result<(), Errno> {
+pub(crate) fn kill_all(sig: u32) -> Result<(), Errno> {
     // SAFETY: plain system call with integer arguments.
     let r = unsafe { syscall(k::__NR_kill as c_long, -1 as c_long, sig as c_long) };
     check(r).map(|_| ())
@@ -294,7 +270,7 @@ pub fn kill_all(sig: u32) -> Result<(), Errno> {
 
 /// `kill(pid, sig)` with a raw signal number (rustix's `Signal` does not
 /// cover real-time signals).
-pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
+pub(crate) fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
     // SAFETY: plain system call with integer arguments.
     let r = unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) };
     check(r).map(|_| ())
@@ -302,14 +278,14 @@ pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
 
 /// fd 0, 1 or 2. pinit never closes these (it only dup2s over them), so a
 /// `'static` borrow stays valid.
-pub fn stdio(fd: u8) -> BorrowedFd<'static> {
+pub(crate) fn stdio(fd: u8) -> BorrowedFd<'static> {
     let fd = fd.min(2) as c_int;
     // SAFETY: fds 0–2 are never closed by pinit (see above).
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
 /// `fcntl(fd, F_GETFD)` succeeds, i.e. `fd` is open.
-pub fn fd_is_open(fd: i32) -> bool {
+pub(crate) fn fd_is_open(fd: i32) -> bool {
     // SAFETY: F_GETFD only reads the descriptor's flags.
     let r = unsafe { syscall(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
     check(r).is_ok()
@@ -318,7 +294,7 @@ pub fn fd_is_open(fd: i32) -> bool {
 /// A static that hands out one `&'static mut` to its value, once. PID 1
 /// keeps its big tables here: in .bss, where untouched pages are never
 /// paged in (a large stack frame would be probed page by page).
-pub struct Singleton<T> {
+pub(crate) struct Singleton<T> {
     taken: core::sync::atomic::AtomicBool,
     value: core::cell::UnsafeCell<T>,
 }
@@ -328,7 +304,7 @@ pub struct Singleton<T> {
 unsafe impl<T> Sync for Singleton<T> {}
 
 impl<T> Singleton<T> {
-    pub const fn new(value: T) -> Singleton<T> {
+    pub(crate) const fn new(value: T) -> Singleton<T> {
         Singleton {
             taken: core::sync::atomic::AtomicBool::new(false),
             value: core::cell::UnsafeCell::new(value),
@@ -337,7 +313,7 @@ impl<T> Singleton<T> {
 
     /// The value, the first time; `None` after that.
     #[allow(clippy::mut_from_ref)] // guarded: handed out once only
-    pub fn take(&'static self) -> Option<&'static mut T> {
+    pub(crate) fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
             return None;
         }
@@ -347,7 +323,7 @@ impl<T> Singleton<T> {
 }
 
 /// `dup3(from, to, 0)`: `to` becomes a copy of `from`, kept across exec.
-pub fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
+pub(crate) fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
     if from.as_raw_fd() == to {
         // dup3 refuses equal fds; clear CLOEXEC instead.
         return rustix::io::fcntl_setfd(from, rustix::io::FdFlags::empty());
@@ -365,17 +341,16 @@ pub fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
 }
 
 /// NUMA memory policy modes of `set_mempolicy(2)` (linux/mempolicy.h).
-pub mod mpol {
-    pub const DEFAULT: u32 = 0;
-    pub const PREFERRED: u32 = 1;
-    pub const BIND: u32 = 2;
-    pub const INTERLEAVE: u32 = 3;
-    pub const LOCAL: u32 = 4;
+pub(crate) mod mpol {
+    pub(crate) const PREFERRED: u32 = 1;
+    pub(crate) const BIND: u32 = 2;
+    pub(crate) const INTERLEAVE: u32 = 3;
+    pub(crate) const LOCAL: u32 = 4;
 }
 
 /// `set_mempolicy(mode, nodemask, maxnode)` for the calling thread.
 /// `mask` bit N is node N.
-pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
+pub(crate) fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
     let (ptr, bits) = if mask.is_empty() {
         (ptr::null(), 0usize)
     } else {
@@ -394,14 +369,26 @@ pub fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// I/O priority classes and the `who` of `ioprio_set(2)`
+/// (linux/ioprio.h; linux-raw-sys does not have them).
+pub(crate) mod ioprio {
+    pub(crate) const CLASS_RT: u32 = 1;
+    pub(crate) const CLASS_BE: u32 = 2;
+    pub(crate) const CLASS_IDLE: u32 = 3;
+    /// The class sits above the level's 13 bits.
+    pub(crate) const CLASS_SHIFT: u32 = 13;
+    pub(crate) const WHO_PROCESS: u32 = 1;
+}
+
 /// `ioprio_set(IOPRIO_WHO_PROCESS, 0, (class << 13) | level)`.
-pub fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
-    let prio = (class << 13) | (level & 0x1fff);
+pub(crate) fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
+    let level_mask = (1 << ioprio::CLASS_SHIFT) - 1;
+    let prio = (class << ioprio::CLASS_SHIFT) | (level & level_mask);
     // SAFETY: plain system call with integer arguments.
     let r = unsafe {
         syscall(
             k::__NR_ioprio_set as c_long,
-            1 as c_long,
+            ioprio::WHO_PROCESS as c_long,
             0 as c_long,
             prio as c_long,
         )
@@ -410,7 +397,7 @@ pub fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
 }
 
 /// `sched_setscheduler(0, policy, {priority})` for the calling process.
-pub fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
+pub(crate) fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
     let param: c_int = priority;
     // SAFETY: the kernel reads one `struct sched_param` (a single int).
     let r = unsafe {
@@ -425,7 +412,7 @@ pub fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno> {
 }
 
 /// `sched_setaffinity(0, mask)`: bit N of `mask` is CPU N.
-pub fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
+pub(crate) fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
     // SAFETY: the kernel reads `len * 8` bytes from `mask`.
     let r = unsafe {
         syscall(
@@ -439,7 +426,7 @@ pub fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
 }
 
 /// `prlimit64(0, resource, {soft, hard}, NULL)`; u64::MAX is unlimited.
-pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
+pub(crate) fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
     let new: [u64; 2] = [soft, hard];
     // SAFETY: the kernel reads one `struct rlimit64` (two u64).
     let r = unsafe {

@@ -6,14 +6,14 @@ use rustix::time::{clock_gettime, ClockId};
 
 /// Milliseconds on CLOCK_MONOTONIC.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
-pub struct Ms(pub u64);
+pub(crate) struct Ms(pub(crate) u64);
 
 impl Ms {
-    pub const fn after(self, ms: u64) -> Ms {
+    pub(crate) const fn after(self, ms: u64) -> Ms {
         Ms(self.0.saturating_add(ms))
     }
 
-    pub const fn since(self, earlier: Ms) -> u64 {
+    pub(crate) const fn since(self, earlier: Ms) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
 }
@@ -24,18 +24,18 @@ fn ms_of(clock: ClockId) -> u64 {
 }
 
 /// Now, on the monotonic clock.
-pub fn now() -> Ms {
+pub(crate) fn now() -> Ms {
     Ms(ms_of(ClockId::Monotonic))
 }
 
 /// Time since the kernel started (CLOCK_BOOTTIME), in microseconds.
-pub fn since_boot_us() -> u64 {
+pub(crate) fn since_boot_us() -> u64 {
     let t = clock_gettime(ClockId::Boottime);
     (t.tv_sec as u64).saturating_mul(1_000_000) + (t.tv_nsec as u64) / 1000
 }
 
 /// Displays microseconds as `1.234567s`.
-pub struct Secs(pub u64);
+pub(crate) struct Secs(pub(crate) u64);
 
 impl core::fmt::Display for Secs {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

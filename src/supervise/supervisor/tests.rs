@@ -1,0 +1,333 @@
+//! Supervisor scenarios on the host: a recording fake stands for the
+//! system (`Effects`), and every time is explicit.
+
+use super::*;
+use crate::place::cgroup::Base;
+use linux_raw_sys::general::{SIGKILL, SIGTERM};
+extern crate std;
+use std::boxed::Box;
+use std::format;
+use std::string::String;
+use std::vec::Vec;
+
+/// Records what the supervisor asks for; pids count up from 100.
+#[derive(Default)]
+struct Fake {
+    next_pid: i32,
+    /// `spawn NAME PID`, `kill NAME PID SIG`, `kill-cgroup NAME`.
+    log: Vec<String>,
+    /// Spawns fail with this while set.
+    fail: Option<Errno>,
+    /// Which unit's cgroup each pid is in.
+    cgroups: Vec<(i32, &'static str)>,
+    /// MAINPID= processes that are not our children.
+    strangers: Vec<i32>,
+    watched: usize,
+}
+
+impl Effects for Fake {
+    fn spawn(
+        &mut self,
+        _i: usize,
+        u: &table::Unit<'_>,
+        _table: &Table<'_>,
+        _ctx: &Context<'_>,
+        _kept: &mut Kept,
+    ) -> Result<Launched, LaunchError> {
+        if let Some(e) = self.fail {
+            self.log.push(format!("spawn {} failed", u.name));
+            return Err(LaunchError::Errno(e));
+        }
+        self.next_pid = self.next_pid.max(99) + 1;
+        let name: &'static str = String::from(u.name).leak();
+        self.cgroups.push((self.next_pid, name));
+        self.log.push(format!("spawn {} {}", u.name, self.next_pid));
+        Ok(Launched {
+            pid: Pid::from_raw(self.next_pid).unwrap(),
+            ready: None,
+        })
+    }
+    fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno> {
+        let name = self.cgroups.iter().rev().find(|(p, _)| *p == pid.abs());
+        let name = name.map_or("?", |(_, n)| n);
+        self.log.push(format!("kill {} {} {}", name, pid, sig));
+        Ok(())
+    }
+    fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
+        self.log.push(format!("kill-cgroup {}", unit));
+        Ok(())
+    }
+    fn cgroup_of(&self, _: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
+        let (_, unit) = self.cgroups.iter().find(|(p, _)| *p == pid)?;
+        name[..unit.len()].copy_from_slice(unit.as_bytes());
+        Some((unit.len(), false))
+    }
+    fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
+        if !self.strangers.contains(&pid.as_raw_nonzero().get()) {
+            return Ok(None);
+        }
+        // Any fd stands for the pidfd: its readiness is simulated.
+        let (rd, _) = rustix::pipe::pipe()?;
+        Ok(Some(rd))
+    }
+    fn watch(&mut self, _: rustix::fd::BorrowedFd<'_>, _: u64) -> Result<(), Errno> {
+        self.watched += 1;
+        Ok(())
+    }
+    fn unwatch(&mut self, _: rustix::fd::BorrowedFd<'_>) {
+        self.watched -= 1;
+    }
+}
+
+impl Fake {
+    /// The log since the last call.
+    fn take(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.log)
+    }
+}
+
+/// A supervisor over `conf`, with cgroups (PID 1's layout on paper).
+fn supervisor(conf: &str) -> Supervisor<'static> {
+    let text: &'static [u8] = String::from(conf).leak().as_bytes();
+    let table = Box::leak(Box::new(Table::new()));
+    let errors = table::parse("t.conf", text, table, &mut |d| panic!("{}", d));
+    assert_eq!(errors, 0);
+    let slots = Box::leak(Box::new(Slots::new()));
+    let ctx = Context {
+        base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
+        notify_env: None,
+        kmsg: None,
+        cmdline: b"",
+        controllers: [false; 5],
+    };
+    Supervisor::new(table, slots, ctx)
+}
+
+fn state(s: &Supervisor<'_>, name: &str) -> State {
+    s.unit(s.find(name).unwrap()).unwrap().1.state()
+}
+
+fn pid(n: i32) -> Pid {
+    Pid::from_raw(n).unwrap()
+}
+
+fn exit(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, code: i32, t: u64) {
+    assert!(
+        s.on_exit(fx, pid(p), Status::Code(code), Ms(t)),
+        "pid {}",
+        p
+    );
+    s.schedule(fx, Ms(t));
+}
+
+fn killed(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, t: u64) {
+    assert!(s.on_exit(fx, pid(p), Status::Signal(SIGTERM as i32), Ms(t)));
+    s.schedule(fx, Ms(t));
+}
+
+/// Each line of `want` (`spawn a 100`, ...) is in the log, in order.
+fn saw(fx: &mut Fake, want: &[&str]) {
+    assert_eq!(fx.take(), want);
+}
+
+#[test]
+fn start_follows_the_dependencies() {
+    let mut s = supervisor("service a -- /a\nservice b needs=a -- /b\nservice c after=b -- /c\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    saw(&mut fx, &["spawn a 100", "spawn b 101", "spawn c 102"]);
+    assert!(matches!(state(&s, "c"), State::Running { .. }));
+}
+
+#[test]
+fn stop_of_a_backing_off_unit_ends_the_back_off() {
+    let mut s = supervisor("service a -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 50);
+    assert_eq!(state(&s, "a"), State::BackingOff { until: Ms(150) });
+    assert_eq!(s.deadline(), Some(Ms(150)));
+    s.stop(&mut fx, 0, Ms(60));
+    assert_eq!(state(&s, "a"), State::Stopped);
+    assert_eq!(s.deadline(), None);
+    s.on_timer(&mut fx, Ms(150));
+    s.schedule(&mut fx, Ms(150));
+    saw(&mut fx, &["spawn a 100", "kill-cgroup a"]);
+    assert!(s.all_down());
+}
+
+#[test]
+fn mainpid_hands_the_unit_over_to_another_process() {
+    let mut s = supervisor("service d ready=notify -- /d\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    assert!(matches!(state(&s, "d"), State::Starting { .. }));
+    // The daemon forks its real server (101, not our child), names
+    // it, and exits: the unit stays up with the new main process.
+    fx.cgroups.push((101, "d"));
+    fx.strangers.push(101);
+    s.on_notify(&mut fx, 100, b"MAINPID=101\nREADY=1\n", Ms(20));
+    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(fx.watched, 1);
+    assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(30)));
+    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    // A MAINPID outside the unit's cgroup is refused.
+    s.on_notify(&mut fx, 100, b"MAINPID=4242\n", Ms(31));
+    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    // The pidfd says 101 is gone: a failure, restarted at once (it
+    // ran less than 10 s: a quick one, after 100 ms).
+    s.on_token(&mut fx, token::PIDFD, Ms(40));
+    assert_eq!(fx.watched, 0);
+    assert_eq!(state(&s, "d"), State::BackingOff { until: Ms(140) });
+    saw(&mut fx, &["spawn d 100", "kill-cgroup d"]);
+}
+
+#[test]
+fn a_notify_message_from_outside_any_unit_is_ignored() {
+    let mut s = supervisor("service d ready=notify -- /d\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 999, b"READY=1\n", Ms(1));
+    assert!(matches!(state(&s, "d"), State::Starting { .. }));
+    s.on_notify(&mut fx, 100, b"READY=1\nSTATUS=serving\n", Ms(2));
+    assert!(matches!(state(&s, "d"), State::Running { .. }));
+    assert_eq!(s.status_text(0), b"serving");
+}
+
+#[test]
+fn stop_takes_the_dependents_down_first() {
+    let mut s = supervisor("service a -- /a\nservice b needs=a -- /b\nservice c after=a -- /c\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    s.stop(&mut fx, 0, Ms(10));
+    // b needs a: it goes first; c only orders itself after a.
+    saw(&mut fx, &["kill b 101 15"]);
+    assert!(matches!(state(&s, "a"), State::Running { .. }));
+    killed(&mut s, &mut fx, 101, 20);
+    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    killed(&mut s, &mut fx, 100, 30);
+    saw(&mut fx, &["kill-cgroup a"]);
+    assert_eq!(
+        (state(&s, "a"), state(&s, "b")),
+        (State::Stopped, State::Stopped)
+    );
+    assert!(matches!(state(&s, "c"), State::Running { .. }));
+    // start brings back what the unit needs, in order.
+    s.start(&mut fx, 1, Ms(40));
+    saw(&mut fx, &["spawn a 103", "spawn b 104"]);
+}
+
+#[test]
+fn a_stop_that_times_out_ends_in_sigkill() {
+    let mut s = supervisor("service a stop-timeout=1s -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    s.stop(&mut fx, 0, Ms(10));
+    s.on_timer(&mut fx, Ms(500));
+    assert_eq!(s.deadline(), Some(Ms(1010)));
+    s.on_timer(&mut fx, Ms(1010));
+    let sigkill = format!("kill a 100 {}", SIGKILL);
+    saw(
+        &mut fx,
+        &["spawn a 100", "kill a 100 15", "kill-cgroup a", &sigkill],
+    );
+    s.on_exit(&mut fx, pid(100), Status::Signal(SIGKILL as i32), Ms(1020));
+    assert_eq!(state(&s, "a"), State::Stopped);
+}
+
+#[test]
+fn shutdown_stops_in_reverse_order() {
+    let mut s = supervisor(
+        "service a -- /a\nservice b needs=a -- /b\nservice c needs=b -- /c\nservice x -- /x\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    s.shutdown(&mut fx, Ms(10));
+    // c and x have no dependents: they go first.
+    saw(&mut fx, &["kill c 103 15", "kill x 101 15"]);
+    killed(&mut s, &mut fx, 101, 11);
+    s.shutdown(&mut fx, Ms(11));
+    saw(&mut fx, &["kill-cgroup x"]);
+    killed(&mut s, &mut fx, 103, 12);
+    s.shutdown(&mut fx, Ms(12));
+    saw(&mut fx, &["kill-cgroup c", "kill b 102 15"]);
+    killed(&mut s, &mut fx, 102, 13);
+    s.shutdown(&mut fx, Ms(13));
+    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    assert!(!s.all_down());
+    killed(&mut s, &mut fx, 100, 14);
+    s.shutdown(&mut fx, Ms(14));
+    assert!(s.all_down());
+    // Nothing starts again once the machine goes down.
+    s.start(&mut fx, 0, Ms(15));
+    saw(&mut fx, &["kill-cgroup a"]);
+    assert!(s.all_down());
+}
+
+#[test]
+fn restart_limit_ends_a_crash_loop() {
+    let mut s = supervisor("service a restart-limit=3 -- /a\nservice b needs=a -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    let mut t = 0;
+    for (p, backoff) in [(100, 100), (102, 200)] {
+        exit(&mut s, &mut fx, p, 1, t + 50);
+        t += 50 + backoff;
+        assert_eq!(s.deadline(), Some(Ms(t)));
+        s.on_timer(&mut fx, Ms(t));
+    }
+    exit(&mut s, &mut fx, 103, 1, t + 50);
+    assert_eq!(
+        state(&s, "a"),
+        State::Failed {
+            why: crate::supervise::unit::Failure::Limit
+        }
+    );
+    // b was up (a was ready at first); it stays, and nothing respawns.
+    assert_eq!(s.deadline(), None);
+    let spawns = fx
+        .take()
+        .into_iter()
+        .filter(|l| l.starts_with("spawn a"))
+        .count();
+    assert_eq!(spawns, 3);
+}
+
+#[test]
+fn a_failed_spawn_backs_off_and_blocks_dependents_only_when_failed() {
+    let mut s = supervisor("task t restart=never -- /t\nservice b needs=t -- /b\n");
+    let mut fx = Fake {
+        fail: Some(Errno::NOENT),
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    saw(&mut fx, &["spawn t failed"]);
+    assert_eq!(state(&s, "b"), State::Blocked);
+}
+
+#[test]
+fn control_answers_come_from_the_supervisor() {
+    let mut s = supervisor("service a -- /a\nservice b after=a -- /b\n");
+    let mut fx = Fake::default();
+    assert_eq!(s.signal(&mut fx, 0, 1), Err(Refused::NotRunning));
+    assert_eq!(s.reload(&mut fx, 0, Ms(0)), Err(Refused::NotRunning));
+    s.schedule(&mut fx, Ms(5));
+    fx.take();
+    assert_eq!(s.signal(&mut fx, 1, 10), Ok(()));
+    assert_eq!(s.reload(&mut fx, 0, Ms(6)), Ok(()));
+    saw(&mut fx, &["kill b 101 10", "kill a 100 1"]);
+    let rows: Vec<_> = s
+        .boot_rows()
+        .map(|(n, t, w)| (n, t.first_ready, w))
+        .collect();
+    assert_eq!(
+        rows,
+        [("a", Some(Ms(5)), None), ("b", Some(Ms(5)), Some("a"))]
+    );
+    assert_eq!(
+        s.cgroup_dir(1).unwrap().as_str(),
+        "/sys/fs/cgroup/services/b"
+    );
+}
