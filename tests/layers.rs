@@ -19,11 +19,6 @@ const LAYERS: &[&str] = &[
     "cli",
 ];
 
-/// Loops known and being removed elsewhere (issue 12, point 3: the one
-/// option table); the test fails once one is gone, so that it is taken
-/// off this list.
-const PENDING_LOOPS: &[&str] = &["table/check.rs -> table/parse.rs -> table/check.rs"];
-
 fn rel(src: &Path, p: &Path) -> String {
     p.strip_prefix(src).unwrap_or(p).display().to_string()
 }
@@ -295,26 +290,11 @@ fn imports_go_down_the_layers_and_never_round_a_loop() {
             visit(&src, f, &edges, &mut state, &mut Vec::new(), &mut loops);
         }
     }
-    let pending: Vec<&String> = loops
-        .iter()
-        .filter(|l| PENDING_LOOPS.contains(&l.as_str()))
-        .collect();
-    let new: Vec<&String> = loops
-        .iter()
-        .filter(|l| !PENDING_LOOPS.contains(&l.as_str()))
-        .collect();
     assert!(
-        new.is_empty(),
+        loops.is_empty(),
         "import loops between files:\n{}",
         loops.join("\n")
     );
-    for p in PENDING_LOOPS {
-        assert!(
-            pending.iter().any(|l| l == p),
-            "{} is gone: take it off PENDING_LOOPS",
-            p
-        );
-    }
     assert!(
         edges.len() > 20,
         "too few imports found: the scan is broken"
