@@ -4,7 +4,7 @@ kernel's side on a 4-CPU, 2-node guest (node 0: CPUs 0-1, node 1: CPUs
 /proc/PID/numa_maps, the cgroup files pinit wrote, an isolated partition
 (and no other process on its CPU; its sd_notify messages taken), scheduling policy and priority, nice,
 I/O priority (ioprio_get), rlimits, OOM score, IRQ steering, and the
-console's start lines. Sizes past 4 GiB (mem.high=5G) show that byte
+console's start lines. Sizes past 4 GiB (mem.max=5G) show that byte
 counts are 64-bit on the 32-bit guest too. Without NUMA in the kernel
 (armv7: 32-bit ARM has none) the numa= units and node 1 are left out."""
 
@@ -18,7 +18,7 @@ service rt      cpuset=3 isolate=yes cpus=3 sched=fifo:50 ready=notify \\
                 -- /usr/bin/sd-notify 100 --fork
 service pinned  cpus=1 -- /bin/sleep 100002
 service node1   cpuset=2 mems=%(node)s -- /bin/sleep 100003
-%(numa)sservice big     mem.max=3G mem.high=5G -- /bin/sleep 100011
+%(numa)sservice big     mem.max=5G mem.high=3G -- /bin/sleep 100011
 service limits  mem.max=64M mem.high=48M mem.low=16M swap.max=0 pids.max=100 \\
                 cpu.weight=250 cpu.max=50%% io.weight=300 -- /bin/sleep 100004
 service quota   cpu.max=20000/50000 -- /bin/sleep 100005
@@ -173,7 +173,7 @@ def run(t):
                        "io.weight": "default 300"},
             "quota": {"cpu.max": "20000 50000"},
             "node1": {"cpuset.cpus": "2", "cpuset.mems": "1" if t.numa else "0"},
-            "big": {"memory.max": "3221225472", "memory.high": "5368709120"},
+            "big": {"memory.max": "5368709120", "memory.high": "3221225472"},
             "services": {"cpuset.cpus": "0-2"},
             "rt": {"cpuset.cpus.partition": "isolated", "cpuset.cpus.effective": "3"}}
     for u, files in want.items():
