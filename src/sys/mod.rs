@@ -227,11 +227,19 @@ pub fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
     }?;
     Ok(match r {
         0 => Forked::Child,
-        pid => match rustix::process::Pid::from_raw(pid as i32) {
+        pid => match pid_of(pid) {
             Some(p) => Forked::Parent(p),
             None => return Err(Errno::INVAL),
         },
     })
+}
+
+/// A pid from a system call's `long` result.
+#[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
+fn pid_of(r: c_long) -> Option<rustix::process::Pid> {
+    i32::try_from(r)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
 }
 
 fn plain_fork() -> c_long {

@@ -159,8 +159,10 @@ def run(t):
 
     # cpus=, cpuset=, mems=: Cpus_allowed_list and Mems_allowed_list.
     t.check(units["pinned"]["cpus"] == {1}, "cpus=1: %r" % units["pinned"]["cpus"])
-    t.check(units["node1"]["cpus"] == {2} and units["node1"]["mems"] == "1",
-            "cpuset=2 mems=1: cpus %r mems %s" % (units["node1"]["cpus"], units["node1"]["mems"]))
+    node = "1" if t.numa else "0"
+    t.check(units["node1"]["cpus"] == {2} and units["node1"]["mems"] == node,
+            "cpuset=2 mems=%s: cpus %r mems %s" % (node, units["node1"]["cpus"],
+                                                  units["node1"]["mems"]))
     t.check(units["limits"]["mems"] == ("0-1" if t.numa else "0"),
             "Mems_allowed_list %s" % units["limits"]["mems"])
     if t.numa:
