@@ -62,7 +62,8 @@ Debian root fits in its initramfs; the others use a few MiB), serial
 console, kernel command line `console=<tty> panic=-1`; x86_64 `-machine
 pc -cpu qemu64,+rdrand`, aarch64 `-machine virt -cpu cortex-a72`, armv7
 `-machine virt,highmem=off -cpu cortex-a15` (Debian 12's armmp-lpae
-kernel), riscv64 `-machine virt -bios default` (Debian 13's kernel).
+kernel; `-smp 1`: under icount its second CPU hangs at bring-up),
+riscv64 `-machine virt -bios default` (Debian 13's kernel).
 RDRAND lets the x86_64 kernel's random number generator start at boot,
 as it does on real x86 hardware and on aarch64 (the virt machine passes
 an rng-seed); without it, every interrupt pays for pre-init entropy
