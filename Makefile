@@ -1,14 +1,15 @@
 # pinit: the usual entry points. See docs/qemu.md for the boot tool.
 #
-#   make build     release binaries for x86_64 and aarch64 (musl, static)
+#   make build     release binaries for x86_64, aarch64, armv7, riscv64
+#                  (musl, static; tools/cargo-target)
 #   make run       boot the default board in QEMU, console on this terminal
-#                  (ARCH=aarch64 for the other arch; leave with Ctrl-A X)
+#                  (ARCH=aarch64|armv7|riscv64; leave with Ctrl-A X)
 #   make test      everything: setup, host tests, tool tests, packaging tests
 #                  (install, man pages, dist + offline build, APKBUILD), QEMU tests
 #   make test-debian  a Debian bookworm root booted with pinit as /sbin/init
 #                  (x86_64, ext4 disk, checks over ssh; root cached in
 #                  target/debian/; CI runs it after `make test`)
-#   make bench     benchmarks under QEMU, both arches: docs/bench/RESULTS.md
+#   make bench     benchmarks under QEMU, all four arches: docs/bench/RESULTS.md
 #                  (BENCH_ARGS="--arch x86_64 --boots 5"; see docs/bench/README.md)
 #   make bench-systemd  the same plus systemd (x86_64, a Debian root)
 #   make clippy    lints (warnings are errors)
@@ -25,7 +26,8 @@ ARCH ?= x86_64
 TEST_ARCH ?= all
 BOOT_ARGS ?=
 BENCH_ARGS ?=
-TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
+	armv7-unknown-linux-musleabihf riscv64gc-unknown-linux-musl
 PROGS := tests/qemu/progs/Cargo.toml
 
 .PHONY: all build run test setup test-host test-tools test-pkg test-qemu test-debian clippy fmt fmt-check clean-qemu clean-debian
@@ -34,7 +36,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 all: build
 
 build:
-	for t in $(TARGETS); do cargo build --release --target $$t || exit 1; done
+	for t in $(TARGETS); do tools/cargo-target $$t build --release || exit 1; done
 
 run:
 	tests/qemu/boot --arch $(ARCH) --interactive $(BOOT_ARGS)
@@ -97,7 +99,7 @@ bench-systemd: setup
 # musl target, and the library with its tests on the host.
 clippy:
 	cargo clippy --lib --tests -- -D warnings
-	for t in $(TARGETS); do cargo clippy --release --target $$t -- -D warnings || exit 1; done
+	for t in $(TARGETS); do tools/cargo-target $$t clippy --release -- -D warnings || exit 1; done
 	cargo clippy --manifest-path $(PROGS) -- -D warnings
 
 fmt:
@@ -141,7 +143,10 @@ SBINDIR ?= /sbin
 BINDIR ?= /bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
-TRIPLE ?= $(ARCH)-unknown-linux-musl
+# armv7 and riscv64 have triples of their own; other ARCHes ARCH-unknown-linux-musl.
+TRIPLE_armv7 := armv7-unknown-linux-musleabihf
+TRIPLE_riscv64 := riscv64gc-unknown-linux-musl
+TRIPLE ?= $(or $(TRIPLE_$(ARCH)),$(ARCH)-unknown-linux-musl)
 BOARD ?= $(if $(wildcard board-configs/qemu-$(ARCH).conf),qemu-$(ARCH),qemu-x86_64)
 BIN ?=
 CONF ?= board-configs/$(BOARD).conf
@@ -184,8 +189,10 @@ install: $(if $(BIN),,install-build)
 		install -D -m 0644 $(CONF) $(DESTDIR)$(SYSCONFDIR)/pinit.conf; fi
 
 # Built only when BIN= is not given; cargo rebuilds when BOARD changes.
+# The four targets through tools/cargo-target (armv7 and riscv64 need it),
+# any other (Alpine's, Buildroot's) with cargo.
 install-build:
-	PINIT_BOARD=$(BOARD) cargo build --release --target $(TRIPLE)
+	PINIT_BOARD=$(BOARD) $(if $(filter $(TRIPLE),$(TARGETS)),tools/cargo-target $(TRIPLE) build,cargo build --target $(TRIPLE)) --release
 
 uninstall:
 	for l in init poweroff reboot halt telinit; do \

@@ -91,7 +91,7 @@ fn fail(messages: &[String]) -> ! {
 fn drop_unwind_tables() {
     println!("cargo:rerun-if-changed=tools/noeh.ld");
     let target = std::env::var("TARGET").unwrap_or_default();
-    if !target.ends_with("-linux-musl") {
+    if !target.contains("-linux-musl") {
         return;
     }
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();

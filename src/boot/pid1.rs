@@ -27,7 +27,18 @@ pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub(crate) const ARCH: &str = "x86_64";
 #[cfg(target_arch = "aarch64")]
 pub(crate) const ARCH: &str = "aarch64";
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(target_arch = "arm", target_feature = "v7"))]
+pub(crate) const ARCH: &str = "armv7";
+#[cfg(all(target_arch = "arm", not(target_feature = "v7")))]
+pub(crate) const ARCH: &str = "arm";
+#[cfg(target_arch = "riscv64")]
+pub(crate) const ARCH: &str = "riscv64";
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64"
+)))]
 pub(crate) const ARCH: &str = "unknown";
 
 /// PID 1's runtime directory: the notify socket (notify::NOTIFY_PATH)

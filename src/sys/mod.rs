@@ -30,6 +30,27 @@ extern "C" {
     fn __errno_location() -> *mut c_int;
 }
 
+// The layouts the raw calls below hand the kernel, checked against the
+// kernel's headers (linux-raw-sys) on every target, 32-bit ones included.
+const _: () = {
+    use core::mem::size_of;
+    // syscall(2) reads every argument as a `long`: pointers, usize and
+    // the c_long casts below are that wide on each target.
+    assert!(size_of::<usize>() == size_of::<c_long>());
+    // clone3 gets the struct's size: VER2 (with `cgroup`), all u64 fields.
+    assert!(size_of::<k::clone_args>() == k::CLONE_ARGS_SIZE_VER2 as usize);
+    // rt_sigprocmask and signalfd4 get sigsetsize 8 and a u64: the
+    // kernel's sigset (_NSIG = 64 bits), two longs on 32-bit ARM.
+    assert!(size_of::<k::kernel_sigset_t>() == size_of::<u64>());
+    // prlimit64 reads two u64 on every arch (not the 32-bit `rlimit`).
+    assert!(size_of::<k::rlimit64>() == 2 * size_of::<u64>());
+    // CPU and node masks are u64 words where the kernel reads unsigned
+    // longs: the same bits in the same order on a 64-bit or a
+    // little-endian target only (a big-endian 32-bit one would swap
+    // the halves).
+    assert!(size_of::<c_long>() == 8 || cfg!(target_endian = "little"));
+};
+
 fn check(r: c_long) -> Result<c_long, Errno> {
     if r == -1 {
         // SAFETY: errno is thread-local storage that libc always provides.
@@ -186,11 +207,19 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
     }?;
     Ok(match r {
         0 => Forked::Child,
-        pid => match rustix::process::Pid::from_raw(pid as i32) {
+        pid => match pid_of(pid) {
             Some(p) => Forked::Parent(p),
             None => return Err(Errno::INVAL),
         },
     })
+}
+
+/// A pid from a system call's `long` result.
+#[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
+fn pid_of(r: c_long) -> Option<rustix::process::Pid> {
+    i32::try_from(r)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
 }
 
 fn plain_fork() -> c_long {

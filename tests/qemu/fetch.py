@@ -3,17 +3,27 @@
 
 Everything lands under target/qemu/ and is fetched once:
 
-    target/qemu/<arch>/vmlinuz        linux-image-cloud-{amd64,arm64}
+    target/qemu/<arch>/vmlinuz        the arch's Debian kernel (KERNEL)
     target/qemu/<arch>/busybox        busybox-static for the arch
     target/qemu/<arch>/versions       what was fetched, for reports
     target/qemu/busybox.applets       `busybox --list-full` (x86_64 binary)
+    target/qemu/apt/<suite>-<arch>/   a private apt for armhf and riscv64
+    target/musl/<triple>/             musl's crt1.o and libc.a for the
+                                      targets rustup has no std for
 
 The kernel metapackage is resolved to the versioned package it depends on
 (`apt-get download` + `dpkg-deb -f ... Depends`) and unpacked with
-`dpkg-deb -x`. The arm64 busybox is the same Debian version as the amd64
-one, so the applet list taken from the amd64 binary fits both.
+`dpkg-deb -x`. x86_64 and aarch64 use the host's apt (setup adds the
+arm64 architecture); armv7 (bookworm armhf) and riscv64 (trixie, the
+first release with riscv64) use a private apt configuration under
+target/qemu/apt/: its own sources (the host's debian.sources with the
+suite replaced), lists, cache and an empty dpkg status, so nothing of
+it can reach the host's package state. The applet list is taken from
+the amd64 binary and used for every arch (trixie's busybox, 1.37, has
+the applets of bookworm's 1.35).
 
-Usage: fetch.py [--arch x86_64|aarch64|all] [--refresh]
+Usage: fetch.py [--arch x86_64|aarch64|armv7|riscv64|all] [--refresh]
+       fetch.py --musl TRIPLE
 """
 
 import argparse
@@ -28,17 +38,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "target" / "qemu"
-DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+ARCHES = ["x86_64", "aarch64", "armv7", "riscv64"]
+DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7": "armhf", "riscv64": "riscv64"}
 NATIVE = "amd64"
+# The kernel metapackage per arch. armmp-lpae: Cortex-A15 and later (the
+# virt machine's cortex-a15 has LPAE); riscv64 has one flavour.
+KERNEL = {"x86_64": "linux-image-cloud-amd64", "aarch64": "linux-image-cloud-arm64",
+          "armv7": "linux-image-armmp-lpae", "riscv64": "linux-image-riscv64"}
+# Arches fetched through a private apt of this suite (None: the host's
+# own codename); the others use the host's apt.
+PRIVATE_SUITE = {"armv7": None, "riscv64": "trixie"}
+# The musl targets whose std rustup may not have: their crt1.o and
+# libc.a come from Debian's musl-dev (see tools/cargo-target).
+MUSL = {"armv7-unknown-linux-musleabihf": ("armv7", "arm-linux-musleabihf"),
+        "riscv64gc-unknown-linux-musl": ("riscv64", "riscv64-linux-musl")}
+SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 
 
 class FetchError(Exception):
     pass
 
 
-def run(cmd, cwd=None):
+def run(cmd, cwd=None, env=None):
     """Runs a command, returns its stdout; raises FetchError with its output."""
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
         raise FetchError("%s failed (exit %d):\n%s"
@@ -47,14 +70,103 @@ def run(cmd, cwd=None):
 
 
 def qualify(package, deb_arch):
-    """apt's name for a package of a foreign architecture (`pkg:arm64`)."""
-    return package if deb_arch == NATIVE else "%s:%s" % (package, deb_arch)
+    """apt's name for a package of a foreign architecture (`pkg:arm64`);
+    the private apt of armhf and riscv64 has that one architecture only."""
+    if deb_arch == NATIVE or arch_of(deb_arch) in PRIVATE_SUITE:
+        return package
+    return "%s:%s" % (package, deb_arch)
 
 
-def download(spec, workdir):
-    """`apt-get download SPEC` into workdir; returns the .deb's path."""
+def arch_of(deb_arch):
+    return {v: k for k, v in DEB_ARCH.items()}[deb_arch]
+
+
+def host_codename():
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("VERSION_CODENAME="):
+                return line.split("=", 1)[1].strip().strip('"') or "bookworm"
+    except OSError:
+        pass
+    return "bookworm"
+
+
+def private_sources(text, host, suite):
+    """The host's deb822 sources with every suite `host[-x]` turned into
+    `suite[-x]`; stanzas of other suites (backports) are left out
+    (test_tools.py has examples).
+    """
+    out = []
+    for stanza in re.split(r"\n\s*\n", text.strip()):
+        lines = stanza.splitlines()
+        keep = []
+        ok = False
+        for line in lines:
+            if line.startswith("Suites:"):
+                suites = [w for w in line.split()[1:]
+                          if w == host or w in (host + "-updates", host + "-security")]
+                if not suites:
+                    break
+                ok = True
+                line = "Suites: " + " ".join(suite + w[len(host):] for w in suites)
+            keep.append(line)
+        if ok:
+            out.append("\n".join(keep) + "\n")
+    return "\n".join(out)
+
+
+def private_apt(arch, refresh=False):
+    """The APT_CONFIG file of the arch's private apt, made and updated
+    (`apt-get update`) once; `refresh` updates it again."""
+    host = host_codename()
+    suite = PRIVATE_SUITE[arch] or host
+    deb_arch = DEB_ARCH[arch]
+    d = CACHE / "apt" / ("%s-%s" % (suite, deb_arch))
+    conf = d / "apt.conf"
+    if (d / "updated").is_file() and not refresh:
+        return conf
+    try:
+        text = SOURCES.read_text()
+    except OSError as e:
+        raise FetchError("%s: %s (the private apt for %s copies its URIs)"
+                         % (SOURCES, e.strerror, arch))
+    sources = private_sources(text, host, suite)
+    if not sources:
+        raise FetchError("%s has no stanza for %s to derive a %s source from"
+                         % (SOURCES, host, suite))
+    for sub in ("lists/partial", "cache/archives/partial", "sources.list.d",
+                "preferences.d"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    (d / "sources.list.d" / "debian.sources").write_text(sources)
+    (d / "status").write_text("")
+    conf.write_text("".join('%s "%s";\n' % kv for kv in [
+        ("Dir::Etc::SourceList", d / "sources.list"),
+        ("Dir::Etc::SourceParts", d / "sources.list.d"),
+        ("Dir::Etc::Preferences", d / "preferences"),
+        ("Dir::Etc::PreferencesParts", d / "preferences.d"),
+        ("Dir::State::Lists", d / "lists"),
+        ("Dir::State::status", d / "status"),
+        ("Dir::Cache", d / "cache"),
+        ("APT::Architecture", deb_arch),
+        ("Acquire::Languages", "none"),
+        ("Acquire::IndexTargets::deb::DEP-11::DefaultEnabled", "false"),
+        ("Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled", "false"),
+    ]) + 'APT::Architectures { "%s"; };\n' % deb_arch)
+    print("fetch: apt-get update (%s %s, private: %s)" % (suite, deb_arch, d), file=sys.stderr)
+    run(["apt-get", "update", "-q"], env=apt_env(conf))
+    (d / "updated").write_text("")
+    return conf
+
+
+def apt_env(conf):
+    return dict(os.environ, APT_CONFIG=str(conf)) if conf else None
+
+
+def download(spec, workdir, conf=None):
+    """`apt-get download SPEC` into workdir (with the private apt `conf`
+    if given); returns the .deb's path."""
     before = set(workdir.glob("*.deb"))
-    run(["apt-get", "download", "-q", spec], cwd=workdir)
+    run(["apt-get", "download", "-q", spec], cwd=workdir, env=apt_env(conf))
     new = sorted(set(workdir.glob("*.deb")) - before)
     if len(new) != 1:
         raise FetchError("apt-get download %s gave %d files" % (spec, len(new)))
@@ -79,39 +191,45 @@ def parse_depends(depends):
     return m.group(1), m.group(2)
 
 
-def fetch_kernel(arch, workdir):
-    """Downloads and unpacks the cloud kernel; returns version lines."""
+def fetch_kernel(arch, workdir, conf=None):
+    """Downloads and unpacks the arch's kernel; returns version lines."""
     deb_arch = DEB_ARCH[arch]
-    meta = download(qualify("linux-image-cloud-" + deb_arch, deb_arch), workdir)
+    meta = download(qualify(KERNEL[arch], deb_arch), workdir, conf)
     pkg, ver = parse_depends(field(meta, "Depends"))
     spec = qualify(pkg, deb_arch) + ("=" + ver if ver else "")
-    deb = download(spec, workdir)
+    deb = download(spec, workdir, conf)
     unpacked = workdir / "kernel"
     run(["dpkg-deb", "-x", str(deb), str(unpacked)])
-    images = sorted((unpacked / "boot").glob("vmlinuz-*"))
+    # riscv64's is boot/vmlinux-* (an uncompressed Image), the others vmlinuz-*.
+    images = sorted((unpacked / "boot").glob("vmlinu[xz]-*"))
     if len(images) != 1:
-        raise FetchError("%s: expected one boot/vmlinuz-*, found %d"
+        raise FetchError("%s: expected one boot/vmlinu[xz]-*, found %d"
                          % (deb.name, len(images)))
     release = images[0].name[len("vmlinuz-"):]
     dest = CACHE / arch / "vmlinuz"
     shutil.copyfile(images[0], dest.with_suffix(".tmp"))
     os.replace(dest.with_suffix(".tmp"), dest)
+    config = unpacked / "boot" / ("config-" + release)
+    if config.is_file():
+        shutil.copyfile(config, CACHE / arch / "config")
     return ["kernel %s %s (via %s %s) release %s"
             % (field(deb, "Package"), field(deb, "Version"),
                field(meta, "Package"), field(meta, "Version"), release)]
 
 
-def fetch_busybox(arch, workdir, version=None):
+def fetch_busybox(arch, workdir, version=None, conf=None):
     """Downloads busybox-static (at `version` if given); returns
     (path of the binary, version, version lines)."""
     deb_arch = DEB_ARCH[arch]
     spec = qualify("busybox-static", deb_arch) + ("=" + version if version else "")
-    deb = download(spec, workdir)
+    deb = download(spec, workdir, conf)
     unpacked = workdir / "busybox"
     run(["dpkg-deb", "-x", str(deb), str(unpacked)])
-    binary = unpacked / "bin" / "busybox"
-    if not binary.is_file():
-        raise FetchError("%s has no bin/busybox" % deb.name)
+    # bin/busybox up to bookworm, usr/bin/busybox from trixie on (merged /usr).
+    binary = next((b for b in (unpacked / "bin" / "busybox", unpacked / "usr" / "bin" / "busybox")
+                   if b.is_file()), None)
+    if binary is None:
+        raise FetchError("%s has no bin/busybox or usr/bin/busybox" % deb.name)
     dest = CACHE / arch / "busybox"
     shutil.copyfile(binary, dest.with_suffix(".tmp"))
     os.chmod(dest.with_suffix(".tmp"), 0o755)
@@ -156,9 +274,13 @@ def fetch_arch(arch, refresh=False):
         # every arch uses the same Debian version of busybox.
         if arch != "x86_64" and not (complete("x86_64") and not refresh):
             fetch_arch("x86_64", refresh)
-        want = busybox_version("x86_64") if arch != "x86_64" else None
-        lines += fetch_kernel(arch, work)
-        binary, _, bb_lines = fetch_busybox(arch, work, want)
+        conf = private_apt(arch, refresh) if arch in PRIVATE_SUITE else None
+        # The same busybox as x86_64's where the suite is the same.
+        want = None
+        if arch != "x86_64" and PRIVATE_SUITE.get(arch) is None:
+            want = busybox_version("x86_64")
+        lines += fetch_kernel(arch, work, conf)
+        binary, _, bb_lines = fetch_busybox(arch, work, want, conf)
         lines += bb_lines
         if arch == "x86_64":
             listing = run([str(binary), "--list-full"])
@@ -181,6 +303,35 @@ def ensure(arch, refresh=False):
     }
 
 
+def ensure_musl(triple, refresh=False):
+    """target/musl/TRIPLE/: crt1.o, libc.a (Debian's musl-dev for the arch)
+    and an empty libunwind.a (std's musl build links -lunwind; nothing in
+    a panic=immediate-abort build calls it). Returns the directory."""
+    arch, multiarch = MUSL[triple]
+    dest = ROOT / "target" / "musl" / triple
+    if (dest / "version").is_file() and not refresh:
+        return dest
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        conf = private_apt(arch)
+        with tempfile.TemporaryDirectory(dir=CACHE, prefix="fetch-") as tmp:
+            work = Path(tmp)
+            os.chmod(work, 0o777)
+            deb = download("musl-dev", work, conf)
+            run(["dpkg-deb", "-x", str(deb), str(work / "x")])
+            lib = work / "x" / "usr" / "lib" / multiarch
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in ("crt1.o", "libc.a"):
+                if not (lib / f).is_file():
+                    raise FetchError("%s has no usr/lib/%s/%s" % (deb.name, multiarch, f))
+                shutil.copyfile(lib / f, dest / f)
+            (dest / "libunwind.a").write_bytes(b"!<arch>\n")
+            (dest / "version").write_text("musl-dev %s %s\n" % (field(deb, "Version"),
+                                                                DEB_ARCH[arch]))
+    return dest
+
+
 def applets():
     """The busybox applet paths (`bin/ls`, `sbin/init`, `linuxrc`, ...)."""
     return [a.strip() for a in applets_file().read_text().splitlines() if a.strip()]
@@ -188,12 +339,17 @@ def applets():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arch", choices=["x86_64", "aarch64", "all"], default="all")
+    ap.add_argument("--arch", choices=ARCHES + ["all"], default="all")
     ap.add_argument("--refresh", action="store_true",
                     help="resolve and download again even when cached")
+    ap.add_argument("--musl", metavar="TRIPLE", choices=sorted(MUSL),
+                    help="fetch musl's crt1.o and libc.a for TRIPLE, print the directory")
     args = ap.parse_args(argv)
-    arches = ["x86_64", "aarch64"] if args.arch == "all" else [args.arch]
+    arches = ARCHES if args.arch == "all" else [args.arch]
     try:
+        if args.musl:
+            print(ensure_musl(args.musl, args.refresh))
+            return 0
         for arch in arches:
             paths = ensure(arch, args.refresh)
             print(paths["versions"].read_text(), end="")

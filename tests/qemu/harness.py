@@ -25,14 +25,26 @@ def find_cases(selectors=()):
     return cases
 
 
+def kernel_has(arch, option):
+    """The arch's Debian kernel was built with CONFIG_<option>=y (its
+    config, saved by fetch.py beside the kernel)."""
+    try:
+        text = (qemu.CACHE / arch / "config").read_text()
+    except OSError:
+        return False
+    return ("CONFIG_%s=y" % option) in text.splitlines()
+
+
 class Test:
     """What a case gets: `t.arch`, `t.tty` (/dev/ttyS0 or /dev/ttyAMA0),
+    `t.numa` (the kernel has NUMA: not armv7's, 32-bit ARM has none),
     `t.boot(...)`, `t.metric(name, value)`, `t.check(cond, message)`."""
 
     def __init__(self, name, arch, progs):
         self.name = name
         self.arch = arch
         self.tty = qemu.ARCHES[arch].tty()
+        self.numa = kernel_has(arch, "NUMA")
         self.progs = progs
         self.guests = []
         self.metrics = {}

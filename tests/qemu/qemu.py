@@ -67,6 +67,15 @@ ARCHES = {
     # max,pauth-impdef=on 1.6-2.5 s.
     "aarch64": Arch("aarch64", "aarch64-unknown-linux-musl", "qemu-system-aarch64",
                     "ttyAMA0", ["-machine", "virt", "-cpu", "cortex-a72"]),
+    # 32-bit ARM: Debian's armmp-lpae kernel needs LPAE, which the
+    # Cortex-A15 has. highmem=off: the 32-bit kernel cannot reach the
+    # devices virt puts above 4 GiB.
+    "armv7": Arch("armv7", "armv7-unknown-linux-musleabihf", "qemu-system-arm",
+                  "ttyAMA0", ["-machine", "virt,highmem=off", "-cpu", "cortex-a15"]),
+    # RV64GC on the virt machine; its console is an NS16550A UART
+    # (ttyS0). -bios default: the OpenSBI firmware QEMU ships.
+    "riscv64": Arch("riscv64", "riscv64gc-unknown-linux-musl", "qemu-system-riscv64",
+                    "ttyS0", ["-machine", "virt", "-bios", "default"]),
 }
 
 
@@ -76,10 +85,13 @@ class BootError(Exception):
 
 # ---------------------------------------------------------------- building
 
-def cargo(args, env=None, cwd=ROOT):
-    p = subprocess.run(["cargo"] + args, cwd=cwd, env=env)
+def cargo(triple, args, env=None, cwd=ROOT, std=False):
+    """`cargo ARGS --target TRIPLE` through tools/cargo-target (which adds
+    what armv7 and riscv64 need)."""
+    cmd = [str(ROOT / "tools" / "cargo-target"), triple] + (["--std"] if std else []) + args
+    p = subprocess.run(cmd, cwd=cwd, env=env)
     if p.returncode != 0:
-        raise BootError("cargo %s failed (exit %d)" % (" ".join(args), p.returncode))
+        raise BootError("%s failed (exit %d)" % (" ".join(cmd), p.returncode))
 
 
 def default_board(arch):
@@ -97,7 +109,7 @@ def build_pinit(arch, board=None, quiet=True):
     if board:
         env["PINIT_BOARD"] = board
     a = ARCHES[arch]
-    cargo(["build", "--release", "--target", a.triple] + (["-q"] if quiet else []), env)
+    cargo(a.triple, ["build", "--release"] + (["-q"] if quiet else []), env)
     return ROOT / "target" / a.triple / "release" / "pinit"
 
 
@@ -132,8 +144,8 @@ def build_progs(arch, quiet=True):
     overlay (usr/bin/...); returns the overlay directory."""
     a = ARCHES[arch]
     manifest = HERE / "progs" / "Cargo.toml"
-    cargo(["build", "--release", "--target", a.triple, "--manifest-path", str(manifest)]
-          + (["-q"] if quiet else []))
+    cargo(a.triple, ["build", "--release", "--manifest-path", str(manifest)]
+          + (["-q"] if quiet else []), std=True)
     out = CACHE / arch / "progs"
     bindir = out / "usr" / "bin"
     bindir.mkdir(parents=True, exist_ok=True)

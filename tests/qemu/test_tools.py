@@ -245,6 +245,44 @@ class Boot(unittest.TestCase):
         cmd = qemu.qemu_command("x86_64", "/k", "/i", icount=0)
         self.assertEqual(cmd[cmd.index("-icount") + 1], "shift=0,sleep=off")
 
+    def test_command_line_32bit_and_riscv(self):
+        cmd = qemu.qemu_command("armv7", "/k", "/i")
+        self.assertEqual(cmd[0], "qemu-system-arm")
+        self.assertEqual(cmd[cmd.index("-cpu") + 1], "cortex-a15")
+        self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyAMA0 panic=-1")
+        cmd = qemu.qemu_command("riscv64", "/k", "/i")
+        self.assertEqual(cmd[0], "qemu-system-riscv64")
+        self.assertEqual(cmd[cmd.index("-bios") + 1], "default")
+        self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1")
+
+    def test_private_apt_sources(self):
+        host = ("Types: deb\nURIs: http://mirror.example/debian\n"
+                "Suites: bookworm bookworm-updates\nComponents: main\n"
+                "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+                "Types: deb\nURIs: http://mirror.example/debian-security\n"
+                "Suites: bookworm-security\nComponents: main\n\n"
+                "Types: deb\nURIs: http://mirror.example/debian\n"
+                "Suites: bookworm-backports\nComponents: main\n")
+        out = fetch.private_sources(host, "bookworm", "trixie")
+        self.assertEqual(out.count("Types: deb"), 2)
+        self.assertIn("Suites: trixie trixie-updates\n", out)
+        self.assertIn("Suites: trixie-security\n", out)
+        self.assertNotIn("backports", out)
+        self.assertNotIn("bookworm", out)
+        self.assertIn("URIs: http://mirror.example/debian\n", out)
+        self.assertIn("Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg", out)
+        # The same suite: the host's stanzas as they are, backports aside.
+        self.assertIn("Suites: bookworm bookworm-updates\n",
+                      fetch.private_sources(host, "bookworm", "bookworm"))
+        self.assertEqual(fetch.private_sources("Suites: sid\n", "bookworm", "trixie"), "")
+
+    def test_foreign_package_names(self):
+        self.assertEqual(fetch.qualify("busybox-static", "amd64"), "busybox-static")
+        self.assertEqual(fetch.qualify("busybox-static", "arm64"), "busybox-static:arm64")
+        # The private apt has its one architecture: no qualifier.
+        self.assertEqual(fetch.qualify("busybox-static", "armhf"), "busybox-static")
+        self.assertEqual(fetch.qualify("busybox-static", "riscv64"), "busybox-static")
+
     def test_exit_codes_from_the_console(self):
         def code(*chunks):
             s = qemu.Scanner()

@@ -82,6 +82,7 @@ def quote(word):
 
 class Pinit(Init):
     name = "pinit"
+    arches = ("x86_64", "aarch64", "armv7", "riscv64")
 
     def __init__(self):
         self.binary = {}
@@ -95,7 +96,7 @@ class Pinit(Init):
     def describe(self, arch):
         commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=qemu.ROOT,
                                 capture_output=True, text=True).stdout.strip()
-        return "pinit %s (git %s), `cargo build --release --target %s` (board %s compiled in)" % (
+        return "pinit %s (git %s), `tools/cargo-target %s build --release` (board %s compiled in)" % (
             cargo_version(), commit or "?", qemu.ARCHES[arch].triple, qemu.default_board(arch))
 
     def disk(self, arch):

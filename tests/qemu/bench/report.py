@@ -60,12 +60,15 @@ Every init boots the same way: the Debian cloud kernel from an
 initramfs, QEMU TCG, `-smp 2 -m 1024M` (1 GiB so that systemd's
 Debian root fits in its initramfs; the others use a few MiB), serial
 console, kernel command line `console=<tty> panic=-1`; x86_64 `-machine
-pc -cpu qemu64,+rdrand`, aarch64 `-machine virt -cpu cortex-a72`.
+pc -cpu qemu64,+rdrand`, aarch64 `-machine virt -cpu cortex-a72`, armv7
+`-machine virt,highmem=off -cpu cortex-a15` (Debian 12's armmp-lpae
+kernel; `-smp 1`: under icount its second CPU hangs at bring-up),
+riscv64 `-machine virt -bios default` (Debian 13's kernel).
 RDRAND lets the x86_64 kernel's random number generator start at boot,
 as it does on real x86 hardware and on aarch64 (the virt machine passes
 an rng-seed); without it, every interrupt pays for pre-init entropy
 mixing until `random: crng init done` seconds into the boot. pinit is
-measured on both arches, the other inits on x86_64. busybox is the
+measured on all four arches, the other inits on x86_64. busybox is the
 userland of every image but systemd's (a Debian root); the measuring
 programs are the same everywhere.
 

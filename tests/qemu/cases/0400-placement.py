@@ -4,7 +4,9 @@ kernel's side on a 4-CPU, 2-node guest (node 0: CPUs 0-1, node 1: CPUs
 /proc/PID/numa_maps, the cgroup files pinit wrote, an isolated partition
 (and no other process on its CPU; its sd_notify messages taken), scheduling policy and priority, nice,
 I/O priority (ioprio_get), rlimits, OOM score, IRQ steering, and the
-console's start lines."""
+console's start lines. Sizes past 4 GiB (mem.max=5G) show that byte
+counts are 64-bit on the 32-bit guest too. Without NUMA in the kernel
+(armv7: 32-bit ARM has none) the numa= units and node 1 are left out."""
 
 import re
 
@@ -15,11 +17,8 @@ irq-affinity 0
 service rt      cpuset=3 isolate=yes cpus=3 sched=fifo:50 ready=notify \\
                 -- /usr/bin/sd-notify 100 --fork
 service pinned  cpus=1 -- /bin/sleep 100002
-service node1   cpuset=2 mems=1 -- /bin/sleep 100003
-service bound   numa=bind:1 -- /usr/bin/memhog 8
-service inter   numa=interleave:0-1 -- /usr/bin/memhog 8
-service pref    numa=preferred:1 -- /usr/bin/memhog 8
-service local   numa=local -- /usr/bin/memhog 8
+service node1   cpuset=2 mems=%(node)s -- /bin/sleep 100003
+%(numa)sservice big     mem.max=5G mem.high=3G -- /bin/sleep 100011
 service limits  mem.max=64M mem.high=48M mem.low=16M swap.max=0 pids.max=100 \\
                 cpu.weight=250 cpu.max=50%% io.weight=300 -- /bin/sleep 100004
 service quota   cpu.max=20000/50000 -- /bin/sleep 100005
@@ -29,12 +28,19 @@ service idle    sched=idle ioprio=idle -- /bin/sleep 100008
 service limited rlimit.nofile=1000:2000 rlimit.core=0 rlimit.memlock=infinity \\
                 oom-score=-500 -- /bin/sleep 100009
 service nicer   nice=-5 oom-score=300 -- /bin/sleep 100010
-tty     console tty=%s stop-signal=HUP \\
-                after=rt,pinned,node1,bound,inter,pref,local,limits,quota,rr,batch,idle,limited,nicer \\
-                -- /bin/sh -l
+tty     console tty=%(tty)s stop-signal=HUP \\
+                after=%(after)s -- /bin/sh -l
 """
 
-UNITS = "pinned node1 bound inter pref local limits quota rr batch idle limited nicer"
+NUMA_TABLE = """\
+service bound   numa=bind:1 -- /usr/bin/memhog 8
+service inter   numa=interleave:0-1 -- /usr/bin/memhog 8
+service pref    numa=preferred:1 -- /usr/bin/memhog 8
+service local   numa=local -- /usr/bin/memhog 8
+"""
+
+NUMA_UNITS = "bound inter pref local"
+UNITS = "pinned node1 big limits quota rr batch idle limited nicer"
 
 # Run by the console unit's login shell.
 PROFILE = r"""
@@ -48,7 +54,7 @@ show() {  # NAME PID
        "oom=$(cat /proc/$p/oom_score_adj) $(ioprio $p | cut -d' ' -f3,4 | tr ' ' ,)"
 }
 # memhog says when its pages are in; give the four a moment.
-for u in bound inter pref local; do
+for u in NUMA_UNITS; do
   for i in 1 2 3 4 5 6 7 8 9 10; do
     p=$(pid $CG/services/$u)
     [ -n "$p" ] && awk '/anon=/ { for (i = 1; i <= NF; i++) if ($i ~ /^anon=/) { split($i, a, "="); if (a[2] >= 2000) f = 1 } } END { exit !f }' /proc/$p/numa_maps && break
@@ -62,7 +68,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
   sleep 0.5
 done
 show rt $(pid $CG/isolated.rt)
-for u in bound inter pref local; do
+for u in NUMA_UNITS; do
   p=$(pid $CG/services/$u)
   awk -v u=$u '/anon=/ { for (i = 1; i <= NF; i++) if ($i ~ /^anon=/) { split($i, a, "="); if (a[2] >= 2000) print "NUMA " u " " $0 } }' /proc/$p/numa_maps
 done
@@ -70,6 +76,8 @@ for f in memory.max memory.high memory.low memory.swap.max pids.max cpu.weight c
   echo "CG limits $f $(cat $CG/services/limits/$f)"
 done
 echo "CG quota cpu.max $(cat $CG/services/quota/cpu.max)"
+echo "CG big memory.max $(cat $CG/services/big/memory.max)"
+echo "CG big memory.high $(cat $CG/services/big/memory.high)"
 echo "CG node1 cpuset.cpus $(cat $CG/services/node1/cpuset.cpus)"
 echo "CG node1 cpuset.mems $(cat $CG/services/node1/cpuset.mems)"
 echo "CG services cpuset.cpus $(cat $CG/services/cpuset.cpus)"
@@ -95,7 +103,7 @@ for d in /proc/irq/[0-9]*; do
 done
 echo "PROFILE-DONE"
 poweroff
-""".replace("UNITS", UNITS)
+"""
 
 
 def cpus(text):
@@ -111,8 +119,14 @@ def cpus(text):
 
 
 def run(t):
-    g = t.boot(files={"/etc/pinit.conf": TABLE % t.tty, "/etc/profile": PROFILE},
-               progs=True, smp=4, numa=2, mem=512, append="quiet")
+    numa_units = NUMA_UNITS if t.numa else ""
+    units_all = (UNITS + " " + numa_units).strip()
+    table = TABLE % {"tty": t.tty, "node": "1" if t.numa else "0",
+                     "numa": NUMA_TABLE if t.numa else "",
+                     "after": ",".join(["rt"] + units_all.split())}
+    profile = PROFILE.replace("NUMA_UNITS", numa_units).replace("UNITS", units_all)
+    g = t.boot(files={"/etc/pinit.conf": table, "/etc/profile": profile},
+               progs=True, smp=4, numa=2 if t.numa else 0, mem=512, append="quiet")
     g.expect(r"PROFILE-DONE", 150)
     t.check(g.wait(90) == 0, "the guest did not power off")
     text = g.text().replace("\r", "")
@@ -127,7 +141,7 @@ def run(t):
         units[m.group(1)] = dict(pid=m.group(2), cpus=cpus(m.group(3)), mems=m.group(4),
                                  nice=int(nice), rtprio=int(rtprio), policy=int(policy),
                                  oom=int(m.group(6)), ioprio=m.group(7))
-    for u in UNITS.split() + ["rt"]:
+    for u in units_all.split() + ["rt"]:
         t.check(u in units, "unit %s: no process found (console: %r)" % (u, units.keys()))
 
     # The start lines name the cgroup and the CPUs.
@@ -145,25 +159,14 @@ def run(t):
 
     # cpus=, cpuset=, mems=: Cpus_allowed_list and Mems_allowed_list.
     t.check(units["pinned"]["cpus"] == {1}, "cpus=1: %r" % units["pinned"]["cpus"])
-    t.check(units["node1"]["cpus"] == {2} and units["node1"]["mems"] == "1",
-            "cpuset=2 mems=1: cpus %r mems %s" % (units["node1"]["cpus"], units["node1"]["mems"]))
-    t.check(units["limits"]["mems"] == "0-1", "Mems_allowed_list %s" % units["limits"]["mems"])
-
-    # numa=: the policy on the unit's memory, and where its pages are.
-    numa = {}
-    for m in re.finditer(r"^NUMA (\S+) [0-9a-f]+ (\S+) (.*)$", text, re.M):
-        nodes = {int(n): int(c) for n, c in re.findall(r"\bN(\d+)=(\d+)", m.group(3))}
-        numa[m.group(1)] = (m.group(2), nodes)
-    for u, policy in [("bound", "bind:1"), ("inter", "interleave:0-1"),
-                      ("pref", "prefer:1"), ("local", "local")]:
-        t.check(u in numa, "numa_maps of %s: no mapping of 8 MiB" % u)
-        t.check(numa[u][0] == policy, "numa_maps of %s: %s, not %s" % (u, numa[u][0], policy))
-    t.check(set(numa["bound"][1]) == {1}, "bind:1 pages on nodes %r" % numa["bound"][1])
-    inter = numa["inter"][1]
-    t.check(min(inter.get(0, 0), inter.get(1, 0)) > 0.4 * sum(inter.values()),
-            "interleave:0-1 pages %r" % inter)
-    pref = numa["pref"][1]
-    t.check(pref.get(1, 0) > 0.9 * sum(pref.values()), "preferred:1 pages %r" % pref)
+    node = "1" if t.numa else "0"
+    t.check(units["node1"]["cpus"] == {2} and units["node1"]["mems"] == node,
+            "cpuset=2 mems=%s: cpus %r mems %s" % (node, units["node1"]["cpus"],
+                                                  units["node1"]["mems"]))
+    t.check(units["limits"]["mems"] == ("0-1" if t.numa else "0"),
+            "Mems_allowed_list %s" % units["limits"]["mems"])
+    if t.numa:
+        check_numa(t, text)
 
     # The cgroup files hold the values written.
     want = {"limits": {"memory.max": "67108864", "memory.high": "50331648",
@@ -171,7 +174,8 @@ def run(t):
                        "cpu.weight": "250", "cpu.max": "50000 100000",
                        "io.weight": "default 300"},
             "quota": {"cpu.max": "20000 50000"},
-            "node1": {"cpuset.cpus": "2", "cpuset.mems": "1"},
+            "node1": {"cpuset.cpus": "2", "cpuset.mems": "1" if t.numa else "0"},
+            "big": {"memory.max": "5368709120", "memory.high": "3221225472"},
             "services": {"cpuset.cpus": "0-2"},
             "rt": {"cpuset.cpus.partition": "isolated", "cpuset.cpus.effective": "3"}}
     for u, files in want.items():
@@ -183,7 +187,7 @@ def run(t):
     t.check(units["rt"]["cpus"] == {3}, "rt runs on %r" % units["rt"]["cpus"])
     line(r"^RTCG 0::/isolated\.rt$")
     allowed = re.findall(r"^ALLOWED (\d+) (\S+)$", text, re.M)
-    t.check(len(allowed) > len(UNITS.split()), "too few processes listed: %r" % allowed)
+    t.check(len(allowed) > len(units_all.split()), "too few processes listed: %r" % allowed)
     for p, lst in allowed:
         t.check(3 not in cpus(lst), "pid %s may run on the isolated CPU 3: %s" % (p, lst))
     t.check(("1", "0-2") in allowed, "PID 1's CPUs: %r" % [a for a in allowed if a[0] == "1"])
@@ -222,3 +226,21 @@ def run(t):
     line(r"^IRQDEFAULT 0*1$")
     t.metric("irqs_moved", moved)
     t.metric("irqs_fixed", stuck)
+
+
+def check_numa(t, text):
+    """numa=: the policy on each unit's memory, and where its pages are."""
+    numa = {}
+    for m in re.finditer(r"^NUMA (\S+) [0-9a-f]+ (\S+) (.*)$", text, re.M):
+        nodes = {int(n): int(c) for n, c in re.findall(r"\bN(\d+)=(\d+)", m.group(3))}
+        numa[m.group(1)] = (m.group(2), nodes)
+    for u, policy in [("bound", "bind:1"), ("inter", "interleave:0-1"),
+                      ("pref", "prefer:1"), ("local", "local")]:
+        t.check(u in numa, "numa_maps of %s: no mapping of 8 MiB" % u)
+        t.check(numa[u][0] == policy, "numa_maps of %s: %s, not %s" % (u, numa[u][0], policy))
+    t.check(set(numa["bound"][1]) == {1}, "bind:1 pages on nodes %r" % numa["bound"][1])
+    inter = numa["inter"][1]
+    t.check(min(inter.get(0, 0), inter.get(1, 0)) > 0.4 * sum(inter.values()),
+            "interleave:0-1 pages %r" % inter)
+    pref = numa["pref"][1]
+    t.check(pref.get(1, 0) > 0.9 * sum(pref.values()), "preferred:1 pages %r" % pref)

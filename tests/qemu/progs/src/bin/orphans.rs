@@ -97,7 +97,69 @@ fn double_fork() -> i64 {
     ret
 }
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(target_arch = "arm")]
+fn double_fork() -> i64 {
+    let ret: i32;
+    // SAFETY: as on x86_64. EABI: number in r7, clone(flags, stack,
+    // ptid, tls, ctid) in r0-r4; r7 keeps 120 (clone) across the first svc.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",                // clone(VFORK_FLAGS, 0, 0, 0, 0)
+            "cmp r0, #0",
+            "bne 2f",
+            "mov r0, {share}",      // child: clone(SHARE_FLAGS, ...)
+            "svc 0",
+            "mov r0, #0",           // child and grandchild: exit(0)
+            "mov r7, #1",
+            "svc 0",
+            "2:",
+            share = in(reg) SHARE_FLAGS as u32,
+            inlateout("r0") VFORK_FLAGS as u32 as i32 => ret,
+            in("r1") 0u32,
+            in("r2") 0u32,
+            in("r3") 0u32,
+            in("r4") 0u32,
+            inlateout("r7") 120u32 => _,
+            options(nostack),
+        );
+    }
+    i64::from(ret)
+}
+
+#[cfg(target_arch = "riscv64")]
+fn double_fork() -> i64 {
+    let ret: i64;
+    // SAFETY: as on x86_64. Number in a7 (220: clone, 93: exit), clone's
+    // arguments in a0-a4.
+    unsafe {
+        std::arch::asm!(
+            "ecall",                // clone(VFORK_FLAGS, 0, 0, 0, 0)
+            "bnez a0, 2f",
+            "mv a0, {share}",       // child: clone(SHARE_FLAGS, ...)
+            "ecall",
+            "li a0, 0",             // child and grandchild: exit(0)
+            "li a7, 93",
+            "ecall",
+            "2:",
+            share = in(reg) SHARE_FLAGS,
+            inlateout("a0") VFORK_FLAGS as i64 => ret,
+            in("a1") 0u64,
+            in("a2") 0u64,
+            in("a3") 0u64,
+            in("a4") 0u64,
+            inlateout("a7") 220u64 => _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64"
+)))]
 fn double_fork() -> i64 {
     // SAFETY: single-threaded; the children only call fork and _exit.
     unsafe {
