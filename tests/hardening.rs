@@ -174,7 +174,6 @@ fn mkfifo(path: &Path) {
 // ---- point 3: no file pinit opens can hang it --------------------------
 
 #[test]
-#[ignore = "issue 13 point 3: `pinit check FIFO` blocks in open(2)"]
 fn check_refuses_a_fifo_instead_of_hanging() {
     let dir = tmpdir("fifo-check");
     let fifo = dir.join("pinit.conf");
@@ -185,11 +184,21 @@ fn check_refuses_a_fifo_instead_of_hanging() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{}", err);
     assert!(err.contains("not a regular file"), "{}", err);
+    // A symlink to a device (an empty table, read as such, until now).
+    let link = dir.join("null.conf");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let out = Command::new(PINIT)
+        .arg("check")
+        .arg(&link)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", err);
+    assert!(err.contains("null.conf: not a regular file"), "{}", err);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-#[ignore = "issue 13 point 3: `pinit --config FIFO` blocks in open(2)"]
 fn config_mode_refuses_a_fifo_instead_of_hanging() {
     let dir = tmpdir("fifo-config");
     let fifo = dir.join("pinit.conf");
@@ -433,9 +442,18 @@ fn unit_env_size_limit_is_checked_at_parse_time() {
 // ---- point 10: children start clean in every mode ------------------------
 
 #[test]
-#[ignore = "issue 13 point 10: in --config mode units inherit ignored HUP, INT, QUIT, PIPE"]
+#[ignore = "issue 13 point 10: in --config mode units inherit ignored signals (SIG_IGN survives exec)"]
 fn units_start_with_default_signal_dispositions() {
-    let r = start("sigdfl", "service sig -- /bin/sleep 1000\n");
+    // Started the way nohup or a careless script would: signals ignored.
+    let dir = tmpdir("sigdfl");
+    let conf = dir.join("pinit.conf");
+    std::fs::write(&conf, "service sig -- /bin/sleep 1000\n").unwrap();
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg("trap '' HUP INT QUIT PIPE USR1; exec \"$0\" --config \"$1\"")
+        .arg(PINIT)
+        .arg(&conf);
+    let r = spawn(cmd, dir);
     let pid = r.pid("sig");
     std::thread::sleep(Duration::from_millis(200));
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid)).unwrap();

@@ -294,7 +294,7 @@ fn creds<'g>(
                 "{}: unknown user '{}' (/etc/passwd): {}",
                 u.name,
                 name.as_str(),
-                Name(e)
+                crate::sys::file::Why(e)
             );
         })?;
         uid = found.uid;
@@ -308,7 +308,7 @@ fn creds<'g>(
                 "{}: unknown group '{}' (/etc/group): {}",
                 u.name,
                 name.as_str(),
-                Name(e)
+                crate::sys::file::Why(e)
             );
         })?;
         if ngroups == 0 {
