@@ -442,7 +442,6 @@ fn unit_env_size_limit_is_checked_at_parse_time() {
 // ---- point 10: children start clean in every mode ------------------------
 
 #[test]
-#[ignore = "issue 13 point 10: in --config mode units inherit ignored signals (SIG_IGN survives exec)"]
 fn units_start_with_default_signal_dispositions() {
     // Started the way nohup or a careless script would: signals ignored.
     let dir = tmpdir("sigdfl");
@@ -469,7 +468,6 @@ fn units_start_with_default_signal_dispositions() {
 }
 
 #[test]
-#[ignore = "issue 13 point 10: --config mode falls back to a predictable, existing /tmp/pinit.PID"]
 fn an_existing_run_directory_is_never_used() {
     // sh's pid is pinit's after exec: the directories pinit would pick,
     // made beforehand (mode 0777, as anyone could).

@@ -64,18 +64,15 @@ pub fn run() -> ! {
         core::str::from_utf8(dst).ok()
     });
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
-    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
-        if e != rustix::io::Errno::EXIST {
-            say!("unable to create {}: {}", RUN_DIR, Name(e));
-        }
-    }
-    match Control::bind(CONTROL_PATH, &init.ev) {
-        Ok(c) => init.control = Some(c),
-        Err(e) => say!(
+    let run_ok = run_dir();
+    match run_ok.then(|| Control::bind(CONTROL_PATH, &init.ev)) {
+        Some(Ok(c)) => init.control = Some(c),
+        Some(Err(e)) => say!(
             "unable to create the control socket {}: {}",
             CONTROL_PATH,
             Name(e)
         ),
+        None => {}
     }
 
     if cmdline.rescue() {
@@ -119,16 +116,17 @@ pub fn run() -> ! {
         crate::place::cgroup_limits::layout(b, table, controllers);
     }
     let notify_env = c"NOTIFY_SOCKET=/run/pinit/notify";
-    match Notify::bind(NOTIFY_PATH) {
-        Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
+    match run_ok.then(|| Notify::bind(NOTIFY_PATH)) {
+        Some(Ok(n)) => match init.ev.add(n.fd(), NOTIFY) {
             Ok(()) => init.notify = Some(n),
             Err(e) => say!("unable to watch {}: {}", NOTIFY_PATH, Name(e)),
         },
-        Err(e) => say!(
+        Some(Err(e)) => say!(
             "unable to create the readiness socket {}: {}; ready=notify units will time out",
             NOTIFY_PATH,
             Name(e)
         ),
+        None => say!("no readiness socket: ready=notify units will time out"),
     }
     let kmsg = rustix::fs::open(
         "/dev/kmsg",
@@ -155,6 +153,50 @@ pub fn run() -> ! {
     };
     init.sup = Some(Supervisor::new(table, slots, ctx));
     serve(init)
+}
+
+/// Makes /run/pinit, or checks the one an earlier stage left: it must be
+/// a directory owned by root (not a symlink, nor another user's), or the
+/// sockets inside could be read or replaced. False: no sockets there.
+fn run_dir() -> bool {
+    use rustix::fs::{AtFlags, FileType, CWD};
+    match rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+        Ok(()) => return true,
+        Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => {
+            say!("unable to create {}: {}", RUN_DIR, Name(e));
+            return false;
+        }
+    }
+    let st = match rustix::fs::statat(CWD, RUN_DIR, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(e) => {
+            say!("unable to stat {}: {}; no control socket", RUN_DIR, Name(e));
+            return false;
+        }
+    };
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if kind != FileType::Directory {
+        say!(
+            "unable to use {}: it exists and is a {}, not a directory; no control socket",
+            RUN_DIR,
+            if kind == FileType::Symlink {
+                "symlink"
+            } else {
+                "file"
+            }
+        );
+        return false;
+    }
+    if st.st_uid != 0 {
+        say!(
+            "unable to use {}: it exists and is owned by uid {}, not root; no control socket",
+            RUN_DIR,
+            st.st_uid
+        );
+        return false;
+    }
+    true
 }
 
 /// The event loop; as PID 1 it ends only in reboot(2).

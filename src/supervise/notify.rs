@@ -73,9 +73,13 @@ impl Notify {
             None,
         )?;
         let addr = SocketAddrUnix::new(path)?;
-        net::bind(&fd, &addr)?;
         net::sockopt::set_socket_passcred(&fd, true)?;
-        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o666))?;
+        // The mode comes from the umask at bind time: never a chmod by
+        // path, which a swapped path would redirect.
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o111));
+        let bound = net::bind(&fd, &addr);
+        rustix::process::umask(old);
+        bound?;
         Ok(Notify { fd })
     }
 

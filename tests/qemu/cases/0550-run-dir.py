@@ -7,7 +7,6 @@ EEXIST from mkdir as success and binds both sockets inside."""
 
 import re
 
-XFAIL = "issue 13 point 10: an existing /run/pinit is used whatever it is"
 
 INIT = """\
 #!/bin/sh
