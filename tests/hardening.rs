@@ -538,7 +538,6 @@ fn unsafe_free_getuid() -> u32 {
 // ---- point 11: nothing is cut silently ----------------------------------
 
 #[test]
-#[ignore = "issue 13 point 11: a long STATUS= is cut mid-character, without a mark"]
 fn long_status_is_cut_on_a_character_with_a_mark() {
     // 1 + 2 x 150 bytes: any byte limit below that cuts it; an even one
     // falls inside a two-byte character.

@@ -32,6 +32,9 @@ pub const RUN_DIR: &str = "/run/pinit";
 pub const NOTIFY_PATH: &str = "/run/pinit/notify";
 pub const CONTROL_PATH: &str = "/run/pinit/control";
 
+/// Longest `pinit.conf=` path.
+const CONF_PATH_MAX: usize = 256;
+
 /// Boots and supervises; never returns.
 #[inline(never)] // its frame stays out of main's
 pub fn run() -> ! {
@@ -57,11 +60,31 @@ pub fn run() -> ! {
     let (sigfd, ev) = event_loop::setup();
     let mut tty_buf = [0u8; 64];
     let tty = rescue::console_tty(&mut tty_buf);
-    let mut path_buf = [0u8; 256];
+    let mut path_buf = [0u8; CONF_PATH_MAX];
     let conf = cmdline.value("pinit.conf").and_then(|v| {
-        let dst = path_buf.get_mut(..v.len())?;
-        dst.copy_from_slice(v);
-        core::str::from_utf8(dst).ok()
+        let path = path_buf
+            .get_mut(..v.len())
+            .map(|dst| {
+                dst.copy_from_slice(v);
+                core::str::from_utf8(dst)
+            })
+            .and_then(|p| p.ok());
+        if path.is_none() {
+            // Never dropped silently: the table in force is not the one asked for.
+            let start = v.get(..32).unwrap_or(v);
+            say!(
+                "pinit.conf={}...: {} (limit {} bytes); using {} instead",
+                core::str::from_utf8(start).unwrap_or("?"),
+                if v.len() > CONF_PATH_MAX {
+                    "longer than its limit"
+                } else {
+                    "not UTF-8"
+                },
+                CONF_PATH_MAX,
+                load_table::ETC
+            );
+        }
+        path
     });
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
     let run_ok = run_dir();
