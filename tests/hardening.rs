@@ -171,6 +171,33 @@ fn mkfifo(path: &Path) {
     assert!(st.success());
 }
 
+// ---- point 1: console warnings are rate-limited -------------------------
+
+#[test]
+#[ignore = "issue 13 point 1: a restart-max=0 crash loop writes two console lines per crash"]
+fn crash_loop_lines_are_rate_limited() {
+    // 1000 crashes in a row, as fast as they come (restart-max=0), then
+    // the unit stays up: a fixed number of events, whatever the speed.
+    let r = start(
+        "crashloop",
+        "service loop restart-max=0 -- /bin/sh -c \"n=$(cat @/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > @/n; [ $n -ge 1000 ] && exec sleep 1000; exit 1\"\n",
+    );
+    let n = r.dir.join("n");
+    let t0 = Instant::now();
+    while std::fs::read_to_string(&n).map_or(0, |s| s.trim().parse().unwrap_or(0)) < 1000 {
+        assert!(t0.elapsed() < Duration::from_secs(120), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let lines = r.count("loop: ");
+    assert!(
+        lines <= 200,
+        "{} console lines for 1000 crashes (first ones:\n{})",
+        lines,
+        r.text().lines().take(10).collect::<Vec<_>>().join("\n")
+    );
+}
+
 // ---- point 3: no file pinit opens can hang it --------------------------
 
 #[test]
