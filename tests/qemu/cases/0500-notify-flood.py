@@ -48,9 +48,12 @@ def run(t):
     if idle and busy:
         i_ms = sorted(ms for ms, _ in idle)[len(idle) // 2]
         b_ms = sorted(ms for ms, _ in busy)[len(busy) // 2]
+        b_max = max(ms for ms, _ in busy)
         t.metric("status_ms_idle", i_ms)
         t.metric("status_ms_flood", b_ms)
+        t.metric("status_ms_flood_max", b_max)
         t.metric("status_flood_ratio", "%.1f" % (b_ms / max(i_ms, 1)))
+        t.metric("status_flood_max_ratio", "%.1f" % (b_max / max(i_ms, 1)))
     m = re.search(r"REAPED zombies=(\d+) flood-running=(\w+)", text)
     t.check(m is not None and m.group(1) == "0" and m.group(2) == "yes",
             "orphans were not reaped while the flood ran: %r" % (m and m.group(0)))
