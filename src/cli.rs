@@ -181,7 +181,7 @@ fn check_file(path: &str, print: bool, buf: &mut [u8]) -> bool {
             say!(
                 "check: unable to read {}: {}",
                 path,
-                crate::sys::errno::Name(e)
+                crate::sys::file::Why(e)
             );
             return false;
         }

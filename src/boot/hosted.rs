@@ -36,13 +36,13 @@ pub(crate) fn run(path: &str) -> i32 {
 
     // Runtime directory and readiness socket.
     let mut dir: heapless::String<64> = heapless::String::new();
-    let _ = write!(dir, "/run/pinit.{}", me);
-    if rustix::fs::mkdir(dir.as_str(), FsMode::from_raw_mode(0o700)).is_err() {
-        dir.clear();
-        let _ = write!(dir, "/tmp/pinit.{}", me);
-        if let Err(e) = rustix::fs::mkdir(dir.as_str(), FsMode::from_raw_mode(0o700)) {
-            say!("unable to create {}: {}", dir.as_str(), Name(e));
-        }
+    if let Err(e) = run_dir(me, &mut dir) {
+        say!(
+            "unable to create {}: {}; nothing started",
+            dir.as_str(),
+            Name(e)
+        );
+        return 1;
     }
     let mut sock: heapless::String<80> = heapless::String::new();
     let _ = write!(sock, "{}/notify", dir.as_str());
@@ -125,6 +125,26 @@ pub(crate) fn run(path: &str) -> i32 {
     let _ = rustix::fs::unlink(ctl.as_str());
     let _ = rustix::fs::rmdir(dir.as_str());
     rc
+}
+
+/// Makes this run's private directory, mode 0700: /run/pinit.PID, or
+/// where /run is not ours to write, /tmp/pinit.PID.RANDOM (a name nobody
+/// can make beforehand). One that exists already is refused, never used:
+/// whoever made it could read or replace the sockets in it.
+fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Errno> {
+    use rustix::io::Errno;
+    let mode = FsMode::from_raw_mode(0o700);
+    let _ = write!(dir, "/run/pinit.{}", me);
+    match rustix::fs::mkdir(dir.as_str(), mode) {
+        Ok(()) => return Ok(()),
+        Err(Errno::ACCESS) | Err(Errno::PERM) | Err(Errno::NOENT) | Err(Errno::ROFS) => {}
+        Err(e) => return Err(e),
+    }
+    dir.clear();
+    let _ = write!(dir, "/tmp/pinit.{}.", me);
+    let random = crate::sys::random_u64()?;
+    let _ = write!(dir, "{:016x}", random);
+    rustix::fs::mkdir(dir.as_str(), mode)
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {

@@ -6,7 +6,6 @@
 //! is never paged in.
 
 use crate::say;
-use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::Singleton;
 use crate::table::{self, capacity::FILE_MAX, Table};
@@ -55,7 +54,7 @@ pub(crate) fn load(path: Option<&str>) -> Option<(&'static Table<'static>, Sourc
         Err(e) => say!(
             "unable to read {}: {}; using the compiled-in table '{}'",
             path,
-            Name(e),
+            file::Why(e),
             table::BOARD_NAME
         ),
     }
@@ -86,7 +85,7 @@ pub(crate) fn load_file(path: &str) -> Result<&'static Table<'static>, usize> {
             if e == Errno::FBIG {
                 say!("{}: larger than {} bytes", path, FILE_MAX);
             } else {
-                say!("unable to read {}: {}", path, Name(e));
+                say!("unable to read {}: {}", path, file::Why(e));
             }
             return Err(1);
         }

@@ -45,6 +45,9 @@ pub(crate) const ARCH: &str = "unknown";
 /// and the control socket (protocol::SOCKET_PATH) are in it.
 pub(crate) const RUN_DIR: &str = "/run/pinit";
 
+/// Longest `pinit.conf=` path.
+const CONF_PATH_MAX: usize = 256;
+
 /// Boots and supervises; never returns.
 #[inline(never)] // its frame stays out of main's
 pub(crate) fn run() -> ! {
@@ -70,25 +73,42 @@ pub(crate) fn run() -> ! {
     let (sigfd, ev) = event_loop::setup();
     let mut tty_buf = [0u8; 64];
     let tty = rescue::console_tty(&mut tty_buf);
-    let mut path_buf = [0u8; 256];
+    let mut path_buf = [0u8; CONF_PATH_MAX];
     let conf = cmdline.value("pinit.conf").and_then(|v| {
-        let dst = path_buf.get_mut(..v.len())?;
-        dst.copy_from_slice(v);
-        core::str::from_utf8(dst).ok()
+        let path = path_buf
+            .get_mut(..v.len())
+            .map(|dst| {
+                dst.copy_from_slice(v);
+                core::str::from_utf8(dst)
+            })
+            .and_then(|p| p.ok());
+        if path.is_none() {
+            // Never dropped silently: the table in force is not the one asked for.
+            let start = v.get(..32).unwrap_or(v);
+            say!(
+                "pinit.conf={}...: {} (limit {} bytes); using {} instead",
+                core::str::from_utf8(start).unwrap_or("?"),
+                if v.len() > CONF_PATH_MAX {
+                    "longer than its limit"
+                } else {
+                    "not UTF-8"
+                },
+                CONF_PATH_MAX,
+                load_table::ETC
+            );
+        }
+        path
     });
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
-    if let Err(e) = rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
-        if e != rustix::io::Errno::EXIST {
-            say!("unable to create {}: {}", RUN_DIR, Name(e));
-        }
-    }
-    match Control::bind(SOCKET_PATH, &init.ev) {
-        Ok(c) => init.control = Some(c),
-        Err(e) => say!(
+    let run_ok = run_dir();
+    match run_ok.then(|| Control::bind(SOCKET_PATH, &init.ev)) {
+        Some(Ok(c)) => init.control = Some(c),
+        Some(Err(e)) => say!(
             "unable to create the control socket {}: {}",
             SOCKET_PATH,
             Name(e)
         ),
+        None => {}
     }
 
     if cmdline.rescue() {
@@ -131,16 +151,17 @@ pub(crate) fn run() -> ! {
     if let Some(b) = &base {
         crate::place::cgroup_limits::layout(b, table, controllers);
     }
-    match Notify::bind(NOTIFY_PATH) {
-        Ok(n) => match init.ev.add(n.fd(), NOTIFY) {
+    match run_ok.then(|| Notify::bind(NOTIFY_PATH)) {
+        Some(Ok(n)) => match init.ev.add(n.fd(), NOTIFY) {
             Ok(()) => init.notify = Some(n),
             Err(e) => say!("unable to watch {}: {}", NOTIFY_PATH, Name(e)),
         },
-        Err(e) => say!(
+        Some(Err(e)) => say!(
             "unable to create the readiness socket {}: {}; ready=notify units will time out",
             NOTIFY_PATH,
             Name(e)
         ),
+        None => say!("no readiness socket: ready=notify units will time out"),
     }
     let kmsg = rustix::fs::open(
         "/dev/kmsg",
@@ -167,6 +188,50 @@ pub(crate) fn run() -> ! {
     };
     init.sup = Some(Supervisor::new(table, slots, ctx));
     serve(init)
+}
+
+/// Makes /run/pinit, or checks the one an earlier stage left: it must be
+/// a directory owned by root (not a symlink, nor another user's), or the
+/// sockets inside could be read or replaced. False: no sockets there.
+fn run_dir() -> bool {
+    use rustix::fs::{AtFlags, FileType, CWD};
+    match rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+        Ok(()) => return true,
+        Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => {
+            say!("unable to create {}: {}", RUN_DIR, Name(e));
+            return false;
+        }
+    }
+    let st = match rustix::fs::statat(CWD, RUN_DIR, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(e) => {
+            say!("unable to stat {}: {}; no control socket", RUN_DIR, Name(e));
+            return false;
+        }
+    };
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if kind != FileType::Directory {
+        say!(
+            "unable to use {}: it exists and is a {}, not a directory; no control socket",
+            RUN_DIR,
+            if kind == FileType::Symlink {
+                "symlink"
+            } else {
+                "file"
+            }
+        );
+        return false;
+    }
+    if st.st_uid != 0 {
+        say!(
+            "unable to use {}: it exists and is owned by uid {}, not root; no control socket",
+            RUN_DIR,
+            st.st_uid
+        );
+        return false;
+    }
+    true
 }
 
 /// The event loop; as PID 1 it ends only in reboot(2).

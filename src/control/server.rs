@@ -53,8 +53,12 @@ impl Control {
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        net::bind(&fd, &SocketAddrUnix::new(path)?)?;
-        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o600))?;
+        let addr = SocketAddrUnix::new(path)?;
+        // Mode 0600 from the umask at bind time, never a chmod by path.
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+        let bound = net::bind(&fd, &addr);
+        rustix::process::umask(old);
+        bound?;
         net::listen(&fd, 16)?;
         ev.add(&fd, token::LISTEN)?;
         Ok(Control {

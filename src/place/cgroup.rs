@@ -296,7 +296,7 @@ pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
 pub(crate) fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
-    let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd = crate::sys::file::open_regular(path)?;
     let mut buf = [0u8; 512];
     let mut cur: i64 = -1;
     loop {

@@ -328,7 +328,7 @@ fn creds<'g>(
                 "{}: unknown user '{}' (/etc/passwd): {}",
                 u.name,
                 name.as_str(),
-                Name(e)
+                crate::sys::file::Why(e)
             );
         })?;
         uid = found.uid;
@@ -351,7 +351,7 @@ fn creds<'g>(
                 "{}: unknown group '{}' (/etc/group): {}",
                 u.name,
                 name.as_str(),
-                Name(e)
+                crate::sys::file::Why(e)
             );
         })?;
         if ngroups == 0 {

@@ -71,6 +71,26 @@ pub(crate) fn fields<'a>(msg: &'a [u8], mut on: impl FnMut(Field<'a>)) {
     }
 }
 
+/// The mark a `STATUS=` cut to fit ends with.
+pub(crate) const CUT_MARK: &str = "…";
+
+/// `STATUS=` text into `out`: whole if it fits, else cut at a character
+/// boundary (UTF-8) with `…` at the end, so a cut is always visible.
+pub(crate) fn fit_status<const N: usize>(s: &[u8], out: &mut heapless::Vec<u8, N>) {
+    out.clear();
+    if s.len() <= N {
+        let _ = out.extend_from_slice(s);
+        return;
+    }
+    let mut keep = N.saturating_sub(CUT_MARK.len());
+    // Back to the first byte of a character (not 0b10xx_xxxx).
+    while keep > 0 && s.get(keep).is_some_and(|&b| b & 0xc0 == 0x80) {
+        keep -= 1;
+    }
+    let _ = out.extend_from_slice(s.get(..keep).unwrap_or(&[]));
+    let _ = out.extend_from_slice(CUT_MARK.as_bytes());
+}
+
 fn pid(s: &[u8]) -> Option<i32> {
     if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -95,9 +115,13 @@ impl Notify {
             None,
         )?;
         let addr = SocketAddrUnix::new(path)?;
-        net::bind(&fd, &addr)?;
         net::sockopt::set_socket_passcred(&fd, true)?;
-        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o666))?;
+        // The mode comes from the umask at bind time: never a chmod by
+        // path, which a swapped path would redirect.
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o111));
+        let bound = net::bind(&fd, &addr);
+        rustix::process::umask(old);
+        bound?;
         Ok(Notify { fd })
     }
 
@@ -175,6 +199,20 @@ mod tests {
             ]
         );
         assert_eq!(parse(b""), []);
+    }
+
+    #[test]
+    fn long_status_is_cut_on_a_character_with_a_mark() {
+        let mut v: heapless::Vec<u8, 10> = heapless::Vec::new();
+        fit_status(b"0123456789", &mut v);
+        assert_eq!(&v[..], b"0123456789");
+        fit_status(b"0123456789a", &mut v);
+        assert_eq!(core::str::from_utf8(&v).unwrap(), "0123456…");
+        // 'é' is 2 bytes: 7 kept bytes would split the fourth one.
+        fit_status("éééééx".as_bytes(), &mut v);
+        assert_eq!(core::str::from_utf8(&v).unwrap(), "ééé…");
+        fit_status("€€€€".as_bytes(), &mut v);
+        assert_eq!(core::str::from_utf8(&v).unwrap(), "€€…");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! order, and reports `{step, errno}` over a CLOEXEC pipe if one fails
 //! (placement failures are warnings: reported, and the exec goes on):
 //!
-//! 1. unblock every signal (PID 1 blocks them for its signalfd; it never
-//!    installs handlers, so dispositions are already the defaults);
+//! 1. unblock every signal (PID 1 blocks them for its signalfd) and reset
+//!    every disposition to the default (whatever started `pinit --config`
+//!    may have left signals ignored, and SIG_IGN survives exec);
 //! 2. join the unit's cgroup if clone3 could not put it there;
 //! 3. `setsid()`: its own session;
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
@@ -305,6 +306,7 @@ fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
 
 fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
+    sys::reset_signal_dispositions();
     if let (true, Some(dir)) = (join_cgroup, cmd.cgroup) {
         join(dir).map_err(|e| (Step::Cgroup, e))?;
     }

@@ -371,9 +371,7 @@ impl<'t> Supervisor<'t> {
             Field::Ready => self.step(fx, i, Event::Ready, now),
             Field::Status(s) => {
                 if let Some(slot) = self.slots.get_mut(i) {
-                    slot.status.clear();
-                    let n = s.len().min(STATUS_MAX);
-                    let _ = slot.status.extend_from_slice(s.get(..n).unwrap_or(&[]));
+                    notify::fit_status(s, &mut slot.status);
                 }
             }
             Field::MainPid(p) => self.main_pid(fx, i, p, now),

@@ -1,13 +1,51 @@
 //! Whole-file reads and writes into caller buffers, for /proc, /sys and
 //! config files.
+//!
+//! Every file pinit reads is opened with O_NONBLOCK|O_NOCTTY|O_CLOEXEC
+//! and refused unless it is a regular file (/proc, /sys and cgroup files
+//! are): a FIFO, a tty or a device where a table or /etc/passwd should
+//! be can never block PID 1 or become its controlling terminal.
 
-use rustix::fs::{self, Mode, OFlags};
+use crate::sys::errno::Name;
+use rustix::fd::OwnedFd;
+use rustix::fs::{self, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+/// What `read_file` and `Lines::open` return for a path that is not a
+/// regular file (no errno says it; ENODEV is never theirs otherwise, as
+/// open(2) of a regular file does not give it). Shown by `Why`.
+pub(crate) const NOT_REGULAR: Errno = Errno::NODEV;
+
+/// An error of this module for a console message: `not a regular file`
+/// for `NOT_REGULAR`, else the errno's name.
+pub(crate) struct Why(pub Errno);
+
+impl core::fmt::Display for Why {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0 == NOT_REGULAR {
+            f.write_str("not a regular file")
+        } else {
+            Name(self.0).fmt(f)
+        }
+    }
+}
+
+/// Opens `path` for reading, never blocking; only a regular file.
+pub(crate) fn open_regular<P: rustix::path::Arg>(path: P) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = fs::open(path, flags, Mode::empty())?;
+    match fs::fstat(&fd) {
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => Ok(fd),
+        Ok(_) => Err(NOT_REGULAR),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads all of `path` into `buf`. A file larger than `buf` is an error
-/// (EFBIG), never a silent truncation.
+/// (EFBIG), never a silent truncation; one that is not a regular file is
+/// `NOT_REGULAR`.
 pub(crate) fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-    let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd = open_regular(path)?;
     let mut got = 0;
     loop {
         let dst = match buf.get_mut(got..) {
@@ -49,9 +87,11 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
+    /// Only a regular file (else `NOT_REGULAR`).
     pub(crate) fn open(path: &str) -> Result<Lines, Errno> {
-        let fd = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-        Ok(Lines { fd })
+        Ok(Lines {
+            fd: open_regular(path)?,
+        })
     }
 
     /// Calls `f` with each line (without `\n`) until it returns false.

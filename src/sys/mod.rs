@@ -273,6 +273,30 @@ pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// Every signal's disposition back to SIG_DFL (a child before exec: an
+/// ignored signal would survive the exec). SIGKILL and SIGSTOP cannot
+/// change; other refusals are not possible for SIG_DFL and are skipped.
+pub(crate) fn reset_signal_dispositions() {
+    // The kernel's struct sigaction on x86_64 and aarch64: handler,
+    // flags, restorer, mask. All zero is SIG_DFL with no flags.
+    let dfl = [0u64; 4];
+    for sig in 1..=64u32 {
+        if sig == k::SIGKILL || sig == k::SIGSTOP {
+            continue;
+        }
+        // SAFETY: `dfl` is a valid struct sigaction; no old action asked.
+        let _ = unsafe {
+            syscall(
+                k::__NR_rt_sigaction as c_long,
+                sig as c_long,
+                dfl.as_ptr(),
+                ptr::null_mut::<u64>(),
+                8 as c_long,
+            )
+        };
+    }
+}
+
 /// `signalfd4(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)`.
 pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     // SAFETY: the set is 8 bytes; the kernel returns a new fd we own.
@@ -288,6 +312,25 @@ pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     let fd = check(r)? as c_int;
     // SAFETY: a fresh descriptor returned by the kernel, owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// 8 random bytes from getrandom(2) (GRND_NONBLOCK: never waits for
+/// the pool, which this early may not be ready; EAGAIN is an error then).
+pub(crate) fn random_u64() -> Result<u64, Errno> {
+    let mut v = 0u64;
+    // SAFETY: the kernel writes at most 8 bytes into `v`.
+    let r = unsafe {
+        syscall(
+            k::__NR_getrandom as c_long,
+            &mut v as *mut u64,
+            8 as c_long,
+            k::GRND_NONBLOCK as c_long,
+        )
+    };
+    match check(r)? {
+        8 => Ok(v),
+        _ => Err(Errno::AGAIN),
+    }
 }
 
 /// `kill(-1, sig)`: every process except PID 1 and the caller.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fetch  # noqa: E402
+import harness  # noqa: E402
 import image  # noqa: E402
 import qemu  # noqa: E402
 
@@ -309,6 +310,36 @@ class Boot(unittest.TestCase):
         g.log = b"x\r\nRSS 64\r\n"
         m = qemu.Guest.search(g, r"RSS (\d+)\r?\n")
         self.assertEqual(m.group(1), "64")
+
+
+class Outcomes(unittest.TestCase):
+    """XFAIL marks: a marked case that fails is expected, one that passes
+    fails the run (XPASS), so the mark goes with the fix."""
+
+    def outcome(self, body):
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "0999-mark.py"
+            path.write_text(body)
+            r = harness.run_case(path, "x86_64", None)
+            return r.outcome, r.ok, r.error
+
+    def test_plain_pass_and_fail(self):
+        self.assertEqual(self.outcome("def run(t):\n    pass\n")[:2], ("PASS", True))
+        out, ok, err = self.outcome("def run(t):\n    t.check(False, 'broken')\n")
+        self.assertEqual((out, ok, err), ("FAIL", False, "broken"))
+
+    def test_marked_failure_is_expected(self):
+        out, ok, err = self.outcome("XFAIL = 'issue 13 point 2'\n"
+                                    "def run(t):\n    t.check(False, 'no cgroup2')\n")
+        self.assertEqual((out, ok, err), ("XFAIL", True, "no cgroup2"))
+        # A crash of the case itself is a failure too, and still expected.
+        out, ok, _ = self.outcome("XFAIL = 'x'\ndef run(t):\n    1 / 0\n")
+        self.assertEqual((out, ok), ("XFAIL", True))
+
+    def test_marked_pass_fails_the_run(self):
+        out, ok, err = self.outcome("XFAIL = 'issue 13 point 2'\ndef run(t):\n    pass\n")
+        self.assertEqual((out, ok), ("XPASS", False))
+        self.assertIn("remove the mark", err)
 
 
 if __name__ == "__main__":
