@@ -52,10 +52,12 @@ fn uses(text: &str) -> Vec<(bool, String)> {
         let before = &rest[..i];
         let after = &rest[i + 4..];
         let end = after.find(';').unwrap_or(after.len());
-        let word_start = before
-            .chars()
-            .last()
-            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ';');
+        // A `use` item starts its line (after `pub` or `pub(crate)`): not
+        // the word inside a string or an identifier.
+        let line_start = before.rsplit('\n').next().unwrap_or("").trim();
+        let word_start = line_start.is_empty()
+            || line_start == "pub"
+            || (line_start.starts_with("pub(") && line_start.ends_with(')'));
         if word_start {
             let public = before.trim_end().ends_with("pub") || before.trim_end().ends_with(')');
             out.push((public, after[..end].replace('\n', " ")));
