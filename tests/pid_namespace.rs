@@ -43,10 +43,13 @@ impl Ns {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("pinit.conf");
         std::fs::write(&path, conf.replace('@', dir.to_str().unwrap())).unwrap();
+        // A private /run in the new mount namespace: as PID 1 its run
+        // directory is always /run/pinit.1, which pinit refuses to reuse,
+        // and the tests run side by side. `exec` keeps pinit at PID 1.
         let mut unshare = Command::new("unshare")
-            .args(["--pid", "--fork", "--mount-proc"])
+            .args(["--pid", "--fork", "--mount-proc", "sh", "-c"])
+            .arg("mount -t tmpfs -o mode=0755 pinit-run /run && exec \"$0\" --config \"$1\"")
             .arg(env!("CARGO_BIN_EXE_pinit"))
-            .arg("--config")
             .arg(&path)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -21,7 +21,8 @@ pub const ENV_MAX: usize = 32;
 pub const UNIT_ENV_MAX: usize = 16;
 /// Units named by one unit's `after=` and `needs=` together.
 pub const DEPS_MAX: usize = 16;
-/// Entries of `groups=`.
+/// Entries of `groups=`, and the supplementary groups a `user=` gets from
+/// /etc/group (more is an error when the unit starts).
 pub const GROUPS_MAX: usize = 16;
 /// `if=` conditions of one unit.
 pub const CONDS_MAX: usize = 8;
