@@ -37,6 +37,12 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
         let msg = "needs ready=notify or ready=fd:N (else a unit is ready once started)";
         rep.on(t, ParseError::Conflict { opt: t, msg });
     }
+    if let (UnitKind::Service, false, Some(t)) =
+        (u.kind, u.ready == Ready::Notify, seen(s, Opt::Watchdog))
+    {
+        let msg = "needs ready=notify (the pings are sd_notify messages)";
+        rep.on(t, ParseError::Conflict { opt: t, msg });
+    }
     if let (true, None, Some(t)) = (u.isolate, u.cpuset, seen(s, Opt::Isolate)) {
         let msg = "needs cpuset= (the CPUs to isolate)";
         rep.on(t, ParseError::Conflict { opt: t, msg });

@@ -44,8 +44,8 @@ pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
 pub use model::{
-    Cond, CpuMax, Dep, Id, IoPrio, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched, Setup,
-    Sysctl, Table, Test, Unit, UnitKind,
+    Cond, CpuMax, Dep, Id, IoPrio, Limit, Log, Mount, Numa, OnFailure, Ready, Restart, Rlimit,
+    Sched, Setup, Sysctl, Table, Test, Unit, UnitKind, Watchdog,
 };
 pub use parse::parse;
 /// The statement keywords, for the man page test (tests/man.rs).

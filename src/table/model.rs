@@ -60,6 +60,24 @@ pub enum Ready {
     Fd(u16),
 }
 
+/// `on-failure=`: what the machine does when the unit reaches `failed`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OnFailure {
+    None,
+    Reboot,
+    Poweroff,
+}
+
+impl OnFailure {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OnFailure::None => "none",
+            OnFailure::Reboot => "reboot",
+            OnFailure::Poweroff => "poweroff",
+        }
+    }
+}
+
 /// `log=`
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Log {
@@ -323,9 +341,12 @@ pub struct Unit<'a> {
     pub ready: Ready,
     /// 0: no timeout.
     pub ready_timeout: Millis,
+    /// The sd_notify watchdog period (`watchdog=`); 0: none.
+    pub watchdog: Millis,
     pub stop_signal: u8,
     pub stop_timeout: Millis,
     pub reload_signal: u8,
+    pub on_failure: OnFailure,
     pub user: Option<Id<'a>>,
     pub group: Option<Id<'a>>,
     pub dir: Option<Word<'a>>,
@@ -381,9 +402,11 @@ impl<'a> Unit<'a> {
             restart_limit: 0,
             ready: Ready::None,
             ready_timeout: Millis(0),
+            watchdog: Millis(0),
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
+            on_failure: OnFailure::None,
             user: None,
             group: None,
             dir: None,
@@ -598,6 +621,27 @@ pub enum Setup<'a> {
     IrqAffinity(CpuList<'a>),
 }
 
+/// `watchdog DEVICE [timeout=] [shutdown-timeout=] [wait=] [magic-close=]`:
+/// the hardware watchdog PID 1 keeps (docs/config.md, "The hardware
+/// watchdog").
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Watchdog<'a> {
+    pub device: Word<'a>,
+    /// Whole seconds (WDIOC_SETTIMEOUT counts seconds).
+    pub timeout: Millis,
+    /// The budget of a whole shutdown; whole seconds.
+    pub shutdown_timeout: Millis,
+    /// How long to wait for the device to appear.
+    pub wait: Millis,
+    /// Stop it with the magic close on a clean poweroff or halt.
+    pub magic_close: bool,
+}
+
+/// The defaults of the `watchdog` statement.
+pub(crate) const WATCHDOG_TIMEOUT: Millis = Millis(30_000);
+pub(crate) const WATCHDOG_SHUTDOWN: Millis = Millis(600_000);
+pub(crate) const WATCHDOG_WAIT: Millis = Millis(60_000);
+
 /// The whole table. Keep it in a static (`Table::new()` is const): only
 /// the unit slots in use are ever written.
 pub struct Table<'a> {
@@ -610,6 +654,8 @@ pub struct Table<'a> {
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
+    /// The `watchdog` statement, if any.
+    pub watchdog: Option<Watchdog<'a>>,
 }
 
 impl Default for Table<'_> {
@@ -625,6 +671,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
+            watchdog: None,
         }
     }
 
@@ -633,6 +680,7 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
+        self.watchdog = None;
     }
 
     /// The index of unit `name`.

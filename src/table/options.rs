@@ -134,6 +134,7 @@ macro_rules! options {
 const YES_NO: Ty = Ty::Choice(&Words(&["yes", "no"], "expected yes or no"));
 const WEIGHT: Ty = Ty::Int(&Range(1, 10000, "expected a number from 1 to 10000"));
 const NO_TERMINAL: &str = "only tty units have a terminal";
+const NO_PINGS: &str = "only a ready=notify service sends watchdog pings";
 
 options! {
     line Order {
@@ -156,6 +157,13 @@ options! {
         /// Quick failures in a row before the unit is `failed` (not with restart=never).
         RestartLimit "restart-limit" Ty::Int(&Range(1, 65535, "expected a number from 1 to 65535")),
             default "**no limit**", unset: true;
+        /// What the machine does when the unit reaches `failed` (its
+        /// restart-limit is reached, a task fails): reboot, power off, or
+        /// nothing.
+        OnFailure "on-failure" Ty::Choice(&Words(
+            &["none", "reboot", "poweroff"],
+            "expected none, reboot or poweroff",
+        )), default "**none**", unset: true;
     }
     line Ready {
         /// When the unit is ready: once started, on sd_notify `READY=1`
@@ -168,6 +176,13 @@ options! {
         ReadyTimeout "ready-timeout" Ty::Dur, default "none", refuse: &[
             (UnitKind::Task, "a task is done when it exits 0"),
             (UnitKind::Tty, "a tty unit is ready once started"),
+        ];
+        /// Once ready, the unit must send sd_notify `WATCHDOG=1` within every
+        /// DURATION, or it gets SIGABRT (SIGKILL after stop-timeout) and the
+        /// restart rules; `0` = off. Needs `ready=notify`.
+        Watchdog "watchdog" Ty::Dur, default "none", unset: true, refuse: &[
+            (UnitKind::Task, NO_PINGS),
+            (UnitKind::Tty, NO_PINGS),
         ];
     }
     line Stop {

@@ -106,12 +106,14 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::RestartDelay if restarts => Val::Millis(u.restart_delay),
         Opt::RestartMax if restarts => Val::Millis(u.restart_max),
         Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
+        Opt::OnFailure if u.on_failure != OnFailure::None => Val::Str(u.on_failure.name()),
         Opt::Ready if service => match u.ready {
             Ready::None => Val::Str("none"),
             Ready::Notify => Val::Str("notify"),
             Ready::Fd(n) => Val::Pre("fd", n.into()),
         },
         Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Millis(u.ready_timeout),
+        Opt::Watchdog if service && u.watchdog.0 > 0 => Val::Millis(u.watchdog),
         Opt::StopSignal => Val::Sig(u.stop_signal),
         Opt::StopTimeout => Val::Millis(u.stop_timeout),
         Opt::ReloadSignal => Val::Sig(u.reload_signal),
@@ -177,6 +179,17 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     w.write_str("\n")?;
     for s in t.setup.iter() {
         setup(s, w)?;
+    }
+    if let Some(d) = &t.watchdog {
+        writeln!(
+            w,
+            "watchdog {} timeout={} shutdown-timeout={} wait={} magic-close={}",
+            d.device.raw(),
+            d.timeout,
+            d.shutdown_timeout,
+            d.wait,
+            yes(d.magic_close)
+        )?;
     }
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
