@@ -51,6 +51,10 @@ fn command(args: Args) -> i32 {
         Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
             crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
         }
+        #[cfg(feature = "test-wedge")]
+        Some(b"wedge") => {
+            crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
+        }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) => crate::control::client::main(args, path, 3),
             None => {

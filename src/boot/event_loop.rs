@@ -4,6 +4,7 @@
 
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
+use crate::boot::watchdog::Watchdog;
 use crate::control::server::Control;
 use crate::say;
 use crate::supervise::effects::System;
@@ -15,6 +16,7 @@ use crate::supervise::unit::Status;
 use crate::sys::errno::Name;
 use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
+use crate::table::OnFailure;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, OwnedFd};
 
@@ -44,8 +46,12 @@ pub(crate) struct Init<'t> {
     pub(crate) control: Option<Control>,
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
+    /// The hardware watchdog (PID 1 only).
+    pub(crate) watchdog: Option<Watchdog<'t>>,
     pub(crate) mode: Mode,
     stopping: Option<Power>,
+    /// The stop was a unit's `on-failure=` (`--config` then exits 1).
+    failed: bool,
 }
 
 /// Blocks the handled signals and opens the signalfd and epoll, retrying
@@ -85,8 +91,10 @@ impl<'t> Init<'t> {
             control: None,
             sup: None,
             shell: None,
+            watchdog: None,
             mode,
             stopping: None,
+            failed: false,
         }
     }
 
@@ -94,6 +102,12 @@ impl<'t> Init<'t> {
     pub(crate) fn run(&mut self) -> i32 {
         loop {
             let now = time::now();
+            if let Some(w) = &mut self.watchdog {
+                w.tick(now);
+            }
+            if let Some((name, action)) = self.sup.as_mut().and_then(|s| s.take_failure_action()) {
+                self.failure_action(name, action, now);
+            }
             if let Some((shell, tty)) = &mut self.shell {
                 if shell.is_due(now) {
                     match rescue::start(tty) {
@@ -141,6 +155,7 @@ impl<'t> Init<'t> {
             self.shell.as_ref().and_then(|(s, _)| s.deadline()),
             self.sup.as_ref().and_then(|s| s.deadline()),
             self.control.as_ref().and_then(|c| c.deadline()),
+            self.watchdog.as_ref().and_then(|w| w.deadline()),
         ]
         .into_iter()
         .flatten()
@@ -198,16 +213,56 @@ impl<'t> Init<'t> {
             }
         });
         self.reap(now);
-        if let (Some(kind), None) = (request, self.stopping) {
-            match self.mode {
-                Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
-                Mode::Process => say!("stopping every unit"),
-            }
-            self.stopping = Some(kind);
-            if let Some((shell, _)) = &mut self.shell {
-                if let Some(pid) = shell.off() {
-                    let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
+        if let Some(kind) = request {
+            self.shut_down(kind, now);
+        }
+    }
+
+    /// A unit with `on-failure=` reached `failed`: the machine goes down
+    /// that way.
+    fn failure_action(&mut self, unit: &str, action: OnFailure, now: Ms) {
+        let kind = match action {
+            OnFailure::Reboot => Power::Reboot,
+            OnFailure::Poweroff => Power::Poweroff,
+            OnFailure::None => return,
+        };
+        match self.mode {
+            Mode::Pid1 => say!(
+                "{}: on-failure={}: {} the machine",
+                unit,
+                kind.name(),
+                match kind {
+                    Power::Reboot => "rebooting",
+                    Power::Halt | Power::Poweroff => "powering off",
                 }
+            ),
+            Mode::Process => say!(
+                "{}: on-failure={}: not PID 1: stopping every unit and exiting 1",
+                unit,
+                kind.name()
+            ),
+        }
+        self.failed = true;
+        self.shut_down(kind, now);
+    }
+
+    /// Starts the shutdown (the first request wins): nothing starts
+    /// again, the watchdog's shutdown budget begins.
+    fn shut_down(&mut self, kind: Power, now: Ms) {
+        if self.stopping.is_some() {
+            return;
+        }
+        match self.mode {
+            Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
+            Mode::Process => say!("stopping every unit"),
+        }
+        self.stopping = Some(kind);
+        if let Some(w) = &mut self.watchdog {
+            w.shutdown(now);
+        }
+        if let Some((shell, _)) = &mut self.shell {
+            if let Some(pid) = shell.off() {
+                let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
             }
         }
     }
@@ -237,10 +292,15 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
+            Mode::Pid1 => shutdown::finish(
+                kind,
+                self.sigfd.as_fd(),
+                shutdown::GRACE_MS,
+                self.watchdog.as_mut(),
+            ),
             Mode::Process => {
                 say!("every unit is down; exiting");
-                0
+                i32::from(self.failed)
             }
         }
     }

@@ -10,3 +10,4 @@ pub(crate) mod pid1;
 pub(crate) mod rescue;
 pub(crate) mod shutdown;
 pub(crate) mod system;
+pub(crate) mod watchdog;

@@ -6,6 +6,7 @@ use crate::boot::load_table::{self, Source};
 use crate::boot::mounts;
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::system;
+use crate::boot::watchdog::Watchdog;
 use crate::control::protocol::SOCKET_PATH;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
@@ -135,6 +136,7 @@ pub(crate) fn run() -> ! {
         }
     };
     apply_setup(table);
+    init.watchdog = table.watchdog.map(|w| Watchdog::new(w, time::now()));
     if table.units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         init.shell = Some((Rescue::new(time::now()), tty));

@@ -41,6 +41,8 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
         ("status", 2) => verb::SHOW,
         (verb::START | verb::STOP | verb::RESTART | verb::RELOAD, 2) | (verb::SIGNAL, 3) => verb,
         (verb::BOOT, 1) => verb::BOOT,
+        #[cfg(feature = "test-wedge")]
+        (verb::WEDGE, 1) => verb::WEDGE,
         _ => return usage(),
     };
     let _ = req.push_str(req_verb);
@@ -115,6 +117,8 @@ struct Format<'v> {
     verb: &'v str,
     json: bool,
     count: usize,
+    /// `show` had a watchdog line.
+    watchdog_seen: bool,
 }
 
 impl<'v> Format<'v> {
@@ -152,6 +156,7 @@ impl<'v> Format<'v> {
             verb,
             json,
             count: 0,
+            watchdog_seen: false,
         }
     }
 
@@ -168,6 +173,8 @@ impl<'v> Format<'v> {
                     } else {
                         out!("  status:   {}", status);
                     }
+                } else if let Some(w) = line.strip_prefix("watchdog ") {
+                    self.watchdog(w);
                 }
             }
             verb::BOOT => self.boot(line),
@@ -225,6 +232,32 @@ impl<'v> Format<'v> {
         }
     }
 
+    /// `watchdog PERIOD_MS AGE_MS|-` of `show`.
+    fn watchdog(&mut self, w: &str) {
+        let (period, age) = w.split_once(' ').unwrap_or((w, "-"));
+        let (period, age) = (period.parse().ok(), age.parse().ok());
+        self.watchdog_seen = true;
+        if self.json {
+            let mut l = Line::new();
+            let _ = write!(
+                l,
+                ",\"watchdog_ms\":{},\"watchdog_ping_age_ms\":{}",
+                Num(period),
+                Num(age)
+            );
+            write_all(crate::sys::stdio(1), l.as_bytes());
+        } else {
+            match age {
+                Some(a) => out!(
+                    "  watchdog: {} ms period, last ping {} ms ago",
+                    Num(period),
+                    a
+                ),
+                None => out!("  watchdog: {} ms period (not running)", Num(period)),
+            }
+        }
+    }
+
     fn boot(&mut self, line: &str) {
         let mut w = line.split(' ');
         let (name, met, started, ready, blocker) = (
@@ -261,6 +294,12 @@ impl<'v> Format<'v> {
     }
 
     fn end(&self) {
+        if self.json && self.verb == verb::SHOW && !self.watchdog_seen {
+            write_all(
+                crate::sys::stdio(1),
+                b",\"watchdog_ms\":null,\"watchdog_ping_age_ms\":null",
+            );
+        }
         if self.json {
             write_all(
                 crate::sys::stdio(1),

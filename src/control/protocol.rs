@@ -32,6 +32,9 @@ pub(crate) mod verb {
     pub(crate) const RELOAD: &str = "reload";
     pub(crate) const SIGNAL: &str = "signal";
     pub(crate) const BOOT: &str = "boot";
+    /// Test builds only (feature `test-wedge`).
+    #[cfg(feature = "test-wedge")]
+    pub(crate) const WEDGE: &str = "wedge";
 }
 
 /// The last reply line of a success.
@@ -54,6 +57,9 @@ pub enum Request<'a> {
     Signal(&'a str, u8),
     /// `boot`: the boot timeline.
     Boot,
+    /// `wedge`: PID 1 stops running its loop (test builds only).
+    #[cfg(feature = "test-wedge")]
+    Wedge,
 }
 
 /// Why a request was refused: (code, message).
@@ -97,6 +103,11 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
             none(a)?;
             Request::Boot
         }
+        #[cfg(feature = "test-wedge")]
+        verb::WEDGE => {
+            none(a)?;
+            Request::Wedge
+        }
         verb::SHOW => {
             none(b)?;
             Request::Show(name(a)?)
@@ -134,6 +145,8 @@ impl fmt::Display for Request<'_> {
         match *self {
             Request::List => f.write_str(verb::LIST),
             Request::Boot => f.write_str(verb::BOOT),
+            #[cfg(feature = "test-wedge")]
+            Request::Wedge => f.write_str(verb::WEDGE),
             Request::Show(n) => write!(f, "{} {}", verb::SHOW, n),
             Request::Start(n) => write!(f, "{} {}", verb::START, n),
             Request::Stop(n) => write!(f, "{} {}", verb::STOP, n),

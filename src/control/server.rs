@@ -208,7 +208,16 @@ fn execute(
             let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
             let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
-            send_line(fd, st.as_bytes()).map_err(|_| lost)
+            send_line(fd, st.as_bytes()).map_err(|_| lost)?;
+            match sup.unit(i).map(|(_, sm)| sm.watchdog()) {
+                Some((period, pinged)) if period > 0 => {
+                    let mut w: heapless::String<64> = heapless::String::new();
+                    let age = Opt(pinged.map(|t| Ms(now.since(t))));
+                    let _ = write!(w, "watchdog {} {}", period, age);
+                    send_line(fd, w.as_bytes()).map_err(|_| lost)
+                }
+                _ => Ok(()),
+            }
         }
         Request::Boot => {
             for (name, t, waited) in sup.boot_rows() {
@@ -249,6 +258,24 @@ fn execute(
             let i = find(sup, name)?;
             sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
+        #[cfg(feature = "test-wedge")]
+        Request::Wedge => wedge(fd),
+    }
+}
+
+/// `pinit wedge` (feature `test-wedge`, test images only): answers, then
+/// never returns to the event loop, as a PID 1 stuck in a system call or
+/// a loop would. Nothing is pinged, reaped or answered any more.
+#[cfg(feature = "test-wedge")]
+fn wedge(fd: BorrowedFd<'_>) -> ! {
+    crate::say!("wedge: PID 1 stops running its event loop (a test build)");
+    let _ = reply(fd, Ok(()));
+    loop {
+        let t = rustix::time::Timespec {
+            tv_sec: 3600,
+            tv_nsec: 0,
+        };
+        let _ = rustix::thread::nanosleep(&t);
     }
 }
 

@@ -20,7 +20,7 @@ use rustix::process::Pid;
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// Room for the decoded environment: global and unit `env`, PATH,
-/// NOTIFY_SOCKET.
+/// NOTIFY_SOCKET, WATCHDOG_USEC.
 const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
@@ -153,6 +153,7 @@ pub(crate) fn launch(
     cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
     cmd.umask = u.umask.map(u32::from);
     cmd.no_new_privs = u.no_new_privs;
+    cmd.watchdog_pid = has_watchdog(u);
 
     let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
@@ -260,9 +261,15 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
 
+/// `watchdog=` on a `ready=notify` unit: WATCHDOG_USEC and WATCHDOG_PID.
+fn has_watchdog(u: &table::Unit<'_>) -> bool {
+    u.ready == table::Ready::Notify && u.watchdog.0 > 0
+}
+
 /// The unit's env= first, then the global env entries it does not
 /// override (getenv takes the first match), a default PATH if none is
-/// set, and NOTIFY_SOCKET for ready=notify.
+/// set, NOTIFY_SOCKET for ready=notify and WATCHDOG_USEC for its
+/// watchdog (WATCHDOG_PID is the child's own: spawn adds it).
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
@@ -296,6 +303,11 @@ fn env_block<'b>(
         if let Some(e) = ctx.notify_env {
             add(e.to_bytes(), buf)?;
         }
+    }
+    if has_watchdog(u) {
+        let mut w: heapless::String<40> = heapless::String::new();
+        write!(w, "WATCHDOG_USEC={}", u64::from(u.watchdog.0) * 1000).ok()?;
+        add(w.as_bytes(), buf)?;
     }
     Some(NulSeparated(buf.get(..n)?))
 }

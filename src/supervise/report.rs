@@ -3,7 +3,7 @@
 //! control server's `boot` answer both come from here.
 
 use crate::say;
-use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Unit};
+use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::Table;
@@ -67,6 +67,25 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
         State::Failed { why } => say!("{}: failed: {}", name, Why(why, unit.last_exit())),
         State::Skipped => say!("{}: skipped: an if= condition is unmet", name),
         State::Blocked => say!("{}: blocked: a needs= dependency failed", name),
+        State::Stopping {
+            pid: Some(pid),
+            then: Then::Fail(Failure::Watchdog),
+            ..
+        } => say!(
+            "{}: watchdog: no ping within {} ms; sending SIGABRT to pid {}",
+            name,
+            unit.watchdog().0,
+            pid.as_raw_nonzero()
+        ),
+        State::Stopping {
+            pid: Some(pid),
+            then: Then::Fail(Failure::Triggered),
+            ..
+        } => say!(
+            "{}: watchdog: WATCHDOG=trigger; sending SIGABRT to pid {}",
+            name,
+            pid.as_raw_nonzero()
+        ),
         State::Stopping { .. } => say!("{}: stopping", name),
         State::Stopped => say!("{}: stopped", name),
         State::Waiting | State::Spawning | State::Starting { .. } | State::Running { .. } => {}
@@ -147,6 +166,8 @@ impl core::fmt::Display for Why {
             Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
             Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
             Failure::Limit => f.write_str("restart-limit reached"),
+            Failure::Watchdog => f.write_str("watchdog timeout"),
+            Failure::Triggered => f.write_str("watchdog triggered (WATCHDOG=trigger)"),
         }
     }
 }

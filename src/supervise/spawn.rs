@@ -17,7 +17,10 @@
 //! 6. `umask`, `chdir`;
 //! 7. supplementary groups, gid, uid (in that order: groups need root);
 //! 8. `no_new_privs`;
-//! 9. `execve()`.
+//! 9. with a watchdog (`watchdog=`), `WATCHDOG_PID=` and its own pid
+//!    (getpid) appended to a copy of the environment on its stack:
+//!    sd_notify's WATCHDOG_PID is the service's pid, known only here;
+//! 10. `execve()`.
 //!
 //! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
 //! reach the program.
@@ -81,6 +84,8 @@ pub(crate) struct Command<'a> {
     pub(crate) umask: Option<u32>,
     pub(crate) creds: Option<Creds<'a>>,
     pub(crate) no_new_privs: bool,
+    /// Add `WATCHDOG_PID=<its pid>` to the environment.
+    pub(crate) watchdog_pid: bool,
     /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
     pub(crate) placement: Placement<'a>,
 }
@@ -100,6 +105,7 @@ impl<'a> Command<'a> {
             umask: None,
             creds: None,
             no_new_privs: false,
+            watchdog_pid: false,
             placement: Placement {
                 cpus: None,
                 numa: None,
@@ -130,6 +136,7 @@ pub(crate) enum Step {
     Gid = 12,
     Uid = 13,
     NoNewPrivs = 14,
+    WatchdogPid = 15,
     Cpus = 20,
     Numa = 21,
     Nice = 22,
@@ -155,6 +162,7 @@ impl Step {
             12 => Step::Gid,
             13 => Step::Uid,
             14 => Step::NoNewPrivs,
+            15 => Step::WatchdogPid,
             20 => Step::Cpus,
             21 => Step::Numa,
             22 => Step::Nice,
@@ -183,6 +191,7 @@ impl Step {
             Step::Gid => "set the group id",
             Step::Uid => "set the user id",
             Step::NoNewPrivs => "set no_new_privs",
+            Step::WatchdogPid => "add WATCHDOG_PID to the environment of",
             Step::Cpus => "set the CPU affinity",
             Step::Numa => "set the NUMA memory policy",
             Step::Nice => "set the nice value",
@@ -298,10 +307,47 @@ fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
 
 /// The child's side: returns only on failure.
 fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
-    match setup(cmd, join_cgroup, wr) {
-        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp)),
-        Err(r) => r,
+    if let Err(r) = setup(cmd, join_cgroup, wr) {
+        return r;
     }
+    if !cmd.watchdog_pid {
+        return (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp));
+    }
+    let mut buf = [0u8; WATCHDOG_PID_MAX];
+    let mut envp = cmd.envp;
+    match envp.push(watchdog_pid(rustix::process::getpid(), &mut buf)) {
+        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp)),
+        Err(_) => (Step::WatchdogPid, Errno::TOOBIG),
+    }
+}
+
+/// `WATCHDOG_PID=` and the longest pid (10 digits) and a NUL.
+const WATCHDOG_PID_MAX: usize = 24;
+
+/// `WATCHDOG_PID=PID` in `buf`, without formatting machinery (the child
+/// between fork and exec).
+fn watchdog_pid(pid: Pid, buf: &mut [u8; WATCHDOG_PID_MAX]) -> &CStr {
+    const KEY: &[u8] = b"WATCHDOG_PID=";
+    let mut digits = [0u8; 10];
+    let mut n = pid.as_raw_nonzero().get().unsigned_abs();
+    let mut len = 0;
+    while let Some(d) = digits.get_mut(len) {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut at = 0;
+    for &b in KEY.iter().chain(digits.iter().take(len).rev()) {
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b;
+            at += 1;
+        }
+    }
+    // The buffer was zeroed and has room for the NUL.
+    CStr::from_bytes_until_nul(buf.as_slice()).unwrap_or(c"WATCHDOG_PID=")
 }
 
 fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {

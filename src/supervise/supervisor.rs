@@ -17,7 +17,7 @@ use crate::supervise::report::{self, Timeline};
 use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
-use crate::table::{self, Ready, Table};
+use crate::table::{self, OnFailure, Ready, Table};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -91,6 +91,7 @@ pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     p.restart_limit = (u.restart_limit > 0).then_some(u.restart_limit as u32);
     p.ready = u.ready;
     p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0 as u64);
+    p.watchdog_ms = u.watchdog.0 as u64;
     p.stop_signal = u.stop_signal as u32;
     p.stop_timeout_ms = u.stop_timeout.0 as u64;
     p.reload_signal = u.reload_signal as u32;
@@ -115,6 +116,9 @@ pub(crate) struct Supervisor<'t> {
     stopping: Set,
     /// The boot summary was printed.
     booted: bool,
+    /// A unit with `on-failure=` reached `failed`: the first one, for
+    /// the event loop to act on (`take_failure_action`).
+    failure_action: Option<(usize, OnFailure)>,
 }
 
 impl<'t> Supervisor<'t> {
@@ -136,6 +140,7 @@ impl<'t> Supervisor<'t> {
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
+            failure_action: None,
         }
     }
 
@@ -262,6 +267,10 @@ impl<'t> Supervisor<'t> {
             let actions = slot.sm.step(e, now);
             slot.timeline.note(&slot.sm, e, now);
             report::changed(name, before, &slot.sm, now);
+            let failed = |s: State| matches!(s, State::Failed { .. });
+            if failed(slot.sm.state()) && !failed(before) {
+                self.failed(i);
+            }
             for a in actions {
                 match a {
                     Action::Spawn => {
@@ -276,6 +285,26 @@ impl<'t> Supervisor<'t> {
                 }
             }
         }
+    }
+
+    /// Unit `i` reached `failed`: its `on-failure=` action, unless the
+    /// machine is going down already or another unit's action is pending.
+    fn failed(&mut self, i: usize) {
+        let action = self
+            .table
+            .units
+            .get(i)
+            .map_or(OnFailure::None, |u| u.on_failure);
+        if action != OnFailure::None && !self.shutting_down && self.failure_action.is_none() {
+            self.failure_action = Some((i, action));
+        }
+    }
+
+    /// The `on-failure=` action a failed unit asks for, once: the unit's
+    /// name and the action.
+    pub(crate) fn take_failure_action(&mut self) -> Option<(&'t str, OnFailure)> {
+        let (i, action) = self.failure_action.take()?;
+        Some((self.name(i), action))
     }
 
     fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
@@ -375,7 +404,14 @@ impl<'t> Supervisor<'t> {
                 }
             }
             Field::MainPid(p) => self.main_pid(fx, i, p, now),
-            Field::Stopping | Field::Reloading | Field::Watchdog | Field::Other(_) => {}
+            Field::Watchdog => self.step(fx, i, Event::WatchdogPing, now),
+            Field::WatchdogTrigger => self.step(fx, i, Event::WatchdogTrigger, now),
+            // µs to ms, rounded up: a period below 1 ms is not "off".
+            Field::WatchdogUsec(us) => {
+                let ms = us.div_ceil(1000);
+                self.step(fx, i, Event::WatchdogPeriod { ms }, now)
+            }
+            Field::Stopping | Field::Reloading | Field::Other(_) => {}
         });
     }
 

@@ -1,0 +1,294 @@
+//! The hardware watchdog PID 1 keeps (docs/config.md, "The hardware
+//! watchdog"; docs/design.md §3, §8): the table's `watchdog` statement.
+//!
+//! The device is opened when it appears (tried every `CHECK_MS` until
+//! `wait=`), its timeout set and read back, and it is pinged from the
+//! event loop at half the accepted timeout: a deadline among the loop's
+//! others, never a thread or another process, so a PID 1 that stops
+//! running its loop stops the pings and the machine resets. When a
+//! shutdown starts, the timeout becomes `shutdown-timeout=`: a budget
+//! for the whole shutdown, pinged only as far as the budget allows.
+//!
+//! The fd is kept here and nowhere else (`Watchdog::fd`): a re-exec of
+//! PID 1 passes it on (docs/design.md §11).
+
+use crate::say;
+use crate::sys::errno::Name;
+use crate::sys::time::Ms;
+use crate::sys::{self, Wdioc};
+use crate::table;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+/// While the device is missing, it is tried again this often.
+pub(crate) const CHECK_MS: u64 = 500;
+/// The timeout assumed when the driver says nothing of its own (both
+/// WDIOC_SETTIMEOUT and WDIOC_GETTIMEOUT failed): a ping every second.
+const UNKNOWN_TIMEOUT_MS: u64 = 2_000;
+
+/// Where the watchdog is in its life.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Not open yet: try at `next`, give up after `until`.
+    Waiting { next: Ms, until: Ms },
+    /// Open: the next ping is due at `next` (`None`: no more pings, the
+    /// shutdown budget runs out by itself).
+    Open { next: Option<Ms> },
+    /// Never opened, or closed by the magic close.
+    Off,
+}
+
+pub(crate) struct Watchdog<'t> {
+    conf: table::Watchdog<'t>,
+    fd: Option<OwnedFd>,
+    phase: Phase,
+    /// The timeout the driver accepted, in ms.
+    timeout_ms: u64,
+    /// During a shutdown: the machine must be down by then.
+    end: Option<Ms>,
+    /// A ping failed and was reported; the next failure stays quiet.
+    failing: bool,
+}
+
+impl<'t> Watchdog<'t> {
+    /// Starts waiting for the device; the first try is at `now`.
+    pub(crate) fn new(conf: table::Watchdog<'t>, now: Ms) -> Watchdog<'t> {
+        Watchdog {
+            conf,
+            fd: None,
+            phase: Phase::Waiting {
+                next: now,
+                until: now.after(u64::from(conf.wait.0)),
+            },
+            timeout_ms: 0,
+            end: None,
+            failing: false,
+        }
+    }
+
+    /// The device's fd while it is open (the one place that holds it).
+    pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.fd.as_ref().map(|f| f.as_fd())
+    }
+
+    /// When the loop must wake up for the watchdog.
+    pub(crate) fn deadline(&self) -> Option<Ms> {
+        match self.phase {
+            Phase::Waiting { next, .. } => Some(next),
+            Phase::Open { next } => next,
+            Phase::Off => None,
+        }
+    }
+
+    /// Whatever is due at `now`: a try to open, a ping. Called on every
+    /// wake-up of the loop.
+    pub(crate) fn tick(&mut self, now: Ms) {
+        match self.phase {
+            Phase::Waiting { next, until } if now >= next => self.try_open(now, until),
+            Phase::Open { next: Some(t) } if now >= t => {
+                self.ping();
+                self.phase = Phase::Open {
+                    next: self.next_ping(now),
+                };
+            }
+            Phase::Waiting { .. } | Phase::Open { .. } | Phase::Off => {}
+        }
+    }
+
+    fn try_open(&mut self, now: Ms, until: Ms) {
+        let mut path = [0u8; 256];
+        let opened = match self.conf.device.to_cstr(&mut path) {
+            Some(p) => open(p),
+            None => Err(Errno::NAMETOOLONG),
+        };
+        let e = match opened {
+            Ok(fd) => {
+                self.fd = Some(fd);
+                let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
+                say!(
+                    "watchdog: {} opened: timeout {}s asked, {} accepted; a ping every {} ms",
+                    self.conf.device.raw(),
+                    asked,
+                    accepted,
+                    self.timeout_ms / 2
+                );
+                self.ping();
+                self.phase = Phase::Open {
+                    next: self.next_ping(now),
+                };
+                return;
+            }
+            Err(e) => e,
+        };
+        if now < until {
+            self.phase = Phase::Waiting {
+                next: now.after(CHECK_MS),
+                until,
+            };
+            return;
+        }
+        if e == Errno::NOENT {
+            say!(
+                "watchdog: {} did not appear within {}; running without a hardware watchdog",
+                self.conf.device.raw(),
+                self.conf.wait
+            );
+        } else {
+            say!(
+                "watchdog: unable to open {} (tried for {}): {}; running without a hardware watchdog",
+                self.conf.device.raw(),
+                self.conf.wait,
+                NotChar(e)
+            );
+        }
+        self.phase = Phase::Off;
+    }
+
+    /// WDIOC_SETTIMEOUT to `ms` (whole seconds), then WDIOC_GETTIMEOUT:
+    /// what the driver accepted becomes `timeout_ms`. Returns what to say:
+    /// the seconds asked, and the seconds accepted (or why unknown).
+    fn set_timeout(&mut self, ms: u32) -> (u32, Accepted) {
+        let secs = ms / 1000;
+        let Some(fd) = self.fd() else {
+            return (secs, Accepted(None, Errno::BADF));
+        };
+        let set = sys::watchdog(fd, Wdioc::SetTimeout, secs as i32);
+        let got = sys::watchdog(fd, Wdioc::GetTimeout, 0).or(set);
+        let accepted = got.ok().filter(|&s| s > 0).map(|s| s as u64 * 1000);
+        self.timeout_ms = accepted.unwrap_or(UNKNOWN_TIMEOUT_MS);
+        let why = match (set, got) {
+            (Err(e), _) | (_, Err(e)) => e,
+            _ => Errno::INVAL,
+        };
+        (secs, Accepted(accepted, why))
+    }
+
+    fn ping(&mut self) {
+        let r = match self.fd() {
+            Some(fd) => sys::watchdog(fd, Wdioc::KeepAlive, 0),
+            None => return,
+        };
+        match r {
+            Ok(_) => self.failing = false,
+            Err(e) if !self.failing => {
+                self.failing = true;
+                say!(
+                    "watchdog: unable to ping {} (WDIOC_KEEPALIVE): {}",
+                    self.conf.device.raw(),
+                    Name(e)
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Half the accepted timeout from now; during a shutdown, never a
+    /// ping that would carry the machine past the budget's end.
+    fn next_ping(&self, now: Ms) -> Option<Ms> {
+        let next = now.after(self.timeout_ms / 2);
+        match self.end {
+            None => Some(next),
+            Some(end) => {
+                let last = Ms(end.0.saturating_sub(self.timeout_ms));
+                (last > now).then_some(next.min(last))
+            }
+        }
+    }
+
+    /// A shutdown starts: the timeout becomes `shutdown-timeout=`, the
+    /// budget of everything that follows. A device not open yet is no
+    /// longer waited for.
+    pub(crate) fn shutdown(&mut self, now: Ms) {
+        match self.phase {
+            Phase::Open { .. } => {}
+            Phase::Waiting { .. } | Phase::Off => {
+                self.phase = Phase::Off;
+                return;
+            }
+        }
+        let budget = self.conf.shutdown_timeout.0;
+        self.end = Some(now.after(u64::from(budget)));
+        let (asked, accepted) = self.set_timeout(budget);
+        say!(
+            "watchdog: shutdown: timeout {}s asked, {} accepted; a shutdown that takes longer resets the machine",
+            asked,
+            accepted
+        );
+        self.ping();
+        self.phase = Phase::Open {
+            next: self.next_ping(now),
+        };
+    }
+
+    /// Right before reboot(2). `halting`: a poweroff or halt, which with
+    /// `magic-close=yes` stops the watchdog (`V`, then close). Otherwise
+    /// the device stays open and armed: a reboot(2) that never completes
+    /// still resets the machine.
+    pub(crate) fn before_reboot(&mut self, halting: bool, now: Ms) {
+        self.tick(now);
+        if !(halting && self.conf.magic_close) {
+            return;
+        }
+        if let Some(fd) = self.fd.take() {
+            match rustix::io::write(&fd, b"V") {
+                Ok(_) => say!(
+                    "watchdog: {} stopped (magic close, magic-close=yes)",
+                    self.conf.device.raw()
+                ),
+                Err(e) => say!(
+                    "watchdog: unable to write the magic close to {}: {}",
+                    self.conf.device.raw(),
+                    Name(e)
+                ),
+            }
+            drop(fd);
+            self.phase = Phase::Off;
+        }
+    }
+}
+
+/// `12s`, or why the driver's timeout is unknown.
+struct Accepted(Option<u64>, Errno);
+
+impl core::fmt::Display for Accepted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(ms) => write!(f, "{}s", ms / 1000),
+            None => write!(
+                f,
+                "none reported ({}; assuming {}s)",
+                Name(self.1),
+                UNKNOWN_TIMEOUT_MS / 1000
+            ),
+        }
+    }
+}
+
+/// What `open` returns for a path that is not a character device.
+const NOT_CHAR: Errno = Errno::NOTTY;
+
+/// An error of `open`, for the console.
+struct NotChar(Errno);
+
+impl core::fmt::Display for NotChar {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0 == NOT_CHAR {
+            f.write_str("not a character device")
+        } else {
+            Name(self.0).fmt(f)
+        }
+    }
+}
+
+/// Opens the device write-only; never blocks (O_NONBLOCK: a FIFO put
+/// there by mistake fails with ENXIO), and only a character device.
+fn open(path: &core::ffi::CStr) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice {
+        return Err(NOT_CHAR);
+    }
+    Ok(fd)
+}
