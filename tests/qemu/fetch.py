@@ -5,6 +5,8 @@ Everything lands under target/qemu/ and is fetched once:
 
     target/qemu/<arch>/vmlinuz        the arch's Debian kernel (KERNEL)
     target/qemu/<arch>/busybox        busybox-static for the arch
+    target/qemu/<arch>/modules/       the kernel's watchdog modules, as an
+                                      overlay (lib/modules/*.ko)
     target/qemu/<arch>/versions       what was fetched, for reports
     target/qemu/busybox.applets       `busybox --list-full` (x86_64 binary)
     target/qemu/apt/<suite>-<arch>/   a private apt for armhf and riscv64
@@ -28,6 +30,7 @@ Usage: fetch.py [--arch x86_64|aarch64|armv7|riscv64|all] [--refresh]
 
 import argparse
 import fcntl
+import lzma
 import os
 import re
 import shutil
@@ -212,9 +215,38 @@ def fetch_kernel(arch, workdir, conf=None):
     config = unpacked / "boot" / ("config-" + release)
     if config.is_file():
         shutil.copyfile(config, CACHE / arch / "config")
+    copy_modules(arch, unpacked / "lib" / "modules" / release / "kernel")
     return ["kernel %s %s (via %s %s) release %s"
             % (field(deb, "Package"), field(deb, "Version"),
                field(meta, "Package"), field(meta, "Version"), release)]
+
+
+# The kernel modules the watchdog cases load (in this order, with busybox
+# insmod): the watchdog core, where it is a module (armmp-lpae has it
+# built in), and softdog, the software watchdog.
+MODULES = ["drivers/watchdog/watchdog", "drivers/watchdog/softdog"]
+
+
+def copy_modules(arch, kernel_dir):
+    """MODULES from the unpacked kernel package into
+    target/qemu/<arch>/modules/lib/modules/NAME.ko, an overlay for the
+    images; xz-compressed ones (trixie's) are decompressed, since
+    busybox insmod may not read them."""
+    dest = CACHE / arch / "modules" / "lib" / "modules"
+    dest.mkdir(parents=True, exist_ok=True)
+    for m in MODULES:
+        name = m.rsplit("/", 1)[1] + ".ko"
+        plain, xz = kernel_dir / (m + ".ko"), kernel_dir / (m + ".ko.xz")
+        if plain.is_file():
+            data = plain.read_bytes()
+        elif xz.is_file():
+            data = lzma.decompress(xz.read_bytes())
+        else:
+            continue
+        (dest / (name + ".tmp")).write_bytes(data)
+        os.replace(dest / (name + ".tmp"), dest / name)
+    if not (dest / "softdog.ko").is_file():
+        raise FetchError("%s: the kernel package has no softdog module" % arch)
 
 
 def fetch_busybox(arch, workdir, version=None, conf=None):
@@ -256,7 +288,8 @@ def busybox_version(arch):
 
 def complete(arch):
     d = CACHE / arch
-    return all((d / f).is_file() for f in ("vmlinuz", "busybox", "versions")) \
+    return all((d / f).is_file() for f in ("vmlinuz", "busybox", "versions",
+                                           "modules/lib/modules/softdog.ko")) \
         and applets_file().is_file()
 
 
@@ -300,6 +333,7 @@ def ensure(arch, refresh=False):
         "busybox": CACHE / arch / "busybox",
         "applets": applets_file(),
         "versions": CACHE / arch / "versions",
+        "modules": CACHE / arch / "modules",
     }
 
 

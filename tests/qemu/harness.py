@@ -38,6 +38,7 @@ def kernel_has(arch, option):
 class Test:
     """What a case gets: `t.arch`, `t.tty` (/dev/ttyS0 or /dev/ttyAMA0),
     `t.numa` (the kernel has NUMA: not armv7's, 32-bit ARM has none),
+    `t.modules` (an overlay with the kernel's watchdog modules),
     `t.boot(...)`, `t.metric(name, value)`, `t.check(cond, message)`."""
 
     def __init__(self, name, arch, progs):
@@ -45,6 +46,9 @@ class Test:
         self.arch = arch
         self.tty = qemu.ARCHES[arch].tty()
         self.numa = kernel_has(arch, "NUMA")
+        # An overlay with the kernel's watchdog modules (fetch.MODULES):
+        # /lib/modules/softdog.ko and, where it is a module, watchdog.ko.
+        self.modules = qemu.CACHE / arch / "modules"
         self.progs = progs
         self.guests = []
         self.metrics = {}
