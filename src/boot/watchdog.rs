@@ -9,8 +9,8 @@
 //! shutdown starts, the timeout becomes `shutdown-timeout=`: a budget
 //! for the whole shutdown, pinged only as far as the budget allows.
 //!
-//! The fd is kept here and nowhere else (`Watchdog::fd`): a re-exec of
-//! PID 1 passes it on (docs/design.md §11).
+//! The fd is kept here and nowhere else, close-on-exec: a re-exec of
+//! PID 1 opens the device again at its start (docs/design.md §11).
 
 use crate::say;
 use crate::sys::errno::Name;
@@ -68,7 +68,7 @@ impl<'t> Watchdog<'t> {
     }
 
     /// The device's fd while it is open (the one place that holds it).
-    pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
         self.fd.as_ref().map(|f| f.as_fd())
     }
 
