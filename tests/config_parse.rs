@@ -176,7 +176,7 @@ fn irq_affinity() {
 #[test]
 fn watchdog_statement() {
     with("watchdog /dev/watchdog0", |t| {
-        let w = t.watchdog.unwrap();
+        let w = t.watchdog().unwrap();
         assert_eq!(w.device.raw(), "/dev/watchdog0");
         assert_eq!(
             (w.timeout.0, w.shutdown_timeout.0, w.wait.0, w.magic_close),
@@ -186,7 +186,7 @@ fn watchdog_statement() {
     with(
         "watchdog \"/dev/my dog\" timeout=5 shutdown-timeout=2m wait=250ms magic-close=yes",
         |t| {
-            let w = t.watchdog.unwrap();
+            let w = t.watchdog().unwrap();
             let mut buf = [0u8; 32];
             assert_eq!(w.device.decode(&mut buf).unwrap(), b"/dev/my dog");
             assert_eq!(
@@ -198,11 +198,11 @@ fn watchdog_statement() {
     with(
         "watchdog /dev/watchdog timeout=65535s wait=0 magic-close=no",
         |t| {
-            let w = t.watchdog.unwrap();
+            let w = t.watchdog().unwrap();
             assert_eq!((w.timeout.0, w.wait.0), (65_535_000, 0));
         },
     );
-    with("service a -- /a", |t| assert!(t.watchdog.is_none()));
+    with("service a -- /a", |t| assert!(t.watchdog().is_none()));
     let usage = "(usage: watchdog DEVICE [timeout=DURATION] [shutdown-timeout=DURATION] [wait=DURATION] [magic-close=yes|no])";
     let cases: &[(&str, String)] = &[
         ("watchdog", format!("1:9: error: missing DEVICE {usage}")),

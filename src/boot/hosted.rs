@@ -27,7 +27,7 @@ pub(crate) fn run(path: &str) -> i32 {
             return 1;
         }
     };
-    if let Some(w) = &table.watchdog {
+    if let Some(w) = table.watchdog() {
         say!(
             "watchdog: {} ignored: only PID 1 keeps the hardware watchdog",
             w.device.raw()

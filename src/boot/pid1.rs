@@ -136,7 +136,7 @@ pub(crate) fn run() -> ! {
         }
     };
     apply_setup(table);
-    init.watchdog = table.watchdog.map(|w| Watchdog::new(w, time::now()));
+    init.watchdog = table.watchdog().map(|w| Watchdog::new(w, time::now()));
     if table.units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         init.shell = Some((Rescue::new(time::now()), tty));

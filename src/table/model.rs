@@ -654,8 +654,11 @@ pub struct Table<'a> {
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
-    /// The `watchdog` statement, if any.
-    pub watchdog: Option<Watchdog<'a>>,
+    /// The `watchdog` statement, if any (`watchdog()`). A Vec of one, not
+    /// an Option: `Option<Watchdog>` would mark None in `magic_close`'s
+    /// niche, a non-zero byte that moves the whole static table from
+    /// .bss to .data (96 KB more binary).
+    watchdog: Vec<Watchdog<'a>, 1>,
 }
 
 impl Default for Table<'_> {
@@ -671,7 +674,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
-            watchdog: None,
+            watchdog: Vec::new(),
         }
     }
 
@@ -680,7 +683,18 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
-        self.watchdog = None;
+        self.watchdog.clear();
+    }
+
+    /// The `watchdog` statement, if any.
+    pub fn watchdog(&self) -> Option<Watchdog<'a>> {
+        self.watchdog.first().copied()
+    }
+
+    /// Sets the `watchdog` statement (the parser allows one).
+    pub(crate) fn set_watchdog(&mut self, w: Watchdog<'a>) {
+        self.watchdog.clear();
+        let _ = self.watchdog.push(w);
     }
 
     /// The index of unit `name`.

@@ -498,7 +498,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         for tok in toks {
             ok &= self.watchdog_option(kw, tok, &mut w, &mut seen);
         }
-        if let Some(prev) = table.watchdog {
+        if let Some(prev) = table.watchdog() {
             let line = self.rep.line_of(prev.device.raw());
             let e = ParseError::Twice {
                 what: "watchdog",
@@ -507,7 +507,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             };
             self.rep.on(kw, e);
         } else if ok {
-            table.watchdog = Some(w);
+            table.set_watchdog(w);
         }
     }
 

@@ -180,7 +180,7 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for s in t.setup.iter() {
         setup(s, w)?;
     }
-    if let Some(d) = &t.watchdog {
+    if let Some(d) = t.watchdog() {
         writeln!(
             w,
             "watchdog {} timeout={} shutdown-timeout={} wait={} magic-close={}",
