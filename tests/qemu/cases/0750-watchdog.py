@@ -80,6 +80,10 @@ def kept_then_wedged(t):
         t.check(state == "active", "watchdog0 went %s" % state)
         t.check(left == "none" or int(left) >= 2, "timeleft %s of 5 s" % left)
     t.check(g.search(FIRED) is None, "the watchdog fired while PID 1 ran")
+    rss = g.run("grep ^Rss: /proc/1/smaps_rollup")
+    m = re.search(r"Rss:\s+(\d+) kB", rss)
+    t.check(m is not None, "no Rss in /proc/1/smaps_rollup: %r" % rss)
+    t.metric("pid1_rss_kib", m.group(1))
     # A wedged PID 1: nothing pings; softdog resets the guest.
     g.send("pinit wedge\n")
     g.expect(r"pinit: wedge: PID 1 stops running its event loop", 30)

@@ -21,23 +21,31 @@ fn send(msg: &str) {
 }
 
 extern "C" fn on_abort(_: libc::c_int) {
-    // The pid's digits, right to left, without formatting machinery.
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
+    // One write (the console is shared with PID 1's lines), formatted
+    // without allocating.
+    let mut msg = [0u8; 64];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        msg[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
     // SAFETY: getpid, write, signal and raise are async-signal-safe.
     unsafe {
         let mut pid = libc::getpid() as u32;
-        while at > 0 {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        loop {
             at -= 1;
             digits[at] = b'0' + (pid % 10) as u8;
             pid /= 10;
-            if pid == 0 {
+            if pid == 0 || at == 0 {
                 break;
             }
         }
-        for part in [&b"wd-ping: pid "[..], &digits[at..], &b" got SIGABRT\n"[..]] {
-            libc::write(1, part.as_ptr().cast(), part.len());
-        }
+        put(b"wd-ping: pid ");
+        put(&digits[at..]);
+        put(b" got SIGABRT\n");
+        libc::write(1, msg.as_ptr().cast(), len);
         libc::signal(libc::SIGABRT, libc::SIG_DFL);
         libc::raise(libc::SIGABRT);
     }
