@@ -59,7 +59,9 @@ impl Policy {
     const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
             (UnitKind::Task, _) | (_, Ready::None) => false,
-            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_)) => true,
+            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_) | Ready::Forked) => {
+                true
+            }
         }
     }
 }
