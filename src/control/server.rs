@@ -180,6 +180,10 @@ fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
 fn refused(r: Refused) -> Refusal {
     match r {
         Refused::NotRunning => (FAILED, "not running"),
+        Refused::NoMainProcess => (
+            FAILED,
+            "no main process (ready=forked: several processes and no pidfile=)",
+        ),
         Refused::Signal(_) => (FAILED, "kill failed"),
     }
 }
