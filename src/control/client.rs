@@ -203,7 +203,7 @@ impl<'v> Format<'v> {
                 kind4(u.kind),
                 u.state,
                 Pid(u.pid),
-                Dur(u.up_ms, u.pid),
+                Dur(u.up_ms, u.pid > 0 || u.up_ms > 0),
                 u.restarts,
                 f.last(u),
                 Bytes(f.mem),
@@ -214,7 +214,7 @@ impl<'v> Format<'v> {
             out!("{} ({})", u.name, u.kind);
             out!("  state:    {}", u.state);
             out!("  pid:      {}", Pid(u.pid));
-            out!("  uptime:   {}", Dur(u.up_ms, u.pid));
+            out!("  uptime:   {}", Dur(u.up_ms, u.pid > 0 || u.up_ms > 0));
             out!("  restarts: {}", u.restarts);
             out!("  last:     {}", f.last(u));
             out!("  cgroup:   {}", u.cgroup);
@@ -320,7 +320,12 @@ impl Figures {
             cpus: heapless::String::new(),
         };
         if u.cgroup != "-" {
-            f.mem = number_in(u.cgroup, "memory.current", None);
+            // An empty cgroup's memory.current is page cache charged to
+            // it: no process uses it, so no MEM (a done task's).
+            let populated = number_in(u.cgroup, "cgroup.events", Some("populated"));
+            if populated != Some(0) {
+                f.mem = number_in(u.cgroup, "memory.current", None);
+            }
             f.cpu_us = number_in(u.cgroup, "cpu.stat", Some("usage_usec"));
             f.oom = number_in(u.cgroup, "memory.events", Some("oom_kill")).unwrap_or(0);
         }
@@ -401,13 +406,13 @@ impl core::fmt::Display for Pid {
     }
 }
 
-/// `4s`, `3m12s`, `2h05m`.
-struct Dur(u64, i32);
+/// `4s`, `3m12s`, `2h05m`; `-` when nothing runs.
+struct Dur(u64, bool);
 impl core::fmt::Display for Dur {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut s: heapless::String<16> = heapless::String::new();
         let secs = self.0 / 1000;
-        let _ = if self.1 <= 0 {
+        let _ = if !self.1 {
             s.push_str("-").map_err(|_| core::fmt::Error)
         } else if secs < 60 {
             write!(s, "{}s", secs)

@@ -6,8 +6,8 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
-use crate::supervise::passwd;
 use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
+use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
@@ -19,8 +19,8 @@ use rustix::process::Pid;
 /// Room for a unit's decoded arguments (every statement fits: the parser
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
-/// Room for the decoded environment: global and unit `env`, PATH,
-/// NOTIFY_SOCKET.
+/// Room for the decoded environment: env files, global and unit `env`,
+/// PATH, NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
@@ -114,10 +114,7 @@ pub(crate) fn launch(
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
 
     let mut envs = [0u8; ENV_BUF];
-    let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
-        say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
-        LaunchError::Errno(Errno::TOOBIG)
-    })?;
+    let envp = env_block(table, u, ctx, &mut envs)?;
 
     let mut cmd = Command::new(path);
     for a in argv {
@@ -143,6 +140,11 @@ pub(crate) fn launch(
 
     let mut groups = [0u32; passwd::GROUPS_MAX];
     cmd.creds = creds(u, &mut groups)?;
+    let (uid, gid) = cmd.creds.map_or((0, 0), |c| (c.uid, c.gid));
+    rundir::create(u, uid, gid)?;
+    if let Some(p) = u.pidfile {
+        forget_pidfile(u.name, p);
+    }
 
     let mut tty_buf = [0u8; 128];
     let mut dir_buf = [0u8; 256];
@@ -260,25 +262,43 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
 
-/// The unit's env= first, then the global env entries it does not
-/// override (getenv takes the first match), a default PATH if none is
-/// set, and NOTIFY_SOCKET for ready=notify.
+/// The unit's env files first (read now), then its env= entries they
+/// do not override, then the global env entries neither overrides
+/// (getenv takes the first match), a default PATH if none is set, and
+/// NOTIFY_SOCKET for ready=notify.
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
     ctx: &Context<'_>,
     buf: &'b mut [u8],
-) -> Option<NulSeparated<'b>> {
+) -> Result<NulSeparated<'b>, Errno> {
+    let files = envfile::read(u, buf)?;
+    let too_large = || {
+        say!(
+            "{}: environment too large (limit {} bytes)",
+            u.name,
+            ENV_BUF
+        );
+        Errno::TOOBIG
+    };
     let key = |w: &lex::Word<'_>| -> heapless::Vec<u8, 64> {
         w.bytes().take_while(|&b| b != b'=').take(64).collect()
     };
-    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g));
+    let (head, tail) = buf.split_at_mut(files);
+    let in_files = |k: &[u8]| {
+        head.split(|&b| b == 0)
+            .any(|e| e.get(..k.len()) == Some(k) && e.get(k.len()) == Some(&b'='))
+    };
+    let unit = u.env().filter(|w| !in_files(&key(w)));
+    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g)) || in_files(&key(g));
     let globals = table.env.iter().copied().filter(|g| !overridden(g));
-    let has_path = u
-        .env()
-        .chain(globals.clone())
-        .any(|w| key(&w).as_slice() == b"PATH");
-    let mut n = lex::decode_all(u.env().chain(globals), buf)?
+    let has_path = in_files(b"PATH")
+        || unit
+            .clone()
+            .chain(globals.clone())
+            .any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(unit.chain(globals), tail)
+        .ok_or_else(too_large)?
         .fold(0, |a, c| a + c.to_bytes_with_nul().len());
     let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {
         let dst = buf.get_mut(n..n + s.len() + 1)?;
@@ -289,15 +309,34 @@ fn env_block<'b>(
     };
     if !has_path {
         let mut p: heapless::String<96> = heapless::String::new();
-        write!(p, "PATH={}", DEFAULT_PATH).ok()?;
-        add(p.as_bytes(), buf)?;
+        write!(p, "PATH={}", DEFAULT_PATH).map_err(|_| Errno::TOOBIG)?;
+        add(p.as_bytes(), tail).ok_or_else(too_large)?;
     }
     if u.ready == table::Ready::Notify {
         if let Some(e) = ctx.notify_env {
-            add(e.to_bytes(), buf)?;
+            add(e.to_bytes(), tail).ok_or_else(too_large)?;
         }
     }
-    Some(NulSeparated(buf.get(..n)?))
+    Ok(NulSeparated(buf.get(..files + n).ok_or(Errno::TOOBIG)?))
+}
+
+/// Removes a pidfile left by an earlier run, so a stale PID is never
+/// read for the new one.
+fn forget_pidfile(name: &str, path: lex::Word<'_>) {
+    let mut buf = [0u8; 256];
+    let r = match path.to_cstr(&mut buf) {
+        Some(p) => rustix::fs::unlink(p),
+        None => Err(Errno::NAMETOOLONG),
+    };
+    match r {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => say!(
+            "{}: warning: unable to remove the old pidfile {}: {}",
+            name,
+            path.raw(),
+            Name(e)
+        ),
+    }
 }
 
 /// C strings one after the other, each ending in NUL.

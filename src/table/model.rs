@@ -58,6 +58,78 @@ pub enum Ready {
     Notify,
     /// s6: a newline written to this fd.
     Fd(u16),
+    /// A daemon that forks: ready when its launcher exits 0, its main
+    /// process then named by `pidfile=` or found in its cgroup.
+    Forked,
+}
+
+/// `kill=`: what a stop or restart signals.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kill {
+    /// Every process of the unit's cgroup.
+    Cgroup,
+    /// The main process only; the rest stays until shutdown.
+    Main,
+}
+
+impl Kill {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kill::Cgroup => "cgroup",
+            Kill::Main => "main",
+        }
+    }
+}
+
+/// `runtime-dir=NAME[:MODE]`: /run/NAME, made before the unit starts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RuntimeDir<'a> {
+    /// Relative to /run, checked: components of `[A-Za-z0-9_.-]`, none
+    /// `.` or `..`.
+    pub name: &'a str,
+    pub mode: u16,
+}
+
+/// The mode of a runtime directory without `:MODE`.
+pub(crate) const RUNTIME_DIR_MODE: u16 = 0o755;
+
+impl<'a> RuntimeDir<'a> {
+    /// Reads a checked `runtime-dir=` value.
+    pub(crate) fn of(v: &'a str) -> Option<RuntimeDir<'a>> {
+        match value::cut(v, b':') {
+            Some((name, mode)) => Some(RuntimeDir {
+                name,
+                mode: value::mode(mode)?,
+            }),
+            None => Some(RuntimeDir {
+                name: v,
+                mode: RUNTIME_DIR_MODE,
+            }),
+        }
+    }
+}
+
+/// `env-file=[-]PATH`: KEY=VALUE lines read at each start.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EnvFile<'a> {
+    pub path: Word<'a>,
+    /// Written `-PATH`: a missing file is no error.
+    pub optional: bool,
+}
+
+impl<'a> EnvFile<'a> {
+    pub(crate) fn of(v: &'a str) -> EnvFile<'a> {
+        match v.strip_prefix('-') {
+            Some(p) => EnvFile {
+                path: Word(p),
+                optional: true,
+            },
+            None => EnvFile {
+                path: Word(v),
+                optional: false,
+            },
+        }
+    }
 }
 
 /// `log=`
@@ -323,9 +395,16 @@ pub struct Unit<'a> {
     pub ready: Ready,
     /// 0: no timeout.
     pub ready_timeout: Millis,
+    /// `ready=forked`: the file naming the main process.
+    pub pidfile: Option<Word<'a>>,
+    /// A task's time limit; 0: none.
+    pub timeout: Millis,
     pub stop_signal: u8,
     pub stop_timeout: Millis,
     pub reload_signal: u8,
+    pub kill: Kill,
+    /// Keep the `runtime-dir=` directories when the unit stops.
+    pub runtime_dir_keep: bool,
     pub user: Option<Id<'a>>,
     pub group: Option<Id<'a>>,
     pub dir: Option<Word<'a>>,
@@ -381,9 +460,13 @@ impl<'a> Unit<'a> {
             restart_limit: 0,
             ready: Ready::None,
             ready_timeout: Millis(0),
+            pidfile: None,
+            timeout: Millis(0),
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
+            kill: Kill::Cgroup,
+            runtime_dir_keep: false,
             user: None,
             group: None,
             dir: None,
@@ -432,6 +515,20 @@ impl<'a> Unit<'a> {
         self.options()
             .filter(|(k, _)| *k == "env")
             .map(|(_, v)| Word(v))
+    }
+
+    /// `env-file=` files, in order (a later one wins).
+    pub fn env_files(&self) -> impl Iterator<Item = EnvFile<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "env-file")
+            .map(|(_, v)| EnvFile::of(v))
+    }
+
+    /// `runtime-dir=` directories, in order.
+    pub fn runtime_dirs(&self) -> impl Iterator<Item = RuntimeDir<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "runtime-dir")
+            .filter_map(|(_, v)| RuntimeDir::of(v))
     }
 
     /// `if=` conditions; all must hold for the unit to start.

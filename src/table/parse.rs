@@ -85,6 +85,8 @@ const NAME_EXPECT: &str = "expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)";
 struct UnitState<'a> {
     seen: Seen<'a>,
     env: Vec<&'a str, UNIT_ENV_MAX>,
+    run_dirs: Vec<&'a str, RUN_DIRS_MAX>,
+    env_files: usize,
     conds: usize,
     deps: usize,
     rlimits: u16,
@@ -495,6 +497,8 @@ impl<'r, 'a> Parser<'r, 'a> {
         let mut st = UnitState {
             seen: [None; COUNT],
             env: Vec::new(),
+            run_dirs: Vec::new(),
+            env_files: 0,
             conds: 0,
             deps: 0,
             rlimits: 0,
@@ -665,6 +669,8 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ty::Groups => return self.groups(key, v),
             Ty::Env => return self.unit_env(st, key, v),
             Ty::Rlimit => return self.rlimit(key, v),
+            Ty::RunDir => return self.run_dir(st, key, v),
+            Ty::EnvFile => return self.env_file(st, key, v),
             ty => ty,
         };
         match typed(ty, v) {
@@ -699,6 +705,53 @@ impl<'r, 'a> Parser<'r, 'a> {
                 };
                 self.rep.on(v, e);
             }
+        }
+    }
+
+    /// `runtime-dir=NAME[:MODE]`
+    #[inline(never)]
+    fn run_dir(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        let (name, mode) = value::cut(v, b':').map_or((v, None), |(n, m)| (n, Some(m)));
+        if !value::is_run_dir(name) {
+            let expect = "expected NAME[:MODE], NAME relative to /run: up to 64 of A-Z a-z 0-9 _ . - and /, no empty, . or .. component";
+            return self.bad(key, v, expect, Hint::None);
+        }
+        if let Some(m) = mode.filter(|m| value::mode(m).is_none()) {
+            return self.bad(
+                key,
+                m,
+                "expected an octal MODE from 0 to 7777 (0750)",
+                Hint::None,
+            );
+        }
+        if st.run_dirs.contains(&name) {
+            return self
+                .rep
+                .on(name, ParseError::ListedTwice { key, item: name });
+        }
+        if st.run_dirs.push(name).is_err() {
+            let e = ParseError::TooMany {
+                what: "runtime-dir= entries",
+                limit: RUN_DIRS_MAX,
+            };
+            self.rep.on(key, e);
+        }
+    }
+
+    /// `env-file=[-]PATH`
+    #[inline(never)]
+    fn env_file(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        if EnvFile::of(v).path.bytes().next() != Some(b'/') {
+            let expect = "expected an absolute path, or -PATH for a file that may be missing";
+            return self.bad(key, v, expect, Hint::None);
+        }
+        st.env_files += 1;
+        if st.env_files == ENV_FILES_MAX + 1 {
+            let e = ParseError::TooMany {
+                what: "env-file= entries",
+                limit: ENV_FILES_MAX,
+            };
+            self.rep.on(key, e);
         }
     }
 
@@ -923,14 +976,15 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
         Ty::Ready => Val::Ready(match v {
             "none" => Ready::None,
             "notify" => Ready::Notify,
+            "forked" => Ready::Forked,
             _ => match v.strip_prefix("fd:").map(|n| value::int_in(n, 3, 1023)) {
                 Some(Ok(n)) => Ready::Fd(n as u16),
                 Some(Err(_)) => return Err(bad(v, "expected fd:N with N from 3 to 1023")),
                 None => {
                     return Err(Bad {
                         at: v,
-                        expect: "expected none, notify or fd:N",
-                        hint: closest_of(v, &["none", "notify"]),
+                        expect: "expected none, notify, fd:N or forked",
+                        hint: closest_of(v, &["none", "notify", "forked"]),
                     })
                 }
             },
@@ -973,7 +1027,9 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
             }
         },
         // Read by `Parser::value` itself.
-        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit => return Err(bad(v, "")),
+        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit | Ty::RunDir | Ty::EnvFile => {
+            return Err(bad(v, ""))
+        }
     })
 }
 
@@ -1015,7 +1071,12 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
     const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
+    const KILL: [Kill; 2] = [Kill::Cgroup, Kill::Main];
     match (opt, val) {
+        (Opt::Kill, Val::Idx(i)) => u.kill = KILL.get(i).copied().unwrap_or(u.kill),
+        (Opt::RunDirKeep, Val::Idx(i)) => u.runtime_dir_keep = i == 0,
+        (Opt::Timeout, Val::Millis(d)) => u.timeout = d,
+        (Opt::Pidfile, Val::Word(w)) => u.pidfile = Some(w),
         (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
         (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
