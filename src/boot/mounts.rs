@@ -137,6 +137,11 @@ pub(crate) fn mount_api() {
     }
 }
 
+/// One of the API file systems' mount points (/proc, /dev, /run, ...).
+pub(crate) fn is_api(path: &str) -> bool {
+    API_MOUNTS.iter().any(|m| m.target == path)
+}
+
 /// True when `path` is the root of a mount: its device differs from its
 /// parent's (or it is `/`).
 pub(crate) fn is_mount_point(path: &str) -> bool {

@@ -7,7 +7,7 @@
 //! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
-use crate::supervise::capture::{self, Capture};
+use crate::supervise::capture::{self, Capture, Lines, Record};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
@@ -109,7 +109,12 @@ pub(crate) enum Refused {
 pub(crate) struct Supervisor<'t> {
     table: &'t Table<'t>,
     slots: &'t mut Slots,
+    /// Each unit's open output line (capture.rs).
+    lines: &'t mut Lines,
     ctx: Context<'t>,
+    /// /dev/log refused the last `log=syslog` line: they go to the kernel
+    /// log until it takes one again.
+    syslog_down: bool,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
@@ -122,6 +127,7 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn new(
         table: &'t Table<'t>,
         slots: &'t mut Slots,
+        lines: &'t mut Lines,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -132,7 +138,9 @@ impl<'t> Supervisor<'t> {
         Supervisor {
             table,
             slots,
+            lines,
             ctx,
+            syslog_down: false,
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
@@ -475,17 +483,18 @@ impl<'t> Supervisor<'t> {
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
-        let name = self.name(i);
-        let kmsg = self.ctx.kmsg.as_ref().map(|f| f.as_fd());
-        let slot = match self.slots.get_mut(i) {
-            Some(s) => s,
-            None => return,
+        let Some(u) = self.table.units.get(i) else {
+            return;
+        };
+        let (name, log) = (u.name, u.log);
+        let (Some(slot), Some(row)) = (self.slots.get_mut(i), self.lines.get_mut(i)) else {
+            return;
         };
         let pid = slot.log_pid;
+        let down = &mut self.syslog_down;
         let open = match &slot.kept.out {
-            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, |line| match kmsg {
-                Some(k) => capture::to_kmsg(k, name, pid, line),
-                None => capture::to_console(name, pid, line),
+            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, row, |line, piece| {
+                capture::deliver(&Record::new(name, pid, line, piece), log, down)
             }),
             None => return,
         };

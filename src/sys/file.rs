@@ -77,9 +77,13 @@ pub(crate) fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
     }
 }
 
-/// Longest line `Lines` hands over whole; longer lines are skipped (they
-/// cannot be passwd or group entries pinit needs).
+/// Longest line `Lines` hands over whole; a longer one is skipped by
+/// `each` (it cannot be a passwd or group entry pinit needs) and reported
+/// as `TooLong` by `each_line`.
 pub(crate) const FILE_LINE_MAX: usize = 512;
+
+/// A line longer than FILE_LINE_MAX, skipped.
+pub(crate) struct TooLong;
 
 /// A file read line by line through a fixed buffer.
 pub(crate) struct Lines {
@@ -94,8 +98,18 @@ impl Lines {
         })
     }
 
-    /// Calls `f` with each line (without `\n`) until it returns false.
+    /// Calls `f` with each line (without `\n`) until it returns false;
+    /// lines longer than FILE_LINE_MAX are skipped.
     pub(crate) fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
+        self.each_line(|l| l.map_or(true, &mut f))
+    }
+
+    /// Calls `f` with each line (without `\n`), or `TooLong` for one
+    /// longer than FILE_LINE_MAX, until it returns false.
+    pub(crate) fn each_line(
+        self,
+        mut f: impl FnMut(Result<&[u8], TooLong>) -> bool,
+    ) -> Result<(), Errno> {
         let mut buf = [0u8; FILE_LINE_MAX];
         let mut len = 0;
         let mut skipping = false;
@@ -114,15 +128,22 @@ impl Lines {
                 .and_then(|s| s.iter().position(|&b| b == b'\n'))
             {
                 let line = buf.get(start..start + off).unwrap_or(&[]);
-                if !skipping && !f(line) {
+                let more = if skipping {
+                    f(Err(TooLong))
+                } else {
+                    f(Ok(line))
+                };
+                if !more {
                     return Ok(());
                 }
                 skipping = false;
                 start += off + 1;
             }
             if eof {
-                if !skipping && start < len && !f(buf.get(start..len).unwrap_or(&[])) {
-                    return Ok(());
+                if skipping {
+                    f(Err(TooLong));
+                } else if start < len {
+                    f(Ok(buf.get(start..len).unwrap_or(&[])));
                 }
                 return Ok(());
             }
