@@ -227,6 +227,46 @@ pub(crate) fn source<'b>(spec: &[u8], out: &'b mut [u8; PATH_MAX]) -> Option<&'b
     core::str::from_utf8(out.get(..n)?).ok()
 }
 
+/// A `UUID=`, `LABEL=`, `PARTUUID=` or `PARTLABEL=` SPEC.
+fn tagged(spec: &[u8]) -> bool {
+    [&b"UUID="[..], b"LABEL=", b"PARTUUID=", b"PARTLABEL="]
+        .iter()
+        .any(|t| spec.starts_with(t))
+}
+
+/// Where the symlink `link` points (`target`, as readlink gives it:
+/// udev's `../../vda1`), as an absolute path without `.` and `..`: the
+/// device's own name, which /proc/mounts then shows, as with mount(8).
+pub(crate) fn resolve<'b>(
+    link: &str,
+    target: &[u8],
+    out: &'b mut [u8; PATH_MAX],
+) -> Option<&'b str> {
+    let dir = link.rsplit_once('/').map_or("", |(d, _)| d).as_bytes();
+    let start: &[u8] = if target.starts_with(b"/") { b"" } else { dir };
+    let mut n = 0;
+    for part in start
+        .split(|&b| b == b'/')
+        .chain(target.split(|&b| b == b'/'))
+        .filter(|p| !p.is_empty() && *p != b".")
+    {
+        if part == b".." {
+            let cut = out.get(..n)?.iter().rposition(|&b| b == b'/').unwrap_or(0);
+            n = cut;
+            continue;
+        }
+        *out.get_mut(n)? = b'/';
+        out.get_mut(n + 1..n + 1 + part.len())?
+            .copy_from_slice(part);
+        n += 1 + part.len();
+    }
+    if n == 0 {
+        *out.get_mut(0)? = b'/';
+        n = 1;
+    }
+    core::str::from_utf8(out.get(..n)?).ok()
+}
+
 /// What a file's entries came to, for the summary line.
 #[derive(Default)]
 struct Counts {
@@ -361,24 +401,43 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
     if o.noauto {
         return;
     }
-    let mut sbuf = [0u8; PATH_MAX];
+    if !is_swap && !target.starts_with('/') {
+        n.failed += 1;
+        say!(
+            "{}:{}: the mount point {} is not an absolute path; line skipped",
+            path,
+            line,
+            target
+        );
+        return;
+    }
+    let (mut sbuf, mut tbuf2) = ([0u8; PATH_MAX], [0u8; PATH_MAX]);
     let Some(src) = source(e.spec, &mut sbuf) else {
         return at.failed(n, format_args!("read {}", spec), Why(Errno::NAMETOOLONG));
     };
-    if src.starts_with("/dev/disk/by-") && src.len() != e.spec.len() {
-        if let Err(err) = fs::stat(src) {
-            let why = if fs::stat("/dev/disk").is_err() {
-                "no /dev/disk: no udev has made its links; name the device instead"
-            } else {
-                "no such link"
-            };
-            return at.failed(
-                n,
-                format_args!("find {} ({}, {})", spec, src, why),
-                Why(err),
-            );
-        }
-    }
+    let mut lbuf = [0u8; PATH_MAX];
+    let src = match tagged(e.spec) {
+        false => src,
+        true => match fs::readlinkat_raw(fs::CWD, src, &mut lbuf[..]) {
+            Ok(len) => match lbuf.get(..len).and_then(|t| resolve(src, t, &mut tbuf2)) {
+                Some(dev) => dev,
+                None => {
+                    return at.failed(n, format_args!("follow {}", src), Why(Errno::NAMETOOLONG))
+                }
+            },
+            Err(err) => {
+                let why = match fs::stat("/dev/disk") {
+                    Err(_) => "no /dev/disk: no udev has made its links; name the device instead",
+                    Ok(_) => "no such link",
+                };
+                return at.failed(
+                    n,
+                    format_args!("find {} ({}: {})", spec, src, why),
+                    Why(err),
+                );
+            }
+        },
+    };
     if is_swap {
         let mut cbuf = [0u8; PATH_MAX + 1];
         let r = cstr(src, &mut cbuf).and_then(|p| sys::swapon(p, o.swap));
@@ -636,6 +695,28 @@ mod tests {
         );
         let mut small = [0u8; 8];
         assert!(options("size=16M,mode=1777", false, &mut small).is_err());
+    }
+
+    #[test]
+    fn udev_links_resolve_to_the_device() {
+        let r = |link: &str, t: &str| {
+            let mut b = [0u8; PATH_MAX];
+            resolve(link, t.as_bytes(), &mut b).map(String::from)
+        };
+        assert_eq!(
+            r("/dev/disk/by-uuid/0a1b", "../../nvme0n1").as_deref(),
+            Some("/dev/nvme0n1")
+        );
+        assert_eq!(
+            r("/dev/disk/by-label/x", "./../../vda1").as_deref(),
+            Some("/dev/vda1")
+        );
+        assert_eq!(
+            r("/dev/disk/by-uuid/0a1b", "/dev/mapper/root").as_deref(),
+            Some("/dev/mapper/root")
+        );
+        assert_eq!(r("/a/b", "../../../..").as_deref(), Some("/"));
+        assert!(tagged(b"UUID=x") && tagged(b"PARTLABEL=y") && !tagged(b"/dev/uuid=x"));
     }
 
     #[test]
