@@ -528,24 +528,16 @@ fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
     if fs::stat(target).is_ok() {
         return Ok(());
     }
-    let mut parents = target.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0);
-    parents.try_for_each(|i| {
-        match fs::mkdir(target.get(..i).unwrap_or(""), Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => Ok(()),
-            Err(e) => Err(e),
-        }
-    })?;
     let file = bind
         && fs::stat(src).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) != FileType::Directory);
-    if file {
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-        fs::open(target, flags, Mode::from_raw_mode(0o644)).map(drop)
-    } else {
-        match fs::mkdir(target, Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => Ok(()),
-            Err(e) => Err(e),
-        }
+    if !file {
+        return mounts::make_dirs(target);
     }
+    if let Some((dir, _)) = target.rsplit_once('/').filter(|(d, _)| !d.is_empty()) {
+        mounts::make_dirs(dir)?;
+    }
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+    fs::open(target, flags, Mode::from_raw_mode(0o644)).map(drop)
 }
 
 /// mount(2), then what the kernel takes only in calls of their own: the

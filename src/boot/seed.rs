@@ -129,7 +129,7 @@ pub(crate) fn save_word(file: crate::table::Word<'_>) {
     }
 }
 
-/// Writes a fresh seed to `path` (mode 0600, its directory made if
+/// Writes a fresh seed to `path` (mode 0600, its directories made if
 /// missing), marked for credit if it was drawn from an initialized pool.
 /// `shutdown`: the console says so when it is done.
 pub(crate) fn save(path: &str, shutdown: bool) {
@@ -164,10 +164,7 @@ fn write_seed(
     creditable: bool,
 ) -> Result<Option<Errno>, Errno> {
     if let Some((dir, _)) = path.rsplit_once('/').filter(|(d, _)| !d.is_empty()) {
-        match fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(e),
-        }
+        crate::boot::mounts::make_dirs(dir)?;
     }
     let flags =
         OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;

@@ -84,7 +84,8 @@ pub(crate) fn sysctl(key: &str, path: &str, value: &[u8]) {
     }
 }
 
-/// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target created if missing.
+/// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target (and its parents)
+/// created if missing.
 pub(crate) fn mount(
     source: &str,
     target: &str,
@@ -92,14 +93,12 @@ pub(crate) fn mount(
     flags: MountFlags,
     data: &core::ffi::CStr,
 ) {
-    if let Err(e) = fs::mkdir(target, Mode::from_raw_mode(0o755)) {
-        if e != Errno::EXIST {
-            say!(
-                "mount {}: unable to create the mount point: {}",
-                target,
-                Name(e)
-            );
-        }
+    if let Err(e) = crate::boot::mounts::make_dirs(target) {
+        say!(
+            "mount {}: unable to create the mount point: {}",
+            target,
+            Name(e)
+        );
     }
     let data = if data.is_empty() { None } else { Some(data) };
     if let Err(e) = rustix::mount::mount(source, target, fstype, flags, data) {
