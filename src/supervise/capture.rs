@@ -232,29 +232,43 @@ pub(crate) fn open_syslog(table: &crate::table::Table<'_>) {
     }
 }
 
+/// Whether /dev/log takes `log=syslog` lines, as far as PID 1 has seen.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) enum Syslog {
+    /// No line has reached it yet (early boot: its daemon may not run yet).
+    #[default]
+    Unseen,
+    Up,
+    /// It took lines, then refused one.
+    Down,
+}
+
 /// Sends `r` where `log` says. A `log=syslog` line that /dev/log refuses
-/// goes to the kernel log; `down` remembers that, so the change is one
-/// console line each way (a full queue, EAGAIN, is a moment: no line). A
-/// line the kernel log cannot take (no /dev/kmsg) goes to the console.
-pub(crate) fn deliver(r: &Record, log: Log, down: &mut bool) {
+/// goes to the kernel log instead, and the next one tries /dev/log again.
+/// The console hears of each change once: the first line taken, a
+/// refusal after that, taken again (a full queue, EAGAIN, is a moment:
+/// no line; before the first line is taken, a refusal is the daemon not
+/// started yet: no line either). A line the kernel log cannot take (no
+/// /dev/kmsg) goes to the console.
+pub(crate) fn deliver(r: &Record, log: Log, state: &mut Syslog) {
     if log == Log::Syslog {
-        match r.to_syslog() {
-            Ok(()) => {
-                if core::mem::take(down) {
-                    say!("log: {} takes unit output again", SYSLOG_PATH);
-                }
+        match (r.to_syslog(), *state) {
+            (Ok(()), Syslog::Up) => return,
+            (Ok(()), was) => {
+                *state = Syslog::Up;
+                let again = if was == Syslog::Down { " again" } else { "" };
+                say!("log: {} takes unit output{}", SYSLOG_PATH, again);
                 return;
             }
-            Err(Errno::AGAIN) => {}
-            Err(e) => {
-                if !core::mem::replace(down, true) {
-                    say!(
-                        "log: {} refuses unit output ({}): it goes to the kernel log until {} takes it again",
-                        SYSLOG_PATH,
-                        Name(e),
-                        SYSLOG_PATH
-                    );
-                }
+            (Err(Errno::AGAIN), _) | (Err(_), Syslog::Unseen | Syslog::Down) => {}
+            (Err(e), Syslog::Up) => {
+                *state = Syslog::Down;
+                say!(
+                    "log: {} refuses unit output ({}): it goes to the kernel log until {} takes it again",
+                    SYSLOG_PATH,
+                    Name(e),
+                    SYSLOG_PATH
+                );
             }
         }
     }

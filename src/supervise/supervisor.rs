@@ -7,7 +7,7 @@
 //! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
-use crate::supervise::capture::{self, Capture, Lines, Record};
+use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
@@ -112,9 +112,8 @@ pub(crate) struct Supervisor<'t> {
     /// Each unit's open output line (capture.rs).
     lines: &'t mut Lines,
     ctx: Context<'t>,
-    /// /dev/log refused the last `log=syslog` line: they go to the kernel
-    /// log until it takes one again.
-    syslog_down: bool,
+    /// Whether /dev/log takes `log=syslog` lines (capture::deliver).
+    syslog: Syslog,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
@@ -140,7 +139,7 @@ impl<'t> Supervisor<'t> {
             slots,
             lines,
             ctx,
-            syslog_down: false,
+            syslog: Syslog::Unseen,
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
@@ -491,10 +490,10 @@ impl<'t> Supervisor<'t> {
             return;
         };
         let pid = slot.log_pid;
-        let down = &mut self.syslog_down;
+        let syslog = &mut self.syslog;
         let open = match &slot.kept.out {
             Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, row, |line, piece| {
-                capture::deliver(&Record::new(name, pid, line, piece), log, down)
+                capture::deliver(&Record::new(name, pid, line, piece), log, syslog)
             }),
             None => return,
         };

@@ -298,20 +298,26 @@ def swap_file(mb):
 
 
 def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount=None,
-                 extra=(), disks=()):
+                 extra=(), disks=(), rng_seed=True):
     """The QEMU command line; the serial console is on stdio, multiplexed
     with the monitor (Ctrl-A X quits, Ctrl-A C switches). `icount=SHIFT`
     adds `-icount shift=SHIFT,sleep=off`: guest time counts instructions
     (2^SHIFT ns each), so timings do not depend on host load; sleep=off
     jumps guest time over idle periods to the next timer (with sleep=on
     and -smp 2 the kernel hangs at CPU bring-up). `extra`: more QEMU
-    arguments, last."""
+    arguments, last. `rng_seed=False`: the virt machines' device tree
+    carries no random seed (dtb-randomness=off), so the kernel's random
+    number generator starts uninitialized, as on a board without an RNG
+    (x86_64's pc passes none anyway)."""
     a = ARCHES[arch]
+    machine = list(a.machine)
+    if not rng_seed and machine[1].startswith("virt"):
+        machine[1] += ",dtb-randomness=off"
     # no_timer_check: on a loaded host, TCG can fail the kernel's IO-APIC
     # timer check and panic the x86_64 guest at boot.
     quirks = "no_timer_check" if arch == "x86_64" else ""
     cmdline = " ".join(w for w in ["console=" + a.console, "panic=-1", quirks, append] if w)
-    cmd = [a.qemu, "-accel", "tcg"] + a.machine + [
+    cmd = [a.qemu, "-accel", "tcg"] + machine + [
         "-m", "%dM" % mem, "-smp", str(smp),
         "-nodefaults", "-display", "none", "-no-reboot",
         "-chardev", "stdio,id=con0,mux=on,signal=off",
@@ -490,7 +496,8 @@ class Match:
 
 
 def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
-         board=None, config=None, timeout=300, log_path=None, icount=None, disks=()):
+         board=None, config=None, timeout=300, log_path=None, icount=None, disks=(),
+         rng_seed=True):
     """Boots a guest with `files` ({guest path: text or (text, mode)}) and
     `overlays` (host dirs) added to the default image, and `disks` (raw
     images, see make_disk) attached; returns a Guest."""
@@ -522,6 +529,8 @@ def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
         cmd += ["--icount", str(icount)]
     for d in disks:
         cmd += ["--disk", str(d)]
+    if not rng_seed:
+        cmd += ["--no-rng-seed"]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

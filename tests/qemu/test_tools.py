@@ -258,6 +258,16 @@ class Boot(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-bios") + 1], "default")
         self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1")
 
+    def test_no_rng_seed(self):
+        for arch, machine in (("aarch64", "virt"), ("armv7", "virt,highmem=off"),
+                              ("riscv64", "virt")):
+            cmd = qemu.qemu_command(arch, "/k", "/i", rng_seed=False)
+            self.assertEqual(cmd[cmd.index("-machine") + 1], machine + ",dtb-randomness=off")
+            cmd = qemu.qemu_command(arch, "/k", "/i")
+            self.assertEqual(cmd[cmd.index("-machine") + 1], machine)
+        cmd = qemu.qemu_command("x86_64", "/k", "/i", rng_seed=False)
+        self.assertEqual(cmd[cmd.index("-machine") + 1], "pc")
+
     def test_disks(self):
         cmd = qemu.qemu_command("x86_64", "/k", "/i", disks=["/d/a.img", "/d/b,c.img"])
         self.assertEqual(cmd[-8:], ["-drive", "file=/d/a.img,format=raw,if=none,id=disk0",

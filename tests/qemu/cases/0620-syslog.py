@@ -1,8 +1,8 @@
 """Issue 14 point 7: logging without holes. With `log syslog` a unit's
 lines reach busybox syslogd through /dev/log, tagged with the unit's
 name and PID, and so do pinit's own lines (`pinit[1]:`); while syslogd
-is stopped they go to the kernel log instead (one console line says so)
-and back to syslogd once it runs again. pinit's own lines are in the
+is stopped they go to the kernel log instead and back to syslogd once it
+runs again, one console line at each change. pinit's own lines are in the
 kernel log (dmesg) and on the console once, not twice. A `log=kmsg`
 line of 700 bytes is one record, whole (it was cut at 240); one of 2000
 bytes is split into marked pieces that add up to it. `pinit log nosuch`
@@ -55,6 +55,9 @@ def run(t):
         return checks.line(t, text, pattern)
 
     grab(r"^TALKER \d+$")
+    first = grab(r"^pinit: log: /dev/log takes unit output$").start()
+    refused = grab(r"^pinit: log: /dev/log refuses unit output").start()
+    t.check(first < refused, "a refusal was announced before /dev/log took a line")
     grab(r"^SYSLOG-HELLO 1$")
     grab(r"^KMSG-HELLO 0$")
     grab(r"^SYSLOG-OWN [1-9]")
