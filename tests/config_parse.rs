@@ -136,7 +136,7 @@ fn random_seed() {
 fn log_statement() {
     let text = "log syslog\nservice a -- /a\nservice b log=kmsg -- /b\ntask c -- /c\ntty d -- /d";
     with(text, |t| {
-        assert_eq!(t.log, Some(Log::Syslog));
+        assert_eq!(t.log(), Some(Log::Syslog));
         let log = |n| t.units[t.units.iter().position(|u| u.name == n).unwrap()].log;
         assert_eq!(
             (log("a"), log("b"), log("c")),
@@ -147,7 +147,7 @@ fn log_statement() {
     with("service a -- /a\nlog null", |t| {
         assert_eq!(t.units[0].log, Log::Null)
     });
-    with("service a -- /a", |t| assert_eq!(t.log, None));
+    with("service a -- /a", |t| assert_eq!(t.log(), None));
     unit("log=syslog", |u| assert_eq!(u.log, Log::Syslog));
 }
 

@@ -217,7 +217,7 @@ impl Record {
 /// Makes the syslog socket if a unit of `table` logs there, and sends
 /// pinit's own lines there too if the table says `log syslog`.
 pub(crate) fn open_syslog(table: &crate::table::Table<'_>) {
-    let own = table.log == Some(Log::Syslog);
+    let own = table.log() == Some(Log::Syslog);
     if !own && !table.units.iter().any(|u| u.log == Log::Syslog) {
         return;
     }

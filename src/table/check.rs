@@ -125,7 +125,7 @@ pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
 
 /// The `log` statement: the `log=` of every service and task without one.
 fn log_default(t: &mut Table<'_>) {
-    let Some(log) = t.log else {
+    let Some(log) = t.log() else {
         return;
     };
     for u in t.units.iter_mut() {

@@ -648,12 +648,11 @@ pub struct Table<'a> {
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
-    /// The `log` statement: the `log=` of services and tasks that set
-    /// none (already applied to them), and where pinit's own lines go
-    /// besides the console and /dev/kmsg (`syslog`).
-    pub log: Option<Log>,
-    /// The `log` statement's value as written, for messages.
-    pub(crate) log_word: &'a str,
+    /// The `log` statement's DESTINATION as written (`log()` reads it).
+    /// A `&str` in an Option, not an `Option<Log>`: `Table::new()` must be
+    /// all zeros, or a static table moves from .bss to .data (94 KiB of
+    /// the binary).
+    pub(crate) log_word: Option<&'a str>,
 }
 
 impl Default for Table<'_> {
@@ -669,8 +668,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
-            log: None,
-            log_word: "",
+            log_word: None,
         }
     }
 
@@ -679,8 +677,15 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
-        self.log = None;
-        self.log_word = "";
+        self.log_word = None;
+    }
+
+    /// The `log` statement: the `log=` of services and tasks that set
+    /// none (already applied to them), and where pinit's own lines go
+    /// besides the console and /dev/kmsg (`syslog`).
+    pub fn log(&self) -> Option<Log> {
+        let w = self.log_word?;
+        Log::ALL.iter().copied().find(|l| l.name() == w)
     }
 
     /// The index of unit `name`.

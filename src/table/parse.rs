@@ -369,8 +369,8 @@ impl<'r, 'a> Parser<'r, 'a> {
         };
         match typed(spec.value, mode) {
             Ok(Val::Idx(i)) => {
-                if table.log.is_some() {
-                    let line = self.rep.line_of(table.log_word);
+                if let Some(prev) = table.log_word {
+                    let line = self.rep.line_of(prev);
                     let e = ParseError::Twice {
                         what: "log",
                         name: "",
@@ -379,8 +379,7 @@ impl<'r, 'a> Parser<'r, 'a> {
                     self.rep.on(kw, e);
                     return;
                 }
-                table.log = Log::ALL.get(i).copied();
-                table.log_word = mode;
+                table.log_word = Log::ALL.get(i).map(|_| mode);
             }
             Ok(_) => {}
             Err(Bad { at, expect, .. }) => self.rep.on(

@@ -181,7 +181,7 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
     }
-    if let Some(l) = t.log {
+    if let Some(l) = t.log() {
         writeln!(w, "log {}", l.name())?;
     }
     for (n, (_, u)) in t.in_order().enumerate() {
