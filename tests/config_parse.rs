@@ -70,6 +70,88 @@ fn hostname() {
 }
 
 #[test]
+fn hostname_from_a_file() {
+    with("hostname /etc/hostname", |t| {
+        let Setup::HostnameFile(f, None) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.raw(), "/etc/hostname");
+    });
+    with("hostname \"/etc/my name\" box-1", |t| {
+        let Setup::HostnameFile(f, Some(n)) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        let mut buf = [0u8; 32];
+        assert_eq!(f.decode(&mut buf).unwrap(), b"/etc/my name");
+        assert_eq!(n, "box-1");
+    });
+    assert_eq!(
+        errors("hostname /etc/hostname\nhostname b"),
+        ["t.conf:2:1: error: hostname given twice (first at line 1)"]
+    );
+    assert_eq!(
+        errors("hostname a\nhostname /etc/hostname"),
+        ["t.conf:2:1: error: hostname given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn fstab() {
+    with("fstab", |t| {
+        let Setup::Fstab(f) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.file.raw(), "/etc/fstab");
+        assert_eq!(f.file, table::FSTAB);
+    });
+    // Two files, in file order with the other statements.
+    with(
+        "mount tmpfs /tmp tmpfs\nfstab /etc/fstab\nfstab \"/etc/fstab local\"",
+        |t| {
+            assert!(matches!(t.setup[0], Setup::Mount(_)));
+            let Setup::Fstab(f) = t.setup[2] else {
+                panic!("{:?}", t.setup[2])
+            };
+            let mut buf = [0u8; 32];
+            assert_eq!(f.file.decode(&mut buf).unwrap(), b"/etc/fstab local");
+        },
+    );
+    assert_eq!(
+        errors("fstab /etc/x\nfstab \"/etc/x\""),
+        ["t.conf:2:1: error: fstab '\"/etc/x\"' given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn random_seed() {
+    with("random-seed /var/lib/pinit/random-seed", |t| {
+        let Setup::RandomSeed(f) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.raw(), "/var/lib/pinit/random-seed");
+    });
+}
+
+#[test]
+fn log_statement() {
+    let text = "log syslog\nservice a -- /a\nservice b log=kmsg -- /b\ntask c -- /c\ntty d -- /d";
+    with(text, |t| {
+        assert_eq!(t.log(), Some(Log::Syslog));
+        let log = |n| t.units[t.units.iter().position(|u| u.name == n).unwrap()].log;
+        assert_eq!(
+            (log("a"), log("b"), log("c")),
+            (Log::Syslog, Log::Kmsg, Log::Syslog)
+        );
+    });
+    // After the units, too: a default for the whole table.
+    with("service a -- /a\nlog null", |t| {
+        assert_eq!(t.units[0].log, Log::Null)
+    });
+    with("service a -- /a", |t| assert_eq!(t.log(), None));
+    unit("log=syslog", |u| assert_eq!(u.log, Log::Syslog));
+}
+
+#[test]
 fn mount() {
     with(
         "mount tmpfs /tmp tmpfs nosuid,nodev,size=16M,mode=1777",
@@ -614,7 +696,7 @@ fn process_options() {
     );
     assert_eq!(
         unit_err("log=kmesg"),
-        "invalid value 'kmesg' for 'log=': expected kmsg, console, null or inherit — did you mean 'kmsg'?"
+        "invalid value 'kmesg' for 'log=': expected kmsg, syslog, console, null or inherit — did you mean 'kmsg'?"
     );
 }
 
@@ -1171,7 +1253,7 @@ fn limit_setup_statements() {
     text += "sysctl k.last 1\n";
     assert_eq!(
         errors(&text),
-        ["t.conf:65:1: error: too many hostname, mount, sysctl and irq-affinity statements (limit 64)"]
+        ["t.conf:65:1: error: too many system statements (limit 64)"]
     );
 }
 
@@ -1211,8 +1293,21 @@ fn malformed_inputs() {
         ("service a -- /x \\", "t.conf:1:17: error: '\\' continues the last line past the end of the file"),
         ("service a -- /x \u{1b}[0m", "t.conf:1:17: error: control character 0x1b"),
         ("service a -- /x\rservice b -- /y", "t.conf:1:16: error: carriage return not followed by a newline"),
-        ("hostname", "t.conf:1:9: error: missing NAME (usage: hostname NAME)"),
-        ("hostname a b", "t.conf:1:12: error: unexpected 'b' (usage: hostname NAME)"),
+        ("hostname", "t.conf:1:9: error: missing NAME (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname a b", "t.conf:1:12: error: unexpected 'b' (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname /etc/hostname a b", "t.conf:1:26: error: unexpected 'b' (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname /etc/hostname .x", "t.conf:1:24: error: invalid hostname '.x': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
+        ("fstab etc/fstab", "t.conf:1:7: error: invalid fstab file 'etc/fstab': expected an absolute path"),
+        ("fstab /a /b", "t.conf:1:10: error: unexpected '/b' (usage: fstab [FILE])"),
+        ("fstab\nfstab /etc/fstab", "t.conf:2:1: error: fstab '/etc/fstab' given twice (first at line 1)"),
+        ("random-seed", "t.conf:1:12: error: missing FILE (usage: random-seed FILE)"),
+        ("random-seed seed", "t.conf:1:13: error: invalid random seed file 'seed': expected an absolute path"),
+        ("random-seed /a /b", "t.conf:1:16: error: unexpected '/b' (usage: random-seed FILE)"),
+        ("random-seed /a\nrandom-seed /b", "t.conf:2:1: error: random-seed given twice (first at line 1)"),
+        ("log", "t.conf:1:4: error: missing DESTINATION (usage: log DESTINATION, one of kmsg syslog console null inherit)"),
+        ("log sylog", "t.conf:1:5: error: invalid log destination 'sylog': expected kmsg, syslog, console, null or inherit"),
+        ("log kmsg null", "t.conf:1:10: error: unexpected 'null' (usage: log DESTINATION, one of kmsg syslog console null inherit)"),
+        ("log kmsg\nlog syslog", "t.conf:2:1: error: log given twice (first at line 1)"),
         ("hostname a_b", "t.conf:1:10: error: invalid hostname 'a_b': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
         ("mount", "t.conf:1:6: error: missing SOURCE (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
         ("mount a /b c d e", "t.conf:1:16: error: unexpected 'e' (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),

@@ -45,6 +45,8 @@ pub(crate) struct Init<'t> {
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub(crate) mode: Mode,
+    /// `random-seed FILE`: saved at shutdown.
+    pub(crate) seed: Option<crate::table::Word<'t>>,
     stopping: Option<Power>,
 }
 
@@ -86,6 +88,7 @@ impl<'t> Init<'t> {
             sup: None,
             shell: None,
             mode,
+            seed: None,
             stopping: None,
         }
     }
@@ -237,7 +240,7 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
+            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, self.seed),
             Mode::Process => {
                 say!("every unit is down; exiting");
                 0

@@ -32,8 +32,6 @@ pub(crate) struct Context<'t> {
     pub(crate) base: Option<Base>,
     /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
     pub(crate) notify_env: Option<&'t CStr>,
-    /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
-    pub(crate) kmsg: Option<OwnedFd>,
     /// The kernel command line, for `if=cmdline:WORD`.
     pub(crate) cmdline: &'t [u8],
     /// Which controllers are on for the units (cgroup::CONTROLLERS order).
@@ -45,7 +43,7 @@ pub(crate) struct Context<'t> {
 pub(crate) struct Kept {
     /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
     pub(crate) cgroup: Option<OwnedFd>,
-    /// The output pipe (log=kmsg), read end and write end: made once and
+    /// The output pipe (log=kmsg, log=syslog), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
 }
@@ -95,7 +93,7 @@ pub(crate) fn launch(
         }
         None => {}
     }
-    if u.log == table::Log::Kmsg {
+    if u.log.captured() {
         if let Err(e) = output_pipe(&mut kept.out, watch) {
             say!(
                 "{}: unable to make its output pipe: {}; output goes to the console",
@@ -193,7 +191,7 @@ pub(crate) fn launch(
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
         table::Log::Console => Output::Path(c"/dev/console"),
-        table::Log::Kmsg => kept
+        table::Log::Kmsg | table::Log::Syslog => kept
             .out
             .as_ref()
             .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),

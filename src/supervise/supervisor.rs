@@ -7,7 +7,7 @@
 //! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
-use crate::supervise::capture::{self, Capture};
+use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
@@ -125,7 +125,11 @@ pub(crate) enum Refused {
 pub(crate) struct Supervisor<'t> {
     table: &'t Table<'t>,
     slots: &'t mut Slots,
+    /// Each unit's open output line (capture.rs).
+    lines: &'t mut Lines,
     ctx: Context<'t>,
+    /// Whether /dev/log takes `log=syslog` lines (capture::deliver).
+    syslog: Syslog,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
@@ -141,6 +145,7 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn new(
         table: &'t Table<'t>,
         slots: &'t mut Slots,
+        lines: &'t mut Lines,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -151,7 +156,9 @@ impl<'t> Supervisor<'t> {
         Supervisor {
             table,
             slots,
+            lines,
             ctx,
+            syslog: Syslog::Unseen,
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
@@ -717,17 +724,18 @@ impl<'t> Supervisor<'t> {
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
-        let name = self.name(i);
-        let kmsg = self.ctx.kmsg.as_ref().map(|f| f.as_fd());
-        let slot = match self.slots.get_mut(i) {
-            Some(s) => s,
-            None => return,
+        let Some(u) = self.table.units.get(i) else {
+            return;
+        };
+        let (name, log) = (u.name, u.log);
+        let (Some(slot), Some(row)) = (self.slots.get_mut(i), self.lines.get_mut(i)) else {
+            return;
         };
         let pid = slot.log_pid;
+        let syslog = &mut self.syslog;
         let open = match &slot.kept.out {
-            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, |line| match kmsg {
-                Some(k) => capture::to_kmsg(k, name, pid, line),
-                None => capture::to_console(name, pid, line),
+            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, row, |line, piece| {
+                capture::deliver(&Record::new(name, pid, line, piece), log, syslog)
             }),
             None => return,
         };

@@ -137,11 +137,24 @@ fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
 
 /// The checks that need the whole table; fills `deps` and `order`.
 pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+    log_default(t);
     resolve(rep, t);
     cycles(rep, t);
     order(t);
     terminals(rep, t);
     isolation(rep, t);
+}
+
+/// The `log` statement: the `log=` of every service and task without one.
+fn log_default(t: &mut Table<'_>) {
+    let Some(log) = t.log() else {
+        return;
+    };
+    for u in t.units.iter_mut() {
+        if u.kind != UnitKind::Tty && !u.options().any(|(k, _)| k == "log") {
+            u.log = log;
+        }
+    }
 }
 
 /// `after=` and `needs=` names to indices (a name in both is `needs`).

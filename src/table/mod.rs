@@ -44,9 +44,11 @@ pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
 pub use model::{
-    Cond, CpuMax, Dep, EnvFile, Id, IoPrio, Kill, Limit, Log, Mount, Numa, Ready, Restart, Rlimit,
-    RuntimeDir, Sched, Setup, Sysctl, Table, Test, Unit, UnitKind,
+    Cond, CpuMax, Dep, EnvFile, Fstab, Id, IoPrio, Kill, Limit, Log, Mount, Numa, Ready, Restart,
+    Rlimit, RuntimeDir, Sched, Setup, Sysctl, Table, Test, Unit, UnitKind, FSTAB,
 };
+/// A valid host name (for `hostname FILE`, read at boot).
+pub(crate) use parse::hostname_ok;
 pub use parse::parse;
 /// The statement keywords, for the man page test (tests/man.rs).
 pub use parse::STATEMENTS;

@@ -132,23 +132,41 @@ impl<'a> EnvFile<'a> {
     }
 }
 
-/// `log=`
+/// `log=`, and the table-wide `log` statement.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Log {
+    /// /dev/kmsg (`dmesg`).
     Kmsg,
+    /// /dev/log, a syslog daemon; /dev/kmsg while it refuses.
+    Syslog,
     Console,
     Null,
     Inherit,
 }
 
 impl Log {
+    /// In the order of the option's words (options.rs).
+    pub(crate) const ALL: [Log; 5] = [
+        Log::Kmsg,
+        Log::Syslog,
+        Log::Console,
+        Log::Null,
+        Log::Inherit,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Log::Kmsg => "kmsg",
+            Log::Syslog => "syslog",
             Log::Console => "console",
             Log::Null => "null",
             Log::Inherit => "inherit",
         }
+    }
+
+    /// Lines go through a pipe that PID 1 reads (kmsg, syslog).
+    pub fn captured(self) -> bool {
+        matches!(self, Log::Kmsg | Log::Syslog)
     }
 }
 
@@ -686,13 +704,32 @@ impl Sysctl<'_> {
     }
 }
 
-/// A system statement, applied at boot in file order (docs/config.md, "Statements").
+/// `fstab [FILE]`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fstab<'a> {
+    /// FILE, or `FSTAB` when left out.
+    pub file: Word<'a>,
+    /// The statement's keyword, for messages.
+    pub(crate) kw: &'a str,
+}
+
+/// The file of `fstab` without FILE.
+pub const FSTAB: Word<'static> = Word::lit("/etc/fstab");
+
+/// A system statement, applied at boot in file order (docs/config.md,
+/// "Statements"); `random-seed` waits for the others (it needs its
+/// file system writable).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Setup<'a> {
     Hostname(&'a str),
+    /// `hostname FILE [NAME]`: the name in FILE, else NAME.
+    HostnameFile(Word<'a>, Option<&'a str>),
     Mount(Mount<'a>),
+    Fstab(Fstab<'a>),
     Sysctl(Sysctl<'a>),
     IrqAffinity(CpuList<'a>),
+    /// `random-seed FILE`
+    RandomSeed(Word<'a>),
 }
 
 /// The whole table. Keep it in a static (`Table::new()` is const): only
@@ -703,10 +740,16 @@ pub struct Table<'a> {
     /// Start order: every unit after the ones it depends on, file order
     /// otherwise. Stop in reverse.
     pub order: Vec<u16, UNITS_MAX>,
-    /// hostname, mount, sysctl, irq-affinity, in file order.
+    /// hostname, mount, fstab, sysctl, irq-affinity, random-seed, in
+    /// file order.
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
+    /// The `log` statement's DESTINATION as written (`log()` reads it).
+    /// A `&str` in an Option, not an `Option<Log>`: `Table::new()` must be
+    /// all zeros, or a static table moves from .bss to .data (94 KiB of
+    /// the binary).
+    pub(crate) log_word: Option<&'a str>,
 }
 
 impl Default for Table<'_> {
@@ -722,6 +765,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
+            log_word: None,
         }
     }
 
@@ -730,6 +774,15 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
+        self.log_word = None;
+    }
+
+    /// The `log` statement: the `log=` of services and tasks that set
+    /// none (already applied to them), and where pinit's own lines go
+    /// besides the console and /dev/kmsg (`syslog`).
+    pub fn log(&self) -> Option<Log> {
+        let w = self.log_word?;
+        Log::ALL.iter().copied().find(|l| l.name() == w)
     }
 
     /// The index of unit `name`.

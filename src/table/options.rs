@@ -218,10 +218,12 @@ options! {
         Umask "umask" Ty::Umask, default "pinit's", unset: true;
         /// PR_SET_NO_NEW_PRIVS before exec.
         NoNewPrivs "no-new-privs" YES_NO, default "**no**";
-        /// Where its output goes.
+        /// Where its output goes: the kernel log, a syslog daemon (/dev/log; the
+        /// kernel log while none takes the lines), the console, nowhere, or pinit's
+        /// fds. The `log` statement changes the default.
         Log "log" Ty::Choice(&Words(
-            &["kmsg", "console", "null", "inherit"],
-            "expected kmsg, console, null or inherit",
+            &["kmsg", "syslog", "console", "null", "inherit"],
+            "expected kmsg, syslog, console, null or inherit",
         )), default "**kmsg**", refuse: &[
             (UnitKind::Tty, "a tty unit's output goes to its terminal"),
         ];

@@ -14,12 +14,15 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 8] = [
+pub const STATEMENTS: [&str; 11] = [
     "hostname",
     "mount",
+    "fstab",
     "sysctl",
     "env",
+    "log",
     "irq-affinity",
+    "random-seed",
     "service",
     "task",
     "tty",
@@ -59,8 +62,11 @@ struct Parser<'r, 'a> {
 /// The usage line of each statement.
 fn usage(kw: &str) -> &'static str {
     match kw {
-        "hostname" => "hostname NAME",
+        "hostname" => "hostname NAME, or hostname FILE [NAME]",
         "mount" => "mount SOURCE TARGET FSTYPE [OPTIONS]",
+        "fstab" => "fstab [FILE]",
+        "log" => "log DESTINATION, one of kmsg syslog console null inherit",
+        "random-seed" => "random-seed FILE",
         "sysctl" => "sysctl KEY VALUE, a VALUE with spaces in quotes",
         "env" => "env KEY=VALUE",
         "irq-affinity" => "irq-affinity CPULIST",
@@ -147,9 +153,12 @@ impl<'r, 'a> Parser<'r, 'a> {
         match kw {
             "hostname" => self.hostname(kw, toks, table),
             "mount" => self.mount(kw, toks, table),
+            "fstab" => self.fstab(kw, toks, table),
             "sysctl" => self.sysctl(kw, toks, table),
             "env" => self.env(kw, toks, table),
+            "log" => self.log(kw, toks, table),
             "irq-affinity" => self.irq_affinity(kw, toks, table),
+            "random-seed" => self.random_seed(kw, toks, table),
             _ => match kind_of(kw) {
                 Some(kind) => self.unit(kw, kind, toks, table),
                 None => {
@@ -218,7 +227,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             self.rep.on(
                 kw,
                 ParseError::TooMany {
-                    what: "hostname, mount, sysctl and irq-affinity statements",
+                    what: "system statements",
                     limit: SETUP_MAX,
                 },
             );
@@ -227,15 +236,23 @@ impl<'r, 'a> Parser<'r, 'a> {
 
     #[inline(never)]
     fn hostname(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([name, ..], _)) = self.words(kw, toks, &["NAME"], 1) else {
+        let Some(([first, fallback, ..], n)) = self.words(kw, toks, &["NAME"], 2) else {
             return;
         };
-        let ok = (1..=HOSTNAME_MAX).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            && !name.starts_with(['-', '.']);
-        if !ok {
+        let file = Word(first).bytes().next() == Some(b'/');
+        if !file && n == 2 {
+            let usage = usage(kw);
+            self.rep.on(
+                fallback,
+                ParseError::Extra {
+                    word: fallback,
+                    usage,
+                },
+            );
+            return;
+        }
+        let name = if file { fallback } else { first };
+        if (!file || n == 2) && !hostname_ok(name) {
             self.rep.on(
                 name,
                 ParseError::Invalid {
@@ -248,6 +265,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
         let prev = table.setup.iter().find_map(|s| match s {
             Setup::Hostname(h) => Some(*h),
+            Setup::HostnameFile(f, _) => Some(f.raw()),
             _ => None,
         });
         if let Some(prev) = prev {
@@ -262,7 +280,119 @@ impl<'r, 'a> Parser<'r, 'a> {
             );
             return;
         }
-        self.setup(kw, Setup::Hostname(name), table);
+        let s = if file {
+            Setup::HostnameFile(Word(first), (n == 2).then_some(fallback))
+        } else {
+            Setup::Hostname(name)
+        };
+        self.setup(kw, s, table);
+    }
+
+    /// A path statement's FILE: absolute, else an error naming `what`.
+    fn path(&mut self, what: &'static str, file: &'a str) -> Option<Word<'a>> {
+        if Word(file).bytes().next() == Some(b'/') {
+            return Some(Word(file));
+        }
+        self.rep.on(
+            file,
+            ParseError::Invalid {
+                what,
+                value: file,
+                expect: "expected an absolute path",
+            },
+        );
+        None
+    }
+
+    #[inline(never)]
+    fn fstab(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([file, ..], n)) = self.words(kw, toks, &[], 1) else {
+            return;
+        };
+        let file = match n {
+            0 => FSTAB,
+            _ => match self.path("fstab file", file) {
+                Some(w) => w,
+                None => return,
+            },
+        };
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::Fstab(f) if f.file.bytes().eq(file.bytes()) => Some(f.kw),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            let name = file.raw();
+            self.rep.on(
+                kw,
+                ParseError::Twice {
+                    what: "fstab",
+                    name,
+                    line,
+                },
+            );
+            return;
+        }
+        self.setup(kw, Setup::Fstab(Fstab { file, kw }), table);
+    }
+
+    #[inline(never)]
+    fn random_seed(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([file, ..], _)) = self.words(kw, toks, &["FILE"], 1) else {
+            return;
+        };
+        let Some(file) = self.path("random seed file", file) else {
+            return;
+        };
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::RandomSeed(f) => Some(f.raw()),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            let e = ParseError::Twice {
+                what: "random-seed",
+                name: "",
+                line,
+            };
+            self.rep.on(kw, e);
+            return;
+        }
+        self.setup(kw, Setup::RandomSeed(file), table);
+    }
+
+    #[inline(never)]
+    fn log(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([mode, ..], _)) = self.words(kw, toks, &["DESTINATION"], 1) else {
+            return;
+        };
+        let Some(spec) = options::find("log") else {
+            return;
+        };
+        match typed(spec.value, mode) {
+            Ok(Val::Idx(i)) => {
+                if let Some(prev) = table.log_word {
+                    let line = self.rep.line_of(prev);
+                    let e = ParseError::Twice {
+                        what: "log",
+                        name: "",
+                        line,
+                    };
+                    self.rep.on(kw, e);
+                    return;
+                }
+                table.log_word = Log::ALL.get(i).map(|_| mode);
+            }
+            Ok(_) => {}
+            Err(Bad { at, expect, .. }) => self.rep.on(
+                at,
+                ParseError::Invalid {
+                    what: "log destination",
+                    value: at,
+                    expect,
+                },
+            ),
+        }
     }
 
     #[inline(never)]
@@ -1070,7 +1200,6 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 #[inline(never)]
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
-    const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
     const KILL: [Kill; 2] = [Kill::Cgroup, Kill::Main];
     match (opt, val) {
         (Opt::Kill, Val::Idx(i)) => u.kill = KILL.get(i).copied().unwrap_or(u.kill),
@@ -1078,7 +1207,7 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::Timeout, Val::Millis(d)) => u.timeout = d,
         (Opt::Pidfile, Val::Word(w)) => u.pidfile = Some(w),
         (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
-        (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
+        (Opt::Log, Val::Idx(i)) => u.log = Log::ALL.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
         (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
         (Opt::RestartDelay, Val::Millis(d)) => u.restart_delay = d,
@@ -1112,6 +1241,16 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
         _ => {}
     }
+}
+
+/// A host name: 1 to 64 of `A-Z a-z 0-9 - .`, not starting with `-` or
+/// `.` (hostname(7)'s letters).
+pub(crate) fn hostname_ok(name: &str) -> bool {
+    (1..=HOSTNAME_MAX).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !name.starts_with(['-', '.'])
 }
 
 /// A user or group: a name, or a number below 2^32-1 (-1 means "no

@@ -186,6 +186,9 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
     }
+    if let Some(l) = t.log() {
+        writeln!(w, "log {}", l.name())?;
+    }
     for (n, (_, u)) in t.in_order().enumerate() {
         unit(t, u, n + 1, w)?;
     }
@@ -196,6 +199,10 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
 fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
     match s {
         Setup::Hostname(h) => writeln!(w, "hostname {}", h),
+        Setup::HostnameFile(f, None) => writeln!(w, "hostname {}", f.raw()),
+        Setup::HostnameFile(f, Some(n)) => writeln!(w, "hostname {} {}", f.raw(), n),
+        Setup::Fstab(f) => writeln!(w, "fstab {}", f.file.raw()),
+        Setup::RandomSeed(f) => writeln!(w, "random-seed {}", f.raw()),
         Setup::IrqAffinity(l) => writeln!(w, "irq-affinity {}", l.mask()),
         Setup::Sysctl(s) => {
             write!(w, "sysctl {} {}\n#   writes ", s.key, s.value.raw())?;

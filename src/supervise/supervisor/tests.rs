@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::place::cgroup::Base;
+use crate::supervise::capture::LOG_LINE_MAX;
+use crate::table::capacity::UNITS_MAX;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
 use std::boxed::Box;
@@ -158,14 +160,15 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
     let errors = table::parse("t.conf", text, table, &mut |d| panic!("{}", d));
     assert_eq!(errors, 0);
     let slots = Box::leak(Box::new(Slots::new()));
+    let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
+    let lines: &mut Lines = lines.try_into().unwrap();
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
-        kmsg: None,
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(table, slots, ctx)
+    Supervisor::new(table, slots, lines, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
