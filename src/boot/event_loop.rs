@@ -50,9 +50,12 @@ pub(crate) struct Init<'t> {
     stopping: Option<Power>,
 }
 
-/// Blocks the handled signals and opens the signalfd and epoll, retrying
-/// once a second: without them PID 1 could neither reap nor shut down.
+/// Notes the signal dispositions pinit was started with (what its
+/// children must undo), blocks the handled signals and opens the
+/// signalfd and epoll, retrying once a second: without them PID 1 could
+/// neither reap nor shut down.
 pub(crate) fn setup() -> (OwnedFd, Loop) {
+    sys::note_signal_dispositions();
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))

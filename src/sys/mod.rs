@@ -276,17 +276,55 @@ pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// The signals whose disposition was not SIG_DFL when pinit started
+/// (`note_signal_dispositions`); all of them until it was asked.
+static NOT_DEFAULT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// Every signal but SIGKILL and SIGSTOP, whose dispositions never change.
+fn changeable() -> impl Iterator<Item = u32> {
+    (1..=64u32).filter(|&s| s != k::SIGKILL && s != k::SIGSTOP)
+}
+
+/// Records which signals are not at SIG_DFL now, once at start-up: pinit
+/// itself never sets a disposition (it takes signals through a
+/// signalfd), so only what the process that started it left (an ignored
+/// SIGHUP, say) needs undoing in each child, and a child then makes no
+/// rt_sigaction call at all in the usual case instead of 62.
+pub(crate) fn note_signal_dispositions() {
+    let mut set = 0u64;
+    for sig in changeable() {
+        // The kernel's struct sigaction; the handler comes first on
+        // every arch, and 0 is SIG_DFL.
+        let mut old = [0u64; 4];
+        // SAFETY: `old` has room for the kernel's struct sigaction; no new
+        // action is set.
+        let r = unsafe {
+            syscall(
+                k::__NR_rt_sigaction as c_long,
+                sig as c_long,
+                ptr::null::<u64>(),
+                old.as_mut_ptr(),
+                8 as c_long,
+            )
+        };
+        // A failed query counts as not default: it is then reset.
+        if check(r).is_err() || old[0] != 0 {
+            set |= 1u64 << (sig - 1);
+        }
+    }
+    NOT_DEFAULT.store(set, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// Every signal's disposition back to SIG_DFL (a child before exec: an
-/// ignored signal would survive the exec). SIGKILL and SIGSTOP cannot
-/// change; other refusals are not possible for SIG_DFL and are skipped.
+/// ignored signal would survive the exec), for the signals that
+/// `note_signal_dispositions` found changed (every one if it was not
+/// called). Refusals are not possible for SIG_DFL and are skipped.
 pub(crate) fn reset_signal_dispositions() {
+    let set = NOT_DEFAULT.load(core::sync::atomic::Ordering::Relaxed);
     // The kernel's struct sigaction on x86_64 and aarch64: handler,
     // flags, restorer, mask. All zero is SIG_DFL with no flags.
     let dfl = [0u64; 4];
-    for sig in 1..=64u32 {
-        if sig == k::SIGKILL || sig == k::SIGSTOP {
-            continue;
-        }
+    for sig in changeable().filter(|s| set & 1u64 << (s - 1) != 0) {
         // SAFETY: `dfl` is a valid struct sigaction; no old action asked.
         let _ = unsafe {
             syscall(
