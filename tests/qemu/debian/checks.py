@@ -292,6 +292,39 @@ def redis_forked(s):
            "the restarted redis-forked to answer PONG")
 
 
+# Issue 14 points 5, 7, 8: the root's /etc/fstab (the disk by its
+# label, through the /dev/disk links initramfs-tools' udev made), its
+# /etc/hostname, the random seed and `log syslog` (the table has them).
+FSTAB = """# <file system>      <mount point> <type> <options>                 <dump> <pass>
+LABEL=debian-root      /             ext4   defaults,errors=remount-ro 0      1
+tmpfs                  /srv/scratch  tmpfs  nosuid,nodev,size=16m,mode=1777 0 0
+/dev/nosuch            /mnt/absent   ext4   defaults,nofail           0      2
+"""
+
+
+@check("root-chores", "fstab: / remounted rw from its LABEL= line, a tmpfs with its "
+       "flags in /proc/mounts, a nofail entry reported and skipped; the host name "
+       "from /etc/hostname; the random seed file (0600, 512 bytes); pinit's own "
+       "lines and a unit's output in rsyslog's /var/log/syslog",
+       files={"/etc/fstab": FSTAB, "/etc/hostname": "debian-pinit\n"})
+def root_chores(s):
+    mounts = s.ssh("cat /proc/mounts")
+    s.check(re.search(r"^/dev/vda / ext4 rw[, ]", mounts, re.M), "/ not rw:\n%s" % mounts)
+    m = re.search(r"^tmpfs /srv/scratch tmpfs (\S+)", mounts, re.M)
+    s.check(m and {"nosuid", "nodev", "size=16384k", "mode=1777"} <= set(m.group(1).split(",")),
+            "/srv/scratch in /proc/mounts: %s" % (m and m.group(0)))
+    c = s.console.text()
+    s.check(re.search(r"pinit: /etc/fstab:4: .*/dev/nosuch.*nofail", c),
+            "no console line for the nofail entry of /etc/fstab line 4")
+    s.check(s.ssh("uname -n").strip() == "debian-pinit", "host name %r" % s.ssh("uname -n"))
+    st = s.ssh("stat -c '%a %s' /var/lib/pinit/random-seed").split()
+    s.check(st == ["600", "512"], "the random seed file: %r" % st)
+    s.poll(lambda: s.run("grep -q 'pinit\\[1\\]:' /var/log/syslog").returncode == 0, 30,
+           "pinit's own lines (pinit[1]:) in /var/log/syslog")
+    s.poll(lambda: s.run("grep -Eq 'sshd\\[[0-9]+\\]: Server listening' /var/log/syslog")
+           .returncode == 0, 30, "sshd's output (sshd[PID]: Server listening) in /var/log/syslog")
+
+
 @check("sshd-restart-keeps-sessions", "`pinit restart sshd` gives sshd a new PID and "
        "keeps another open ssh session alive (kill=main, in the table)")
 def sshd_restart(s):
