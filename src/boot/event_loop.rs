@@ -49,14 +49,19 @@ pub(crate) struct Init<'t> {
     /// The hardware watchdog (PID 1 only).
     pub(crate) watchdog: Option<Watchdog<'t>>,
     pub(crate) mode: Mode,
+    /// `random-seed FILE`: saved at shutdown.
+    pub(crate) seed: Option<crate::table::Word<'t>>,
     stopping: Option<Power>,
     /// The stop was a unit's `on-failure=` (`--config` then exits 1).
     failed: bool,
 }
 
-/// Blocks the handled signals and opens the signalfd and epoll, retrying
-/// once a second: without them PID 1 could neither reap nor shut down.
+/// Notes the signal dispositions pinit was started with (what its
+/// children must undo), blocks the handled signals and opens the
+/// signalfd and epoll, retrying once a second: without them PID 1 could
+/// neither reap nor shut down.
 pub(crate) fn setup() -> (OwnedFd, Loop) {
+    sys::note_signal_dispositions();
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))
@@ -93,6 +98,7 @@ impl<'t> Init<'t> {
             shell: None,
             watchdog: None,
             mode,
+            seed: None,
             stopping: None,
             failed: false,
         }
@@ -296,6 +302,7 @@ impl<'t> Init<'t> {
                 kind,
                 self.sigfd.as_fd(),
                 shutdown::GRACE_MS,
+                self.seed,
                 self.watchdog.as_mut(),
             ),
             Mode::Process => {

@@ -5,9 +5,11 @@ Everything lands under target/qemu/ and is fetched once:
 
     target/qemu/<arch>/vmlinuz        the arch's Debian kernel (KERNEL)
     target/qemu/<arch>/busybox        busybox-static for the arch
-    target/qemu/<arch>/modules/       the kernel's watchdog modules, as an
-                                      overlay (lib/modules/*.ko)
+    target/qemu/<arch>/watchdog/      the kernel's watchdog modules, as an
+                                      overlay (lib/modules/*.ko, order)
     target/qemu/<arch>/versions       what was fetched, for reports
+    target/qemu/<arch>/modules/       armv7, riscv64: the disk drivers their
+                                      kernels have as modules (DISK_MODULES)
     target/qemu/busybox.applets       `busybox --list-full` (x86_64 binary)
     target/qemu/apt/<suite>-<arch>/   a private apt for armhf and riscv64
     target/musl/<triple>/             musl's crt1.o and libc.a for the
@@ -56,6 +58,12 @@ PRIVATE_SUITE = {"armv7": None, "riscv64": "trixie"}
 MUSL = {"armv7-unknown-linux-musleabihf": ("armv7", "arm-linux-musleabihf"),
         "riscv64gc-unknown-linux-musl": ("riscv64", "riscv64-linux-musl")}
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
+# What `boot --disk` needs where the kernel has it as modules: the
+# virtio block driver and ext4 (with the crc32c its checksums use),
+# loaded in this order after the modules they depend on (modinfo's
+# depends=). x86_64's and aarch64's kernels have NVMe and ext4 built in.
+DISK_MODULES = {"armv7": ["virtio_mmio", "virtio_blk", "crc32c_generic", "ext4"],
+                "riscv64": ["virtio_blk", "crc32c_generic", "ext4"]}
 
 
 class FetchError(Exception):
@@ -215,38 +223,89 @@ def fetch_kernel(arch, workdir, conf=None):
     config = unpacked / "boot" / ("config-" + release)
     if config.is_file():
         shutil.copyfile(config, CACHE / arch / "config")
-    copy_modules(arch, unpacked / "lib" / "modules" / release / "kernel")
+    if arch in DISK_MODULES:
+        copy_modules(unpacked, DISK_MODULES[arch], CACHE / arch / "modules")
+    copy_modules(unpacked, WATCHDOG_MODULES, CACHE / arch / "watchdog" / "lib" / "modules")
     return ["kernel %s %s (via %s %s) release %s"
             % (field(deb, "Package"), field(deb, "Version"),
                field(meta, "Package"), field(meta, "Version"), release)]
 
 
-# The kernel modules the watchdog cases load (in this order, with busybox
-# insmod): the watchdog core, where it is a module (armmp-lpae has it
-# built in), and softdog, the software watchdog.
-MODULES = ["drivers/watchdog/watchdog", "drivers/watchdog/softdog"]
+# The modules the watchdog cases load (busybox insmod, in the order of
+# watchdog/lib/modules/order): softdog, the software watchdog, after what
+# it depends on (the watchdog core, except on armmp-lpae, which has it
+# built in).
+WATCHDOG_MODULES = ["softdog"]
 
 
-def copy_modules(arch, kernel_dir):
-    """MODULES from the unpacked kernel package into
-    target/qemu/<arch>/modules/lib/modules/NAME.ko, an overlay for the
-    images; xz-compressed ones (trixie's) are decompressed, since
-    busybox insmod may not read them."""
-    dest = CACHE / arch / "modules" / "lib" / "modules"
-    dest.mkdir(parents=True, exist_ok=True)
-    for m in MODULES:
-        name = m.rsplit("/", 1)[1] + ".ko"
-        plain, xz = kernel_dir / (m + ".ko"), kernel_dir / (m + ".ko.xz")
-        if plain.is_file():
-            data = plain.read_bytes()
-        elif xz.is_file():
-            data = lzma.decompress(xz.read_bytes())
-        else:
-            continue
-        (dest / (name + ".tmp")).write_bytes(data)
-        os.replace(dest / (name + ".tmp"), dest / name)
-    if not (dest / "softdog.ko").is_file():
-        raise FetchError("%s: the kernel package has no softdog module" % arch)
+def module_files(root):
+    """{name: path} of every module under root's lib/modules or
+    usr/lib/modules (`-` in a name counts as `_`, as for modprobe)."""
+    out = {}
+    for base in (root / "lib" / "modules", root / "usr" / "lib" / "modules"):
+        for p in sorted(base.glob("*/kernel/**/*.ko*")):
+            name = p.name.split(".ko")[0].replace("-", "_")
+            out.setdefault(name, p)
+    return out
+
+
+def module_bytes(path):
+    """A module's ELF, decompressed (trixie's are .ko.xz)."""
+    data = Path(path).read_bytes()
+    return lzma.decompress(data) if str(path).endswith(".xz") else data
+
+
+def modinfo_depends(elf):
+    """The modules a module needs first: its .modinfo `depends=` entry.
+
+    >>> modinfo_depends(b"\\0license=GPL\\0depends=jbd2,mbcache\\0")
+    ['jbd2', 'mbcache']
+    """
+    i = elf.find(b"\0depends=")
+    if i < 0:
+        return []
+    value = elf[i + len(b"\0depends="):].split(b"\0", 1)[0].decode()
+    return [d.replace("-", "_") for d in value.split(",") if d]
+
+
+def load_order(wanted, depends):
+    """`wanted` and what they depend on (`depends(name)` -> names), each
+    after its dependencies, each once."""
+    order = []
+
+    def visit(name, path):
+        if name in order:
+            return
+        if name in path:
+            raise FetchError("module dependency cycle: %s" % " -> ".join(path + [name]))
+        for d in depends(name):
+            visit(d, path + [name])
+        order.append(name)
+
+    for w in wanted:
+        visit(w, [])
+    return order
+
+
+def copy_modules(unpacked, wanted, dest):
+    """Copies `wanted` and their dependencies, decompressed, to dest/NAME.ko
+    and writes dest/order: one name a line, in load order."""
+    files = module_files(unpacked)
+    elves = {}
+
+    def depends(name):
+        if name not in files:
+            raise FetchError("the kernel package has no module %s" % name)
+        elves[name] = module_bytes(files[name])
+        return modinfo_depends(elves[name])
+
+    order = load_order(wanted, depends)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in order:
+        (dest / (name + ".ko")).write_bytes(elves[name])
+    (dest / "order").write_text("".join(n + "\n" for n in order))
 
 
 def fetch_busybox(arch, workdir, version=None, conf=None):
@@ -288,9 +347,9 @@ def busybox_version(arch):
 
 def complete(arch):
     d = CACHE / arch
-    return all((d / f).is_file() for f in ("vmlinuz", "busybox", "versions",
-                                           "modules/lib/modules/softdog.ko")) \
-        and applets_file().is_file()
+    files = ["vmlinuz", "busybox", "versions", "watchdog/lib/modules/order"]
+    files += ["modules/order"] if arch in DISK_MODULES else []
+    return all((d / f).is_file() for f in files) and applets_file().is_file()
 
 
 def fetch_arch(arch, refresh=False):
@@ -330,10 +389,11 @@ def ensure(arch, refresh=False):
         fetch_arch(arch, refresh)
     return {
         "kernel": CACHE / arch / "vmlinuz",
+        "modules": CACHE / arch / "modules" if arch in DISK_MODULES else None,
         "busybox": CACHE / arch / "busybox",
         "applets": applets_file(),
         "versions": CACHE / arch / "versions",
-        "modules": CACHE / arch / "modules",
+        "watchdog": CACHE / arch / "watchdog",
     }
 
 

@@ -17,8 +17,10 @@ import time
 
 import qemu
 
-MODULES = ('task wdt-modules -- /bin/sh -c "[ ! -e /lib/modules/watchdog.ko ] || '
-           'insmod /lib/modules/watchdog.ko; exec insmod /lib/modules/softdog.ko soft_noboot=0"\n')
+# In fetch.py's order (the watchdog core first where it is a module).
+MODULES = ('task wdt-modules -- /bin/sh -c "for m in $(cat /lib/modules/order); do '
+           'insmod /lib/modules/$m.ko $([ $m != softdog ] || echo soft_noboot=0) || exit 1; '
+           'done"\n')
 
 PROFILE = r"""
 PS1='wd# '
