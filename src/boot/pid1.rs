@@ -116,26 +116,20 @@ pub(crate) fn run() -> ! {
         init.shell = Some((Rescue::new(time::now()), tty));
         serve(init);
     }
-    let table = match load_table::load(conf) {
-        Some((table, source)) => {
-            match source {
-                Source::File(p) => say!("service table: {} ({} units)", p, table.units.len()),
-                Source::Board(b) => say!(
-                    "service table: compiled-in board '{}' ({} units)",
-                    b,
-                    table.units.len()
-                ),
-            }
-            table
-        }
-        None => {
-            say!("no service table: starting the rescue shell");
-            init.shell = Some((Rescue::new(time::now()), tty));
-            serve(init)
-        }
+    let (mut table, spare) = match load_table::buffers() {
+        Some(b) => b,
+        None => halt_forever(),
     };
-    apply_setup(table);
-    if table.units.is_empty() {
+    match load_table::load(table.as_mut(), conf) {
+        Source::File(p) => say!("service table: {} ({} units)", p, table.get().units.len()),
+        Source::Board(b) => say!(
+            "service table: compiled-in board '{}' ({} units)",
+            b,
+            table.get().units.len()
+        ),
+    }
+    apply_setup(table.get());
+    if table.get().units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         init.shell = Some((Rescue::new(time::now()), tty));
         serve(init);
@@ -149,7 +143,7 @@ pub(crate) fn run() -> ! {
     let controllers = cgroup::setup();
     let base = Base::pid1().ok();
     if let Some(b) = &base {
-        crate::place::cgroup_limits::layout(b, table, controllers);
+        crate::place::cgroup_limits::layout(b, table.get(), controllers);
     }
     match run_ok.then(|| Notify::bind(NOTIFY_PATH)) {
         Some(Ok(n)) => match init.ev.add(n.fd(), NOTIFY) {
@@ -186,7 +180,7 @@ pub(crate) fn run() -> ! {
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, slots, ctx));
+    init.sup = Some(Supervisor::new(table, Some(spare), slots, ctx));
     serve(init)
 }
 

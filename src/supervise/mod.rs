@@ -3,6 +3,7 @@
 //! the effects.
 
 pub(crate) mod capture;
+pub(crate) mod diff;
 pub(crate) mod effects;
 pub(crate) mod epoll;
 pub(crate) mod launch;
@@ -12,4 +13,5 @@ pub(crate) mod passwd;
 pub(crate) mod report;
 pub(crate) mod spawn;
 pub(crate) mod supervisor;
+pub(crate) mod tables;
 pub(crate) mod unit;

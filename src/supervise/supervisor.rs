@@ -14,6 +14,7 @@ use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline};
+use crate::supervise::tables::Held;
 use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
@@ -82,6 +83,11 @@ impl Graph for Deps<'_, '_> {
     }
 }
 
+/// Unit `i`'s name, or `?`.
+fn name_of<'a>(table: &'a Table<'_>, i: usize) -> &'a str {
+    table.units.get(i).map_or("?", |u| u.name)
+}
+
 /// The unit's lifecycle policy, from its table entry.
 pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     let mut p = Policy::new(u.kind);
@@ -107,7 +113,10 @@ pub(crate) enum Refused {
 }
 
 pub(crate) struct Supervisor<'t> {
-    table: &'t Table<'t>,
+    /// The table in force.
+    table: Held<'t>,
+    /// The other buffer: a reload parses the new table into it.
+    spare: Option<Held<'t>>,
     slots: &'t mut Slots,
     ctx: Context<'t>,
     shutting_down: bool,
@@ -120,17 +129,19 @@ pub(crate) struct Supervisor<'t> {
 impl<'t> Supervisor<'t> {
     /// One slot per unit of `table`, all waiting.
     pub(crate) fn new(
-        table: &'t Table<'t>,
+        table: Held<'t>,
+        spare: Option<Held<'t>>,
         slots: &'t mut Slots,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
-        for u in table.units.iter() {
+        for u in table.get().units.iter() {
             // Same capacity as the table: cannot fail.
             let _ = slots.push(Slot::new(policy_of(u)));
         }
         Supervisor {
             table,
+            spare,
             slots,
             ctx,
             shutting_down: false,
@@ -139,13 +150,18 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    fn name(&self, i: usize) -> &'t str {
-        self.table.units.get(i).map_or("?", |u| u.name)
+    /// The table in force.
+    pub(crate) fn table(&self) -> &Table<'_> {
+        self.table.get()
+    }
+
+    fn name(&self, i: usize) -> &str {
+        name_of(self.table.get(), i)
     }
 
     /// The unit named `name`.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        self.table.find(name)
+        self.table.get().find(name)
     }
 
     /// How many units there are (`0..len()`).
@@ -154,8 +170,8 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Unit `i`: its table entry and its state machine.
-    pub(crate) fn unit(&self, i: usize) -> Option<(&'t table::Unit<'t>, &Unit)> {
-        Some((self.table.units.get(i)?, &self.slots.get(i)?.sm))
+    pub(crate) fn unit(&self, i: usize) -> Option<(&table::Unit<'_>, &Unit)> {
+        Some((self.table.get().units.get(i)?, &self.slots.get(i)?.sm))
     }
 
     /// Unit `i`'s last `STATUS=` text.
@@ -165,20 +181,18 @@ impl<'t> Supervisor<'t> {
 
     /// Unit `i`'s cgroup directory, if units have cgroups.
     pub(crate) fn cgroup_dir(&self, i: usize) -> Option<crate::place::cgroup::Path> {
-        let u = self.table.units.get(i)?;
+        let u = self.table.get().units.get(i)?;
         self.ctx.base.as_ref()?.path(u.name, u.isolate, None).ok()
     }
 
     /// The units in start order, with their boot timeline and the unit
     /// each waited for longest (`pinit boot`).
-    pub(crate) fn boot_rows(
-        &self,
-    ) -> impl Iterator<Item = (&'t str, Timeline, Option<&'t str>)> + '_ {
+    pub(crate) fn boot_rows(&self) -> impl Iterator<Item = (&str, Timeline, Option<&str>)> + '_ {
         let ready = |u: usize| self.slots.get(u)?.timeline.first_ready;
-        self.table.order.iter().filter_map(move |&i| {
+        self.table.get().order.iter().filter_map(move |&i| {
             let i = usize::from(i);
             let t = self.slots.get(i)?.timeline;
-            let waited = report::waited_for(self.table, i, &ready).map(|d| self.name(d));
+            let waited = report::waited_for(self.table.get(), i, &ready).map(|d| self.name(d));
             Some((self.name(i), t, waited))
         })
     }
@@ -199,7 +213,7 @@ impl<'t> Supervisor<'t> {
         for _ in 0..=self.slots.len() {
             let plan = {
                 let slots = &*self.slots;
-                order::plan(&Deps(self.table), |u| {
+                order::plan(&Deps(self.table.get()), |u| {
                     slots.get(u).map_or(Outcome::Failed, |s| s.sm.outcome())
                 })
             };
@@ -226,7 +240,7 @@ impl<'t> Supervisor<'t> {
     }
 
     fn conditions_hold(&self, i: usize) -> bool {
-        let u = match self.table.units.get(i) {
+        let u = match self.table.get().units.get(i) {
             Some(u) => u,
             None => return false,
         };
@@ -253,7 +267,7 @@ impl<'t> Supervisor<'t> {
     fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
-            let name = self.name(i);
+            let name = name_of(self.table.get(), i);
             let slot = match self.slots.get_mut(i) {
                 Some(s) => s,
                 None => return,
@@ -295,7 +309,7 @@ impl<'t> Supervisor<'t> {
     /// process group (it runs in its own session).
     fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) {
         let name = self.name(i);
-        let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
+        let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
         match &self.ctx.base {
             Some(base) => {
                 if let Err(e) = fx.kill_cgroup(base, name, isolated) {
@@ -432,8 +446,9 @@ impl<'t> Supervisor<'t> {
                 let name = core::str::from_utf8(name.get(..n)?).ok()?;
                 // isolated.NAME is NAME's only if NAME isolates, and the
                 // other way round.
-                self.table.find(name).filter(|&u| {
+                self.table.get().find(name).filter(|&u| {
                     self.table
+                        .get()
                         .units
                         .get(u)
                         .is_some_and(|u| base.beside(u.isolate) == beside)
@@ -475,7 +490,7 @@ impl<'t> Supervisor<'t> {
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
-        let name = self.name(i);
+        let name = name_of(self.table.get(), i);
         let kmsg = self.ctx.kmsg.as_ref().map(|f| f.as_fd());
         let slot = match self.slots.get_mut(i) {
             Some(s) => s,
@@ -535,7 +550,7 @@ impl<'t> Supervisor<'t> {
     fn release(&mut self, fx: &mut impl Effects, set: &Set, now: Ms) {
         let now_set = {
             let slots = &*self.slots;
-            order::stop_now(&Deps(self.table), set, |u| {
+            order::stop_now(&Deps(self.table.get()), set, |u| {
                 slots.get(u).is_none_or(|s| s.sm.is_down())
             })
         };
@@ -554,12 +569,16 @@ impl<'t> Supervisor<'t> {
         }
         self.booted = true;
         let slots = &*self.slots;
-        report::booted(self.table, |i| slots.get(i)?.timeline.first_ready, now);
+        report::booted(
+            self.table.get(),
+            |i| slots.get(i)?.timeline.first_ready,
+            now,
+        );
     }
 
     /// `pinit start`: unit `i` and what it needs come up.
     pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        let mut set = order::needs_of(&Deps(self.table), i);
+        let mut set = order::needs_of(&Deps(self.table.get()), i);
         set.insert(i);
         for u in set.iter() {
             self.step(fx, u, Event::StartRequest, now);
@@ -570,7 +589,7 @@ impl<'t> Supervisor<'t> {
     /// `pinit stop`: unit `i` and what needs it, dependents first, over
     /// as many wake-ups as it takes.
     pub(crate) fn stop(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        let mut set = order::needed_by(&Deps(self.table), i);
+        let mut set = order::needed_by(&Deps(self.table.get()), i);
         set.insert(i);
         for u in set.iter() {
             // A unit with no process (waiting, backing off) holds nothing
@@ -641,11 +660,12 @@ impl<'t> Supervisor<'t> {
     /// Starts unit `i`'s process; a new run's readiness pipe is watched,
     /// the previous run's readiness pipe and pidfd are dropped.
     fn spawn(&mut self, fx: &mut impl Effects, i: usize) -> Result<Pid, LaunchError> {
-        let (u, slot) = match (self.table.units.get(i), self.slots.get_mut(i)) {
+        let table = self.table.get();
+        let (u, slot) = match (table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready } = fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept)?;
+        let Launched { pid, ready } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
         for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
             fx.unwatch(old.as_fd());
         }

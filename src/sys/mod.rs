@@ -394,6 +394,98 @@ impl<T> Singleton<T> {
     }
 }
 
+/// A family of types that borrow for one lifetime: `Of<'a>` holds slices
+/// of a text that lives for `'a` (the service table and its text).
+pub(crate) trait Borrows {
+    type Of<'a>;
+    /// Empties the value: afterwards it borrows nothing.
+    fn clear(value: &mut Self::Of<'_>);
+}
+
+/// A text buffer and the value parsed from it, in one place: the service
+/// table in force, or the spare one a reload fills (docs/design.md §13).
+/// The value borrows the text; it is only ever seen for a borrow of the
+/// whole, and `fill` clears it before the text changes, so one buffer is
+/// read again and again in place. Pinned: a move would take the text
+/// from under the value. Small fields first (`repr(C)`), so a short text
+/// and a small table touch few pages.
+#[repr(C)]
+pub(crate) struct Parsed<B: Borrows, const N: usize> {
+    /// Really `B::Of<'self>`: it borrows `text` (or 'static data).
+    value: B::Of<'static>,
+    len: usize,
+    text: [u8; N],
+    _pinned: core::marker::PhantomPinned,
+}
+
+impl<B: Borrows, const N: usize> Parsed<B, N> {
+    /// Holds `empty`, a value that borrows nothing.
+    pub(crate) const fn new(empty: B::Of<'static>) -> Self {
+        Parsed {
+            value: empty,
+            len: 0,
+            text: [0; N],
+            _pinned: core::marker::PhantomPinned,
+        }
+    }
+
+    /// The value, for as long as `self` is borrowed.
+    pub(crate) fn get(&self) -> &B::Of<'_> {
+        let v: *const B::Of<'static> = &self.value;
+        // SAFETY: the value borrows only `self.text` or 'static data
+        // (`fill`'s parser works for any lifetime, so it cannot store
+        // anything shorter), and the text is neither changed nor moved
+        // while `self` is borrowed (it is pinned).
+        unsafe { &*v.cast::<B::Of<'_>>() }
+    }
+
+    /// The text the value was parsed from.
+    pub(crate) fn text(&self) -> &[u8] {
+        self.text.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Clears the value, then `read` fills the text (returning its
+    /// length) and `parse` builds the value from it. After a failed read
+    /// the value is empty.
+    pub(crate) fn fill<E, R>(
+        self: core::pin::Pin<&mut Self>,
+        read: impl FnOnce(&mut [u8; N]) -> Result<usize, E>,
+        parse: impl for<'a> FnOnce(&'a [u8], &mut B::Of<'a>) -> R,
+    ) -> Result<R, E> {
+        // SAFETY: nothing below moves out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // The old value goes while the text it borrows is unchanged.
+        B::clear(&mut this.value);
+        this.len = 0;
+        this.len = read(&mut this.text)?.min(N);
+        let text = this.text.get(..this.len).unwrap_or(&[]);
+        Ok(parse_into::<B, R>(text, &mut this.value, parse))
+    }
+
+    /// Clears the value and forgets the text.
+    pub(crate) fn clear(self: core::pin::Pin<&mut Self>) {
+        // SAFETY: nothing below moves out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        B::clear(&mut this.value);
+        this.len = 0;
+    }
+}
+
+/// `parse(text, value)` with the value seen for the text's lifetime.
+fn parse_into<'a, B: Borrows, R>(
+    text: &'a [u8],
+    value: &mut B::Of<'static>,
+    parse: impl for<'b> FnOnce(&'b [u8], &mut B::Of<'b>) -> R,
+) -> R {
+    let v: *mut B::Of<'static> = value;
+    // SAFETY: the value is empty (cleared by `fill`); what `parse` puts
+    // in it borrows `text` (the buffer beside it in the same pinned
+    // `Parsed`) or 'static data, and `get` only ever shows it for a
+    // borrow of the whole.
+    let v = unsafe { &mut *v.cast::<B::Of<'a>>() };
+    parse(text, v)
+}
+
 /// `dup3(from, to, 0)`: `to` becomes a copy of `from`, kept across exec.
 pub(crate) fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
     if from.as_raw_fd() == to {

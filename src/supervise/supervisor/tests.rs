@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::place::cgroup::Base;
+use crate::supervise::tables;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
 use std::boxed::Box;
@@ -86,12 +87,23 @@ impl Fake {
     }
 }
 
-/// A supervisor over `conf`, with cgroups (PID 1's layout on paper).
+/// A table buffer holding `conf`, parsed (no errors allowed).
+fn loaded(conf: &str) -> Held<'static> {
+    let mut held = core::pin::Pin::static_mut(Box::leak(Box::new(tables::empty())));
+    let errors = held.as_mut().fill(
+        |buf| {
+            buf[..conf.len()].copy_from_slice(conf.as_bytes());
+            Ok::<usize, ()>(conf.len())
+        },
+        |text, t| table::parse("t.conf", text, t, &mut |d| panic!("{}", d)),
+    );
+    assert_eq!(errors, Ok(0));
+    held
+}
+
+/// A supervisor over `conf`, with cgroups (PID 1's layout on paper) and
+/// a spare table buffer.
 fn supervisor(conf: &str) -> Supervisor<'static> {
-    let text: &'static [u8] = String::from(conf).leak().as_bytes();
-    let table = Box::leak(Box::new(Table::new()));
-    let errors = table::parse("t.conf", text, table, &mut |d| panic!("{}", d));
-    assert_eq!(errors, 0);
     let slots = Box::leak(Box::new(Slots::new()));
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
@@ -100,7 +112,7 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(table, slots, ctx)
+    Supervisor::new(loaded(conf), Some(loaded("")), slots, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
