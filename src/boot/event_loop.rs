@@ -2,9 +2,11 @@
 //! the signalfd, the timerfd, the notify socket and the units' pipes. The
 //! clock is read once per wake-up; the timeout is the nearest deadline.
 
+use crate::boot::reload;
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
-use crate::control::server::Control;
+use crate::control::protocol::{Refusal, FAILED};
+use crate::control::server::{self, Control, Deferred, Later};
 use crate::say;
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
@@ -45,6 +47,9 @@ pub(crate) struct Init<'t> {
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub(crate) mode: Mode,
+    /// The table's path as given (`pinit.conf=`, `--config FILE`), for
+    /// reloads; `None`: /etc/pinit.conf, else the board.
+    pub(crate) conf: Option<&'t str>,
     stopping: Option<Power>,
 }
 
@@ -86,6 +91,7 @@ impl<'t> Init<'t> {
             sup: None,
             shell: None,
             mode,
+            conf: None,
             stopping: None,
         }
     }
@@ -170,10 +176,16 @@ impl<'t> Init<'t> {
                 }
             }
             t if token::kind(t) == token::CLIENT => {
-                if let Some(c) = &mut self.control {
-                    let mut fx = System::new(&self.ev);
-                    let sup = self.sup.as_mut().map(|s| (s, &mut fx));
-                    c.serve(token::index(t), &self.ev, sup, now);
+                let later = match &mut self.control {
+                    Some(c) => {
+                        let mut fx = System::new(&self.ev);
+                        let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                        c.serve(token::index(t), &self.ev, sup, now)
+                    }
+                    None => None,
+                };
+                if let Some(d) = later {
+                    self.deferred(d, now);
                 }
             }
             other => {
@@ -184,13 +196,45 @@ impl<'t> Init<'t> {
         }
     }
 
+    /// A control request the boot layer carries out.
+    fn deferred(&mut self, d: Deferred, now: Ms) {
+        let fd = d.fd.as_fd();
+        let r = match d.request {
+            Later::ReloadTable => self.reload(now, &mut |line| {
+                let _ = server::send_line(fd, line.as_bytes());
+            }),
+            Later::Reexec => Err((FAILED, "not yet")),
+            #[cfg(feature = "test-panic")]
+            #[allow(clippy::panic)] // the point of the test build
+            Later::Panic => panic!("a test build was asked to panic"),
+        };
+        let _ = server::reply(fd, r);
+    }
+
+    /// `pinit reload-table`, SIGHUP, `telinit q`.
+    fn reload(&mut self, now: Ms, tell: &mut dyn FnMut(&str)) -> Result<(), Refusal> {
+        if self.stopping.is_some() {
+            return Err((FAILED, "shutting down"));
+        }
+        match &mut self.sup {
+            Some(sup) => reload::reload(
+                sup,
+                &mut System::new(&self.ev),
+                self.conf,
+                self.mode == Mode::Pid1,
+                now,
+                tell,
+            ),
+            None => Err((FAILED, "no units: the rescue shell is running")),
+        }
+    }
+
     fn signals(&mut self, now: Ms) {
         let mut request = None;
+        let mut hup = false;
         read_signals(&self.sigfd, |sig| match sig {
             k::SIGCHLD => {}
-            k::SIGHUP => {
-                say!("SIGHUP ignored: re-reading the table at run time is not supported yet")
-            }
+            k::SIGHUP => hup = true,
             other => {
                 if let Some(kind) = Power::from_signal(other) {
                     request.get_or_insert(kind);
@@ -198,6 +242,12 @@ impl<'t> Init<'t> {
             }
         });
         self.reap(now);
+        if hup {
+            say!("SIGHUP: reloading the table");
+            if let Err((_, why)) = self.reload(now, &mut |_| {}) {
+                say!("SIGHUP: {}", why);
+            }
+        }
         if let (Some(kind), None) = (request, self.stopping) {
             match self.mode {
                 Mode::Pid1 => say!("shutdown: {} requested", kind.name()),

@@ -33,6 +33,7 @@ pub(crate) fn run(path: &str) -> i32 {
     }
     let (sigfd, ev) = event_loop::setup();
     let mut init = Init::new(sigfd, ev, Mode::Process);
+    init.conf = Some(path);
     let me = rustix::process::getpid().as_raw_nonzero().get();
 
     // Runtime directory and readiness socket.
@@ -119,7 +120,7 @@ pub(crate) fn run(path: &str) -> i32 {
 
     if let (Some(b), Some(sup)) = (&base, &sup) {
         for u in sup.table().units.iter() {
-            cgroup::remove(b, u.name, u.isolate);
+            let _ = cgroup::remove(b, u.name, u.isolate);
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

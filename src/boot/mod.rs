@@ -7,6 +7,7 @@ pub(crate) mod load_table;
 pub(crate) mod mounts;
 pub mod panic;
 pub(crate) mod pid1;
+pub(crate) mod reload;
 pub(crate) mod rescue;
 pub(crate) mod shutdown;
 pub(crate) mod system;

@@ -18,7 +18,6 @@ use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::time::{self, Secs};
-use crate::table::{Setup, Table};
 use rustix::fs::{Mode as FsMode, OFlags};
 use rustix::system::{reboot, RebootCommand};
 
@@ -100,6 +99,7 @@ pub(crate) fn run() -> ! {
         path
     });
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
+    init.conf = conf;
     let run_ok = run_dir();
     match run_ok.then(|| Control::bind(SOCKET_PATH, &init.ev)) {
         Some(Ok(c)) => init.control = Some(c),
@@ -128,7 +128,9 @@ pub(crate) fn run() -> ! {
             table.get().units.len()
         ),
     }
-    apply_setup(table.get());
+    for s in table.get().setup.iter() {
+        system::apply(s, false);
+    }
     if table.get().units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         init.shell = Some((Rescue::new(time::now()), tty));
@@ -232,59 +234,6 @@ fn run_dir() -> bool {
 fn serve(mut init: Init<'_>) -> ! {
     init.run();
     halt_forever()
-}
-
-/// `hostname`, `mount`, `sysctl`, `irq-affinity`, in file order.
-fn apply_setup(table: &Table<'_>) {
-    for s in table.setup.iter() {
-        match s {
-            Setup::Hostname(name) => system::hostname(name),
-            Setup::Mount(m) => {
-                let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
-                let source = m
-                    .source
-                    .decode(&mut src)
-                    .and_then(|b| core::str::from_utf8(b).ok());
-                let target = m
-                    .target
-                    .decode(&mut dst)
-                    .and_then(|b| core::str::from_utf8(b).ok());
-                // The last byte stays 0: the options are NUL-terminated.
-                let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
-                let data = data
-                    .get(..=n)
-                    .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
-                    .unwrap_or(c"");
-                match (source, target) {
-                    (Some(s), Some(t)) => system::mount(
-                        s,
-                        t,
-                        m.fstype,
-                        rustix::mount::MountFlags::from_bits_retain(m.flags),
-                        data,
-                    ),
-                    _ => say!("mount: source or target too long"),
-                }
-            }
-            Setup::Sysctl(c) => {
-                let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
-                match (c.path(&mut path), c.value.decode(&mut value)) {
-                    (Some(p), Some(v)) => system::sysctl(c.key, p, v),
-                    _ => say!("sysctl {}: key or value too long", c.key),
-                }
-            }
-            Setup::IrqAffinity(list) => {
-                let mask = list.mask();
-                let (moved, stuck) = system::irq_affinity(&mask);
-                say!(
-                    "irq-affinity {}: {} IRQs moved, {} could not move",
-                    list.as_str(),
-                    moved,
-                    stuck
-                );
-            }
-        }
-    }
 }
 
 /// Nothing left to do (never expected): stay alive, quietly.

@@ -32,6 +32,11 @@ pub(crate) mod verb {
     pub(crate) const RELOAD: &str = "reload";
     pub(crate) const SIGNAL: &str = "signal";
     pub(crate) const BOOT: &str = "boot";
+    pub(crate) const RELOAD_TABLE: &str = "reload-table";
+    pub(crate) const REEXEC: &str = "reexec";
+    /// Test builds only (`--features test-panic`): PID 1 panics.
+    #[cfg(feature = "test-panic")]
+    pub(crate) const PANIC: &str = "panic";
 }
 
 /// The last reply line of a success.
@@ -54,6 +59,13 @@ pub enum Request<'a> {
     Signal(&'a str, u8),
     /// `boot`: the boot timeline.
     Boot,
+    /// `reload-table`: read the table again and apply what changed.
+    ReloadTable,
+    /// `reexec`: PID 1 executes /sbin/init, handing its state over.
+    Reexec,
+    /// `panic` (test builds only): PID 1 panics.
+    #[cfg(feature = "test-panic")]
+    Panic,
 }
 
 /// Why a request was refused: (code, message).
@@ -97,6 +109,19 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
             none(a)?;
             Request::Boot
         }
+        verb::RELOAD_TABLE => {
+            none(a)?;
+            Request::ReloadTable
+        }
+        verb::REEXEC => {
+            none(a)?;
+            Request::Reexec
+        }
+        #[cfg(feature = "test-panic")]
+        verb::PANIC => {
+            none(a)?;
+            Request::Panic
+        }
         verb::SHOW => {
             none(b)?;
             Request::Show(name(a)?)
@@ -134,6 +159,10 @@ impl fmt::Display for Request<'_> {
         match *self {
             Request::List => f.write_str(verb::LIST),
             Request::Boot => f.write_str(verb::BOOT),
+            Request::ReloadTable => f.write_str(verb::RELOAD_TABLE),
+            Request::Reexec => f.write_str(verb::REEXEC),
+            #[cfg(feature = "test-panic")]
+            Request::Panic => f.write_str(verb::PANIC),
             Request::Show(n) => write!(f, "{} {}", verb::SHOW, n),
             Request::Start(n) => write!(f, "{} {}", verb::START, n),
             Request::Stop(n) => write!(f, "{} {}", verb::STOP, n),
@@ -209,6 +238,9 @@ mod tests {
             b"signal web",
             b"signal web NOPE",
             b"signal web 65",
+            b"reload-table x",
+            b"reexec now",
+            b"reload_table",
             b"stop\x00web",
             b"stop w\xffeb",
             b"stop web\n",
@@ -226,6 +258,8 @@ mod tests {
         for text in [
             "list",
             "boot",
+            "reload-table",
+            "reexec",
             "show a",
             "start a",
             "stop b.c",

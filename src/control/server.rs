@@ -111,18 +111,16 @@ impl Control {
         }
     }
 
-    /// Client `i` is readable: read its request, answer, close.
+    /// Client `i` is readable: read its request, answer, close; or, for
+    /// a request the boot layer carries out, hand the client over.
     pub(crate) fn serve(
         &mut self,
         i: usize,
         ev: &Loop,
         sup: Option<(&mut Supervisor<'_>, &mut impl Effects)>,
         now: Ms,
-    ) {
-        let client = match self.clients.get_mut(i).and_then(|c| c.take()) {
-            Some(c) => c,
-            None => return,
-        };
+    ) -> Option<Deferred> {
+        let client = self.clients.get_mut(i).and_then(|c| c.take())?;
         let _ = ev.remove(&client.fd);
         let mut buf = [0u8; REQUEST_MAX + 1];
         let got = net::recv(
@@ -138,9 +136,15 @@ impl Control {
             }
             Ok((_, n)) if n <= REQUEST_MAX => {
                 let r = match parse(buf.get(..n).unwrap_or(&[])) {
-                    Ok(req) => match sup {
-                        Some((sup, fx)) => execute(req, sup, fx, fd, now),
-                        None => Err((FAILED, "no units: the rescue shell is running")),
+                    Ok(req) => match (sup, Later::of(req)) {
+                        (Some(_), Some(request)) => {
+                            return Some(Deferred {
+                                fd: client.fd,
+                                request,
+                            })
+                        }
+                        (Some((sup, fx)), None) => execute(req, sup, fx, fd, now),
+                        (None, _) => Err((FAILED, "no units: the rescue shell is running")),
                     },
                     Err(e) => Err(e),
                 };
@@ -159,15 +163,53 @@ impl Control {
             }
             Err(_) => {}
         }
+        None
+    }
+}
+
+/// A request the boot layer carries out itself (it reaches beyond the
+/// supervisor: the table's source, the whole process), with the client
+/// to answer: detail lines with `send_line`, then `reply`.
+pub(crate) struct Deferred {
+    pub(crate) fd: OwnedFd,
+    pub(crate) request: Later,
+}
+
+/// The requests of `Deferred`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Later {
+    ReloadTable,
+    Reexec,
+    #[cfg(feature = "test-panic")]
+    Panic,
+}
+
+impl Later {
+    fn of(req: Request<'_>) -> Option<Later> {
+        match req {
+            Request::ReloadTable => Some(Later::ReloadTable),
+            Request::Reexec => Some(Later::Reexec),
+            #[cfg(feature = "test-panic")]
+            Request::Panic => Some(Later::Panic),
+            Request::List
+            | Request::Show(_)
+            | Request::Start(_)
+            | Request::Stop(_)
+            | Request::Restart(_)
+            | Request::Reload(_)
+            | Request::Signal(..)
+            | Request::Boot => None,
+        }
     }
 }
 
 /// Sends one line as one packet, never blocking.
-fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
+pub(crate) fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
     net::send(fd, line, SendFlags::DONTWAIT | SendFlags::NOSIGNAL).map(|_| ())
 }
 
-fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
+/// The last line of an answer: `ok` or `error CODE MESSAGE`.
+pub(crate) fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
     let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
     let _ = write!(line, "{}", Answer(r));
     send_line(fd, line.as_bytes())
@@ -177,10 +219,12 @@ fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
     sup.find(name).ok_or((UNKNOWN, "no such unit"))
 }
 
-fn refused(r: Refused) -> Refusal {
+pub(crate) fn refused(r: Refused) -> Refusal {
     match r {
         Refused::NotRunning => (FAILED, "not running"),
         Refused::Signal(_) => (FAILED, "kill failed"),
+        Refused::Reloading => (FAILED, "a reload of the table is under way"),
+        Refused::ShuttingDown => (FAILED, "shutting down"),
     }
 }
 
@@ -228,8 +272,7 @@ fn execute(
         }
         Request::Start(name) => {
             let i = find(sup, name)?;
-            sup.start(fx, i, now);
-            Ok(())
+            sup.start(fx, i, now).map_err(refused)
         }
         Request::Stop(name) => {
             let i = find(sup, name)?;
@@ -238,8 +281,7 @@ fn execute(
         }
         Request::Restart(name) => {
             let i = find(sup, name)?;
-            sup.restart(fx, i, now);
-            Ok(())
+            sup.restart(fx, i, now).map_err(refused)
         }
         Request::Reload(name) => {
             let i = find(sup, name)?;
@@ -249,6 +291,9 @@ fn execute(
             let i = find(sup, name)?;
             sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
+        Request::ReloadTable | Request::Reexec => Err((FAILED, "not here")),
+        #[cfg(feature = "test-panic")]
+        Request::Panic => Err((FAILED, "not here")),
     }
 }
 

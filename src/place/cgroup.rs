@@ -230,10 +230,12 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
     on
 }
 
-/// Removes a unit's (empty) cgroup directory.
-pub(crate) fn remove(base: &Base, unit: &str, isolated: bool) {
-    if let Ok(p) = base.path(unit, isolated, None) {
-        let _ = fs::rmdir(p.as_str());
+/// Removes a unit's (empty) cgroup directory; one that is not there is
+/// no error.
+pub(crate) fn remove(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+    match fs::rmdir(base.path(unit, isolated, None)?.as_str()) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -170,8 +170,13 @@ pub(crate) fn in_place_keys() -> impl Iterator<Item = &'static str> + Clone {
     LIMITS.iter().map(|l| l.0).chain(SETTINGS.iter().copied())
 }
 
+/// The bit of option `key` in an in-place mask (0 if it has none).
+pub(crate) fn bit(key: &str) -> u32 {
+    in_place_keys().position(|k| k == key).map_or(0, |i| 1 << i)
+}
+
 /// Whether option `key` of unit `u` changes in place.
-fn takes_in_place(u: Pin, key: &str) -> bool {
+fn takes_in_place(u: Pinned, key: &str) -> bool {
     match key {
         "cpuset" => !u.0,
         "mems" => !u.1,
@@ -183,11 +188,11 @@ fn takes_in_place(u: Pin, key: &str) -> bool {
 /// isolates or sets `cpus=` (its cpuset is not live), it sets `numa=`
 /// (its `mems=` is not).
 #[derive(Clone, Copy)]
-struct Pin(bool, bool);
+struct Pinned(bool, bool);
 
-impl Pin {
-    fn of(u: &Unit<'_>) -> Pin {
-        Pin(u.isolate || u.cpus.is_some(), u.numa.is_some())
+impl Pinned {
+    fn of(u: &Unit<'_>) -> Pinned {
+        Pinned(u.isolate || u.cpus.is_some(), u.numa.is_some())
     }
 }
 
@@ -200,7 +205,7 @@ fn same_options(o: &Unit<'_>, n: &Unit<'_>) -> bool {
 
 /// The options of `u` whose change restarts it.
 fn fixed<'a>(u: &Unit<'a>) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-    let pin = Pin::of(u);
+    let pin = Pinned::of(u);
     u.options().filter(move |(k, _)| !takes_in_place(pin, k))
 }
 

@@ -27,6 +27,11 @@ pub(crate) trait Effects {
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
     /// Kills every process left in a unit's cgroup.
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
+    /// Removes a unit's (empty) cgroup: a reload removed the unit.
+    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
+    /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
+    /// while the unit runs: a reload changed them.
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
     /// A MAINPID= process: `None` if it is our child (reaped as usual),
@@ -69,6 +74,14 @@ impl Effects for System<'_> {
 
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
         cgroup::kill(base, unit, isolated)
+    }
+
+    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+        cgroup::remove(base, unit, isolated)
+    }
+
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
+        crate::place::cgroup_limits::rewrite(base, u, which, on)
     }
 
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {

@@ -18,7 +18,7 @@ use crate::supervise::tables::Held;
 use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
-use crate::table::{self, Ready, Table};
+use crate::table::{self, Ready, Table, UnitKind};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -110,6 +110,10 @@ pub(crate) enum Refused {
     NotRunning,
     /// kill(2) failed.
     Signal(Errno),
+    /// A reload is under way (and the unit is one it stops or replaces).
+    Reloading,
+    /// The machine is going down.
+    ShuttingDown,
 }
 
 pub(crate) struct Supervisor<'t> {
@@ -124,6 +128,8 @@ pub(crate) struct Supervisor<'t> {
     stopping: Set,
     /// The boot summary was printed.
     booted: bool,
+    /// A reload under way (supervisor/reload.rs).
+    reload: Option<reload::Reload>,
 }
 
 impl<'t> Supervisor<'t> {
@@ -147,6 +153,7 @@ impl<'t> Supervisor<'t> {
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
+            reload: None,
         }
     }
 
@@ -210,6 +217,7 @@ impl<'t> Supervisor<'t> {
         if !self.stopping.is_empty() {
             self.continue_stop(fx, now);
         }
+        self.continue_reload(fx, now);
         for _ in 0..=self.slots.len() {
             let plan = {
                 let slots = &*self.slots;
@@ -537,6 +545,8 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn shutdown(&mut self, fx: &mut impl Effects, now: Ms) {
         if !self.shutting_down {
             self.shutting_down = true;
+            // The old table stays; what a reload would have started does not.
+            self.reload = None;
             for i in 0..self.slots.len() {
                 self.step(fx, i, Event::Shutdown, now);
             }
@@ -577,13 +587,22 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit start`: unit `i` and what it needs come up.
-    pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn start(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
         let mut set = order::needs_of(&Deps(self.table.get()), i);
         set.insert(i);
+        if set.iter().any(|u| self.reloading(u)) {
+            return Err(Refused::Reloading);
+        }
         for u in set.iter() {
             self.step(fx, u, Event::StartRequest, now);
         }
         self.schedule(fx, now);
+        Ok(())
     }
 
     /// `pinit stop`: unit `i` and what needs it, dependents first, over
@@ -603,8 +622,17 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit restart`.
-    pub(crate) fn restart(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn restart(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
+        if self.reloading(i) {
+            return Err(Refused::Reloading);
+        }
         self.step(fx, i, Event::RestartRequest, now);
+        Ok(())
     }
 
     /// `pinit reload`: the reload signal, to a running unit only.
@@ -679,6 +707,9 @@ impl<'t> Supervisor<'t> {
         Ok(pid)
     }
 }
+
+mod reload;
+pub(crate) use reload::Planned;
 
 /// Supervisor scenarios on the host (supervisor/tests.rs).
 #[cfg(test)]

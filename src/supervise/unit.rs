@@ -311,6 +311,13 @@ impl Unit {
         &self.policy
     }
 
+    /// A reload's in-place change (`restart=`, `stop-timeout=`, ...): the
+    /// new policy counts from the next event on; the state, its
+    /// deadlines and the counters stay (docs/state-machine.md, "Reload").
+    pub(crate) fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     pub(crate) const fn state(&self) -> State {
         self.state
     }

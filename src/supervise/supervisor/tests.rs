@@ -58,6 +58,13 @@ impl Effects for Fake {
         self.log.push(format!("kill-cgroup {}", unit));
         Ok(())
     }
+    fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
+        self.log.push(format!("remove-cgroup {}", unit));
+        Ok(())
+    }
+    fn rewrite_limits(&mut self, _: &Base, u: &table::Unit<'_>, which: u32, _: [bool; 5]) {
+        self.log.push(format!("limits {} {:b}", u.name, which));
+    }
     fn cgroup_of(&self, _: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
         let (_, unit) = self.cgroups.iter().find(|(p, _)| *p == pid)?;
         name[..unit.len()].copy_from_slice(unit.as_bytes());
@@ -342,4 +349,162 @@ fn control_answers_come_from_the_supervisor() {
         s.cgroup_dir(1).unwrap().as_str(),
         "/sys/fs/cgroup/services/b"
     );
+}
+
+/// The pid of unit `name`, if it runs.
+fn pid_of(s: &Supervisor<'_>, name: &str) -> Option<i32> {
+    let i = s.find(name)?;
+    s.unit(i)?.1.main_pid().map(|p| p.as_raw_nonzero().get())
+}
+
+/// Parses `conf` into the spare buffer and starts the reload; the plan,
+/// one `{:?}` line per unit.
+fn reload(s: &mut Supervisor<'_>, fx: &mut Fake, conf: &str, t: u64) -> Vec<String> {
+    let errors = s.spare().expect("no reload under way").fill(
+        |buf| {
+            buf[..conf.len()].copy_from_slice(conf.as_bytes());
+            Ok::<usize, ()>(conf.len())
+        },
+        |text, t| table::parse("new.conf", text, t, &mut |d| panic!("{}", d)),
+    );
+    assert_eq!(errors, Ok(0));
+    let mut plan = Vec::new();
+    s.reload_table(fx, Ms(t), &mut |p| plan.push(format!("{:?}", p)))
+        .unwrap();
+    // As the event loop does after every wake-up.
+    s.schedule(fx, Ms(t));
+    plan
+}
+
+const EIGHT: &str = "service a -- /a\nservice b -- /b\nservice c -- /c\n\
+    service d mem.max=64M -- /d\nservice e -- /e\nservice f after=e -- /f\n\
+    service g -- /g\nservice h -- /h\n";
+
+#[test]
+fn reload_stops_starts_restarts_and_changes_in_place() {
+    let mut s = supervisor(EIGHT);
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    let before: Vec<_> = "abcdefgh"
+        .chars()
+        .map(|c| pid_of(&s, &c.to_string()))
+        .collect();
+    // b goes, x comes, c runs another command, d gets another mem.max;
+    // the order changes too, so every kept slot moves.
+    let new = "service x after=a -- /x\nservice h -- /h\nservice g -- /g\n\
+        service f after=e -- /f\nservice e -- /e\nservice d mem.max=32M -- /d\n\
+        service c -- /c --new\nservice a -- /a\n";
+    let plan = reload(&mut s, &mut fx, new, 10);
+    assert_eq!(
+        plan,
+        [
+            "Stop(\"b\")",
+            "Start(\"x\")",
+            "InPlace(\"d\", 1)",
+            "Restart(\"c\")"
+        ]
+    );
+    // The limit is written at once; b and c get their stop signal.
+    saw(&mut fx, &["limits d 1", "kill b 101 15", "kill c 102 15"]);
+    assert!(
+        s.spare().is_none(),
+        "a second reload while one is under way"
+    );
+    assert_eq!(s.restart(&mut fx, 2, Ms(11)), Err(Refused::Reloading));
+    killed(&mut s, &mut fx, 101, 20);
+    saw(&mut fx, &["kill-cgroup b"]);
+    assert_eq!(
+        s.find("x"),
+        None,
+        "the old table is in force until c is down"
+    );
+    killed(&mut s, &mut fx, 102, 30);
+    saw(
+        &mut fx,
+        &[
+            "kill-cgroup c",
+            "remove-cgroup b",
+            "spawn x 108",
+            "spawn c 109",
+        ],
+    );
+    assert_eq!(s.len(), 8);
+    assert_eq!(s.find("b"), None);
+    for (name, was) in "adefgh".chars().zip([0, 3, 4, 5, 6, 7]) {
+        assert_eq!(pid_of(&s, &name.to_string()), before[was], "{}", name);
+    }
+    assert_eq!(pid_of(&s, "c"), Some(109));
+    // A kept unit still answers to its own pid after the move.
+    exit(&mut s, &mut fx, before[7].unwrap(), 1, 40_000);
+    saw(&mut fx, &["kill-cgroup h", "spawn h 110"]);
+    assert!(s.spare().is_some());
+}
+
+#[test]
+fn reload_stops_removed_units_dependents_first() {
+    let mut s = supervisor("service db -- /db\nservice app needs=db -- /app\nservice z -- /z\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    reload(&mut s, &mut fx, "service z -- /z\n", 10);
+    saw(&mut fx, &["kill app 102 15"]);
+    killed(&mut s, &mut fx, 102, 20);
+    saw(&mut fx, &["kill-cgroup app", "kill db 100 15"]);
+    killed(&mut s, &mut fx, 100, 30);
+    saw(
+        &mut fx,
+        &["kill-cgroup db", "remove-cgroup db", "remove-cgroup app"],
+    );
+    assert_eq!((s.len(), pid_of(&s, "z")), (1, Some(101)));
+}
+
+#[test]
+fn reload_with_nothing_running_to_stop_takes_over_at_once() {
+    let mut s = supervisor("service a -- /a\nservice b restart-max=10s -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 101, 1, 5);
+    assert!(matches!(state(&s, "b"), State::BackingOff { .. }));
+    fx.take();
+    // b backs off: it is replaced without waiting, and its back-off is
+    // not left to spawn the old command.
+    let plan = reload(&mut s, &mut fx, "service a -- /a\nservice b -- /b2\n", 10);
+    assert_eq!(plan, ["Restart(\"b\")"]);
+    saw(&mut fx, &["spawn b 102"]);
+    assert_eq!(pid_of(&s, "a"), Some(100));
+}
+
+#[test]
+fn reload_gives_failed_and_blocked_units_another_chance() {
+    let mut s = supervisor("task t restart=never -- /t\nservice b needs=t -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 5);
+    assert_eq!(state(&s, "b"), State::Blocked);
+    fx.take();
+    let plan = reload(
+        &mut s,
+        &mut fx,
+        "task t -- /t --fixed\nservice b needs=t -- /b\n",
+        10,
+    );
+    assert_eq!(plan, ["Start(\"t\")"]);
+    saw(&mut fx, &["spawn t 101"]);
+    exit(&mut s, &mut fx, 101, 0, 20);
+    saw(&mut fx, &["kill-cgroup t", "spawn b 102"]);
+}
+
+#[test]
+fn reload_takes_settings_in_place() {
+    let mut s = supervisor("service a stop-timeout=5s -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    let plan = reload(&mut s, &mut fx, "service a stop-timeout=1s -- /a\n", 10);
+    assert_eq!(plan.len(), 1);
+    assert!(plan[0].starts_with("InPlace(\"a\""), "{:?}", plan);
+    assert!(fx.take().is_empty(), "a setting restarted the unit");
+    s.stop(&mut fx, 0, Ms(20));
+    assert_eq!(s.deadline(), Some(Ms(1020)));
 }
