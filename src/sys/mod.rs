@@ -439,11 +439,6 @@ impl<B: Borrows, const N: usize> Parsed<B, N> {
         unsafe { &*v.cast::<B::Of<'_>>() }
     }
 
-    /// The text the value was parsed from.
-    pub(crate) fn text(&self) -> &[u8] {
-        self.text.get(..self.len).unwrap_or(&[])
-    }
-
     /// Clears the value, then `read` fills the text (returning its
     /// length) and `parse` builds the value from it. After a failed read
     /// the value is empty.

@@ -233,7 +233,7 @@ fn stop_takes_the_dependents_down_first() {
     );
     assert!(matches!(state(&s, "c"), State::Running { .. }));
     // start brings back what the unit needs, in order.
-    s.start(&mut fx, 1, Ms(40));
+    assert!(s.start(&mut fx, 1, Ms(40)).is_ok());
     saw(&mut fx, &["spawn a 103", "spawn b 104"]);
 }
 
@@ -280,7 +280,7 @@ fn shutdown_stops_in_reverse_order() {
     s.shutdown(&mut fx, Ms(14));
     assert!(s.all_down());
     // Nothing starts again once the machine goes down.
-    s.start(&mut fx, 0, Ms(15));
+    let _ = s.start(&mut fx, 0, Ms(15));
     saw(&mut fx, &["kill-cgroup a"]);
     assert!(s.all_down());
 }
