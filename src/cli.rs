@@ -27,7 +27,7 @@ pub fn main(args: Args) -> i32 {
     // namespace supervises its units only: it does not boot a machine.
     let hosted = args.len() == 3 && args.get(1).is_some_and(|a| a.to_bytes() == b"--config");
     if rustix::process::getpid().is_init() && !hosted {
-        crate::boot::pid1::run();
+        crate::boot::pid1::run(args);
     }
     let name = args
         .get(0)

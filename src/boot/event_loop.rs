@@ -2,9 +2,9 @@
 //! the signalfd, the timerfd, the notify socket and the units' pipes. The
 //! clock is read once per wake-up; the timeout is the nearest deadline.
 
-use crate::boot::reload;
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
+use crate::boot::{reexec, reload};
 use crate::control::protocol::{Refusal, FAILED};
 use crate::control::server::{self, Control, Deferred, Later};
 use crate::say;
@@ -18,7 +18,7 @@ use crate::sys::errno::Name;
 use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
 use linux_raw_sys::general as k;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The signals taken through the signalfd.
 pub(crate) const HANDLED: SigSet = SigSet::EMPTY
@@ -50,6 +50,9 @@ pub(crate) struct Init<'t> {
     /// The table's path as given (`pinit.conf=`, `--config FILE`), for
     /// reloads; `None`: /etc/pinit.conf, else the board.
     pub(crate) conf: Option<&'t str>,
+    /// The table in force is the compiled-in one (a re-exec hands over
+    /// its text otherwise).
+    pub(crate) board: bool,
     stopping: Option<Power>,
 }
 
@@ -92,12 +95,15 @@ impl<'t> Init<'t> {
             shell: None,
             mode,
             conf: None,
+            board: false,
             stopping: None,
         }
     }
 
     /// Runs until shutdown; returns only in `Process` mode (exit status).
     pub(crate) fn run(&mut self) -> i32 {
+        // After a re-exec: what exited meanwhile.
+        self.reap(time::now());
         loop {
             let now = time::now();
             if let Some((shell, tty)) = &mut self.shell {
@@ -203,7 +209,7 @@ impl<'t> Init<'t> {
             Later::ReloadTable => self.reload(now, &mut |line| {
                 let _ = server::send_line(fd, line.as_bytes());
             }),
-            Later::Reexec => Err((FAILED, "not yet")),
+            Later::Reexec => Err(self.reexec(fd)),
             #[cfg(feature = "test-panic")]
             #[allow(clippy::panic)] // the point of the test build
             Later::Panic => panic!("a test build was asked to panic"),
@@ -211,12 +217,28 @@ impl<'t> Init<'t> {
         let _ = server::reply(fd, r);
     }
 
+    /// `pinit reexec`, `telinit u`: returns only if it did not happen.
+    fn reexec(&self, client: BorrowedFd<'_>) -> Refusal {
+        let Some(sup) = self.sup.as_ref() else {
+            return (FAILED, "no units: the rescue shell is running");
+        };
+        if self.stopping.is_some() {
+            return (FAILED, "shutting down");
+        }
+        let held = reexec::Held {
+            control: self.control.as_ref().map(|c| c.listen_fd()),
+            notify: self.notify.as_ref().map(|n| n.fd()),
+            board: self.board,
+        };
+        reexec::reexec(&held, sup, client)
+    }
+
     /// `pinit reload-table`, SIGHUP, `telinit q`.
     fn reload(&mut self, now: Ms, tell: &mut dyn FnMut(&str)) -> Result<(), Refusal> {
         if self.stopping.is_some() {
             return Err((FAILED, "shutting down"));
         }
-        match &mut self.sup {
+        let board = match &mut self.sup {
             Some(sup) => reload::reload(
                 sup,
                 &mut System::new(&self.ev),
@@ -224,9 +246,11 @@ impl<'t> Init<'t> {
                 self.mode == Mode::Pid1,
                 now,
                 tell,
-            ),
-            None => Err((FAILED, "no units: the rescue shell is running")),
-        }
+            )?,
+            None => return Err((FAILED, "no units: the rescue shell is running")),
+        };
+        self.board = board;
+        Ok(())
     }
 
     fn signals(&mut self, now: Ms) {

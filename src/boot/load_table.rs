@@ -104,6 +104,35 @@ fn board(into: Pin<&mut Loaded>, diag: &mut dyn FnMut(&Diag<'_>)) -> Source<'sta
     Source::Board(table::BOARD_NAME)
 }
 
+/// After a re-exec: the table the previous PID 1 ran, from the text it
+/// handed over (the file `path` had then), or the board; `None` if this
+/// binary does not read it (said, error by error).
+pub(crate) fn handed_over<'p>(
+    into: Pin<&mut Loaded>,
+    board_table: bool,
+    text: &[u8],
+    path: &'p str,
+) -> Option<Source<'p>> {
+    let mut say_diag = |d: &Diag<'_>| say!("{}", d);
+    if board_table {
+        return Some(board(into, &mut say_diag));
+    }
+    let copy = |buf: &mut [u8; FILE_MAX]| match buf.get_mut(..text.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(text);
+            Ok(text.len())
+        }
+        None => Err(Errno::FBIG),
+    };
+    match into.fill(copy, |text, t| table::parse(path, text, t, &mut say_diag)) {
+        Ok(0) => Some(Source::File(path)),
+        _ => {
+            say!("{}: the table handed over does not read here", path);
+            None
+        }
+    }
+}
+
 /// For `pinit --config FILE`: the file or nothing (its errors said).
 pub(crate) fn load_file(into: Pin<&mut Loaded>, path: &str) -> Result<(), usize> {
     match read(into, Some(path), &mut |d| say!("{}", d)) {

@@ -20,7 +20,8 @@ use crate::table::Setup;
 use core::fmt::Write;
 
 /// Reloads the table `conf` names (None: /etc/pinit.conf, else the
-/// board); `pid1`: apply the system statements too.
+/// board); `pid1`: apply the system statements too. Ok: whether the new
+/// table is the board's.
 pub(crate) fn reload(
     sup: &mut Supervisor<'_>,
     fx: &mut impl Effects,
@@ -28,7 +29,7 @@ pub(crate) fn reload(
     pid1: bool,
     now: Ms,
     tell: &mut dyn FnMut(&str),
-) -> Result<(), Refusal> {
+) -> Result<bool, Refusal> {
     let busy = (FAILED, "a reload of the table is under way");
     let spare = sup.spare().ok_or(busy)?;
     let read = load_table::read(spare, conf, &mut |d| {
@@ -66,7 +67,7 @@ pub(crate) fn reload(
         say!("reload: no unit changed");
         tell("no unit changed");
     }
-    Ok(())
+    Ok(matches!(source, Source::Board(_)))
 }
 
 /// One unit's line: on the console and to the client.

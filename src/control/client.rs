@@ -92,6 +92,7 @@ fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) 
         }
         match Reply::parse(line) {
             Reply::Ok => {
+                fmt.head();
                 fmt.end();
                 return i32::from(OK);
             }
@@ -128,6 +129,8 @@ struct Format<'v> {
     verb: &'v str,
     json: bool,
     count: usize,
+    /// `list`'s column names are out.
+    headed: bool,
 }
 
 impl<'v> Format<'v> {
@@ -136,20 +139,6 @@ impl<'v> Format<'v> {
             write_all(
                 crate::sys::stdio(1),
                 if verb == verb::SHOW { b"" } else { b"[" },
-            );
-        } else if verb == verb::LIST {
-            out!(
-                "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
-                "UNIT",
-                "KIND",
-                "STATE",
-                "PID",
-                "UPTIME",
-                "RST",
-                "LAST",
-                "MEM",
-                "CPU",
-                "CPUS"
             );
         } else if verb == verb::BOOT {
             out!(
@@ -165,12 +154,45 @@ impl<'v> Format<'v> {
             verb,
             json,
             count: 0,
+            headed: false,
         }
+    }
+
+    /// `list`'s column names, once, before its first unit.
+    fn head(&mut self) {
+        if self.verb != verb::LIST || self.json || self.headed {
+            return;
+        }
+        self.headed = true;
+        out!(
+            "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
+            "UNIT",
+            "KIND",
+            "STATE",
+            "PID",
+            "UPTIME",
+            "RST",
+            "LAST",
+            "MEM",
+            "CPU",
+            "CPUS"
+        );
     }
 
     fn line(&mut self, line: &str) {
         match self.verb {
+            // `pinit VERSION ARCH`: what PID 1 is, above the table.
+            verb::LIST if line.starts_with("pinit ") => {
+                let mut w = line.split(' ').skip(1);
+                let (v, a) = (w.next().unwrap_or("?"), w.next().unwrap_or("?"));
+                if !self.json {
+                    out!("PID 1: pinit {} ({})", v, a);
+                }
+                self.head();
+                return;
+            }
             verb::LIST | verb::SHOW => {
+                self.head();
                 if let Some(u) = UnitInfo::parse(line) {
                     self.unit(&u);
                 } else if let Some(status) = line.strip_prefix("status ") {

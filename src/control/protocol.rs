@@ -16,6 +16,32 @@ pub const REQUEST_MAX: usize = 256;
 /// Longest reply line (one packet), in bytes.
 pub(crate) const REPLY_LINE_MAX: usize = 512;
 
+/// What this binary is, as the banner and `list` say it: the package
+/// version, or PINIT_VERSION at build time (the re-exec test builds a
+/// second binary with another one).
+pub(crate) const VERSION: &str = match option_env!("PINIT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
+/// The architecture it was built for.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const ARCH: &str = "x86_64";
+#[cfg(target_arch = "aarch64")]
+pub(crate) const ARCH: &str = "aarch64";
+#[cfg(all(target_arch = "arm", target_feature = "v7"))]
+pub(crate) const ARCH: &str = "armv7";
+#[cfg(all(target_arch = "arm", not(target_feature = "v7")))]
+pub(crate) const ARCH: &str = "arm";
+#[cfg(target_arch = "riscv64")]
+pub(crate) const ARCH: &str = "riscv64";
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64"
+)))]
+pub(crate) const ARCH: &str = "unknown";
+
 /// The reply codes, which are also the client's exit codes.
 pub(crate) const OK: u8 = 0;
 pub const FAILED: u8 = 1;

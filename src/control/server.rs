@@ -10,7 +10,8 @@
 //! client does not read is dropped, at most CLIENTS_MAX at once.
 
 use crate::control::protocol::{
-    parse, Answer, Refusal, Request, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+    parse, Answer, Refusal, Request, ARCH, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+    VERSION,
 };
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::{token, Loop};
@@ -65,6 +66,21 @@ impl Control {
             listen: fd,
             clients: [const { None }; CLIENTS_MAX],
         })
+    }
+
+    /// The listening socket a previous PID 1 bound (a re-exec's
+    /// hand-over); connections made during the exec wait in its backlog.
+    pub(crate) fn adopt(fd: OwnedFd, ev: &Loop) -> Result<Control, Errno> {
+        ev.add(&fd, token::LISTEN)?;
+        Ok(Control {
+            listen: fd,
+            clients: [const { None }; CLIENTS_MAX],
+        })
+    }
+
+    /// The listening socket, for a re-exec's hand-over.
+    pub(crate) fn listen_fd(&self) -> BorrowedFd<'_> {
+        self.listen.as_fd()
     }
 
     /// The earliest client deadline.
@@ -239,6 +255,9 @@ fn execute(
     let lost = (FAILED, "reply lost: the client did not read");
     match req {
         Request::List => {
+            let mut v: heapless::String<64> = heapless::String::new();
+            let _ = write!(v, "pinit {} {}", VERSION, ARCH);
+            send_line(fd, v.as_bytes()).map_err(|_| lost)?;
             for i in 0..sup.len() {
                 let line = unit_line(sup, i, now);
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;

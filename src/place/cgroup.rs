@@ -296,6 +296,25 @@ pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>
     Ok(())
 }
 
+/// The extended attribute of a unit's cgroup directory where PID 1 notes
+/// the unit's state (`STATE PID RESTARTS`, e.g. `running 312 2`) on each
+/// change, for a PID 1 that starts again after a crash (boot/adopt.rs).
+/// `trusted.*`: kept with the cgroup and gone with it, and only root can
+/// write or read it; `user.*` needs a 5.7 kernel on cgroupfs and is
+/// writable by whoever may write the directory.
+pub(crate) const RECORD: &str = "trusted.pinit";
+
+/// Writes `text` to a unit cgroup's `RECORD`.
+pub(crate) fn record(dir: rustix::fd::BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
+    fs::fsetxattr(dir, RECORD, text, fs::XattrFlags::empty())
+}
+
+/// A unit cgroup's `RECORD`, read into `buf`.
+pub(crate) fn recorded<'b>(dir: &Path, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let n = fs::getxattr(dir.as_str(), RECORD, &mut *buf).ok()?;
+    buf.get(..n)
+}
+
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
 pub(crate) fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
     let fd = crate::sys::file::open_regular(path)?;

@@ -32,6 +32,8 @@ pub(crate) trait Effects {
     /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
     /// while the unit runs: a reload changed them.
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
+    /// Notes a unit's state on its cgroup directory (`cgroup::record`).
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
     /// A MAINPID= process: `None` if it is our child (reaped as usual),
@@ -82,6 +84,10 @@ impl Effects for System<'_> {
 
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
         crate::place::cgroup_limits::rewrite(base, u, which, on)
+    }
+
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
+        cgroup::record(cgroup, text)
     }
 
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {

@@ -10,7 +10,7 @@ use crate::table::Table;
 
 /// A unit's boot timeline: when its dependencies were first met, when it
 /// was first started, first ready (a task: done).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) struct Timeline {
     pub(crate) deps_met: Option<Ms>,
     pub(crate) first_start: Option<Ms>,

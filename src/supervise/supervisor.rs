@@ -15,11 +15,12 @@ use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline};
 use crate::supervise::tables::Held;
-use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
+use crate::supervise::unit::{Action, Event, Outcome, Policy, Snapshot, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::{self, Ready, Table, UnitKind};
-use rustix::fd::{AsFd, OwnedFd};
+use core::fmt::Write;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -130,6 +131,8 @@ pub(crate) struct Supervisor<'t> {
     booted: bool,
     /// A reload under way (supervisor/reload.rs).
     reload: Option<reload::Reload>,
+    /// A unit's state could not be noted on its cgroup (said once).
+    unrecorded: bool,
 }
 
 impl<'t> Supervisor<'t> {
@@ -154,6 +157,7 @@ impl<'t> Supervisor<'t> {
             stopping: Set::new(),
             booted: false,
             reload: None,
+            unrecorded: false,
         }
     }
 
@@ -284,6 +288,10 @@ impl<'t> Supervisor<'t> {
             let actions = slot.sm.step(e, now);
             slot.timeline.note(&slot.sm, e, now);
             report::changed(name, before, &slot.sm, now);
+            let after = slot.sm.state();
+            if after.name() != before.name() || after.pid() != before.pid() {
+                self.record(fx, i);
+            }
             for a in actions {
                 match a {
                     Action::Spawn => {
@@ -296,6 +304,36 @@ impl<'t> Supervisor<'t> {
                     Action::Signal { pid, sig } => self.signal_pid(fx, i, pid, sig),
                     Action::KillCgroup => self.kill_cgroup(fx, i),
                 }
+            }
+        }
+    }
+
+    /// Notes unit `i`'s state on its cgroup (`cgroup::RECORD`), where a
+    /// PID 1 that starts again after a crash finds it (boot/adopt.rs). A
+    /// kernel that refuses is said once; such units are restarted after
+    /// a crash instead of taken back.
+    fn record(&mut self, fx: &mut impl Effects, i: usize) {
+        let Some(slot) = self.slots.get(i) else {
+            return;
+        };
+        let (Some(dir), state) = (slot.kept.cgroup.as_ref(), slot.sm.state()) else {
+            return;
+        };
+        if state == State::Spawning {
+            return;
+        }
+        let mut text: heapless::String<48> = heapless::String::new();
+        let pid = slot.sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
+        let _ = write!(text, "{} {} {}", state.name(), pid, slot.sm.restarts());
+        if let Err(e) = fx.record(dir.as_fd(), text.as_bytes()) {
+            if !self.unrecorded {
+                self.unrecorded = true;
+                say!(
+                    "{}: unable to note its state on its cgroup ({}): {}; after a crash of PID 1 such units are restarted",
+                    name_of(self.table.get(), i),
+                    crate::place::cgroup::RECORD,
+                    Name(e)
+                );
             }
         }
     }
@@ -709,7 +747,9 @@ impl<'t> Supervisor<'t> {
 }
 
 mod reload;
+mod resume;
 pub(crate) use reload::Planned;
+pub(crate) use resume::{Carried, UnitFds};
 
 /// Supervisor scenarios on the host (supervisor/tests.rs).
 #[cfg(test)]

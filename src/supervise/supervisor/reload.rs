@@ -125,6 +125,11 @@ impl<'t> Supervisor<'t> {
         Ok(())
     }
 
+    /// Whether a reload is under way.
+    pub(crate) fn reloading_table(&self) -> bool {
+        self.reload.is_some()
+    }
+
     /// Whether unit `i` is being stopped or replaced by a reload.
     pub(super) fn reloading(&self, i: usize) -> bool {
         self.reload.as_ref().is_some_and(|r| r.stop.contains(i))

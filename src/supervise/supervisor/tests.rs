@@ -62,6 +62,9 @@ impl Effects for Fake {
         self.log.push(format!("remove-cgroup {}", unit));
         Ok(())
     }
+    fn record(&mut self, _: rustix::fd::BorrowedFd<'_>, _: &[u8]) -> Result<(), Errno> {
+        Ok(())
+    }
     fn rewrite_limits(&mut self, _: &Base, u: &table::Unit<'_>, which: u32, _: [bool; 5]) {
         self.log.push(format!("limits {} {:b}", u.name, which));
     }
