@@ -54,6 +54,10 @@ fn command(args: Args) -> i32 {
             b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot"
             | b"reload-table" | b"reexec",
         ) => crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1),
+        #[cfg(feature = "test-panic")]
+        Some(b"panic") => {
+            crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
+        }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) => crate::control::client::main(args, path, 3),
             None => {
