@@ -3,7 +3,8 @@ the kernel's side: 32 units run (two crash-looping, mid back-off; one
 waiting for readiness on an fd, one on sd_notify; one restarted once
 before); a re-exec whose /sbin/init is not executable is refused and
 changes nothing; then /sbin/pinit is replaced by a build with another
-version string and `pinit reexec` executes it as PID 1. Afterwards
+version string and `telinit u` (sysvinit's word for `pinit reexec`)
+executes it as PID 1. Afterwards
 `pinit status` names the new version, every unit's processes are the
 same (cgroup.procs), the restart counts are kept, the two waiting units
 become ready through the fd and the socket the old PID 1 handed over, a
@@ -48,6 +49,7 @@ echo "VERSION-BEFORE $(pinit status | head -n 1)"
 echo "STATE-BEFORE fdwait=$(state fdwait) nwait=$(state nwait) crash1=$(state crash1) crash2=$(state crash2)"
 echo "BEFORE $(pids)"
 echo "RST-BEFORE $(rst)"
+echo "RSS-BEFORE $(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
 # A target that cannot be executed: refused, PID 1 goes on.
 cp /sbin/pinit /tmp/pinit
 chmod -x /sbin/pinit
@@ -56,10 +58,11 @@ chmod +x /sbin/pinit
 echo "AFTERBAD $(pids)"
 # The new build in place of the old one, then the re-exec.
 cp /sbin/pinit.next /sbin/pinit.tmp && mv /sbin/pinit.tmp /sbin/pinit
-pinit reexec > /tmp/re.out 2>&1; echo "REEXEC rc=$? $(cat /tmp/re.out)"
+telinit u > /tmp/re.out 2>&1; echo "REEXEC rc=$? $(cat /tmp/re.out)"
 echo "VERSION-AFTER $(pinit status | head -n 1)"
 echo "AFTER $(pids)"
 echo "RST-AFTER $(rst)"
+echo "RSS-AFTER $(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
 echo "STATE-AFTER fdwait=$(state fdwait) nwait=$(state nwait) crash1=$(state crash1) crash2=$(state crash2)"
 # Readiness through what the old PID 1 handed over.
 touch /run/go
@@ -94,6 +97,10 @@ def run(t):
     t.check(g.wait(90) == 0, "the guest did not power off")
     text = g.text().replace("\r", "")
 
+    for tag in ("BEFORE", "AFTER"):
+        m = re.search(r"^RSS-%s (\d+)$" % tag, text, re.M)
+        if m:
+            t.metric("pid1_rss_kib_%s_reexec" % tag.lower(), int(m.group(1)))
     checks.line(t, text, r"^VERSION-BEFORE PID 1: pinit 0\.1\.0 \(%s\)$" % t.arch)
     before = fields(t, text, "BEFORE")
     for u in STAMPS + ["console"]:
