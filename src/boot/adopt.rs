@@ -125,7 +125,11 @@ pub(crate) fn decide(
                     killed: false,
                     then: Then::Stop,
                 },
-                _ => State::Running { pid },
+                // A task's timeout= counts again from now.
+                _ => State::Running {
+                    pid,
+                    deadline: policy.timeout_ms.map(|t| now.after(t)),
+                },
             };
             Decision::Resume(Snapshot {
                 since,
@@ -135,7 +139,7 @@ pub(crate) fn decide(
         }
         _ if populated => Decision::Kill,
         Some(r) => match r.state {
-            "exited" => settled(State::Exited, r.restarts),
+            "done" => settled(State::Done, r.restarts),
             "failed" => settled(State::Failed { why: Failure::Exit }, r.restarts),
             "stopped" => settled(State::Stopped, r.restarts),
             _ => Decision::Start,
@@ -229,6 +233,8 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     status: b"",
                     timeline: Timeline::default(),
                     stopping: false,
+                    // Made by the crashed PID 1: removed at its next stop.
+                    run_dirs: true,
                 };
                 say!(
                     "{}: taken back: {} (pid {}, {} restarts)",
@@ -237,7 +243,7 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     pid,
                     snap.restarts
                 );
-                sup.resume(fx, i, &c, fds);
+                sup.resume(fx, i, &c, fds, now);
             }
         }
     }
@@ -380,7 +386,14 @@ mod tests {
         };
         assert_eq!(
             got(rec("running"), &service),
-            (State::Running { pid: pid(40) }, 3, since)
+            (
+                State::Running {
+                    pid: pid(40),
+                    deadline: None
+                },
+                3,
+                since
+            )
         );
         assert_eq!(
             got(rec("starting"), &notify).0,
@@ -427,7 +440,7 @@ mod tests {
             Decision::Start
         );
         for (word, state) in [
-            ("exited", State::Exited),
+            ("done", State::Done),
             ("stopped", State::Stopped),
             ("failed", State::Failed { why: Failure::Exit }),
         ] {

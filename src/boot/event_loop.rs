@@ -56,9 +56,12 @@ pub(crate) struct Init<'t> {
     stopping: Option<Power>,
 }
 
-/// Blocks the handled signals and opens the signalfd and epoll, retrying
-/// once a second: without them PID 1 could neither reap nor shut down.
+/// Notes the signal dispositions pinit was started with (what its
+/// children must undo), blocks the handled signals and opens the
+/// signalfd and epoll, retrying once a second: without them PID 1 could
+/// neither reap nor shut down.
 pub(crate) fn setup() -> (OwnedFd, Loop) {
+    sys::note_signal_dispositions();
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))
@@ -311,7 +314,16 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
+            Mode::Pid1 => {
+                // `random-seed FILE` of the table in force: saved.
+                let seed = self.sup.as_ref().and_then(|s| {
+                    s.table().setup.iter().find_map(|s| match s {
+                        crate::table::Setup::RandomSeed(f) => Some(*f),
+                        _ => None,
+                    })
+                });
+                shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, seed)
+            }
             Mode::Process => {
                 say!("every unit is down; exiting");
                 0

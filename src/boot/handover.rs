@@ -221,28 +221,42 @@ fn unit(p: &mut Payload, c: &Carried<'_>) {
     time(p, c.timeline.first_start);
     time(p, c.timeline.first_ready);
     byte(p, c.stopping as u8);
+    byte(p, c.run_dirs as u8);
     text(p, c.status);
 }
 
-/// A state: its tag, then its pid (0: none), its time, `killed`, `then`,
-/// the failure and its errno, whichever it has (zero otherwise).
+/// A state: its tag, then its pid (0: none), its two times, `killed`,
+/// `then`, the failure and its errno, whichever it has (zero or none
+/// otherwise).
 fn state(p: &mut Payload, s: State) {
-    let (tag, pid, at, killed, then, why) = match s {
-        State::Waiting | State::Spawning => (0, None, None, false, 0, None),
-        State::Starting { pid, deadline } => (1, Some(pid), deadline, false, 0, None),
-        State::Running { pid } => (2, Some(pid), None, false, 0, None),
+    let none = (None, None, None, false, 0, None);
+    let (tag, (pid, at, at2, killed, then, why)) = match s {
+        State::Waiting | State::Spawning => (0, none),
+        State::Starting { pid, deadline } => (1, (Some(pid), deadline, None, false, 0, None)),
+        State::Running { pid, deadline } => (2, (Some(pid), deadline, None, false, 0, None)),
         State::Stopping {
             pid,
             deadline,
             killed,
             then,
-        } => (3, pid, Some(deadline), killed, then as u8, None),
-        State::Exited => (4, None, None, false, 0, None),
-        State::BackingOff { until } => (5, None, Some(until), false, 0, None),
-        State::Failed { why } => (6, None, None, false, 0, Some(why)),
-        State::Skipped => (7, None, None, false, 0, None),
-        State::Blocked => (8, None, None, false, 0, None),
-        State::Stopped => (9, None, None, false, 0, None),
+        } => {
+            let (then, why) = match then {
+                Then::Stop => (0, None),
+                Then::Restart => (1, None),
+                Then::Fail(f) => (2, Some(f)),
+            };
+            (3, (pid, Some(deadline), None, killed, then, why))
+        }
+        State::Done => (4, none),
+        State::BackingOff { until } => (5, (None, Some(until), None, false, 0, None)),
+        State::Failed { why } => (6, (None, None, None, false, 0, Some(why))),
+        State::Skipped => (7, none),
+        State::Blocked => (8, none),
+        State::Stopped => (9, none),
+        State::Adopting { retry, deadline } => {
+            (10, (None, Some(retry), Some(deadline), false, 0, None))
+        }
+        State::Tracking => (11, none),
     };
     byte(p, tag);
     num(
@@ -250,6 +264,7 @@ fn state(p: &mut Payload, s: State) {
         &pid.map_or(0, |p| p.as_raw_nonzero().get()).to_le_bytes(),
     );
     time(p, at);
+    time(p, at2);
     byte(p, killed as u8);
     byte(p, then);
     let (why, errno) = match why {
@@ -260,6 +275,9 @@ fn state(p: &mut Payload, s: State) {
         Some(Failure::Spawn(e)) => (4, e.raw_os_error()),
         Some(Failure::Refused) => (5, 0),
         Some(Failure::Limit) => (6, 0),
+        Some(Failure::Timeout) => (7, 0),
+        Some(Failure::Vanished) => (8, 0),
+        Some(Failure::PidFile) => (9, 0),
     };
     byte(p, why);
     num(p, &errno.to_le_bytes());
@@ -396,6 +414,7 @@ impl<'a> Bytes<'a> {
             first_ready: self.time()?,
         };
         let stopping = self.flag()?;
+        let run_dirs = self.flag()?;
         let status = self.text()?;
         Some(Carried {
             name,
@@ -411,18 +430,32 @@ impl<'a> Bytes<'a> {
             status,
             timeline,
             stopping,
+            run_dirs,
         })
     }
 
     fn state(&mut self) -> Option<State> {
-        let (tag, pid, at) = (self.byte()?, self.i32()?, self.time()?);
+        let (tag, pid, at, at2) = (self.byte()?, self.i32()?, self.time()?, self.time()?);
         let (killed, then) = (self.flag()?, self.byte()?);
         let (why, errno) = (self.byte()?, self.i32()?);
         let pid = Pid::from_raw(pid);
+        let why = match why {
+            0 => None,
+            1 => Some(Failure::Exit),
+            2 => Some(Failure::NotReady),
+            3 => Some(Failure::ReadyTimeout),
+            4 => Some(Failure::Spawn(Errno::from_raw_os_error(errno))),
+            5 => Some(Failure::Refused),
+            6 => Some(Failure::Limit),
+            7 => Some(Failure::Timeout),
+            8 => Some(Failure::Vanished),
+            9 => Some(Failure::PidFile),
+            _ => return None,
+        };
         let then = match then {
             0 => Then::Stop,
             1 => Then::Restart,
-            2 => Then::Fail,
+            2 => Then::Fail(why?),
             _ => return None,
         };
         Some(match tag {
@@ -431,29 +464,27 @@ impl<'a> Bytes<'a> {
                 pid: pid?,
                 deadline: at,
             },
-            2 => State::Running { pid: pid? },
+            2 => State::Running {
+                pid: pid?,
+                deadline: at,
+            },
             3 => State::Stopping {
                 pid,
                 deadline: at?,
                 killed,
                 then,
             },
-            4 => State::Exited,
+            4 => State::Done,
             5 => State::BackingOff { until: at? },
-            6 => State::Failed {
-                why: match why {
-                    1 => Failure::Exit,
-                    2 => Failure::NotReady,
-                    3 => Failure::ReadyTimeout,
-                    4 => Failure::Spawn(Errno::from_raw_os_error(errno)),
-                    5 => Failure::Refused,
-                    6 => Failure::Limit,
-                    _ => return None,
-                },
-            },
+            6 => State::Failed { why: why? },
             7 => State::Skipped,
             8 => State::Blocked,
             9 => State::Stopped,
+            10 => State::Adopting {
+                retry: at?,
+                deadline: at2?,
+            },
+            11 => State::Tracking,
             _ => return None,
         })
     }
@@ -488,6 +519,7 @@ mod tests {
                 first_ready: None,
             },
             stopping: true,
+            run_dirs: true,
         }
     }
 
@@ -502,8 +534,20 @@ mod tests {
                 pid: pid(5),
                 deadline: None,
             },
-            State::Running { pid: pid(6) },
-            State::Exited,
+            State::Running {
+                pid: pid(6),
+                deadline: None,
+            },
+            State::Running {
+                pid: pid(6),
+                deadline: Some(Ms(60)),
+            },
+            State::Done,
+            State::Adopting {
+                retry: Ms(3),
+                deadline: Ms(4),
+            },
+            State::Tracking,
             State::BackingOff { until: Ms(777) },
             State::Skipped,
             State::Blocked,
@@ -512,7 +556,7 @@ mod tests {
         for (p, then) in [
             (Some(pid(7)), Then::Stop),
             (None, Then::Restart),
-            (None, Then::Fail),
+            (None, Then::Fail(Failure::Timeout)),
         ] {
             v.push(State::Stopping {
                 pid: p,
@@ -528,6 +572,9 @@ mod tests {
             Failure::Spawn(Errno::NOENT),
             Failure::Refused,
             Failure::Limit,
+            Failure::Timeout,
+            Failure::Vanished,
+            Failure::PidFile,
         ] {
             v.push(State::Failed { why });
         }

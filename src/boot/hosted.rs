@@ -10,6 +10,7 @@ use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::capture::{self, LINES};
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_KEY};
@@ -102,18 +103,17 @@ pub(crate) fn run(path: &str) -> i32 {
         base.as_ref().map_or("none", |b| b.dir())
     );
 
-    let slots = match SLOTS.take() {
-        Some(s) => s,
-        None => return 1,
+    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+        return 1;
     };
+    capture::open_syslog(table.get());
     let ctx = Context {
         base: base.clone(),
         notify_env,
-        kmsg: None,
         cmdline: b"",
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, Some(spare), slots, ctx));
+    init.sup = Some(Supervisor::new(table, Some(spare), slots, lines, ctx));
     let rc = init.run();
     let sup = init.sup.take();
     drop(init);

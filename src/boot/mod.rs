@@ -3,6 +3,7 @@
 
 pub(crate) mod adopt;
 pub(crate) mod event_loop;
+pub(crate) mod fstab;
 pub(crate) mod handover;
 pub(crate) mod hosted;
 pub(crate) mod load_table;
@@ -12,5 +13,6 @@ pub(crate) mod pid1;
 pub(crate) mod reexec;
 pub(crate) mod reload;
 pub(crate) mod rescue;
+pub(crate) mod seed;
 pub(crate) mod shutdown;
 pub(crate) mod system;

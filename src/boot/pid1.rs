@@ -3,16 +3,19 @@
 
 use crate::boot::adopt;
 use crate::boot::event_loop::{self, Init, Mode};
+use crate::boot::fstab;
 use crate::boot::handover::Role;
 use crate::boot::load_table::{self, Source};
 use crate::boot::mounts;
 use crate::boot::reexec::{self, Arrival};
 use crate::boot::rescue::{self, Rescue};
+use crate::boot::seed;
 use crate::boot::system;
 use crate::control::protocol::{ARCH, SOCKET_PATH, VERSION};
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::capture::{self, LINES};
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::launch::Context;
@@ -21,9 +24,11 @@ use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
+use crate::sys::log;
 use crate::sys::time::{self, Secs};
 use crate::sys::{Args, Inherited};
-use rustix::fs::{Mode as FsMode, OFlags};
+use crate::table::{Setup, Table};
+use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
 
 /// PID 1's runtime directory: the notify socket (notify::NOTIFY_PATH)
@@ -45,6 +50,19 @@ pub(crate) fn run(args: Args) -> ! {
     let mut inherited = Inherited::scan();
     let arrival = Arrival::take(args, &mut inherited);
     let panics = adopt::panics(args);
+    // From here on pinit's own lines are in the kernel log too (not
+    // rate-limited away), unit output as well.
+    system::sysctl(
+        "kernel.printk_devkmsg",
+        "/proc/sys/kernel/printk_devkmsg",
+        b"on",
+    );
+    if let Err(e) = log::open_kmsg() {
+        say!(
+            "unable to open /dev/kmsg: {}; pinit's lines and unit output go to the console only",
+            Name(e)
+        );
+    }
     let mut cmdbuf = [0u8; CMDLINE_MAX];
     let n = file::read_file("/proc/cmdline", &mut cmdbuf).unwrap_or_else(|e| {
         say!("unable to read /proc/cmdline: {}", Name(e));
@@ -141,20 +159,12 @@ pub(crate) fn run(args: Args) -> ! {
     let again =
         arrival.is_some() || panics.is_some() || adopt::left_running(table.get(), base.as_ref());
     if !again {
-        for s in table.get().setup.iter() {
-            system::apply(s, false);
-        }
+        apply_setup(table.get());
     }
     if table.get().units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         rescue_shell(init, tty, &mut inherited);
     }
-    // Unit output to /dev/kmsg must not be rate-limited away.
-    system::sysctl(
-        "kernel.printk_devkmsg",
-        "/proc/sys/kernel/printk_devkmsg",
-        b"on",
-    );
     let controllers = cgroup::setup();
     if let Some(b) = &base {
         crate::place::cgroup_limits::layout(b, table.get(), controllers);
@@ -182,30 +192,17 @@ pub(crate) fn run(args: Args) -> ! {
         ),
         None => say!("no readiness socket: ready=notify units will time out"),
     }
-    let kmsg = rustix::fs::open(
-        "/dev/kmsg",
-        OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-        FsMode::empty(),
-    )
-    .map_err(|e| {
-        say!(
-            "unable to open /dev/kmsg: {}; unit output goes to the console",
-            Name(e)
-        )
-    })
-    .ok();
-    let slots = match SLOTS.take() {
-        Some(s) => s,
-        None => halt_forever(),
+    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+        halt_forever()
     };
+    capture::open_syslog(table.get());
     let ctx = Context {
         base,
         notify_env: Some(NOTIFY_ENV),
-        kmsg,
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, lines, ctx);
     let mut fx = System::new(&init.ev);
     match &arrival {
         Some(a) => {
@@ -318,6 +315,23 @@ fn run_dir() -> bool {
 fn serve(mut init: Init<'_>) -> ! {
     init.run();
     halt_forever()
+}
+
+/// The system statements in file order; `random-seed` last, once the
+/// file systems the others mount are there.
+fn apply_setup(table: &Table<'_>) {
+    for s in table.setup.iter() {
+        system::apply(s, false);
+    }
+    for s in table.setup.iter() {
+        if let Setup::RandomSeed(f) = s {
+            let mut buf = [0u8; fstab::PATH_MAX];
+            match system::path(f, &mut buf) {
+                Some(p) => seed::load(p),
+                None => say!("random-seed: path too long"),
+            }
+        }
+    }
 }
 
 /// Nothing left to do (never expected): stay alive, quietly.

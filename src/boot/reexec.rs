@@ -340,7 +340,7 @@ impl Arrival {
             let fds = self.unit_fds(k as u16, inherited);
             match sup.find(c.name) {
                 Some(i) => {
-                    sup.resume(fx, i, &c, fds);
+                    sup.resume(fx, i, &c, fds, crate::sys::time::now());
                     taken += 1;
                 }
                 None => say!(

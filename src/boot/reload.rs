@@ -108,7 +108,7 @@ fn setup(old: &crate::table::Table<'_>, new: &crate::table::Table<'_>, tell: &mu
             Again::Same => continue,
             Again::Apply => ("apply", false),
             Again::Remount => ("remount", true),
-            Again::Reboot => ("keep (a reboot applies the new source or type)", false),
+            Again::Reboot => ("keep (a reboot applies it)", false),
         };
         if again != Again::Reboot {
             system::apply(s, remount);
@@ -125,6 +125,9 @@ fn said(what: &str, s: &Setup<'_>, tell: &mut dyn FnMut(&str)) {
     let mut l = Line::new();
     let _ = match s {
         Setup::Hostname(h) => write!(l, "{} hostname {}", what, h),
+        Setup::HostnameFile(f, _) => write!(l, "{} hostname {}", what, f.raw()),
+        Setup::Fstab(f) => write!(l, "{} fstab {}", what, f.file.raw()),
+        Setup::RandomSeed(f) => write!(l, "{} random-seed {}", what, f.raw()),
         Setup::Mount(m) => write!(l, "{} mount {}", what, m.target.raw()),
         Setup::Sysctl(c) => write!(l, "{} sysctl {}", what, c.key),
         Setup::IrqAffinity(c) => write!(l, "{} irq-affinity {}", what, c.as_str()),

@@ -248,6 +248,10 @@ pub(crate) fn setup<'a, 't>(
     new.setup.iter().map(move |s| {
         let before = old.setup.iter().rev().find(|o| same_target(o, s));
         let again = match (before, s) {
+            // An fstab's mounts are made once: mounting them again would
+            // mount over what runs (docs/config.md §8).
+            (None, Setup::Fstab(_)) => Again::Reboot,
+            (Some(o), Setup::Fstab(_)) if o != s => Again::Reboot,
             (None, _) => Again::Apply,
             (Some(o), _) if o == s => Again::Same,
             (Some(Setup::Mount(o)), Setup::Mount(m)) => {
@@ -276,11 +280,16 @@ pub(crate) fn setup_gone<'a, 't>(
 }
 
 /// Whether two statements set the same thing (the host name, a mount
-/// point, a sysctl key, the IRQ affinity).
+/// point, an fstab file, a sysctl key, the IRQ affinity, the seed file).
 fn same_target(a: &Setup<'_>, b: &Setup<'_>) -> bool {
     match (a, b) {
-        (Setup::Hostname(_), Setup::Hostname(_))
-        | (Setup::IrqAffinity(_), Setup::IrqAffinity(_)) => true,
+        (
+            Setup::Hostname(_) | Setup::HostnameFile(..),
+            Setup::Hostname(_) | Setup::HostnameFile(..),
+        )
+        | (Setup::IrqAffinity(_), Setup::IrqAffinity(_))
+        | (Setup::RandomSeed(_), Setup::RandomSeed(_)) => true,
+        (Setup::Fstab(x), Setup::Fstab(y)) => x.file == y.file,
         (Setup::Mount(x), Setup::Mount(y)) => x.target == y.target,
         (Setup::Sysctl(x), Setup::Sysctl(y)) => x.key == y.key,
         _ => false,

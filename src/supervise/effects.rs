@@ -7,6 +7,7 @@
 use crate::place::cgroup::{self, Base};
 use crate::supervise::epoll::Loop;
 use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
+use crate::supervise::rundir;
 use crate::table::{self, Table};
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -25,8 +26,6 @@ pub(crate) trait Effects {
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
-    /// Kills every process left in a unit's cgroup.
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
     /// Removes a unit's (empty) cgroup: a reload removed the unit.
     fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
     /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
@@ -34,6 +33,38 @@ pub(crate) trait Effects {
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
     /// Notes a unit's state on its cgroup directory (`cgroup::record`).
     fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
+    /// Kills every process left in a unit's cgroup; how many there were.
+    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno>;
+    /// `sig` to every process of a unit's cgroup, and to `main` if it is
+    /// not among them.
+    fn signal_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        sig: u32,
+        main: Option<i32>,
+    ) -> Result<usize, Errno>;
+    /// How many processes a unit's cgroup holds, and the first of them.
+    fn procs(&self, base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno>;
+    /// The PID in a pidfile; `None` if it holds none.
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno>;
+    /// Whether `pid` is a child of this process (a daemon re-parented to
+    /// it).
+    fn is_child(&self, pid: i32) -> bool;
+    /// Opens a unit's cgroup.events and watches it for changes with
+    /// `token`; with whether the cgroup has processes.
+    fn watch_events(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        token: u64,
+    ) -> Result<(OwnedFd, bool), Errno>;
+    /// Whether the cgroup of a watched cgroup.events has processes.
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno>;
+    /// Removes a unit's `runtime-dir=` directories.
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>);
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
     /// A MAINPID= process: `None` if it is our child (reaped as usual),
@@ -74,7 +105,7 @@ impl Effects for System<'_> {
         crate::sys::kill(pid, sig)
     }
 
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
         cgroup::kill(base, unit, isolated)
     }
 
@@ -90,15 +121,55 @@ impl Effects for System<'_> {
         cgroup::record(cgroup, text)
     }
 
+    fn signal_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        sig: u32,
+        main: Option<i32>,
+    ) -> Result<usize, Errno> {
+        cgroup::signal(base, unit, isolated, sig, main)
+    }
+
+    fn procs(&self, base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno> {
+        cgroup::procs(base, unit, isolated)
+    }
+
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno> {
+        crate::sys::file::read_pid(path)
+    }
+
+    fn is_child(&self, pid: i32) -> bool {
+        crate::sys::file::parent_of(pid) == Some(rustix::process::getpid().as_raw_nonzero().get())
+    }
+
+    fn watch_events(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        token: u64,
+    ) -> Result<(OwnedFd, bool), Errno> {
+        let (fd, populated) = cgroup::events(base, unit, isolated)?;
+        self.ev.add_pri(&fd, token)?;
+        Ok((fd, populated))
+    }
+
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno> {
+        cgroup::populated(fd)
+    }
+
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
+        rundir::remove(u)
+    }
+
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
         cgroup::unit_of(base, pid, name)
     }
 
     fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
-        let p = pid.as_raw_nonzero().get();
-        let ours = crate::sys::file::parent_of(p)
-            == Some(rustix::process::getpid().as_raw_nonzero().get());
-        if ours {
+        if self.is_child(pid.as_raw_nonzero().get()) {
             return Ok(None);
         }
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).map(Some)

@@ -5,12 +5,15 @@
 pub(crate) mod capture;
 pub(crate) mod diff;
 pub(crate) mod effects;
+pub(crate) mod envfile;
 pub(crate) mod epoll;
+pub(crate) mod forked;
 pub(crate) mod launch;
 pub(crate) mod notify;
 pub(crate) mod order;
 pub(crate) mod passwd;
 pub(crate) mod report;
+pub(crate) mod rundir;
 pub(crate) mod spawn;
 pub(crate) mod supervisor;
 pub(crate) mod tables;

@@ -26,6 +26,12 @@ pub const DEPS_MAX: usize = 16;
 pub const GROUPS_MAX: usize = 16;
 /// `if=` conditions of one unit.
 pub const CONDS_MAX: usize = 8;
+/// `env-file=` options of one unit.
+pub const ENV_FILES_MAX: usize = 4;
+/// `runtime-dir=` options of one unit.
+pub const RUN_DIRS_MAX: usize = 8;
+/// Longest `runtime-dir=` NAME (the directory is /run/NAME).
+pub const RUN_DIR_NAME_MAX: usize = 64;
 /// `rlimit.NAME=` options of one unit (there are 16 rlimits).
 pub const RLIMITS_MAX: usize = 16;
 /// `hostname`, `mount`, `sysctl` and `irq-affinity` statements together.

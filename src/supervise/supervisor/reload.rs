@@ -90,9 +90,7 @@ impl<'t> Supervisor<'t> {
                 Change::Changed { old } => {
                     let old = usize::from(old);
                     match self.slots.get(old).map(|s| s.sm.state()) {
-                        Some(State::Exited | State::Stopped) | None => {
-                            plan(Planned::Update(u.name))
-                        }
+                        Some(State::Done | State::Stopped) | None => plan(Planned::Update(u.name)),
                         Some(State::Failed { .. } | State::Blocked | State::Skipped) => {
                             again.insert(old);
                             plan(Planned::Start(u.name));
@@ -101,7 +99,9 @@ impl<'t> Supervisor<'t> {
                             State::Waiting
                             | State::Spawning
                             | State::Starting { .. }
+                            | State::Adopting { .. }
                             | State::Running { .. }
+                            | State::Tracking
                             | State::Stopping { .. }
                             | State::BackingOff { .. },
                         ) => {

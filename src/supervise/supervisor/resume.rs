@@ -18,6 +18,8 @@ pub(crate) struct Carried<'a> {
     pub(crate) timeline: Timeline,
     /// In the stop set of a `pinit stop` under way.
     pub(crate) stopping: bool,
+    /// Its `runtime-dir=` directories were made and not removed since.
+    pub(crate) run_dirs: bool,
 }
 
 /// The fds PID 1 holds for a unit; a new kind is one more field here
@@ -57,6 +59,7 @@ impl<'t> Supervisor<'t> {
             status: &s.status,
             timeline: s.timeline,
             stopping: self.stopping.contains(i),
+            run_dirs: s.run_dirs,
         };
         let fds = UnitFds {
             cgroup: s.kept.cgroup.as_ref().map(|f| f.as_fd()),
@@ -89,13 +92,16 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Takes unit `i` back as a previous PID 1 left it: its state and
-    /// counters, its texts, and its fds, watched again.
+    /// counters, its texts, and its fds, watched again; a forked unit
+    /// with no main process (`Adopting`, `Tracking`) has its
+    /// cgroup.events opened again.
     pub(crate) fn resume(
         &mut self,
         fx: &mut impl Effects,
         i: usize,
         c: &Carried<'_>,
         fds: UnitFds<OwnedFd>,
+        now: Ms,
     ) {
         let Some(slot) = self.slots.get_mut(i) else {
             return;
@@ -104,6 +110,7 @@ impl<'t> Supervisor<'t> {
         slot.log_pid = c.log_pid;
         notify::fit_status(c.status, &mut slot.status);
         slot.timeline = c.timeline;
+        slot.run_dirs = c.run_dirs;
         slot.kept.cgroup = fds.cgroup;
         let watched = [
             (fds.out.as_ref().map(|(r, _)| r), token::LOG),
@@ -122,5 +129,8 @@ impl<'t> Supervisor<'t> {
             self.stopping.insert(i);
         }
         self.record(fx, i);
+        if let Some(e) = self.watch_cgroup(fx, i) {
+            self.step(fx, i, e, now);
+        }
     }
 }

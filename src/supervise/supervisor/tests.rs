@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::place::cgroup::Base;
+use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::tables;
+use crate::table::capacity::UNITS_MAX;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
 use std::boxed::Box;
@@ -24,6 +26,12 @@ struct Fake {
     /// MAINPID= processes that are not our children.
     strangers: Vec<i32>,
     watched: usize,
+    /// The processes alive in each unit's cgroup (spawns add theirs).
+    left: Vec<(i32, &'static str)>,
+    /// What each pidfile holds (missing: ENOENT).
+    pidfiles: Vec<(&'static str, Result<Option<i32>, Errno>)>,
+    /// Watched cgroup.events fds and their units.
+    events: Vec<(i32, &'static str)>,
 }
 
 impl Effects for Fake {
@@ -42,6 +50,7 @@ impl Effects for Fake {
         self.next_pid = self.next_pid.max(99) + 1;
         let name: &'static str = String::from(u.name).leak();
         self.cgroups.push((self.next_pid, name));
+        self.left.push((self.next_pid, name));
         self.log.push(format!("spawn {} {}", u.name, self.next_pid));
         Ok(Launched {
             pid: Pid::from_raw(self.next_pid).unwrap(),
@@ -54,9 +63,57 @@ impl Effects for Fake {
         self.log.push(format!("kill {} {} {}", name, pid, sig));
         Ok(())
     }
-    fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
+    fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<usize, Errno> {
         self.log.push(format!("kill-cgroup {}", unit));
-        Ok(())
+        let before = self.left.len();
+        self.left.retain(|(_, n)| *n != unit);
+        Ok(before - self.left.len())
+    }
+    fn signal_cgroup(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        sig: u32,
+        _: Option<i32>,
+    ) -> Result<usize, Errno> {
+        self.log.push(format!("signal-cgroup {} {}", unit, sig));
+        Ok(self.left.iter().filter(|(_, n)| *n == unit).count())
+    }
+    fn procs(&self, _: &Base, unit: &str, _: bool) -> Result<(usize, i32), Errno> {
+        let mut it = self.left.iter().filter(|(_, n)| *n == unit);
+        let first = it.clone().next().map_or(0, |(p, _)| *p);
+        Ok((it.by_ref().count(), first))
+    }
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno> {
+        let f = self.pidfiles.iter().find(|(p, _)| *p == path);
+        f.map_or(Err(Errno::NOENT), |(_, r)| *r)
+    }
+    fn is_child(&self, pid: i32) -> bool {
+        !self.strangers.contains(&pid)
+    }
+    fn watch_events(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        _: u64,
+    ) -> Result<(OwnedFd, bool), Errno> {
+        let (rd, _) = rustix::pipe::pipe()?;
+        let name: &'static str = String::from(unit).leak();
+        self.events
+            .push((rustix::fd::AsRawFd::as_raw_fd(&rd), name));
+        self.watched += 1;
+        self.log.push(format!("watch-events {}", unit));
+        Ok((rd, self.procs_in(unit) > 0))
+    }
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno> {
+        let raw = rustix::fd::AsRawFd::as_raw_fd(fd);
+        let unit = self.events.iter().find(|(f, _)| *f == raw).map(|(_, u)| *u);
+        Ok(unit.is_some_and(|u| self.procs_in(u) > 0))
+    }
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
+        self.log.push(format!("rmdir {}", u.name));
     }
     fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
         self.log.push(format!("remove-cgroup {}", unit));
@@ -91,6 +148,16 @@ impl Effects for Fake {
 }
 
 impl Fake {
+    fn procs_in(&self, unit: &str) -> usize {
+        self.left.iter().filter(|(_, n)| *n == unit).count()
+    }
+
+    /// Process `pid` of `unit`'s cgroup (forked by one of its processes).
+    fn fork(&mut self, pid: i32, unit: &'static str) {
+        self.cgroups.push((pid, unit));
+        self.left.push((pid, unit));
+    }
+
     /// The log since the last call.
     fn take(&mut self) -> Vec<String> {
         core::mem::take(&mut self.log)
@@ -115,14 +182,15 @@ fn loaded(conf: &str) -> Held<'static> {
 /// a spare table buffer.
 fn supervisor(conf: &str) -> Supervisor<'static> {
     let slots = Box::leak(Box::new(Slots::new()));
+    let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
+    let lines: &mut Lines = lines.try_into().unwrap();
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
-        kmsg: None,
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(loaded(conf), Some(loaded("")), slots, ctx)
+    Supervisor::new(loaded(conf), Some(loaded("")), slots, lines, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -134,6 +202,7 @@ fn pid(n: i32) -> Pid {
 }
 
 fn exit(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, code: i32, t: u64) {
+    fx.left.retain(|(q, _)| *q != p);
     assert!(
         s.on_exit(fx, pid(p), Status::Code(code), Ms(t)),
         "pid {}",
@@ -143,6 +212,7 @@ fn exit(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, code: i32, t: u64) {
 }
 
 fn killed(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, t: u64) {
+    fx.left.retain(|(q, _)| *q != p);
     assert!(s.on_exit(fx, pid(p), Status::Signal(SIGTERM as i32), Ms(t)));
     s.schedule(fx, Ms(t));
 }
@@ -189,13 +259,31 @@ fn mainpid_hands_the_unit_over_to_another_process() {
     fx.cgroups.push((101, "d"));
     fx.strangers.push(101);
     s.on_notify(&mut fx, 100, b"MAINPID=101\nREADY=1\n", Ms(20));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     assert_eq!(fx.watched, 1);
     assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(30)));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     // A MAINPID outside the unit's cgroup is refused.
     s.on_notify(&mut fx, 100, b"MAINPID=4242\n", Ms(31));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     // The pidfd says 101 is gone: a failure, restarted at once (it
     // ran less than 10 s: a quick one, after 100 ms).
     s.on_token(&mut fx, token::PIDFD, Ms(40));
@@ -224,10 +312,10 @@ fn stop_takes_the_dependents_down_first() {
     fx.take();
     s.stop(&mut fx, 0, Ms(10));
     // b needs a: it goes first; c only orders itself after a.
-    saw(&mut fx, &["kill b 101 15"]);
+    saw(&mut fx, &["signal-cgroup b 15"]);
     assert!(matches!(state(&s, "a"), State::Running { .. }));
     killed(&mut s, &mut fx, 101, 20);
-    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
     killed(&mut s, &mut fx, 100, 30);
     saw(&mut fx, &["kill-cgroup a"]);
     assert_eq!(
@@ -252,7 +340,12 @@ fn a_stop_that_times_out_ends_in_sigkill() {
     let sigkill = format!("kill a 100 {}", SIGKILL);
     saw(
         &mut fx,
-        &["spawn a 100", "kill a 100 15", "kill-cgroup a", &sigkill],
+        &[
+            "spawn a 100",
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            &sigkill,
+        ],
     );
     s.on_exit(&mut fx, pid(100), Status::Signal(SIGKILL as i32), Ms(1020));
     assert_eq!(state(&s, "a"), State::Stopped);
@@ -268,16 +361,16 @@ fn shutdown_stops_in_reverse_order() {
     fx.take();
     s.shutdown(&mut fx, Ms(10));
     // c and x have no dependents: they go first.
-    saw(&mut fx, &["kill c 103 15", "kill x 101 15"]);
+    saw(&mut fx, &["signal-cgroup c 15", "signal-cgroup x 15"]);
     killed(&mut s, &mut fx, 101, 11);
     s.shutdown(&mut fx, Ms(11));
     saw(&mut fx, &["kill-cgroup x"]);
     killed(&mut s, &mut fx, 103, 12);
     s.shutdown(&mut fx, Ms(12));
-    saw(&mut fx, &["kill-cgroup c", "kill b 102 15"]);
+    saw(&mut fx, &["kill-cgroup c", "signal-cgroup b 15"]);
     killed(&mut s, &mut fx, 102, 13);
     s.shutdown(&mut fx, Ms(13));
-    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
     assert!(!s.all_down());
     killed(&mut s, &mut fx, 100, 14);
     s.shutdown(&mut fx, Ms(14));
@@ -354,6 +447,276 @@ fn control_answers_come_from_the_supervisor() {
     );
 }
 
+#[test]
+fn a_forked_daemon_is_found_through_its_pidfile() {
+    let mut s =
+        supervisor("service d ready=forked pidfile=/run/d.pid -- /d\nservice w needs=d -- /w\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    // The launcher forks the daemon, exits 0; the pidfile comes later.
+    fx.fork(101, "d");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert!(matches!(state(&s, "d"), State::Adopting { .. }));
+    assert_eq!(s.deadline(), Some(Ms(60)));
+    saw(&mut fx, &["spawn d 100", "watch-events d"]);
+    // A pidfile naming a process outside the unit is refused.
+    fx.cgroups.push((4242, "w"));
+    fx.pidfiles.push(("/run/d.pid", Ok(Some(4242))));
+    s.on_timer(&mut fx, Ms(60));
+    assert!(matches!(state(&s, "d"), State::Adopting { .. }));
+    // Then the daemon writes its own PID: the unit is ready, its
+    // dependent starts, the cgroup is no longer watched.
+    fx.pidfiles[0].1 = Ok(Some(101));
+    s.on_timer(&mut fx, Ms(110));
+    s.schedule(&mut fx, Ms(110));
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
+    saw(&mut fx, &["spawn w 101"]);
+    assert_eq!(fx.watched, 0);
+    // Killed: restarted, its cgroup killed first.
+    killed(&mut s, &mut fx, 101, 200);
+    assert!(matches!(state(&s, "d"), State::BackingOff { .. }));
+    saw(&mut fx, &["kill-cgroup d"]);
+}
+
+#[test]
+fn a_forked_daemon_whose_pidfile_never_comes_is_stopped_and_failed() {
+    let mut s = supervisor(
+        "service d ready=forked pidfile=/run/d.pid ready-timeout=1s restart=never -- /d\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(101, "d");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    let mut t = 10;
+    while let Some(d) = s.deadline().filter(|d| d.0 < 1_000) {
+        t = d.0;
+        s.on_timer(&mut fx, d);
+    }
+    assert!(t >= 950, "{}", t);
+    s.on_timer(&mut fx, Ms(1_000));
+    assert!(matches!(state(&s, "d"), State::Stopping { pid: None, .. }));
+    saw(
+        &mut fx,
+        &["spawn d 100", "watch-events d", "signal-cgroup d 15"],
+    );
+    // The daemon goes on TERM: cgroup.events says the cgroup is empty.
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(1_010));
+    assert_eq!(
+        state(&s, "d"),
+        State::Failed {
+            why: crate::supervise::unit::Failure::PidFile
+        }
+    );
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_forked_daemon_without_a_pidfile_is_what_its_cgroup_holds() {
+    let mut s =
+        supervisor("service one ready=forked -- /one\nservice many ready=forked -- /many\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    // one: a single process left is the main process.
+    fx.fork(110, "one");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert_eq!(
+        state(&s, "one"),
+        State::Running {
+            pid: pid(110),
+            deadline: None
+        }
+    );
+    // many: several, so the cgroup stands for the unit.
+    fx.fork(120, "many");
+    fx.fork(121, "many");
+    exit(&mut s, &mut fx, 101, 0, 20);
+    assert_eq!(state(&s, "many"), State::Tracking);
+    assert_eq!(s.unit(1).unwrap().1.outcome(), Outcome::Ready);
+    assert_eq!(s.reload(&mut fx, 1, Ms(21)), Err(Refused::NoMainProcess));
+    assert_eq!(s.signal(&mut fx, 1, 1), Err(Refused::NoMainProcess));
+    // One of them goes (an orphan PID 1 reaps): the other is the main
+    // process now, and the cgroup is no longer watched.
+    fx.left.retain(|(p, _)| *p != 120);
+    assert!(!s.on_exit(&mut fx, pid(120), Status::Code(0), Ms(30)));
+    assert_eq!(
+        state(&s, "many"),
+        State::Running {
+            pid: pid(121),
+            deadline: None
+        }
+    );
+    saw(
+        &mut fx,
+        &["spawn one 100", "spawn many 101", "watch-events many"],
+    );
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_tracked_cgroup_that_empties_is_restarted() {
+    let mut s = supervisor("service many ready=forked -- /many\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(120, "many");
+    fx.fork(121, "many");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert_eq!(state(&s, "many"), State::Tracking);
+    // Not empty yet: nothing happens.
+    s.on_token(&mut fx, token::EVENTS, Ms(20));
+    assert_eq!(state(&s, "many"), State::Tracking);
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(30));
+    assert_eq!(state(&s, "many"), State::BackingOff { until: Ms(130) });
+    saw(
+        &mut fx,
+        &["spawn many 100", "watch-events many", "kill-cgroup many"],
+    );
+    assert_eq!(fx.watched, 0);
+    // `pinit stop` of a tracked unit signals the whole cgroup.
+    s.on_timer(&mut fx, Ms(130));
+    fx.fork(130, "many");
+    fx.fork(131, "many");
+    exit(&mut s, &mut fx, 101, 0, 140);
+    s.stop(&mut fx, 0, Ms(150));
+    saw(
+        &mut fx,
+        &[
+            "spawn many 101",
+            "watch-events many",
+            "signal-cgroup many 15",
+        ],
+    );
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(160));
+    assert_eq!(state(&s, "many"), State::Stopped);
+}
+
+#[test]
+fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
+    let mut s = supervisor("service sshd kill=main -- /sshd\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(150, "sshd"); // a session
+    assert!(s.restart(&mut fx, 0, Ms(10)).is_ok());
+    killed(&mut s, &mut fx, 100, 20);
+    // The new sshd runs in the same cgroup, beside the session.
+    saw(
+        &mut fx,
+        &["spawn sshd 100", "kill sshd 100 15", "spawn sshd 101"],
+    );
+    assert_eq!(fx.procs_in("sshd"), 2);
+    // A crash keeps the session as well.
+    exit(&mut s, &mut fx, 101, 1, 30);
+    assert!(fx.take().iter().all(|l| !l.starts_with("kill-cgroup")));
+    // At shutdown the whole cgroup goes.
+    s.on_timer(&mut fx, Ms(130));
+    fx.take();
+    s.shutdown(&mut fx, Ms(200));
+    killed(&mut s, &mut fx, 102, 210);
+    saw(&mut fx, &["signal-cgroup sshd 15", "kill-cgroup sshd"]);
+    assert_eq!(fx.procs_in("sshd"), 0);
+}
+
+#[test]
+fn start_of_a_dependent_does_not_run_a_done_task_again() {
+    let mut s = supervisor(
+        "task once -- /once\ntask broken -- /broken\nservice u needs=once,broken -- /u\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 0, 10);
+    exit(&mut s, &mut fx, 101, 3, 10);
+    assert_eq!(state(&s, "u"), State::Blocked);
+    saw(
+        &mut fx,
+        &[
+            "spawn once 100",
+            "spawn broken 101",
+            "kill-cgroup once",
+            "kill-cgroup broken",
+        ],
+    );
+    // u needs both: the failed task runs again, the done one does not.
+    assert!(s.start(&mut fx, 2, Ms(20)).is_ok());
+    saw(&mut fx, &["spawn broken 102"]);
+    exit(&mut s, &mut fx, 102, 0, 30);
+    saw(&mut fx, &["kill-cgroup broken", "spawn u 103"]);
+    assert_eq!(state(&s, "once"), State::Done);
+    // Its own start runs it again, and so does its restart.
+    assert!(s.start(&mut fx, 0, Ms(40)).is_ok());
+    exit(&mut s, &mut fx, 104, 0, 50);
+    assert!(s.restart(&mut fx, 0, Ms(60)).is_ok());
+    s.schedule(&mut fx, Ms(60));
+    saw(
+        &mut fx,
+        &["spawn once 104", "kill-cgroup once", "spawn once 105"],
+    );
+}
+
+#[test]
+fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
+    let mut s = supervisor(
+        "service a runtime-dir=a -- /a\nservice k runtime-dir=k runtime-dir-keep=yes -- /k\ntask t runtime-dir=t -- /t\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 10);
+    s.on_timer(&mut fx, Ms(110));
+    assert!(s.restart(&mut fx, 0, Ms(120)).is_ok());
+    killed(&mut s, &mut fx, 103, 130);
+    saw(
+        &mut fx,
+        &[
+            "spawn a 100",
+            "spawn k 101",
+            "spawn t 102",
+            "kill-cgroup a",
+            "spawn a 103",
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            "spawn a 104",
+        ],
+    );
+    // A task's end, a stop: gone, unless kept.
+    exit(&mut s, &mut fx, 102, 0, 140);
+    saw(&mut fx, &["kill-cgroup t", "rmdir t"]);
+    s.stop(&mut fx, 0, Ms(150));
+    killed(&mut s, &mut fx, 104, 160);
+    s.stop(&mut fx, 1, Ms(170));
+    killed(&mut s, &mut fx, 101, 180);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            "rmdir a",
+            "signal-cgroup k 15",
+            "kill-cgroup k",
+        ],
+    );
+}
+
+#[test]
+fn the_boot_names_what_is_not_settled_after_a_while() {
+    let mut s = supervisor("service slow ready=notify -- /slow\nservice w needs=slow -- /w\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(1_000));
+    assert_eq!(s.deadline(), Some(Ms(1_000 + report::BOOT_LATE_MS)));
+    s.on_timer(&mut fx, Ms(1_000 + report::BOOT_LATE_MS));
+    assert_eq!(s.deadline(), None);
+    // Said once; the summary still comes when the boot settles.
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(40_000));
+    s.schedule(&mut fx, Ms(40_000));
+    assert!(s.booted);
+}
+
 /// The pid of unit `name`, if it runs.
 fn pid_of(s: &Supervisor<'_>, name: &str) -> Option<i32> {
     let i = s.find(name)?;
@@ -409,7 +772,10 @@ fn reload_stops_starts_restarts_and_changes_in_place() {
         ]
     );
     // The limit is written at once; b and c get their stop signal.
-    saw(&mut fx, &["limits d 1", "kill b 101 15", "kill c 102 15"]);
+    saw(
+        &mut fx,
+        &["limits d 1", "signal-cgroup b 15", "signal-cgroup c 15"],
+    );
     assert!(
         s.spare().is_none(),
         "a second reload while one is under way"
@@ -451,9 +817,9 @@ fn reload_stops_removed_units_dependents_first() {
     s.schedule(&mut fx, Ms(0));
     fx.take();
     reload(&mut s, &mut fx, "service z -- /z\n", 10);
-    saw(&mut fx, &["kill app 102 15"]);
+    saw(&mut fx, &["signal-cgroup app 15"]);
     killed(&mut s, &mut fx, 102, 20);
-    saw(&mut fx, &["kill-cgroup app", "kill db 100 15"]);
+    saw(&mut fx, &["kill-cgroup app", "signal-cgroup db 15"]);
     killed(&mut s, &mut fx, 100, 30);
     saw(
         &mut fx,
