@@ -131,6 +131,24 @@ def build_pinit(arch, board=None, quiet=True):
     return ROOT / "target" / a.triple / "release" / "pinit"
 
 
+def build_variant(arch, name, env=None, features=()):
+    """A second build of pinit, beside the one the image gets, in its own
+    target directory (target/qemu/variants/NAME): `env` set at build time
+    (e.g. PINIT_VERSION, which the banner and `pinit status` say), cargo
+    `features` (e.g. test-panic, which release binaries never have).
+    Returns the binary's path."""
+    e = dict(os.environ)
+    board = default_board(arch)
+    if board:
+        e["PINIT_BOARD"] = board
+    e.update(env or {})
+    e["CARGO_TARGET_DIR"] = str(CACHE / "variants" / name)
+    a = ARCHES[arch]
+    args = ["build", "--release", "-q"] + (["--features", ",".join(features)] if features else [])
+    cargo(a.triple, args, e)
+    return CACHE / "variants" / name / a.triple / "release" / "pinit"
+
+
 # How an initramfs wants pinit: /init -> /sbin/init -> /sbin/pinit,
 # /bin/pinit is the client; busybox keeps its poweroff, reboot and halt
 # applets; no man pages, and no /etc/pinit.conf (each test picks its
