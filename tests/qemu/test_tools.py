@@ -327,7 +327,7 @@ class Boot(unittest.TestCase):
     @unittest.skipUnless(shutil.which("mkfs.ext4") and shutil.which("debugfs"),
                          "needs e2fsprogs")
     def test_make_disk(self):
-        with tempfile.TemporaryDirectory(dir=str(qemu.CACHE)) as d:
+        with tempfile.TemporaryDirectory() as d:
             img = qemu.make_disk(Path(d) / "x.img", 8, {"/etc/fstab": "# empty\n",
                                                         "/data/s": (b"\x01\x02", 0o600)},
                                  uuid="0f0e0d0c-0b0a-4908-8706-050403020100", label="pinit")
