@@ -285,12 +285,26 @@ fn watchdog_statement() {
         },
     );
     with("service a -- /a", |t| assert!(t.watchdog().is_none()));
+    // DEVICE: up to 63 bytes (PID 1 keeps a copy).
+    let longest = format!("/dev/{}", "w".repeat(58));
+    with(&format!("watchdog {longest}"), |t| {
+        assert_eq!(t.watchdog().unwrap().device.raw().len(), 63)
+    });
+    let too_long = format!("{longest}w");
     let usage = "(usage: watchdog DEVICE [timeout=DURATION] [shutdown-timeout=DURATION] [wait=DURATION] [magic-close=yes|no])";
     let cases: &[(&str, String)] = &[
         ("watchdog", format!("1:9: error: missing DEVICE {usage}")),
         (
             "watchdog watchdog0",
             "1:10: error: invalid watchdog device 'watchdog0': expected a device path like /dev/watchdog0".into(),
+        ),
+        (
+            Box::leak(format!("watchdog {too_long}").into_boxed_str()),
+            // The console shows a long value's first 60 bytes.
+            format!(
+                "1:10: error: invalid watchdog device '{}...': expected a device path of at most 63 bytes",
+                &too_long[..60]
+            ),
         ),
         (
             "watchdog /dev/watchdog0 30s",

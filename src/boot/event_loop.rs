@@ -5,7 +5,9 @@
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
 use crate::boot::watchdog::Watchdog;
-use crate::control::server::Control;
+use crate::boot::{reexec, reload};
+use crate::control::protocol::{Refusal, FAILED};
+use crate::control::server::{self, Control, Deferred, Later};
 use crate::say;
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
@@ -18,7 +20,7 @@ use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
 use crate::table::OnFailure;
 use linux_raw_sys::general as k;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The signals taken through the signalfd.
 pub(crate) const HANDLED: SigSet = SigSet::EMPTY
@@ -47,10 +49,14 @@ pub(crate) struct Init<'t> {
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     /// The hardware watchdog (PID 1 only).
-    pub(crate) watchdog: Option<Watchdog<'t>>,
+    pub(crate) watchdog: Option<Watchdog>,
     pub(crate) mode: Mode,
-    /// `random-seed FILE`: saved at shutdown.
-    pub(crate) seed: Option<crate::table::Word<'t>>,
+    /// The table's path as given (`pinit.conf=`, `--config FILE`), for
+    /// reloads; `None`: /etc/pinit.conf, else the board.
+    pub(crate) conf: Option<&'t str>,
+    /// The table in force is the compiled-in one (a re-exec hands over
+    /// its text otherwise).
+    pub(crate) board: bool,
     stopping: Option<Power>,
     /// The stop was a unit's `on-failure=` (`--config` then exits 1).
     failed: bool,
@@ -98,7 +104,8 @@ impl<'t> Init<'t> {
             shell: None,
             watchdog: None,
             mode,
-            seed: None,
+            conf: None,
+            board: false,
             stopping: None,
             failed: false,
         }
@@ -106,13 +113,19 @@ impl<'t> Init<'t> {
 
     /// Runs until shutdown; returns only in `Process` mode (exit status).
     pub(crate) fn run(&mut self) -> i32 {
+        // After a re-exec: what exited meanwhile.
+        self.reap(time::now());
         loop {
             let now = time::now();
             if let Some(w) = &mut self.watchdog {
                 w.tick(now);
             }
-            if let Some((name, action)) = self.sup.as_mut().and_then(|s| s.take_failure_action()) {
-                self.failure_action(name, action, now);
+            let failure = self.sup.as_mut().and_then(|s| s.take_failure_action());
+            if let Some((kind, unit)) = failure.and_then(|(i, a)| Some((power_of(a)?, i))) {
+                let name = self.sup.as_ref().map_or("", |s| s.unit_name(unit));
+                say_failure_action(self.mode, name, kind);
+                self.failed = true;
+                self.shut_down(kind, now);
             }
             if let Some((shell, tty)) = &mut self.shell {
                 if shell.is_due(now) {
@@ -191,10 +204,16 @@ impl<'t> Init<'t> {
                 }
             }
             t if token::kind(t) == token::CLIENT => {
-                if let Some(c) = &mut self.control {
-                    let mut fx = System::new(&self.ev);
-                    let sup = self.sup.as_mut().map(|s| (s, &mut fx));
-                    c.serve(token::index(t), &self.ev, sup, now);
+                let later = match &mut self.control {
+                    Some(c) => {
+                        let mut fx = System::new(&self.ev);
+                        let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                        c.serve(token::index(t), &self.ev, sup, now)
+                    }
+                    None => None,
+                };
+                if let Some(d) = later {
+                    self.deferred(d, now);
                 }
             }
             other => {
@@ -205,13 +224,71 @@ impl<'t> Init<'t> {
         }
     }
 
+    /// A control request the boot layer carries out.
+    fn deferred(&mut self, d: Deferred, now: Ms) {
+        let fd = d.fd.as_fd();
+        let r = match d.request {
+            Later::ReloadTable => self.reload(now, &mut |line| {
+                let _ = server::send_line(fd, line.as_bytes());
+            }),
+            Later::Reexec => Err(self.reexec(fd)),
+            #[cfg(feature = "test-panic")]
+            #[allow(clippy::panic)] // the point of the test build
+            Later::Panic => panic!("a test build was asked to panic"),
+        };
+        let _ = server::reply(fd, r);
+    }
+
+    /// `pinit reexec`, `telinit u`: returns only if it did not happen.
+    fn reexec(&self, client: BorrowedFd<'_>) -> Refusal {
+        let Some(sup) = self.sup.as_ref() else {
+            return (FAILED, "no units: the rescue shell is running");
+        };
+        if self.stopping.is_some() {
+            return (FAILED, "shutting down");
+        }
+        let held = reexec::Held {
+            control: self.control.as_ref().map(|c| c.listen_fd()),
+            notify: self.notify.as_ref().map(|n| n.fd()),
+            watchdog: self.watchdog.as_ref().and_then(|w| w.held()),
+            board: self.board,
+        };
+        reexec::reexec(&held, sup, client)
+    }
+
+    /// `pinit reload-table`, SIGHUP, `telinit q`.
+    fn reload(&mut self, now: Ms, tell: &mut dyn FnMut(&str)) -> Result<(), Refusal> {
+        if self.stopping.is_some() {
+            return Err((FAILED, "shutting down"));
+        }
+        let board = match &mut self.sup {
+            Some(sup) => reload::reload(
+                sup,
+                &mut System::new(&self.ev),
+                self.conf,
+                self.mode == Mode::Pid1,
+                now,
+                tell,
+            )?,
+            None => return Err((FAILED, "no units: the rescue shell is running")),
+        };
+        self.board = board;
+        // The `watchdog` statement of the new table.
+        let new = self.sup.as_ref().and_then(|s| s.table().watchdog());
+        self.watchdog = match self.watchdog.take() {
+            Some(mut w) => w.reload(new.as_ref(), now).then_some(w),
+            None if self.mode == Mode::Pid1 => new.and_then(|w| Watchdog::new(&w, now)),
+            None => None,
+        };
+        Ok(())
+    }
+
     fn signals(&mut self, now: Ms) {
         let mut request = None;
+        let mut hup = false;
         read_signals(&self.sigfd, |sig| match sig {
             k::SIGCHLD => {}
-            k::SIGHUP => {
-                say!("SIGHUP ignored: re-reading the table at run time is not supported yet")
-            }
+            k::SIGHUP => hup = true,
             other => {
                 if let Some(kind) = Power::from_signal(other) {
                     request.get_or_insert(kind);
@@ -219,37 +296,15 @@ impl<'t> Init<'t> {
             }
         });
         self.reap(now);
+        if hup {
+            say!("SIGHUP: reloading the table");
+            if let Err((_, why)) = self.reload(now, &mut |_| {}) {
+                say!("SIGHUP: {}", why);
+            }
+        }
         if let Some(kind) = request {
             self.shut_down(kind, now);
         }
-    }
-
-    /// A unit with `on-failure=` reached `failed`: the machine goes down
-    /// that way.
-    fn failure_action(&mut self, unit: &str, action: OnFailure, now: Ms) {
-        let kind = match action {
-            OnFailure::Reboot => Power::Reboot,
-            OnFailure::Poweroff => Power::Poweroff,
-            OnFailure::None => return,
-        };
-        match self.mode {
-            Mode::Pid1 => say!(
-                "{}: on-failure={}: {} the machine",
-                unit,
-                kind.name(),
-                match kind {
-                    Power::Reboot => "rebooting",
-                    Power::Halt | Power::Poweroff => "powering off",
-                }
-            ),
-            Mode::Process => say!(
-                "{}: on-failure={}: not PID 1: stopping every unit and exiting 1",
-                unit,
-                kind.name()
-            ),
-        }
-        self.failed = true;
-        self.shut_down(kind, now);
     }
 
     /// Starts the shutdown (the first request wins): nothing starts
@@ -298,13 +353,22 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(
-                kind,
-                self.sigfd.as_fd(),
-                shutdown::GRACE_MS,
-                self.seed,
-                self.watchdog.as_mut(),
-            ),
+            Mode::Pid1 => {
+                // `random-seed FILE` of the table in force: saved.
+                let seed = self.sup.as_ref().and_then(|s| {
+                    s.table().setup.iter().find_map(|s| match s {
+                        crate::table::Setup::RandomSeed(f) => Some(*f),
+                        _ => None,
+                    })
+                });
+                shutdown::finish(
+                    kind,
+                    self.sigfd.as_fd(),
+                    shutdown::GRACE_MS,
+                    seed,
+                    self.watchdog.as_mut(),
+                )
+            }
             Mode::Process => {
                 say!("every unit is down; exiting");
                 i32::from(self.failed)
@@ -328,5 +392,35 @@ pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
                 }
             }
         }
+    }
+}
+
+/// The power action of an `on-failure=` other than `none`.
+fn power_of(action: OnFailure) -> Option<Power> {
+    match action {
+        OnFailure::Reboot => Some(Power::Reboot),
+        OnFailure::Poweroff => Some(Power::Poweroff),
+        OnFailure::None => None,
+    }
+}
+
+/// A unit with `on-failure=` reached `failed`: the machine goes down
+/// that way (`--config` exits 1 after stopping every unit).
+fn say_failure_action(mode: Mode, unit: &str, kind: Power) {
+    match mode {
+        Mode::Pid1 => say!(
+            "{}: on-failure={}: {} the machine",
+            unit,
+            kind.name(),
+            match kind {
+                Power::Reboot => "rebooting",
+                Power::Halt | Power::Poweroff => "powering off",
+            }
+        ),
+        Mode::Process => say!(
+            "{}: on-failure={}: not PID 1: stopping every unit and exiting 1",
+            unit,
+            kind.name()
+        ),
     }
 }

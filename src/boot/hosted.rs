@@ -21,14 +21,15 @@ use rustix::fs::Mode as FsMode;
 
 #[inline(never)] // its frame stays out of main's
 pub(crate) fn run(path: &str) -> i32 {
-    let table = match load_table::load_file(path) {
-        Ok(t) => t,
-        Err(n) => {
-            say!("{}: {} error(s); nothing started", path, n);
-            return 1;
-        }
+    let (mut table, spare) = match load_table::buffers() {
+        Some(b) => b,
+        None => return 1,
     };
-    if let Some(w) = table.watchdog() {
+    if let Err(n) = load_table::load_file(table.as_mut(), path) {
+        say!("{}: {} error(s); nothing started", path, n);
+        return 1;
+    }
+    if let Some(w) = table.get().watchdog() {
         say!(
             "watchdog: {} ignored: only PID 1 keeps the hardware watchdog",
             w.device.raw()
@@ -39,6 +40,7 @@ pub(crate) fn run(path: &str) -> i32 {
     }
     let (sigfd, ev) = event_loop::setup();
     let mut init = Init::new(sigfd, ev, Mode::Process);
+    init.conf = Some(path);
     let me = rustix::process::getpid().as_raw_nonzero().get();
 
     // Runtime directory and readiness socket.
@@ -100,7 +102,7 @@ pub(crate) fn run(path: &str) -> i32 {
     }
     say!(
         "supervising {} units from {} (control socket {}, notify socket {}, cgroups {})",
-        table.units.len(),
+        table.get().units.len(),
         path,
         ctl.as_str(),
         sock.as_str(),
@@ -110,20 +112,21 @@ pub(crate) fn run(path: &str) -> i32 {
     let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
         return 1;
     };
-    capture::open_syslog(table);
+    capture::open_syslog(table.get());
     let ctx = Context {
         base: base.clone(),
         notify_env,
         cmdline: b"",
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, slots, lines, ctx));
+    init.sup = Some(Supervisor::new(table, Some(spare), slots, lines, ctx));
     let rc = init.run();
+    let sup = init.sup.take();
     drop(init);
 
-    if let Some(b) = &base {
-        for u in table.units.iter() {
-            cgroup::remove(b, u.name, u.isolate);
+    if let (Some(b), Some(sup)) = (&base, &sup) {
+        for u in sup.table().units.iter() {
+            let _ = cgroup::remove(b, u.name, u.isolate);
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

@@ -81,7 +81,7 @@ pub(crate) fn finish(
     sigfd: rustix::fd::BorrowedFd<'_>,
     grace_ms: u64,
     seed: Option<crate::table::Word<'_>>,
-    mut wd: Option<&mut Watchdog<'_>>,
+    mut wd: Option<&mut Watchdog>,
 ) -> ! {
     say!("shutdown: sending SIGTERM to all processes");
     let _ = sys::kill_all(k::SIGTERM);
@@ -124,7 +124,7 @@ pub(crate) fn final_reboot(kind: Power) -> ! {
 fn wait_children(
     sigfd: rustix::fd::BorrowedFd<'_>,
     ms: u64,
-    wd: &mut Option<&mut Watchdog<'_>>,
+    wd: &mut Option<&mut Watchdog>,
 ) -> bool {
     let deadline = time::now().after(ms);
     loop {

@@ -9,14 +9,20 @@
 //! shutdown starts, the timeout becomes `shutdown-timeout=`: a budget
 //! for the whole shutdown, pinged only as far as the budget allows.
 //!
-//! The fd is kept here and nowhere else, close-on-exec: a re-exec of
-//! PID 1 opens the device again at its start (docs/design.md §11).
+//! The fd is kept here and nowhere else. A re-exec of PID 1 hands it
+//! over (`handover::Role::Watchdog`): the new program goes on pinging the
+//! open device, so the timer never stops and nothing closes it. After a
+//! panic (close-on-exec: the fd closes with the old program, the timer
+//! runs on) the new program opens the device again at its start. A
+//! reload takes a new timeout in place; a new device, or no statement
+//! any more, waits for the next boot: closing the open device would
+//! either stop the protection or reset the machine (docs/design.md §13).
 
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::sys::{self, Wdioc};
-use crate::table;
+use crate::table::{self, capacity::WATCHDOG_DEVICE_MAX, Millis};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -39,8 +45,36 @@ enum Phase {
     Off,
 }
 
-pub(crate) struct Watchdog<'t> {
-    conf: table::Watchdog<'t>,
+/// The `watchdog` statement, copied out of the table (which a reload
+/// replaces).
+#[derive(Clone, PartialEq, Eq)]
+struct Conf {
+    device: heapless::String<WATCHDOG_DEVICE_MAX>,
+    timeout: Millis,
+    shutdown_timeout: Millis,
+    wait: Millis,
+    magic_close: bool,
+}
+
+impl Conf {
+    /// `None` for a device path the parser would have refused.
+    fn of(w: &table::Watchdog<'_>) -> Option<Conf> {
+        let mut device = heapless::String::new();
+        let mut buf = [0u8; WATCHDOG_DEVICE_MAX + 1];
+        let path = w.device.to_cstr(&mut buf)?.to_str().ok()?;
+        device.push_str(path).ok()?;
+        Some(Conf {
+            device,
+            timeout: w.timeout,
+            shutdown_timeout: w.shutdown_timeout,
+            wait: w.wait,
+            magic_close: w.magic_close,
+        })
+    }
+}
+
+pub(crate) struct Watchdog {
+    conf: Conf,
     fd: Option<OwnedFd>,
     phase: Phase,
     /// The timeout the driver accepted, in ms.
@@ -51,20 +85,97 @@ pub(crate) struct Watchdog<'t> {
     failing: bool,
 }
 
-impl<'t> Watchdog<'t> {
+impl Watchdog {
     /// Starts waiting for the device; the first try is at `now`.
-    pub(crate) fn new(conf: table::Watchdog<'t>, now: Ms) -> Watchdog<'t> {
-        Watchdog {
+    pub(crate) fn new(w: &table::Watchdog<'_>, now: Ms) -> Option<Watchdog> {
+        let conf = Conf::of(w)?;
+        let until = now.after(u64::from(conf.wait.0));
+        Some(Watchdog {
             conf,
             fd: None,
-            phase: Phase::Waiting {
-                next: now,
-                until: now.after(u64::from(conf.wait.0)),
-            },
+            phase: Phase::Waiting { next: now, until },
             timeout_ms: 0,
             end: None,
             failing: false,
+        })
+    }
+
+    /// After a re-exec: the device the old program held open, pinged on
+    /// at once; its timeout as the driver has it.
+    pub(crate) fn handed_over(w: &table::Watchdog<'_>, fd: OwnedFd, now: Ms) -> Option<Watchdog> {
+        let mut dog = Watchdog::new(w, now)?;
+        let secs = sys::watchdog(fd.as_fd(), Wdioc::GetTimeout, 0);
+        dog.fd = Some(fd);
+        dog.timeout_ms = secs
+            .ok()
+            .filter(|&s| s > 0)
+            .map_or(UNKNOWN_TIMEOUT_MS, |s| s as u64 * 1000);
+        dog.ping();
+        dog.phase = Phase::Open {
+            next: dog.next_ping(now),
+        };
+        say!(
+            "watchdog: {} kept open across the re-exec; a ping every {} ms",
+            dog.conf.device.as_str(),
+            dog.timeout_ms / 2
+        );
+        Some(dog)
+    }
+
+    /// The open device, for the hand-over of a re-exec.
+    pub(crate) fn held(&self) -> Option<BorrowedFd<'_>> {
+        self.fd()
+    }
+
+    /// A reload of the table: `new` is its `watchdog` statement. Returns
+    /// whether this watchdog is still wanted (`false`: drop it; only
+    /// while it is not open).
+    pub(crate) fn reload(&mut self, new: Option<&table::Watchdog<'_>>, now: Ms) -> bool {
+        let open = matches!(self.phase, Phase::Open { .. });
+        let Some(conf) = new.and_then(Conf::of) else {
+            if open {
+                say!(
+                    "watchdog: the table has no watchdog statement now; {} stays open and pinged until the next boot",
+                    self.conf.device.as_str()
+                );
+            }
+            return open;
+        };
+        if conf == self.conf {
+            return true;
         }
+        if !open {
+            // Not open yet (or given up): the new statement from scratch.
+            let until = now.after(u64::from(conf.wait.0));
+            self.conf = conf;
+            self.phase = Phase::Waiting { next: now, until };
+            return true;
+        }
+        if conf.device != self.conf.device {
+            say!(
+                "watchdog: {} stays open until the next boot; {} is taken then",
+                self.conf.device.as_str(),
+                conf.device.as_str()
+            );
+            return true;
+        }
+        let timeout = conf.timeout != self.conf.timeout;
+        self.conf = conf;
+        if timeout && self.end.is_none() {
+            let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
+            say!(
+                "watchdog: {}: timeout {}s asked, {} accepted; a ping every {} ms",
+                self.conf.device.as_str(),
+                asked,
+                accepted,
+                self.timeout_ms / 2
+            );
+            self.ping();
+            self.phase = Phase::Open {
+                next: self.next_ping(now),
+            };
+        }
+        true
     }
 
     /// The device's fd while it is open (the one place that holds it).
@@ -97,8 +208,8 @@ impl<'t> Watchdog<'t> {
     }
 
     fn try_open(&mut self, now: Ms, until: Ms) {
-        let mut path = [0u8; 256];
-        let opened = match self.conf.device.to_cstr(&mut path) {
+        let mut path = [0u8; WATCHDOG_DEVICE_MAX + 1];
+        let opened = match cstr(&self.conf.device, &mut path) {
             Some(p) => open(p),
             None => Err(Errno::NAMETOOLONG),
         };
@@ -108,7 +219,7 @@ impl<'t> Watchdog<'t> {
                 let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
                 say!(
                     "watchdog: {} opened: timeout {}s asked, {} accepted; a ping every {} ms",
-                    self.conf.device.raw(),
+                    self.conf.device.as_str(),
                     asked,
                     accepted,
                     self.timeout_ms / 2
@@ -131,13 +242,13 @@ impl<'t> Watchdog<'t> {
         if e == Errno::NOENT {
             say!(
                 "watchdog: {} did not appear within {}; running without a hardware watchdog",
-                self.conf.device.raw(),
+                self.conf.device.as_str(),
                 self.conf.wait
             );
         } else {
             say!(
                 "watchdog: unable to open {} (tried for {}): {}; running without a hardware watchdog",
-                self.conf.device.raw(),
+                self.conf.device.as_str(),
                 self.conf.wait,
                 NotChar(e)
             );
@@ -175,7 +286,7 @@ impl<'t> Watchdog<'t> {
                 self.failing = true;
                 say!(
                     "watchdog: unable to ping {} (WDIOC_KEEPALIVE): {}",
-                    self.conf.device.raw(),
+                    self.conf.device.as_str(),
                     Name(e)
                 );
             }
@@ -234,11 +345,11 @@ impl<'t> Watchdog<'t> {
             match rustix::io::write(&fd, b"V") {
                 Ok(_) => say!(
                     "watchdog: {} stopped (magic close, magic-close=yes)",
-                    self.conf.device.raw()
+                    self.conf.device.as_str()
                 ),
                 Err(e) => say!(
                     "watchdog: unable to write the magic close to {}: {}",
-                    self.conf.device.raw(),
+                    self.conf.device.as_str(),
                     Name(e)
                 ),
             }
@@ -279,6 +390,13 @@ impl core::fmt::Display for NotChar {
             Name(self.0).fmt(f)
         }
     }
+}
+
+/// `s` and a NUL in `buf`.
+fn cstr<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
+    buf.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+    *buf.get_mut(s.len())? = 0;
+    core::ffi::CStr::from_bytes_with_nul(buf.get(..=s.len())?).ok()
 }
 
 /// Opens the device write-only; never blocks (O_NONBLOCK: a FIFO put

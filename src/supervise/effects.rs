@@ -26,6 +26,13 @@ pub(crate) trait Effects {
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
+    /// Removes a unit's (empty) cgroup: a reload removed the unit.
+    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
+    /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
+    /// while the unit runs: a reload changed them.
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
+    /// Notes a unit's state on its cgroup directory (`cgroup::record`).
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
     /// Kills every process left in a unit's cgroup; how many there were.
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno>;
     /// `sig` to every process of a unit's cgroup, and to `main` if it is
@@ -100,6 +107,18 @@ impl Effects for System<'_> {
 
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
         cgroup::kill(base, unit, isolated)
+    }
+
+    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+        cgroup::remove(base, unit, isolated)
+    }
+
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
+        crate::place::cgroup_limits::rewrite(base, u, which, on)
+    }
+
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
+        cgroup::record(cgroup, text)
     }
 
     fn signal_cgroup(

@@ -75,7 +75,7 @@ impl Policy {
 
     /// Whether the unit passes through `Starting` and waits for `Ready`
     /// (or, forked, for its launcher's exit).
-    const fn waits_for_ready(&self) -> bool {
+    pub(crate) const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
             (UnitKind::Task, _) | (_, Ready::None) => false,
             (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_) | Ready::Forked) => {
@@ -224,6 +224,24 @@ pub(crate) enum State {
 }
 
 impl State {
+    /// The main process of the state, if it has one.
+    pub(crate) const fn pid(&self) -> Option<Pid> {
+        match *self {
+            State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
+            State::Stopping { pid, .. } => pid,
+            State::Waiting
+            | State::Spawning
+            | State::Adopting { .. }
+            | State::Tracking
+            | State::Done
+            | State::BackingOff { .. }
+            | State::Failed { .. }
+            | State::Skipped
+            | State::Blocked
+            | State::Stopped => None,
+        }
+    }
+
     /// The word for the state, the same on the console, in `pinit
     /// status` and in its JSON (docs/control.md).
     pub(crate) const fn name(&self) -> &'static str {
@@ -340,6 +358,38 @@ pub(crate) enum Outcome {
     Stopped,
 }
 
+/// What a unit is besides its policy: its state and counters, as a
+/// re-exec hands them over (boot/handover.rs) and `Unit::resume` takes
+/// them back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) state: State,
+    pub(crate) since: Ms,
+    pub(crate) restarts: u32,
+    pub(crate) streak: u32,
+    pub(crate) backoff_ms: u64,
+    pub(crate) last_exit: Option<Status>,
+    /// The `watchdog=` period in force and the last ping; `None`: not
+    /// known (after a crash, or from a writer without it): the policy's
+    /// period, counted from the resumption.
+    pub(crate) watchdog: Option<(u64, Ms)>,
+}
+
+impl Snapshot {
+    /// A unit that has not run yet, in `state`.
+    pub(crate) const fn of(state: State) -> Snapshot {
+        Snapshot {
+            state,
+            since: Ms(0),
+            restarts: 0,
+            streak: 0,
+            backoff_ms: 0,
+            last_exit: None,
+            watchdog: None,
+        }
+    }
+}
+
 /// One unit: its policy, state and counters.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Unit {
@@ -406,8 +456,50 @@ impl Unit {
         }
     }
 
+    /// The unit a previous PID 1 ran, as it was (a re-exec's hand-over, or
+    /// what the kernel tells after a crash): not a transition, the
+    /// machine going on where it stood (docs/state-machine.md, "Re-exec").
+    pub(crate) const fn resume(policy: Policy, s: Snapshot, now: Ms) -> Unit {
+        let (watchdog_ms, pinged) = match s.watchdog {
+            Some(w) => w,
+            None => (policy.watchdog_ms, now),
+        };
+        Unit {
+            policy,
+            state: s.state,
+            since: s.since,
+            restarts: s.restarts,
+            streak: s.streak,
+            backoff_ms: s.backoff_ms,
+            last_exit: s.last_exit,
+            shutdown: false,
+            watchdog_ms,
+            pinged,
+        }
+    }
+
+    /// Its state and counters, for a re-exec.
+    pub(crate) const fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state,
+            since: self.since,
+            restarts: self.restarts,
+            streak: self.streak,
+            backoff_ms: self.backoff_ms,
+            last_exit: self.last_exit,
+            watchdog: Some((self.watchdog_ms, self.pinged)),
+        }
+    }
+
     pub(crate) const fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// A reload's in-place change (`restart=`, `stop-timeout=`, ...): the
+    /// new policy counts from the next event on; the state, its
+    /// deadlines and the counters stay (docs/state-machine.md, "Reload").
+    pub(crate) fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
     }
 
     pub(crate) const fn state(&self) -> State {
@@ -416,20 +508,7 @@ impl Unit {
 
     /// The process signals go to (`pinit signal`), if there is one.
     pub(crate) const fn main_pid(&self) -> Option<Pid> {
-        match self.state {
-            State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
-            State::Stopping { pid, .. } => pid,
-            State::Waiting
-            | State::Spawning
-            | State::Adopting { .. }
-            | State::Tracking
-            | State::Done
-            | State::BackingOff { .. }
-            | State::Failed { .. }
-            | State::Skipped
-            | State::Blocked
-            | State::Stopped => None,
-        }
+        self.state.pid()
     }
 
     /// When the current or last process was exec'd.
@@ -1324,6 +1403,36 @@ mod tests {
         let seen = crash_loop(&mut u, 7);
         assert_eq!(seen, [100, 200, 400, 800, 1_000, 1_000, 1_000]);
         assert_eq!((u.streak(), u.restarts()), (7, 7));
+    }
+
+    #[test]
+    fn a_resumed_unit_goes_on_where_it_stood() {
+        let policy = Policy {
+            restart_max_ms: 10_000,
+            ..service()
+        };
+        let mut u = Unit::new(policy);
+        crash_loop(&mut u, 3);
+        let snap = u.snapshot();
+        assert!(matches!(snap.state, S::BackingOff { .. }));
+        // A re-exec: the same unit in a new process, mid back-off.
+        let mut v = Unit::resume(policy, snap, Ms(0));
+        assert_eq!(v, u);
+        let until = v.deadline().unwrap();
+        assert_eq!(&v.step(E::Timer, until)[..], &[A::Spawn]);
+        assert!(v.step(spawned(9), until).is_empty());
+        // The back-off doubles on from 400 ms, the restarts count on.
+        assert_eq!(crash(&mut v, until.0 + 50, 9), Some(800));
+        assert_eq!((v.streak(), v.restarts()), (4, 4));
+        // A policy changed in place counts from the next event on.
+        v.set_policy(Policy {
+            restart_max_ms: 0,
+            ..policy
+        });
+        let until = v.deadline().unwrap();
+        v.step(E::Timer, until);
+        v.step(spawned(10), until);
+        assert_eq!(crash(&mut v, until.0 + 50, 10), Some(0));
     }
 
     #[test]

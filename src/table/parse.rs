@@ -618,6 +618,14 @@ impl<'r, 'a> Parser<'r, 'a> {
                 expect: "expected a device path like /dev/watchdog0",
             };
             self.rep.on(device, e);
+        } else if Word(device).bytes().count() > WATCHDOG_DEVICE_MAX {
+            ok = false;
+            let e = ParseError::Invalid {
+                what: "watchdog device",
+                value: device,
+                expect: "expected a device path of at most 63 bytes",
+            };
+            self.rep.on(device, e);
         }
         let mut w = Watchdog {
             device: Word(device),
