@@ -207,6 +207,8 @@ impl Later {
             Request::Reexec => Some(Later::Reexec),
             #[cfg(feature = "test-panic")]
             Request::Panic => Some(Later::Panic),
+            #[cfg(feature = "test-wedge")]
+            Request::Wedge => None,
             Request::List
             | Request::Show(_)
             | Request::Start(_)
