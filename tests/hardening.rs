@@ -7,6 +7,7 @@
 //! of their own are QEMU cases (tests/qemu/cases/05xx-*.py).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -686,6 +687,47 @@ fn an_existing_run_directory_is_never_used() {
         pid,
         used
     );
+}
+
+#[test]
+fn a_run_directory_a_killed_pinit_left_is_taken_back() {
+    // A pinit killed by SIGKILL leaves /run/pinit.PID; a later pinit that
+    // gets the same PID finds it. Made as pinit makes it (0700, with its
+    // notify socket's name in it): removed and made again. With anything
+    // else in it: refused, nothing started.
+    for (extra, ok) in [("", true), ("touch /run/pinit.$$/other; ", false)] {
+        let dir = tmpdir(if ok { "stale" } else { "stale-other" });
+        let conf = dir.join("pinit.conf");
+        std::fs::write(&conf, "service s -- /bin/sleep 1000\n").unwrap();
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "mkdir -m 0700 /run/pinit.$$ && touch /run/pinit.$$/notify && {}exec \"$0\" --config \"$1\"",
+                extra
+            ))
+            .arg(PINIT)
+            .arg(&conf);
+        let mut r = spawn(cmd, dir);
+        let pid = r.child.id();
+        let t0 = Instant::now();
+        while r.count("supervising ") == 0 && r.child.try_wait().unwrap().is_none() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let text = r.text();
+        let sock = std::fs::symlink_metadata(format!("/run/pinit.{}/notify", pid));
+        drop(r);
+        let _ = std::fs::remove_dir_all(format!("/run/pinit.{}", pid));
+        if ok {
+            assert!(text.contains("supervising "), "{}", text);
+            let is_socket = sock.map(|m| m.file_type().is_socket()).unwrap_or(false);
+            assert!(is_socket, "no notify socket in the taken-back directory");
+        } else {
+            let want = format!("unable to create /run/pinit.{}: ENOTEMPTY", pid);
+            assert!(text.contains(&want), "{}", text);
+            assert!(!text.contains("supervising "), "{}", text);
+        }
+    }
 }
 
 #[test]

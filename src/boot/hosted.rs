@@ -144,7 +144,13 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     use rustix::io::Errno;
     let mode = FsMode::from_raw_mode(0o700);
     let _ = write!(dir, "/run/pinit.{}", me);
-    match rustix::fs::mkdir(dir.as_str(), mode) {
+    let made = match rustix::fs::mkdir(dir.as_str(), mode) {
+        Err(Errno::EXIST) => {
+            stale(dir.as_str()).and_then(|()| rustix::fs::mkdir(dir.as_str(), mode))
+        }
+        other => other,
+    };
+    match made {
         Ok(()) => return Ok(()),
         Err(Errno::ACCESS) | Err(Errno::PERM) | Err(Errno::NOENT) | Err(Errno::ROFS) => {}
         Err(e) => return Err(e),
@@ -154,6 +160,32 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     let random = crate::sys::random_u64()?;
     let _ = write!(dir, "{:016x}", random);
     rustix::fs::mkdir(dir.as_str(), mode)
+}
+
+/// An existing /run/pinit.PID names this process's own PID, so no live
+/// pinit uses it: it is one a killed pinit left (SIGKILL skips the
+/// clean-up). Removed if it is what pinit makes — a directory, not a
+/// symlink, of this user, mode 0700, holding at most its two sockets —
+/// else refused (EEXIST).
+fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
+    use rustix::io::Errno;
+    let st = rustix::fs::lstat(dir)?;
+    let ours = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+        && st.st_uid == rustix::process::geteuid().as_raw()
+        && st.st_mode & 0o7777 == 0o700;
+    if !ours {
+        return Err(Errno::EXIST);
+    }
+    for name in ["notify", "control"] {
+        let mut path: heapless::String<80> = heapless::String::new();
+        let _ = write!(path, "{}/{}", dir, name);
+        match rustix::fs::unlink(path.as_str()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Anything else in it: ENOTEMPTY, said with the path.
+    rustix::fs::rmdir(dir)
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {
