@@ -162,20 +162,27 @@ impl Watchdog {
         let timeout = conf.timeout != self.conf.timeout;
         self.conf = conf;
         if timeout && self.end.is_none() {
-            let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
-            say!(
-                "watchdog: {}: timeout {}s asked, {} accepted; a ping every {} ms",
-                self.conf.device.as_str(),
-                asked,
-                accepted,
-                self.timeout_ms / 2
-            );
-            self.ping();
-            self.phase = Phase::Open {
-                next: self.next_ping(now),
-            };
+            self.arm(":", now);
         }
         true
+    }
+
+    /// Sets `timeout=` on the open device, says what the driver took
+    /// (`DEVICE` then `how`), pings, and plans the next ping.
+    fn arm(&mut self, how: &str, now: Ms) {
+        let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
+        say!(
+            "watchdog: {}{} timeout {}s asked, {} accepted; a ping every {} ms",
+            self.conf.device.as_str(),
+            how,
+            asked,
+            accepted,
+            self.timeout_ms / 2
+        );
+        self.ping();
+        self.phase = Phase::Open {
+            next: self.next_ping(now),
+        };
     }
 
     /// The device's fd while it is open (the one place that holds it).
@@ -216,18 +223,7 @@ impl Watchdog {
         let e = match opened {
             Ok(fd) => {
                 self.fd = Some(fd);
-                let (asked, accepted) = self.set_timeout(self.conf.timeout.0);
-                say!(
-                    "watchdog: {} opened: timeout {}s asked, {} accepted; a ping every {} ms",
-                    self.conf.device.as_str(),
-                    asked,
-                    accepted,
-                    self.timeout_ms / 2
-                );
-                self.ping();
-                self.phase = Phase::Open {
-                    next: self.next_ping(now),
-                };
+                self.arm(" opened:", now);
                 return;
             }
             Err(e) => e,
