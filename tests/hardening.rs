@@ -14,8 +14,11 @@ use std::time::{Duration, Instant};
 
 const PINIT: &str = env!("CARGO_BIN_EXE_pinit");
 
+/// A fresh scratch directory, never shared: tests run in parallel.
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinit-hard-{}-{}", name, std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("pinit-hard-{}-{}-{}", name, std::process::id(), n));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -578,7 +581,6 @@ fn boundary(name: &str, lo: usize, hi: usize, conf: impl Fn(usize) -> String) {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts 64 argv entries, spawn refuses more than 63"]
 fn argv_count_limit_is_checked_at_parse_time() {
     boundary("argv", 1, 200, |n| {
         format!("service t -- /bin/sleep 1000{}\n", " 0".repeat(n))
@@ -586,7 +588,6 @@ fn argv_count_limit_is_checked_at_parse_time() {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts 32 x 200-byte env lines, spawn refuses > 4096 bytes"]
 fn global_env_size_limit_is_checked_at_parse_time() {
     boundary("genv", 1, 40, |n| {
         let mut s = String::new();
@@ -598,7 +599,6 @@ fn global_env_size_limit_is_checked_at_parse_time() {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts global env + 16 long env=, spawn refuses > 4096 bytes"]
 fn unit_env_size_limit_is_checked_at_parse_time() {
     // 2 KiB of global env, then a unit's own 16 env= of growing length.
     let global: String = (0..10)
@@ -610,6 +610,51 @@ fn unit_env_size_limit_is_checked_at_parse_time() {
             .collect();
         format!("{}service t{} -- /bin/sleep 1000\n", global, envs)
     });
+}
+
+/// A directory (made) or a path whose full name is `len` bytes long,
+/// under `dir`.
+fn long_path(dir: &Path, len: usize) -> PathBuf {
+    let mut p = dir.to_path_buf();
+    while p.as_os_str().len() + 1 < len {
+        let room = len - p.as_os_str().len() - 1;
+        p.push("d".repeat(room.min(200)));
+    }
+    assert_eq!(p.as_os_str().len(), len);
+    p
+}
+
+#[test]
+fn paths_at_their_limit_reach_the_child() {
+    // dir= and tty= of 255 bytes (the limit `pinit check` enforces, see
+    // tests/config_parse.rs limit_paths) are used whole, never dropped.
+    let scratch = tmpdir("paths");
+    let dir = long_path(&scratch, 255);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tty = long_path(&scratch.join("t"), 255);
+    std::fs::create_dir_all(tty.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/dev/null", &tty).unwrap();
+    let r = start(
+        "paths",
+        &format!(
+            "service indir dir={} -- /bin/sleep 1000\ntty notty restart=never tty={} -- /bin/sleep 1000\n",
+            dir.display(),
+            tty.display()
+        ),
+    );
+    let pid = r.pid("indir");
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", pid)).unwrap();
+    assert_eq!(cwd, dir);
+    // /dev/null is no terminal: the unit fails on it, never runs without.
+    let l = r.wait("notty: unable to");
+    assert!(
+        l.contains("controlling terminal") && l.contains("ENOTTY"),
+        "{}\n{}",
+        l,
+        r.text()
+    );
+    assert_eq!(r.count("notty: started"), 0, "{}", r.text());
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 // ---- point 10: children start clean in every mode ------------------------

@@ -19,9 +19,15 @@ use rustix::process::Pid;
 /// Room for a unit's decoded arguments (every statement fits: the parser
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
-/// Room for the decoded environment: env files, global and unit `env`,
-/// PATH, NOTIFY_SOCKET, WATCHDOG_USEC.
-const ENV_BUF: usize = 4096;
+/// Room for the decoded environment: the env files' entries (their own
+/// limit, envfile::BYTES_MAX, checked at each start), what the table
+/// gives a unit (its limit, checked by the parser), then PATH,
+/// NOTIFY_SOCKET (a socket path is at most 108 bytes) and WATCHDOG_USEC
+/// (at most 35 bytes).
+const ENV_BUF: usize =
+    envfile::BYTES_MAX + table::capacity::ENV_BYTES_MAX + DEFAULT_PATH.len() + 6 + 128 + 36;
+/// Room for a decoded path (`dir=`, `tty=`) and its NUL.
+const PATH_BUF: usize = table::capacity::PATH_MAX + 1;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -130,7 +136,7 @@ pub(crate) fn launch(
             say!(
                 "{}: too many environment entries (limit {})",
                 name,
-                spawn::ARGV_MAX - 1
+                spawn::ENVP_MAX - 1
             );
             return Err(LaunchError::Errno(Errno::TOOBIG));
         }
@@ -144,8 +150,8 @@ pub(crate) fn launch(
         forget_pidfile(u.name, p);
     }
 
-    let mut tty_buf = [0u8; 128];
-    let mut dir_buf = [0u8; 256];
+    let mut tty_buf = [0u8; PATH_BUF];
+    let mut dir_buf = [0u8; PATH_BUF];
     cmd.tty = match &u.tty {
         Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
         _ => None,
@@ -277,7 +283,7 @@ fn env_block<'b>(
     ctx: &Context<'_>,
     buf: &'b mut [u8],
 ) -> Result<NulSeparated<'b>, Errno> {
-    let files = envfile::read(u, buf)?;
+    let files = envfile::read(u, buf.get_mut(..envfile::BYTES_MAX).ok_or(Errno::TOOBIG)?)?;
     let too_large = || {
         say!(
             "{}: environment too large (limit {} bytes)",
@@ -294,15 +300,9 @@ fn env_block<'b>(
         head.split(|&b| b == 0)
             .any(|e| e.get(..k.len()) == Some(k) && e.get(k.len()) == Some(&b'='))
     };
-    let unit = u.env().filter(|w| !in_files(&key(w)));
-    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g)) || in_files(&key(g));
-    let globals = table.env.iter().copied().filter(|g| !overridden(g));
-    let has_path = in_files(b"PATH")
-        || unit
-            .clone()
-            .chain(globals.clone())
-            .any(|w| key(&w).as_slice() == b"PATH");
-    let mut n = lex::decode_all(unit.chain(globals), tail)
+    let env = table.env_of(u).filter(|w| !in_files(&key(w)));
+    let has_path = in_files(b"PATH") || env.clone().any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(env, tail)
         .ok_or_else(too_large)?
         .fold(0, |a, c| a + c.to_bytes_with_nul().len());
     let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {

@@ -46,8 +46,13 @@ use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-/// Most arguments (and environment entries) one exec carries.
-pub(crate) const ARGV_MAX: usize = 64;
+/// Room in the execve vectors, their NULL included: the program and the
+/// arguments the table allows, and the environment entries it allows
+/// (the env files' 16 among them) plus PATH, NOTIFY_SOCKET, WATCHDOG_USEC
+/// and WATCHDOG_PID.
+pub(crate) const ARGV_MAX: usize = crate::table::capacity::ARGS_MAX + 1;
+pub(crate) const ENVP_MAX: usize =
+    crate::table::capacity::ENV_MAX + 2 * crate::table::capacity::UNIT_ENV_MAX + 5;
 
 /// Where a unit's stdout and stderr go.
 #[derive(Clone, Copy)]
@@ -72,7 +77,7 @@ pub(crate) struct Creds<'a> {
 pub(crate) struct Command<'a> {
     pub(crate) path: &'a CStr,
     pub(crate) argv: CVec<'a, ARGV_MAX>,
-    pub(crate) envp: CVec<'a, ARGV_MAX>,
+    pub(crate) envp: CVec<'a, ENVP_MAX>,
     /// A terminal to make the controlling one and put on fds 0/1/2.
     pub(crate) tty: Option<&'a CStr>,
     /// stdout/stderr when there is no terminal; stdin is /dev/null then.

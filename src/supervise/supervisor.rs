@@ -299,7 +299,7 @@ impl<'t> Supervisor<'t> {
             None => return false,
         };
         u.conds().all(|c| {
-            let mut buf = [0u8; 256];
+            let mut buf = [0u8; table::capacity::PATH_MAX + 1];
             let holds = match c.test {
                 table::Test::Path => match c.arg.to_cstr(&mut buf) {
                     Some(p) => rustix::fs::access(p, rustix::fs::Access::EXISTS).is_ok(),
