@@ -128,6 +128,7 @@ fn each_fd<'a>(
             out,
             ready,
             pidfd,
+            report,
         } = fds;
         let roles = [
             (Role::Cgroup, cgroup),
@@ -135,6 +136,7 @@ fn each_fd<'a>(
             (Role::OutWrite, out.map(|o| o.1)),
             (Role::Ready, ready),
             (Role::Pidfd, pidfd),
+            (Role::Report, report),
         ];
         for (role, fd) in roles {
             if let Some(fd) = fd {
@@ -380,6 +382,7 @@ impl Arrival {
                 Role::OutWrite => wr = fd,
                 Role::Ready => fds.ready = fd,
                 Role::Pidfd => fds.pidfd = fd,
+                Role::Report => fds.report = fd,
                 Role::Control | Role::Notify | Role::Client | Role::Watchdog => {}
             }
         }

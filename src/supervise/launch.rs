@@ -6,7 +6,7 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
-use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
+use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
@@ -54,11 +54,14 @@ pub(crate) struct Kept {
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
 }
 
-/// A process that runs.
+/// A process that was forked to run the unit's program.
 pub(crate) struct Launched {
     pub(crate) pid: Pid,
     /// Read end of this run's `ready=fd:N` pipe.
     pub(crate) ready: Option<OwnedFd>,
+    /// Read end of the child's report pipe (`spawn::read_report`): EOF
+    /// once it has exec'd. `None`: known to have exec'd already.
+    pub(crate) report: Option<OwnedFd>,
 }
 
 /// Why a unit did not start.
@@ -77,8 +80,9 @@ impl From<Errno> for LaunchError {
     }
 }
 
-/// Starts unit `u`; reports every failure on the console. `watch` is
-/// called with the read end of a new output pipe.
+/// Forks unit `u`'s process; reports every failure before the fork on
+/// the console (the child's own are in its report). `watch` is called
+/// with the read end of a new output pipe.
 #[inline(never)] // its argv/env buffers live only while spawning
 pub(crate) fn launch(
     u: &table::Unit<'_>,
@@ -187,7 +191,8 @@ pub(crate) fn launch(
         table::Ready::Fd(n) if u.kind != table::UnitKind::Task => {
             let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
             rustix::io::ioctl_fionbio(&rd, true)?;
-            Some((rd, wr, i32::from(n)))
+            // Not on 0-2, which the child replaces before it places N.
+            Some((rd, spawn::clear_of(wr, None)?, i32::from(n)))
         }
         _ => None,
     };
@@ -204,35 +209,36 @@ pub(crate) fn launch(
             .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),
     };
 
-    let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
-    match result {
-        Ok(pid) => {
-            let raw = pid.as_raw_nonzero().get();
-            started_line(name, raw, ctx, u);
-            Ok(Launched {
-                pid,
-                ready: ready_pipe.map(|(rd, _, _)| rd),
-            })
-        }
-        Err(SpawnError::Fork(e)) => {
+    match spawn::spawn(&cmd) {
+        Ok(Started { pid, report }) => Ok(Launched {
+            pid,
+            ready: ready_pipe.map(|(rd, _, _)| rd),
+            report: Some(report),
+        }),
+        Err(e) => {
             say!("{}: unable to fork: {}", name, Name(e));
-            Err(LaunchError::Errno(e))
-        }
-        Err(SpawnError::Child(_, step, e)) => {
-            say!(
-                "{}: unable to {} {}: {}",
-                name,
-                step.what(),
-                path.to_str().unwrap_or("?"),
-                Name(e)
-            );
             Err(LaunchError::Errno(e))
         }
     }
 }
 
+/// `NAME: unable to execute /usr/bin/x: ENOENT`: the child's set-up
+/// failed at `step` (its report).
+pub(crate) fn failed(u: &table::Unit<'_>, step: spawn::Step, e: Errno) {
+    let mut buf = [0u8; PATH_BUF];
+    let raw = u.program().raw();
+    let program = u.program().decode(&mut buf).unwrap_or(raw.as_bytes());
+    say!(
+        "{}: unable to {} {}: {}",
+        u.name,
+        step.what(),
+        core::str::from_utf8(program).unwrap_or(raw),
+        Name(e)
+    );
+}
+
 /// `NAME: warning: unable to set the CPU affinity (cpus=7): EINVAL; it runs without it`
-fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
+pub(crate) fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
     let key = w.option();
     let value = u.options().find(|(k, _)| *k == key).map_or("?", |(_, v)| v);
     say!(
@@ -246,7 +252,7 @@ fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
 }
 
 /// `NAME: started (pid P, cgroup DIR, cpus LIST, cpuset LIST[ isolated])`
-fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
+pub(crate) fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     let mut extra: heapless::String<160> = heapless::String::new();
     if let Some(dir) = ctx
         .base

@@ -533,6 +533,7 @@ mod tests {
                 *next_pid += 1;
                 let pid = rustix::process::Pid::from_raw(*next_pid).unwrap();
                 units[u].step(Event::Spawned { pid }, now);
+                units[u].step(Event::Execd, now);
                 log.push(u);
             }
         }

@@ -62,7 +62,8 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
     }
     match after {
         State::Running { pid, .. }
-            if matches!(before, State::Starting { .. } | State::Adopting { .. }) =>
+            if matches!(before, State::Starting { .. } | State::Adopting { .. })
+                && unit.policy().waits_for_ready() =>
         {
             say!(
                 "{}: ready (pid {}, {} ms after start)",

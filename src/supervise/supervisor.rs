@@ -11,10 +11,11 @@ use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
-use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
+use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
+use crate::supervise::spawn::{self, Report};
 use crate::supervise::tables::Held;
 use crate::supervise::unit::{
     Action, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
@@ -38,6 +39,8 @@ pub(crate) struct Slot {
     cap: Capture,
     /// Read end of the `ready=fd:N` pipe.
     ready: Option<OwnedFd>,
+    /// Read end of the last child's report pipe, until its exec.
+    report: Option<OwnedFd>,
     /// A MAINPID= that is not our child, watched through a pidfd.
     pidfd: Option<OwnedFd>,
     /// Its cgroup.events, while a `ready=forked` unit has no main process.
@@ -61,6 +64,7 @@ impl Slot {
             kept: Kept::default(),
             cap: Capture::new(),
             ready: None,
+            report: None,
             pidfd: None,
             events: None,
             not_yet: None,
@@ -317,9 +321,9 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Feeds `event` to unit `i` and carries out its actions; a Spawn is
-    /// answered at once with Spawned or SpawnFailed, a FindMain with
-    /// Found, and a cgroup found empty when it is first watched with
-    /// Emptied.
+    /// answered at once with Spawned or SpawnFailed (and Execd when the
+    /// exec is known to be done), a FindMain with Found, and a cgroup
+    /// found empty when it is first watched with Emptied.
     fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
@@ -337,6 +341,15 @@ impl<'t> Supervisor<'t> {
                 }
             }
             report::changed(name, before, &slot.sm, now);
+            match (e, before) {
+                (Event::Spawned { .. }, _) if slot.report.is_none() => next = Some(Event::Execd),
+                (Event::Execd, State::Starting { pid, .. }) => {
+                    if let Some(u) = self.table.get().units.get(i) {
+                        launch::started_line(name, pid.as_raw_nonzero().get(), &self.ctx, u);
+                    }
+                }
+                _ => {}
+            }
             let after = slot.sm.state();
             if after.name() != before.name() || after.pid() != before.pid() {
                 self.record(fx, i);
@@ -594,7 +607,8 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// A child exited: hand it to the unit whose main process it was.
+    /// A child exited: hand it to the unit whose main process it was,
+    /// after what its report says (a failed exec names its errno there).
     pub(crate) fn on_exit(
         &mut self,
         fx: &mut impl Effects,
@@ -609,6 +623,7 @@ impl<'t> Supervisor<'t> {
                 return false;
             }
         };
+        self.on_report(fx, i, now);
         self.step(fx, i, Event::Exited { pid, status }, now);
         true
     }
@@ -624,6 +639,39 @@ impl<'t> Supervisor<'t> {
                     self.step(fx, i, Event::Found { main }, now);
                 }
             }
+        }
+    }
+
+    /// Unit `i`'s child reports (a bounded number of records per call):
+    /// placement warnings, then its exec (EOF) or the step that failed.
+    fn on_report(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        // Warnings (one per placement option and rlimit) and the end.
+        const RECORDS_MAX: usize = 32;
+        let Some(u) = self.table.get().units.get(i) else {
+            return;
+        };
+        for _ in 0..RECORDS_MAX {
+            let r = match self.slots.get(i).and_then(|s| s.report.as_ref()) {
+                Some(fd) => spawn::read_report(fd.as_fd()),
+                None => return,
+            };
+            let event = match r {
+                Report::Pending => return,
+                Report::Warning(w) => {
+                    launch::warn(u, w);
+                    continue;
+                }
+                Report::Failed(step, errno) => {
+                    launch::failed(u, step, errno);
+                    Event::SpawnFailed { errno }
+                }
+                Report::Execd => Event::Execd,
+            };
+            if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.report.take()) {
+                fx.unwatch(fd.as_fd());
+            }
+            self.step(fx, i, event, now);
+            return;
         }
     }
 
@@ -805,6 +853,7 @@ impl<'t> Supervisor<'t> {
                     }
                 }
             }
+            token::REPORT => self.on_report(fx, i, now),
             token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
@@ -1029,21 +1078,27 @@ impl<'t> Supervisor<'t> {
         self.slots.iter().all(|s| s.sm.is_down())
     }
 
-    /// Starts unit `i`'s process; a new run's readiness pipe is watched,
-    /// the previous run's readiness pipe and pidfd are dropped.
+    /// Forks unit `i`'s process; a new run's readiness and report pipes
+    /// are watched, the previous run's pipes and pidfd are dropped.
     fn spawn(&mut self, fx: &mut impl Effects, i: usize) -> Result<Pid, LaunchError> {
         let table = self.table.get();
         let (u, slot) = match (table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
-        for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
-            fx.unwatch(old.as_fd());
+        let Launched { pid, ready, report } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
+        let old = [slot.ready.take(), slot.report.take(), slot.pidfd.take()];
+        for fd in old.into_iter().flatten() {
+            fx.unwatch(fd.as_fd());
         }
-        if let Some(fd) = ready {
-            if fx.watch(fd.as_fd(), token::READY | i as u64).is_ok() {
-                slot.ready = Some(fd);
+        for (fd, kind, keep) in [
+            (ready, token::READY, &mut slot.ready),
+            (report, token::REPORT, &mut slot.report),
+        ] {
+            if let Some(fd) = fd {
+                if fx.watch(fd.as_fd(), kind | i as u64).is_ok() {
+                    *keep = Some(fd);
+                }
             }
         }
         slot.log_pid = pid.as_raw_nonzero().get();

@@ -73,7 +73,7 @@ impl Policy {
         }
     }
 
-    /// Whether the unit passes through `Starting` and waits for `Ready`
+    /// Whether the unit waits in `Starting` for `Ready` after its exec
     /// (or, forked, for its launcher's exit).
     pub(crate) const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
@@ -178,7 +178,8 @@ pub(crate) enum State {
     /// `Spawn` was asked; the supervisor answers `Spawned` or
     /// `SpawnFailed` before anything else.
     Spawning,
-    /// Exec'd, not ready yet (notify, fd; forked: the launcher runs).
+    /// Forked; not exec'd yet (the child's report is pending), or
+    /// exec'd and not ready yet (notify, fd; forked: the launcher runs).
     Starting {
         pid: Pid,
         deadline: Option<Ms>,
@@ -270,11 +271,15 @@ pub(crate) enum Event {
     ConditionUnmet,
     /// Scheduler: a `needs=` dependency failed or is blocked.
     DepFailed,
-    /// The answer to `Spawn`: the program is exec'd.
+    /// The answer to `Spawn`: the child is forked; its exec report
+    /// follows (`Execd` or `SpawnFailed`).
     Spawned {
         pid: Pid,
     },
-    /// The answer to `Spawn`: it could not be started.
+    /// The child's report pipe closed: the program is exec'd.
+    Execd,
+    /// The answer to `Spawn` (fork failed), or the child's report (its
+    /// set-up or exec failed): it could not be started.
     SpawnFailed {
         errno: Errno,
     },
@@ -633,6 +638,7 @@ impl Unit {
             (
                 S::Waiting,
                 E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -666,6 +672,7 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Execd
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Found { .. }
@@ -680,8 +687,12 @@ impl Unit {
                 | E::Shutdown,
             ) => {}
 
-            // Starting: exec'd, waiting for READY=1, the ready fd, or (forked)
-            // the launcher's exit.
+            // Starting: forked, waiting for the exec, then for READY=1,
+            // the ready fd, or (forked) the launcher's exit.
+            (S::Starting { pid, .. }, E::Execd) => self.execd(pid, now),
+            (S::Starting { .. }, E::SpawnFailed { errno }) => {
+                self.recover(true, true, Failure::Spawn(errno), now, a)
+            }
             (S::Starting { pid, .. }, E::Ready) => self.ready(pid, now),
             (S::Starting { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Starting { pid, deadline }
@@ -716,7 +727,6 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
-                | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::WatchdogPing
                 | E::Found { .. }
@@ -742,6 +752,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -816,6 +827,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -857,6 +869,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -884,6 +897,7 @@ impl Unit {
                 S::Stopping { pid: Some(_), .. },
                 E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused | E::Emptied,
             ) => {}
+            (S::Stopping { .. }, E::Execd) => {}
             (
                 S::Stopping {
                     deadline,
@@ -952,6 +966,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -976,6 +991,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -1000,13 +1016,22 @@ impl Unit {
         act(a, Action::Spawn);
     }
 
+    /// Forked: `Starting` until the exec (and readiness, if it waits).
     fn spawned(&mut self, pid: Pid, now: Ms) {
         self.since = now;
         self.watchdog_ms = self.policy.watchdog_ms;
-        if self.policy.waits_for_ready() {
-            let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
-            self.state = State::Starting { pid, deadline };
-        } else {
+        let deadline = match self.policy.waits_for_ready() {
+            true => self.policy.ready_timeout_ms.map(|ms| now.after(ms)),
+            false => None,
+        };
+        self.state = State::Starting { pid, deadline };
+    }
+
+    /// The program runs: ready now unless it waits for readiness (a
+    /// task's `timeout=` counts from here).
+    fn execd(&mut self, pid: Pid, now: Ms) {
+        self.since = now;
+        if !self.policy.waits_for_ready() {
             let deadline = match self.policy.kind {
                 UnitKind::Task => self.policy.timeout_ms.map(|ms| now.after(ms)),
                 UnitKind::Service | UnitKind::Tty => None,
@@ -1338,6 +1363,7 @@ mod tests {
     fn up(u: &mut Unit, t: u64, n: i32) {
         assert_eq!(&u.step(E::Start, Ms(t))[..], &[A::Spawn]);
         assert!(u.step(spawned(n), Ms(t)).is_empty());
+        assert!(u.step(E::Execd, Ms(t)).is_empty());
     }
 
     /// Crashes the running pid `n` at `t` and returns the back-off chosen.
@@ -1369,13 +1395,44 @@ mod tests {
         assert_eq!(u.outcome(), Outcome::Waiting);
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
-            3: spawned(10) => [], S::Running { .. },
+            3: spawned(10) => [], S::Starting { .. },
+            3: E::Execd => [], S::Running { .. },
         );
         assert_eq!(u.outcome(), Outcome::Ready);
         assert_eq!(u.main_pid(), Some(pid(10)));
         assert_eq!(u.since(), Ms(3));
         assert_eq!(u.deadline(), None);
         assert!(!u.is_down());
+    }
+
+    #[test]
+    fn starting_until_the_exec_report() {
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { deadline: None, .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u; 5: E::Execd => [], S::Running { .. });
+        assert_eq!(u.since(), Ms(5));
+        // The child's set-up or exec failed: the restart rules, as for a
+        // failed fork; its own exit is a stranger's then.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { .. },
+            1: NOENT => [], S::BackingOff { until: Ms(101) },
+            2: exit(10, 127) => [], S::BackingOff { .. },
+        );
+        // ready=notify: the exec, then READY=1 (which may come first).
+        let mut u = Unit::new(notify(Some(500)));
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { deadline: Some(Ms(500)), .. },
+            3: E::Execd => [], S::Starting { deadline: Some(Ms(500)), .. },
+            4: E::Ready => [], S::Running { .. },
+            5: E::Execd => [], S::Running { .. },
+        );
     }
 
     /// Crashes `u` `n` times, 50 ms after each start; the back-offs.
@@ -1389,6 +1446,7 @@ mod tests {
             if p < n {
                 assert_eq!(&u.step(E::Timer, until)[..], &[A::Spawn]);
                 assert!(u.step(spawned(p + 1), until).is_empty());
+                assert!(u.step(E::Execd, until).is_empty());
             }
         }
         seen
@@ -1453,7 +1511,8 @@ mod tests {
             10: exit(10, 1) => [A::KillCgroup], S::BackingOff { until: Ms(110) },
             109: E::Timer => [], S::BackingOff { .. },
             110: E::Timer => [A::Spawn], S::Spawning,
-            111: spawned(11) => [], S::Running { .. },
+            111: spawned(11) => [], S::Starting { .. },
+            111: E::Execd => [], S::Running { .. },
         );
     }
 
@@ -1464,13 +1523,16 @@ mod tests {
         assert_eq!(crash(&mut u, 10, 10), Some(100));
         u.step(E::Timer, Ms(110));
         u.step(spawned(11), Ms(110));
+        u.step(E::Execd, Ms(110));
         assert_eq!(crash(&mut u, 200, 11), Some(200));
         u.step(E::Timer, Ms(400));
         u.step(spawned(12), Ms(400));
+        u.step(E::Execd, Ms(400));
         // Ran exactly 10 s: restarts at once (restart-delay 0).
         trace!(u;
             10_400: exit(12, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
-            10_400: spawned(13) => [], S::Running { .. },
+            10_400: spawned(13) => [], S::Starting { .. },
+            10_400: E::Execd => [], S::Running { .. },
         );
         assert_eq!((u.streak(), u.backoff_ms()), (0, 0));
         assert_eq!(crash(&mut u, 10_500, 13), Some(100));
@@ -1487,6 +1549,7 @@ mod tests {
         assert_eq!(crash(&mut u, 20_000, 10), Some(500));
         u.step(E::Timer, Ms(20_500));
         u.step(spawned(11), Ms(20_500));
+        u.step(E::Execd, Ms(20_500));
         // Quick: back-off 100 is below the delay, the delay wins.
         assert_eq!(crash(&mut u, 20_600, 11), Some(500));
         assert_eq!(u.backoff_ms(), 100);
@@ -1501,7 +1564,8 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             1: exit(10, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
-            1: spawned(11) => [], S::Running { .. },
+            1: spawned(11) => [], S::Starting { .. },
+            1: E::Execd => [], S::Running { .. },
             2: killed(11, 9) => [A::KillCgroup, A::Spawn], S::Spawning,
         );
         assert_eq!(u.streak(), 2);
@@ -1517,9 +1581,11 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         crash(&mut u, 102, 11);
         u.step(E::Timer, Ms(302));
         u.step(spawned(12), Ms(302));
+        u.step(E::Execd, Ms(302));
         trace!(u;
             303: exit(12, 1) => [A::KillCgroup], S::Failed { why: Failure::Limit },
         );
@@ -1538,9 +1604,11 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         // A stable run in between resets the streak.
         assert_eq!(crash(&mut u, 20_000, 11), Some(0));
         u.step(spawned(12), Ms(20_000));
+        u.step(E::Execd, Ms(20_000));
         assert_eq!(crash(&mut u, 20_001, 12), Some(100));
         assert_eq!(u.streak(), 1);
     }
@@ -1555,9 +1623,11 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             20_000: exit(10, 3) => [A::KillCgroup, A::Spawn], S::Spawning,
-            20_000: spawned(11) => [], S::Running { .. },
+            20_000: spawned(11) => [], S::Starting { .. },
+            20_000: E::Execd => [], S::Running { .. },
             40_000: killed(11, 11) => [A::KillCgroup, A::Spawn], S::Spawning,
-            40_000: spawned(12) => [], S::Running { .. },
+            40_000: spawned(12) => [], S::Starting { .. },
+            40_000: E::Execd => [], S::Running { .. },
             60_000: exit(12, 0) => [A::KillCgroup], S::Done,
         );
         assert_eq!(u.outcome(), Outcome::Done);
@@ -1598,7 +1668,8 @@ mod tests {
         let mut u = Unit::new(task());
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
-            0: spawned(10) => [], S::Running { .. },
+            0: spawned(10) => [], S::Starting { .. },
+            0: E::Execd => [], S::Running { .. },
         );
         // Dependents of a task wait for its exit, not its exec.
         assert_eq!(u.outcome(), Outcome::Pending);
@@ -1624,7 +1695,8 @@ mod tests {
         trace!(u;
             7: exit(10, 2) => [A::KillCgroup], S::BackingOff { until: Ms(107) },
             107: E::Timer => [A::Spawn], S::Spawning,
-            107: spawned(11) => [], S::Running { .. },
+            107: spawned(11) => [], S::Starting { .. },
+            107: E::Execd => [], S::Running { .. },
             300: exit(11, 0) => [A::KillCgroup], S::Done,
         );
     }
@@ -1789,6 +1861,7 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         assert_eq!(u.streak(), 1);
         trace!(u;
             200: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
@@ -1925,7 +1998,8 @@ mod tests {
             5: E::Timer => [], S::Failed { .. },
             9: E::StartRequest => [], S::Waiting,
             9: E::Start => [A::Spawn], S::Spawning,
-            9: spawned(10) => [], S::Running { .. },
+            9: spawned(10) => [], S::Starting { .. },
+            9: E::Execd => [], S::Running { .. },
         );
         assert_eq!(u.outcome(), Outcome::Ready);
         // A stop that came first ends there.
@@ -2023,6 +2097,7 @@ mod tests {
             E::ConditionUnmet,
             E::DepFailed,
             spawned(99),
+            E::Execd,
             NOENT,
             E::SpawnRefused,
             E::Ready,
@@ -2078,6 +2153,7 @@ mod tests {
                     deadline: Some(Ms(1_000)),
                 },
                 &[
+                    NOENT,
                     E::Ready,
                     main_pid(99),
                     E::StopRequest,
@@ -2199,7 +2275,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 67);
+        assert_eq!(acting, 68);
     }
 
     fn watchdog(ms: u64) -> Policy {
@@ -2358,6 +2434,7 @@ mod tests {
         u.step(E::Start, Ms(0));
         assert_eq!(u.deadline(), None);
         u.step(spawned(10), Ms(10));
+        u.step(E::Execd, Ms(10));
         assert_eq!(u.deadline(), Some(Ms(310)));
         u.step(E::Ready, Ms(20));
         assert_eq!(u.deadline(), None);
@@ -2552,7 +2629,8 @@ mod tests {
             // The sessions stay; the new main process joins them.
             110: killed(10, 15) => [], S::Waiting,
             110: E::Start => [A::Spawn], S::Spawning,
-            110: spawned(11) => [], S::Running { .. },
+            110: spawned(11) => [], S::Starting { .. },
+            110: E::Execd => [], S::Running { .. },
             // A crash leaves them too.
             200: exit(11, 1) => [], S::BackingOff { .. },
         );

@@ -33,6 +33,10 @@ struct Fake {
     pidfiles: Vec<(&'static str, Result<Option<i32>, Errno>)>,
     /// Watched cgroup.events fds and their units.
     events: Vec<(i32, &'static str)>,
+    /// Spawns hand over a report pipe (its write end kept here) instead
+    /// of a child known to have exec'd.
+    reports: bool,
+    writers: Vec<OwnedFd>,
 }
 
 impl Effects for Fake {
@@ -53,9 +57,18 @@ impl Effects for Fake {
         self.cgroups.push((self.next_pid, name));
         self.left.push((self.next_pid, name));
         self.log.push(format!("spawn {} {}", u.name, self.next_pid));
+        let report = match self.reports {
+            true => {
+                let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::NONBLOCK)?;
+                self.writers.push(wr);
+                Some(rd)
+            }
+            false => None,
+        };
         Ok(Launched {
             pid: Pid::from_raw(self.next_pid).unwrap(),
             ready: None,
+            report,
         })
     }
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno> {
@@ -247,6 +260,43 @@ fn stop_of_a_backing_off_unit_ends_the_back_off() {
     s.schedule(&mut fx, Ms(150));
     saw(&mut fx, &["spawn a 100", "kill-cgroup a"]);
     assert!(s.all_down());
+}
+
+#[test]
+fn a_unit_is_starting_until_its_child_reports() {
+    let mut s = supervisor("service a -- /a\nservice b after=a -- /b\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    // a is forked, not exec'd (a terminal that blocks, a hung mount):
+    // b waits, nothing else does.
+    assert!(matches!(state(&s, "a"), State::Starting { .. }));
+    assert_eq!((state(&s, "b"), fx.watched), (State::Waiting, 1));
+    s.on_token(&mut fx, token::REPORT, Ms(3));
+    assert!(matches!(state(&s, "a"), State::Starting { .. }));
+    // Its exec closes the pipe: running, and b starts.
+    drop(fx.writers.remove(0));
+    s.on_token(&mut fx, token::REPORT, Ms(5));
+    s.schedule(&mut fx, Ms(5));
+    assert_eq!(
+        state(&s, "a"),
+        State::Running {
+            pid: pid(100),
+            deadline: None
+        }
+    );
+    assert_eq!(s.unit(0).unwrap().1.since(), Ms(5));
+    saw(&mut fx, &["spawn a 100", "spawn b 101"]);
+    // b's exec fails: its errno, then the back-off; its exit (127) is
+    // read after the report, whichever comes first.
+    let wr = fx.writers.remove(0);
+    spawn::report_failure(&wr, spawn::Step::Exec, Errno::NOENT);
+    drop(wr);
+    assert!(s.on_exit(&mut fx, pid(101), Status::Code(127), Ms(6)));
+    assert_eq!(state(&s, "b"), State::BackingOff { until: Ms(106) });
+    assert_eq!(fx.watched, 0);
 }
 
 #[test]
