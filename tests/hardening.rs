@@ -392,7 +392,6 @@ const NR_KILL: u64 = 129;
 const NR_PIDFD_SEND_SIGNAL: u64 = 424;
 
 #[test]
-#[ignore = "issue 13 point 8: the stop signal goes to a MAINPID= process by number: a reused PID is hit"]
 fn stop_never_signals_a_reused_pid() {
     // A PID is reused on purpose (ns_last_pid: root only), while strace
     // holds pinit at the entry of its signal system call for 5 s: the

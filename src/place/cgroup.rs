@@ -24,7 +24,7 @@ use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use core::fmt::Write;
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -299,25 +299,31 @@ pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<usize, Err
     Ok(first.unwrap_or(0))
 }
 
-/// `sig` once to every process of the unit's cgroup, and to `main` if it
-/// is not among them. Returns how many were signalled.
+/// `sig` once to every process of the unit's cgroup, and to `main`
+/// whether it is among them or not: through its pidfd if there is one, so
+/// a reused number is never hit. Returns how many processes the cgroup
+/// held.
 pub(crate) fn signal(
     base: &Base,
     unit: &str,
     isolated: bool,
     sig: u32,
-    main: Option<i32>,
+    main: Option<(i32, Option<BorrowedFd<'_>>)>,
 ) -> Result<usize, Errno> {
     let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
-    let (mut n, mut saw_main) = (0, false);
+    let mut n = 0;
+    let m = main.map(|(pid, _)| pid);
     for_each_pid(procs.as_str(), |pid| {
         n += 1;
-        saw_main |= Some(pid) == main;
-        let _ = crate::sys::kill(pid, sig);
+        if Some(pid) != m {
+            let _ = crate::sys::kill(pid, sig);
+        }
     })?;
-    if let (Some(m), false) = (main, saw_main) {
-        let _ = crate::sys::kill(m, sig);
-    }
+    let _ = match main {
+        Some((_, Some(fd))) => crate::sys::pidfd_send_signal(fd, sig),
+        Some((pid, None)) => crate::sys::kill(pid, sig),
+        None => Ok(()),
+    };
     Ok(n)
 }
 

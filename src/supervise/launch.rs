@@ -62,6 +62,9 @@ pub(crate) struct Launched {
     /// Read end of the child's report pipe (`spawn::read_report`): EOF
     /// once it has exec'd. `None`: known to have exec'd already.
     pub(crate) report: Option<OwnedFd>,
+    /// A pidfd for the child, which its signals go through (`None` on
+    /// kernels before 5.3: by number then).
+    pub(crate) pidfd: Option<OwnedFd>,
 }
 
 /// Why a unit did not start.
@@ -214,6 +217,8 @@ pub(crate) fn launch(
             pid,
             ready: ready_pipe.map(|(rd, _, _)| rd),
             report: Some(report),
+            // Our child, not reaped yet: its number cannot be reused.
+            pidfd: rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok(),
         }),
         Err(e) => {
             say!("{}: unable to fork: {}", name, Name(e));

@@ -41,8 +41,12 @@ pub(crate) struct Slot {
     ready: Option<OwnedFd>,
     /// Read end of the last child's report pipe, until its exec.
     report: Option<OwnedFd>,
-    /// A MAINPID= that is not our child, watched through a pidfd.
+    /// A main process that is not our child (MAINPID=, a forked
+    /// daemon's), watched through a pidfd; its signals go through it too.
     pidfd: Option<OwnedFd>,
+    /// A pidfd for the main process when it is our child (not watched:
+    /// its exit is reaped), which its signals go through.
+    child_fd: Option<(Pid, OwnedFd)>,
     /// Its cgroup.events, while a `ready=forked` unit has no main process.
     events: Option<OwnedFd>,
     /// Why its main process was not found yet (`ready=forked`).
@@ -66,6 +70,7 @@ impl Slot {
             ready: None,
             report: None,
             pidfd: None,
+            child_fd: None,
             events: None,
             not_yet: None,
             run_dirs: false,
@@ -471,10 +476,13 @@ impl<'t> Supervisor<'t> {
             slot.not_yet = why;
         }
         match found {
-            Found::Pid(pid) => match self.watch_main(fx, i, pid) {
-                Ok(()) => found,
-                Err(_) => Found::NotYet,
-            },
+            Found::Pid(pid) => {
+                let fd = fx.adopt(pid);
+                match self.watch_main(fx, i, pid, fd) {
+                    Ok(()) => found,
+                    Err(_) => Found::NotYet,
+                }
+            }
             Found::Group | Found::NotYet | Found::Nothing => found,
         }
     }
@@ -534,8 +542,30 @@ impl<'t> Supervisor<'t> {
         }
     }
 
+    /// `sig` to process `pid` of unit `i`: through the pidfd PID 1 holds
+    /// for its main process (a reused number is never hit), else by number.
+    fn send(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) -> Result<(), Errno> {
+        match self.pidfd_of(i, pid) {
+            Some(fd) => fx.signal(fd, sig),
+            None => fx.kill(pid.as_raw_nonzero().get(), sig),
+        }
+    }
+
+    /// The pidfd PID 1 holds for unit `i`'s main process `pid`, if any.
+    fn pidfd_of(&self, i: usize, pid: Pid) -> Option<BorrowedFd<'_>> {
+        let slot = self.slots.get(i)?;
+        match &slot.child_fd {
+            Some((p, fd)) if *p == pid => Some(fd.as_fd()),
+            _ => slot
+                .pidfd
+                .as_ref()
+                .filter(|_| slot.sm.main_pid() == Some(pid))
+                .map(|fd| fd.as_fd()),
+        }
+    }
+
     fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
-        match fx.kill(pid.as_raw_nonzero().get(), sig) {
+        match self.send(fx, i, pid, sig) {
             Ok(()) | Err(Errno::SRCH) => {}
             Err(e) => say!(
                 "{}: unable to send signal {} to pid {}: {}",
@@ -547,8 +577,9 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// `sig` to every process of the unit's cgroup; without one, to its
-    /// main process and the process group it leads (its own session).
+    /// `sig` to every process of the unit's cgroup (the main process
+    /// through its pidfd); without one, to its main process and the
+    /// process group it leads (its own session).
     fn signal_cgroup(&self, fx: &mut impl Effects, i: usize, sig: u32) {
         let name = self.name(i);
         let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
@@ -560,7 +591,7 @@ impl<'t> Supervisor<'t> {
                 name,
                 isolated,
                 sig,
-                main.map(|p| p.as_raw_nonzero().get()),
+                main.map(|p| (p.as_raw_nonzero().get(), self.pidfd_of(i, p))),
             ),
             None => Err(Errno::NOENT),
         };
@@ -751,9 +782,11 @@ impl<'t> Supervisor<'t> {
         });
     }
 
-    /// MAINPID=: accepted only for a process in the unit's own cgroup; one
-    /// that is not our child is watched through a pidfd (no pid reuse).
+    /// MAINPID=: accepted only for a process in the unit's own cgroup
+    /// (checked after its pidfd is open, so the pidfd is that process's);
+    /// one that is not our child is watched through its pidfd.
     fn main_pid(&mut self, fx: &mut impl Effects, i: usize, p: i32, now: Ms) {
+        let fd = Pid::from_raw(p).map(|pid| fx.adopt(pid));
         if self.unit_of_pid(fx, p) != Some(i) {
             say!(
                 "{}: MAINPID={} ignored: not a process of this unit",
@@ -762,28 +795,39 @@ impl<'t> Supervisor<'t> {
             );
             return;
         }
-        let pid = match Pid::from_raw(p) {
-            Some(pid) => pid,
-            None => return,
+        let (Some(pid), Some(fd)) = (Pid::from_raw(p), fd) else {
+            return;
         };
-        if self.watch_main(fx, i, pid).is_ok() {
+        if self.watch_main(fx, i, pid, fd).is_ok() {
             self.step(fx, i, Event::MainPid { pid }, now);
         }
     }
 
-    /// A new main process: one that is not our child is watched through
-    /// a pidfd (ours are reaped as usual).
-    fn watch_main(&mut self, fx: &mut impl Effects, i: usize, pid: Pid) -> Result<(), Errno> {
-        let watched = fx.adopt(pid).and_then(|fd| match fd {
-            Some(fd) => fx
+    /// A new main process and its pidfd (`Effects::adopt`): one that is
+    /// not our child is watched through it (ours are reaped as usual);
+    /// its signals go through it either way.
+    fn watch_main(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        pid: Pid,
+        adopted: Result<(OwnedFd, bool), Errno>,
+    ) -> Result<(), Errno> {
+        let watched = adopted.and_then(|(fd, ours)| match ours {
+            true => Ok((fd, true)),
+            false => fx
                 .watch(fd.as_fd(), token::PIDFD | i as u64)
-                .map(|()| Some(fd)),
-            None => Ok(None),
+                .map(|()| (fd, false)),
         });
         match watched {
-            Ok(fd) => {
+            Ok((fd, ours)) => {
                 if let Some(slot) = self.slots.get_mut(i) {
-                    if let Some(old) = core::mem::replace(&mut slot.pidfd, fd) {
+                    let (watch, child) = match ours {
+                        true => (None, Some((pid, fd))),
+                        false => (Some(fd), None),
+                    };
+                    slot.child_fd = child;
+                    if let Some(old) = core::mem::replace(&mut slot.pidfd, watch) {
                         fx.unwatch(old.as_fd());
                     }
                 }
@@ -1056,8 +1100,7 @@ impl<'t> Supervisor<'t> {
             (None, State::Tracking) => return Err(Refused::NoMainProcess),
             (None, _) => return Err(Refused::NotRunning),
         };
-        fx.kill(pid.as_raw_nonzero().get(), sig)
-            .map_err(Refused::Signal)
+        self.send(fx, i, pid, sig).map_err(Refused::Signal)
     }
 
     fn continue_stop(&mut self, fx: &mut impl Effects, now: Ms) {
@@ -1086,7 +1129,13 @@ impl<'t> Supervisor<'t> {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready, report } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
+        let Launched {
+            pid,
+            ready,
+            report,
+            pidfd,
+        } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
+        slot.child_fd = pidfd.map(|fd| (pid, fd));
         let old = [slot.ready.take(), slot.report.take(), slot.pidfd.take()];
         for fd in old.into_iter().flatten() {
             fx.unwatch(fd.as_fd());

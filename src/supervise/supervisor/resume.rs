@@ -130,6 +130,16 @@ impl<'t> Supervisor<'t> {
         slot.kept.out = fds.out;
         slot.ready = fds.ready;
         slot.pidfd = fds.pidfd;
+        // Our child's pidfd (for its signals) is opened again: not reaped
+        // yet, its number cannot have been reused.
+        slot.child_fd = match (&slot.pidfd, slot.sm.main_pid()) {
+            (None, Some(pid)) => fx
+                .adopt(pid)
+                .ok()
+                .filter(|(_, ours)| *ours)
+                .map(|(fd, _)| (pid, fd)),
+            _ => None,
+        };
         slot.report = fds.report;
         if c.stopping {
             self.stopping.insert(i);

@@ -8,6 +8,7 @@ use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use crate::table::OnFailure;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
+use rustix::fd::AsRawFd;
 extern crate std;
 use std::boxed::Box;
 use std::format;
@@ -37,6 +38,25 @@ struct Fake {
     /// of a child known to have exec'd.
     reports: bool,
     writers: Vec<OwnedFd>,
+    /// Spawns hand over a pidfd (any fd stands for one); the pid each
+    /// such fd number stands for (MAINPID= and forked mains too).
+    pidfds: bool,
+    pidfd_of: Vec<(i32, i32)>,
+}
+
+impl Fake {
+    /// A stand-in pidfd for `pid`.
+    fn pidfd(&mut self, pid: i32) -> Result<OwnedFd, Errno> {
+        let (rd, _) = rustix::pipe::pipe()?;
+        self.pidfd_of.retain(|&(fd, _)| fd != rd.as_raw_fd());
+        self.pidfd_of.push((rd.as_raw_fd(), pid));
+        Ok(rd)
+    }
+
+    fn name_of(&self, pid: i32) -> &'static str {
+        let name = self.cgroups.iter().rev().find(|(p, _)| *p == pid.abs());
+        name.map_or("?", |(_, n)| n)
+    }
 }
 
 impl Effects for Fake {
@@ -65,16 +85,28 @@ impl Effects for Fake {
             }
             false => None,
         };
+        let pidfd = match self.pidfds {
+            true => Some(self.pidfd(self.next_pid)?),
+            false => None,
+        };
         Ok(Launched {
             pid: Pid::from_raw(self.next_pid).unwrap(),
             ready: None,
             report,
+            pidfd,
         })
     }
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno> {
-        let name = self.cgroups.iter().rev().find(|(p, _)| *p == pid.abs());
-        let name = name.map_or("?", |(_, n)| n);
+        let name = self.name_of(pid);
         self.log.push(format!("kill {} {} {}", name, pid, sig));
+        Ok(())
+    }
+    fn signal(&mut self, pidfd: rustix::fd::BorrowedFd<'_>, sig: u32) -> Result<(), Errno> {
+        let fd = pidfd.as_raw_fd();
+        let (_, pid) = *self.pidfd_of.iter().find(|(f, _)| *f == fd).unwrap();
+        let name = self.name_of(pid);
+        self.log
+            .push(format!("pidfd-kill {} {} {}", name, pid, sig));
         Ok(())
     }
     fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<usize, Errno> {
@@ -89,7 +121,7 @@ impl Effects for Fake {
         unit: &str,
         _: bool,
         sig: u32,
-        _: Option<i32>,
+        _: Option<(i32, Option<rustix::fd::BorrowedFd<'_>>)>,
     ) -> Result<usize, Errno> {
         self.log.push(format!("signal-cgroup {} {}", unit, sig));
         Ok(self.left.iter().filter(|(_, n)| *n == unit).count())
@@ -144,13 +176,10 @@ impl Effects for Fake {
         name[..unit.len()].copy_from_slice(unit.as_bytes());
         Some((unit.len(), false))
     }
-    fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
-        if !self.strangers.contains(&pid.as_raw_nonzero().get()) {
-            return Ok(None);
-        }
-        // Any fd stands for the pidfd: its readiness is simulated.
-        let (rd, _) = rustix::pipe::pipe()?;
-        Ok(Some(rd))
+    fn adopt(&mut self, pid: Pid) -> Result<(OwnedFd, bool), Errno> {
+        let p = pid.as_raw_nonzero().get();
+        // Any fd stands for the pidfd: a stranger's exit is simulated.
+        Ok((self.pidfd(p)?, !self.strangers.contains(&p)))
     }
     fn watch(&mut self, _: rustix::fd::BorrowedFd<'_>, _: u64) -> Result<(), Errno> {
         self.watched += 1;
@@ -297,6 +326,32 @@ fn a_unit_is_starting_until_its_child_reports() {
     assert!(s.on_exit(&mut fx, pid(101), Status::Code(127), Ms(6)));
     assert_eq!(state(&s, "b"), State::BackingOff { until: Ms(106) });
     assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn signals_go_through_the_pidfd_of_the_main_process() {
+    let mut s = supervisor("service d ready=notify kill=main -- /d\n");
+    let mut fx = Fake {
+        pidfds: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(1));
+    assert_eq!(s.signal(&mut fx, 0, 10), Ok(()));
+    // MAINPID= hands over to 101, not our child: its own pidfd, watched.
+    fx.cgroups.push((101, "d"));
+    fx.strangers.push(101);
+    s.on_notify(&mut fx, 100, b"MAINPID=101\n", Ms(2));
+    assert_eq!(fx.watched, 1);
+    s.stop(&mut fx, 0, Ms(3));
+    saw(
+        &mut fx,
+        &["spawn d 100", "pidfd-kill d 100 10", "pidfd-kill d 101 15"],
+    );
+    // The launcher (100) exits: a stranger's exit now.
+    assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(4)));
+    s.on_token(&mut fx, token::PIDFD, Ms(5));
+    assert_eq!((state(&s, "d"), fx.watched), (State::Stopped, 0));
 }
 
 #[test]
