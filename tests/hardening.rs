@@ -333,7 +333,6 @@ fn stop_answers_once_the_unit_is_stopped() {
 // ---- point 7: stop reaches stopped processes -----------------------------
 
 #[test]
-#[ignore = "issue 13 point 7: a SIGSTOPped unit gets no SIGCONT and is SIGKILLed after stop-timeout"]
 fn stop_continues_a_stopped_process() {
     let dir = tmpdir("sigstop-script");
     let script = dir.join("frozen.sh");
@@ -371,6 +370,78 @@ fn stop_continues_a_stopped_process() {
         r.text()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_cgroup_is_killed_by_sweeps_between_waits() {
+    // 50 processes left in a unit's cgroup when its main process dies:
+    // the cgroup is swept with SIGKILL until it is empty, one sweep per
+    // wake-up of the event loop (a reaped child, or a short timer), never
+    // sweep after sweep while the killed processes need the CPU to exit.
+    let marker = format!("pinit-sweep-{}", std::process::id());
+    let dir = tmpdir("sweeps");
+    let conf = dir.join("pinit.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "service many restart=never -- /bin/sh -c \"for i in $(seq 50); do /bin/sh -c 'sleep 1000; : {marker}' & done; wait\"\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.join("strace.log");
+    let mut cmd = Command::new("strace");
+    cmd.arg("-o")
+        .arg(&log)
+        .args(["-e", "trace=/^(open|openat|epoll_wait|epoll_pwait|kill)$"])
+        .arg(PINIT)
+        .arg("--config")
+        .arg(&conf);
+    let r = spawn(cmd, dir.clone());
+    r.wait("many: started");
+    let t0 = Instant::now();
+    while procs_with(&marker) < 50 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = r.ctl(&["stop", "many"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let t0 = Instant::now();
+    while procs_with(&marker) > 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the cgroup was not emptied:\n{}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    // A sweep is an open of cgroup.procs; a SIGKILL sweep is one whose
+    // first kill(2) is SIGKILL (the stop signal and SIGCONT go through
+    // the cgroup once each, not in a loop).
+    let mut sweeps = 0;
+    let mut in_a_row = 0;
+    let mut worst = 0;
+    let mut opened = false;
+    for l in text.lines() {
+        if l.contains("/many/cgroup.procs") {
+            opened = true;
+        } else if opened && l.starts_with("kill(") {
+            opened = false;
+            if l.contains("SIGKILL") {
+                sweeps += 1;
+                in_a_row += 1;
+                worst = worst.max(in_a_row);
+            }
+        } else if l.contains("epoll_wait") || l.contains("epoll_pwait") {
+            in_a_row = 0;
+        }
+    }
+    assert!(sweeps >= 1, "no sweep of the cgroup:\n{}", text);
+    assert_eq!(
+        worst, 1,
+        "{} sweeps in a row without a wait\n{}",
+        worst, text
+    );
 }
 
 // ---- point 8: signal by pidfd, not by number -----------------------------

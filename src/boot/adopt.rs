@@ -207,7 +207,7 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     name_buf.as_str(),
                     dir.as_str()
                 );
-                sup.kill_unit(fx, i);
+                sup.kill_unit(fx, i, now);
             }
             Decision::Resume(snap) => {
                 let mut fds = UnitFds::<OwnedFd> {

@@ -335,7 +335,8 @@ impl<'t> Init<'t> {
         }
     }
 
-    /// Reaps every exited child (orphans included) without blocking.
+    /// Reaps every exited child (orphans included) without blocking;
+    /// then the cgroups being emptied are swept again.
     fn reap(&mut self, now: Ms) {
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
@@ -355,10 +356,13 @@ impl<'t> Init<'t> {
                         }
                     }
                 }
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(rustix::io::Errno::INTR) => {}
-                Err(_) => return,
+                Err(_) => break,
             }
+        }
+        if let Some(sup) = &mut self.sup {
+            sup.on_reaped(&mut System::new(&self.ev), now);
         }
     }
 

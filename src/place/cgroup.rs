@@ -274,29 +274,23 @@ pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd,
     )
 }
 
-/// Kills every process in the unit's cgroup: SIGKILL to each pid of
-/// cgroup.procs, again until it is empty (a fork racing one sweep is
-/// caught by the next; a task with SIGKILL pending cannot fork).
-/// Returns how many the first sweep found.
+/// One sweep of the unit's cgroup: SIGKILL to each pid in cgroup.procs;
+/// returns how many it found. A fork racing the sweep leaves a process it
+/// did not see, so the caller sweeps again until one finds none (a task
+/// with SIGKILL pending cannot fork), giving the killed tasks the CPU in
+/// between: never in a loop here.
 ///
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
 pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
     let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
-    let mut first = None;
-    for _ in 0..64 {
-        let mut n = 0;
-        for_each_pid(procs.as_str(), |pid| {
-            n += 1;
-            let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
-        })?;
-        first.get_or_insert(n);
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(first.unwrap_or(0))
+    let mut n = 0;
+    for_each_pid(procs.as_str(), |pid| {
+        n += 1;
+        let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
+    })?;
+    Ok(n)
 }
 
 /// `sig` once to every process of the unit's cgroup, and to `main`

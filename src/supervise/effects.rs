@@ -36,7 +36,8 @@ pub(crate) trait Effects {
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
     /// Notes a unit's state on its cgroup directory (`cgroup::record`).
     fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
-    /// Kills every process left in a unit's cgroup; how many there were.
+    /// One SIGKILL sweep of a unit's cgroup; how many processes it found
+    /// (any: another sweep follows, later, until one finds none).
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno>;
     /// `sig` to every process of a unit's cgroup, and to `main` (through
     /// its pidfd, if PID 1 holds one) whether it is among them or not.

@@ -59,7 +59,30 @@ pub(crate) struct Slot {
     /// The last `STATUS=` line.
     status: heapless::Vec<u8, STATUS_MAX>,
     timeline: Timeline,
+    /// Its cgroup is being emptied by SIGKILL sweeps.
+    drain: Option<Drain>,
+    /// A Spawn waits for the drain: nothing is started into a cgroup
+    /// that a later sweep would empty.
+    owed: bool,
 }
+
+/// The SIGKILL sweeps of a unit's cgroup still to come: at most one per
+/// wake-up, when a child was reaped or at `next` (doubling from
+/// SWEEP_FIRST_MS to SWEEP_MAX_MS), until one finds the cgroup empty
+/// (docs/design.md §7).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Drain {
+    next: Ms,
+    every: u64,
+    sweeps: u32,
+    /// The wake-up (its `now`) of the last sweep.
+    last: Ms,
+}
+
+const SWEEP_FIRST_MS: u64 = 10;
+const SWEEP_MAX_MS: u64 = 1_000;
+/// Sweeps before the rest is given up (about 10 s: uninterruptible sleep).
+const SWEEPS_MAX: u32 = 16;
 
 impl Slot {
     fn new(policy: Policy) -> Slot {
@@ -77,6 +100,8 @@ impl Slot {
             log_pid: 0,
             status: heapless::Vec::new(),
             timeline: Timeline::default(),
+            drain: None,
+            owed: false,
         }
     }
 }
@@ -254,7 +279,13 @@ impl<'t> Supervisor<'t> {
     /// The nearest time any unit (or the late-boot line) wants a Timer
     /// event.
     pub(crate) fn deadline(&self) -> Option<Ms> {
-        let units = self.slots.iter().filter_map(|s| s.sm.deadline()).min();
+        let sweeps = self.slots.iter().filter_map(|s| s.drain.map(|d| d.next));
+        let units = self
+            .slots
+            .iter()
+            .filter_map(|s| s.sm.deadline())
+            .chain(sweeps)
+            .min();
         match (units, self.late_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -366,16 +397,10 @@ impl<'t> Supervisor<'t> {
             let mut killed = None;
             for a in actions {
                 match a {
-                    Action::Spawn => {
-                        next = Some(match self.spawn(fx, i) {
-                            Ok(pid) => Event::Spawned { pid },
-                            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
-                            Err(LaunchError::Refused) => Event::SpawnRefused,
-                        })
-                    }
+                    Action::Spawn => next = self.spawn_or_owe(fx, i),
                     Action::Signal { pid, sig } => self.signal_pid(fx, i, pid, sig),
                     Action::SignalCgroup { sig } => self.signal_cgroup(fx, i, sig),
-                    Action::KillCgroup => killed = self.kill_cgroup(fx, i),
+                    Action::KillCgroup => killed = self.kill_cgroup(fx, i, now),
                     Action::FindMain => {
                         next = Some(Event::Found {
                             main: self.find_main(fx, i),
@@ -387,6 +412,41 @@ impl<'t> Supervisor<'t> {
             if next.is_none() {
                 next = self.watch_cgroup(fx, i);
             }
+            if next.is_none() {
+                next = self.owed_answer(fx, i);
+            }
+        }
+    }
+
+    /// The answer to a Spawn: now, unless the unit's cgroup is still
+    /// being emptied (then once it is: `owed_answer`).
+    fn spawn_or_owe(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
+        let slot = self.slots.get_mut(i)?;
+        if slot.drain.is_some() {
+            slot.owed = true;
+            return None;
+        }
+        Some(match self.spawn(fx, i) {
+            Ok(pid) => Event::Spawned { pid },
+            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
+            Err(LaunchError::Refused) => Event::SpawnRefused,
+        })
+    }
+
+    /// The Spawn owed since its cgroup drained: made now if the unit
+    /// still wants it, given up (ECANCELED) if a stop came meanwhile.
+    fn owed_answer(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
+        let slot = self.slots.get_mut(i)?;
+        if !slot.owed || slot.drain.is_some() {
+            return None;
+        }
+        slot.owed = false;
+        match slot.sm.state() {
+            State::Spawning => self.spawn_or_owe(fx, i),
+            State::Stopping { pid: None, .. } => Some(Event::SpawnFailed {
+                errno: Errno::CANCELED,
+            }),
+            _ => None,
         }
     }
 
@@ -611,13 +671,14 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// Everything left in the unit's cgroup; without cgroups, the unit's
-    /// process group (it runs in its own session). How many the cgroup
-    /// held, if known.
-    fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) -> Option<usize> {
+    /// Everything left in the unit's cgroup: one SIGKILL sweep now, more
+    /// from the event loop while it finds processes (`sweep`); without
+    /// cgroups, the unit's process group (it runs in its own session).
+    /// How many the cgroup held, if known.
+    fn kill_cgroup(&mut self, fx: &mut impl Effects, i: usize, now: Ms) -> Option<usize> {
         let name = self.name(i);
         let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
-        match &self.ctx.base {
+        let found = match &self.ctx.base {
             Some(base) => match fx.kill_cgroup(base, name, isolated) {
                 Ok(n) => Some(n),
                 Err(e) => {
@@ -635,7 +696,61 @@ impl<'t> Supervisor<'t> {
                 }
                 None
             }
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.drain = match (found.unwrap_or(0) > 0, slot.drain) {
+                (false, _) => None,
+                (true, Some(d)) => Some(Drain { last: now, ..d }),
+                (true, None) => Some(Drain {
+                    next: now.after(SWEEP_FIRST_MS),
+                    every: SWEEP_FIRST_MS,
+                    sweeps: 1,
+                    last: now,
+                }),
+            };
         }
+        found
+    }
+
+    /// The next sweep of each cgroup being emptied: all of them after a
+    /// child was reaped (`reaped`), else those due at `now`. A cgroup
+    /// found empty lets an owed Spawn go.
+    fn sweep(&mut self, fx: &mut impl Effects, reaped: bool, now: Ms) {
+        for i in 0..self.slots.len() {
+            let d = match self.slots.get(i).and_then(|s| s.drain) {
+                Some(d) if d.last != now && (reaped || d.next <= now) => d,
+                _ => continue,
+            };
+            self.kill_cgroup(fx, i, now);
+            let name = name_of(self.table.get(), i);
+            if let Some(slot) = self.slots.get_mut(i) {
+                if slot.drain.is_some() {
+                    let every = (d.every * 2).min(SWEEP_MAX_MS);
+                    slot.drain = Some(Drain {
+                        next: now.after(every),
+                        every,
+                        sweeps: d.sweeps + 1,
+                        last: now,
+                    });
+                    if d.sweeps + 1 >= SWEEPS_MAX {
+                        say!(
+                            "{}: processes of its cgroup outlive {} SIGKILL sweeps (uninterruptible sleep?); left behind",
+                            name,
+                            SWEEPS_MAX
+                        );
+                        slot.drain = None;
+                    }
+                }
+            }
+            if let Some(e) = self.owed_answer(fx, i) {
+                self.step(fx, i, e, now);
+            }
+        }
+    }
+
+    /// Children were reaped: the cgroups being emptied are swept again.
+    pub(crate) fn on_reaped(&mut self, fx: &mut impl Effects, now: Ms) {
+        self.sweep(fx, true, now);
     }
 
     /// A child exited: hand it to the unit whose main process it was,
@@ -708,6 +823,7 @@ impl<'t> Supervisor<'t> {
 
     /// Timer events to every unit whose deadline has passed.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
+        self.sweep(fx, false, now);
         if self.late_at.is_some_and(|t| t <= now) {
             self.late_at = None;
             if !self.booted {

@@ -6,7 +6,7 @@
 
 use crate::sys::time::Ms;
 use crate::table::{Kill, Ready, Restart, UnitKind};
-use linux_raw_sys::general::{SIGABRT, SIGHUP, SIGKILL, SIGTERM};
+use linux_raw_sys::general::{SIGABRT, SIGCONT, SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
 
@@ -1092,13 +1092,12 @@ impl Unit {
     /// process with `kill=main` (to all at shutdown), else to the whole
     /// cgroup; `group`: no main process, the cgroup is the unit.
     fn stop(&mut self, pid: Option<Pid>, group: bool, then: Then, now: Ms, a: &mut Actions) {
-        let sig = self.policy.stop_signal;
         match pid {
             Some(pid) if self.policy.kill == Kill::Main && !self.shutdown => {
-                act(a, Action::Signal { pid, sig })
+                self.stop_signal(Some(pid), a)
             }
-            Some(_) => act(a, Action::SignalCgroup { sig }),
-            None if group => act(a, Action::SignalCgroup { sig }),
+            Some(_) => self.stop_signal(None, a),
+            None if group => self.stop_signal(None, a),
             None => {}
         }
         self.state = State::Stopping {
@@ -1107,6 +1106,20 @@ impl Unit {
             killed: false,
             then,
         };
+    }
+
+    /// The stop signal to `pid` (`None`: to the cgroup), then SIGCONT: a
+    /// stopped process (SIGSTOP, a debugger let go) must run to act on it.
+    fn stop_signal(&self, pid: Option<Pid>, a: &mut Actions) {
+        let sig = self.policy.stop_signal;
+        let with = |sig| match pid {
+            Some(pid) => Action::Signal { pid, sig },
+            None => Action::SignalCgroup { sig },
+        };
+        act(a, with(sig));
+        if sig != SIGKILL && sig != SIGCONT {
+            act(a, with(SIGCONT));
+        }
     }
 
     /// The spawn answered after a stop was asked: signal the new process.
@@ -1118,12 +1131,11 @@ impl Unit {
             ..
         } = self.state
         {
-            let sig = if killed {
-                SIGKILL
+            if killed {
+                act(a, Action::Signal { pid, sig: SIGKILL });
             } else {
-                self.policy.stop_signal
-            };
-            act(a, Action::Signal { pid, sig });
+                self.stop_signal(Some(pid), a);
+            }
             self.state = State::Stopping {
                 pid: Some(pid),
                 deadline,
@@ -1741,7 +1753,7 @@ mod tests {
         assert_eq!(u.deadline(), Some(Ms(1_000)));
         trace!(u;
             999: E::Timer => [], S::Starting { .. },
-            1_000: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::ReadyTimeout), .. },
+            1_000: E::Timer => [all(15), all(18)], S::Stopping { then: Then::Fail(Failure::ReadyTimeout), .. },
         );
         assert_eq!(u.deadline(), Some(Ms(6_000)));
         // Exiting 0 on TERM does not make it a success.
@@ -1756,7 +1768,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            1_000: E::Timer => [all(15)], S::Stopping { .. },
+            1_000: E::Timer => [all(15), all(18)], S::Stopping { .. },
             1_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::ReadyTimeout },
         );
     }
@@ -1769,7 +1781,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            60_000: E::Timer => [all(15)], S::Stopping { .. },
+            60_000: E::Timer => [all(15), all(18)], S::Stopping { .. },
             60_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::Limit },
         );
     }
@@ -1799,12 +1811,36 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [all(15)], S::Stopping { then: Then::Stop, killed: false, .. },
+            100: E::StopRequest => [all(15), all(18)], S::Stopping { then: Then::Stop, killed: false, .. },
             200: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
         assert_eq!(u.outcome(), Outcome::Stopped);
         assert!(u.is_down());
         assert_eq!(u.deadline(), None);
+    }
+
+    #[test]
+    fn the_stop_signal_is_followed_by_sigcont() {
+        // A stopped process acts on its stop signal only once continued.
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGHUP,
+            kill: Kill::Main,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [sig(10, 1), sig(10, 18)], S::Stopping { .. });
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGHUP,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [all(1), all(18)], S::Stopping { .. });
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGKILL,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [all(9)], S::Stopping { .. });
     }
 
     #[test]
@@ -1816,7 +1852,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [all(2)], S::Stopping { deadline: Ms(3_100), .. },
+            100: E::StopRequest => [all(2), all(18)], S::Stopping { deadline: Ms(3_100), .. },
             3_099: E::Timer => [], S::Stopping { killed: false, .. },
             3_100: E::Timer => [A::KillCgroup, sig(10, 9)], S::Stopping { killed: true, .. },
         );
@@ -1864,7 +1900,7 @@ mod tests {
         u.step(E::Execd, Ms(101));
         assert_eq!(u.streak(), 1);
         trace!(u;
-            200: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            200: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             210: killed(11, 15) => [A::KillCgroup], S::Waiting,
             210: E::Start => [A::Spawn], S::Spawning,
         );
@@ -1876,7 +1912,7 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            1: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            1: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             2: E::StopRequest => [], S::Stopping { then: Then::Stop, .. },
             3: E::StartRequest => [], S::Stopping { then: Then::Restart, .. },
             4: E::RestartRequest => [], S::Stopping { then: Then::Restart, .. },
@@ -1922,7 +1958,7 @@ mod tests {
         trace!(u;
             13: main_pid(30) => [], S::Running { .. },
             14: exit(20, 0) => [], S::Running { .. },
-            15: E::StopRequest => [all(15)], S::Stopping { .. },
+            15: E::StopRequest => [all(15), all(18)], S::Stopping { .. },
             16: main_pid(40) => [], S::Stopping { pid: Some(_), .. },
             17: exit(30, 0) => [], S::Stopping { .. },
             18: E::Exited { pid: pid(40), status: Status::Unknown } => [A::KillCgroup], S::Stopped,
@@ -2017,7 +2053,7 @@ mod tests {
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
             0: E::StopRequest => [], S::Stopping { pid: None, .. },
-            0: spawned(10) => [sig(10, 15)], S::Stopping { pid: Some(_), .. },
+            0: spawned(10) => [sig(10, 15), sig(10, 18)], S::Stopping { pid: Some(_), .. },
             1: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
         let mut u = Unit::new(service());
@@ -2072,7 +2108,7 @@ mod tests {
             2: E::RestartRequest => [], S::Done,
         );
         trace!(u;
-            0: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            0: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             1: E::Shutdown => [], S::Stopping { .. },
             2: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
@@ -2422,7 +2458,7 @@ mod tests {
         let mut u = Unit::new(watchdog(1_000));
         up(&mut u, 0, 10);
         u.step(E::Ready, Ms(0));
-        trace!(u; 500: E::StopRequest => [A::SignalCgroup { sig: 15 }], S::Stopping { .. });
+        trace!(u; 500: E::StopRequest => [all(15), all(18)], S::Stopping { .. });
         assert_eq!(u.deadline(), Some(Ms(3_500)));
         assert_eq!(u.watchdog(), (1_000, None));
     }
@@ -2503,7 +2539,7 @@ mod tests {
             9_990: E::Timer => [A::FindMain], S::Adopting { .. },
             9_990: NOT_YET => [], S::Adopting { retry: Ms(10_010), .. },
             // Given up: the cgroup is stopped, a quick failure.
-            10_010: E::Timer => [all(15)], S::Stopping { pid: None, then: Then::Fail(Failure::PidFile), .. },
+            10_010: E::Timer => [all(15), all(18)], S::Stopping { pid: None, then: Then::Fail(Failure::PidFile), .. },
             10_020: E::Emptied => [], S::BackingOff { .. },
         );
         assert_eq!(u.streak(), 1);
@@ -2519,7 +2555,7 @@ mod tests {
             100: NOT_YET => [], S::Adopting { .. },
             480: E::Timer => [A::FindMain], S::Adopting { .. },
             480: NOT_YET => [], S::Adopting { retry: Ms(500), .. },
-            500: E::Timer => [all(15)], S::Stopping { pid: None, .. },
+            500: E::Timer => [all(15), all(18)], S::Stopping { pid: None, .. },
             // Stop timeout: what is left is killed, then it is given up.
             5_500: E::Timer => [A::KillCgroup], S::Stopping { killed: true, .. },
             7_500: E::Timer => [], S::Failed { why: Failure::PidFile },
@@ -2569,7 +2605,7 @@ mod tests {
         u.step(exit(10, 0), Ms(10));
         u.step(GROUP, Ms(10));
         trace!(u;
-            50: E::RestartRequest => [all(15)], S::Stopping { pid: None, then: Then::Restart, .. },
+            50: E::RestartRequest => [all(15), all(18)], S::Stopping { pid: None, then: Then::Restart, .. },
             60: E::Emptied => [], S::Waiting,
         );
         // Emptied on its own: a failure (the statuses are unknown).
@@ -2625,7 +2661,7 @@ mod tests {
         let mut u = Unit::new(main);
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::RestartRequest => [sig(10, 15)], S::Stopping { .. },
+            100: E::RestartRequest => [sig(10, 15), sig(10, 18)], S::Stopping { .. },
             // The sessions stay; the new main process joins them.
             110: killed(10, 15) => [], S::Waiting,
             110: E::Start => [A::Spawn], S::Spawning,
@@ -2638,7 +2674,7 @@ mod tests {
         let mut u = Unit::new(main);
         up(&mut u, 0, 10);
         trace!(u;
-            1: E::StopRequest => [sig(10, 15)], S::Stopping { .. },
+            1: E::StopRequest => [sig(10, 15), sig(10, 18)], S::Stopping { .. },
             5_001: E::Timer => [sig(10, 9)], S::Stopping { killed: true, .. },
             5_002: killed(10, 9) => [], S::Stopped,
         );
@@ -2647,7 +2683,7 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             1: E::Shutdown => [], S::Running { .. },
-            2: E::StopRequest => [all(15)], S::Stopping { .. },
+            2: E::StopRequest => [all(15), all(18)], S::Stopping { .. },
             3: killed(10, 15) => [A::KillCgroup], S::Stopped,
         );
         let mut u = Unit::new(main);
@@ -2667,7 +2703,7 @@ mod tests {
         assert_eq!(u.outcome(), Outcome::Pending);
         trace!(u;
             3_099: E::Timer => [], S::Running { .. },
-            3_100: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::Timeout), .. },
+            3_100: E::Timer => [all(15), all(18)], S::Stopping { then: Then::Fail(Failure::Timeout), .. },
             // Exiting 0 on TERM does not make it done.
             3_200: exit(10, 0) => [A::KillCgroup], S::Failed { why: Failure::Timeout },
         );

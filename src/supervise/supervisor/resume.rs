@@ -81,8 +81,8 @@ impl<'t> Supervisor<'t> {
 
     /// Kills what is left in unit `i`'s cgroup (processes a crashed PID 1
     /// left, with no record of them).
-    pub(crate) fn kill_unit(&self, fx: &mut impl Effects, i: usize) {
-        self.kill_cgroup(fx, i);
+    pub(crate) fn kill_unit(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        self.kill_cgroup(fx, i, now);
     }
 
     /// Whether the boot summary was said.

@@ -42,6 +42,8 @@ struct Fake {
     /// such fd number stands for (MAINPID= and forked mains too).
     pidfds: bool,
     pidfd_of: Vec<(i32, i32)>,
+    /// Cgroup sweeps that still find processes (then one finds none).
+    busy: usize,
 }
 
 impl Fake {
@@ -113,7 +115,12 @@ impl Effects for Fake {
         self.log.push(format!("kill-cgroup {}", unit));
         let before = self.left.len();
         self.left.retain(|(_, n)| *n != unit);
-        Ok(before - self.left.len())
+        let n = before - self.left.len();
+        if self.busy > 0 {
+            self.busy -= 1;
+            return Ok(n.max(1));
+        }
+        Ok(n)
     }
     fn signal_cgroup(
         &mut self,
@@ -329,6 +336,45 @@ fn a_unit_is_starting_until_its_child_reports() {
 }
 
 #[test]
+fn a_cgroup_is_emptied_by_sweeps_the_event_loop_drives() {
+    // restart-max=0: the unit restarts at once, but not into a cgroup
+    // that still holds processes a later sweep would kill.
+    let mut s = supervisor("service a restart-max=0 -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.busy = 2;
+    assert!(s.on_exit(&mut fx, pid(100), Status::Code(1), Ms(50)));
+    assert_eq!(state(&s, "a"), State::Spawning);
+    // No sweep in a loop: the next one when a child is reaped or at the
+    // sweep's timer, whichever comes first.
+    assert_eq!(s.deadline(), Some(Ms(60)));
+    s.on_reaped(&mut fx, Ms(52));
+    assert_eq!(s.deadline(), Some(Ms(72)));
+    s.on_timer(&mut fx, Ms(60));
+    assert_eq!(state(&s, "a"), State::Spawning);
+    s.on_timer(&mut fx, Ms(72));
+    assert!(matches!(state(&s, "a"), State::Running { .. }));
+    saw(
+        &mut fx,
+        &[
+            "spawn a 100",
+            "kill-cgroup a",
+            "kill-cgroup a",
+            "kill-cgroup a",
+            "spawn a 101",
+        ],
+    );
+    // A stop while the restart waits for the sweeps: no process at all.
+    fx.busy = 1;
+    assert!(s.on_exit(&mut fx, pid(101), Status::Code(1), Ms(100)));
+    s.stop(&mut fx, 0, Ms(101));
+    assert!(matches!(state(&s, "a"), State::Stopping { pid: None, .. }));
+    s.on_timer(&mut fx, Ms(110));
+    assert_eq!(state(&s, "a"), State::Stopped);
+    saw(&mut fx, &["kill-cgroup a", "kill-cgroup a"]);
+}
+
+#[test]
 fn signals_go_through_the_pidfd_of_the_main_process() {
     let mut s = supervisor("service d ready=notify kill=main -- /d\n");
     let mut fx = Fake {
@@ -346,7 +392,12 @@ fn signals_go_through_the_pidfd_of_the_main_process() {
     s.stop(&mut fx, 0, Ms(3));
     saw(
         &mut fx,
-        &["spawn d 100", "pidfd-kill d 100 10", "pidfd-kill d 101 15"],
+        &[
+            "spawn d 100",
+            "pidfd-kill d 100 10",
+            "pidfd-kill d 101 15",
+            "pidfd-kill d 101 18",
+        ],
     );
     // The launcher (100) exits: a stranger's exit now.
     assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(4)));
@@ -418,10 +469,13 @@ fn stop_takes_the_dependents_down_first() {
     fx.take();
     s.stop(&mut fx, 0, Ms(10));
     // b needs a: it goes first; c only orders itself after a.
-    saw(&mut fx, &["signal-cgroup b 15"]);
+    saw(&mut fx, &["signal-cgroup b 15", "signal-cgroup b 18"]);
     assert!(matches!(state(&s, "a"), State::Running { .. }));
     killed(&mut s, &mut fx, 101, 20);
-    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup b", "signal-cgroup a 15", "signal-cgroup a 18"],
+    );
     killed(&mut s, &mut fx, 100, 30);
     saw(&mut fx, &["kill-cgroup a"]);
     assert_eq!(
@@ -449,6 +503,7 @@ fn a_stop_that_times_out_ends_in_sigkill() {
         &[
             "spawn a 100",
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             &sigkill,
         ],
@@ -467,16 +522,30 @@ fn shutdown_stops_in_reverse_order() {
     fx.take();
     s.shutdown(&mut fx, Ms(10));
     // c and x have no dependents: they go first.
-    saw(&mut fx, &["signal-cgroup c 15", "signal-cgroup x 15"]);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup c 15",
+            "signal-cgroup c 18",
+            "signal-cgroup x 15",
+            "signal-cgroup x 18",
+        ],
+    );
     killed(&mut s, &mut fx, 101, 11);
     s.shutdown(&mut fx, Ms(11));
     saw(&mut fx, &["kill-cgroup x"]);
     killed(&mut s, &mut fx, 103, 12);
     s.shutdown(&mut fx, Ms(12));
-    saw(&mut fx, &["kill-cgroup c", "signal-cgroup b 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup c", "signal-cgroup b 15", "signal-cgroup b 18"],
+    );
     killed(&mut s, &mut fx, 102, 13);
     s.shutdown(&mut fx, Ms(13));
-    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup b", "signal-cgroup a 15", "signal-cgroup a 18"],
+    );
     assert!(!s.all_down());
     killed(&mut s, &mut fx, 100, 14);
     s.shutdown(&mut fx, Ms(14));
@@ -573,7 +642,8 @@ fn a_silent_service_gets_sigabrt_and_is_restarted() {
     assert!(s.on_exit(&mut fx, pid(100), Status::Signal(6), Ms(3100)));
     assert_eq!(state(&s, "d"), State::BackingOff { until: Ms(3200) });
     s.on_timer(&mut fx, Ms(3200));
-    saw(&mut fx, &["kill-cgroup d", "spawn d 101"]);
+    // The fake's cgroup still listed 100 at the exit's sweep: one more.
+    saw(&mut fx, &["kill-cgroup d", "kill-cgroup d", "spawn d 101"]);
     assert_eq!(s.take_failure_action(), None);
 }
 
@@ -702,7 +772,12 @@ fn a_forked_daemon_whose_pidfile_never_comes_is_stopped_and_failed() {
     assert!(matches!(state(&s, "d"), State::Stopping { pid: None, .. }));
     saw(
         &mut fx,
-        &["spawn d 100", "watch-events d", "signal-cgroup d 15"],
+        &[
+            "spawn d 100",
+            "watch-events d",
+            "signal-cgroup d 15",
+            "signal-cgroup d 18",
+        ],
     );
     // The daemon goes on TERM: cgroup.events says the cgroup is empty.
     fx.left.clear();
@@ -790,6 +865,7 @@ fn a_tracked_cgroup_that_empties_is_restarted() {
             "spawn many 101",
             "watch-events many",
             "signal-cgroup many 15",
+            "signal-cgroup many 18",
         ],
     );
     fx.left.clear();
@@ -808,7 +884,12 @@ fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
     // The new sshd runs in the same cgroup, beside the session.
     saw(
         &mut fx,
-        &["spawn sshd 100", "kill sshd 100 15", "spawn sshd 101"],
+        &[
+            "spawn sshd 100",
+            "kill sshd 100 15",
+            "kill sshd 100 18",
+            "spawn sshd 101",
+        ],
     );
     assert_eq!(fx.procs_in("sshd"), 2);
     // A crash keeps the session as well.
@@ -819,7 +900,14 @@ fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
     fx.take();
     s.shutdown(&mut fx, Ms(200));
     killed(&mut s, &mut fx, 102, 210);
-    saw(&mut fx, &["signal-cgroup sshd 15", "kill-cgroup sshd"]);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup sshd 15",
+            "signal-cgroup sshd 18",
+            "kill-cgroup sshd",
+        ],
+    );
     assert_eq!(fx.procs_in("sshd"), 0);
 }
 
@@ -879,6 +967,7 @@ fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
             "kill-cgroup a",
             "spawn a 103",
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             "spawn a 104",
         ],
@@ -894,9 +983,11 @@ fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
         &mut fx,
         &[
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             "rmdir a",
             "signal-cgroup k 15",
+            "signal-cgroup k 18",
             "kill-cgroup k",
         ],
     );
@@ -973,7 +1064,13 @@ fn reload_stops_starts_restarts_and_changes_in_place() {
     // The limit is written at once; b and c get their stop signal.
     saw(
         &mut fx,
-        &["limits d 1", "signal-cgroup b 15", "signal-cgroup c 15"],
+        &[
+            "limits d 1",
+            "signal-cgroup b 15",
+            "signal-cgroup b 18",
+            "signal-cgroup c 15",
+            "signal-cgroup c 18",
+        ],
     );
     assert!(
         s.spare().is_none(),
@@ -1016,9 +1113,16 @@ fn reload_stops_removed_units_dependents_first() {
     s.schedule(&mut fx, Ms(0));
     fx.take();
     reload(&mut s, &mut fx, "service z -- /z\n", 10);
-    saw(&mut fx, &["signal-cgroup app 15"]);
+    saw(&mut fx, &["signal-cgroup app 15", "signal-cgroup app 18"]);
     killed(&mut s, &mut fx, 102, 20);
-    saw(&mut fx, &["kill-cgroup app", "signal-cgroup db 15"]);
+    saw(
+        &mut fx,
+        &[
+            "kill-cgroup app",
+            "signal-cgroup db 15",
+            "signal-cgroup db 18",
+        ],
+    );
     killed(&mut s, &mut fx, 100, 30);
     saw(
         &mut fx,
