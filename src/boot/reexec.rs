@@ -41,6 +41,12 @@ pub(crate) fn reexec(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'
     if sup.reloading_table() {
         return (FAILED, "a reload of the table is under way");
     }
+    if sup.draining() {
+        return (
+            FAILED,
+            "a unit's cgroup is still being emptied; try again in a moment",
+        );
+    }
     if let Err(e) = executable(TARGET) {
         say!(
             "reexec: {} cannot be executed: {}; PID 1 goes on as it is",

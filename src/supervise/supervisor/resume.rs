@@ -85,6 +85,12 @@ impl<'t> Supervisor<'t> {
         self.kill_cgroup(fx, i, now);
     }
 
+    /// Whether a unit's cgroup is still being emptied by SIGKILL sweeps
+    /// (which a hand-over does not carry).
+    pub(crate) fn draining(&self) -> bool {
+        self.slots.iter().any(|s| s.drain.is_some())
+    }
+
     /// Whether the boot summary was said.
     pub(crate) fn booted(&self) -> bool {
         self.booted
