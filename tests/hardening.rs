@@ -269,7 +269,6 @@ fn ready_fd_cannot_hide_an_exec_failure() {
 // ---- point 6: `pinit stop` stops, and answers when it has ---------------
 
 #[test]
-#[ignore = "issue 13 point 6: stop of a backing-off unit answers 0 and it goes on restarting"]
 fn stop_cancels_the_restart_of_a_backing_off_unit() {
     let r = start(
         "stop-backoff",
@@ -303,7 +302,6 @@ fn stop_cancels_the_restart_of_a_backing_off_unit() {
 }
 
 #[test]
-#[ignore = "issue 13 point 6: `pinit stop` returns while the unit is still stopping"]
 fn stop_answers_once_the_unit_is_stopped() {
     let marker = format!("pinit-stubborn-{}", std::process::id());
     let r = start(
@@ -328,6 +326,68 @@ fn stop_answers_once_the_unit_is_stopped() {
         "`pinit stop` returned with the unit still running:\n{}",
         r.text()
     );
+}
+
+#[test]
+fn stop_leaves_a_failed_unit_stopped() {
+    let r = start(
+        "stop-failed",
+        "service broken restart=never -- /bin/sh -c \"exit 3\"\n",
+    );
+    r.wait("broken: failed");
+    let out = r.ctl(&["stop", "broken"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let status = String::from_utf8_lossy(&r.ctl(&["status"]).stdout).into_owned();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("broken") && l.contains("stopped")),
+        "{}",
+        status
+    );
+}
+
+#[test]
+fn start_of_a_task_answers_once_it_has_run() {
+    let r = start(
+        "start-wait",
+        "task slow -- /bin/sh -c \"sleep 1; echo ran >> @/runs\"\n",
+    );
+    let runs = r.dir.join("runs");
+    let count = || std::fs::read_to_string(&runs).map_or(0, |t| t.lines().count());
+    let t0 = Instant::now();
+    while count() < 1 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = r.ctl(&["start", "slow"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    assert_eq!(count(), 2, "`pinit start` returned before the task ran");
+}
+
+#[test]
+fn stop_times_out_or_does_not_wait_when_asked() {
+    let marker = format!("pinit-slowstop-{}", std::process::id());
+    let r = start(
+        "stop-timeout",
+        &format!(
+            "service stubborn stop-timeout=4s -- /bin/sh -c \"trap '' TERM; exec /bin/sh -c 'sleep 1000; : {marker}'\"\n"
+        ),
+    );
+    r.wait("stubborn: started");
+    let out = r.ctl(&["stop", "--timeout", "1", "stubborn"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out);
+    assert!(
+        err.contains("stubborn: still stopping after 1 s"),
+        "{}",
+        err
+    );
+    assert_eq!(procs_with(&marker), 1, "{}", r.text());
+    // --no-block: asked, not waited for.
+    let out = r.ctl(&["restart", "--no-block", "stubborn"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    assert_eq!(procs_with(&marker), 1, "{}", r.text());
 }
 
 // ---- point 7: stop reaches stopped processes -----------------------------

@@ -253,6 +253,17 @@ impl<'t> Supervisor<'t> {
         Some((self.table.get().units.get(i)?, &self.slots.get(i)?.sm))
     }
 
+    /// Unit `i`'s state as the control socket reports it: a unit without
+    /// a process whose cgroup is still being emptied is `stopping`, so a
+    /// client that waits for `stopped` finds its processes gone.
+    pub(crate) fn state_name(&self, i: usize) -> &'static str {
+        match self.slots.get(i) {
+            Some(s) if s.drain.is_some() && s.sm.is_down() => "stopping",
+            Some(s) => s.sm.state().name(),
+            None => "?",
+        }
+    }
+
     /// Unit `i`'s last `STATUS=` text.
     pub(crate) fn status_text(&self, i: usize) -> &[u8] {
         self.slots.get(i).map_or(&[][..], |s| &s.status[..])

@@ -1003,10 +1003,12 @@ impl Unit {
                 | E::WatchdogPing
                 | E::WatchdogTrigger
                 | E::WatchdogPeriod { .. }
-                | E::StopRequest
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
+            // A stop acknowledges a failure: the unit is stopped.
+            (S::Failed { .. }, E::StopRequest) => self.state = S::Stopped,
+            (S::Done | S::Skipped | S::Blocked | S::Stopped, E::StopRequest) => {}
         }
         acts
     }
@@ -1920,6 +1922,18 @@ mod tests {
         );
     }
 
+    /// A unit that failed (its restart limit of 1 reached).
+    fn failed_once() -> Unit {
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(1),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        assert!(matches!(u.state(), S::Failed { .. }));
+        u
+    }
+
     #[test]
     fn start_request_from_settled_states() {
         for settle in [E::ConditionUnmet, E::DepFailed, E::StopRequest] {
@@ -1928,13 +1942,7 @@ mod tests {
             assert!(u.is_down());
             trace!(u; 1: E::StartRequest => [], S::Waiting);
         }
-        let mut u = Unit::new(Policy {
-            restart_limit: Some(1),
-            ..service()
-        });
-        up(&mut u, 0, 10);
-        crash(&mut u, 1, 10);
-        assert!(matches!(u.state(), S::Failed { .. }));
+        let mut u = failed_once();
         trace!(u; 2: E::RestartRequest => [], S::Waiting);
         assert_eq!(u.streak(), 0);
         // From back-off, too: the scheduler starts it now.
@@ -1942,6 +1950,21 @@ mod tests {
         up(&mut u, 0, 10);
         crash(&mut u, 1, 10);
         trace!(u; 2: E::StartRequest => [], S::Waiting);
+    }
+
+    #[test]
+    fn stop_leaves_a_unit_without_a_process_stopped() {
+        // Backing off: its restart timer is gone with the state.
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        assert!(u.deadline().is_some());
+        trace!(u; 2: E::StopRequest => [], S::Stopped);
+        assert_eq!(u.deadline(), None);
+        // Failed: the stop acknowledges it.
+        let mut u = failed_once();
+        trace!(u; 2: E::StopRequest => [], S::Stopped);
+        assert_eq!(u.outcome(), Outcome::Stopped);
     }
 
     #[test]
@@ -2288,7 +2311,7 @@ mod tests {
             ),
             (
                 S::Failed { why: Failure::Exit },
-                &[E::StartRequest, E::RestartRequest],
+                &[E::StartRequest, E::RestartRequest, E::StopRequest],
             ),
             (S::Skipped, &[E::StartRequest, E::RestartRequest]),
             (S::Blocked, &[E::StartRequest, E::RestartRequest]),
@@ -2311,7 +2334,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 68);
+        assert_eq!(acting, 69);
     }
 
     fn watchdog(ms: u64) -> Policy {
