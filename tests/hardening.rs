@@ -177,7 +177,6 @@ fn mkfifo(path: &Path) {
 // ---- point 1: console warnings are rate-limited -------------------------
 
 #[test]
-#[ignore = "issue 13 point 1: a restart-max=0 crash loop writes two console lines per crash"]
 fn crash_loop_lines_are_rate_limited() {
     // 1000 crashes in a row, as fast as they come (restart-max=0), then
     // the unit stays up: a fixed number of events, whatever the speed.

@@ -194,7 +194,10 @@ impl<'t> Init<'t> {
             NOTIFY => {
                 if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
                     let mut fx = System::new(&self.ev);
-                    n.recv(|pid, msg| sup.on_notify(&mut fx, pid, msg, now));
+                    n.recv(|pid, msg| match msg {
+                        Ok(msg) => sup.on_notify(&mut fx, pid, msg, now),
+                        Err(len) => sup.on_notify_long(pid, len, now),
+                    });
                 }
             }
             TIMER => {

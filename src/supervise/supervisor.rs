@@ -14,6 +14,7 @@ use crate::supervise::forked::{self, Forked, NotYet};
 use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
+use crate::supervise::ratelimit::Limit;
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
 use crate::supervise::spawn::{self, Report};
 use crate::supervise::tables::Held;
@@ -64,6 +65,8 @@ pub(crate) struct Slot {
     /// A Spawn waits for the drain: nothing is started into a cgroup
     /// that a later sweep would empty.
     owed: bool,
+    /// Its crash-loop lines (`started`, `restarting in`).
+    says: Limit,
 }
 
 /// The SIGKILL sweeps of a unit's cgroup still to come: at most one per
@@ -102,6 +105,7 @@ impl Slot {
             timeline: Timeline::default(),
             drain: None,
             owed: false,
+            says: Limit::default(),
         }
     }
 }
@@ -196,6 +200,8 @@ pub(crate) struct Supervisor<'t> {
     /// When to name the units still not settled (BOOT_LATE_MS after the
     /// first schedule), until the boot summary or that line is said.
     late_at: Option<Ms>,
+    /// Notify warnings: a flood of datagrams says a few lines only.
+    notify_says: Limit,
 }
 
 impl<'t> Supervisor<'t> {
@@ -226,6 +232,7 @@ impl<'t> Supervisor<'t> {
             reload: None,
             unrecorded: false,
             late_at: None,
+            notify_says: Limit::default(),
         }
     }
 
@@ -288,19 +295,18 @@ impl<'t> Supervisor<'t> {
     }
 
     /// The nearest time any unit (or the late-boot line) wants a Timer
-    /// event.
+    /// event, a sweep, or a count of suppressed lines is due.
     pub(crate) fn deadline(&self) -> Option<Ms> {
         let sweeps = self.slots.iter().filter_map(|s| s.drain.map(|d| d.next));
-        let units = self
-            .slots
+        let says = self.slots.iter().filter_map(|s| s.says.deadline());
+        self.slots
             .iter()
             .filter_map(|s| s.sm.deadline())
             .chain(sweeps)
-            .min();
-        match (units, self.late_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .chain(says)
+            .chain(self.notify_says.deadline())
+            .chain(self.late_at)
+            .min()
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
@@ -387,11 +393,17 @@ impl<'t> Supervisor<'t> {
                     forked::say_why(u, why);
                 }
             }
-            report::changed(name, before, &slot.sm, now);
+            report::changed(name, before, &slot.sm, &mut slot.says, now);
             match (e, before) {
                 (Event::Spawned { .. }, _) if slot.report.is_none() => next = Some(Event::Execd),
                 (Event::Execd, State::Starting { pid, .. }) => {
-                    if let Some(u) = self.table.get().units.get(i) {
+                    if let Some(u) = self
+                        .table
+                        .get()
+                        .units
+                        .get(i)
+                        .filter(|_| slot.says.pass(now, name))
+                    {
                         launch::started_line(name, pid.as_raw_nonzero().get(), &self.ctx, u);
                     }
                 }
@@ -835,6 +847,10 @@ impl<'t> Supervisor<'t> {
     /// Timer events to every unit whose deadline has passed.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         self.sweep(fx, false, now);
+        self.notify_says.expire(now, "notify");
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            slot.says.expire(now, name_of(self.table.get(), i));
+        }
         if self.late_at.is_some_and(|t| t <= now) {
             self.late_at = None;
             if !self.booted {
@@ -867,15 +883,32 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// A datagram on the notify socket from `pid`.
+    /// A datagram of `len` bytes from `pid`, too long: dropped, said (at
+    /// a limited rate).
+    pub(crate) fn on_notify_long(&mut self, pid: i32, len: usize, now: Ms) {
+        if self.notify_says.pass(now, "notify") {
+            say!(
+                "notify: dropped a {}-byte datagram from pid {} (limit {})",
+                len,
+                pid,
+                notify::DATAGRAM_MAX
+            );
+        }
+    }
+
+    /// A datagram on the notify socket from `pid`. What is dropped costs
+    /// a /proc/PID/cgroup read at most, and its console lines are
+    /// rate-limited.
     pub(crate) fn on_notify(&mut self, fx: &mut impl Effects, pid: i32, msg: &[u8], now: Ms) {
         let i = match self.unit_of_pid(fx, pid) {
             Some(i) => i,
             None => {
-                say!(
-                    "notify: ignored a message from pid {}, which is in no unit",
-                    pid
-                );
+                if self.notify_says.pass(now, "notify") {
+                    say!(
+                        "notify: ignored a message from pid {}, which is in no unit",
+                        pid
+                    );
+                }
                 return;
             }
         };
@@ -884,10 +917,12 @@ impl<'t> Supervisor<'t> {
             .get(i)
             .is_some_and(|s| s.sm.policy().ready != Ready::Notify)
         {
-            say!(
-                "{}: notify message ignored: the unit is not ready=notify",
-                self.name(i)
-            );
+            if self.notify_says.pass(now, "notify") {
+                say!(
+                    "{}: notify message ignored: the unit is not ready=notify",
+                    self.name(i)
+                );
+            }
             return;
         }
         notify::fields(msg, |f| match f {
