@@ -433,7 +433,8 @@ fn stop_continues_a_stopped_process() {
 
 #[test]
 fn a_cgroup_is_killed_by_sweeps_between_waits() {
-    // 50 processes left in a unit's cgroup when its main process dies:
+    // 50 processes left in a unit's cgroup at the stop-timeout (the stop
+    // signal, CONT, ends none of them):
     // the cgroup is swept with SIGKILL until it is empty, one sweep per
     // wake-up of the event loop (a reaped child, or a short timer), never
     // sweep after sweep while the killed processes need the CPU to exit.
@@ -443,7 +444,7 @@ fn a_cgroup_is_killed_by_sweeps_between_waits() {
     std::fs::write(
         &conf,
         format!(
-            "service many restart=never -- /bin/sh -c \"for i in $(seq 50); do /bin/sh -c 'sleep 1000; : {marker}' & done; wait\"\n"
+            "service many restart=never stop-signal=CONT stop-timeout=1s -- /bin/sh -c \"for i in $(seq 50); do /bin/sh -c 'sleep 1000; : {marker}' & done; wait\"\n"
         ),
     )
     .unwrap();
