@@ -699,6 +699,16 @@ impl<'t> Supervisor<'t> {
     /// cgroups, the unit's process group (it runs in its own session).
     /// How many the cgroup held, if known.
     fn kill_cgroup(&mut self, fx: &mut impl Effects, i: usize, now: Ms) -> Option<usize> {
+        // Swept in this wake-up already (a stop timer, then the main
+        // process's exit): the next sweep is the drain's.
+        if self
+            .slots
+            .get(i)
+            .and_then(|s| s.drain)
+            .is_some_and(|d| d.last == now)
+        {
+            return None;
+        }
         let name = self.name(i);
         let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
         let found = match &self.ctx.base {
