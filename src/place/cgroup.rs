@@ -30,7 +30,6 @@ use rustix::io::Errno;
 
 /// Where the units' cgroups live; PID 1 stays in the root.
 pub(crate) const ROOT: &str = "/sys/fs/cgroup";
-pub(crate) const SERVICES: &str = "/sys/fs/cgroup/services";
 /// The controllers pinit uses, in `subtree_control` syntax.
 pub(crate) const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
 
@@ -54,14 +53,23 @@ pub(crate) struct Base {
 
 impl Base {
     /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
+    #[cfg(test)]
     pub(crate) fn new(dir: &str) -> Result<Base, Errno> {
         Base::under(ROOT, dir)
     }
 
     /// PID 1's layout: /sys/fs/cgroup/services, and isolated units beside
     /// it at the root.
+    #[cfg(test)]
     pub(crate) fn pid1() -> Result<Base, Errno> {
-        let mut b = Base::new(SERVICES)?;
+        Base::pid1_at(ROOT)
+    }
+
+    /// PID 1's layout under the cgroup2 mount `mount` (`pid1_mount`).
+    pub(crate) fn pid1_at(mount: &str) -> Result<Base, Errno> {
+        let mut dir: heapless::String<128> = heapless::String::new();
+        write!(dir, "{}/services", mount).map_err(|_| Errno::NAMETOOLONG)?;
+        let mut b = Base::under(mount, dir.as_str())?;
         b.beside = true;
         Ok(b)
     }
@@ -178,19 +186,24 @@ pub(crate) fn available(dir: &str) -> [bool; 5] {
     have
 }
 
-/// Creates /sys/fs/cgroup/services and enables every available controller
-/// in the root's and in its subtree_control. Returns the controllers that
-/// are on for the units.
-pub(crate) fn setup() -> [bool; 5] {
-    let have = available(ROOT);
-    enable(ROOT, &have);
-    if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
+/// Creates PID 1's base (/sys/fs/cgroup/services) and enables every
+/// available controller in the root's and in its subtree_control. Returns
+/// the controllers that are on for the units.
+pub(crate) fn setup(base: &Base) -> [bool; 5] {
+    let have = available(base.mount());
+    enable(base.mount(), &have);
+    if let Err(e) = fs::mkdir(base.dir(), Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
-            say!("unable to create cgroup {}: {}", SERVICES, Name(e));
+            say!("unable to create cgroup {}: {}", base.dir(), Name(e));
             return [false; 5];
         }
     }
-    enable(SERVICES, &have)
+    enable(base.dir(), &have)
+}
+
+/// Whether `path` is a cgroup2 mount (statfs magic CGROUP2_SUPER_MAGIC).
+pub(crate) fn is_cgroup2(path: &str) -> bool {
+    fs::statfs(path).is_ok_and(|s| s.f_type as u64 == 0x6367_7270)
 }
 
 /// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in

@@ -52,6 +52,8 @@ pub(crate) struct Kept {
     /// The output pipe (log=kmsg, log=syslog), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
+    /// Its cgroup limits were said to be refused (no cgroup): once.
+    pub(crate) unlimited: bool,
 }
 
 /// A process that was forked to run the unit's program.
@@ -104,7 +106,17 @@ pub(crate) fn launch(
             );
             return Err(LaunchError::Refused);
         }
-        None => {}
+        None => {
+            if let (false, Some(key)) = (kept.unlimited, crate::place::cgroup_limits::first_set(u))
+            {
+                say!(
+                    "{}: warning: no cgroup: its cgroup limits ({} and the others) are refused; it runs without them",
+                    name,
+                    key
+                );
+            }
+            kept.unlimited = true;
+        }
     }
     if u.log.captured() {
         if let Err(e) = output_pipe(&mut kept.out, watch) {
