@@ -396,7 +396,9 @@ impl<'t> Supervisor<'t> {
             report::changed(name, before, &slot.sm, &mut slot.says, now);
             match (e, before) {
                 (Event::Spawned { .. }, _) if slot.report.is_none() => next = Some(Event::Execd),
-                (Event::Execd, State::Starting { pid, .. }) => {
+                // A READY=1 read before the report pipe's end already
+                // made it running: the exec is as known.
+                (Event::Execd, State::Starting { pid, .. } | State::Running { pid, .. }) => {
                     if let Some(u) = self
                         .table
                         .get()
