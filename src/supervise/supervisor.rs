@@ -396,9 +396,7 @@ impl<'t> Supervisor<'t> {
             report::changed(name, before, &slot.sm, &mut slot.says, now);
             match (e, before) {
                 (Event::Spawned { .. }, _) if slot.report.is_none() => next = Some(Event::Execd),
-                // A READY=1 read before the report pipe's end already
-                // made it running: the exec is as known.
-                (Event::Execd, State::Starting { pid, .. } | State::Running { pid, .. }) => {
+                (Event::Execd, State::Starting { pid, .. }) => {
                     if let Some(u) = self
                         .table
                         .get()
@@ -937,6 +935,7 @@ impl<'t> Supervisor<'t> {
             }
             return;
         }
+        self.report_first(fx, i, now);
         notify::fields(msg, |f| match f {
             Field::Ready => self.step(fx, i, Event::Ready, now),
             Field::Status(s) => {
@@ -1134,7 +1133,18 @@ impl<'t> Supervisor<'t> {
             }
         }
         if ready {
+            self.report_first(fx, i, now);
             self.step(fx, i, Event::Ready, now);
+        }
+    }
+
+    /// A message from unit `i`'s program proves its exec, and the exec
+    /// report (warnings, then the pipe's end) is in already: read before
+    /// the message, so `started` is said before what the message does
+    /// (READY=1, WATCHDOG=trigger) whichever fd epoll listed first.
+    fn report_first(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        if self.slots.get(i).is_some_and(|s| s.report.is_some()) {
+            self.on_report(fx, i, now);
         }
     }
 

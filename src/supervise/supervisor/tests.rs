@@ -336,6 +336,36 @@ fn a_unit_is_starting_until_its_child_reports() {
 }
 
 #[test]
+fn a_notify_message_is_read_after_the_exec_report_it_proves() {
+    // The program exec'd (the pipe's end) and sent READY=1, and epoll
+    // lists the notify socket first: the report is read before it, so
+    // the unit is running because it exec'd, then ready (the console
+    // says `started` before `ready`); the pipe is done with.
+    let mut s = supervisor("service d ready=notify -- /d\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    assert_eq!(fx.watched, 1);
+    drop(fx.writers.remove(0));
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(2));
+    assert!(matches!(state(&s, "d"), State::Running { .. }));
+    assert_eq!(fx.watched, 0);
+    // The same for WATCHDOG=trigger, which stops the unit at once.
+    let mut s = supervisor("service d ready=notify watchdog=5s -- /d\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    drop(fx.writers.remove(0));
+    s.on_notify(&mut fx, 100, b"WATCHDOG=trigger\n", Ms(2));
+    assert!(matches!(state(&s, "d"), State::Stopping { .. }));
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
 fn a_cgroup_is_emptied_by_sweeps_the_event_loop_drives() {
     // restart-max=0: the unit restarts at once, but not into a cgroup
     // that still holds processes a later sweep would kill.
