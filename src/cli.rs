@@ -2,15 +2,16 @@
 //! first argument (docs/control.md).
 
 use crate::boot::shutdown::{self, Power};
+use crate::say;
 use crate::sys::Args;
 use crate::table;
-use crate::{out, say};
 
 const USAGE: &str = "usage: pinit COMMAND
   poweroff|reboot|halt [-f]   ask PID 1 to shut down (-f: at once, no clean-up)
   check [--print] FILE...     check service tables (--print: show them as understood)
   status [NAME] [--json]      the units (or one unit in detail)
-  start|stop|restart|reload NAME
+  start|stop|restart NAME     and wait for it to run (be stopped); --no-block, --timeout SECS
+  reload NAME                 send it its reload-signal
   signal NAME SIG             send SIG to the unit's main process
   boot                        the boot timeline
   reload-table                read the service table again, apply what changed
@@ -77,7 +78,7 @@ fn command(args: Args) -> i32 {
             }
         },
         Some(b"-h") | Some(b"--help") | Some(b"help") => {
-            out!("{}", USAGE);
+            usage();
             0
         }
         Some(other) => {
@@ -85,14 +86,21 @@ fn command(args: Args) -> i32 {
                 "unknown command '{}'",
                 core::str::from_utf8(other).unwrap_or("?")
             );
-            out!("{}", USAGE);
+            usage();
             2
         }
         None => {
-            out!("{}", USAGE);
+            usage();
             2
         }
     }
+}
+
+/// The usage on stdout, whole: it is longer than one console line.
+fn usage() {
+    let out = crate::sys::stdio(1);
+    crate::sys::console::write_all(out, USAGE.as_bytes());
+    crate::sys::console::write_all(out, b"\n");
 }
 
 /// `poweroff [-f]`: options start at `first`.

@@ -1370,6 +1370,99 @@ fn limit_env() {
 }
 
 #[test]
+fn limit_environment_bytes() {
+    // The global env statements count for every unit that does not
+    // override them: 15 of 256 bytes each (G00=, 251 bytes, a NUL), then
+    // the unit's own env= up to the limit, and one byte over.
+    let globals = |n: usize, len: usize| {
+        (0..n)
+            .map(|i| format!("env G{:02}={}\n", i, "g".repeat(len)))
+            .collect::<String>()
+    };
+    let room = capacity::ENV_BYTES_MAX - 15 * 256 - "L=".len() - 1;
+    let text = |last: usize| {
+        format!(
+            "{}service u env=L={} -- /bin/x\n",
+            globals(15, 251),
+            "v".repeat(last)
+        )
+    };
+    with(&text(room), |t| assert_eq!(t.env.len(), 15));
+    let e = errors(&text(room + 1));
+    assert_eq!(e.len(), 1, "{:?}", e);
+    assert!(
+        e[0].ends_with("error: unit 'u': its environment is 4097 bytes (env= entries and the env statements it does not override, a NUL after each), more than the limit of 4096"),
+        "{}",
+        e[0]
+    );
+    // Quotes do not count (decoded bytes do); an overridden global does
+    // not count either.
+    let quoted = format!(
+        "{}env Q=\"{}\"\nservice u -- /bin/x\n",
+        globals(15, 251),
+        "q".repeat(room + 1)
+    );
+    assert_eq!(errors(&quoted).len(), 1);
+    let quoted = format!(
+        "{}env Q=\"{}\"\nservice u -- /bin/x\n",
+        globals(15, 251),
+        "q".repeat(room)
+    );
+    with(&quoted, |t| assert_eq!(t.env.len(), 16));
+    let overridden = format!("{}service u env=G00=x -- /bin/x\n", globals(16, 252));
+    with(&overridden, |t| assert_eq!(t.env.len(), 16));
+    assert_eq!(
+        errors(&format!("{}service u -- /bin/x\n", globals(16, 252))).len(),
+        1
+    );
+}
+
+#[test]
+fn limit_paths() {
+    let path = |n: usize| format!("/{}", "p".repeat(n - 1));
+    for key in ["dir=", "tty=", "if=path:", "if=cmdline:"] {
+        let opts = |n: usize| {
+            let v = if key == "if=cmdline:" {
+                "w".repeat(n)
+            } else {
+                path(n)
+            };
+            format!("{}{}", key, v)
+        };
+        let text = |n: usize| format!("tty u {} -- /bin/x", opts(n));
+        with(&text(capacity::PATH_MAX), |t| assert_eq!(t.units.len(), 1));
+        let e = errors(&text(capacity::PATH_MAX + 1));
+        assert_eq!(e.len(), 1, "{}: {:?}", key, e);
+        assert!(
+            e[0].contains("is 256 bytes long, more than the limit of 255"),
+            "{}: {}",
+            key,
+            e[0]
+        );
+    }
+    let mount = |src: usize, dst: usize| format!("mount {} {} tmpfs", path(src), path(dst));
+    with(&mount(255, 255), |t| assert_eq!(t.setup.len(), 1));
+    assert!(errors(&mount(256, 255))[0].contains("mount source '/ppp"));
+    assert!(errors(&mount(255, 256))[0].contains("mount target '/ppp"));
+    let data = |n: usize| format!("mount tmpfs /t tmpfs ro,size={}", "1".repeat(n - 5));
+    with(&data(capacity::MOUNT_DATA_MAX), |t| {
+        assert_eq!(t.setup.len(), 1)
+    });
+    assert!(
+        errors(&data(capacity::MOUNT_DATA_MAX + 1))[0].contains("mount data options 'ro,size=111")
+    );
+    // /proc/sys/ is 10 bytes.
+    let key = |n: usize| format!("sysctl k.{} 1", "k".repeat(n - 12));
+    with(&key(capacity::SYSCTL_MAX), |t| assert_eq!(t.setup.len(), 1));
+    assert!(errors(&key(capacity::SYSCTL_MAX + 1))[0].contains("sysctl key"));
+    let value = |n: usize| format!("sysctl k.k {}", "1".repeat(n));
+    with(&value(capacity::SYSCTL_MAX), |t| {
+        assert_eq!(t.setup.len(), 1)
+    });
+    assert!(errors(&value(capacity::SYSCTL_MAX + 1))[0].contains("sysctl value"));
+}
+
+#[test]
 fn limit_lists() {
     let names = |n: usize| (0..n).map(|i| format!("d{}", i)).collect::<Vec<_>>();
     let mut text = String::new();

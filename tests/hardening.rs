@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 
 const PINIT: &str = env!("CARGO_BIN_EXE_pinit");
 
+/// A fresh scratch directory, never shared: tests run in parallel.
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pinit-hard-{}-{}", name, std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("pinit-hard-{}-{}-{}", name, std::process::id(), n));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -175,7 +178,6 @@ fn mkfifo(path: &Path) {
 // ---- point 1: console warnings are rate-limited -------------------------
 
 #[test]
-#[ignore = "issue 13 point 1: a restart-max=0 crash loop writes two console lines per crash"]
 fn crash_loop_lines_are_rate_limited() {
     // 1000 crashes in a row, as fast as they come (restart-max=0), then
     // the unit stays up: a fixed number of events, whatever the speed.
@@ -243,7 +245,6 @@ fn config_mode_refuses_a_fifo_instead_of_hanging() {
 // ---- point 5: the readiness fd cannot clobber the exec report pipe -----
 
 #[test]
-#[ignore = "issue 13 point 5: ready=fd:N on the report pipe's number hides exec failures"]
 fn ready_fd_cannot_hide_an_exec_failure() {
     // Whatever number the report pipe gets, one of these runs names it
     // (one unit per run: every run has the same fds when it spawns).
@@ -268,7 +269,6 @@ fn ready_fd_cannot_hide_an_exec_failure() {
 // ---- point 6: `pinit stop` stops, and answers when it has ---------------
 
 #[test]
-#[ignore = "issue 13 point 6: stop of a backing-off unit answers 0 and it goes on restarting"]
 fn stop_cancels_the_restart_of_a_backing_off_unit() {
     let r = start(
         "stop-backoff",
@@ -302,7 +302,6 @@ fn stop_cancels_the_restart_of_a_backing_off_unit() {
 }
 
 #[test]
-#[ignore = "issue 13 point 6: `pinit stop` returns while the unit is still stopping"]
 fn stop_answers_once_the_unit_is_stopped() {
     let marker = format!("pinit-stubborn-{}", std::process::id());
     let r = start(
@@ -329,10 +328,71 @@ fn stop_answers_once_the_unit_is_stopped() {
     );
 }
 
+#[test]
+fn stop_leaves_a_failed_unit_stopped() {
+    let r = start(
+        "stop-failed",
+        "service broken restart=never -- /bin/sh -c \"exit 3\"\n",
+    );
+    r.wait("broken: failed");
+    let out = r.ctl(&["stop", "broken"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let status = String::from_utf8_lossy(&r.ctl(&["status"]).stdout).into_owned();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("broken") && l.contains("stopped")),
+        "{}",
+        status
+    );
+}
+
+#[test]
+fn start_of_a_task_answers_once_it_has_run() {
+    let r = start(
+        "start-wait",
+        "task slow -- /bin/sh -c \"sleep 1; echo ran >> @/runs\"\n",
+    );
+    let runs = r.dir.join("runs");
+    let count = || std::fs::read_to_string(&runs).map_or(0, |t| t.lines().count());
+    let t0 = Instant::now();
+    while count() < 1 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = r.ctl(&["start", "slow"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    assert_eq!(count(), 2, "`pinit start` returned before the task ran");
+}
+
+#[test]
+fn stop_times_out_or_does_not_wait_when_asked() {
+    let marker = format!("pinit-slowstop-{}", std::process::id());
+    let r = start(
+        "stop-timeout",
+        &format!(
+            "service stubborn stop-timeout=4s -- /bin/sh -c \"trap '' TERM; exec /bin/sh -c 'sleep 1000; : {marker}'\"\n"
+        ),
+    );
+    r.wait("stubborn: started");
+    let out = r.ctl(&["stop", "--timeout", "1", "stubborn"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out);
+    assert!(
+        err.contains("stubborn: still stopping after 1 s"),
+        "{}",
+        err
+    );
+    assert_eq!(procs_with(&marker), 1, "{}", r.text());
+    // --no-block: asked, not waited for.
+    let out = r.ctl(&["restart", "--no-block", "stubborn"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    assert_eq!(procs_with(&marker), 1, "{}", r.text());
+}
+
 // ---- point 7: stop reaches stopped processes -----------------------------
 
 #[test]
-#[ignore = "issue 13 point 7: a SIGSTOPped unit gets no SIGCONT and is SIGKILLed after stop-timeout"]
 fn stop_continues_a_stopped_process() {
     let dir = tmpdir("sigstop-script");
     let script = dir.join("frozen.sh");
@@ -372,6 +432,79 @@ fn stop_continues_a_stopped_process() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_cgroup_is_killed_by_sweeps_between_waits() {
+    // 50 processes left in a unit's cgroup at the stop-timeout (the stop
+    // signal, CONT, ends none of them):
+    // the cgroup is swept with SIGKILL until it is empty, one sweep per
+    // wake-up of the event loop (a reaped child, or a short timer), never
+    // sweep after sweep while the killed processes need the CPU to exit.
+    let marker = format!("pinit-sweep-{}", std::process::id());
+    let dir = tmpdir("sweeps");
+    let conf = dir.join("pinit.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "service many restart=never stop-signal=CONT stop-timeout=1s -- /bin/sh -c \"for i in $(seq 50); do /bin/sh -c 'sleep 1000; : {marker}' & done; wait\"\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.join("strace.log");
+    let mut cmd = Command::new("strace");
+    cmd.arg("-o")
+        .arg(&log)
+        .args(["-e", "trace=/^(open|openat|epoll_wait|epoll_pwait|kill)$"])
+        .arg(PINIT)
+        .arg("--config")
+        .arg(&conf);
+    let r = spawn(cmd, dir.clone());
+    r.wait("many: started");
+    let t0 = Instant::now();
+    while procs_with(&marker) < 50 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = r.ctl(&["stop", "many"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let t0 = Instant::now();
+    while procs_with(&marker) > 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the cgroup was not emptied:\n{}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    // A sweep is an open of cgroup.procs; a SIGKILL sweep is one whose
+    // first kill(2) is SIGKILL (the stop signal and SIGCONT go through
+    // the cgroup once each, not in a loop).
+    let mut sweeps = 0;
+    let mut in_a_row = 0;
+    let mut worst = 0;
+    let mut opened = false;
+    for l in text.lines() {
+        if l.contains("/many/cgroup.procs") {
+            opened = true;
+        } else if opened && l.starts_with("kill(") {
+            opened = false;
+            if l.contains("SIGKILL") {
+                sweeps += 1;
+                in_a_row += 1;
+                worst = worst.max(in_a_row);
+            }
+        } else if l.contains("epoll_wait") || l.contains("epoll_pwait") {
+            in_a_row = 0;
+        }
+    }
+    assert!(sweeps >= 1, "no sweep of the cgroup:\n{}", text);
+    assert_eq!(
+        worst, 1,
+        "{} sweeps in a row without a wait\n{}",
+        worst, text
+    );
+}
+
 // ---- point 8: signal by pidfd, not by number -----------------------------
 
 /// The syscall `pid` is stopped in (its number and first argument), from
@@ -391,7 +524,6 @@ const NR_KILL: u64 = 129;
 const NR_PIDFD_SEND_SIGNAL: u64 = 424;
 
 #[test]
-#[ignore = "issue 13 point 8: the stop signal goes to a MAINPID= process by number: a reused PID is hit"]
 fn stop_never_signals_a_reused_pid() {
     // A PID is reused on purpose (ns_last_pid: root only), while strace
     // holds pinit at the entry of its signal system call for 5 s: the
@@ -579,7 +711,6 @@ fn boundary(name: &str, lo: usize, hi: usize, conf: impl Fn(usize) -> String) {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts 64 argv entries, spawn refuses more than 63"]
 fn argv_count_limit_is_checked_at_parse_time() {
     boundary("argv", 1, 200, |n| {
         format!("service t -- /bin/sleep 1000{}\n", " 0".repeat(n))
@@ -587,7 +718,6 @@ fn argv_count_limit_is_checked_at_parse_time() {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts 32 x 200-byte env lines, spawn refuses > 4096 bytes"]
 fn global_env_size_limit_is_checked_at_parse_time() {
     boundary("genv", 1, 40, |n| {
         let mut s = String::new();
@@ -599,7 +729,6 @@ fn global_env_size_limit_is_checked_at_parse_time() {
 }
 
 #[test]
-#[ignore = "issue 13 point 9: check accepts global env + 16 long env=, spawn refuses > 4096 bytes"]
 fn unit_env_size_limit_is_checked_at_parse_time() {
     // 2 KiB of global env, then a unit's own 16 env= of growing length.
     let global: String = (0..10)
@@ -611,6 +740,51 @@ fn unit_env_size_limit_is_checked_at_parse_time() {
             .collect();
         format!("{}service t{} -- /bin/sleep 1000\n", global, envs)
     });
+}
+
+/// A directory (made) or a path whose full name is `len` bytes long,
+/// under `dir`.
+fn long_path(dir: &Path, len: usize) -> PathBuf {
+    let mut p = dir.to_path_buf();
+    while p.as_os_str().len() + 1 < len {
+        let room = len - p.as_os_str().len() - 1;
+        p.push("d".repeat(room.min(200)));
+    }
+    assert_eq!(p.as_os_str().len(), len);
+    p
+}
+
+#[test]
+fn paths_at_their_limit_reach_the_child() {
+    // dir= and tty= of 255 bytes (the limit `pinit check` enforces, see
+    // tests/config_parse.rs limit_paths) are used whole, never dropped.
+    let scratch = tmpdir("paths");
+    let dir = long_path(&scratch, 255);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tty = long_path(&scratch.join("t"), 255);
+    std::fs::create_dir_all(tty.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/dev/null", &tty).unwrap();
+    let r = start(
+        "paths",
+        &format!(
+            "service indir dir={} -- /bin/sleep 1000\ntty notty restart=never tty={} -- /bin/sleep 1000\n",
+            dir.display(),
+            tty.display()
+        ),
+    );
+    let pid = r.pid("indir");
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", pid)).unwrap();
+    assert_eq!(cwd, dir);
+    // /dev/null is no terminal: the unit fails on it, never runs without.
+    let l = r.wait("notty: unable to");
+    assert!(
+        l.contains("controlling terminal") && l.contains("ENOTTY"),
+        "{}\n{}",
+        l,
+        r.text()
+    );
+    assert_eq!(r.count("notty: started"), 0, "{}", r.text());
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 // ---- point 10: children start clean in every mode ------------------------

@@ -207,7 +207,7 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     name_buf.as_str(),
                     dir.as_str()
                 );
-                sup.kill_unit(fx, i);
+                sup.kill_unit(fx, i, now);
             }
             Decision::Resume(snap) => {
                 let mut fds = UnitFds::<OwnedFd> {
@@ -222,7 +222,11 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                         fds.ready = reopen(pid, i32::from(n));
                     }
                     if let Some(p) = Pid::from_raw(pid) {
-                        fds.pidfd = fx.adopt(p).ok().flatten();
+                        // Ours: a pidfd for its signals comes with resume.
+                        fds.pidfd = fx
+                            .adopt(p)
+                            .ok()
+                            .and_then(|(fd, ours)| (!ours).then_some(fd));
                     }
                     taken += 1;
                 }

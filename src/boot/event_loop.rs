@@ -50,6 +50,9 @@ pub(crate) struct Init<'t> {
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     /// The hardware watchdog (PID 1 only).
     pub(crate) watchdog: Option<Watchdog>,
+    /// The running rescue shell's report pipe: why it exited, if it
+    /// never ran.
+    shell_report: Option<OwnedFd>,
     pub(crate) mode: Mode,
     /// The table's path as given (`pinit.conf=`, `--config FILE`), for
     /// reloads; `None`: /etc/pinit.conf, else the board.
@@ -103,6 +106,7 @@ impl<'t> Init<'t> {
             sup: None,
             shell: None,
             watchdog: None,
+            shell_report: None,
             mode,
             conf: None,
             board: false,
@@ -130,7 +134,10 @@ impl<'t> Init<'t> {
             if let Some((shell, tty)) = &mut self.shell {
                 if shell.is_due(now) {
                     match rescue::start(tty) {
-                        Some(pid) => shell.started(pid, now),
+                        Some(st) => {
+                            shell.started(st.pid, now);
+                            self.shell_report = Some(st.report);
+                        }
                         None => shell.failed(now),
                     }
                 }
@@ -187,7 +194,10 @@ impl<'t> Init<'t> {
             NOTIFY => {
                 if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
                     let mut fx = System::new(&self.ev);
-                    n.recv(|pid, msg| sup.on_notify(&mut fx, pid, msg, now));
+                    n.recv(|pid, msg| match msg {
+                        Ok(msg) => sup.on_notify(&mut fx, pid, msg, now),
+                        Err(len) => sup.on_notify_long(pid, len, now),
+                    });
                 }
             }
             TIMER => {
@@ -328,7 +338,8 @@ impl<'t> Init<'t> {
         }
     }
 
-    /// Reaps every exited child (orphans included) without blocking.
+    /// Reaps every exited child (orphans included) without blocking;
+    /// then the cgroups being emptied are swept again.
     fn reap(&mut self, now: Ms) {
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
@@ -339,15 +350,22 @@ impl<'t> Init<'t> {
                         None => false,
                     };
                     if !unit {
-                        if let Some((shell, _)) = &mut self.shell {
-                            shell.exited(pid, now);
+                        if let Some((shell, tty)) = &mut self.shell {
+                            if shell.exited(pid, now) {
+                                if let Some(r) = self.shell_report.take() {
+                                    rescue::why(&r, tty);
+                                }
+                            }
                         }
                     }
                 }
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(rustix::io::Errno::INTR) => {}
-                Err(_) => return,
+                Err(_) => break,
             }
+        }
+        if let Some(sup) = &mut self.sup {
+            sup.on_reaped(&mut System::new(&self.ev), now);
         }
     }
 

@@ -62,10 +62,13 @@ pub(crate) enum Role {
     Ready = 19,
     /// A pidfd on a unit's main process.
     Pidfd = 20,
+    /// The read end of a unit's exec report pipe (a child that has not
+    /// exec'd yet).
+    Report = 21,
 }
 
 impl Role {
-    const ALL: [Role; 9] = [
+    const ALL: [Role; 10] = [
         Role::Control,
         Role::Notify,
         Role::Client,
@@ -75,6 +78,7 @@ impl Role {
         Role::OutWrite,
         Role::Ready,
         Role::Pidfd,
+        Role::Report,
     ];
 
     fn of(b: u8) -> Option<Role> {
@@ -641,6 +645,7 @@ mod tests {
             (Role::OutWrite, Some(0), 10),
             (Role::Ready, Some(3), 11),
             (Role::Pidfd, Some(3), 12),
+            (Role::Report, Some(3), 14),
         ] {
             records.push(Record::Fd { role, unit, fd });
         }

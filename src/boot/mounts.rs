@@ -1,6 +1,7 @@
 //! Early boot as PID 1 (docs/design.md §2, steps 1–2): fds 0/1/2 on the console,
 //! then the API file systems, each mounted unless something already is.
 
+use crate::place::cgroup;
 use crate::say;
 use crate::sys;
 use crate::sys::errno::Name;
@@ -166,4 +167,39 @@ pub(crate) fn is_mount_point(path: &str) -> bool {
         (Ok(a), Ok(b)) => a.st_dev != b.st_dev || a.st_ino == b.st_ino,
         _ => false,
     }
+}
+
+/// Where systemd's hybrid layout mounts cgroup2 beside v1 hierarchies.
+const UNIFIED: &str = "/sys/fs/cgroup/unified";
+
+/// PID 1's cgroup2 mount (docs/design.md §7): /sys/fs/cgroup when it is
+/// cgroup2 (`mount_api` mounts it there if nothing is); when an
+/// earlier stage left cgroup v1 or another file system there, cgroup2 at
+/// /sys/fs/cgroup/unified (mounted now if need be, as systemd's hybrid
+/// layout has it); else `None`, said once: units run without cgroups.
+pub(crate) fn cgroup2() -> Option<&'static str> {
+    if cgroup::is_cgroup2(cgroup::ROOT) {
+        return Some(cgroup::ROOT);
+    }
+    if !cgroup::is_cgroup2(UNIFIED) {
+        let _ = fs::mkdir(UNIFIED, Mode::from_raw_mode(0o755));
+        let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+        if let Err(e) = mount("cgroup2", UNIFIED, "cgroup2", flags, Some(c"nsdelegate")) {
+            say!("unable to mount cgroup2 on {}: {}", UNIFIED, Name(e));
+        }
+    }
+    if cgroup::is_cgroup2(UNIFIED) {
+        say!(
+            "{} is not cgroup2 (an earlier stage mounted another file system there): the units' cgroups are under {}",
+            cgroup::ROOT,
+            UNIFIED
+        );
+        return Some(UNIFIED);
+    }
+    say!(
+        "warning: no cgroup2 at {} or {}: units run without cgroups (stopped by process group; cgroup limits and isolate=yes refused)",
+        cgroup::ROOT,
+        UNIFIED
+    );
+    None
 }

@@ -155,7 +155,7 @@ pub(crate) fn run(args: Args) -> ! {
             table.get().units.len()
         ),
     }
-    let base = Base::pid1().ok();
+    let base = mounts::cgroup2().and_then(|m| Base::pid1_at(m).ok());
     // The system statements are the boot's: not again after a re-exec.
     let again =
         arrival.is_some() || panics.is_some() || adopt::left_running(table.get(), base.as_ref());
@@ -173,7 +173,7 @@ pub(crate) fn run(args: Args) -> ! {
         say!("the table has no units: starting the rescue shell");
         rescue_shell(init, tty, &mut inherited);
     }
-    let controllers = cgroup::setup();
+    let controllers = base.as_ref().map_or([false; 5], cgroup::setup);
     if let Some(b) = &base {
         crate::place::cgroup_limits::layout(b, table.get(), controllers);
         if again {

@@ -41,6 +41,12 @@ pub(crate) fn reexec(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'
     if sup.reloading_table() {
         return (FAILED, "a reload of the table is under way");
     }
+    if sup.draining() {
+        return (
+            FAILED,
+            "a unit's cgroup is still being emptied; try again in a moment",
+        );
+    }
     if let Err(e) = executable(TARGET) {
         say!(
             "reexec: {} cannot be executed: {}; PID 1 goes on as it is",
@@ -128,6 +134,7 @@ fn each_fd<'a>(
             out,
             ready,
             pidfd,
+            report,
         } = fds;
         let roles = [
             (Role::Cgroup, cgroup),
@@ -135,6 +142,7 @@ fn each_fd<'a>(
             (Role::OutWrite, out.map(|o| o.1)),
             (Role::Ready, ready),
             (Role::Pidfd, pidfd),
+            (Role::Report, report),
         ];
         for (role, fd) in roles {
             if let Some(fd) = fd {
@@ -380,6 +388,7 @@ impl Arrival {
                 Role::OutWrite => wr = fd,
                 Role::Ready => fds.ready = fd,
                 Role::Pidfd => fds.pidfd = fd,
+                Role::Report => fds.report = fd,
                 Role::Control | Role::Notify | Role::Client | Role::Watchdog => {}
             }
         }

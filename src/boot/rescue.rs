@@ -4,10 +4,11 @@
 //! (`single`, `S`, `1`) on the kernel command line.
 
 use crate::say;
-use crate::supervise::spawn::{self, Command, SpawnError};
+use crate::supervise::spawn::{self, Command, Report, Started};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use core::ffi::CStr;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::process::Pid;
 
 /// A shell that dies sooner than this after its start waits this long
@@ -110,7 +111,7 @@ pub(crate) fn console_tty(buf: &mut [u8; 64]) -> &CStr {
 }
 
 /// Starts the shell on `tty`.
-pub(crate) fn start(tty: &CStr) -> Option<Pid> {
+pub(crate) fn start(tty: &CStr) -> Option<Started> {
     let mut cmd = Command::new(c"/bin/sh");
     cmd.tty = Some(tty);
     // A leading `-` makes it a login shell: it reads /etc/profile.
@@ -122,29 +123,32 @@ pub(crate) fn start(tty: &CStr) -> Option<Pid> {
     ] {
         let _ = cmd.envp.push(e);
     }
-    // No placement: nothing to warn about.
-    match spawn::spawn(&cmd, &mut |_| {}) {
-        Ok(pid) => {
+    match spawn::spawn(&cmd) {
+        Ok(started) => {
             say!(
                 "rescue: /bin/sh started on {} (pid {})",
                 tty.to_str().unwrap_or("?"),
-                pid.as_raw_nonzero()
+                started.pid.as_raw_nonzero()
             );
-            Some(pid)
+            Some(started)
         }
-        Err(SpawnError::Fork(e)) => {
+        Err(e) => {
             say!("rescue: unable to fork: {}", Name(e));
             None
         }
-        Err(SpawnError::Child(_, step, e)) => {
-            say!(
-                "rescue: unable to {} (/bin/sh on {}): {}",
-                step.what(),
-                tty.to_str().unwrap_or("?"),
-                Name(e)
-            );
-            None
-        }
+    }
+}
+
+/// After the shell's exit: what its report says, if it never ran (no
+/// placement is asked, so there are no warnings). Never blocks.
+pub(crate) fn why(report: &OwnedFd, tty: &CStr) {
+    if let Report::Failed(step, e) = spawn::read_report(report.as_fd()) {
+        say!(
+            "rescue: unable to {} (/bin/sh on {}): {}",
+            step.what(),
+            tty.to_str().unwrap_or("?"),
+            Name(e)
+        );
     }
 }
 

@@ -7,6 +7,7 @@ use crate::place::process::Mask;
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
+use crate::table::capacity::{MOUNT_DATA_MAX, PATH_MAX, SYSCTL_MAX};
 use crate::table::Setup;
 use core::fmt::Write;
 use rustix::fs::{self, Mode};
@@ -36,7 +37,9 @@ pub(crate) fn apply(s: &Setup<'_>, remount: bool) {
         // shutdown.
         Setup::RandomSeed(_) => {}
         Setup::Mount(m) => {
-            let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
+            // The parser keeps every value within these (table::capacity).
+            let (mut src, mut dst) = ([0u8; PATH_MAX + 1], [0u8; PATH_MAX + 1]);
+            let mut data = [0u8; MOUNT_DATA_MAX + 1];
             let source = m
                 .source
                 .decode(&mut src)
@@ -46,7 +49,7 @@ pub(crate) fn apply(s: &Setup<'_>, remount: bool) {
                 .decode(&mut dst)
                 .and_then(|b| core::str::from_utf8(b).ok());
             // The last byte stays 0: the options are NUL-terminated.
-            let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
+            let n = m.data(&mut data[..MOUNT_DATA_MAX]).map_or(0, |d| d.len());
             let data = data
                 .get(..=n)
                 .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
@@ -63,7 +66,7 @@ pub(crate) fn apply(s: &Setup<'_>, remount: bool) {
             }
         }
         Setup::Sysctl(c) => {
-            let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
+            let (mut path, mut value) = ([0u8; SYSCTL_MAX + 1], [0u8; SYSCTL_MAX + 1]);
             match (c.path(&mut path), c.value.decode(&mut value)) {
                 (Some(p), Some(v)) => sysctl(c.key, p, v),
                 _ => say!("sysctl {}: key or value too long", c.key),

@@ -18,14 +18,31 @@ use rustix::net::{
     self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
 
+/// How long `start`, `stop` and `restart` wait for the unit's end state
+/// unless `--timeout SECS` says otherwise.
+const WAIT_DEFAULT_MS: u64 = 90_000;
+/// How often the unit's state is asked for while waiting.
+const WAIT_POLL_MS: u64 = 50;
+
 /// `pinit [--socket PATH] VERB ...`: `first` is the index of VERB.
 pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
     let word = |i: usize| args.get(i).and_then(|a| a.to_str().ok());
-    let json = (first..args.len()).any(|i| word(i) == Some("--json"));
+    let mut json = false;
+    let mut block = true;
+    let mut timeout_ms = WAIT_DEFAULT_MS;
     let mut words: heapless::Vec<&str, 4> = heapless::Vec::new();
-    for i in first..args.len() {
+    let mut i = first;
+    while i < args.len() {
         match word(i) {
-            Some("--json") => {}
+            Some("--json") => json = true,
+            Some("--no-block") => block = false,
+            Some("--timeout") => {
+                i += 1;
+                match word(i).and_then(|w| w.parse::<u64>().ok()) {
+                    Some(s) => timeout_ms = s.saturating_mul(1000),
+                    None => return usage(),
+                }
+            }
             Some(w) => {
                 if words.push(w).is_err() {
                     return usage();
@@ -33,6 +50,7 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
             }
             None => return usage(),
         }
+        i += 1;
     }
     let verb = words.first().copied().unwrap_or("");
     let req_verb = match (verb, words.len()) {
@@ -54,7 +72,16 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
             return i32::from(USAGE);
         }
     }
-    ask(socket, req.as_str(), req_verb, words.get(1).copied(), json)
+    let unit = words.get(1).copied();
+    let code = ask(socket, req.as_str(), req_verb, unit, json);
+    match (req_verb, unit) {
+        (verb::START | verb::STOP | verb::RESTART, Some(unit))
+            if block && code == i32::from(OK) =>
+        {
+            settle(socket, req_verb, unit, timeout_ms)
+        }
+        _ => code,
+    }
 }
 
 /// `telinit q` and `telinit u`: one word, the answer's lines as they are.
@@ -65,6 +92,18 @@ pub(crate) fn one(verb: &str) -> i32 {
 /// Sends `req` and formats the answer; `unit` names the unit an
 /// `unknown unit` error is about.
 fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) -> i32 {
+    let mut fmt = Format::new(req_verb, json);
+    let code = exchange(socket, req, unit, |l| fmt.line(l));
+    if code == i32::from(OK) {
+        fmt.head();
+        fmt.end();
+    }
+    code
+}
+
+/// Sends one request and reads its reply: each detail line to `each`,
+/// then the code (a refusal said on stderr, naming `unit`).
+fn exchange(socket: &str, req: &str, unit: Option<&str>, mut each: impl FnMut(&str)) -> i32 {
     let fd = match connect(socket) {
         Ok(fd) => fd,
         Err(e) => {
@@ -79,7 +118,6 @@ fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) 
     // A refusal (busy) may already be waiting: read the answer even if
     // the send fails.
     let _ = net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL);
-    let mut fmt = Format::new(req_verb, json);
     loop {
         let mut buf = [0u8; REPLY_LINE_MAX];
         let n = match net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
@@ -93,11 +131,7 @@ fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) 
             return i32::from(FAILED);
         }
         match Reply::parse(line) {
-            Reply::Ok => {
-                fmt.head();
-                fmt.end();
-                return i32::from(OK);
-            }
+            Reply::Ok => return i32::from(OK),
             Reply::Error(code, msg) => {
                 match unit {
                     Some(unit) if code == UNKNOWN => say!("{}: {}", unit, msg),
@@ -105,13 +139,84 @@ fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) 
                 }
                 return i32::from(code);
             }
-            Reply::Line(line) => fmt.line(line),
+            Reply::Line(line) => each(line),
         }
     }
 }
 
+/// Waits, asking `show UNIT` every WAIT_POLL_MS, until the unit reaches
+/// the end state of `verb` (docs/control.md): 0 there, 1 with a message
+/// if it ends elsewhere or is still on its way after `timeout_ms`.
+fn settle(socket: &str, verb: &str, unit: &str, timeout_ms: u64) -> i32 {
+    let t0 = crate::sys::time::now();
+    let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
+    if write!(req, "{} {}", verb::SHOW, unit).is_err() {
+        return i32::from(USAGE);
+    }
+    loop {
+        let mut state: heapless::String<16> = heapless::String::new();
+        let mut task = false;
+        let code = exchange(socket, req.as_str(), Some(unit), |l| {
+            if let Some(u) = UnitInfo::parse(l) {
+                let _ = state.push_str(u.state);
+                task = u.kind == "task";
+            }
+        });
+        if code != i32::from(OK) {
+            return code;
+        }
+        match end_of(verb, state.as_str(), task) {
+            Some(true) => return i32::from(OK),
+            Some(false) => {
+                say!("{}: {} instead of {}", unit, state, goal(verb, task));
+                return i32::from(FAILED);
+            }
+            None => {}
+        }
+        if crate::sys::time::now().since(t0) >= timeout_ms {
+            say!(
+                "{}: still {} after {} s (not yet {}; --timeout SECS waits longer)",
+                unit,
+                state,
+                timeout_ms / 1000,
+                goal(verb, task)
+            );
+            return i32::from(FAILED);
+        }
+        let pause = rustix::time::Timespec {
+            tv_sec: 0,
+            tv_nsec: (WAIT_POLL_MS * 1_000_000) as _,
+        };
+        let _ = rustix::thread::nanosleep(&pause);
+    }
+}
+
+/// Whether `state` ends a `verb`: reached (true), missed (false), or not
+/// yet (None). A stop ends in any state without a process; a start (or
+/// restart) when a service runs or a task has exited 0, or an unmet
+/// `if=` skipped it.
+fn end_of(verb: &str, state: &str, task: bool) -> Option<bool> {
+    match (verb, state) {
+        (verb::STOP, "stopped" | "failed" | "done" | "skipped" | "blocked") => Some(true),
+        (verb::STOP, _) => None,
+        (_, "done" | "skipped") => Some(true),
+        (_, "running") => (!task).then_some(true),
+        (_, "failed" | "blocked" | "stopped" | "backing-off") => Some(false),
+        _ => None,
+    }
+}
+
+/// The end state `verb` waits for, as said in a message.
+fn goal(verb: &str, task: bool) -> &'static str {
+    match (verb, task) {
+        (verb::STOP, _) => "stopped",
+        (_, true) => "done",
+        (_, false) => "running",
+    }
+}
+
 fn usage() -> i32 {
-    say!("usage: pinit status [NAME] [--json] | start|stop|restart|reload NAME | signal NAME SIG | boot | reload-table | reexec");
+    say!("usage: pinit status [NAME] [--json] | start|stop|restart [--no-block] [--timeout SECS] NAME | reload NAME | signal NAME SIG | boot | reload-table | reexec");
     i32::from(USAGE)
 }
 

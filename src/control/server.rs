@@ -369,7 +369,7 @@ fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_
         "{} {} {} {} {} {} {} ",
         u.name,
         u.kind.name(),
-        sm.state().name(),
+        sup.state_name(i),
         pid,
         up,
         sm.restarts(),

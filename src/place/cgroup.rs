@@ -24,13 +24,12 @@ use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use core::fmt::Write;
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 
 /// Where the units' cgroups live; PID 1 stays in the root.
 pub(crate) const ROOT: &str = "/sys/fs/cgroup";
-pub(crate) const SERVICES: &str = "/sys/fs/cgroup/services";
 /// The controllers pinit uses, in `subtree_control` syntax.
 pub(crate) const CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "memory", "io", "pids"];
 
@@ -54,14 +53,23 @@ pub(crate) struct Base {
 
 impl Base {
     /// `dir` under the cgroup2 mount at /sys/fs/cgroup.
+    #[cfg(test)]
     pub(crate) fn new(dir: &str) -> Result<Base, Errno> {
         Base::under(ROOT, dir)
     }
 
     /// PID 1's layout: /sys/fs/cgroup/services, and isolated units beside
     /// it at the root.
+    #[cfg(test)]
     pub(crate) fn pid1() -> Result<Base, Errno> {
-        let mut b = Base::new(SERVICES)?;
+        Base::pid1_at(ROOT)
+    }
+
+    /// PID 1's layout under the cgroup2 mount `mount` (`pid1_mount`).
+    pub(crate) fn pid1_at(mount: &str) -> Result<Base, Errno> {
+        let mut dir: heapless::String<128> = heapless::String::new();
+        write!(dir, "{}/services", mount).map_err(|_| Errno::NAMETOOLONG)?;
+        let mut b = Base::under(mount, dir.as_str())?;
         b.beside = true;
         Ok(b)
     }
@@ -178,19 +186,24 @@ pub(crate) fn available(dir: &str) -> [bool; 5] {
     have
 }
 
-/// Creates /sys/fs/cgroup/services and enables every available controller
-/// in the root's and in its subtree_control. Returns the controllers that
-/// are on for the units.
-pub(crate) fn setup() -> [bool; 5] {
-    let have = available(ROOT);
-    enable(ROOT, &have);
-    if let Err(e) = fs::mkdir(SERVICES, Mode::from_raw_mode(0o755)) {
+/// Creates PID 1's base (/sys/fs/cgroup/services) and enables every
+/// available controller in the root's and in its subtree_control. Returns
+/// the controllers that are on for the units.
+pub(crate) fn setup(base: &Base) -> [bool; 5] {
+    let have = available(base.mount());
+    enable(base.mount(), &have);
+    if let Err(e) = fs::mkdir(base.dir(), Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
-            say!("unable to create cgroup {}: {}", SERVICES, Name(e));
+            say!("unable to create cgroup {}: {}", base.dir(), Name(e));
             return [false; 5];
         }
     }
-    enable(SERVICES, &have)
+    enable(base.dir(), &have)
+}
+
+/// Whether `path` is a cgroup2 mount (statfs magic CGROUP2_SUPER_MAGIC).
+pub(crate) fn is_cgroup2(path: &str) -> bool {
+    fs::statfs(path).is_ok_and(|s| s.f_type as u64 == 0x6367_7270)
 }
 
 /// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
@@ -274,50 +287,50 @@ pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd,
     )
 }
 
-/// Kills every process in the unit's cgroup: SIGKILL to each pid of
-/// cgroup.procs, again until it is empty (a fork racing one sweep is
-/// caught by the next; a task with SIGKILL pending cannot fork).
-/// Returns how many the first sweep found.
+/// One sweep of the unit's cgroup: SIGKILL to each pid in cgroup.procs;
+/// returns how many it found. A fork racing the sweep leaves a process it
+/// did not see, so the caller sweeps again until one finds none (a task
+/// with SIGKILL pending cannot fork), giving the killed tasks the CPU in
+/// between: never in a loop here.
 ///
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
 pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
     let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
-    let mut first = None;
-    for _ in 0..64 {
-        let mut n = 0;
-        for_each_pid(procs.as_str(), |pid| {
-            n += 1;
-            let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
-        })?;
-        first.get_or_insert(n);
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(first.unwrap_or(0))
+    let mut n = 0;
+    for_each_pid(procs.as_str(), |pid| {
+        n += 1;
+        let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
+    })?;
+    Ok(n)
 }
 
-/// `sig` once to every process of the unit's cgroup, and to `main` if it
-/// is not among them. Returns how many were signalled.
+/// `sig` once to every process of the unit's cgroup, and to `main`
+/// whether it is among them or not: through its pidfd if there is one, so
+/// a reused number is never hit. Returns how many processes the cgroup
+/// held.
 pub(crate) fn signal(
     base: &Base,
     unit: &str,
     isolated: bool,
     sig: u32,
-    main: Option<i32>,
+    main: Option<(i32, Option<BorrowedFd<'_>>)>,
 ) -> Result<usize, Errno> {
     let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
-    let (mut n, mut saw_main) = (0, false);
+    let mut n = 0;
+    let m = main.map(|(pid, _)| pid);
     for_each_pid(procs.as_str(), |pid| {
         n += 1;
-        saw_main |= Some(pid) == main;
-        let _ = crate::sys::kill(pid, sig);
+        if Some(pid) != m {
+            let _ = crate::sys::kill(pid, sig);
+        }
     })?;
-    if let (Some(m), false) = (main, saw_main) {
-        let _ = crate::sys::kill(m, sig);
-    }
+    let _ = match main {
+        Some((_, Some(fd))) => crate::sys::pidfd_send_signal(fd, sig),
+        Some((pid, None)) => crate::sys::kill(pid, sig),
+        None => Ok(()),
+    };
     Ok(n)
 }
 

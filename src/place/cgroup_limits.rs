@@ -70,6 +70,14 @@ fn value(u: &table::Unit<'_>, i: usize) -> Option<Value> {
     }
 }
 
+/// The option of the first limit the unit sets, if any.
+pub(crate) fn first_set(u: &table::Unit<'_>) -> Option<&'static str> {
+    (0..LIMITS.len())
+        .find(|&i| value(u, i).is_some())
+        .and_then(|i| LIMITS.get(i))
+        .map(|l| l.0)
+}
+
 /// Writes every limit the unit sets.
 pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
     for i in 0..LIMITS.len() {

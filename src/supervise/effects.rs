@@ -26,6 +26,9 @@ pub(crate) trait Effects {
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
+    /// `sig` through a pidfd: to that process, never to one that got its
+    /// number later.
+    fn signal(&mut self, pidfd: BorrowedFd<'_>, sig: u32) -> Result<(), Errno>;
     /// Removes a unit's (empty) cgroup: a reload removed the unit.
     fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
     /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
@@ -33,17 +36,18 @@ pub(crate) trait Effects {
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
     /// Notes a unit's state on its cgroup directory (`cgroup::record`).
     fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
-    /// Kills every process left in a unit's cgroup; how many there were.
+    /// One SIGKILL sweep of a unit's cgroup; how many processes it found
+    /// (any: another sweep follows, later, until one finds none).
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno>;
-    /// `sig` to every process of a unit's cgroup, and to `main` if it is
-    /// not among them.
+    /// `sig` to every process of a unit's cgroup, and to `main` (through
+    /// its pidfd, if PID 1 holds one) whether it is among them or not.
     fn signal_cgroup(
         &mut self,
         base: &Base,
         unit: &str,
         isolated: bool,
         sig: u32,
-        main: Option<i32>,
+        main: Option<(i32, Option<BorrowedFd<'_>>)>,
     ) -> Result<usize, Errno>;
     /// How many processes a unit's cgroup holds, and the first of them.
     fn procs(&self, base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno>;
@@ -67,9 +71,10 @@ pub(crate) trait Effects {
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>);
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
-    /// A MAINPID= process: `None` if it is our child (reaped as usual),
-    /// else a pidfd that becomes readable when it exits.
-    fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno>;
+    /// A main process: a pidfd for it, and whether it is our child
+    /// (reaped as usual) rather than one to watch (its pidfd becomes
+    /// readable when it exits).
+    fn adopt(&mut self, pid: Pid) -> Result<(OwnedFd, bool), Errno>;
     /// Watches `fd` for input; its events come back with `token`.
     fn watch(&mut self, fd: BorrowedFd<'_>, token: u64) -> Result<(), Errno>;
     fn unwatch(&mut self, fd: BorrowedFd<'_>);
@@ -105,6 +110,10 @@ impl Effects for System<'_> {
         crate::sys::kill(pid, sig)
     }
 
+    fn signal(&mut self, pidfd: BorrowedFd<'_>, sig: u32) -> Result<(), Errno> {
+        crate::sys::pidfd_send_signal(pidfd, sig)
+    }
+
     fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
         cgroup::kill(base, unit, isolated)
     }
@@ -127,7 +136,7 @@ impl Effects for System<'_> {
         unit: &str,
         isolated: bool,
         sig: u32,
-        main: Option<i32>,
+        main: Option<(i32, Option<BorrowedFd<'_>>)>,
     ) -> Result<usize, Errno> {
         cgroup::signal(base, unit, isolated, sig, main)
     }
@@ -168,11 +177,9 @@ impl Effects for System<'_> {
         cgroup::unit_of(base, pid, name)
     }
 
-    fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
-        if self.is_child(pid.as_raw_nonzero().get()) {
-            return Ok(None);
-        }
-        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).map(Some)
+    fn adopt(&mut self, pid: Pid) -> Result<(OwnedFd, bool), Errno> {
+        let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?;
+        Ok((fd, self.is_child(pid.as_raw_nonzero().get())))
     }
 
     fn watch(&mut self, fd: BorrowedFd<'_>, token: u64) -> Result<(), Errno> {

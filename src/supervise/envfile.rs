@@ -13,6 +13,9 @@ use rustix::io::Errno;
 
 /// Longest line of an env file, its newline included.
 pub(crate) const LINE_MAX: usize = 1024;
+/// A unit's entries from its env files, decoded, a NUL after each (spawn
+/// has room for these beside the table's own, table::capacity).
+pub(crate) const BYTES_MAX: usize = 4096;
 
 /// Reads every env file of `u` into `buf` as NUL-terminated `KEY=VALUE`
 /// entries, one per KEY; returns the bytes used. Says what is wrong.

@@ -29,6 +29,8 @@ pub(crate) mod token {
     pub(crate) const CLIENT: u64 = 5 << 16;
     /// A unit's cgroup.events (`ready=forked` without a main process).
     pub(crate) const EVENTS: u64 = 6 << 16;
+    /// A unit's exec report pipe (spawn.rs), until the child's exec.
+    pub(crate) const REPORT: u64 = 7 << 16;
     /// The timerfd of the loop itself.
     pub(crate) const TIMER: u64 = u64::MAX;
 

@@ -6,7 +6,7 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
-use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
+use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
 use crate::table::{self, lex, Table};
@@ -19,9 +19,15 @@ use rustix::process::Pid;
 /// Room for a unit's decoded arguments (every statement fits: the parser
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
-/// Room for the decoded environment: env files, global and unit `env`,
-/// PATH, NOTIFY_SOCKET, WATCHDOG_USEC.
-const ENV_BUF: usize = 4096;
+/// Room for the decoded environment: the env files' entries (their own
+/// limit, envfile::BYTES_MAX, checked at each start), what the table
+/// gives a unit (its limit, checked by the parser), then PATH,
+/// NOTIFY_SOCKET (a socket path is at most 108 bytes) and WATCHDOG_USEC
+/// (at most 35 bytes).
+const ENV_BUF: usize =
+    envfile::BYTES_MAX + table::capacity::ENV_BYTES_MAX + DEFAULT_PATH.len() + 6 + 128 + 36;
+/// Room for a decoded path (`dir=`, `tty=`) and its NUL.
+const PATH_BUF: usize = table::capacity::PATH_MAX + 1;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -46,13 +52,21 @@ pub(crate) struct Kept {
     /// The output pipe (log=kmsg, log=syslog), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
+    /// Its cgroup limits were said to be refused (no cgroup): once.
+    pub(crate) unlimited: bool,
 }
 
-/// A process that runs.
+/// A process that was forked to run the unit's program.
 pub(crate) struct Launched {
     pub(crate) pid: Pid,
     /// Read end of this run's `ready=fd:N` pipe.
     pub(crate) ready: Option<OwnedFd>,
+    /// Read end of the child's report pipe (`spawn::read_report`): EOF
+    /// once it has exec'd. `None`: known to have exec'd already.
+    pub(crate) report: Option<OwnedFd>,
+    /// A pidfd for the child, which its signals go through (`None` on
+    /// kernels before 5.3: by number then).
+    pub(crate) pidfd: Option<OwnedFd>,
 }
 
 /// Why a unit did not start.
@@ -71,8 +85,9 @@ impl From<Errno> for LaunchError {
     }
 }
 
-/// Starts unit `u`; reports every failure on the console. `watch` is
-/// called with the read end of a new output pipe.
+/// Forks unit `u`'s process; reports every failure before the fork on
+/// the console (the child's own are in its report). `watch` is called
+/// with the read end of a new output pipe.
 #[inline(never)] // its argv/env buffers live only while spawning
 pub(crate) fn launch(
     u: &table::Unit<'_>,
@@ -91,7 +106,17 @@ pub(crate) fn launch(
             );
             return Err(LaunchError::Refused);
         }
-        None => {}
+        None => {
+            if let (false, Some(key)) = (kept.unlimited, crate::place::cgroup_limits::first_set(u))
+            {
+                say!(
+                    "{}: warning: no cgroup: its cgroup limits ({} and the others) are refused; it runs without them",
+                    name,
+                    key
+                );
+            }
+            kept.unlimited = true;
+        }
     }
     if u.log.captured() {
         if let Err(e) = output_pipe(&mut kept.out, watch) {
@@ -130,7 +155,7 @@ pub(crate) fn launch(
             say!(
                 "{}: too many environment entries (limit {})",
                 name,
-                spawn::ARGV_MAX - 1
+                spawn::ENVP_MAX - 1
             );
             return Err(LaunchError::Errno(Errno::TOOBIG));
         }
@@ -144,8 +169,8 @@ pub(crate) fn launch(
         forget_pidfile(u.name, p);
     }
 
-    let mut tty_buf = [0u8; 128];
-    let mut dir_buf = [0u8; 256];
+    let mut tty_buf = [0u8; PATH_BUF];
+    let mut dir_buf = [0u8; PATH_BUF];
     cmd.tty = match &u.tty {
         Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
         _ => None,
@@ -181,7 +206,8 @@ pub(crate) fn launch(
         table::Ready::Fd(n) if u.kind != table::UnitKind::Task => {
             let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
             rustix::io::ioctl_fionbio(&rd, true)?;
-            Some((rd, wr, i32::from(n)))
+            // Not on 0-2, which the child replaces before it places N.
+            Some((rd, spawn::clear_of(wr, None)?, i32::from(n)))
         }
         _ => None,
     };
@@ -198,35 +224,38 @@ pub(crate) fn launch(
             .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),
     };
 
-    let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
-    match result {
-        Ok(pid) => {
-            let raw = pid.as_raw_nonzero().get();
-            started_line(name, raw, ctx, u);
-            Ok(Launched {
-                pid,
-                ready: ready_pipe.map(|(rd, _, _)| rd),
-            })
-        }
-        Err(SpawnError::Fork(e)) => {
+    match spawn::spawn(&cmd) {
+        Ok(Started { pid, report }) => Ok(Launched {
+            pid,
+            ready: ready_pipe.map(|(rd, _, _)| rd),
+            report: Some(report),
+            // Our child, not reaped yet: its number cannot be reused.
+            pidfd: rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok(),
+        }),
+        Err(e) => {
             say!("{}: unable to fork: {}", name, Name(e));
-            Err(LaunchError::Errno(e))
-        }
-        Err(SpawnError::Child(_, step, e)) => {
-            say!(
-                "{}: unable to {} {}: {}",
-                name,
-                step.what(),
-                path.to_str().unwrap_or("?"),
-                Name(e)
-            );
             Err(LaunchError::Errno(e))
         }
     }
 }
 
+/// `NAME: unable to execute /usr/bin/x: ENOENT`: the child's set-up
+/// failed at `step` (its report).
+pub(crate) fn failed(u: &table::Unit<'_>, step: spawn::Step, e: Errno) {
+    let mut buf = [0u8; PATH_BUF];
+    let raw = u.program().raw();
+    let program = u.program().decode(&mut buf).unwrap_or(raw.as_bytes());
+    say!(
+        "{}: unable to {} {}: {}",
+        u.name,
+        step.what(),
+        core::str::from_utf8(program).unwrap_or(raw),
+        Name(e)
+    );
+}
+
 /// `NAME: warning: unable to set the CPU affinity (cpus=7): EINVAL; it runs without it`
-fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
+pub(crate) fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
     let key = w.option();
     let value = u.options().find(|(k, _)| *k == key).map_or("?", |(_, v)| v);
     say!(
@@ -240,7 +269,7 @@ fn warn(u: &table::Unit<'_>, w: spawn::Warning) {
 }
 
 /// `NAME: started (pid P, cgroup DIR, cpus LIST, cpuset LIST[ isolated])`
-fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
+pub(crate) fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     let mut extra: heapless::String<160> = heapless::String::new();
     if let Some(dir) = ctx
         .base
@@ -277,7 +306,7 @@ fn env_block<'b>(
     ctx: &Context<'_>,
     buf: &'b mut [u8],
 ) -> Result<NulSeparated<'b>, Errno> {
-    let files = envfile::read(u, buf)?;
+    let files = envfile::read(u, buf.get_mut(..envfile::BYTES_MAX).ok_or(Errno::TOOBIG)?)?;
     let too_large = || {
         say!(
             "{}: environment too large (limit {} bytes)",
@@ -294,15 +323,9 @@ fn env_block<'b>(
         head.split(|&b| b == 0)
             .any(|e| e.get(..k.len()) == Some(k) && e.get(k.len()) == Some(&b'='))
     };
-    let unit = u.env().filter(|w| !in_files(&key(w)));
-    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g)) || in_files(&key(g));
-    let globals = table.env.iter().copied().filter(|g| !overridden(g));
-    let has_path = in_files(b"PATH")
-        || unit
-            .clone()
-            .chain(globals.clone())
-            .any(|w| key(&w).as_slice() == b"PATH");
-    let mut n = lex::decode_all(unit.chain(globals), tail)
+    let env = table.env_of(u).filter(|w| !in_files(&key(w)));
+    let has_path = in_files(b"PATH") || env.clone().any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(env, tail)
         .ok_or_else(too_large)?
         .fold(0, |a, c| a + c.to_bytes_with_nul().len());
     let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {

@@ -12,6 +12,7 @@ pub(crate) mod launch;
 pub(crate) mod notify;
 pub(crate) mod order;
 pub(crate) mod passwd;
+pub(crate) mod ratelimit;
 pub(crate) mod report;
 pub(crate) mod rundir;
 pub(crate) mod spawn;

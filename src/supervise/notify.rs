@@ -35,6 +35,9 @@ pub(crate) const NOTIFY_ENV: &core::ffi::CStr = match core::ffi::CStr::from_byte
 
 /// Longest datagram accepted; longer ones are dropped whole.
 pub(crate) const DATAGRAM_MAX: usize = 4096;
+/// Datagrams read per wake-up of the event loop (the kernel queues 10 by
+/// default: net.unix.max_dgram_qlen).
+pub(crate) const BATCH_MAX: usize = 8;
 
 /// One field of a notification that pinit understands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -150,11 +153,14 @@ impl Notify {
         self.fd.as_fd()
     }
 
-    /// Receives every pending datagram: `on(sender_pid, bytes)`. Datagrams
-    /// without credentials or too long are dropped.
-    pub(crate) fn recv(&self, mut on: impl FnMut(i32, &[u8])) {
+    /// Receives up to BATCH_MAX pending datagrams: `on(sender_pid,
+    /// Ok(bytes))`, or `Err(length)` for one too long (dropped). A flood
+    /// leaves the rest for the next wake-up (the socket stays readable),
+    /// so every other event source is served in between. Datagrams
+    /// without credentials are dropped.
+    pub(crate) fn recv(&self, mut on: impl FnMut(i32, Result<&[u8], usize>)) {
         let mut data = [0u8; DATAGRAM_MAX];
-        loop {
+        for _ in 0..BATCH_MAX {
             let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
             let mut control = RecvAncillaryBuffer::new(&mut space);
             let mut iov = [IoSliceMut::new(&mut data)];
@@ -170,16 +176,10 @@ impl Notify {
                     sender = Some(cred.pid.as_raw_nonzero().get());
                 }
             }
-            if msg.bytes > DATAGRAM_MAX {
-                crate::say!(
-                    "notify: dropped a {}-byte datagram (limit {})",
-                    msg.bytes,
-                    DATAGRAM_MAX
-                );
-                continue;
-            }
-            if let (Some(pid), Some(bytes)) = (sender, data.get(..msg.bytes)) {
-                on(pid, bytes);
+            match (sender, data.get(..msg.bytes)) {
+                (Some(pid), Some(bytes)) => on(pid, Ok(bytes)),
+                (Some(pid), None) => on(pid, Err(msg.bytes)),
+                (None, _) => {}
             }
         }
     }
@@ -263,11 +263,29 @@ mod tests {
         let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
         s.send_to(b"READY=1\nSTATUS=hi", path).unwrap();
         let mut got = Vec::new();
-        n.recv(|pid, bytes| got.push((pid, bytes.to_vec())));
+        n.recv(|pid, bytes| got.push((pid, bytes.unwrap_or_default().to_vec())));
         std::fs::remove_file(path).unwrap();
         assert_eq!(
             got,
             [(std::process::id() as i32, b"READY=1\nSTATUS=hi".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_wake_up_reads_a_bounded_batch() {
+        let dir = std::env::temp_dir().join(format!("pinit-notify-b-{}", std::process::id()));
+        let path = dir.to_str().unwrap();
+        let n = Notify::bind(path).unwrap();
+        let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        // 10: what the kernel queues by default.
+        for _ in 0..10 {
+            s.send_to(b"READY=1", path).unwrap();
+        }
+        let mut got = 0;
+        n.recv(|_, _| got += 1);
+        assert_eq!(got, BATCH_MAX);
+        n.recv(|_, _| got += 1);
+        std::fs::remove_file(path).unwrap();
+        assert_eq!(got, 10);
     }
 }

@@ -533,6 +533,7 @@ mod tests {
                 *next_pid += 1;
                 let pid = rustix::process::Pid::from_raw(*next_pid).unwrap();
                 units[u].step(Event::Spawned { pid }, now);
+                units[u].step(Event::Execd, now);
                 log.push(u);
             }
         }
@@ -597,7 +598,8 @@ mod tests {
             for u in now.iter() {
                 let pid = units[u].main_pid().unwrap();
                 let acts = units[u].step(Event::StopRequest, Ms(t_ms));
-                assert_eq!(&acts[..], &[Action::SignalCgroup { sig: 15 }]);
+                let sigs = [15, 18].map(|sig| Action::SignalCgroup { sig });
+                assert_eq!(&acts[..], &sigs);
                 let acts = units[u].step(exit(pid.as_raw_nonzero().get(), 0), Ms(t_ms + 1));
                 assert_eq!(&acts[..], &[Action::KillCgroup]);
             }

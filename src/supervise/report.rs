@@ -3,6 +3,7 @@
 //! control server's `boot` answer both come from here.
 
 use crate::say;
+use crate::supervise::ratelimit::Limit;
 use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
@@ -40,7 +41,8 @@ impl Timeline {
 }
 
 /// Says on the console what changed when `unit` left `before`.
-pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
+/// The crash-loop line (`restarting in`) goes through `says`.
+pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, now: Ms) {
     let after = unit.state();
     let ran = now.since(unit.since());
     match (before, after) {
@@ -62,7 +64,8 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
     }
     match after {
         State::Running { pid, .. }
-            if matches!(before, State::Starting { .. } | State::Adopting { .. }) =>
+            if matches!(before, State::Starting { .. } | State::Adopting { .. })
+                && unit.policy().waits_for_ready() =>
         {
             say!(
                 "{}: ready (pid {}, {} ms after start)",
@@ -71,6 +74,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
                 ran
             )
         }
+        State::BackingOff { .. } if !says.pass(now, name) => {}
         State::Tracking => say!(
             "{}: {} several processes and no pidfile=: running while its cgroup has processes",
             name,

@@ -24,10 +24,16 @@
 //! 10. `execve()`.
 //!
 //! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
-//! reach the program.
+//! reach the program. The report pipe's write end is kept clear of those
+//! (never 0-2, never the readiness fd's N), so placing fd N cannot
+//! clobber it.
 //!
-//! The parent reads the pipe until EOF (exec closed it) to learn whether
-//! the program runs, so "missing binary" is reported by PID 1 with errno.
+//! PID 1 never waits for the child: `spawn` returns once it has forked,
+//! with the pipe's non-blocking read end, which the event loop watches
+//! (`read_report`) until EOF (exec closed it) or a failure record. A child
+//! that blocks before its exec (a terminal without carrier, a hung mount
+//! in `chdir`, a frozen cgroup) blocks nothing else: its unit stays
+//! `starting`. So "missing binary" is still reported by PID 1 with errno.
 //!
 //! Placement is best effort: a CPU or node that does not exist, a policy
 //! the kernel refuses, leaves the process as it was in that respect, and
@@ -46,8 +52,13 @@ use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-/// Most arguments (and environment entries) one exec carries.
-pub(crate) const ARGV_MAX: usize = 64;
+/// Room in the execve vectors, their NULL included: the program and the
+/// arguments the table allows, and the environment entries it allows
+/// (the env files' 16 among them) plus PATH, NOTIFY_SOCKET, WATCHDOG_USEC
+/// and WATCHDOG_PID.
+pub(crate) const ARGV_MAX: usize = crate::table::capacity::ARGS_MAX + 1;
+pub(crate) const ENVP_MAX: usize =
+    crate::table::capacity::ENV_MAX + 2 * crate::table::capacity::UNIT_ENV_MAX + 5;
 
 /// Where a unit's stdout and stderr go.
 #[derive(Clone, Copy)]
@@ -72,7 +83,7 @@ pub(crate) struct Creds<'a> {
 pub(crate) struct Command<'a> {
     pub(crate) path: &'a CStr,
     pub(crate) argv: CVec<'a, ARGV_MAX>,
-    pub(crate) envp: CVec<'a, ARGV_MAX>,
+    pub(crate) envp: CVec<'a, ENVP_MAX>,
     /// A terminal to make the controlling one and put on fds 0/1/2.
     pub(crate) tty: Option<&'a CStr>,
     /// stdout/stderr when there is no terminal; stdin is /dev/null then.
@@ -236,18 +247,20 @@ impl Warning {
     }
 }
 
-/// Why a spawn failed: in the parent (fork, pipe) or in the child.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum SpawnError {
-    Fork(Errno),
-    Child(Option<Pid>, Step, Errno),
+/// A forked child: its pid and the read end (non-blocking) of its
+/// report pipe.
+pub(crate) struct Started {
+    pub(crate) pid: Pid,
+    pub(crate) report: OwnedFd,
 }
 
-/// Starts `cmd`; returns the child's pid once it has exec'd. `warn`
-/// hears of each placement step the kernel refused.
-pub(crate) fn spawn(cmd: &Command<'_>, warn: &mut dyn FnMut(Warning)) -> Result<Pid, SpawnError> {
-    let (rd, wr) =
-        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Fork)?;
+/// Forks the child that runs `cmd`; returns at once, before its exec.
+/// Read what it reports with `read_report` (fork or pipe failure: Err).
+pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
+    let (rd, wr) = rustix::pipe::pipe_with(
+        rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
+    )?;
+    let wr = clear_of(wr, cmd.ready_fd.map(|(_, n)| n))?;
     let forked = match sys::fork(cmd.cgroup) {
         // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
         Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if cmd.cgroup.is_some() => {
@@ -255,47 +268,65 @@ pub(crate) fn spawn(cmd: &Command<'_>, warn: &mut dyn FnMut(Warning)) -> Result<
         }
         other => other.map(|f| (f, false)),
     };
-    match forked.map_err(SpawnError::Fork)? {
+    match forked? {
         (Forked::Child, join) => {
             drop(rd);
             let (step, e) = child(cmd, join, &wr);
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
-        (Forked::Parent(pid), _) => {
-            drop(wr);
-            loop {
-                match read_record(&rd) {
-                    None => return Ok(pid),
-                    Some((WARNING, w)) => warn(w),
-                    Some((_, w)) => return Err(SpawnError::Child(Some(pid), w.step, w.errno)),
-                }
-            }
-        }
+        (Forked::Parent(pid), _) => Ok(Started { pid, report: rd }),
     }
 }
 
-/// The child's report to PID 1: one record, one write.
-fn record(wr: &OwnedFd, kind: u8, step: Step, detail: u8, e: Errno) {
-    let mut msg = [kind, step as u8, detail, 0, 0, 0, 0, 0];
-    msg[4..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
-    let _ = rustix::io::write(wr, &msg);
+/// `fd`, or a CLOEXEC copy of it, with a number that is none of those
+/// the child places (0, 1, 2 and the readiness fd `n`), so placing them
+/// cannot replace it.
+pub(crate) fn clear_of(fd: OwnedFd, n: Option<i32>) -> Result<OwnedFd, Errno> {
+    let taken = |f: &OwnedFd| {
+        let raw = rustix::fd::AsRawFd::as_raw_fd(f);
+        raw <= 2 || Some(raw) == n
+    };
+    if !taken(&fd) {
+        return Ok(fd);
+    }
+    // The lowest free number from 3 on; if that is N (free until now),
+    // the next one, while the first copy holds N.
+    let copy = rustix::io::fcntl_dupfd_cloexec(&fd, 3)?;
+    if !taken(&copy) {
+        return Ok(copy);
+    }
+    rustix::io::fcntl_dupfd_cloexec(&fd, 3)
 }
 
-/// The next record, or `None` at EOF (the exec succeeded).
-fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
+/// What the child's report pipe says.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Report {
+    /// Nothing yet: the child has not exec'd, failed or died.
+    Pending,
+    /// A placement step was refused; more may follow.
+    Warning(Warning),
+    /// The child's set-up failed at `step`; it exits.
+    Failed(Step, Errno),
+    /// EOF: the exec closed the pipe, the program runs (or the child was
+    /// killed before its exec: its exit status tells).
+    Execd,
+}
+
+/// The next thing the report pipe says; never blocks.
+pub(crate) fn read_report(rd: BorrowedFd<'_>) -> Report {
     let mut msg = [0u8; 8];
-    let mut got = 0;
-    while got < msg.len() {
-        match rustix::io::read(rd, msg.get_mut(got..)?) {
-            Ok(0) => break,
-            Ok(n) => got += n,
+    let n = loop {
+        match rustix::io::read(rd, &mut msg) {
             Err(Errno::INTR) => {}
-            Err(_) => break,
+            Err(Errno::AGAIN) => return Report::Pending,
+            Ok(n) => break n,
+            Err(_) => break 0,
         }
-    }
-    if got != msg.len() {
-        return None;
+    };
+    if n != msg.len() {
+        // EOF (records are written whole, in one write each).
+        return Report::Execd;
     }
     let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
     let w = Warning {
@@ -303,7 +334,24 @@ fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
         detail: msg[2],
         errno: Errno::from_raw_os_error(e),
     };
-    Some((msg[0], w))
+    if msg[0] == WARNING {
+        Report::Warning(w)
+    } else {
+        Report::Failed(w.step, w.errno)
+    }
+}
+
+/// A failure record as the child writes it (supervisor tests).
+#[cfg(test)]
+pub(crate) fn report_failure(wr: &OwnedFd, step: Step, e: Errno) {
+    record(wr, FATAL, step, 0, e);
+}
+
+/// The child's report to PID 1: one record, one write.
+fn record(wr: &OwnedFd, kind: u8, step: Step, detail: u8, e: Errno) {
+    let mut msg = [kind, step as u8, detail, 0, 0, 0, 0, 0];
+    msg[4..].copy_from_slice(&e.raw_os_error().to_ne_bytes());
+    let _ = rustix::io::write(wr, &msg);
 }
 
 /// The child's side: returns only on failure.
@@ -444,12 +492,15 @@ fn drop_privileges(c: Creds<'_>) -> Result<(), (Step, Errno)> {
 }
 
 fn take_tty(path: &CStr) -> Result<(), (Step, Errno)> {
+    // O_NONBLOCK: a serial line without CLOCAL would wait for carrier in
+    // open(2); the program gets a blocking terminal all the same.
     let fd = fs::open(
         path,
-        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NONBLOCK,
         Mode::empty(),
     )
     .map_err(|e| (Step::OpenTty, e))?;
+    fs::fcntl_setfl(&fd, OFlags::empty()).map_err(|e| (Step::OpenTty, e))?;
     rustix::process::ioctl_tiocsctty(&fd).map_err(|e| (Step::ControllingTty, e))?;
     let f = fd.as_fd();
     rustix::stdio::dup2_stdin(f)

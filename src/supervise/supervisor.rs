@@ -11,10 +11,12 @@ use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
-use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
+use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
+use crate::supervise::ratelimit::Limit;
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
+use crate::supervise::spawn::{self, Report};
 use crate::supervise::tables::Held;
 use crate::supervise::unit::{
     Action, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
@@ -38,8 +40,14 @@ pub(crate) struct Slot {
     cap: Capture,
     /// Read end of the `ready=fd:N` pipe.
     ready: Option<OwnedFd>,
-    /// A MAINPID= that is not our child, watched through a pidfd.
+    /// Read end of the last child's report pipe, until its exec.
+    report: Option<OwnedFd>,
+    /// A main process that is not our child (MAINPID=, a forked
+    /// daemon's), watched through a pidfd; its signals go through it too.
     pidfd: Option<OwnedFd>,
+    /// A pidfd for the main process when it is our child (not watched:
+    /// its exit is reaped), which its signals go through.
+    child_fd: Option<(Pid, OwnedFd)>,
     /// Its cgroup.events, while a `ready=forked` unit has no main process.
     events: Option<OwnedFd>,
     /// Why its main process was not found yet (`ready=forked`).
@@ -52,7 +60,32 @@ pub(crate) struct Slot {
     /// The last `STATUS=` line.
     status: heapless::Vec<u8, STATUS_MAX>,
     timeline: Timeline,
+    /// Its cgroup is being emptied by SIGKILL sweeps.
+    drain: Option<Drain>,
+    /// A Spawn waits for the drain: nothing is started into a cgroup
+    /// that a later sweep would empty.
+    owed: bool,
+    /// Its crash-loop lines (`started`, `restarting in`).
+    says: Limit,
 }
+
+/// The SIGKILL sweeps of a unit's cgroup still to come: at most one per
+/// wake-up, when a child was reaped or at `next` (doubling from
+/// SWEEP_FIRST_MS to SWEEP_MAX_MS), until one finds the cgroup empty
+/// (docs/design.md §7).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Drain {
+    next: Ms,
+    every: u64,
+    sweeps: u32,
+    /// The wake-up (its `now`) of the last sweep.
+    last: Ms,
+}
+
+const SWEEP_FIRST_MS: u64 = 10;
+const SWEEP_MAX_MS: u64 = 1_000;
+/// Sweeps before the rest is given up (about 10 s: uninterruptible sleep).
+const SWEEPS_MAX: u32 = 16;
 
 impl Slot {
     fn new(policy: Policy) -> Slot {
@@ -61,13 +94,18 @@ impl Slot {
             kept: Kept::default(),
             cap: Capture::new(),
             ready: None,
+            report: None,
             pidfd: None,
+            child_fd: None,
             events: None,
             not_yet: None,
             run_dirs: false,
             log_pid: 0,
             status: heapless::Vec::new(),
             timeline: Timeline::default(),
+            drain: None,
+            owed: false,
+            says: Limit::default(),
         }
     }
 }
@@ -162,6 +200,8 @@ pub(crate) struct Supervisor<'t> {
     /// When to name the units still not settled (BOOT_LATE_MS after the
     /// first schedule), until the boot summary or that line is said.
     late_at: Option<Ms>,
+    /// Notify warnings: a flood of datagrams says a few lines only.
+    notify_says: Limit,
 }
 
 impl<'t> Supervisor<'t> {
@@ -192,6 +232,7 @@ impl<'t> Supervisor<'t> {
             reload: None,
             unrecorded: false,
             late_at: None,
+            notify_says: Limit::default(),
         }
     }
 
@@ -219,6 +260,17 @@ impl<'t> Supervisor<'t> {
         Some((self.table.get().units.get(i)?, &self.slots.get(i)?.sm))
     }
 
+    /// Unit `i`'s state as the control socket reports it: a unit without
+    /// a process whose cgroup is still being emptied is `stopping`, so a
+    /// client that waits for `stopped` finds its processes gone.
+    pub(crate) fn state_name(&self, i: usize) -> &'static str {
+        match self.slots.get(i) {
+            Some(s) if s.drain.is_some() && s.sm.is_down() => "stopping",
+            Some(s) => s.sm.state().name(),
+            None => "?",
+        }
+    }
+
     /// Unit `i`'s last `STATUS=` text.
     pub(crate) fn status_text(&self, i: usize) -> &[u8] {
         self.slots.get(i).map_or(&[][..], |s| &s.status[..])
@@ -243,13 +295,18 @@ impl<'t> Supervisor<'t> {
     }
 
     /// The nearest time any unit (or the late-boot line) wants a Timer
-    /// event.
+    /// event, a sweep, or a count of suppressed lines is due.
     pub(crate) fn deadline(&self) -> Option<Ms> {
-        let units = self.slots.iter().filter_map(|s| s.sm.deadline()).min();
-        match (units, self.late_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let sweeps = self.slots.iter().filter_map(|s| s.drain.map(|d| d.next));
+        let says = self.slots.iter().filter_map(|s| s.says.deadline());
+        self.slots
+            .iter()
+            .filter_map(|s| s.sm.deadline())
+            .chain(sweeps)
+            .chain(says)
+            .chain(self.notify_says.deadline())
+            .chain(self.late_at)
+            .min()
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
@@ -299,7 +356,7 @@ impl<'t> Supervisor<'t> {
             None => return false,
         };
         u.conds().all(|c| {
-            let mut buf = [0u8; 256];
+            let mut buf = [0u8; table::capacity::PATH_MAX + 1];
             let holds = match c.test {
                 table::Test::Path => match c.arg.to_cstr(&mut buf) {
                     Some(p) => rustix::fs::access(p, rustix::fs::Access::EXISTS).is_ok(),
@@ -317,9 +374,9 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Feeds `event` to unit `i` and carries out its actions; a Spawn is
-    /// answered at once with Spawned or SpawnFailed, a FindMain with
-    /// Found, and a cgroup found empty when it is first watched with
-    /// Emptied.
+    /// answered at once with Spawned or SpawnFailed (and Execd when the
+    /// exec is known to be done), a FindMain with Found, and a cgroup
+    /// found empty when it is first watched with Emptied.
     fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
@@ -336,7 +393,22 @@ impl<'t> Supervisor<'t> {
                     forked::say_why(u, why);
                 }
             }
-            report::changed(name, before, &slot.sm, now);
+            report::changed(name, before, &slot.sm, &mut slot.says, now);
+            match (e, before) {
+                (Event::Spawned { .. }, _) if slot.report.is_none() => next = Some(Event::Execd),
+                (Event::Execd, State::Starting { pid, .. }) => {
+                    if let Some(u) = self
+                        .table
+                        .get()
+                        .units
+                        .get(i)
+                        .filter(|_| slot.says.pass(now, name))
+                    {
+                        launch::started_line(name, pid.as_raw_nonzero().get(), &self.ctx, u);
+                    }
+                }
+                _ => {}
+            }
             let after = slot.sm.state();
             if after.name() != before.name() || after.pid() != before.pid() {
                 self.record(fx, i);
@@ -348,16 +420,10 @@ impl<'t> Supervisor<'t> {
             let mut killed = None;
             for a in actions {
                 match a {
-                    Action::Spawn => {
-                        next = Some(match self.spawn(fx, i) {
-                            Ok(pid) => Event::Spawned { pid },
-                            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
-                            Err(LaunchError::Refused) => Event::SpawnRefused,
-                        })
-                    }
+                    Action::Spawn => next = self.spawn_or_owe(fx, i),
                     Action::Signal { pid, sig } => self.signal_pid(fx, i, pid, sig),
                     Action::SignalCgroup { sig } => self.signal_cgroup(fx, i, sig),
-                    Action::KillCgroup => killed = self.kill_cgroup(fx, i),
+                    Action::KillCgroup => killed = self.kill_cgroup(fx, i, now),
                     Action::FindMain => {
                         next = Some(Event::Found {
                             main: self.find_main(fx, i),
@@ -369,6 +435,41 @@ impl<'t> Supervisor<'t> {
             if next.is_none() {
                 next = self.watch_cgroup(fx, i);
             }
+            if next.is_none() {
+                next = self.owed_answer(fx, i);
+            }
+        }
+    }
+
+    /// The answer to a Spawn: now, unless the unit's cgroup is still
+    /// being emptied (then once it is: `owed_answer`).
+    fn spawn_or_owe(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
+        let slot = self.slots.get_mut(i)?;
+        if slot.drain.is_some() {
+            slot.owed = true;
+            return None;
+        }
+        Some(match self.spawn(fx, i) {
+            Ok(pid) => Event::Spawned { pid },
+            Err(LaunchError::Errno(errno)) => Event::SpawnFailed { errno },
+            Err(LaunchError::Refused) => Event::SpawnRefused,
+        })
+    }
+
+    /// The Spawn owed since its cgroup drained: made now if the unit
+    /// still wants it, given up (ECANCELED) if a stop came meanwhile.
+    fn owed_answer(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
+        let slot = self.slots.get_mut(i)?;
+        if !slot.owed || slot.drain.is_some() {
+            return None;
+        }
+        slot.owed = false;
+        match slot.sm.state() {
+            State::Spawning => self.spawn_or_owe(fx, i),
+            State::Stopping { pid: None, .. } => Some(Event::SpawnFailed {
+                errno: Errno::CANCELED,
+            }),
+            _ => None,
         }
     }
 
@@ -458,10 +559,13 @@ impl<'t> Supervisor<'t> {
             slot.not_yet = why;
         }
         match found {
-            Found::Pid(pid) => match self.watch_main(fx, i, pid) {
-                Ok(()) => found,
-                Err(_) => Found::NotYet,
-            },
+            Found::Pid(pid) => {
+                let fd = fx.adopt(pid);
+                match self.watch_main(fx, i, pid, fd) {
+                    Ok(()) => found,
+                    Err(_) => Found::NotYet,
+                }
+            }
             Found::Group | Found::NotYet | Found::Nothing => found,
         }
     }
@@ -521,8 +625,30 @@ impl<'t> Supervisor<'t> {
         }
     }
 
+    /// `sig` to process `pid` of unit `i`: through the pidfd PID 1 holds
+    /// for its main process (a reused number is never hit), else by number.
+    fn send(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) -> Result<(), Errno> {
+        match self.pidfd_of(i, pid) {
+            Some(fd) => fx.signal(fd, sig),
+            None => fx.kill(pid.as_raw_nonzero().get(), sig),
+        }
+    }
+
+    /// The pidfd PID 1 holds for unit `i`'s main process `pid`, if any.
+    fn pidfd_of(&self, i: usize, pid: Pid) -> Option<BorrowedFd<'_>> {
+        let slot = self.slots.get(i)?;
+        match &slot.child_fd {
+            Some((p, fd)) if *p == pid => Some(fd.as_fd()),
+            _ => slot
+                .pidfd
+                .as_ref()
+                .filter(|_| slot.sm.main_pid() == Some(pid))
+                .map(|fd| fd.as_fd()),
+        }
+    }
+
     fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
-        match fx.kill(pid.as_raw_nonzero().get(), sig) {
+        match self.send(fx, i, pid, sig) {
             Ok(()) | Err(Errno::SRCH) => {}
             Err(e) => say!(
                 "{}: unable to send signal {} to pid {}: {}",
@@ -534,8 +660,9 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// `sig` to every process of the unit's cgroup; without one, to its
-    /// main process and the process group it leads (its own session).
+    /// `sig` to every process of the unit's cgroup (the main process
+    /// through its pidfd); without one, to its main process and the
+    /// process group it leads (its own session).
     fn signal_cgroup(&self, fx: &mut impl Effects, i: usize, sig: u32) {
         let name = self.name(i);
         let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
@@ -547,7 +674,7 @@ impl<'t> Supervisor<'t> {
                 name,
                 isolated,
                 sig,
-                main.map(|p| p.as_raw_nonzero().get()),
+                main.map(|p| (p.as_raw_nonzero().get(), self.pidfd_of(i, p))),
             ),
             None => Err(Errno::NOENT),
         };
@@ -567,13 +694,24 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// Everything left in the unit's cgroup; without cgroups, the unit's
-    /// process group (it runs in its own session). How many the cgroup
-    /// held, if known.
-    fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) -> Option<usize> {
+    /// Everything left in the unit's cgroup: one SIGKILL sweep now, more
+    /// from the event loop while it finds processes (`sweep`); without
+    /// cgroups, the unit's process group (it runs in its own session).
+    /// How many the cgroup held, if known.
+    fn kill_cgroup(&mut self, fx: &mut impl Effects, i: usize, now: Ms) -> Option<usize> {
+        // Swept in this wake-up already (a stop timer, then the main
+        // process's exit): the next sweep is the drain's.
+        if self
+            .slots
+            .get(i)
+            .and_then(|s| s.drain)
+            .is_some_and(|d| d.last == now)
+        {
+            return None;
+        }
         let name = self.name(i);
         let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
-        match &self.ctx.base {
+        let found = match &self.ctx.base {
             Some(base) => match fx.kill_cgroup(base, name, isolated) {
                 Ok(n) => Some(n),
                 Err(e) => {
@@ -591,10 +729,65 @@ impl<'t> Supervisor<'t> {
                 }
                 None
             }
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.drain = match (found.unwrap_or(0) > 0, slot.drain) {
+                (false, _) => None,
+                (true, Some(d)) => Some(Drain { last: now, ..d }),
+                (true, None) => Some(Drain {
+                    next: now.after(SWEEP_FIRST_MS),
+                    every: SWEEP_FIRST_MS,
+                    sweeps: 1,
+                    last: now,
+                }),
+            };
+        }
+        found
+    }
+
+    /// The next sweep of each cgroup being emptied: all of them after a
+    /// child was reaped (`reaped`), else those due at `now`. A cgroup
+    /// found empty lets an owed Spawn go.
+    fn sweep(&mut self, fx: &mut impl Effects, reaped: bool, now: Ms) {
+        for i in 0..self.slots.len() {
+            let d = match self.slots.get(i).and_then(|s| s.drain) {
+                Some(d) if d.last != now && (reaped || d.next <= now) => d,
+                _ => continue,
+            };
+            self.kill_cgroup(fx, i, now);
+            let name = name_of(self.table.get(), i);
+            if let Some(slot) = self.slots.get_mut(i) {
+                if slot.drain.is_some() {
+                    let every = (d.every * 2).min(SWEEP_MAX_MS);
+                    slot.drain = Some(Drain {
+                        next: now.after(every),
+                        every,
+                        sweeps: d.sweeps + 1,
+                        last: now,
+                    });
+                    if d.sweeps + 1 >= SWEEPS_MAX {
+                        say!(
+                            "{}: processes of its cgroup outlive {} SIGKILL sweeps (uninterruptible sleep?); left behind",
+                            name,
+                            SWEEPS_MAX
+                        );
+                        slot.drain = None;
+                    }
+                }
+            }
+            if let Some(e) = self.owed_answer(fx, i) {
+                self.step(fx, i, e, now);
+            }
         }
     }
 
-    /// A child exited: hand it to the unit whose main process it was.
+    /// Children were reaped: the cgroups being emptied are swept again.
+    pub(crate) fn on_reaped(&mut self, fx: &mut impl Effects, now: Ms) {
+        self.sweep(fx, true, now);
+    }
+
+    /// A child exited: hand it to the unit whose main process it was,
+    /// after what its report says (a failed exec names its errno there).
     pub(crate) fn on_exit(
         &mut self,
         fx: &mut impl Effects,
@@ -609,6 +802,7 @@ impl<'t> Supervisor<'t> {
                 return false;
             }
         };
+        self.on_report(fx, i, now);
         self.step(fx, i, Event::Exited { pid, status }, now);
         true
     }
@@ -627,8 +821,46 @@ impl<'t> Supervisor<'t> {
         }
     }
 
+    /// Unit `i`'s child reports (a bounded number of records per call):
+    /// placement warnings, then its exec (EOF) or the step that failed.
+    fn on_report(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        // Warnings (one per placement option and rlimit) and the end.
+        const RECORDS_MAX: usize = 32;
+        let Some(u) = self.table.get().units.get(i) else {
+            return;
+        };
+        for _ in 0..RECORDS_MAX {
+            let r = match self.slots.get(i).and_then(|s| s.report.as_ref()) {
+                Some(fd) => spawn::read_report(fd.as_fd()),
+                None => return,
+            };
+            let event = match r {
+                Report::Pending => return,
+                Report::Warning(w) => {
+                    launch::warn(u, w);
+                    continue;
+                }
+                Report::Failed(step, errno) => {
+                    launch::failed(u, step, errno);
+                    Event::SpawnFailed { errno }
+                }
+                Report::Execd => Event::Execd,
+            };
+            if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.report.take()) {
+                fx.unwatch(fd.as_fd());
+            }
+            self.step(fx, i, event, now);
+            return;
+        }
+    }
+
     /// Timer events to every unit whose deadline has passed.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
+        self.sweep(fx, false, now);
+        self.notify_says.expire(now, "notify");
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            slot.says.expire(now, name_of(self.table.get(), i));
+        }
         if self.late_at.is_some_and(|t| t <= now) {
             self.late_at = None;
             if !self.booted {
@@ -661,15 +893,32 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// A datagram on the notify socket from `pid`.
+    /// A datagram of `len` bytes from `pid`, too long: dropped, said (at
+    /// a limited rate).
+    pub(crate) fn on_notify_long(&mut self, pid: i32, len: usize, now: Ms) {
+        if self.notify_says.pass(now, "notify") {
+            say!(
+                "notify: dropped a {}-byte datagram from pid {} (limit {})",
+                len,
+                pid,
+                notify::DATAGRAM_MAX
+            );
+        }
+    }
+
+    /// A datagram on the notify socket from `pid`. What is dropped costs
+    /// a /proc/PID/cgroup read at most, and its console lines are
+    /// rate-limited.
     pub(crate) fn on_notify(&mut self, fx: &mut impl Effects, pid: i32, msg: &[u8], now: Ms) {
         let i = match self.unit_of_pid(fx, pid) {
             Some(i) => i,
             None => {
-                say!(
-                    "notify: ignored a message from pid {}, which is in no unit",
-                    pid
-                );
+                if self.notify_says.pass(now, "notify") {
+                    say!(
+                        "notify: ignored a message from pid {}, which is in no unit",
+                        pid
+                    );
+                }
                 return;
             }
         };
@@ -678,12 +927,15 @@ impl<'t> Supervisor<'t> {
             .get(i)
             .is_some_and(|s| s.sm.policy().ready != Ready::Notify)
         {
-            say!(
-                "{}: notify message ignored: the unit is not ready=notify",
-                self.name(i)
-            );
+            if self.notify_says.pass(now, "notify") {
+                say!(
+                    "{}: notify message ignored: the unit is not ready=notify",
+                    self.name(i)
+                );
+            }
             return;
         }
+        self.report_first(fx, i, now);
         notify::fields(msg, |f| match f {
             Field::Ready => self.step(fx, i, Event::Ready, now),
             Field::Status(s) => {
@@ -703,9 +955,11 @@ impl<'t> Supervisor<'t> {
         });
     }
 
-    /// MAINPID=: accepted only for a process in the unit's own cgroup; one
-    /// that is not our child is watched through a pidfd (no pid reuse).
+    /// MAINPID=: accepted only for a process in the unit's own cgroup
+    /// (checked after its pidfd is open, so the pidfd is that process's);
+    /// one that is not our child is watched through its pidfd.
     fn main_pid(&mut self, fx: &mut impl Effects, i: usize, p: i32, now: Ms) {
+        let fd = Pid::from_raw(p).map(|pid| fx.adopt(pid));
         if self.unit_of_pid(fx, p) != Some(i) {
             say!(
                 "{}: MAINPID={} ignored: not a process of this unit",
@@ -714,28 +968,39 @@ impl<'t> Supervisor<'t> {
             );
             return;
         }
-        let pid = match Pid::from_raw(p) {
-            Some(pid) => pid,
-            None => return,
+        let (Some(pid), Some(fd)) = (Pid::from_raw(p), fd) else {
+            return;
         };
-        if self.watch_main(fx, i, pid).is_ok() {
+        if self.watch_main(fx, i, pid, fd).is_ok() {
             self.step(fx, i, Event::MainPid { pid }, now);
         }
     }
 
-    /// A new main process: one that is not our child is watched through
-    /// a pidfd (ours are reaped as usual).
-    fn watch_main(&mut self, fx: &mut impl Effects, i: usize, pid: Pid) -> Result<(), Errno> {
-        let watched = fx.adopt(pid).and_then(|fd| match fd {
-            Some(fd) => fx
+    /// A new main process and its pidfd (`Effects::adopt`): one that is
+    /// not our child is watched through it (ours are reaped as usual);
+    /// its signals go through it either way.
+    fn watch_main(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        pid: Pid,
+        adopted: Result<(OwnedFd, bool), Errno>,
+    ) -> Result<(), Errno> {
+        let watched = adopted.and_then(|(fd, ours)| match ours {
+            true => Ok((fd, true)),
+            false => fx
                 .watch(fd.as_fd(), token::PIDFD | i as u64)
-                .map(|()| Some(fd)),
-            None => Ok(None),
+                .map(|()| (fd, false)),
         });
         match watched {
-            Ok(fd) => {
+            Ok((fd, ours)) => {
                 if let Some(slot) = self.slots.get_mut(i) {
-                    if let Some(old) = core::mem::replace(&mut slot.pidfd, fd) {
+                    let (watch, child) = match ours {
+                        true => (None, Some((pid, fd))),
+                        false => (Some(fd), None),
+                    };
+                    slot.child_fd = child;
+                    if let Some(old) = core::mem::replace(&mut slot.pidfd, watch) {
                         fx.unwatch(old.as_fd());
                     }
                 }
@@ -805,6 +1070,7 @@ impl<'t> Supervisor<'t> {
                     }
                 }
             }
+            token::REPORT => self.on_report(fx, i, now),
             token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
@@ -867,7 +1133,18 @@ impl<'t> Supervisor<'t> {
             }
         }
         if ready {
+            self.report_first(fx, i, now);
             self.step(fx, i, Event::Ready, now);
+        }
+    }
+
+    /// A message from unit `i`'s program proves its exec, and the exec
+    /// report (warnings, then the pipe's end) is in already: read before
+    /// the message, so `started` is said before what the message does
+    /// (READY=1, WATCHDOG=trigger) whichever fd epoll listed first.
+    fn report_first(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        if self.slots.get(i).is_some_and(|s| s.report.is_some()) {
+            self.on_report(fx, i, now);
         }
     }
 
@@ -1007,8 +1284,7 @@ impl<'t> Supervisor<'t> {
             (None, State::Tracking) => return Err(Refused::NoMainProcess),
             (None, _) => return Err(Refused::NotRunning),
         };
-        fx.kill(pid.as_raw_nonzero().get(), sig)
-            .map_err(Refused::Signal)
+        self.send(fx, i, pid, sig).map_err(Refused::Signal)
     }
 
     fn continue_stop(&mut self, fx: &mut impl Effects, now: Ms) {
@@ -1029,21 +1305,33 @@ impl<'t> Supervisor<'t> {
         self.slots.iter().all(|s| s.sm.is_down())
     }
 
-    /// Starts unit `i`'s process; a new run's readiness pipe is watched,
-    /// the previous run's readiness pipe and pidfd are dropped.
+    /// Forks unit `i`'s process; a new run's readiness and report pipes
+    /// are watched, the previous run's pipes and pidfd are dropped.
     fn spawn(&mut self, fx: &mut impl Effects, i: usize) -> Result<Pid, LaunchError> {
         let table = self.table.get();
         let (u, slot) = match (table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
-        for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
-            fx.unwatch(old.as_fd());
+        let Launched {
+            pid,
+            ready,
+            report,
+            pidfd,
+        } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
+        slot.child_fd = pidfd.map(|fd| (pid, fd));
+        let old = [slot.ready.take(), slot.report.take(), slot.pidfd.take()];
+        for fd in old.into_iter().flatten() {
+            fx.unwatch(fd.as_fd());
         }
-        if let Some(fd) = ready {
-            if fx.watch(fd.as_fd(), token::READY | i as u64).is_ok() {
-                slot.ready = Some(fd);
+        for (fd, kind, keep) in [
+            (ready, token::READY, &mut slot.ready),
+            (report, token::REPORT, &mut slot.report),
+        ] {
+            if let Some(fd) = fd {
+                if fx.watch(fd.as_fd(), kind | i as u64).is_ok() {
+                    *keep = Some(fd);
+                }
             }
         }
         slot.log_pid = pid.as_raw_nonzero().get();

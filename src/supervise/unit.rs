@@ -6,7 +6,7 @@
 
 use crate::sys::time::Ms;
 use crate::table::{Kill, Ready, Restart, UnitKind};
-use linux_raw_sys::general::{SIGABRT, SIGHUP, SIGKILL, SIGTERM};
+use linux_raw_sys::general::{SIGABRT, SIGCONT, SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
 
@@ -73,7 +73,7 @@ impl Policy {
         }
     }
 
-    /// Whether the unit passes through `Starting` and waits for `Ready`
+    /// Whether the unit waits in `Starting` for `Ready` after its exec
     /// (or, forked, for its launcher's exit).
     pub(crate) const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
@@ -178,7 +178,8 @@ pub(crate) enum State {
     /// `Spawn` was asked; the supervisor answers `Spawned` or
     /// `SpawnFailed` before anything else.
     Spawning,
-    /// Exec'd, not ready yet (notify, fd; forked: the launcher runs).
+    /// Forked; not exec'd yet (the child's report is pending), or
+    /// exec'd and not ready yet (notify, fd; forked: the launcher runs).
     Starting {
         pid: Pid,
         deadline: Option<Ms>,
@@ -270,11 +271,15 @@ pub(crate) enum Event {
     ConditionUnmet,
     /// Scheduler: a `needs=` dependency failed or is blocked.
     DepFailed,
-    /// The answer to `Spawn`: the program is exec'd.
+    /// The answer to `Spawn`: the child is forked; its exec report
+    /// follows (`Execd` or `SpawnFailed`).
     Spawned {
         pid: Pid,
     },
-    /// The answer to `Spawn`: it could not be started.
+    /// The child's report pipe closed: the program is exec'd.
+    Execd,
+    /// The answer to `Spawn` (fork failed), or the child's report (its
+    /// set-up or exec failed): it could not be started.
     SpawnFailed {
         errno: Errno,
     },
@@ -633,6 +638,7 @@ impl Unit {
             (
                 S::Waiting,
                 E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -666,6 +672,7 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Execd
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Found { .. }
@@ -680,8 +687,12 @@ impl Unit {
                 | E::Shutdown,
             ) => {}
 
-            // Starting: exec'd, waiting for READY=1, the ready fd, or (forked)
-            // the launcher's exit.
+            // Starting: forked, waiting for the exec, then for READY=1,
+            // the ready fd, or (forked) the launcher's exit.
+            (S::Starting { pid, .. }, E::Execd) => self.execd(pid, now),
+            (S::Starting { .. }, E::SpawnFailed { errno }) => {
+                self.recover(true, true, Failure::Spawn(errno), now, a)
+            }
             (S::Starting { pid, .. }, E::Ready) => self.ready(pid, now),
             (S::Starting { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Starting { pid, deadline }
@@ -716,7 +727,6 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
-                | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::WatchdogPing
                 | E::Found { .. }
@@ -742,6 +752,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -816,6 +827,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -857,6 +869,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -884,6 +897,7 @@ impl Unit {
                 S::Stopping { pid: Some(_), .. },
                 E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused | E::Emptied,
             ) => {}
+            (S::Stopping { .. }, E::Execd) => {}
             (
                 S::Stopping {
                     deadline,
@@ -952,6 +966,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -976,6 +991,7 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Spawned { .. }
+                | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -987,10 +1003,12 @@ impl Unit {
                 | E::WatchdogPing
                 | E::WatchdogTrigger
                 | E::WatchdogPeriod { .. }
-                | E::StopRequest
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
+            // A stop acknowledges a failure: the unit is stopped.
+            (S::Failed { .. }, E::StopRequest) => self.state = S::Stopped,
+            (S::Done | S::Skipped | S::Blocked | S::Stopped, E::StopRequest) => {}
         }
         acts
     }
@@ -1000,13 +1018,22 @@ impl Unit {
         act(a, Action::Spawn);
     }
 
+    /// Forked: `Starting` until the exec (and readiness, if it waits).
     fn spawned(&mut self, pid: Pid, now: Ms) {
         self.since = now;
         self.watchdog_ms = self.policy.watchdog_ms;
-        if self.policy.waits_for_ready() {
-            let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
-            self.state = State::Starting { pid, deadline };
-        } else {
+        let deadline = match self.policy.waits_for_ready() {
+            true => self.policy.ready_timeout_ms.map(|ms| now.after(ms)),
+            false => None,
+        };
+        self.state = State::Starting { pid, deadline };
+    }
+
+    /// The program runs: ready now unless it waits for readiness (a
+    /// task's `timeout=` counts from here).
+    fn execd(&mut self, pid: Pid, now: Ms) {
+        self.since = now;
+        if !self.policy.waits_for_ready() {
             let deadline = match self.policy.kind {
                 UnitKind::Task => self.policy.timeout_ms.map(|ms| now.after(ms)),
                 UnitKind::Service | UnitKind::Tty => None,
@@ -1067,13 +1094,12 @@ impl Unit {
     /// process with `kill=main` (to all at shutdown), else to the whole
     /// cgroup; `group`: no main process, the cgroup is the unit.
     fn stop(&mut self, pid: Option<Pid>, group: bool, then: Then, now: Ms, a: &mut Actions) {
-        let sig = self.policy.stop_signal;
         match pid {
             Some(pid) if self.policy.kill == Kill::Main && !self.shutdown => {
-                act(a, Action::Signal { pid, sig })
+                self.stop_signal(Some(pid), a)
             }
-            Some(_) => act(a, Action::SignalCgroup { sig }),
-            None if group => act(a, Action::SignalCgroup { sig }),
+            Some(_) => self.stop_signal(None, a),
+            None if group => self.stop_signal(None, a),
             None => {}
         }
         self.state = State::Stopping {
@@ -1082,6 +1108,20 @@ impl Unit {
             killed: false,
             then,
         };
+    }
+
+    /// The stop signal to `pid` (`None`: to the cgroup), then SIGCONT: a
+    /// stopped process (SIGSTOP, a debugger let go) must run to act on it.
+    fn stop_signal(&self, pid: Option<Pid>, a: &mut Actions) {
+        let sig = self.policy.stop_signal;
+        let with = |sig| match pid {
+            Some(pid) => Action::Signal { pid, sig },
+            None => Action::SignalCgroup { sig },
+        };
+        act(a, with(sig));
+        if sig != SIGKILL && sig != SIGCONT {
+            act(a, with(SIGCONT));
+        }
     }
 
     /// The spawn answered after a stop was asked: signal the new process.
@@ -1093,12 +1133,11 @@ impl Unit {
             ..
         } = self.state
         {
-            let sig = if killed {
-                SIGKILL
+            if killed {
+                act(a, Action::Signal { pid, sig: SIGKILL });
             } else {
-                self.policy.stop_signal
-            };
-            act(a, Action::Signal { pid, sig });
+                self.stop_signal(Some(pid), a);
+            }
             self.state = State::Stopping {
                 pid: Some(pid),
                 deadline,
@@ -1338,6 +1377,7 @@ mod tests {
     fn up(u: &mut Unit, t: u64, n: i32) {
         assert_eq!(&u.step(E::Start, Ms(t))[..], &[A::Spawn]);
         assert!(u.step(spawned(n), Ms(t)).is_empty());
+        assert!(u.step(E::Execd, Ms(t)).is_empty());
     }
 
     /// Crashes the running pid `n` at `t` and returns the back-off chosen.
@@ -1369,13 +1409,44 @@ mod tests {
         assert_eq!(u.outcome(), Outcome::Waiting);
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
-            3: spawned(10) => [], S::Running { .. },
+            3: spawned(10) => [], S::Starting { .. },
+            3: E::Execd => [], S::Running { .. },
         );
         assert_eq!(u.outcome(), Outcome::Ready);
         assert_eq!(u.main_pid(), Some(pid(10)));
         assert_eq!(u.since(), Ms(3));
         assert_eq!(u.deadline(), None);
         assert!(!u.is_down());
+    }
+
+    #[test]
+    fn starting_until_the_exec_report() {
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { deadline: None, .. },
+        );
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u; 5: E::Execd => [], S::Running { .. });
+        assert_eq!(u.since(), Ms(5));
+        // The child's set-up or exec failed: the restart rules, as for a
+        // failed fork; its own exit is a stranger's then.
+        let mut u = Unit::new(service());
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { .. },
+            1: NOENT => [], S::BackingOff { until: Ms(101) },
+            2: exit(10, 127) => [], S::BackingOff { .. },
+        );
+        // ready=notify: the exec, then READY=1 (which may come first).
+        let mut u = Unit::new(notify(Some(500)));
+        trace!(u;
+            0: E::Start => [A::Spawn], S::Spawning,
+            0: spawned(10) => [], S::Starting { deadline: Some(Ms(500)), .. },
+            3: E::Execd => [], S::Starting { deadline: Some(Ms(500)), .. },
+            4: E::Ready => [], S::Running { .. },
+            5: E::Execd => [], S::Running { .. },
+        );
     }
 
     /// Crashes `u` `n` times, 50 ms after each start; the back-offs.
@@ -1389,6 +1460,7 @@ mod tests {
             if p < n {
                 assert_eq!(&u.step(E::Timer, until)[..], &[A::Spawn]);
                 assert!(u.step(spawned(p + 1), until).is_empty());
+                assert!(u.step(E::Execd, until).is_empty());
             }
         }
         seen
@@ -1453,7 +1525,8 @@ mod tests {
             10: exit(10, 1) => [A::KillCgroup], S::BackingOff { until: Ms(110) },
             109: E::Timer => [], S::BackingOff { .. },
             110: E::Timer => [A::Spawn], S::Spawning,
-            111: spawned(11) => [], S::Running { .. },
+            111: spawned(11) => [], S::Starting { .. },
+            111: E::Execd => [], S::Running { .. },
         );
     }
 
@@ -1464,13 +1537,16 @@ mod tests {
         assert_eq!(crash(&mut u, 10, 10), Some(100));
         u.step(E::Timer, Ms(110));
         u.step(spawned(11), Ms(110));
+        u.step(E::Execd, Ms(110));
         assert_eq!(crash(&mut u, 200, 11), Some(200));
         u.step(E::Timer, Ms(400));
         u.step(spawned(12), Ms(400));
+        u.step(E::Execd, Ms(400));
         // Ran exactly 10 s: restarts at once (restart-delay 0).
         trace!(u;
             10_400: exit(12, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
-            10_400: spawned(13) => [], S::Running { .. },
+            10_400: spawned(13) => [], S::Starting { .. },
+            10_400: E::Execd => [], S::Running { .. },
         );
         assert_eq!((u.streak(), u.backoff_ms()), (0, 0));
         assert_eq!(crash(&mut u, 10_500, 13), Some(100));
@@ -1487,6 +1563,7 @@ mod tests {
         assert_eq!(crash(&mut u, 20_000, 10), Some(500));
         u.step(E::Timer, Ms(20_500));
         u.step(spawned(11), Ms(20_500));
+        u.step(E::Execd, Ms(20_500));
         // Quick: back-off 100 is below the delay, the delay wins.
         assert_eq!(crash(&mut u, 20_600, 11), Some(500));
         assert_eq!(u.backoff_ms(), 100);
@@ -1501,7 +1578,8 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             1: exit(10, 1) => [A::KillCgroup, A::Spawn], S::Spawning,
-            1: spawned(11) => [], S::Running { .. },
+            1: spawned(11) => [], S::Starting { .. },
+            1: E::Execd => [], S::Running { .. },
             2: killed(11, 9) => [A::KillCgroup, A::Spawn], S::Spawning,
         );
         assert_eq!(u.streak(), 2);
@@ -1517,9 +1595,11 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         crash(&mut u, 102, 11);
         u.step(E::Timer, Ms(302));
         u.step(spawned(12), Ms(302));
+        u.step(E::Execd, Ms(302));
         trace!(u;
             303: exit(12, 1) => [A::KillCgroup], S::Failed { why: Failure::Limit },
         );
@@ -1538,9 +1618,11 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         // A stable run in between resets the streak.
         assert_eq!(crash(&mut u, 20_000, 11), Some(0));
         u.step(spawned(12), Ms(20_000));
+        u.step(E::Execd, Ms(20_000));
         assert_eq!(crash(&mut u, 20_001, 12), Some(100));
         assert_eq!(u.streak(), 1);
     }
@@ -1555,9 +1637,11 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             20_000: exit(10, 3) => [A::KillCgroup, A::Spawn], S::Spawning,
-            20_000: spawned(11) => [], S::Running { .. },
+            20_000: spawned(11) => [], S::Starting { .. },
+            20_000: E::Execd => [], S::Running { .. },
             40_000: killed(11, 11) => [A::KillCgroup, A::Spawn], S::Spawning,
-            40_000: spawned(12) => [], S::Running { .. },
+            40_000: spawned(12) => [], S::Starting { .. },
+            40_000: E::Execd => [], S::Running { .. },
             60_000: exit(12, 0) => [A::KillCgroup], S::Done,
         );
         assert_eq!(u.outcome(), Outcome::Done);
@@ -1598,7 +1682,8 @@ mod tests {
         let mut u = Unit::new(task());
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
-            0: spawned(10) => [], S::Running { .. },
+            0: spawned(10) => [], S::Starting { .. },
+            0: E::Execd => [], S::Running { .. },
         );
         // Dependents of a task wait for its exit, not its exec.
         assert_eq!(u.outcome(), Outcome::Pending);
@@ -1624,7 +1709,8 @@ mod tests {
         trace!(u;
             7: exit(10, 2) => [A::KillCgroup], S::BackingOff { until: Ms(107) },
             107: E::Timer => [A::Spawn], S::Spawning,
-            107: spawned(11) => [], S::Running { .. },
+            107: spawned(11) => [], S::Starting { .. },
+            107: E::Execd => [], S::Running { .. },
             300: exit(11, 0) => [A::KillCgroup], S::Done,
         );
     }
@@ -1669,7 +1755,7 @@ mod tests {
         assert_eq!(u.deadline(), Some(Ms(1_000)));
         trace!(u;
             999: E::Timer => [], S::Starting { .. },
-            1_000: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::ReadyTimeout), .. },
+            1_000: E::Timer => [all(15), all(18)], S::Stopping { then: Then::Fail(Failure::ReadyTimeout), .. },
         );
         assert_eq!(u.deadline(), Some(Ms(6_000)));
         // Exiting 0 on TERM does not make it a success.
@@ -1684,7 +1770,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            1_000: E::Timer => [all(15)], S::Stopping { .. },
+            1_000: E::Timer => [all(15), all(18)], S::Stopping { .. },
             1_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::ReadyTimeout },
         );
     }
@@ -1697,7 +1783,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            60_000: E::Timer => [all(15)], S::Stopping { .. },
+            60_000: E::Timer => [all(15), all(18)], S::Stopping { .. },
             60_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::Limit },
         );
     }
@@ -1727,12 +1813,36 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [all(15)], S::Stopping { then: Then::Stop, killed: false, .. },
+            100: E::StopRequest => [all(15), all(18)], S::Stopping { then: Then::Stop, killed: false, .. },
             200: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
         assert_eq!(u.outcome(), Outcome::Stopped);
         assert!(u.is_down());
         assert_eq!(u.deadline(), None);
+    }
+
+    #[test]
+    fn the_stop_signal_is_followed_by_sigcont() {
+        // A stopped process acts on its stop signal only once continued.
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGHUP,
+            kill: Kill::Main,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [sig(10, 1), sig(10, 18)], S::Stopping { .. });
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGHUP,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [all(1), all(18)], S::Stopping { .. });
+        let mut u = Unit::new(Policy {
+            stop_signal: SIGKILL,
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        trace!(u; 1: E::StopRequest => [all(9)], S::Stopping { .. });
     }
 
     #[test]
@@ -1744,7 +1854,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [all(2)], S::Stopping { deadline: Ms(3_100), .. },
+            100: E::StopRequest => [all(2), all(18)], S::Stopping { deadline: Ms(3_100), .. },
             3_099: E::Timer => [], S::Stopping { killed: false, .. },
             3_100: E::Timer => [A::KillCgroup, sig(10, 9)], S::Stopping { killed: true, .. },
         );
@@ -1789,9 +1899,10 @@ mod tests {
         crash(&mut u, 1, 10);
         u.step(E::Timer, Ms(101));
         u.step(spawned(11), Ms(101));
+        u.step(E::Execd, Ms(101));
         assert_eq!(u.streak(), 1);
         trace!(u;
-            200: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            200: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             210: killed(11, 15) => [A::KillCgroup], S::Waiting,
             210: E::Start => [A::Spawn], S::Spawning,
         );
@@ -1803,12 +1914,24 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            1: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            1: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             2: E::StopRequest => [], S::Stopping { then: Then::Stop, .. },
             3: E::StartRequest => [], S::Stopping { then: Then::Restart, .. },
             4: E::RestartRequest => [], S::Stopping { then: Then::Restart, .. },
             5: exit(10, 0) => [A::KillCgroup], S::Waiting,
         );
+    }
+
+    /// A unit that failed (its restart limit of 1 reached).
+    fn failed_once() -> Unit {
+        let mut u = Unit::new(Policy {
+            restart_limit: Some(1),
+            ..service()
+        });
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        assert!(matches!(u.state(), S::Failed { .. }));
+        u
     }
 
     #[test]
@@ -1819,13 +1942,7 @@ mod tests {
             assert!(u.is_down());
             trace!(u; 1: E::StartRequest => [], S::Waiting);
         }
-        let mut u = Unit::new(Policy {
-            restart_limit: Some(1),
-            ..service()
-        });
-        up(&mut u, 0, 10);
-        crash(&mut u, 1, 10);
-        assert!(matches!(u.state(), S::Failed { .. }));
+        let mut u = failed_once();
         trace!(u; 2: E::RestartRequest => [], S::Waiting);
         assert_eq!(u.streak(), 0);
         // From back-off, too: the scheduler starts it now.
@@ -1833,6 +1950,21 @@ mod tests {
         up(&mut u, 0, 10);
         crash(&mut u, 1, 10);
         trace!(u; 2: E::StartRequest => [], S::Waiting);
+    }
+
+    #[test]
+    fn stop_leaves_a_unit_without_a_process_stopped() {
+        // Backing off: its restart timer is gone with the state.
+        let mut u = Unit::new(service());
+        up(&mut u, 0, 10);
+        crash(&mut u, 1, 10);
+        assert!(u.deadline().is_some());
+        trace!(u; 2: E::StopRequest => [], S::Stopped);
+        assert_eq!(u.deadline(), None);
+        // Failed: the stop acknowledges it.
+        let mut u = failed_once();
+        trace!(u; 2: E::StopRequest => [], S::Stopped);
+        assert_eq!(u.outcome(), Outcome::Stopped);
     }
 
     #[test]
@@ -1849,7 +1981,7 @@ mod tests {
         trace!(u;
             13: main_pid(30) => [], S::Running { .. },
             14: exit(20, 0) => [], S::Running { .. },
-            15: E::StopRequest => [all(15)], S::Stopping { .. },
+            15: E::StopRequest => [all(15), all(18)], S::Stopping { .. },
             16: main_pid(40) => [], S::Stopping { pid: Some(_), .. },
             17: exit(30, 0) => [], S::Stopping { .. },
             18: E::Exited { pid: pid(40), status: Status::Unknown } => [A::KillCgroup], S::Stopped,
@@ -1925,7 +2057,8 @@ mod tests {
             5: E::Timer => [], S::Failed { .. },
             9: E::StartRequest => [], S::Waiting,
             9: E::Start => [A::Spawn], S::Spawning,
-            9: spawned(10) => [], S::Running { .. },
+            9: spawned(10) => [], S::Starting { .. },
+            9: E::Execd => [], S::Running { .. },
         );
         assert_eq!(u.outcome(), Outcome::Ready);
         // A stop that came first ends there.
@@ -1943,7 +2076,7 @@ mod tests {
         trace!(u;
             0: E::Start => [A::Spawn], S::Spawning,
             0: E::StopRequest => [], S::Stopping { pid: None, .. },
-            0: spawned(10) => [sig(10, 15)], S::Stopping { pid: Some(_), .. },
+            0: spawned(10) => [sig(10, 15), sig(10, 18)], S::Stopping { pid: Some(_), .. },
             1: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
         let mut u = Unit::new(service());
@@ -1998,7 +2131,7 @@ mod tests {
             2: E::RestartRequest => [], S::Done,
         );
         trace!(u;
-            0: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
+            0: E::RestartRequest => [all(15), all(18)], S::Stopping { then: Then::Restart, .. },
             1: E::Shutdown => [], S::Stopping { .. },
             2: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
@@ -2023,6 +2156,7 @@ mod tests {
             E::ConditionUnmet,
             E::DepFailed,
             spawned(99),
+            E::Execd,
             NOENT,
             E::SpawnRefused,
             E::Ready,
@@ -2078,6 +2212,7 @@ mod tests {
                     deadline: Some(Ms(1_000)),
                 },
                 &[
+                    NOENT,
                     E::Ready,
                     main_pid(99),
                     E::StopRequest,
@@ -2176,7 +2311,7 @@ mod tests {
             ),
             (
                 S::Failed { why: Failure::Exit },
-                &[E::StartRequest, E::RestartRequest],
+                &[E::StartRequest, E::RestartRequest, E::StopRequest],
             ),
             (S::Skipped, &[E::StartRequest, E::RestartRequest]),
             (S::Blocked, &[E::StartRequest, E::RestartRequest]),
@@ -2199,7 +2334,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 67);
+        assert_eq!(acting, 69);
     }
 
     fn watchdog(ms: u64) -> Policy {
@@ -2346,7 +2481,7 @@ mod tests {
         let mut u = Unit::new(watchdog(1_000));
         up(&mut u, 0, 10);
         u.step(E::Ready, Ms(0));
-        trace!(u; 500: E::StopRequest => [A::SignalCgroup { sig: 15 }], S::Stopping { .. });
+        trace!(u; 500: E::StopRequest => [all(15), all(18)], S::Stopping { .. });
         assert_eq!(u.deadline(), Some(Ms(3_500)));
         assert_eq!(u.watchdog(), (1_000, None));
     }
@@ -2358,6 +2493,7 @@ mod tests {
         u.step(E::Start, Ms(0));
         assert_eq!(u.deadline(), None);
         u.step(spawned(10), Ms(10));
+        u.step(E::Execd, Ms(10));
         assert_eq!(u.deadline(), Some(Ms(310)));
         u.step(E::Ready, Ms(20));
         assert_eq!(u.deadline(), None);
@@ -2426,7 +2562,7 @@ mod tests {
             9_990: E::Timer => [A::FindMain], S::Adopting { .. },
             9_990: NOT_YET => [], S::Adopting { retry: Ms(10_010), .. },
             // Given up: the cgroup is stopped, a quick failure.
-            10_010: E::Timer => [all(15)], S::Stopping { pid: None, then: Then::Fail(Failure::PidFile), .. },
+            10_010: E::Timer => [all(15), all(18)], S::Stopping { pid: None, then: Then::Fail(Failure::PidFile), .. },
             10_020: E::Emptied => [], S::BackingOff { .. },
         );
         assert_eq!(u.streak(), 1);
@@ -2442,7 +2578,7 @@ mod tests {
             100: NOT_YET => [], S::Adopting { .. },
             480: E::Timer => [A::FindMain], S::Adopting { .. },
             480: NOT_YET => [], S::Adopting { retry: Ms(500), .. },
-            500: E::Timer => [all(15)], S::Stopping { pid: None, .. },
+            500: E::Timer => [all(15), all(18)], S::Stopping { pid: None, .. },
             // Stop timeout: what is left is killed, then it is given up.
             5_500: E::Timer => [A::KillCgroup], S::Stopping { killed: true, .. },
             7_500: E::Timer => [], S::Failed { why: Failure::PidFile },
@@ -2492,7 +2628,7 @@ mod tests {
         u.step(exit(10, 0), Ms(10));
         u.step(GROUP, Ms(10));
         trace!(u;
-            50: E::RestartRequest => [all(15)], S::Stopping { pid: None, then: Then::Restart, .. },
+            50: E::RestartRequest => [all(15), all(18)], S::Stopping { pid: None, then: Then::Restart, .. },
             60: E::Emptied => [], S::Waiting,
         );
         // Emptied on its own: a failure (the statuses are unknown).
@@ -2548,11 +2684,12 @@ mod tests {
         let mut u = Unit::new(main);
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::RestartRequest => [sig(10, 15)], S::Stopping { .. },
+            100: E::RestartRequest => [sig(10, 15), sig(10, 18)], S::Stopping { .. },
             // The sessions stay; the new main process joins them.
             110: killed(10, 15) => [], S::Waiting,
             110: E::Start => [A::Spawn], S::Spawning,
-            110: spawned(11) => [], S::Running { .. },
+            110: spawned(11) => [], S::Starting { .. },
+            110: E::Execd => [], S::Running { .. },
             // A crash leaves them too.
             200: exit(11, 1) => [], S::BackingOff { .. },
         );
@@ -2560,7 +2697,7 @@ mod tests {
         let mut u = Unit::new(main);
         up(&mut u, 0, 10);
         trace!(u;
-            1: E::StopRequest => [sig(10, 15)], S::Stopping { .. },
+            1: E::StopRequest => [sig(10, 15), sig(10, 18)], S::Stopping { .. },
             5_001: E::Timer => [sig(10, 9)], S::Stopping { killed: true, .. },
             5_002: killed(10, 9) => [], S::Stopped,
         );
@@ -2569,7 +2706,7 @@ mod tests {
         up(&mut u, 0, 10);
         trace!(u;
             1: E::Shutdown => [], S::Running { .. },
-            2: E::StopRequest => [all(15)], S::Stopping { .. },
+            2: E::StopRequest => [all(15), all(18)], S::Stopping { .. },
             3: killed(10, 15) => [A::KillCgroup], S::Stopped,
         );
         let mut u = Unit::new(main);
@@ -2589,7 +2726,7 @@ mod tests {
         assert_eq!(u.outcome(), Outcome::Pending);
         trace!(u;
             3_099: E::Timer => [], S::Running { .. },
-            3_100: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::Timeout), .. },
+            3_100: E::Timer => [all(15), all(18)], S::Stopping { then: Then::Fail(Failure::Timeout), .. },
             // Exiting 0 on TERM does not make it done.
             3_200: exit(10, 0) => [A::KillCgroup], S::Failed { why: Failure::Timeout },
         );

@@ -1,9 +1,9 @@
 //! The only module with `unsafe` code: the system calls rustix does not
 //! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1), swapon,
-//! getrandom, the RNDADDENTROPY ioctl, the watchdog ioctls), reached
-//! through libc's `syscall(2)` with `linux-raw-sys` numbers, the
-//! conversion of the C entry point's `argv`, and the fds PID 1 keeps in
-//! statics.
+//! getrandom, the RNDADDENTROPY ioctl, the watchdog ioctls,
+//! pidfd_send_signal with any signal number), reached through libc's
+//! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
+//! entry point's `argv`, and the fds PID 1 keeps in statics.
 #![allow(unsafe_code)]
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
@@ -490,6 +490,24 @@ pub(crate) fn kill_all(sig: u32) -> Result<(), Errno> {
 pub(crate) fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
     // SAFETY: plain system call with integer arguments.
     let r = unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) };
+    check(r).map(|_| ())
+}
+
+/// `pidfd_send_signal(pidfd, sig, NULL, 0)`: `sig` to the process the
+/// pidfd refers to, never to another that got its number since (ESRCH
+/// once it has exited).
+pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: u32) -> Result<(), Errno> {
+    // SAFETY: integer arguments and a NULL siginfo (the kernel fills in
+    // one as kill(2) would).
+    let r = unsafe {
+        syscall(
+            k::__NR_pidfd_send_signal as c_long,
+            pidfd.as_raw_fd() as c_long,
+            sig as c_long,
+            ptr::null_mut::<u8>(),
+            0 as c_long,
+        )
+    };
     check(r).map(|_| ())
 }
 

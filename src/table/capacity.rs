@@ -12,13 +12,26 @@ pub const FILE_MAX: usize = 64 * 1024;
 pub const LINE_MAX: usize = 4096;
 /// Units (service, task, tty) in one table.
 pub const UNITS_MAX: usize = 256;
-/// Program plus arguments of one unit (spawn's execve vector is 64).
+/// Program plus arguments of one unit (spawn's execve vector holds them
+/// and its NULL).
 pub const ARGS_MAX: usize = 64;
 /// Global `env` statements.
 pub const ENV_MAX: usize = 32;
-/// `env=` options of one unit (with the global ones, an exec stays under
-/// 64 entries, room left for NOTIFY_SOCKET and PATH).
+/// `env=` options of one unit (spawn's envp vector holds these, the
+/// global ones, PATH, NOTIFY_SOCKET and its NULL).
 pub const UNIT_ENV_MAX: usize = 16;
+/// A unit's environment from the table, decoded, a NUL after each entry:
+/// its `env=` entries and the `env` statements it does not override.
+/// Spawn has room of its own beyond this for PATH and NOTIFY_SOCKET.
+pub const ENV_BYTES_MAX: usize = 4096;
+/// A path, decoded: `dir=`, `tty=`, `if=path:`, a mount's SOURCE and
+/// TARGET. PID 1 decodes them into buffers one byte longer (the NUL).
+pub const PATH_MAX: usize = 255;
+/// A `sysctl` VALUE, decoded, and its KEY as a /proc/sys path.
+pub const SYSCTL_MAX: usize = 255;
+/// A mount's options that are not flags (mount(2)'s data), joined by
+/// commas.
+pub const MOUNT_DATA_MAX: usize = 511;
 /// Units named by one unit's `after=` and `needs=` together.
 pub const DEPS_MAX: usize = 16;
 /// Entries of `groups=`, and the supplementary groups a `user=` gets from

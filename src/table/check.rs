@@ -2,9 +2,9 @@
 //! kind, options that contradict each other. Across the table: `after=`
 //! and `needs=` resolved to unit indices, dependency cycles, the start
 //! order, terminals shared by two tty units, CPUs claimed by an isolated
-//! unit and used by another.
+//! unit and used by another, each unit's environment within spawn's room.
 
-use super::capacity::{CPUS_MAX, CYCLE_SHOWN, UNITS_MAX};
+use super::capacity::{CPUS_MAX, CYCLE_SHOWN, ENV_BYTES_MAX, UNITS_MAX};
 use super::diag::{closest, ParseError, Report};
 use super::lex;
 use super::model::{Kill, Numa, Ready, Restart, Sched, Setup, Table, Unit, UnitKind, NEEDS_BIT};
@@ -149,6 +149,25 @@ pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
     order(t);
     terminals(rep, t);
     isolation(rep, t);
+    environments(rep, t);
+}
+
+/// Each unit's environment from the table fits spawn's buffer: its
+/// `env=` entries and the `env` statements it inherits, as exec gets them.
+#[inline(never)]
+fn environments<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    for u in t.units.iter() {
+        let bytes: usize = t.env_of(u).map(|w| w.bytes().count() + 1).sum();
+        if bytes > ENV_BYTES_MAX {
+            rep.on(
+                u.name,
+                ParseError::EnvTooLarge {
+                    name: u.name,
+                    bytes,
+                },
+            );
+        }
+    }
 }
 
 /// The `log` statement: the `log=` of every service and task without one.

@@ -2,7 +2,7 @@
 //! one helps (` — did you mean 'cpus'?`). Errors are values formatted on
 //! demand: nothing is allocated, nothing is kept.
 
-use super::capacity::{ERRORS_MAX, FILE_MAX, LINE_MAX};
+use super::capacity::{ENV_BYTES_MAX, ERRORS_MAX, FILE_MAX, LINE_MAX};
 use super::lex::LexError;
 use core::fmt;
 
@@ -56,6 +56,19 @@ pub enum ParseError<'t> {
     TooMany {
         what: &'static str,
         limit: usize,
+    },
+    /// `WHAT 'VALUE' is LEN bytes long, more than the limit of LIMIT`
+    /// (decoded: quotes and escapes do not count).
+    Longer {
+        what: &'t str,
+        value: &'t str,
+        len: usize,
+        limit: usize,
+    },
+    /// A unit's environment from the table (`ENV_BYTES_MAX`).
+    EnvTooLarge {
+        name: &'t str,
+        bytes: usize,
     },
     NoDashDash {
         usage: &'static str,
@@ -235,6 +248,24 @@ impl fmt::Display for ParseError<'_> {
                 write!(f, "invalid {} {}: {}", what, Q(value), expect)
             }
             ParseError::TooMany { what, limit } => write!(f, "too many {} (limit {})", what, limit),
+            ParseError::Longer {
+                what,
+                value,
+                len,
+                limit,
+            } => write!(
+                f,
+                "{} {} is {} bytes long, more than the limit of {}",
+                what,
+                Q(value),
+                len,
+                limit
+            ),
+            ParseError::EnvTooLarge { name, bytes } => write!(
+                f,
+                "unit '{}': its environment is {} bytes (env= entries and the env statements it does not override, a NUL after each), more than the limit of {}",
+                name, bytes, ENV_BYTES_MAX
+            ),
             ParseError::NoDashDash { usage } => {
                 write!(f, "missing '--' before the program (usage: {})", usage)
             }

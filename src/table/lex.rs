@@ -274,6 +274,13 @@ impl<'a> Word<'a> {
     }
 }
 
+/// True if two `KEY=VALUE` entries (as written) set the same KEY.
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    let ka = Word(a).bytes().take_while(|&c| c != b'=');
+    let kb = Word(b).bytes().take_while(|&c| c != b'=');
+    ka.eq(kb)
+}
+
 /// The decoded bytes of a `Word`.
 #[derive(Clone)]
 pub struct Decode<'a> {

@@ -5,7 +5,7 @@
 //! unit's option text by iterators, so a `Unit` has a fixed, small size.
 
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
-use super::lex::{self, Word};
+use super::lex::{self, same_key, Word};
 use super::value::{self, CpuList, Millis};
 use core::fmt;
 use heapless::Vec;
@@ -683,7 +683,7 @@ impl Mount<'_> {
     /// argument of mount(2)); at most `options.len()` bytes.
     pub fn data<'b>(&self, out: &'b mut [u8]) -> Option<&'b [u8]> {
         let mut n = 0;
-        for w in value::items(self.options).filter(|w| mount_flag(w).is_none()) {
+        for w in self.data_items() {
             if n > 0 {
                 *out.get_mut(n)? = b',';
                 n += 1;
@@ -692,6 +692,18 @@ impl Mount<'_> {
             n += w.len();
         }
         out.get(..n)
+    }
+
+    /// The length of `data`.
+    pub(crate) fn data_len(&self) -> usize {
+        self.data_items()
+            .map(|w| w.len() + 1)
+            .sum::<usize>()
+            .saturating_sub(1)
+    }
+
+    fn data_items(&self) -> impl Iterator<Item = &str> + '_ {
+        value::items(self.options).filter(|w| mount_flag(w).is_none())
     }
 }
 
@@ -854,6 +866,15 @@ impl<'a> Table<'a> {
 
     pub(crate) fn unit(&self, i: usize) -> Option<&Unit<'a>> {
         self.units.get(i)
+    }
+
+    /// The environment unit `u` gets from the table, in the order exec
+    /// gets it: its `env=` entries, then the global `env` entries it does
+    /// not override (getenv takes the first match).
+    pub fn env_of<'s>(&'s self, u: &'s Unit<'a>) -> impl Iterator<Item = Word<'a>> + Clone + 's {
+        let overridden = move |g: &Word<'a>| u.env().any(|w| same_key(w.raw(), g.raw()));
+        u.env()
+            .chain(self.env.iter().copied().filter(move |g| !overridden(g)))
     }
 
     /// The units in start order, with their indices.

@@ -7,7 +7,7 @@
 use super::capacity::*;
 use super::check;
 use super::diag::{closest, closest_of, Diag, Hint, ParseError, Report};
-use super::lex::{self, Lexer, Tokens, Word};
+use super::lex::{self, same_key, Lexer, Tokens, Word};
 use super::model::*;
 use super::options::{self, Opt, Range, Seen, Spec, Ty, Words, COUNT};
 use super::value::{self, is_unit_name, CpuList, ListError};
@@ -427,6 +427,9 @@ impl<'r, 'a> Parser<'r, 'a> {
             );
             ok = false;
         }
+        for (what, w) in [("mount source", source), ("mount target", target)] {
+            ok &= self.fits(what, w, Word(w).bytes().count(), PATH_MAX);
+        }
         let fs_ok = fstype
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -459,14 +462,14 @@ impl<'r, 'a> Parser<'r, 'a> {
                 }
             }
         }
-        if ok {
-            let m = Mount {
-                source: Word(source),
-                target: Word(target),
-                fstype,
-                options,
-                flags,
-            };
+        let m = Mount {
+            source: Word(source),
+            target: Word(target),
+            fstype,
+            options,
+            flags,
+        };
+        if ok && self.fits("mount data options", options, m.data_len(), MOUNT_DATA_MAX) {
             self.setup(kw, Setup::Mount(m), table);
         }
     }
@@ -516,7 +519,15 @@ impl<'r, 'a> Parser<'r, 'a> {
             key,
             value: Word(value),
         };
-        self.setup(kw, Setup::Sysctl(s), table);
+        let path = self.fits(
+            "sysctl key (as a /proc/sys path)",
+            key,
+            s.path_bytes().count(),
+            SYSCTL_MAX,
+        );
+        if self.fits("sysctl value", value, s.value.bytes().count(), SYSCTL_MAX) && path {
+            self.setup(kw, Setup::Sysctl(s), table);
+        }
     }
 
     #[inline(never)]
@@ -812,6 +823,21 @@ impl<'r, 'a> Parser<'r, 'a> {
         u.argc = u8::try_from(n.min(ARGS_MAX)).unwrap_or(u8::MAX);
     }
 
+    /// False (and an error on `value`) if `len`, the decoded length of
+    /// `value`, is over `limit`: PID 1 decodes it into a buffer that size.
+    fn fits(&mut self, what: &'a str, value: &'a str, len: usize, limit: usize) -> bool {
+        if len > limit {
+            let e = ParseError::Longer {
+                what,
+                value,
+                len,
+                limit,
+            };
+            self.rep.on(value, e);
+        }
+        len <= limit
+    }
+
     fn bad(&mut self, key: &'a str, value: &'a str, expect: &'static str, hint: Hint<'a>) {
         self.rep.on(
             value,
@@ -898,6 +924,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ty::Rlimit => return self.rlimit(key, v),
             Ty::RunDir => return self.run_dir(st, key, v),
             Ty::EnvFile => return self.env_file(st, key, v),
+            Ty::Path | Ty::Tty if !self.fits(key, v, Word(v).bytes().count(), PATH_MAX) => return,
             ty => ty,
         };
         match typed(ty, v) {
@@ -968,9 +995,13 @@ impl<'r, 'a> Parser<'r, 'a> {
     /// `env-file=[-]PATH`
     #[inline(never)]
     fn env_file(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
-        if EnvFile::of(v).path.bytes().next() != Some(b'/') {
+        let path = EnvFile::of(v).path;
+        if path.bytes().next() != Some(b'/') {
             let expect = "expected an absolute path, or -PATH for a file that may be missing";
             return self.bad(key, v, expect, Hint::None);
+        }
+        if !self.fits(key, v, path.bytes().count(), PATH_MAX) {
+            return;
         }
         st.env_files += 1;
         if st.env_files == ENV_FILES_MAX + 1 {
@@ -994,6 +1025,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             Some(c) if c.arg.is_empty() => {
                 self.bad(key, v, "expected a word after 'cmdline:'", Hint::None)
             }
+            Some(c) if !self.fits(key, c.arg.raw(), c.arg.bytes().count(), PATH_MAX) => {}
             Some(_) => {
                 st.conds += 1;
                 if st.conds == CONDS_MAX + 1 {
@@ -1408,13 +1440,6 @@ fn env_ok(raw: &str) -> bool {
         }
     }
     false
-}
-
-/// True if two env entries set the same KEY.
-fn same_key(a: &str, b: &str) -> bool {
-    let ka = Word(a).bytes().take_while(|&c| c != b'=');
-    let kb = Word(b).bytes().take_while(|&c| c != b'=');
-    ka.eq(kb)
 }
 
 /// The KEY of an env entry as written, for messages.

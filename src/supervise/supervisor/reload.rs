@@ -212,6 +212,7 @@ impl<'t> Supervisor<'t> {
                 for fd in [
                     slot.kept.out.take().map(|(rd, _)| rd),
                     slot.ready.take(),
+                    slot.report.take(),
                     slot.pidfd.take(),
                 ]
                 .into_iter()
@@ -220,6 +221,7 @@ impl<'t> Supervisor<'t> {
                     fx.unwatch(fd.as_fd());
                 }
                 slot.kept.cgroup = None;
+                slot.child_fd = None;
             }
             if let Some(u) = old.units.get(i) {
                 remove_cgroup(fx, &self.ctx, u);
@@ -304,6 +306,7 @@ fn rewatch(fx: &mut impl Effects, slot: &Slot, i: usize) {
         (slot.kept.out.as_ref().map(|(rd, _)| rd), token::LOG),
         (slot.ready.as_ref(), token::READY),
         (slot.pidfd.as_ref(), token::PIDFD),
+        (slot.report.as_ref(), token::REPORT),
     ];
     for (fd, kind) in fds {
         if let Some(fd) = fd {

@@ -34,6 +34,8 @@ pub(crate) struct UnitFds<F> {
     pub(crate) ready: Option<F>,
     /// A pidfd on a main process that is not PID 1's child.
     pub(crate) pidfd: Option<F>,
+    /// The read end of its child's exec report pipe, until the exec.
+    pub(crate) report: Option<F>,
 }
 
 impl<F> Default for UnitFds<F> {
@@ -43,6 +45,7 @@ impl<F> Default for UnitFds<F> {
             out: None,
             ready: None,
             pidfd: None,
+            report: None,
         }
     }
 }
@@ -66,6 +69,7 @@ impl<'t> Supervisor<'t> {
             out: s.kept.out.as_ref().map(|(r, w)| (r.as_fd(), w.as_fd())),
             ready: s.ready.as_ref().map(|f| f.as_fd()),
             pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
+            report: s.report.as_ref().map(|f| f.as_fd()),
         };
         Some((c, fds))
     }
@@ -77,8 +81,14 @@ impl<'t> Supervisor<'t> {
 
     /// Kills what is left in unit `i`'s cgroup (processes a crashed PID 1
     /// left, with no record of them).
-    pub(crate) fn kill_unit(&self, fx: &mut impl Effects, i: usize) {
-        self.kill_cgroup(fx, i);
+    pub(crate) fn kill_unit(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        self.kill_cgroup(fx, i, now);
+    }
+
+    /// Whether a unit's cgroup is still being emptied by SIGKILL sweeps
+    /// (which a hand-over does not carry).
+    pub(crate) fn draining(&self) -> bool {
+        self.slots.iter().any(|s| s.drain.is_some())
     }
 
     /// Whether the boot summary was said.
@@ -116,6 +126,7 @@ impl<'t> Supervisor<'t> {
             (fds.out.as_ref().map(|(r, _)| r), token::LOG),
             (fds.ready.as_ref(), token::READY),
             (fds.pidfd.as_ref(), token::PIDFD),
+            (fds.report.as_ref(), token::REPORT),
         ];
         for (fd, kind) in watched {
             if let Some(Err(e)) = fd.map(|fd| fx.watch(fd.as_fd(), kind | i as u64)) {
@@ -125,12 +136,34 @@ impl<'t> Supervisor<'t> {
         slot.kept.out = fds.out;
         slot.ready = fds.ready;
         slot.pidfd = fds.pidfd;
+        // Our child's pidfd (for its signals) is opened again: not reaped
+        // yet, its number cannot have been reused.
+        slot.child_fd = match (&slot.pidfd, slot.sm.main_pid()) {
+            (None, Some(pid)) => fx
+                .adopt(pid)
+                .ok()
+                .filter(|(_, ours)| *ours)
+                .map(|(fd, _)| (pid, fd)),
+            _ => None,
+        };
+        slot.report = fds.report;
         if c.stopping {
             self.stopping.insert(i);
         }
         self.record(fx, i);
         if let Some(e) = self.watch_cgroup(fx, i) {
             self.step(fx, i, e, now);
+        }
+        // A child mid-spawn whose report did not come along (a crash of
+        // PID 1): taken as exec'd, its exit says the rest. (Units that
+        // wait for readiness wait on.)
+        let pending = self.slots.get(i).is_some_and(|s| {
+            s.report.is_none()
+                && matches!(s.sm.state(), State::Starting { .. })
+                && !s.sm.policy().waits_for_ready()
+        });
+        if pending {
+            self.step(fx, i, Event::Execd, now);
         }
     }
 }

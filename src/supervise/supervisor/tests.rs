@@ -8,6 +8,7 @@ use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use crate::table::OnFailure;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
+use rustix::fd::AsRawFd;
 extern crate std;
 use std::boxed::Box;
 use std::format;
@@ -33,6 +34,31 @@ struct Fake {
     pidfiles: Vec<(&'static str, Result<Option<i32>, Errno>)>,
     /// Watched cgroup.events fds and their units.
     events: Vec<(i32, &'static str)>,
+    /// Spawns hand over a report pipe (its write end kept here) instead
+    /// of a child known to have exec'd.
+    reports: bool,
+    writers: Vec<OwnedFd>,
+    /// Spawns hand over a pidfd (any fd stands for one); the pid each
+    /// such fd number stands for (MAINPID= and forked mains too).
+    pidfds: bool,
+    pidfd_of: Vec<(i32, i32)>,
+    /// Cgroup sweeps that still find processes (then one finds none).
+    busy: usize,
+}
+
+impl Fake {
+    /// A stand-in pidfd for `pid`.
+    fn pidfd(&mut self, pid: i32) -> Result<OwnedFd, Errno> {
+        let (rd, _) = rustix::pipe::pipe()?;
+        self.pidfd_of.retain(|&(fd, _)| fd != rd.as_raw_fd());
+        self.pidfd_of.push((rd.as_raw_fd(), pid));
+        Ok(rd)
+    }
+
+    fn name_of(&self, pid: i32) -> &'static str {
+        let name = self.cgroups.iter().rev().find(|(p, _)| *p == pid.abs());
+        name.map_or("?", |(_, n)| n)
+    }
 }
 
 impl Effects for Fake {
@@ -53,22 +79,48 @@ impl Effects for Fake {
         self.cgroups.push((self.next_pid, name));
         self.left.push((self.next_pid, name));
         self.log.push(format!("spawn {} {}", u.name, self.next_pid));
+        let report = match self.reports {
+            true => {
+                let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::NONBLOCK)?;
+                self.writers.push(wr);
+                Some(rd)
+            }
+            false => None,
+        };
+        let pidfd = match self.pidfds {
+            true => Some(self.pidfd(self.next_pid)?),
+            false => None,
+        };
         Ok(Launched {
             pid: Pid::from_raw(self.next_pid).unwrap(),
             ready: None,
+            report,
+            pidfd,
         })
     }
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno> {
-        let name = self.cgroups.iter().rev().find(|(p, _)| *p == pid.abs());
-        let name = name.map_or("?", |(_, n)| n);
+        let name = self.name_of(pid);
         self.log.push(format!("kill {} {} {}", name, pid, sig));
+        Ok(())
+    }
+    fn signal(&mut self, pidfd: rustix::fd::BorrowedFd<'_>, sig: u32) -> Result<(), Errno> {
+        let fd = pidfd.as_raw_fd();
+        let (_, pid) = *self.pidfd_of.iter().find(|(f, _)| *f == fd).unwrap();
+        let name = self.name_of(pid);
+        self.log
+            .push(format!("pidfd-kill {} {} {}", name, pid, sig));
         Ok(())
     }
     fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<usize, Errno> {
         self.log.push(format!("kill-cgroup {}", unit));
         let before = self.left.len();
         self.left.retain(|(_, n)| *n != unit);
-        Ok(before - self.left.len())
+        let n = before - self.left.len();
+        if self.busy > 0 {
+            self.busy -= 1;
+            return Ok(n.max(1));
+        }
+        Ok(n)
     }
     fn signal_cgroup(
         &mut self,
@@ -76,7 +128,7 @@ impl Effects for Fake {
         unit: &str,
         _: bool,
         sig: u32,
-        _: Option<i32>,
+        _: Option<(i32, Option<rustix::fd::BorrowedFd<'_>>)>,
     ) -> Result<usize, Errno> {
         self.log.push(format!("signal-cgroup {} {}", unit, sig));
         Ok(self.left.iter().filter(|(_, n)| *n == unit).count())
@@ -131,13 +183,10 @@ impl Effects for Fake {
         name[..unit.len()].copy_from_slice(unit.as_bytes());
         Some((unit.len(), false))
     }
-    fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
-        if !self.strangers.contains(&pid.as_raw_nonzero().get()) {
-            return Ok(None);
-        }
-        // Any fd stands for the pidfd: its readiness is simulated.
-        let (rd, _) = rustix::pipe::pipe()?;
-        Ok(Some(rd))
+    fn adopt(&mut self, pid: Pid) -> Result<(OwnedFd, bool), Errno> {
+        let p = pid.as_raw_nonzero().get();
+        // Any fd stands for the pidfd: a stranger's exit is simulated.
+        Ok((self.pidfd(p)?, !self.strangers.contains(&p)))
     }
     fn watch(&mut self, _: rustix::fd::BorrowedFd<'_>, _: u64) -> Result<(), Errno> {
         self.watched += 1;
@@ -250,6 +299,143 @@ fn stop_of_a_backing_off_unit_ends_the_back_off() {
 }
 
 #[test]
+fn a_unit_is_starting_until_its_child_reports() {
+    let mut s = supervisor("service a -- /a\nservice b after=a -- /b\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    // a is forked, not exec'd (a terminal that blocks, a hung mount):
+    // b waits, nothing else does.
+    assert!(matches!(state(&s, "a"), State::Starting { .. }));
+    assert_eq!((state(&s, "b"), fx.watched), (State::Waiting, 1));
+    s.on_token(&mut fx, token::REPORT, Ms(3));
+    assert!(matches!(state(&s, "a"), State::Starting { .. }));
+    // Its exec closes the pipe: running, and b starts.
+    drop(fx.writers.remove(0));
+    s.on_token(&mut fx, token::REPORT, Ms(5));
+    s.schedule(&mut fx, Ms(5));
+    assert_eq!(
+        state(&s, "a"),
+        State::Running {
+            pid: pid(100),
+            deadline: None
+        }
+    );
+    assert_eq!(s.unit(0).unwrap().1.since(), Ms(5));
+    saw(&mut fx, &["spawn a 100", "spawn b 101"]);
+    // b's exec fails: its errno, then the back-off; its exit (127) is
+    // read after the report, whichever comes first.
+    let wr = fx.writers.remove(0);
+    spawn::report_failure(&wr, spawn::Step::Exec, Errno::NOENT);
+    drop(wr);
+    assert!(s.on_exit(&mut fx, pid(101), Status::Code(127), Ms(6)));
+    assert_eq!(state(&s, "b"), State::BackingOff { until: Ms(106) });
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_notify_message_is_read_after_the_exec_report_it_proves() {
+    // The program exec'd (the pipe's end) and sent READY=1, and epoll
+    // lists the notify socket first: the report is read before it, so
+    // the unit is running because it exec'd, then ready (the console
+    // says `started` before `ready`); the pipe is done with.
+    let mut s = supervisor("service d ready=notify -- /d\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    assert_eq!(fx.watched, 1);
+    drop(fx.writers.remove(0));
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(2));
+    assert!(matches!(state(&s, "d"), State::Running { .. }));
+    assert_eq!(fx.watched, 0);
+    // The same for WATCHDOG=trigger, which stops the unit at once.
+    let mut s = supervisor("service d ready=notify watchdog=5s -- /d\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    drop(fx.writers.remove(0));
+    s.on_notify(&mut fx, 100, b"WATCHDOG=trigger\n", Ms(2));
+    assert!(matches!(state(&s, "d"), State::Stopping { .. }));
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_cgroup_is_emptied_by_sweeps_the_event_loop_drives() {
+    // restart-max=0: the unit restarts at once, but not into a cgroup
+    // that still holds processes a later sweep would kill.
+    let mut s = supervisor("service a restart-max=0 -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.busy = 2;
+    assert!(s.on_exit(&mut fx, pid(100), Status::Code(1), Ms(50)));
+    assert_eq!(state(&s, "a"), State::Spawning);
+    // No sweep in a loop: the next one when a child is reaped or at the
+    // sweep's timer, whichever comes first.
+    assert_eq!(s.deadline(), Some(Ms(60)));
+    s.on_reaped(&mut fx, Ms(52));
+    assert_eq!(s.deadline(), Some(Ms(72)));
+    s.on_timer(&mut fx, Ms(60));
+    assert_eq!(state(&s, "a"), State::Spawning);
+    s.on_timer(&mut fx, Ms(72));
+    assert!(matches!(state(&s, "a"), State::Running { .. }));
+    saw(
+        &mut fx,
+        &[
+            "spawn a 100",
+            "kill-cgroup a",
+            "kill-cgroup a",
+            "kill-cgroup a",
+            "spawn a 101",
+        ],
+    );
+    // A stop while the restart waits for the sweeps: no process at all.
+    fx.busy = 1;
+    assert!(s.on_exit(&mut fx, pid(101), Status::Code(1), Ms(100)));
+    s.stop(&mut fx, 0, Ms(101));
+    assert!(matches!(state(&s, "a"), State::Stopping { pid: None, .. }));
+    s.on_timer(&mut fx, Ms(110));
+    assert_eq!(state(&s, "a"), State::Stopped);
+    saw(&mut fx, &["kill-cgroup a", "kill-cgroup a"]);
+}
+
+#[test]
+fn signals_go_through_the_pidfd_of_the_main_process() {
+    let mut s = supervisor("service d ready=notify kill=main -- /d\n");
+    let mut fx = Fake {
+        pidfds: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(1));
+    assert_eq!(s.signal(&mut fx, 0, 10), Ok(()));
+    // MAINPID= hands over to 101, not our child: its own pidfd, watched.
+    fx.cgroups.push((101, "d"));
+    fx.strangers.push(101);
+    s.on_notify(&mut fx, 100, b"MAINPID=101\n", Ms(2));
+    assert_eq!(fx.watched, 1);
+    s.stop(&mut fx, 0, Ms(3));
+    saw(
+        &mut fx,
+        &[
+            "spawn d 100",
+            "pidfd-kill d 100 10",
+            "pidfd-kill d 101 15",
+            "pidfd-kill d 101 18",
+        ],
+    );
+    // The launcher (100) exits: a stranger's exit now.
+    assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(4)));
+    s.on_token(&mut fx, token::PIDFD, Ms(5));
+    assert_eq!((state(&s, "d"), fx.watched), (State::Stopped, 0));
+}
+
+#[test]
 fn mainpid_hands_the_unit_over_to_another_process() {
     let mut s = supervisor("service d ready=notify -- /d\n");
     let mut fx = Fake::default();
@@ -313,10 +499,13 @@ fn stop_takes_the_dependents_down_first() {
     fx.take();
     s.stop(&mut fx, 0, Ms(10));
     // b needs a: it goes first; c only orders itself after a.
-    saw(&mut fx, &["signal-cgroup b 15"]);
+    saw(&mut fx, &["signal-cgroup b 15", "signal-cgroup b 18"]);
     assert!(matches!(state(&s, "a"), State::Running { .. }));
     killed(&mut s, &mut fx, 101, 20);
-    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup b", "signal-cgroup a 15", "signal-cgroup a 18"],
+    );
     killed(&mut s, &mut fx, 100, 30);
     saw(&mut fx, &["kill-cgroup a"]);
     assert_eq!(
@@ -344,6 +533,7 @@ fn a_stop_that_times_out_ends_in_sigkill() {
         &[
             "spawn a 100",
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             &sigkill,
         ],
@@ -362,16 +552,30 @@ fn shutdown_stops_in_reverse_order() {
     fx.take();
     s.shutdown(&mut fx, Ms(10));
     // c and x have no dependents: they go first.
-    saw(&mut fx, &["signal-cgroup c 15", "signal-cgroup x 15"]);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup c 15",
+            "signal-cgroup c 18",
+            "signal-cgroup x 15",
+            "signal-cgroup x 18",
+        ],
+    );
     killed(&mut s, &mut fx, 101, 11);
     s.shutdown(&mut fx, Ms(11));
     saw(&mut fx, &["kill-cgroup x"]);
     killed(&mut s, &mut fx, 103, 12);
     s.shutdown(&mut fx, Ms(12));
-    saw(&mut fx, &["kill-cgroup c", "signal-cgroup b 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup c", "signal-cgroup b 15", "signal-cgroup b 18"],
+    );
     killed(&mut s, &mut fx, 102, 13);
     s.shutdown(&mut fx, Ms(13));
-    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
+    saw(
+        &mut fx,
+        &["kill-cgroup b", "signal-cgroup a 15", "signal-cgroup a 18"],
+    );
     assert!(!s.all_down());
     killed(&mut s, &mut fx, 100, 14);
     s.shutdown(&mut fx, Ms(14));
@@ -468,7 +672,8 @@ fn a_silent_service_gets_sigabrt_and_is_restarted() {
     assert!(s.on_exit(&mut fx, pid(100), Status::Signal(6), Ms(3100)));
     assert_eq!(state(&s, "d"), State::BackingOff { until: Ms(3200) });
     s.on_timer(&mut fx, Ms(3200));
-    saw(&mut fx, &["kill-cgroup d", "spawn d 101"]);
+    // The fake's cgroup still listed 100 at the exit's sweep: one more.
+    saw(&mut fx, &["kill-cgroup d", "kill-cgroup d", "spawn d 101"]);
     assert_eq!(s.take_failure_action(), None);
 }
 
@@ -597,7 +802,12 @@ fn a_forked_daemon_whose_pidfile_never_comes_is_stopped_and_failed() {
     assert!(matches!(state(&s, "d"), State::Stopping { pid: None, .. }));
     saw(
         &mut fx,
-        &["spawn d 100", "watch-events d", "signal-cgroup d 15"],
+        &[
+            "spawn d 100",
+            "watch-events d",
+            "signal-cgroup d 15",
+            "signal-cgroup d 18",
+        ],
     );
     // The daemon goes on TERM: cgroup.events says the cgroup is empty.
     fx.left.clear();
@@ -685,6 +895,7 @@ fn a_tracked_cgroup_that_empties_is_restarted() {
             "spawn many 101",
             "watch-events many",
             "signal-cgroup many 15",
+            "signal-cgroup many 18",
         ],
     );
     fx.left.clear();
@@ -703,7 +914,12 @@ fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
     // The new sshd runs in the same cgroup, beside the session.
     saw(
         &mut fx,
-        &["spawn sshd 100", "kill sshd 100 15", "spawn sshd 101"],
+        &[
+            "spawn sshd 100",
+            "kill sshd 100 15",
+            "kill sshd 100 18",
+            "spawn sshd 101",
+        ],
     );
     assert_eq!(fx.procs_in("sshd"), 2);
     // A crash keeps the session as well.
@@ -714,7 +930,14 @@ fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
     fx.take();
     s.shutdown(&mut fx, Ms(200));
     killed(&mut s, &mut fx, 102, 210);
-    saw(&mut fx, &["signal-cgroup sshd 15", "kill-cgroup sshd"]);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup sshd 15",
+            "signal-cgroup sshd 18",
+            "kill-cgroup sshd",
+        ],
+    );
     assert_eq!(fx.procs_in("sshd"), 0);
 }
 
@@ -774,6 +997,7 @@ fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
             "kill-cgroup a",
             "spawn a 103",
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             "spawn a 104",
         ],
@@ -789,9 +1013,11 @@ fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
         &mut fx,
         &[
             "signal-cgroup a 15",
+            "signal-cgroup a 18",
             "kill-cgroup a",
             "rmdir a",
             "signal-cgroup k 15",
+            "signal-cgroup k 18",
             "kill-cgroup k",
         ],
     );
@@ -868,7 +1094,13 @@ fn reload_stops_starts_restarts_and_changes_in_place() {
     // The limit is written at once; b and c get their stop signal.
     saw(
         &mut fx,
-        &["limits d 1", "signal-cgroup b 15", "signal-cgroup c 15"],
+        &[
+            "limits d 1",
+            "signal-cgroup b 15",
+            "signal-cgroup b 18",
+            "signal-cgroup c 15",
+            "signal-cgroup c 18",
+        ],
     );
     assert!(
         s.spare().is_none(),
@@ -911,9 +1143,16 @@ fn reload_stops_removed_units_dependents_first() {
     s.schedule(&mut fx, Ms(0));
     fx.take();
     reload(&mut s, &mut fx, "service z -- /z\n", 10);
-    saw(&mut fx, &["signal-cgroup app 15"]);
+    saw(&mut fx, &["signal-cgroup app 15", "signal-cgroup app 18"]);
     killed(&mut s, &mut fx, 102, 20);
-    saw(&mut fx, &["kill-cgroup app", "signal-cgroup db 15"]);
+    saw(
+        &mut fx,
+        &[
+            "kill-cgroup app",
+            "signal-cgroup db 15",
+            "signal-cgroup db 18",
+        ],
+    );
     killed(&mut s, &mut fx, 100, 30);
     saw(
         &mut fx,

@@ -7,7 +7,6 @@ with and without the flood is recorded as a figure, never asserted."""
 
 import re
 
-XFAIL = "issue 13 point 1: one console line per datagram from a process in no unit"
 
 TABLE = """\
 service web -- /bin/sleep 1000

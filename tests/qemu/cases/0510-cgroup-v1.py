@@ -6,7 +6,6 @@ mount, never checks the type, and every fork fails with EBADF."""
 
 import re
 
-XFAIL = "issue 13 point 2: units fail with EBADF on a cgroup v1 /sys/fs/cgroup"
 
 # What an initramfs of another distribution might do before handing over.
 INIT = """\

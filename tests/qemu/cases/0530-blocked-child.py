@@ -4,12 +4,12 @@ Made deterministic with the cgroup freezer: the console's shell freezes
 the (empty) cgroup of unit `frz` while it backs off, so its next child
 is frozen in its cgroup before it can exec or report. Meanwhile `tick`
 (a unit restarted every second) must keep being started, and `pinit
-status` must answer. Today PID 1 waits in a blocking read of the
-child's exec report, so neither happens until the cgroup is thawed."""
+status` must answer, showing `frz` as `starting` (forked, not exec'd);
+once thawed, its child execs and `frz` runs. PID 1 used to wait in a
+blocking read of the child's exec report, so none of this happened until
+the cgroup was thawed."""
 
 import re
-
-XFAIL = "issue 13 point 4: PID 1 blocks reading a child's exec report"
 
 TABLE = """\
 service frz  restart-max=1s -- /bin/sh -c "[ -e /run/frz-go ] && exec /bin/sleep 1000; exit 1"
@@ -28,10 +28,14 @@ echo "FROZEN-CHILD $(cat $cg/cgroup.procs | tr '\n' ' ') state=$(grep frozen $cg
 t0=$(wc -l < /run/ticks)
 sleep 4
 t1=$(wc -l < /run/ticks)
-timeout 20 pinit status > /dev/null
+timeout 20 pinit status > /tmp/st
 echo "STATUS-RC $?"
 echo "TICKS $t0 $t1"
+echo "FRZ-FROZEN $(awk '$1 == "frz" {print $3}' /tmp/st)"
 echo 0 > $cg/cgroup.freeze
+n=0
+while ! pinit status | grep -q '^frz .* running' && [ $n -lt 50 ]; do sleep 0.2; n=$((n+1)); done
+echo "FRZ-THAWED $(pinit status | awk '$1 == "frz" {print $3}') $(cat /proc/$(pinit status | awk '$1 == "frz" {print $4}')/comm)"
 poweroff
 """
 
@@ -46,4 +50,9 @@ def run(t):
     t.metric("ticks_while_frozen", t1 - t0)
     t.check(t1 > t0, "tick was not restarted while frz's child was frozen (%d, %d)" % (t0, t1))
     t.check(rc == 0, "`pinit status` did not answer while frz's child was frozen (rc %d)" % rc)
+    st = g.expect(r"FRZ-FROZEN (\S*)\r?\n", 10).group(1)
+    t.check(st == "starting", "frz is %r while its child is frozen before its exec" % st)
+    th = g.expect(r"FRZ-THAWED (\S*) (\S*)\r?\n", 30)
+    t.check(th.group(1) == "running" and th.group(2) == "sleep",
+            "frz after the thaw: %r (its main process: %r)" % (th.group(1), th.group(2)))
     t.check(g.wait(90) == 0, "the guest did not power off")
