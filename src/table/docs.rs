@@ -37,6 +37,9 @@ fn form(ty: Ty) -> String {
         Ty::Cond => "`path:P`, `!path:P` (P absolute), `cmdline:WORD`, `!cmdline:WORD`".into(),
         Ty::Groups => "group names or numbers, comma-separated, up to 16".into(),
         Ty::Env => "`KEY=VALUE`".into(),
+        Ty::Listen => "`KIND:ADDRESS[,OPTION...]`: `tcp:`, `udp:` `[HOST:]PORT`; \
+                       `unix:`, `unix-dgram:`, `unix-seqpacket:`, `fifo:` PATH; up to 16"
+            .into(),
         Ty::Rlimit => {
             let mut names = RLIMITS;
             names.sort();

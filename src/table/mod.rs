@@ -30,6 +30,7 @@ mod diag;
 #[cfg(test)]
 mod docs;
 pub(crate) mod lex;
+pub mod listen;
 pub mod model;
 mod options;
 mod parse;
@@ -43,9 +44,10 @@ pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 
 pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
+pub use listen::{Addr, Listen, SocketKind};
 pub use model::{
     Cond, CpuMax, Dep, Id, IoPrio, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched, Setup,
-    Sysctl, Table, Test, Unit, UnitKind,
+    Start, Sysctl, Table, Test, Unit, UnitKind,
 };
 pub use parse::parse;
 /// The statement keywords, for the man page test (tests/man.rs).

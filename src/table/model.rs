@@ -6,6 +6,7 @@
 
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
 use super::lex::{self, Word};
+use super::listen::Listen;
 use super::value::{self, CpuList, Millis};
 use core::fmt;
 use heapless::Vec;
@@ -58,6 +59,24 @@ pub enum Ready {
     Notify,
     /// s6: a newline written to this fd.
     Fd(u16),
+}
+
+/// `start=`: when a unit with sockets runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Start {
+    /// At boot, like any unit; its sockets are passed to it.
+    Boot,
+    /// At the first connection or datagram on its sockets.
+    OnDemand,
+}
+
+impl Start {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Start::Boot => "boot",
+            Start::OnDemand => "on-demand",
+        }
+    }
 }
 
 /// `log=`
@@ -326,6 +345,12 @@ pub struct Unit<'a> {
     pub stop_signal: u8,
     pub stop_timeout: Millis,
     pub reload_signal: u8,
+    /// `start=`; meaningful with `listen=` only.
+    pub start: Start,
+    /// `accept=yes`: one instance per connection (inetd style).
+    pub accept: bool,
+    /// `max-instances=`: instances of an `accept=yes` unit at once.
+    pub max_instances: u16,
     pub user: Option<Id<'a>>,
     pub group: Option<Id<'a>>,
     pub dir: Option<Word<'a>>,
@@ -359,6 +384,7 @@ pub(crate) const STOP_TIMEOUT: Millis = Millis(5000);
 pub(crate) const RESTART_MAX: Millis = Millis(30_000);
 pub(crate) const STOP_SIGNAL: u8 = 15;
 pub(crate) const RELOAD_SIGNAL: u8 = 1;
+pub(crate) const MAX_INSTANCES: u16 = 64;
 pub(crate) const CONSOLE: Word<'static> = Word::lit("/dev/console");
 
 impl<'a> Unit<'a> {
@@ -384,6 +410,9 @@ impl<'a> Unit<'a> {
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
+            start: Start::Boot,
+            accept: false,
+            max_instances: MAX_INSTANCES,
             user: None,
             group: None,
             dir: None,
@@ -439,6 +468,19 @@ impl<'a> Unit<'a> {
         self.options()
             .filter(|(k, _)| *k == "if")
             .filter_map(|(_, v)| Cond::of(v))
+    }
+
+    /// `listen=` sockets, in order: fd 3, 4, ... of the unit's process.
+    pub fn listens(&self) -> impl Iterator<Item = Listen<'a>> + Clone + 'a {
+        self.options()
+            .filter(|(k, _)| *k == "listen")
+            .filter_map(|(_, v)| Listen::parse(v).ok())
+    }
+
+    /// The name of socket `l` in LISTEN_FDNAMES: its `name=`, else the
+    /// unit's.
+    pub fn fd_name(&self, l: &Listen<'a>) -> &'a str {
+        l.name.unwrap_or(self.name)
     }
 
     /// `groups=` entries.

@@ -8,6 +8,7 @@ use super::capacity::*;
 use super::check;
 use super::diag::{closest, closest_of, Diag, Hint, ParseError, Report};
 use super::lex::{self, Lexer, Tokens, Word};
+use super::listen::{self, Listen};
 use super::model::*;
 use super::options::{self, Opt, Range, Seen, Spec, Ty, Words, COUNT};
 use super::value::{self, is_unit_name, CpuList, ListError};
@@ -88,6 +89,7 @@ struct UnitState<'a> {
     conds: usize,
     deps: usize,
     rlimits: u16,
+    listens: usize,
 }
 
 impl<'r, 'a> Parser<'r, 'a> {
@@ -498,6 +500,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             conds: 0,
             deps: 0,
             rlimits: 0,
+            listens: 0,
         };
         let (mut opts_from, mut opts_to) = (None, None);
         let mut dashes = None;
@@ -665,6 +668,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ty::Groups => return self.groups(key, v),
             Ty::Env => return self.unit_env(st, key, v),
             Ty::Rlimit => return self.rlimit(key, v),
+            Ty::Listen => return self.listen(st, key, v),
             ty => ty,
         };
         match typed(ty, v) {
@@ -678,6 +682,25 @@ impl<'r, 'a> Parser<'r, 'a> {
                     hint,
                 },
             ),
+        }
+    }
+
+    #[inline(never)]
+    fn listen(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        match Listen::parse(v) {
+            Ok(_) => {
+                st.listens += 1;
+                if st.listens == LISTEN_MAX + 1 {
+                    self.rep.on(
+                        v,
+                        ParseError::TooMany {
+                            what: "listen= sockets",
+                            limit: LISTEN_MAX,
+                        },
+                    );
+                }
+            }
+            Err(listen::Bad { at, expect, hint }) => self.bad(key, at, expect, hint),
         }
     }
 
@@ -799,7 +822,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     fn groups(&mut self, key: &'a str, v: &'a str) {
         let mut n = 0;
         for (i, item) in value::items(v).enumerate() {
-            if !id_ok(item) {
+            if !value::is_id(item) {
                 let expect = "expected a group name or number";
                 self.rep
                     .on(item, ParseError::BadEntry { key, item, expect });
@@ -900,7 +923,7 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
                 });
             }
         },
-        Ty::Id if id_ok(v) => Val::Id(Id::of(v)),
+        Ty::Id if value::is_id(v) => Val::Id(Id::of(v)),
         Ty::Id => return Err(bad(v, "expected a name (A-Z a-z 0-9 _ . - $) or a number")),
         Ty::Path if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
         Ty::Path => return Err(bad(v, "expected an absolute path")),
@@ -973,7 +996,9 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
             }
         },
         // Read by `Parser::value` itself.
-        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit => return Err(bad(v, "")),
+        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit | Ty::Listen => {
+            return Err(bad(v, ""))
+        }
     })
 }
 
@@ -1015,11 +1040,15 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
     const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
+    const START: [Start; 2] = [Start::Boot, Start::OnDemand];
     match (opt, val) {
         (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
         (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
         (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
+        (Opt::Accept, Val::Idx(i)) => u.accept = i == 0,
+        (Opt::Start, Val::Idx(i)) => u.start = START.get(i).copied().unwrap_or(u.start),
+        (Opt::MaxInstances, Val::Int(n)) => u.max_instances = n as u16,
         (Opt::RestartDelay, Val::Millis(d)) => u.restart_delay = d,
         (Opt::RestartMax, Val::Millis(d)) => u.restart_max = d,
         (Opt::ReadyTimeout, Val::Millis(d)) => u.ready_timeout = d,
@@ -1050,15 +1079,6 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::Sched, Val::Sched(s)) => u.sched = Some(s),
         (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
         _ => {}
-    }
-}
-
-/// A user or group: a name, or a number below 2^32-1 (-1 means "no
-/// change" to setuid).
-fn id_ok(s: &str) -> bool {
-    match value::uint(s) {
-        Some(n) => n < u64::from(u32::MAX),
-        None => !s.bytes().all(|b| b.is_ascii_digit()) && value::is_user(s),
     }
 }
 

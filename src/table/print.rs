@@ -4,6 +4,7 @@
 //! fuzz target checks that). The option table (options.rs) gives the
 //! order, the lines and what `not set:` names.
 
+use super::listen::Listen;
 use super::model::*;
 use super::options::{Opt, Ty, OPTIONS};
 use super::value::{self, Bytes, CpuList, Millis, Sig};
@@ -99,10 +100,11 @@ fn limit(l: Limit) -> Option<Val<'static>> {
 /// The value of a single-valued option, if it applies and is set (or
 /// has a default).
 fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
-    let service = u.kind == UnitKind::Service;
-    let restarts = u.restart != Restart::Never;
+    let service = u.kind == UnitKind::Service && !u.accept;
+    let restarts = u.restart != Restart::Never && !u.accept;
+    let sockets = u.listens().next().is_some();
     Some(match o {
-        Opt::Restart => Val::Str(u.restart.name()),
+        Opt::Restart if !u.accept => Val::Str(u.restart.name()),
         Opt::RestartDelay if restarts => Val::Millis(u.restart_delay),
         Opt::RestartMax if restarts => Val::Millis(u.restart_max),
         Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
@@ -112,6 +114,9 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
             Ready::Fd(n) => Val::Pre("fd", n.into()),
         },
         Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Millis(u.ready_timeout),
+        Opt::Start if sockets && !u.accept => Val::Str(u.start.name()),
+        Opt::Accept if sockets => yes(u.accept),
+        Opt::MaxInstances if u.accept => Val::Num(u.max_instances.into()),
         Opt::StopSignal => Val::Sig(u.stop_signal),
         Opt::StopTimeout => Val::Millis(u.stop_timeout),
         Opt::ReloadSignal => Val::Sig(u.reload_signal),
@@ -159,6 +164,38 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::OomScore => Val::Int(u.oom_score?.into()),
         _ => return None,
     })
+}
+
+/// A `listen=` value in full: the address, then every option that
+/// applies to its kind, defaults included (`name=` the unit's name).
+struct Socket<'a>(Listen<'a>, &'a str);
+
+impl Display for Socket<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.0;
+        write!(f, "{},name={}", l.address(), self.1)?;
+        if l.kind.is_stream() {
+            write!(f, ",backlog={}", l.backlog)?;
+        }
+        if !l.kind.is_inet() {
+            write!(f, ",mode={:04o}", l.mode)?;
+        }
+        for (key, id) in [("owner", l.owner), ("group", l.group)] {
+            if let Some(id) = id {
+                write!(f, ",{}={}", key, id)?;
+            }
+        }
+        for (flag, on) in [
+            ("reuseport", l.reuseport),
+            ("freebind", l.freebind),
+            ("v6only", l.v6only),
+        ] {
+            if on {
+                write!(f, ",{}", flag)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn id(i: Id<'_>) -> Val<'_> {
@@ -286,6 +323,11 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
                     b.opt(key, &v, false)?;
                 }
             }
+            Ty::Listen => {
+                for l in u.listens() {
+                    b.opt(key, &Socket(l, u.fd_name(&l)), false)?;
+                }
+            }
             Ty::Rlimit => {
                 for r in u.rlimits() {
                     let key = RLIMIT_KEYS.get(r.resource as usize).copied().unwrap_or("");
@@ -307,7 +349,9 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
     b.w.write_str("\n#   not set:")?;
     for s in OPTIONS.iter().filter(|s| s.unset) {
         let (key, set) = match s.value {
-            Ty::Cond | Ty::Env | Ty::Groups => (s.key, u.options().any(|(k, _)| k == s.key)),
+            Ty::Cond | Ty::Env | Ty::Groups | Ty::Listen => {
+                (s.key, u.options().any(|(k, _)| k == s.key))
+            }
             Ty::Rlimit => ("rlimit.*", u.rlimits().next().is_some()),
             _ => (s.key, val(u, s.opt).is_some()),
         };

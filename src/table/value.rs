@@ -378,6 +378,15 @@ pub(crate) fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
+/// A user or group: a name, or a number below 2^32-1 (-1 means "no
+/// change" to setuid).
+pub(crate) fn is_id(s: &str) -> bool {
+    match uint(s) {
+        Some(n) => n < u64::from(u32::MAX),
+        None => !s.bytes().all(|b| b.is_ascii_digit()) && is_user(s),
+    }
+}
+
 /// A user or group name as /etc/passwd holds them.
 pub(crate) fn is_user(s: &str) -> bool {
     !s.is_empty()

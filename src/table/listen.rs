@@ -1,0 +1,368 @@
+//! `listen=` (docs/config.md, "Sockets"): a socket PID 1 binds at boot
+//! and hands to a service. `KIND:ADDRESS[,OPTION...]`:
+//!
+//! ```text
+//! tcp:[HOST:]PORT  udp:[HOST:]PORT     HOST: 127.0.0.1 or [::1]; none: every address
+//! unix:PATH  unix-dgram:PATH  unix-seqpacket:PATH  fifo:PATH
+//! name=NAME backlog=N mode=OCTAL owner=USER group=GROUP reuseport freebind v6only
+//! ```
+//!
+//! Not stored in `Unit`: `Unit::listens()` reads the checked option text
+//! again, like env= and if=.
+
+use super::capacity::{FIFO_PATH_MAX, SOCKET_PATH_MAX};
+use super::diag::{closest_of, Hint};
+use super::model::Id;
+use super::value::{self, is_unit_name};
+use core::fmt;
+use core::net::IpAddr;
+
+/// What kind of socket (or FIFO) `listen=` makes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SocketKind {
+    Tcp,
+    Udp,
+    /// A Unix stream socket.
+    Unix,
+    UnixDgram,
+    UnixSeqpacket,
+    Fifo,
+}
+
+/// The kinds by their word, in the order the docs list them.
+const KINDS: [(&str, SocketKind); 6] = [
+    ("tcp", SocketKind::Tcp),
+    ("udp", SocketKind::Udp),
+    ("unix", SocketKind::Unix),
+    ("unix-dgram", SocketKind::UnixDgram),
+    ("unix-seqpacket", SocketKind::UnixSeqpacket),
+    ("fifo", SocketKind::Fifo),
+];
+
+impl SocketKind {
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// TCP or UDP: an address and a port.
+    pub fn is_inet(self) -> bool {
+        matches!(self, SocketKind::Tcp | SocketKind::Udp)
+    }
+
+    /// Connections to accept: listen(2) with a backlog, `accept=yes`.
+    pub fn is_stream(self) -> bool {
+        matches!(
+            self,
+            SocketKind::Tcp | SocketKind::Unix | SocketKind::UnixSeqpacket
+        )
+    }
+}
+
+/// Where a socket is bound.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Addr<'a> {
+    /// TCP, UDP: an address (`None`: every address, IPv6 and IPv4) and a
+    /// port.
+    Inet(Option<IpAddr>, u16),
+    /// Unix sockets, FIFOs: an absolute path.
+    Path(&'a str),
+}
+
+/// One `listen=`, every part checked.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Listen<'a> {
+    pub kind: SocketKind,
+    pub addr: Addr<'a>,
+    /// Its LISTEN_FDNAMES entry; `None`: the unit's name.
+    pub name: Option<&'a str>,
+    /// listen(2)'s backlog (stream sockets).
+    pub backlog: u32,
+    /// The socket file's or FIFO's mode.
+    pub mode: u16,
+    pub owner: Option<Id<'a>>,
+    pub group: Option<Id<'a>>,
+    /// SO_REUSEPORT, IP_FREEBIND, IPV6_V6ONLY.
+    pub reuseport: bool,
+    pub freebind: bool,
+    pub v6only: bool,
+}
+
+/// Defaults (docs/config.md, "Sockets").
+pub const BACKLOG: u32 = 4096;
+pub const MODE: u16 = 0o666;
+
+/// Why a `listen=` value was refused: the part at fault and what was
+/// expected there.
+pub(crate) struct Bad<'a> {
+    pub(crate) at: &'a str,
+    pub(crate) expect: &'static str,
+    pub(crate) hint: Hint<'a>,
+}
+
+fn bad<'a>(at: &'a str, expect: &'static str) -> Bad<'a> {
+    Bad {
+        at,
+        expect,
+        hint: Hint::None,
+    }
+}
+
+const KIND_EXPECT: &str =
+    "expected tcp:, udp:, unix:, unix-dgram:, unix-seqpacket: or fifo: and an address";
+const OPTIONS: [&str; 8] = [
+    "name",
+    "backlog",
+    "mode",
+    "owner",
+    "group",
+    "reuseport",
+    "freebind",
+    "v6only",
+];
+
+impl<'a> Listen<'a> {
+    /// Reads a `listen=` value, or says which part is wrong.
+    #[inline(never)]
+    pub(crate) fn parse(v: &'a str) -> Result<Listen<'a>, Bad<'a>> {
+        let (head, opts) = value::cut(v, b',').map_or((v, None), |(h, o)| (h, Some(o)));
+        let Some((word, rest)) = value::cut(head, b':') else {
+            let hint = closest_of(head, &KINDS.map(|(n, _)| n));
+            return Err(Bad {
+                at: head,
+                expect: KIND_EXPECT,
+                hint,
+            });
+        };
+        let Some(&(_, kind)) = KINDS.iter().find(|(n, _)| *n == word) else {
+            let hint = closest_of(word, &KINDS.map(|(n, _)| n));
+            return Err(Bad {
+                at: word,
+                expect: KIND_EXPECT,
+                hint,
+            });
+        };
+        let addr = if kind.is_inet() {
+            inet(rest)?
+        } else {
+            Addr::Path(path(kind, rest)?)
+        };
+        let mut l = Listen {
+            kind,
+            addr,
+            name: None,
+            backlog: BACKLOG,
+            mode: MODE,
+            owner: None,
+            group: None,
+            reuseport: false,
+            freebind: false,
+            v6only: false,
+        };
+        for (i, item) in opts.map(value::items).into_iter().flatten().enumerate() {
+            let key = value::head(item, b'=');
+            let seen = opts.map(value::items).into_iter().flatten().take(i);
+            if seen.map(|p| value::head(p, b'=')).any(|k| k == key) {
+                return Err(bad(item, "each option once in a listen="));
+            }
+            l.option(item)?;
+        }
+        Ok(l)
+    }
+
+    /// One `KEY=VALUE` or flag after the address.
+    fn option(&mut self, item: &'a str) -> Result<(), Bad<'a>> {
+        const STREAM: &str = "backlog= applies to tcp:, unix: and unix-seqpacket: sockets";
+        const FILE: &str = "applies to unix sockets and FIFOs (a file)";
+        const INET: &str = "applies to tcp: and udp: sockets";
+        let (key, val) = value::cut(item, b'=').map_or((item, None), |(k, v)| (k, Some(v)));
+        let inet = self.kind.is_inet();
+        match (key, val) {
+            ("name", Some(n)) if is_unit_name(n) => self.name = Some(n),
+            ("name", _) => {
+                return Err(bad(
+                    item,
+                    "expected name=NAME, 1 to 31 of A-Z a-z 0-9 _ . -",
+                ))
+            }
+            ("backlog", _) if !self.kind.is_stream() => return Err(bad(item, STREAM)),
+            ("backlog", Some(n)) => match value::int_in(n, 1, 65535) {
+                Ok(n) => self.backlog = n as u32,
+                Err(_) => return Err(bad(item, "expected backlog=N, N from 1 to 65535")),
+            },
+            ("mode" | "owner" | "group", _) if inet => return Err(bad(item, FILE)),
+            ("mode", Some(m)) => match value::umask(m) {
+                Some(m) => self.mode = m,
+                None => return Err(bad(item, "expected mode=OCTAL, 0 to 0777 (0660)")),
+            },
+            ("owner", Some(u)) if value::is_id(u) => self.owner = Some(Id::of(u)),
+            ("group", Some(g)) if value::is_id(g) => self.group = Some(Id::of(g)),
+            ("owner" | "group", _) => {
+                return Err(bad(item, "expected a user or group name, or a number"))
+            }
+            ("reuseport" | "freebind" | "v6only", _) if !inet => return Err(bad(item, INET)),
+            ("reuseport", None) => self.reuseport = true,
+            ("freebind", None) => self.freebind = true,
+            ("v6only", None) => match self.addr {
+                Addr::Inet(None | Some(IpAddr::V6(_)), _) => self.v6only = true,
+                _ => return Err(bad(item, "v6only applies to an IPv6 address")),
+            },
+            ("reuseport" | "freebind" | "v6only", Some(_)) => {
+                return Err(bad(item, "a flag: no value"))
+            }
+            _ => return Err(Bad {
+                at: item,
+                expect:
+                    "expected name=, backlog=, mode=, owner=, group=, reuseport, freebind or v6only",
+                hint: closest_of(key, &OPTIONS),
+            }),
+        }
+        Ok(())
+    }
+
+    /// `KIND:ADDRESS`, as `pinit status` shows it.
+    pub fn address(&self) -> Address<'a> {
+        Address(self.kind, self.addr)
+    }
+
+    /// Two sockets that cannot both be bound: the same path, or the same
+    /// protocol and port with addresses that overlap (an every-address
+    /// one overlaps the specific ones of its family, and `[::]` without
+    /// v6only takes IPv4 too). Both with `reuseport` share on purpose.
+    pub fn clashes(&self, o: &Listen<'_>) -> bool {
+        match (self.addr, o.addr) {
+            (Addr::Path(a), Addr::Path(b)) => a == b,
+            (Addr::Inet(a, p), Addr::Inet(b, q)) => {
+                let covers = |x: Option<IpAddr>, v6only: bool, y: Option<IpAddr>| match (x, y) {
+                    (None, _) => !v6only || !matches!(y, Some(IpAddr::V4(_))),
+                    (Some(IpAddr::V4(x)), Some(IpAddr::V4(_))) => x.is_unspecified(),
+                    (Some(IpAddr::V6(x)), Some(IpAddr::V6(_))) => x.is_unspecified(),
+                    (Some(IpAddr::V6(x)), Some(IpAddr::V4(_))) => x.is_unspecified() && !v6only,
+                    _ => false,
+                };
+                self.kind == o.kind
+                    && p == q
+                    && !(self.reuseport && o.reuseport)
+                    && (a == b || covers(a, self.v6only, b) || covers(b, o.v6only, a))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `[HOST:]PORT` of tcp: and udp:.
+fn inet(s: &str) -> Result<Addr<'_>, Bad<'_>> {
+    const HOST: &str =
+        "expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]";
+    let (host, port) = match s.strip_prefix('[') {
+        Some(r) => match value::cut(r, b']') {
+            Some((h, p)) => match p.strip_prefix(':') {
+                Some(p) => (Some(h), p),
+                None => return Err(bad(p, "expected :PORT after the IPv6 address")),
+            },
+            None => return Err(bad(s, "expected ']' after the IPv6 address")),
+        },
+        None => match s.rfind(':') {
+            Some(i) => (s.get(..i), s.get(i + 1..).unwrap_or("")),
+            None => (None, s),
+        },
+    };
+    let ip = match host {
+        None => None,
+        Some(h) if s.starts_with('[') => match h.parse() {
+            Ok(ip) => Some(IpAddr::V6(ip)),
+            Err(_) => return Err(bad(h, HOST)),
+        },
+        Some(h) if value::has(h, b':') => {
+            return Err(bad(h, "an IPv6 address goes in brackets: [::1]:80"))
+        }
+        Some(h) => match h.parse() {
+            Ok(ip) => Some(IpAddr::V4(ip)),
+            Err(_) => return Err(bad(h, HOST)),
+        },
+    };
+    match value::int_in(port, 1, 65535) {
+        Ok(p) => Ok(Addr::Inet(ip, p as u16)),
+        Err(_) => Err(bad(port, "expected a port from 1 to 65535")),
+    }
+}
+
+fn path(kind: SocketKind, p: &str) -> Result<&str, Bad<'_>> {
+    let (max, long) = match kind {
+        SocketKind::Fifo => (FIFO_PATH_MAX, "longer than 255 bytes (the limit)"),
+        _ => (
+            SOCKET_PATH_MAX,
+            "longer than 107 bytes (a socket address's limit)",
+        ),
+    };
+    if !p.starts_with('/') {
+        return Err(bad(p, "expected an absolute path"));
+    }
+    if p.len() > max {
+        return Err(bad(p, long));
+    }
+    Ok(p)
+}
+
+/// `KIND:ADDRESS`: `tcp:80`, `tcp:127.0.0.1:80`, `udp:[::1]:53`,
+/// `unix:/run/x.sock`.
+#[derive(Clone, Copy)]
+pub struct Address<'a>(SocketKind, Addr<'a>);
+
+impl fmt::Display for Address<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:", self.0.name())?;
+        match self.1 {
+            Addr::Path(p) => f.write_str(p),
+            Addr::Inet(None, port) => write!(f, "{}", port),
+            Addr::Inet(Some(IpAddr::V4(ip)), port) => write!(f, "{}:{}", ip, port),
+            Addr::Inet(Some(IpAddr::V6(ip)), port) => write!(f, "[{}]:{}", ip, port),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+
+    fn ok(v: &str) -> Listen<'_> {
+        match Listen::parse(v) {
+            Ok(l) => l,
+            Err(b) => panic!("{}: {} at {}", v, b.expect, b.at),
+        }
+    }
+
+    #[test]
+    fn addresses_print_as_written() {
+        for v in [
+            "tcp:80",
+            "tcp:127.0.0.1:8080",
+            "udp:[::1]:53",
+            "tcp:[::]:22",
+            "unix:/run/a.sock",
+            "fifo:/run/f",
+        ] {
+            assert_eq!(ok(v).address().to_string(), v);
+        }
+        assert_eq!(ok("tcp:[0:0::1]:1").address().to_string(), "tcp:[::1]:1");
+    }
+
+    #[test]
+    fn clashes() {
+        let c = |a: &str, b: &str| ok(a).clashes(&ok(b));
+        assert!(c("tcp:80", "tcp:127.0.0.1:80"));
+        assert!(c("tcp:0.0.0.0:80", "tcp:127.0.0.1:80"));
+        assert!(c("tcp:[::]:80", "tcp:127.0.0.1:80"));
+        assert!(!c("tcp:[::]:80,v6only", "tcp:127.0.0.1:80"));
+        assert!(!c("tcp:80", "udp:80"));
+        assert!(!c("tcp:80", "tcp:81"));
+        assert!(!c("tcp:127.0.0.1:80", "tcp:127.0.0.2:80"));
+        assert!(!c("tcp:80,reuseport", "tcp:80,reuseport"));
+        assert!(c("unix:/a", "fifo:/a"));
+        assert!(!c("unix:/a", "tcp:80"));
+    }
+}
