@@ -242,7 +242,6 @@ fn config_mode_refuses_a_fifo_instead_of_hanging() {
 // ---- point 5: the readiness fd cannot clobber the exec report pipe -----
 
 #[test]
-#[ignore = "issue 13 point 5: ready=fd:N on the report pipe's number hides exec failures"]
 fn ready_fd_cannot_hide_an_exec_failure() {
     // Whatever number the report pipe gets, one of these runs names it
     // (one unit per run: every run has the same fds when it spawns).

@@ -69,6 +69,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
         State::Blocked => say!("{}: blocked: a needs= dependency failed", name),
         State::Stopping { .. } => say!("{}: stopping", name),
         State::Stopped => say!("{}: stopped", name),
+        State::Listening => say!("{}: listening", name),
         State::Waiting | State::Spawning | State::Starting { .. } | State::Running { .. } => {}
     }
 }
@@ -146,6 +147,7 @@ impl core::fmt::Display for Why {
             Failure::ReadyTimeout => f.write_str("not ready within ready-timeout"),
             Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
             Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
+            Failure::Sockets => f.write_str("not started: a socket could not be bound"),
             Failure::Limit => f.write_str("restart-limit reached"),
         }
     }

@@ -9,18 +9,24 @@
 //! 2. join the unit's cgroup if clone3 could not put it there;
 //! 3. `setsid()`: its own session;
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
-//!    or stdin from /dev/null and stdout/stderr as the unit's log says;
-//!    the readiness fd (`ready=fd:N`) on N;
+//!    or stdin from /dev/null (an accepted connection: on 0 and 1) and
+//!    stdout/stderr as the unit's log says; then fds 3 and up: every fd
+//!    to place (the listening sockets, the readiness pipe, and the report
+//!    pipe itself) is first copied above all the targets, so no placement
+//!    can clobber another, then the sockets go to 3, 4, ... and the
+//!    readiness pipe to N, CLOEXEC cleared on those copies only;
 //! 5. placement: affinity, NUMA policy, nice, scheduling policy, I/O
 //!    priority, OOM score, rlimits (before privileges drop: some need
 //!    root); each refusal is a warning record, and the child goes on;
 //! 6. `umask`, `chdir`;
 //! 7. supplementary groups, gid, uid (in that order: groups need root);
 //! 8. `no_new_privs`;
-//! 9. `execve()`.
+//! 9. `execve()`, with `LISTEN_PID=` (the child's own pid, written into
+//!    a stack buffer: no allocation) added to the environment when it
+//!    gets sockets (sd_listen_fds(3)).
 //!
-//! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
-//! reach the program.
+//! Every fd PID 1 holds is CLOEXEC, so only 0/1/2, the sockets and the
+//! readiness fd reach the program.
 //!
 //! The parent reads the pipe until EOF (exec closed it) to learn whether
 //! the program runs, so "missing binary" is reported by PID 1 with errno.
@@ -37,7 +43,7 @@
 use crate::place::process::{self, Placement, What};
 use crate::sys::{self, CVec, Forked, SigSet};
 use core::ffi::CStr;
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -77,6 +83,12 @@ pub(crate) struct Command<'a> {
     pub(crate) cgroup: Option<BorrowedFd<'a>>,
     /// `ready=fd:N`: this pipe end becomes fd N.
     pub(crate) ready_fd: Option<(BorrowedFd<'a>, i32)>,
+    /// Sockets (sd_listen_fds(3)): fd 3, 4, ... in this order, with
+    /// LISTEN_PID set in the child (LISTEN_FDS and LISTEN_FDNAMES are in
+    /// `envp`).
+    pub(crate) listen: &'a [BorrowedFd<'a>],
+    /// An accepted connection (inetd style): stdin and stdout.
+    pub(crate) conn: Option<BorrowedFd<'a>>,
     pub(crate) dir: Option<&'a CStr>,
     pub(crate) umask: Option<u32>,
     pub(crate) creds: Option<Creds<'a>>,
@@ -96,6 +108,8 @@ impl<'a> Command<'a> {
             output: Output::Inherit,
             cgroup: None,
             ready_fd: None,
+            listen: &[],
+            conn: None,
             dir: None,
             umask: None,
             creds: None,
@@ -124,7 +138,7 @@ pub(crate) enum Step {
     Exec = 6,
     Cgroup = 7,
     Stdio = 8,
-    ReadyFd = 9,
+    Fds = 9,
     Dir = 10,
     Groups = 11,
     Gid = 12,
@@ -149,7 +163,7 @@ impl Step {
             5 => Step::StdioTty,
             7 => Step::Cgroup,
             8 => Step::Stdio,
-            9 => Step::ReadyFd,
+            9 => Step::Fds,
             10 => Step::Dir,
             11 => Step::Groups,
             12 => Step::Gid,
@@ -177,7 +191,7 @@ impl Step {
             Step::Exec => "execute",
             Step::Cgroup => "join the unit's cgroup",
             Step::Stdio => "set up stdin/stdout/stderr",
-            Step::ReadyFd => "set up the readiness fd",
+            Step::Fds => "pass its sockets and readiness fd to",
             Step::Dir => "change to the working directory",
             Step::Groups => "set the supplementary groups",
             Step::Gid => "set the group id",
@@ -248,7 +262,8 @@ pub(crate) fn spawn(cmd: &Command<'_>, warn: &mut dyn FnMut(Warning)) -> Result<
     match forked.map_err(SpawnError::Fork)? {
         (Forked::Child, join) => {
             drop(rd);
-            let (step, e) = child(cmd, join, &wr);
+            let mut wr = wr;
+            let (step, e) = child(cmd, join, &mut wr);
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
@@ -296,15 +311,46 @@ fn read_record(rd: &OwnedFd) -> Option<(u8, Warning)> {
     Some((msg[0], w))
 }
 
-/// The child's side: returns only on failure.
-fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
-    match setup(cmd, join_cgroup, wr) {
-        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp)),
-        Err(r) => r,
+/// The child's side: returns only on failure. `wr` may be moved (fds).
+fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> (Step, Errno) {
+    if let Err(r) = setup(cmd, join_cgroup, wr) {
+        return r;
+    }
+    if cmd.listen.is_empty() {
+        return (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp));
+    }
+    let mut buf = [0u8; 24];
+    let mut envp = cmd.envp;
+    match listen_pid(&mut buf).map(|e| envp.push(e)) {
+        Some(Ok(())) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp)),
+        _ => (Step::Exec, Errno::TOOBIG),
     }
 }
 
-fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
+/// `LISTEN_PID=<this process's pid>` into `buf`: after the fork, since
+/// it is the exec'd process's own pid (sd_listen_fds(3) checks it).
+fn listen_pid(buf: &mut [u8; 24]) -> Option<&CStr> {
+    const KEY: &[u8] = b"LISTEN_PID=";
+    let mut pid = rustix::process::getpid().as_raw_nonzero().get().unsigned_abs();
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    while let Some(d) = digits.get_mut(n) {
+        *d = b'0' + (pid % 10) as u8;
+        n += 1;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    buf.get_mut(..KEY.len())?.copy_from_slice(KEY);
+    for (dst, d) in buf.get_mut(KEY.len()..KEY.len() + n)?.iter_mut().zip(digits.get(..n)?.iter().rev()) {
+        *dst = *d;
+    }
+    *buf.get_mut(KEY.len() + n)? = 0;
+    CStr::from_bytes_with_nul(buf.get(..=KEY.len() + n)?).ok()
+}
+
+fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
     sys::reset_signal_dispositions();
     if let (true, Some(dir)) = (join_cgroup, cmd.cgroup) {
@@ -313,11 +359,10 @@ fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step
     rustix::process::setsid().map_err(|e| (Step::Session, e))?;
     match cmd.tty {
         Some(tty) => take_tty(tty)?,
-        None => stdio(cmd.output).map_err(|e| (Step::Stdio, e))?,
+        None => stdio(cmd.output, cmd.conn).map_err(|e| (Step::Stdio, e))?,
     }
-    if let Some((fd, n)) = cmd.ready_fd {
-        sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
-    }
+    place(cmd, wr).map_err(|e| (Step::Fds, e))?;
+    let wr: &OwnedFd = wr;
     process::apply(&cmd.placement, &mut |what, detail, e| {
         record(wr, WARNING, placement_step(what), detail, e)
     });
@@ -332,6 +377,44 @@ fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step
     }
     if cmd.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
+    }
+    Ok(())
+}
+
+/// Fds 3 and up: the sockets on 3, 4, ..., the readiness pipe on N.
+/// Every source (the report pipe `wr` too) is first copied off every
+/// target, so that placing one cannot close another; the copies are
+/// CLOEXEC, and dup3 clears CLOEXEC on the placed fd only.
+fn place(cmd: &Command<'_>, wr: &mut OwnedFd) -> Result<(), Errno> {
+    let ready_to = cmd.ready_fd.map_or(0, |(_, n)| n);
+    if cmd.listen.is_empty() && ready_to == 0 {
+        return Ok(());
+    }
+    // Lowest first, as dup does; never on N (the limit of open fds may
+    // leave nothing above N).
+    let low = 3 + cmd.listen.len() as i32;
+    let high = |fd: BorrowedFd<'_>| {
+        let copy = rustix::io::fcntl_dupfd_cloexec(fd, low)?;
+        if copy.as_raw_fd() == ready_to {
+            return rustix::io::fcntl_dupfd_cloexec(&copy, ready_to + 1);
+        }
+        Ok(copy)
+    };
+    *wr = high(wr.as_fd())?;
+    let ready = match cmd.ready_fd {
+        Some((fd, n)) => Some((high(fd)?, n)),
+        None => None,
+    };
+    let mut socks: heapless::Vec<OwnedFd, { crate::table::capacity::LISTEN_MAX }> =
+        heapless::Vec::new();
+    for &fd in cmd.listen {
+        socks.push(high(fd)?).map_err(|_| Errno::MFILE)?;
+    }
+    for (n, fd) in (3..).zip(socks.iter()) {
+        sys::dup_to(fd.as_fd(), n)?;
+    }
+    if let Some((fd, n)) = ready {
+        sys::dup_to(fd.as_fd(), n)?;
     }
     Ok(())
 }
@@ -359,25 +442,36 @@ fn join(dir: BorrowedFd<'_>) -> Result<(), Errno> {
     rustix::io::write(&fd, b"0").map(|_| ())
 }
 
-fn stdio(output: Output<'_>) -> Result<(), Errno> {
-    let null = fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    rustix::stdio::dup2_stdin(&null)?;
-    match output {
-        Output::Inherit => Ok(()),
+/// stdin from /dev/null, or an accepted connection on stdin and stdout;
+/// stdout (unless the connection took it) and stderr as the log says.
+fn stdio(output: Output<'_>, conn: Option<BorrowedFd<'_>>) -> Result<(), Errno> {
+    match conn {
+        Some(c) => {
+            rustix::stdio::dup2_stdin(c)?;
+            rustix::stdio::dup2_stdout(c)?;
+        }
+        None => {
+            let null = fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+            rustix::stdio::dup2_stdin(&null)?;
+        }
+    }
+    let opened;
+    let out = match output {
+        Output::Inherit => return Ok(()),
         Output::Path(p) => {
-            let fd = fs::open(
+            opened = fs::open(
                 p,
                 OFlags::WRONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
-            rustix::stdio::dup2_stdout(&fd)?;
-            rustix::stdio::dup2_stderr(&fd)
+            opened.as_fd()
         }
-        Output::Fd(fd) => {
-            rustix::stdio::dup2_stdout(fd)?;
-            rustix::stdio::dup2_stderr(fd)
-        }
+        Output::Fd(fd) => fd,
+    };
+    if conn.is_none() {
+        rustix::stdio::dup2_stdout(out)?;
     }
+    rustix::stdio::dup2_stderr(out)
 }
 
 fn drop_privileges(c: Creds<'_>) -> Result<(), (Step, Errno)> {

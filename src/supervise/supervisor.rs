@@ -14,7 +14,7 @@ use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline};
-use crate::supervise::unit::{Action, Event, Outcome, Policy, State, Status, Unit};
+use crate::supervise::unit::{Action, Activation, Event, Outcome, Policy, State, Status, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::{self, Ready, Table};
@@ -85,6 +85,11 @@ impl Graph for Deps<'_, '_> {
 /// The unit's lifecycle policy, from its table entry.
 pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     let mut p = Policy::new(u.kind);
+    p.activation = match (u.listens().next().is_some(), u.accept, u.start) {
+        (false, _, _) | (true, false, table::Start::Boot) => Activation::Boot,
+        (true, false, table::Start::OnDemand) => Activation::OnDemand,
+        (true, true, _) => Activation::Accept,
+    };
     p.restart = u.restart;
     p.restart_delay_ms = u.restart_delay.0 as u64;
     p.restart_max_ms = u.restart_max.0 as u64;

@@ -18,10 +18,27 @@ pub(crate) const BACKOFF_FIRST_MS: u64 = 100;
 /// up (uninterruptible sleep): shutdown must not hang on one unit.
 pub(crate) const KILL_GRACE_MS: u64 = 2_000;
 
+/// When a unit's process runs: at boot, or (a unit with `listen=`) at
+/// the first connection or datagram, or one per connection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Activation {
+    /// Started when its dependencies are met (every unit without
+    /// sockets, and `start=boot`).
+    Boot,
+    /// `start=on-demand`: listening until a connection or datagram
+    /// arrives (`Activate`); listening again after its process exits,
+    /// where another unit would be restarted.
+    OnDemand,
+    /// `accept=yes`: listening for good; the supervisor starts an
+    /// instance per connection, outside this state machine.
+    Accept,
+}
+
 /// What the state machine needs of a unit's options (docs/config.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Policy {
     pub(crate) kind: UnitKind,
+    pub(crate) activation: Activation,
     pub(crate) restart: Restart,
     pub(crate) restart_delay_ms: u64,
     /// Cap of the quick-failure back-off; 0 turns back-off off.
@@ -40,6 +57,7 @@ impl Policy {
     pub(crate) const fn new(kind: UnitKind) -> Policy {
         Policy {
             kind,
+            activation: Activation::Boot,
             restart: match kind {
                 UnitKind::Task => Restart::Never,
                 UnitKind::Service | UnitKind::Tty => Restart::Always,
@@ -102,6 +120,9 @@ pub(crate) enum Failure {
     /// It must not run as configured: its CPUs could not be isolated
     /// (`isolate=yes`). Never retried on its own.
     Refused,
+    /// A socket of its `listen=` could not be bound. Never retried on
+    /// its own.
+    Sockets,
     /// `restart-limit` quick failures in a row.
     Limit,
 }
@@ -124,6 +145,9 @@ pub(crate) enum Then {
 pub(crate) enum State {
     /// Waiting for its dependencies; the scheduler sends `Start`.
     Waiting,
+    /// On-demand or inetd style: nothing runs; its sockets are watched
+    /// for the first connection or datagram (`Activate`).
+    Listening,
     /// `Spawn` was asked; the supervisor answers `Spawned` or
     /// `SpawnFailed` before anything else.
     Spawning,
@@ -166,6 +190,7 @@ impl State {
     pub(crate) const fn name(&self) -> &'static str {
         match self {
             State::Waiting => "waiting",
+            State::Listening => "listening",
             State::Spawning => "spawning",
             State::Starting { .. } => "starting",
             State::Running { .. } => "running",
@@ -189,6 +214,10 @@ pub(crate) enum Event {
     ConditionUnmet,
     /// Scheduler: a `needs=` dependency failed or is blocked.
     DepFailed,
+    /// A socket of the unit could not be bound: it cannot run.
+    Unbound,
+    /// A connection or datagram on the sockets of a listening unit.
+    Activate,
     /// The answer to `Spawn`: the program is exec'd.
     Spawned {
         pid: Pid,
@@ -321,6 +350,7 @@ impl Unit {
             State::Starting { pid, .. } | State::Running { pid } => Some(pid),
             State::Stopping { pid, .. } => pid,
             State::Waiting
+            | State::Listening
             | State::Spawning
             | State::Exited
             | State::BackingOff { .. }
@@ -363,6 +393,7 @@ impl Unit {
             State::Stopping { deadline, .. } => Some(deadline),
             State::BackingOff { until } => Some(until),
             State::Waiting
+            | State::Listening
             | State::Spawning
             | State::Running { .. }
             | State::Exited
@@ -381,6 +412,7 @@ impl Unit {
             | State::Running { .. }
             | State::Stopping { .. } => false,
             State::Waiting
+            | State::Listening
             | State::Exited
             | State::BackingOff { .. }
             | State::Failed { .. }
@@ -391,10 +423,12 @@ impl Unit {
     }
 
     /// What the scheduler sees. A task is ready for its dependents only
-    /// when it has exited 0 (`Done`).
+    /// when it has exited 0 (`Done`); a listening unit is, since its
+    /// clients can connect.
     pub(crate) const fn outcome(&self) -> Outcome {
         match self.state {
             State::Waiting => Outcome::Waiting,
+            State::Listening => Outcome::Ready,
             State::Running { .. } => match self.policy.kind {
                 UnitKind::Task => Outcome::Pending,
                 UnitKind::Service | UnitKind::Tty => Outcome::Ready,
@@ -423,13 +457,19 @@ impl Unit {
         }
         match (self.state, ev) {
             // Waiting: the scheduler decides.
-            (S::Waiting, E::Start) => self.spawn(a),
+            (S::Waiting, E::Start) => self.resume(a),
             (S::Waiting, E::ConditionUnmet) => self.state = S::Skipped,
             (S::Waiting, E::DepFailed) => self.state = S::Blocked,
+            (S::Waiting, E::Unbound) => {
+                self.state = S::Failed {
+                    why: Failure::Sockets,
+                }
+            }
             (S::Waiting, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
             (
                 S::Waiting,
-                E::Spawned { .. }
+                E::Activate
+                | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
@@ -438,6 +478,28 @@ impl Unit {
                 | E::Timer
                 | E::StartRequest
                 | E::RestartRequest
+                | E::ReloadRequest,
+            ) => {}
+
+            // Listening: nothing runs; a connection starts an on-demand
+            // unit (an accept=yes unit's instances are the supervisor's).
+            (S::Listening, E::Activate | E::StartRequest) if self.on_demand() => self.spawn(a),
+            (S::Listening, E::Activate | E::StartRequest) => {}
+            (S::Listening, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
+            (S::Listening, E::RestartRequest) => self.again(),
+            (
+                S::Listening,
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Unbound
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Timer
                 | E::ReloadRequest,
             ) => {}
 
@@ -458,6 +520,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
@@ -489,6 +553,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
@@ -517,6 +583,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
@@ -586,13 +654,15 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Ready
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
 
             // BackingOff: nothing runs; spawn again at `until`.
-            (S::BackingOff { until }, E::Timer) if now >= until => self.spawn(a),
+            (S::BackingOff { until }, E::Timer) if now >= until => self.resume(a),
             (S::BackingOff { .. }, E::Timer) => {}
             (S::BackingOff { .. }, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
             (S::BackingOff { .. }, E::StartRequest | E::RestartRequest) => self.again(),
@@ -601,6 +671,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
@@ -620,6 +692,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
@@ -638,6 +712,18 @@ impl Unit {
     fn spawn(&mut self, a: &mut Actions) {
         self.state = State::Spawning;
         act(a, Action::Spawn);
+    }
+
+    const fn on_demand(&self) -> bool {
+        matches!(self.policy.activation, Activation::OnDemand)
+    }
+
+    /// Start, or start again: spawn it, or listen for what starts it.
+    fn resume(&mut self, a: &mut Actions) {
+        match self.policy.activation {
+            Activation::Boot => self.spawn(a),
+            Activation::OnDemand | Activation::Accept => self.state = State::Listening,
+        }
     }
 
     fn spawned(&mut self, pid: Pid, now: Ms) {
@@ -802,7 +888,8 @@ impl Unit {
                 | Failure::NotReady
                 | Failure::ReadyTimeout
                 | Failure::Limit
-                | Failure::Refused => self.policy.restart_max_ms,
+                | Failure::Refused
+                | Failure::Sockets => self.policy.restart_max_ms,
             };
             self.backoff_ms = next_backoff(self.backoff_ms, cap);
             delay = delay.max(self.backoff_ms);
@@ -812,7 +899,7 @@ impl Unit {
         }
         self.restarts = self.restarts.saturating_add(1);
         if delay == 0 {
-            self.spawn(a);
+            self.resume(a);
         } else {
             self.state = State::BackingOff {
                 until: now.after(delay),
@@ -1543,6 +1630,8 @@ mod tests {
             E::Start,
             E::ConditionUnmet,
             E::DepFailed,
+            E::Unbound,
+            E::Activate,
             spawned(99),
             NOENT,
             E::SpawnRefused,
@@ -1563,16 +1652,23 @@ mod tests {
         };
         // (state, events that act on it); every other event is ignored.
         // Timers are early (t=0) and exits are for a stranger (pid 99).
-        let cases: [(State, &[Event]); 11] = [
+        // A listening unit of this (boot) policy ignores Activate and
+        // StartRequest: on-demand ones act on them (`on_demand_...`).
+        let cases: [(State, &[Event]); 12] = [
             (
                 S::Waiting,
                 &[
                     E::Start,
                     E::ConditionUnmet,
                     E::DepFailed,
+                    E::Unbound,
                     E::StopRequest,
                     E::Shutdown,
                 ],
+            ),
+            (
+                S::Listening,
+                &[E::StopRequest, E::RestartRequest, E::Shutdown],
             ),
             (
                 S::Spawning,
@@ -1647,7 +1743,88 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 36);
+        assert_eq!(acting, 40);
+    }
+
+    fn on_demand() -> Policy {
+        Policy {
+            activation: Activation::OnDemand,
+            ..service()
+        }
+    }
+
+    #[test]
+    fn on_demand_listens_until_a_connection_and_again_after_an_exit() {
+        let mut u = Unit::new(on_demand());
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            5: E::Timer => [], S::Listening,
+            10: E::Activate => [A::Spawn], S::Spawning,
+            10: spawned(10) => [], S::Running { .. },
+            // A stray wake-up on its sockets while it runs: nothing.
+            11: E::Activate => [], S::Running { .. },
+            // A clean exit after a stable run: listening again, at once.
+            20_010: exit(10, 0) => [A::KillCgroup], S::Listening,
+            20_020: E::Activate => [A::Spawn], S::Spawning,
+            20_020: spawned(11) => [], S::Running { .. },
+            // A quick crash backs off, then listens (does not spawn).
+            20_050: exit(11, 1) => [A::KillCgroup], S::BackingOff { .. },
+            20_150: E::Timer => [], S::Listening,
+        );
+        assert_eq!(u.restarts(), 2);
+        assert_eq!(u.outcome(), Outcome::Ready);
+        assert!(u.is_down());
+        assert_eq!((u.deadline(), u.main_pid()), (None, None));
+        // `pinit start` runs it now; stop and start bring it back to
+        // listening; restart=never leaves it exited after its exit.
+        trace!(u;
+            30_000: E::StartRequest => [A::Spawn], S::Spawning,
+            30_000: spawned(12) => [], S::Running { .. },
+            30_001: E::StopRequest => [sig(12, SIGTERM)], S::Stopping { .. },
+            30_002: exit(12, 0) => [A::KillCgroup], S::Stopped,
+            30_003: E::StartRequest => [], S::Waiting,
+            30_003: E::Start => [], S::Listening,
+            30_004: E::StopRequest => [], S::Stopped,
+        );
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ..on_demand()
+        });
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            1: E::Activate => [A::Spawn], S::Spawning,
+            1: spawned(10) => [], S::Running { .. },
+            20_000: exit(10, 0) => [A::KillCgroup], S::Exited,
+            20_001: E::Activate => [], S::Exited,
+        );
+    }
+
+    #[test]
+    fn accept_units_listen_for_good() {
+        let mut u = Unit::new(Policy {
+            activation: Activation::Accept,
+            ..service()
+        });
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            1: E::Activate => [], S::Listening,
+            2: E::StartRequest => [], S::Listening,
+            3: E::RestartRequest => [], S::Waiting,
+            3: E::Start => [], S::Listening,
+            4: E::Shutdown => [], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn a_unit_whose_socket_was_not_bound_fails_without_retry() {
+        let mut u = Unit::new(on_demand());
+        trace!(u;
+            0: E::Unbound => [], S::Failed { why: Failure::Sockets },
+            1: E::Start => [], S::Failed { .. },
+            2: E::StartRequest => [], S::Waiting,
+            2: E::Unbound => [], S::Failed { why: Failure::Sockets },
+        );
+        assert_eq!(u.outcome(), Outcome::Failed);
     }
 
     #[test]
@@ -1668,5 +1845,6 @@ mod tests {
     fn state_names() {
         assert_eq!(S::BackingOff { until: Ms(0) }.name(), "backing-off");
         assert_eq!(S::Waiting.name(), "waiting");
+        assert_eq!(S::Listening.name(), "listening");
     }
 }

@@ -104,7 +104,9 @@ impl Args {
 }
 
 /// A NULL-terminated array of C string pointers for `execve`, borrowing
-/// the strings so that they outlive the call.
+/// the strings so that they outlive the call. A copy (on the stack) may
+/// get one more entry with a shorter life.
+#[derive(Clone, Copy)]
 pub(crate) struct CVec<'a, const N: usize> {
     ptrs: [*const c_char; N],
     len: usize,
