@@ -10,11 +10,14 @@ use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_KEY};
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
+use crate::sys::time;
 use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
@@ -111,13 +114,22 @@ pub(crate) fn run(path: &str) -> i32 {
         cmdline: b"",
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, slots, ctx));
+    let instances = match INSTANCES.take() {
+        Some(t) => t,
+        None => return 1,
+    };
+    let mut sup = Supervisor::new(table, slots, instances, ctx);
+    // After the mount statements, before the first unit: clients may
+    // connect from now on.
+    sup.bind_all(&mut System::new(&init.ev), time::now());
+    init.sup = Some(sup);
     let rc = init.run();
     drop(init);
 
     if let Some(b) = &base {
         for u in table.units.iter() {
-            cgroup::remove(b, u.name, u.isolate);
+            let instances = if u.accept { u.max_instances } else { 0 };
+            cgroup::remove(b, u.name, u.isolate, instances);
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

@@ -10,7 +10,9 @@ use crate::control::protocol::SOCKET_PATH;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
 use crate::supervise::supervisor::{Supervisor, SLOTS};
@@ -186,7 +188,15 @@ pub(crate) fn run() -> ! {
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, slots, ctx));
+    let instances = match INSTANCES.take() {
+        Some(t) => t,
+        None => halt_forever(),
+    };
+    let mut sup = Supervisor::new(table, slots, instances, ctx);
+    // After the mount statements, before the first unit: clients may
+    // connect from now on.
+    sup.bind_all(&mut System::new(&init.ev), time::now());
+    init.sup = Some(sup);
     serve(init)
 }
 

@@ -208,7 +208,8 @@ fn execute(
             let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
             let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
-            send_line(fd, st.as_bytes()).map_err(|_| lost)
+            send_line(fd, st.as_bytes()).map_err(|_| lost)?;
+            socket_lines(sup, i, fd).map_err(|_| lost)
         }
         Request::Boot => {
             for (name, t, waited) in sup.boot_rows() {
@@ -250,6 +251,36 @@ fn execute(
             sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
     }
+}
+
+/// `socket FD ADDRESS NAME ACCEPTED` per socket of unit `i` (FD `-` when
+/// PID 1 could not bind it, ACCEPTED `-` unless it is `accept=yes`), then
+/// `instances N MAX` for an `accept=yes` unit.
+fn socket_lines(sup: &Supervisor<'_>, i: usize, fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let Some((u, _)) = sup.unit(i) else {
+        return Ok(());
+    };
+    let (socks, instances) = sup.sockets(i);
+    for ((l, bound), n) in socks.zip(3..) {
+        let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
+        let _ = write!(line, "socket ");
+        let _ = match bound {
+            Some(_) => write!(line, "{}", n),
+            None => line.write_str("-"),
+        };
+        let _ = write!(line, " {} {} ", l.address(), u.fd_name(&l));
+        let _ = match (u.accept, bound) {
+            (true, Some(b)) => write!(line, "{}", b.accepted),
+            _ => line.write_str("-"),
+        };
+        send_line(fd, line.as_bytes())?;
+    }
+    if u.accept {
+        let mut line: heapless::String<64> = heapless::String::new();
+        let _ = write!(line, "instances {} {}", instances, u.max_instances);
+        send_line(fd, line.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// `NAME KIND STATE PID SINCE_MS RESTARTS LAST CGROUP`: the

@@ -230,8 +230,14 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
     on
 }
 
-/// Removes a unit's (empty) cgroup directory.
-pub(crate) fn remove(base: &Base, unit: &str, isolated: bool) {
+/// Removes a unit's (empty) cgroup directory, and those of its first
+/// `instances` instances before it.
+pub(crate) fn remove(base: &Base, unit: &str, isolated: bool, instances: u16) {
+    for n in 0..instances {
+        if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, n))) {
+            let _ = fs::rmdir(p.as_str());
+        }
+    }
     if let Ok(p) = base.path(unit, isolated, None) {
         let _ = fs::rmdir(p.as_str());
     }
@@ -260,7 +266,31 @@ pub(crate) fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static s
 /// Creates the unit's cgroup (if needed) and opens it for
 /// CLONE_INTO_CGROUP.
 pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
-    let path = base.path(unit, isolated, None)?;
+    create_dir(base.path(unit, isolated, None)?)
+}
+
+/// `NAME@N`: the cgroup of instance N of an `accept=yes` unit, inside
+/// the unit's, which itself holds no process (so cgroup v2's rule of no
+/// process beside child cgroups holds): the unit's limits cover all its
+/// instances together.
+pub(crate) fn instance_dir(unit: &str, num: u16) -> heapless::String<40> {
+    let mut d = heapless::String::new();
+    let _ = write!(d, "{}@{}", unit, num);
+    d
+}
+
+/// Creates instance `num`'s cgroup (or takes the one a previous
+/// instance left) and opens it for CLONE_INTO_CGROUP.
+pub(crate) fn create_instance(
+    base: &Base,
+    unit: &str,
+    isolated: bool,
+    num: u16,
+) -> Result<OwnedFd, Errno> {
+    create_dir(base.path(unit, isolated, Some(&instance_dir(unit, num)))?)
+}
+
+fn create_dir(path: Path) -> Result<OwnedFd, Errno> {
     match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
@@ -272,15 +302,26 @@ pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd,
     )
 }
 
-/// Kills every process in the unit's cgroup: SIGKILL to each pid of
-/// cgroup.procs, again until it is empty (a fork racing one sweep is
-/// caught by the next; a task with SIGKILL pending cannot fork).
+/// Kills every process in the unit's cgroup (or, `instance`, in that
+/// instance's, which is then removed if it is empty already): SIGKILL to
+/// each pid of cgroup.procs, again until it is empty (a fork racing one
+/// sweep is caught by the next; a task with SIGKILL pending cannot fork).
 ///
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
-pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
-    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
+pub(crate) fn kill(
+    base: &Base,
+    unit: &str,
+    isolated: bool,
+    instance: Option<u16>,
+) -> Result<(), Errno> {
+    let mut dir: heapless::String<48> = heapless::String::new();
+    if let Some(n) = instance {
+        let _ = write!(dir, "{}/", instance_dir(unit, n));
+    }
+    let _ = dir.push_str("cgroup.procs");
+    let procs = base.path(unit, isolated, Some(&dir))?;
     for _ in 0..64 {
         let mut any = false;
         for_each_pid(procs.as_str(), |pid| {
@@ -289,6 +330,11 @@ pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>
         })?;
         if !any {
             break;
+        }
+    }
+    if let Some(n) = instance {
+        if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, n))) {
+            let _ = fs::rmdir(p.as_str());
         }
     }
     Ok(())

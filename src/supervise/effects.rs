@@ -6,15 +6,16 @@
 
 use crate::place::cgroup::{self, Base};
 use crate::supervise::epoll::Loop;
-use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
-use crate::table::{self, Table};
+use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::listen;
+use crate::table::{self, Listen, Table};
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
 pub(crate) trait Effects {
-    /// Starts unit `i`'s process (launch.rs); a new output pipe is
-    /// watched with `token::LOG | i`.
+    /// Starts unit `i`'s process, or with `conn` an instance of it
+    /// (launch.rs); a new output pipe is watched with `token::LOG | i`.
     fn spawn(
         &mut self,
         i: usize,
@@ -22,11 +23,24 @@ pub(crate) trait Effects {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
-    /// Kills every process left in a unit's cgroup.
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
+    /// Kills every process left in a unit's cgroup, or in one of its
+    /// instances' (then removed).
+    fn kill_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instance: Option<u16>,
+    ) -> Result<(), Errno>;
+    /// Binds a `listen=` socket of unit `u` (listen.rs); a failure is
+    /// said on the console.
+    fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno>;
+    /// A connection waiting on a listening socket; `None`: none.
+    fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno>;
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
     /// A MAINPID= process: `None` if it is our child (reaped as usual),
@@ -56,9 +70,10 @@ impl Effects for System<'_> {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError> {
         let ev = self.ev;
-        launch::launch(u, table, ctx, kept, |fd| {
+        launch::launch(u, table, ctx, kept, conn, |fd| {
             ev.add(fd, crate::supervise::epoll::token::LOG | i as u64)
         })
     }
@@ -67,8 +82,22 @@ impl Effects for System<'_> {
         crate::sys::kill(pid, sig)
     }
 
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
-        cgroup::kill(base, unit, isolated)
+    fn kill_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instance: Option<u16>,
+    ) -> Result<(), Errno> {
+        cgroup::kill(base, unit, isolated, instance)
+    }
+
+    fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno> {
+        listen::bind(u.name, l, u.accept)
+    }
+
+    fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
+        listen::accept(fd)
     }
 
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {

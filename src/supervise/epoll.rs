@@ -27,6 +27,8 @@ pub(crate) mod token {
     pub(crate) const LISTEN: u64 = 4 << 16;
     /// A control client.
     pub(crate) const CLIENT: u64 = 5 << 16;
+    /// A unit's listening socket: index `unit << 4 | socket`.
+    pub(crate) const SOCKET: u64 = 6 << 16;
     /// The timerfd of the loop itself.
     pub(crate) const TIMER: u64 = u64::MAX;
 

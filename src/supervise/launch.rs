@@ -6,9 +6,11 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
+use crate::supervise::listen::Listener;
 use crate::supervise::passwd;
 use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
 use crate::sys::errno::Name;
+use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -22,6 +24,8 @@ const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// Room for the decoded environment: global and unit `env`, PATH,
 /// NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
+/// LISTEN_FDNAMES's value: up to LISTEN_MAX names of up to 31 bytes.
+const FDNAMES_MAX: usize = LISTEN_MAX * 32;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -48,7 +52,22 @@ pub(crate) struct Kept {
     /// The output pipe (log=kmsg), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
+    /// Its `listen=` sockets, in order, bound at boot: every one or
+    /// none (a unit whose socket could not be bound does not run).
+    /// Closed only with the unit (table reload), never by a stop.
+    pub(crate) sockets: heapless::Vec<Listener, LISTEN_MAX>,
 }
+
+/// An instance of an `accept=yes` unit: its number (cgroup `NAME@N`)
+/// and the connection it serves.
+#[derive(Clone, Copy)]
+pub(crate) struct Conn<'a> {
+    pub(crate) num: u16,
+    pub(crate) fd: BorrowedFd<'a>,
+}
+
+/// LISTEN_FDNAMES of an instance (systemd's word for Accept=yes).
+const CONNECTION: &str = "connection";
 
 /// A process that runs.
 pub(crate) struct Launched {
@@ -81,11 +100,26 @@ pub(crate) fn launch(
     table: &Table<'_>,
     ctx: &Context<'_>,
     kept: &mut Kept,
+    conn: Option<Conn<'_>>,
     watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
 ) -> Result<Launched, LaunchError> {
     let name = u.name;
+    let mut instance_cgroup = None;
     match &ctx.base {
-        Some(base) => prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?,
+        Some(base) => {
+            prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?;
+            if let Some(c) = conn {
+                let made = cgroup::create_instance(base, u.name, u.isolate, c.num);
+                instance_cgroup = Some(made.inspect_err(|&e| {
+                    say!(
+                        "{}: unable to create the cgroup of instance {}: {}",
+                        name,
+                        c.num,
+                        Name(e)
+                    )
+                })?);
+            }
+        }
         None if u.isolate => {
             say!(
                 "{}: error: isolate=yes needs a cgroup, and there is none; not started",
@@ -113,8 +147,25 @@ pub(crate) fn launch(
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
 
+    // The sockets: the unit's, or an instance's one connection.
+    let mut fds: heapless::Vec<BorrowedFd<'_>, LISTEN_MAX> = heapless::Vec::new();
+    let mut names: heapless::String<FDNAMES_MAX> = heapless::String::new();
+    match conn {
+        Some(c) => {
+            let _ = fds.push(c.fd);
+            let _ = names.push_str(CONNECTION);
+        }
+        None => {
+            for (l, s) in u.listens().zip(kept.sockets.iter()) {
+                let _ = fds.push(s.fd());
+                let sep = if names.is_empty() { "" } else { ":" };
+                let _ = write!(names, "{}{}", sep, u.fd_name(&l));
+            }
+        }
+    }
+
     let mut envs = [0u8; ENV_BUF];
-    let envp = env_block(table, u, ctx, &mut envs).ok_or_else(|| {
+    let envp = env_block(table, u, ctx, (fds.len(), &names), &mut envs).ok_or_else(|| {
         say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
         LaunchError::Errno(Errno::TOOBIG)
     })?;
@@ -186,7 +237,12 @@ pub(crate) fn launch(
     };
     cmd.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
 
-    cmd.cgroup = kept.cgroup.as_ref().map(|f| f.as_fd());
+    cmd.listen = &fds;
+    cmd.conn = conn.map(|c| c.fd);
+    cmd.cgroup = instance_cgroup
+        .as_ref()
+        .or(kept.cgroup.as_ref())
+        .map(|f| f.as_fd());
     cmd.output = match u.log {
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
@@ -200,8 +256,9 @@ pub(crate) fn launch(
     let result = spawn::spawn(&cmd, &mut |w| warn(u, w));
     match result {
         Ok(pid) => {
-            let raw = pid.as_raw_nonzero().get();
-            started_line(name, raw, ctx, u);
+            if conn.is_none() {
+                started_line(name, pid.as_raw_nonzero().get(), ctx, u);
+            }
             Ok(Launched {
                 pid,
                 ready: ready_pipe.map(|(rd, _, _)| rd),
@@ -262,11 +319,13 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
 
 /// The unit's env= first, then the global env entries it does not
 /// override (getenv takes the first match), a default PATH if none is
-/// set, and NOTIFY_SOCKET for ready=notify.
+/// set, NOTIFY_SOCKET for ready=notify, and LISTEN_FDS and
+/// LISTEN_FDNAMES when it gets `fds` sockets (LISTEN_PID is the child's).
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
     ctx: &Context<'_>,
+    (fds, names): (usize, &str),
     buf: &'b mut [u8],
 ) -> Option<NulSeparated<'b>> {
     let key = |w: &lex::Word<'_>| -> heapless::Vec<u8, 64> {
@@ -296,6 +355,14 @@ fn env_block<'b>(
         if let Some(e) = ctx.notify_env {
             add(e.to_bytes(), buf)?;
         }
+    }
+    if fds > 0 {
+        let mut e: heapless::String<{ FDNAMES_MAX + 16 }> = heapless::String::new();
+        write!(e, "LISTEN_FDS={}", fds).ok()?;
+        add(e.as_bytes(), buf)?;
+        e.clear();
+        write!(e, "LISTEN_FDNAMES={}", names).ok()?;
+        add(e.as_bytes(), buf)?;
     }
     Some(NulSeparated(buf.get(..n)?))
 }

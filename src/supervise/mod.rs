@@ -5,7 +5,9 @@
 pub(crate) mod capture;
 pub(crate) mod effects;
 pub(crate) mod epoll;
+pub(crate) mod instance;
 pub(crate) mod launch;
+pub(crate) mod listen;
 pub(crate) mod notify;
 pub(crate) mod order;
 pub(crate) mod passwd;

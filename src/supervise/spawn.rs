@@ -331,7 +331,10 @@ fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> (Step, Errno
 /// it is the exec'd process's own pid (sd_listen_fds(3) checks it).
 fn listen_pid(buf: &mut [u8; 24]) -> Option<&CStr> {
     const KEY: &[u8] = b"LISTEN_PID=";
-    let mut pid = rustix::process::getpid().as_raw_nonzero().get().unsigned_abs();
+    let mut pid = rustix::process::getpid()
+        .as_raw_nonzero()
+        .get()
+        .unsigned_abs();
     let mut digits = [0u8; 10];
     let mut n = 0;
     while let Some(d) = digits.get_mut(n) {
@@ -343,7 +346,11 @@ fn listen_pid(buf: &mut [u8; 24]) -> Option<&CStr> {
         }
     }
     buf.get_mut(..KEY.len())?.copy_from_slice(KEY);
-    for (dst, d) in buf.get_mut(KEY.len()..KEY.len() + n)?.iter_mut().zip(digits.get(..n)?.iter().rev()) {
+    for (dst, d) in buf
+        .get_mut(KEY.len()..KEY.len() + n)?
+        .iter_mut()
+        .zip(digits.get(..n)?.iter().rev())
+    {
         *dst = *d;
     }
     *buf.get_mut(KEY.len() + n)? = 0;

@@ -10,7 +10,9 @@ use crate::say;
 use crate::supervise::capture::{self, Capture};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
-use crate::supervise::launch::{Context, Kept, LaunchError, Launched};
+use crate::supervise::instance::{Instances, Overdue};
+use crate::supervise::launch::{Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::listen::Listener;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline};
@@ -41,6 +43,11 @@ pub(crate) struct Slot {
     /// The last `STATUS=` line.
     status: heapless::Vec<u8, STATUS_MAX>,
     timeline: Timeline,
+    /// Its sockets are in the epoll set (listening, room for an instance).
+    watching: bool,
+    /// accept=yes: no accepting until then, after a failed accept or
+    /// spawn (the connections wait in the backlog; no busy loop).
+    paused: Option<Ms>,
 }
 
 impl Slot {
@@ -54,9 +61,15 @@ impl Slot {
             log_pid: 0,
             status: heapless::Vec::new(),
             timeline: Timeline::default(),
+            watching: false,
+            paused: None,
         }
     }
 }
+
+/// How long an `accept=yes` unit stops accepting after a failed accept
+/// or instance start.
+pub(crate) const ACCEPT_PAUSE_MS: u64 = 1000;
 
 pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 
@@ -114,6 +127,8 @@ pub(crate) enum Refused {
 pub(crate) struct Supervisor<'t> {
     table: &'t Table<'t>,
     slots: &'t mut Slots,
+    /// The running instances of `accept=yes` units.
+    instances: &'t mut Instances,
     ctx: Context<'t>,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
@@ -127,6 +142,7 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn new(
         table: &'t Table<'t>,
         slots: &'t mut Slots,
+        instances: &'t mut Instances,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -137,6 +153,7 @@ impl<'t> Supervisor<'t> {
         Supervisor {
             table,
             slots,
+            instances,
             ctx,
             shutting_down: false,
             stopping: Set::new(),
@@ -188,9 +205,64 @@ impl<'t> Supervisor<'t> {
         })
     }
 
-    /// The nearest time any unit wants a Timer event.
+    /// Unit `i`'s sockets, in order, each with PID 1's socket when it is
+    /// bound; and its running instances (`accept=yes`).
+    pub(crate) fn sockets(
+        &self,
+        i: usize,
+    ) -> (
+        impl Iterator<Item = (table::Listen<'t>, Option<&Listener>)> + '_,
+        usize,
+    ) {
+        let u = self.table.units.get(i);
+        let bound = self.slots.get(i).map(|s| &s.kept.sockets);
+        let listens = u.into_iter().flat_map(|u| u.listens());
+        let mut socks = bound.into_iter().flat_map(|b| b.iter());
+        (
+            listens.map(move |l| (l, socks.next())),
+            self.instances.count(i),
+        )
+    }
+
+    /// The nearest time any unit or instance wants a Timer event.
     pub(crate) fn deadline(&self) -> Option<Ms> {
-        self.slots.iter().filter_map(|s| s.sm.deadline()).min()
+        let paused = self.slots.iter().filter_map(|s| s.paused);
+        let units = self.slots.iter().filter_map(|s| s.sm.deadline());
+        units.chain(paused).chain(self.instances.deadline()).min()
+    }
+
+    /// Binds every unit's `listen=` sockets, before any unit starts: from
+    /// now on clients can connect, and wait. A unit whose socket cannot
+    /// be bound fails (never started); the others run.
+    pub(crate) fn bind_all(&mut self, fx: &mut impl Effects, now: Ms) {
+        for i in 0..self.slots.len() {
+            if !self.bind(fx, i) {
+                self.step(fx, i, Event::Unbound, now);
+            }
+        }
+    }
+
+    /// Unit `i`'s sockets, bound now unless they are: false if one
+    /// cannot be (each failure said on the console; none is kept).
+    fn bind(&mut self, fx: &mut impl Effects, i: usize) -> bool {
+        let (Some(u), Some(slot)) = (self.table.units.get(i), self.slots.get_mut(i)) else {
+            return false;
+        };
+        if !slot.kept.sockets.is_empty() {
+            return true;
+        }
+        for l in u.listens() {
+            match fx.bind(u, &l) {
+                Ok(fd) => {
+                    let _ = slot.kept.sockets.push(Listener { fd, accepted: 0 });
+                }
+                Err(_) => {
+                    slot.kept.sockets.clear();
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
@@ -215,10 +287,12 @@ impl<'t> Supervisor<'t> {
                 self.step(fx, i, Event::DepFailed, now);
             }
             for i in plan.start.iter() {
-                let e = if self.conditions_hold(i) {
-                    Event::Start
-                } else {
+                let e = if !self.conditions_hold(i) {
                     Event::ConditionUnmet
+                } else if !self.bind(fx, i) {
+                    Event::Unbound
+                } else {
+                    Event::Start
                 };
                 self.step(fx, i, e, now);
             }
@@ -281,6 +355,37 @@ impl<'t> Supervisor<'t> {
                 }
             }
         }
+        self.sync_watch(fx, i, now);
+    }
+
+    /// Watches unit `i`'s sockets while it listens (an `accept=yes` one:
+    /// while it has room for an instance and is not paused), and only
+    /// then: a running on-demand unit's connections are its own.
+    fn sync_watch(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let Some(u) = self.table.units.get(i) else {
+            return;
+        };
+        let room = !u.accept || self.instances.free_num(i, u.max_instances).is_some();
+        let Some(slot) = self.slots.get_mut(i) else {
+            return;
+        };
+        if slot.paused.is_some_and(|t| t <= now) {
+            slot.paused = None;
+        }
+        let want = slot.sm.state() == State::Listening && room && slot.paused.is_none();
+        if want == slot.watching {
+            return;
+        }
+        for (k, s) in slot.kept.sockets.iter().enumerate() {
+            if want {
+                if let Err(e) = fx.watch(s.fd(), token::SOCKET | (i << 4 | k) as u64) {
+                    say!("{}: unable to watch its sockets: {}", u.name, Name(e));
+                }
+            } else {
+                fx.unwatch(s.fd());
+            }
+        }
+        slot.watching = want;
     }
 
     fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
@@ -299,24 +404,8 @@ impl<'t> Supervisor<'t> {
     /// Everything left in the unit's cgroup; without cgroups, the unit's
     /// process group (it runs in its own session).
     fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) {
-        let name = self.name(i);
-        let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
-        match &self.ctx.base {
-            Some(base) => {
-                if let Err(e) = fx.kill_cgroup(base, name, isolated) {
-                    if e != Errno::NOENT {
-                        say!("{}: unable to kill its cgroup: {}", name, Name(e));
-                    }
-                }
-            }
-            None => {
-                // The last started process leads its own session and
-                // process group: kill the group.
-                if let Some(pgid) = self.slots.get(i).map(|s| s.log_pid).filter(|&p| p > 0) {
-                    let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
-                }
-            }
-        }
+        let pgid = self.slots.get(i).map_or(0, |s| s.log_pid);
+        kill_in(self.table, self.ctx.base.as_ref(), fx, i, None, pgid);
     }
 
     /// A child exited: hand it to the unit whose main process it was.
@@ -329,24 +418,64 @@ impl<'t> Supervisor<'t> {
     ) -> bool {
         let i = match self.slots.iter().position(|s| s.sm.main_pid() == Some(pid)) {
             Some(i) => i,
-            None => return false,
+            None => return self.instance_exited(fx, pid, now),
         };
         self.step(fx, i, Event::Exited { pid, status }, now);
         true
     }
 
-    /// Timer events to every unit whose deadline has passed.
+    /// An instance's process exited: what it left in its cgroup goes, and
+    /// its unit may accept again. Never restarted.
+    fn instance_exited(&mut self, fx: &mut impl Effects, pid: Pid, now: Ms) -> bool {
+        let Some(inst) = self.instances.exited(pid) else {
+            return false;
+        };
+        let i = usize::from(inst.unit);
+        let pgid = pid.as_raw_nonzero().get();
+        kill_in(
+            self.table,
+            self.ctx.base.as_ref(),
+            fx,
+            i,
+            Some(inst.num),
+            pgid,
+        );
+        self.sync_watch(fx, i, now);
+        true
+    }
+
+    /// Timer events to every unit whose deadline has passed; instances
+    /// past their stop timeout; accepting again after a pause.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         for i in 0..self.slots.len() {
-            let due = self
-                .slots
-                .get(i)
-                .and_then(|s| s.sm.deadline())
-                .is_some_and(|d| d <= now);
+            let (due, resume) = self.slots.get(i).map_or((false, false), |s| {
+                let due = |t: Option<Ms>| t.is_some_and(|d| d <= now);
+                (due(s.sm.deadline()), due(s.paused))
+            });
             if due {
                 self.step(fx, i, Event::Timer, now);
             }
+            if resume {
+                self.sync_watch(fx, i, now);
+            }
         }
+        let (table, base) = (self.table, self.ctx.base.as_ref());
+        self.instances.timer(now, |o| match o {
+            Overdue::Kill(inst) => {
+                let pid = inst.pid.as_raw_nonzero().get();
+                kill_in(table, base, fx, usize::from(inst.unit), Some(inst.num), pid);
+                let _ = fx.kill(pid, linux_raw_sys::general::SIGKILL);
+            }
+            Overdue::GiveUp(inst) => say!(
+                "{}: instance {} (pid {}) did not exit after SIGKILL; given up",
+                table
+                    .units
+                    .get(usize::from(inst.unit))
+                    .map_or("?", |u| u.name),
+                inst.num,
+                inst.pid.as_raw_nonzero()
+            ),
+        });
     }
 
     /// A datagram on the notify socket from `pid`.
@@ -455,6 +584,7 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn on_token(&mut self, fx: &mut impl Effects, token: u64, now: Ms) {
         let i = token::index(token);
         match token::kind(token) {
+            token::SOCKET => self.on_socket(fx, i >> 4, i & 0xf, now),
             token::LOG => self.on_output(fx, i),
             token::READY => self.on_ready_fd(fx, i, now),
             token::PIDFD => {
@@ -477,6 +607,66 @@ impl<'t> Supervisor<'t> {
             }
             _ => {}
         }
+    }
+
+    /// A connection or datagram on socket `k` of unit `i`: an on-demand
+    /// unit starts; an `accept=yes` one starts an instance per waiting
+    /// connection, as long as it has room (the others wait in the
+    /// backlog: PID 1 does not accept what it cannot serve).
+    fn on_socket(&mut self, fx: &mut impl Effects, i: usize, k: usize, now: Ms) {
+        let Some(u) = self.table.units.get(i) else {
+            return;
+        };
+        if !u.accept {
+            return self.step(fx, i, Event::Activate, now);
+        }
+        let addr = u.listens().nth(k).map(|l| l.address());
+        let mut pause = false;
+        while let (Some(slot), Some(num)) = (
+            self.slots.get_mut(i),
+            self.instances.free_num(i, u.max_instances),
+        ) {
+            if slot.sm.state() != State::Listening {
+                break;
+            }
+            let Some(listener) = slot.kept.sockets.get_mut(k) else {
+                break;
+            };
+            let conn = match fx.accept(listener.fd()) {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    say!(
+                        "{}: unable to accept a connection on {}: {}",
+                        u.name,
+                        addr.as_ref().map_or(&"?" as &dyn core::fmt::Display, |a| a),
+                        Name(e)
+                    );
+                    pause = true;
+                    break;
+                }
+            };
+            listener.accepted = listener.accepted.saturating_add(1);
+            let c = Conn {
+                num,
+                fd: conn.as_fd(),
+            };
+            match fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept, Some(c)) {
+                Ok(Launched { pid, .. }) => {
+                    slot.log_pid = pid.as_raw_nonzero().get();
+                    self.instances.add(i, num, pid);
+                }
+                // Said by launch; the client sees its connection closed.
+                Err(_) => {
+                    pause = true;
+                    break;
+                }
+            }
+        }
+        if let (true, Some(slot)) = (pause, self.slots.get_mut(i)) {
+            slot.paused = Some(now.after(ACCEPT_PAUSE_MS));
+        }
+        self.sync_watch(fx, i, now);
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
@@ -538,15 +728,27 @@ impl<'t> Supervisor<'t> {
     /// Tells the units of `set` that nothing in `set` still needs to stop
     /// (`order::stop_now`): dependents stop before what they depend on.
     fn release(&mut self, fx: &mut impl Effects, set: &Set, now: Ms) {
-        let now_set = {
-            let slots = &*self.slots;
-            order::stop_now(&Deps(self.table), set, |u| {
-                slots.get(u).is_none_or(|s| s.sm.is_down())
-            })
-        };
+        let now_set = order::stop_now(&Deps(self.table), set, |u| self.is_down(u));
         for i in now_set.iter() {
             self.step(fx, i, Event::StopRequest, now);
+            self.stop_instances(fx, i, now);
         }
+    }
+
+    /// Nothing of unit `i` runs: neither its process nor an instance.
+    fn is_down(&self, i: usize) -> bool {
+        self.slots.get(i).is_none_or(|s| s.sm.is_down()) && self.instances.count(i) == 0
+    }
+
+    /// The stop signal to each of unit `i`'s instances, SIGKILL after its
+    /// stop-timeout (`on_timer`).
+    fn stop_instances(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let Some(p) = self.slots.get(i).map(|s| *s.sm.policy()) else {
+            return;
+        };
+        self.instances.stop(i, now, p.stop_timeout_ms, |pid| {
+            let _ = fx.kill(pid.as_raw_nonzero().get(), p.stop_signal);
+        });
     }
 
     fn boot_summary(&mut self, now: Ms) {
@@ -628,19 +830,14 @@ impl<'t> Supervisor<'t> {
     fn continue_stop(&mut self, fx: &mut impl Effects, now: Ms) {
         let set = self.stopping;
         self.release(fx, &set, now);
-        let slots = &*self.slots;
-        let done: Set = self
-            .stopping
-            .iter()
-            .filter(|&u| slots.get(u).is_none_or(|s| s.sm.is_down()))
-            .collect();
+        let done: Set = self.stopping.iter().filter(|&u| self.is_down(u)).collect();
         for u in done.iter() {
             self.stopping.remove(u);
         }
     }
 
     pub(crate) fn all_down(&self) -> bool {
-        self.slots.iter().all(|s| s.sm.is_down())
+        (0..self.slots.len()).all(|i| self.is_down(i))
     }
 
     /// Starts unit `i`'s process; a new run's readiness pipe is watched,
@@ -650,7 +847,8 @@ impl<'t> Supervisor<'t> {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready } = fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept)?;
+        let Launched { pid, ready } =
+            fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept, None)?;
         for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
             fx.unwatch(old.as_fd());
         }
@@ -662,6 +860,35 @@ impl<'t> Supervisor<'t> {
         slot.log_pid = pid.as_raw_nonzero().get();
         slot.status.clear();
         Ok(pid)
+    }
+}
+
+/// Everything left in the cgroup of unit `i` or of its instance
+/// `instance`; without cgroups, in process group `pgid` (the unit's last
+/// process, or the instance, leads its own session).
+fn kill_in(
+    table: &Table<'_>,
+    base: Option<&crate::place::cgroup::Base>,
+    fx: &mut impl Effects,
+    i: usize,
+    instance: Option<u16>,
+    pgid: i32,
+) {
+    let Some(u) = table.units.get(i) else {
+        return;
+    };
+    match base {
+        Some(base) => {
+            if let Err(e) = fx.kill_cgroup(base, u.name, u.isolate, instance) {
+                if e != Errno::NOENT {
+                    say!("{}: unable to kill its cgroup: {}", u.name, Name(e));
+                }
+            }
+        }
+        None if pgid > 0 => {
+            let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
+        }
+        None => {}
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::capacity::{FIFO_PATH_MAX, SOCKET_PATH_MAX};
 use super::diag::{closest_of, Hint};
-use super::model::Id;
+use super::model::{Id, Unit};
 use super::value::{self, is_unit_name};
 use core::fmt;
 use core::net::IpAddr;
@@ -249,6 +249,21 @@ impl<'a> Listen<'a> {
             }
             _ => false,
         }
+    }
+}
+
+impl<'a> Unit<'a> {
+    /// `listen=` sockets, in order: fd 3, 4, ... of the unit's process.
+    pub fn listens(&self) -> impl Iterator<Item = Listen<'a>> + Clone + 'a {
+        self.options()
+            .filter(|(k, _)| *k == "listen")
+            .filter_map(|(_, v)| Listen::parse(v).ok())
+    }
+
+    /// The name of socket `l` in LISTEN_FDNAMES: its `name=`, else the
+    /// unit's.
+    pub fn fd_name(&self, l: &Listen<'a>) -> &'a str {
+        l.name.unwrap_or(self.name)
     }
 }
 

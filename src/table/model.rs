@@ -6,7 +6,6 @@
 
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
 use super::lex::{self, Word};
-use super::listen::Listen;
 use super::value::{self, CpuList, Millis};
 use core::fmt;
 use heapless::Vec;
@@ -468,19 +467,6 @@ impl<'a> Unit<'a> {
         self.options()
             .filter(|(k, _)| *k == "if")
             .filter_map(|(_, v)| Cond::of(v))
-    }
-
-    /// `listen=` sockets, in order: fd 3, 4, ... of the unit's process.
-    pub fn listens(&self) -> impl Iterator<Item = Listen<'a>> + Clone + 'a {
-        self.options()
-            .filter(|(k, _)| *k == "listen")
-            .filter_map(|(_, v)| Listen::parse(v).ok())
-    }
-
-    /// The name of socket `l` in LISTEN_FDNAMES: its `name=`, else the
-    /// unit's.
-    pub fn fd_name(&self, l: &Listen<'a>) -> &'a str {
-        l.name.unwrap_or(self.name)
     }
 
     /// `groups=` entries.

@@ -114,7 +114,9 @@ macro_rules! options {
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         pub(crate) enum Line { $($line,)* }
 
-        /// Every option, in `--print` order.
+        /// Every option, in `--print` order. (An option that sets every
+        /// field leaves `..Spec::NEW` with nothing to do.)
+        #[allow(clippy::needless_update)]
         pub(crate) const OPTIONS: &[Spec] = &[$($(Spec {
             key: $key,
             opt: Opt::$name,

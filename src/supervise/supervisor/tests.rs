@@ -23,6 +23,10 @@ struct Fake {
     /// MAINPID= processes that are not our children.
     strangers: Vec<i32>,
     watched: usize,
+    /// Units whose sockets cannot be bound.
+    unbindable: Vec<&'static str>,
+    /// Connections waiting to be accepted.
+    pending: usize,
 }
 
 impl Effects for Fake {
@@ -32,16 +36,27 @@ impl Effects for Fake {
         u: &table::Unit<'_>,
         _table: &Table<'_>,
         _ctx: &Context<'_>,
-        _kept: &mut Kept,
+        kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError> {
+        let what = match conn {
+            Some(c) => format!("{}@{}", u.name, c.num),
+            None => String::from(u.name),
+        };
         if let Some(e) = self.fail {
-            self.log.push(format!("spawn {} failed", u.name));
+            self.log.push(format!("spawn {} failed", what));
             return Err(LaunchError::Errno(e));
         }
         self.next_pid = self.next_pid.max(99) + 1;
         let name: &'static str = String::from(u.name).leak();
         self.cgroups.push((self.next_pid, name));
-        self.log.push(format!("spawn {} {}", u.name, self.next_pid));
+        let fds = match conn {
+            Some(_) => String::from(" fds=conn"),
+            None if kept.sockets.is_empty() => String::new(),
+            None => format!(" fds={}", kept.sockets.len()),
+        };
+        self.log
+            .push(format!("spawn {} {}{}", what, self.next_pid, fds));
         Ok(Launched {
             pid: Pid::from_raw(self.next_pid).unwrap(),
             ready: None,
@@ -53,9 +68,35 @@ impl Effects for Fake {
         self.log.push(format!("kill {} {} {}", name, pid, sig));
         Ok(())
     }
-    fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
-        self.log.push(format!("kill-cgroup {}", unit));
+    fn kill_cgroup(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        instance: Option<u16>,
+    ) -> Result<(), Errno> {
+        match instance {
+            Some(n) => self.log.push(format!("kill-cgroup {}@{}", unit, n)),
+            None => self.log.push(format!("kill-cgroup {}", unit)),
+        }
         Ok(())
+    }
+    fn bind(&mut self, u: &table::Unit<'_>, l: &table::Listen<'_>) -> Result<OwnedFd, Errno> {
+        if self.unbindable.contains(&u.name) {
+            self.log.push(format!("unbound {} {}", u.name, l.address()));
+            return Err(Errno::ADDRINUSE);
+        }
+        // Any fd stands for the socket: its readiness is simulated.
+        let (rd, _) = rustix::pipe::pipe()?;
+        Ok(rd)
+    }
+    fn accept(&mut self, _: rustix::fd::BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
+        if self.pending == 0 {
+            return Ok(None);
+        }
+        self.pending -= 1;
+        let (rd, _) = rustix::pipe::pipe()?;
+        Ok(Some(rd))
     }
     fn cgroup_of(&self, _: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
         let (_, unit) = self.cgroups.iter().find(|(p, _)| *p == pid)?;
@@ -93,6 +134,7 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
     let errors = table::parse("t.conf", text, table, &mut |d| panic!("{}", d));
     assert_eq!(errors, 0);
     let slots = Box::leak(Box::new(Slots::new()));
+    let instances = Box::leak(Box::new(Instances::new()));
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
@@ -100,7 +142,7 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(table, slots, ctx)
+    Supervisor::new(table, slots, instances, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -330,4 +372,201 @@ fn control_answers_come_from_the_supervisor() {
         s.cgroup_dir(1).unwrap().as_str(),
         "/sys/fs/cgroup/services/b"
     );
+}
+
+/// The epoll token of socket `k` of unit `i`.
+fn sock(i: u64, k: u64) -> u64 {
+    token::SOCKET | i << 4 | k
+}
+
+/// (bound or not, connections accepted) of each socket of unit `i`, and
+/// its instances.
+fn sockets(s: &Supervisor<'_>, i: usize) -> (Vec<(bool, u32)>, usize) {
+    let (socks, instances) = s.sockets(i);
+    let socks = socks
+        .map(|(_, b)| (b.is_some(), b.map_or(0, |b| b.accepted)))
+        .collect();
+    (socks, instances)
+}
+
+#[test]
+fn an_on_demand_unit_listens_and_starts_at_the_first_connection() {
+    let mut s = supervisor(
+        "service web listen=tcp:8080 listen=unix:/run/web.sock start=on-demand -- /web\n\
+         service app after=web -- /app\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    // Listening counts as ready: app does not wait for a connection.
+    saw(&mut fx, &["spawn app 100"]);
+    assert_eq!(state(&s, "web"), State::Listening);
+    assert_eq!(fx.watched, 2);
+    // The first connection starts it with both sockets; PID 1 stops
+    // watching them while it runs.
+    s.on_token(&mut fx, sock(0, 1), Ms(10));
+    saw(&mut fx, &["spawn web 101 fds=2"]);
+    assert_eq!(fx.watched, 0);
+    s.on_token(&mut fx, sock(0, 0), Ms(11));
+    saw(&mut fx, &[]);
+    // It exits after a stable run: listening again, sockets still bound.
+    exit(&mut s, &mut fx, 101, 0, 20_010);
+    saw(&mut fx, &["kill-cgroup web"]);
+    assert_eq!(state(&s, "web"), State::Listening);
+    assert_eq!(fx.watched, 2);
+    assert_eq!(sockets(&s, 0), (vec![(true, 0), (true, 0)], 0));
+    // A stop leaves the sockets bound (and unwatched).
+    s.stop(&mut fx, 0, Ms(20_020));
+    assert_eq!(state(&s, "web"), State::Stopped);
+    assert_eq!(fx.watched, 0);
+    assert_eq!(sockets(&s, 0).0, [(true, 0), (true, 0)]);
+    s.start(&mut fx, 0, Ms(20_030));
+    assert_eq!((state(&s, "web"), fx.watched), (State::Listening, 2));
+}
+
+#[test]
+fn a_boot_unit_keeps_its_sockets_across_crashes_and_stops() {
+    let mut s = supervisor("service db listen=unix:/run/db.sock -- /db\n");
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    killed(&mut s, &mut fx, 100, 50);
+    s.on_timer(&mut fx, Ms(150));
+    s.stop(&mut fx, 0, Ms(200));
+    killed(&mut s, &mut fx, 101, 210);
+    saw(
+        &mut fx,
+        &[
+            "spawn db 100 fds=1",
+            "kill-cgroup db",
+            "spawn db 101 fds=1",
+            "kill db 101 15",
+            "kill-cgroup db",
+        ],
+    );
+    assert_eq!(fx.watched, 0, "a boot unit's sockets are never watched");
+    assert_eq!(sockets(&s, 0).0, [(true, 0)]);
+}
+
+#[test]
+fn a_socket_that_cannot_be_bound_fails_only_its_unit() {
+    let mut s = supervisor(
+        "service a listen=tcp:80 listen=tcp:81 -- /a\n\
+         service b needs=a -- /b\nservice c listen=tcp:82 -- /c\n",
+    );
+    let mut fx = Fake {
+        unbindable: vec!["a"],
+        ..Fake::default()
+    };
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    saw(&mut fx, &["unbound a tcp:80", "spawn c 100 fds=1"]);
+    assert_eq!(
+        state(&s, "a"),
+        State::Failed {
+            why: crate::supervise::unit::Failure::Sockets
+        }
+    );
+    assert_eq!(state(&s, "b"), State::Blocked);
+    assert_eq!(sockets(&s, 0).0, [(false, 0), (false, 0)]);
+    // `pinit start a` once the address is free binds again.
+    fx.unbindable.clear();
+    s.start(&mut fx, 0, Ms(10));
+    saw(&mut fx, &["spawn a 101 fds=2"]);
+}
+
+#[test]
+fn accept_starts_an_instance_per_connection_up_to_max_instances() {
+    let mut s = supervisor(
+        "service echo accept=yes max-instances=2 stop-timeout=1s listen=tcp:7 -- /echo\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    assert_eq!((state(&s, "echo"), fx.watched), (State::Listening, 1));
+    // Three connections: two instances; the third waits in the backlog,
+    // not accepted, and PID 1 stops watching until one exits.
+    fx.pending = 3;
+    s.on_token(&mut fx, sock(0, 0), Ms(10));
+    saw(
+        &mut fx,
+        &["spawn echo@0 100 fds=conn", "spawn echo@1 101 fds=conn"],
+    );
+    assert_eq!((fx.pending, fx.watched), (1, 0));
+    assert_eq!(sockets(&s, 0), (vec![(true, 2)], 2));
+    // An instance exits: its cgroup goes, never a restart; room again.
+    exit(&mut s, &mut fx, 100, 0, 20);
+    saw(&mut fx, &["kill-cgroup echo@0"]);
+    assert_eq!(fx.watched, 1);
+    s.on_token(&mut fx, sock(0, 0), Ms(21));
+    saw(&mut fx, &["spawn echo@0 102 fds=conn"]);
+    assert_eq!(sockets(&s, 0), (vec![(true, 3)], 2));
+    assert_eq!(state(&s, "echo"), State::Listening);
+    // A stop: the unit stops listening, its instances get the stop
+    // signal, then SIGKILL; it is down once they are gone.
+    s.stop(&mut fx, 0, Ms(30));
+    assert_eq!(state(&s, "echo"), State::Stopped);
+    assert!(!s.all_down());
+    s.on_timer(&mut fx, Ms(1030));
+    exit(&mut s, &mut fx, 101, 0, 1040);
+    exit(&mut s, &mut fx, 102, 0, 1041);
+    let sigkill = |p| format!("kill echo {} {}", p, SIGKILL);
+    saw(
+        &mut fx,
+        &[
+            "kill echo 101 15",
+            "kill echo 102 15",
+            "kill-cgroup echo@1",
+            &sigkill(101),
+            "kill-cgroup echo@0",
+            &sigkill(102),
+            "kill-cgroup echo@1",
+            "kill-cgroup echo@0",
+        ],
+    );
+    assert!(s.all_down());
+    assert_eq!(sockets(&s, 0).0, [(true, 3)], "the socket stays bound");
+}
+
+#[test]
+fn shutdown_stops_instances_in_dependency_order() {
+    let mut s = supervisor(
+        "service echo accept=yes listen=unix:/run/e.sock -- /echo\n\
+         service front needs=echo -- /front\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(0, 0), Ms(1));
+    fx.take();
+    s.shutdown(&mut fx, Ms(10));
+    // front first; echo's instance only once front is down.
+    saw(&mut fx, &["kill front 100 15"]);
+    killed(&mut s, &mut fx, 100, 11);
+    s.shutdown(&mut fx, Ms(11));
+    saw(&mut fx, &["kill-cgroup front", "kill echo 101 15"]);
+    assert!(!s.all_down());
+    killed(&mut s, &mut fx, 101, 12);
+    assert!(s.all_down());
+}
+
+#[test]
+fn a_failed_instance_start_pauses_accepting() {
+    let mut s = supervisor("service echo accept=yes listen=tcp:7 -- /echo\n");
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 2;
+    fx.fail = Some(Errno::NOENT);
+    s.on_token(&mut fx, sock(0, 0), Ms(5));
+    saw(&mut fx, &["spawn echo@0 failed"]);
+    // The connection was taken (and closed); the next one waits.
+    assert_eq!((fx.pending, fx.watched), (1, 0));
+    assert_eq!(s.deadline(), Some(Ms(1005)));
+    fx.fail = None;
+    s.on_timer(&mut fx, Ms(1005));
+    assert_eq!((fx.watched, s.deadline()), (1, None));
+    s.on_token(&mut fx, sock(0, 0), Ms(1006));
+    saw(&mut fx, &["spawn echo@0 100 fds=conn"]);
 }

@@ -1,0 +1,207 @@
+//! The instances of `accept=yes` units: one process per accepted
+//! connection, in its own cgroup below its unit's (`NAME/NAME@N`), reaped
+//! and never restarted. One fixed table for all units (INSTANCES_MAX),
+//! kept in .bss. Pure, like unit.rs: times are arguments, and the
+//! supervisor carries out what it answers (docs/design.md §4).
+
+use crate::supervise::unit::KILL_GRACE_MS;
+use crate::sys::time::Ms;
+use crate::table::capacity::INSTANCES_MAX;
+use rustix::process::Pid;
+
+/// Where an instance is in its stop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stop {
+    No,
+    /// Sent the stop signal; SIGKILL at this time.
+    Signalled(Ms),
+    /// Killed; given up at this time.
+    Killed(Ms),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Instance {
+    pub(crate) unit: u16,
+    /// N of its cgroup `NAME@N`: the lowest its unit had free.
+    pub(crate) num: u16,
+    pub(crate) pid: Pid,
+    stop: Stop,
+}
+
+/// What a stop timeout asks of the supervisor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Overdue {
+    /// SIGKILL to the instance and its cgroup; it is given
+    /// KILL_GRACE_MS more.
+    Kill(Instance),
+    /// Still there after that: forgotten (a later exit of its pid is a
+    /// stranger's), its slot free again.
+    GiveUp(Instance),
+}
+
+pub(crate) struct Instances {
+    list: heapless::Vec<Instance, INSTANCES_MAX>,
+}
+
+/// The table PID 1 uses: only the entries in use are ever written.
+pub(crate) static INSTANCES: crate::sys::Singleton<Instances> =
+    crate::sys::Singleton::new(Instances::new());
+
+impl Instances {
+    pub(crate) const fn new() -> Instances {
+        Instances {
+            list: heapless::Vec::new(),
+        }
+    }
+
+    /// The instances of unit `unit`.
+    pub(crate) fn of(&self, unit: usize) -> impl Iterator<Item = &Instance> + '_ {
+        self.list
+            .iter()
+            .filter(move |i| usize::from(i.unit) == unit)
+    }
+
+    pub(crate) fn count(&self, unit: usize) -> usize {
+        self.of(unit).count()
+    }
+
+    /// The number of the next instance of `unit`: the lowest below
+    /// `max` that it does not use; `None` when it runs `max` already, or
+    /// when the table is full (INSTANCES_MAX for all units together).
+    pub(crate) fn free_num(&self, unit: usize, max: u16) -> Option<u16> {
+        if self.list.is_full() {
+            return None;
+        }
+        (0..max).find(|&n| self.of(unit).all(|i| i.num != n))
+    }
+
+    /// A new instance; false if the table is full.
+    pub(crate) fn add(&mut self, unit: usize, num: u16, pid: Pid) -> bool {
+        let i = Instance {
+            unit: unit as u16,
+            num,
+            pid,
+            stop: Stop::No,
+        };
+        self.list.push(i).is_ok()
+    }
+
+    /// Process `pid` exited: the instance it was, now gone.
+    pub(crate) fn exited(&mut self, pid: Pid) -> Option<Instance> {
+        let at = self.list.iter().position(|i| i.pid == pid)?;
+        Some(self.list.swap_remove(at))
+    }
+
+    /// Stops every instance of `unit` that is not stopping yet: `signal`
+    /// each, SIGKILL after `timeout_ms` (`timer`).
+    pub(crate) fn stop(
+        &mut self,
+        unit: usize,
+        now: Ms,
+        timeout_ms: u64,
+        mut signal: impl FnMut(Pid),
+    ) {
+        for i in self.list.iter_mut() {
+            if usize::from(i.unit) == unit && i.stop == Stop::No {
+                i.stop = Stop::Signalled(now.after(timeout_ms));
+                signal(i.pid);
+            }
+        }
+    }
+
+    /// The nearest stop timeout.
+    pub(crate) fn deadline(&self) -> Option<Ms> {
+        self.list
+            .iter()
+            .filter_map(|i| match i.stop {
+                Stop::No => None,
+                Stop::Signalled(t) | Stop::Killed(t) => Some(t),
+            })
+            .min()
+    }
+
+    /// The stop timeouts due at `now`, each handed to `f`.
+    pub(crate) fn timer(&mut self, now: Ms, mut f: impl FnMut(Overdue)) {
+        let mut k = 0;
+        while let Some(i) = self.list.get_mut(k) {
+            match i.stop {
+                Stop::Signalled(t) if t <= now => {
+                    i.stop = Stop::Killed(now.after(KILL_GRACE_MS));
+                    f(Overdue::Kill(*i));
+                }
+                Stop::Killed(t) if t <= now => {
+                    f(Overdue::GiveUp(self.list.swap_remove(k)));
+                    continue;
+                }
+                Stop::No | Stop::Signalled(_) | Stop::Killed(_) => {}
+            }
+            k += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    fn pid(n: i32) -> Pid {
+        Pid::from_raw(n).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_the_lowest_free_per_unit() {
+        let mut t = Instances::new();
+        assert_eq!(t.free_num(0, 2), Some(0));
+        assert!(t.add(0, 0, pid(10)));
+        assert_eq!(t.free_num(0, 2), Some(1));
+        assert_eq!(t.free_num(1, 2), Some(0));
+        assert!(t.add(0, 1, pid(11)));
+        assert_eq!(t.free_num(0, 2), None, "max-instances reached");
+        assert_eq!(t.exited(pid(10)).map(|i| (i.unit, i.num)), Some((0, 0)));
+        assert_eq!(t.exited(pid(10)), None);
+        assert_eq!((t.count(0), t.free_num(0, 2)), (1, Some(0)));
+    }
+
+    #[test]
+    fn the_table_has_a_fixed_capacity() {
+        let mut t = Instances::new();
+        for n in 0..INSTANCES_MAX {
+            assert!(t.add(n % 3, n as u16, pid(100 + n as i32)));
+        }
+        assert_eq!(t.free_num(5, 256), None);
+        assert!(!t.add(5, 0, pid(1)));
+        t.exited(pid(100));
+        assert_eq!(t.free_num(5, 256), Some(0));
+    }
+
+    #[test]
+    fn a_stop_signals_then_kills_then_gives_up() {
+        let mut t = Instances::new();
+        t.add(0, 0, pid(10));
+        t.add(1, 0, pid(20));
+        let mut signalled = Vec::new();
+        t.stop(0, Ms(100), 1000, |p| signalled.push(p));
+        t.stop(0, Ms(200), 1000, |p| signalled.push(p));
+        assert_eq!(signalled, [pid(10)], "signalled once");
+        assert_eq!(t.deadline(), Some(Ms(1100)));
+        let mut due = Vec::new();
+        t.timer(Ms(1099), |d| due.push(d));
+        assert!(due.is_empty());
+        t.timer(Ms(1100), |d| due.push(d));
+        assert!(matches!(
+            due[..],
+            [Overdue::Kill(Instance {
+                num: 0,
+                unit: 0,
+                ..
+            })]
+        ));
+        assert_eq!(t.deadline(), Some(Ms(1100 + KILL_GRACE_MS)));
+        due.clear();
+        t.timer(Ms(1100 + KILL_GRACE_MS), |d| due.push(d));
+        assert!(matches!(due[..], [Overdue::GiveUp(_)]));
+        assert_eq!((t.count(0), t.count(1), t.deadline()), (0, 1, None));
+    }
+}
