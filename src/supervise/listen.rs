@@ -8,8 +8,8 @@
 use crate::say;
 use crate::supervise::passwd;
 use crate::sys::errno::Name;
-use crate::table::{Addr, Id, Listen, SocketKind};
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use crate::table::{Addr, Id, Ip, Listen, SocketKind};
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
@@ -65,22 +65,27 @@ fn flags(nonblocking: bool) -> SocketFlags {
 
 /// TCP or UDP. Without an address: every address, IPv6 and IPv4 on one
 /// socket (`[::]`, v6only off), or IPv4's where the kernel has no IPv6.
-fn inet(l: &Listen<'_>, ip: Option<IpAddr>, port: u16, nb: bool) -> Result<OwnedFd, Failed> {
+fn inet(l: &Listen<'_>, ip: Option<Ip<'_>>, port: u16, nb: bool) -> Result<OwnedFd, Failed> {
     let ty = match l.kind {
         SocketKind::Tcp => SocketType::STREAM,
         _ => SocketType::DGRAM,
     };
-    let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
-    let addr = ip.map_or(any6, |ip| SocketAddr::new(ip, port));
-    let family = |a: &SocketAddr| match a {
+    let v4 = |b: [u8; 16]| SocketAddr::new(Ipv4Addr::new(b[0], b[1], b[2], b[3]).into(), port);
+    let addr = match ip {
+        Some(ip) if !ip.v6 => v4(ip.bytes),
+        ip => SocketAddr::new(
+            Ipv6Addr::from(ip.map_or([0; 16], |ip| ip.bytes)).into(),
+            port,
+        ),
+    };
+    let family = match addr {
         SocketAddr::V4(_) => AddressFamily::INET,
         SocketAddr::V6(_) => AddressFamily::INET6,
     };
-    let (fd, addr) = match net::socket_with(family(&addr), ty, flags(nb), None) {
+    let (fd, addr) = match net::socket_with(family, ty, flags(nb), None) {
         Err(Errno::AFNOSUPPORT) if ip.is_none() => {
-            let any4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
             let fd = net::socket_with(AddressFamily::INET, ty, flags(nb), None);
-            (fd, any4)
+            (fd, v4([0; 16]))
         }
         fd => (fd, addr),
     };

@@ -15,7 +15,6 @@ use super::diag::{closest_of, Hint};
 use super::model::{Id, Unit};
 use super::value::{self, is_unit_name};
 use core::fmt;
-use core::net::IpAddr;
 
 /// What kind of socket (or FIFO) `listen=` makes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,9 +65,25 @@ impl SocketKind {
 pub enum Addr<'a> {
     /// TCP, UDP: an address (`None`: every address, IPv6 and IPv4) and a
     /// port.
-    Inet(Option<IpAddr>, u16),
+    Inet(Option<Ip<'a>>, u16),
     /// Unix sockets, FIFOs: an absolute path.
     Path(&'a str),
+}
+
+/// An IP address: as written (shown as is), and its bytes in network
+/// order (IPv4: the first 4).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Ip<'a> {
+    pub text: &'a str,
+    pub v6: bool,
+    pub bytes: [u8; 16],
+}
+
+impl Ip<'_> {
+    /// `0.0.0.0` or `::`: every address of its family.
+    pub fn is_any(&self) -> bool {
+        self.bytes == [0; 16]
+    }
 }
 
 /// One `listen=`, every part checked.
@@ -137,7 +152,11 @@ impl<'a> Listen<'a> {
             });
         };
         let Some(&(_, kind)) = KINDS.iter().find(|(n, _)| *n == word) else {
-            let hint = closest_of(word, &KINDS.map(|(n, _)| n));
+            // systemd's ListenStream= and the like are `unix:` here.
+            let hint = match word {
+                "unix-stream" | "stream" => Hint::Word("unix"),
+                _ => closest_of(word, &KINDS.map(|(n, _)| n)),
+            };
             return Err(Bad {
                 at: word,
                 expect: KIND_EXPECT,
@@ -161,12 +180,14 @@ impl<'a> Listen<'a> {
             freebind: false,
             v6only: false,
         };
-        for (i, item) in opts.map(value::items).into_iter().flatten().enumerate() {
+        let mut seen = 0u8;
+        for item in opts.map(value::items).into_iter().flatten() {
             let key = value::head(item, b'=');
-            let seen = opts.map(value::items).into_iter().flatten().take(i);
-            if seen.map(|p| value::head(p, b'=')).any(|k| k == key) {
+            let bit = OPTIONS.iter().position(|o| *o == key).map_or(0, |i| 1 << i);
+            if seen & bit != 0 {
                 return Err(bad(item, "each option once in a listen="));
             }
+            seen |= bit;
             l.option(item)?;
         }
         Ok(l)
@@ -206,8 +227,10 @@ impl<'a> Listen<'a> {
             ("reuseport", None) => self.reuseport = true,
             ("freebind", None) => self.freebind = true,
             ("v6only", None) => match self.addr {
-                Addr::Inet(None | Some(IpAddr::V6(_)), _) => self.v6only = true,
-                _ => return Err(bad(item, "v6only applies to an IPv6 address")),
+                Addr::Inet(Some(Ip { v6: false, .. }), _) => {
+                    return Err(bad(item, "v6only applies to an IPv6 address"))
+                }
+                _ => self.v6only = true,
             },
             ("reuseport" | "freebind" | "v6only", Some(_)) => {
                 return Err(bad(item, "a flag: no value"))
@@ -235,17 +258,18 @@ impl<'a> Listen<'a> {
         match (self.addr, o.addr) {
             (Addr::Path(a), Addr::Path(b)) => a == b,
             (Addr::Inet(a, p), Addr::Inet(b, q)) => {
-                let covers = |x: Option<IpAddr>, v6only: bool, y: Option<IpAddr>| match (x, y) {
-                    (None, _) => !v6only || !matches!(y, Some(IpAddr::V4(_))),
-                    (Some(IpAddr::V4(x)), Some(IpAddr::V4(_))) => x.is_unspecified(),
-                    (Some(IpAddr::V6(x)), Some(IpAddr::V6(_))) => x.is_unspecified(),
-                    (Some(IpAddr::V6(x)), Some(IpAddr::V4(_))) => x.is_unspecified() && !v6only,
-                    _ => false,
+                // Does address `x` (of a socket with `v6only`) take `y`?
+                let covers = |x: Option<Ip<'_>>, v6only: bool, y: Option<Ip<'_>>| match (x, y) {
+                    (None, Some(y)) => !(v6only && !y.v6),
+                    (None, None) => true,
+                    (Some(x), Some(y)) if x.v6 == y.v6 => x.is_any() || x.bytes == y.bytes,
+                    (Some(x), Some(_)) => x.v6 && x.is_any() && !v6only,
+                    (Some(_), None) => false,
                 };
                 self.kind == o.kind
                     && p == q
                     && !(self.reuseport && o.reuseport)
-                    && (a == b || covers(a, self.v6only, b) || covers(b, o.v6only, a))
+                    && (covers(a, self.v6only, b) || covers(b, o.v6only, a))
             }
             _ => false,
         }
@@ -271,37 +295,111 @@ impl<'a> Unit<'a> {
 fn inet(s: &str) -> Result<Addr<'_>, Bad<'_>> {
     const HOST: &str =
         "expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]";
-    let (host, port) = match s.strip_prefix('[') {
+    let (ip, port) = match s.strip_prefix('[') {
         Some(r) => match value::cut(r, b']') {
-            Some((h, p)) => match p.strip_prefix(':') {
-                Some(p) => (Some(h), p),
-                None => return Err(bad(p, "expected :PORT after the IPv6 address")),
+            Some((h, p)) => match (ipv6(h), p.strip_prefix(':')) {
+                (_, None) => return Err(bad(p, "expected :PORT after the IPv6 address")),
+                (None, _) => return Err(bad(h, HOST)),
+                (Some(bytes), Some(p)) => (
+                    Some(Ip {
+                        text: h,
+                        v6: true,
+                        bytes,
+                    }),
+                    p,
+                ),
             },
             None => return Err(bad(s, "expected ']' after the IPv6 address")),
         },
-        None => match s.rfind(':') {
-            Some(i) => (s.get(..i), s.get(i + 1..).unwrap_or("")),
+        None => match value::cut(s, b':') {
+            Some((_, p)) if value::has(p, b':') => {
+                return Err(bad(s, "an IPv6 address goes in brackets: [::1]:80"))
+            }
+            Some((h, p)) => match ipv4(h) {
+                Some(b) => {
+                    let mut bytes = [0; 16];
+                    bytes[..4].copy_from_slice(&b);
+                    (
+                        Some(Ip {
+                            text: h,
+                            v6: false,
+                            bytes,
+                        }),
+                        p,
+                    )
+                }
+                None => return Err(bad(h, HOST)),
+            },
             None => (None, s),
-        },
-    };
-    let ip = match host {
-        None => None,
-        Some(h) if s.starts_with('[') => match h.parse() {
-            Ok(ip) => Some(IpAddr::V6(ip)),
-            Err(_) => return Err(bad(h, HOST)),
-        },
-        Some(h) if value::has(h, b':') => {
-            return Err(bad(h, "an IPv6 address goes in brackets: [::1]:80"))
-        }
-        Some(h) => match h.parse() {
-            Ok(ip) => Some(IpAddr::V4(ip)),
-            Err(_) => return Err(bad(h, HOST)),
         },
     };
     match value::int_in(port, 1, 65535) {
         Ok(p) => Ok(Addr::Inet(ip, p as u16)),
         Err(_) => Err(bad(port, "expected a port from 1 to 65535")),
     }
+}
+
+/// `a.b.c.d`, each 0 to 255 without leading zeros (not octal).
+fn ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = value::items_by(s, b'.');
+    for o in out.iter_mut() {
+        let p = parts.next()?;
+        if p.len() > 3 || p.len() > 1 && p.starts_with('0') {
+            return None;
+        }
+        *o = u8::try_from(value::uint(p)?).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// RFC 4291 text: eight groups of 1 to 4 hex digits, one `::` for a run
+/// of zero groups, the last 32 bits possibly as IPv4 (`::ffff:1.2.3.4`).
+fn ipv6(s: &str) -> Option<[u8; 16]> {
+    let (head, tail) = match s.as_bytes().windows(2).position(|w| w == b"::") {
+        Some(i) => (s.get(..i)?, Some(s.get(i + 2..)?)),
+        None => (s, None),
+    };
+    let mut h = [0u16; 8];
+    let mut t = [0u16; 8];
+    let nh = groups(head, &mut h, tail.is_none())?;
+    let nt = tail.map_or(Some(0), |tail| groups(tail, &mut t, true))?;
+    // `::` stands for one zero group at least.
+    if (tail.is_none() && nh != 8) || (tail.is_some() && nh + nt > 7) {
+        return None;
+    }
+    let mut all = [0u16; 8];
+    all.get_mut(..nh)?.copy_from_slice(h.get(..nh)?);
+    all.get_mut(8 - nt..)?.copy_from_slice(t.get(..nt)?);
+    let mut out = [0u8; 16];
+    for (pair, g) in out.chunks_exact_mut(2).zip(all) {
+        pair.copy_from_slice(&g.to_be_bytes());
+    }
+    Some(out)
+}
+
+/// The `:`-separated groups of `s` into `out`; an IPv4 tail (if `v4`)
+/// counts two. Their number; `None` if one is malformed.
+fn groups(s: &str, out: &mut [u16; 8], v4: bool) -> Option<usize> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0;
+    let mut parts = value::items_by(s, b':').peekable();
+    while let Some(p) = parts.next() {
+        if v4 && parts.peek().is_none() && value::has(p, b'.') {
+            let b = ipv4(p)?;
+            *out.get_mut(n)? = u16::from_be_bytes([b[0], b[1]]);
+            *out.get_mut(n + 1)? = u16::from_be_bytes([b[2], b[3]]);
+            return Some(n + 2);
+        }
+        if p.is_empty() || p.len() > 4 {
+            return None;
+        }
+        *out.get_mut(n)? = u16::from_str_radix(p, 16).ok()?;
+        n += 1;
+    }
+    Some(n)
 }
 
 fn path(kind: SocketKind, p: &str) -> Result<&str, Bad<'_>> {
@@ -332,8 +430,8 @@ impl fmt::Display for Address<'_> {
         match self.1 {
             Addr::Path(p) => f.write_str(p),
             Addr::Inet(None, port) => write!(f, "{}", port),
-            Addr::Inet(Some(IpAddr::V4(ip)), port) => write!(f, "{}:{}", ip, port),
-            Addr::Inet(Some(IpAddr::V6(ip)), port) => write!(f, "[{}]:{}", ip, port),
+            Addr::Inet(Some(ip), port) if ip.v6 => write!(f, "[{}]:{}", ip.text, port),
+            Addr::Inet(Some(ip), port) => write!(f, "{}:{}", ip.text, port),
         }
     }
 }
@@ -363,7 +461,53 @@ mod tests {
         ] {
             assert_eq!(ok(v).address().to_string(), v);
         }
-        assert_eq!(ok("tcp:[0:0::1]:1").address().to_string(), "tcp:[::1]:1");
+    }
+
+    #[test]
+    fn ip_addresses() {
+        let v6 = |s: &str| ipv6(s).map(core::net::Ipv6Addr::from);
+        for a in [
+            "::",
+            "::1",
+            "1::",
+            "fe80::1:2",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6::8",
+            "::ffff:10.0.0.1",
+            "64:ff9b::192.0.2.33",
+            "1::2:3:4:5:6:7",
+        ] {
+            assert_eq!(v6(a), a.parse().ok(), "{a}");
+        }
+        for bad in [
+            "",
+            ":",
+            ":::",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "1::2::3",
+            "12345::",
+            "g::",
+            "::1.2.3",
+            "1.2.3.4::",
+            "1:2:3:4:5:6:7::8",
+            ":1::",
+            "1::2:",
+        ] {
+            assert_eq!(v6(bad), None, "{bad}");
+        }
+        assert_eq!(ipv4("10.0.255.1"), Some([10, 0, 255, 1]));
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "01.2.3.4",
+            "1..3.4",
+            "a.b.c.d",
+            "",
+        ] {
+            assert_eq!(ipv4(bad), None, "{bad}");
+        }
     }
 
     #[test]

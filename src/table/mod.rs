@@ -44,7 +44,7 @@ pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 
 pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
-pub use listen::{Addr, Listen, SocketKind};
+pub use listen::{Addr, Ip, Listen, SocketKind};
 pub use model::{
     Cond, CpuMax, Dep, Id, IoPrio, Limit, Log, Mount, Numa, Ready, Restart, Rlimit, Sched, Setup,
     Start, Sysctl, Table, Test, Unit, UnitKind,

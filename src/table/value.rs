@@ -26,19 +26,24 @@ pub(crate) fn has(s: &str, b: u8) -> bool {
 
 /// The entries of a comma list (`a,b,,c` gives an empty one).
 pub(crate) fn items(s: &str) -> Items<'_> {
-    Items(Some(s))
+    Items(Some(s), b',')
+}
+
+/// The entries of a list separated by `sep`.
+pub(crate) fn items_by(s: &str, sep: u8) -> Items<'_> {
+    Items(Some(s), sep)
 }
 
 /// Iterator of `items`.
 #[derive(Clone)]
-pub(crate) struct Items<'a>(Option<&'a str>);
+pub(crate) struct Items<'a>(Option<&'a str>, u8);
 
 impl<'a> Iterator for Items<'a> {
     type Item = &'a str;
     #[inline(never)]
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.0?;
-        match cut(rest, b',') {
+        match cut(rest, self.1) {
             Some((item, more)) => {
                 self.0 = Some(more);
                 Some(item)
