@@ -260,7 +260,7 @@ impl<'a> Listen<'a> {
             (Addr::Inet(a, p), Addr::Inet(b, q)) => {
                 // Does address `x` (of a socket with `v6only`) take `y`?
                 let covers = |x: Option<Ip<'_>>, v6only: bool, y: Option<Ip<'_>>| match (x, y) {
-                    (None, Some(y)) => !(v6only && !y.v6),
+                    (None, Some(y)) => !v6only || y.v6,
                     (None, None) => true,
                     (Some(x), Some(y)) if x.v6 == y.v6 => x.is_any() || x.bytes == y.bytes,
                     (Some(x), Some(_)) => x.v6 && x.is_any() && !v6only,
