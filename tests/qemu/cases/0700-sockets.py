@@ -61,6 +61,7 @@ sleep 2
 sleep 3
 echo "ECHO [$(cat /tmp/e1)] [$(cat /tmp/e2)] [$(cat /tmp/e3)]"
 echo "ECHOQ $(queued 7)"
+pinit status echo
 for d in /sys/fs/cgroup/services/echo/*/; do
   for p in $(cat $d/cgroup.procs); do echo "INST $(basename $d) $p $(cat /proc/$p/comm)"; done
 done
@@ -87,6 +88,7 @@ echo "KILLED $old $(cat /tmp/k)"
 echo "SLCG2 $(cgp sl)"
 
 echo "ODBEFORE [$(cgp od)] $(holders 9100)"
+pinit status od
 echo "ODUNIX $(connect unix:/run/od.sock x)"
 echo "ODTCP $(connect tcp:127.0.0.1:9100 x)"
 echo "ODCG $(cgp od)"
