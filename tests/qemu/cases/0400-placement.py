@@ -218,7 +218,10 @@ def run(t):
     m = line(r"^pinit: irq-affinity 0: (\d+) IRQs moved, (\d+) could not move$")
     moved, stuck = int(m.group(1)), int(m.group(2))
     irqs = re.findall(r"^IRQ (\d+) (\S+) (\w+)$", text, re.M)
-    t.check(len(irqs) > 0 and moved > 0, "IRQs: %r, %d moved" % (irqs, moved))
+    # Some kernels (riscv64 under load) refuse every move; then pinit must
+    # have counted them all as unmovable, and the kernel must agree.
+    t.check(len(irqs) > 0 and (moved > 0 or all(i[2] == "fixed" for i in irqs)),
+            "IRQs: %r, %d moved" % (irqs, moved))
     t.check(not [i for i in irqs if i[2] == "movable"],
             "movable IRQs not on CPU 0: %r" % [i for i in irqs if i[2] == "movable"])
     t.check(len([i for i in irqs if i[2] == "fixed"]) <= stuck,
