@@ -1,15 +1,14 @@
 //! A server written to sd_listen_fds(3), as a socket-activated daemon
 //! reads what its init passed:
 //!
-//!   listen-fds [--once]
+//!   listen-fds
 //!
 //! Checks `LISTEN_PID` (its own PID), `LISTEN_FDS` (N) and
 //! `LISTEN_FDNAMES` (N names), that fds 3 .. 3+N are listening stream
 //! sockets and that fd 3+N is not open, then removes the three variables
 //! (as sd_listen_fds(1) does) and prints `listen-fds: pid P fds N names
 //! A:B`. Each connection on fd 3+i gets one line, `NAME_i PID N NAMES`,
-//! and is closed once the client has shut its side. `--once`: exits
-//! after the first connection.
+//! and is closed once the client has shut its side.
 //! Anything wrong: one `listen-fds: bad ...` line and exit status 2.
 
 use std::io::Write;
@@ -43,7 +42,6 @@ fn int_opt(fd: RawFd, level: libc::c_int, opt: libc::c_int) -> Option<libc::c_in
 }
 
 fn main() {
-    let once = std::env::args().any(|a| a == "--once");
     let pid = std::process::id();
     let listen_pid = var("LISTEN_PID");
     if listen_pid != pid.to_string() {
@@ -98,9 +96,6 @@ fn main() {
             unsafe { libc::shutdown(std::os::fd::AsRawFd::as_raw_fd(&c), libc::SHUT_WR) };
             let _ = std::io::copy(&mut c, &mut std::io::sink());
             drop(c);
-            if once {
-                std::process::exit(0);
-            }
         }));
     }
     for t in threads {
