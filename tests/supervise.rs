@@ -655,7 +655,7 @@ service echo accept=yes max-instances=2 listen=unix:@/e.sock \
     assert!(third.read(&mut b1).is_err(), "served beyond max-instances");
     let show = r.ctl(&["status", "echo"]);
     assert!(show.contains("instances: 2 of 2"), "{show}");
-    assert!(show.contains("2 connections accepted"), "{show}");
+    assert!(show.contains("name echo, accepted 2)"), "{show}");
     drop(a);
     third
         .set_read_timeout(Some(Duration::from_secs(20)))

@@ -263,7 +263,7 @@ impl<'v> Format<'v> {
             out!("  socket:   {} (fd {}, name {})", addr, fd, name);
         } else {
             out!(
-                "  socket:   {} (fd {}, name {}, {} connections accepted)",
+                "  socket:   {} (fd {}, name {}, accepted {})",
                 addr,
                 fd,
                 name,
