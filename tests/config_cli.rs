@@ -87,6 +87,34 @@ fn print_shows_the_table_and_parses_again() {
     assert_eq!(text(&out2.stdout).replace(&again, &good), printed);
 }
 
+/// The system statements of issue 14 (fstab, hostname FILE, random-seed,
+/// log) print as written and parse again to the same print.
+#[test]
+fn print_keeps_the_boot_statements() {
+    let conf = "hostname /etc/hostname box\nfstab\nfstab \"/etc/fstab local\"\n\
+                random-seed /var/lib/pinit/random-seed\nlog syslog\n\
+                service web log=kmsg -- /bin/httpd -f\ntask t -- /bin/true\n";
+    let path = file("boot.conf", conf.as_bytes());
+    let out = pinit(&["check", "--print", &path]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let printed = text(&out.stdout).to_string();
+    for want in [
+        "\nhostname /etc/hostname box\n",
+        "\nfstab /etc/fstab\n",
+        "\nfstab \"/etc/fstab local\"\n",
+        "\nrandom-seed /var/lib/pinit/random-seed\n",
+        "\nlog syslog\n",
+        " log=kmsg \\\n",
+        " log=syslog \\\n",
+    ] {
+        assert!(printed.contains(want), "{:?} not in:\n{}", want, printed);
+    }
+    let again = file("boot-printed.conf", printed.as_bytes());
+    let out2 = pinit(&["check", "-p", &again]);
+    assert_eq!(out2.status.code(), Some(0), "{:?}", out2);
+    assert_eq!(text(&out2.stdout).replace(&again, &path), printed);
+}
+
 #[test]
 fn print_of_an_invalid_file_prints_only_errors() {
     let bad = file("bad4.conf", BAD.as_bytes());

@@ -4,8 +4,8 @@
 //! must not panic.
 
 use pinit::table::{
-    self, capacity, Id, IoPrio, Limit, Log, Numa, Ready, Restart, Sched, Setup, Table, Test,
-    UnitKind,
+    self, capacity, EnvFile, Id, IoPrio, Kill, Limit, Log, Numa, Ready, Restart, RuntimeDir, Sched,
+    Setup, Table, Test, UnitKind,
 };
 
 /// The messages for `text`, one string each.
@@ -67,6 +67,88 @@ fn hostname() {
         errors("hostname a\nhostname b"),
         ["t.conf:2:1: error: hostname given twice (first at line 1)"]
     );
+}
+
+#[test]
+fn hostname_from_a_file() {
+    with("hostname /etc/hostname", |t| {
+        let Setup::HostnameFile(f, None) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.raw(), "/etc/hostname");
+    });
+    with("hostname \"/etc/my name\" box-1", |t| {
+        let Setup::HostnameFile(f, Some(n)) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        let mut buf = [0u8; 32];
+        assert_eq!(f.decode(&mut buf).unwrap(), b"/etc/my name");
+        assert_eq!(n, "box-1");
+    });
+    assert_eq!(
+        errors("hostname /etc/hostname\nhostname b"),
+        ["t.conf:2:1: error: hostname given twice (first at line 1)"]
+    );
+    assert_eq!(
+        errors("hostname a\nhostname /etc/hostname"),
+        ["t.conf:2:1: error: hostname given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn fstab() {
+    with("fstab", |t| {
+        let Setup::Fstab(f) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.file.raw(), "/etc/fstab");
+        assert_eq!(f.file, table::FSTAB);
+    });
+    // Two files, in file order with the other statements.
+    with(
+        "mount tmpfs /tmp tmpfs\nfstab /etc/fstab\nfstab \"/etc/fstab local\"",
+        |t| {
+            assert!(matches!(t.setup[0], Setup::Mount(_)));
+            let Setup::Fstab(f) = t.setup[2] else {
+                panic!("{:?}", t.setup[2])
+            };
+            let mut buf = [0u8; 32];
+            assert_eq!(f.file.decode(&mut buf).unwrap(), b"/etc/fstab local");
+        },
+    );
+    assert_eq!(
+        errors("fstab /etc/x\nfstab \"/etc/x\""),
+        ["t.conf:2:1: error: fstab '\"/etc/x\"' given twice (first at line 1)"]
+    );
+}
+
+#[test]
+fn random_seed() {
+    with("random-seed /var/lib/pinit/random-seed", |t| {
+        let Setup::RandomSeed(f) = t.setup[0] else {
+            panic!("{:?}", t.setup[0])
+        };
+        assert_eq!(f.raw(), "/var/lib/pinit/random-seed");
+    });
+}
+
+#[test]
+fn log_statement() {
+    let text = "log syslog\nservice a -- /a\nservice b log=kmsg -- /b\ntask c -- /c\ntty d -- /d";
+    with(text, |t| {
+        assert_eq!(t.log(), Some(Log::Syslog));
+        let log = |n| t.units[t.units.iter().position(|u| u.name == n).unwrap()].log;
+        assert_eq!(
+            (log("a"), log("b"), log("c")),
+            (Log::Syslog, Log::Kmsg, Log::Syslog)
+        );
+    });
+    // After the units, too: a default for the whole table.
+    with("service a -- /a\nlog null", |t| {
+        assert_eq!(t.units[0].log, Log::Null)
+    });
+    with("service a -- /a", |t| assert_eq!(t.log(), None));
+    unit("log=syslog", |u| assert_eq!(u.log, Log::Syslog));
 }
 
 #[test]
@@ -295,11 +377,221 @@ fn ready_options() {
     );
     assert_eq!(
         unit_err("ready=notfy"),
-        "invalid value 'notfy' for 'ready=': expected none, notify or fd:N — did you mean 'notify'?"
+        "invalid value 'notfy' for 'ready=': expected none, notify, fd:N or forked — did you mean 'notify'?"
+    );
+    assert_eq!(
+        unit_err("ready=forkd"),
+        "invalid value 'forkd' for 'ready=': expected none, notify, fd:N or forked — did you mean 'forked'?"
     );
     assert_eq!(
         unit_err("ready-timeout=5s"),
-        "'ready-timeout=5s' needs ready=notify or ready=fd:N (else a unit is ready once started)"
+        "'ready-timeout=5s' needs ready=notify, ready=fd:N or ready=forked (else a unit is ready once started)"
+    );
+}
+
+#[test]
+fn forked_options() {
+    unit("ready=forked", |u| {
+        assert_eq!(u.ready, Ready::Forked);
+        assert_eq!(u.pidfile, None);
+    });
+    unit(
+        "ready=forked pidfile=\"/run/my d/x.pid\" ready-timeout=20s kill=main",
+        |u| {
+            let mut buf = [0u8; 64];
+            assert_eq!(
+                u.pidfile.unwrap().decode(&mut buf).unwrap(),
+                b"/run/my d/x.pid"
+            );
+            assert_eq!(u.ready_timeout.0, 20_000);
+            assert_eq!(u.kill, Kill::Main);
+        },
+    );
+    assert_eq!(
+        unit_err("pidfile=/run/x.pid"),
+        "'pidfile=/run/x.pid' needs ready=forked (the pidfile names a forked daemon's main process)"
+    );
+    assert_eq!(
+        unit_err("ready=forked pidfile=run/x.pid"),
+        "invalid value 'run/x.pid' for 'pidfile=': expected an absolute path"
+    );
+    assert_eq!(
+        unit_err("ready=forked kill=main"),
+        "'kill=main' with ready=forked needs pidfile= (processes left from an earlier run could not be told from the new daemon)"
+    );
+    assert_eq!(
+        errors("task t pidfile=/x -- /bin/x"),
+        ["t.conf:1:8: error: 'pidfile=/x' does not apply to a task: a task is done when it exits 0"]
+    );
+    assert_eq!(
+        errors("tty t ready=forked -- /bin/x"),
+        ["t.conf:1:7: error: 'ready=forked' does not apply to a tty: a tty unit is ready once started"]
+    );
+}
+
+#[test]
+fn kill_option() {
+    unit("", |u| assert_eq!(u.kill, Kill::Cgroup));
+    unit("kill=cgroup", |u| assert_eq!(u.kill, Kill::Cgroup));
+    unit("kill=main", |u| assert_eq!(u.kill, Kill::Main));
+    with(
+        "task t kill=main -- /bin/x\ntty c kill=main -- /bin/x",
+        |t| assert!(t.units.iter().all(|u| u.kill == Kill::Main)),
+    );
+    assert_eq!(
+        unit_err("kill=mian"),
+        "invalid value 'mian' for 'kill=': expected cgroup or main — did you mean 'main'?"
+    );
+    assert_eq!(
+        unit_err("kill=process"),
+        "invalid value 'process' for 'kill=': expected cgroup or main"
+    );
+}
+
+#[test]
+fn task_timeout() {
+    with("task t timeout=90s -- /bin/x", |t| {
+        assert_eq!(t.units[0].timeout.0, 90_000)
+    });
+    with("task t -- /bin/x", |t| assert_eq!(t.units[0].timeout.0, 0));
+    assert_eq!(
+        errors("task t timeout=soon -- /bin/x"),
+        ["t.conf:1:16: error: invalid value 'soon' for 'timeout=': expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)"]
+    );
+    assert_eq!(
+        unit_err("timeout=5s"),
+        "'timeout=5s' does not apply to a service: a service's start is bounded by ready-timeout="
+    );
+    assert_eq!(
+        errors("tty c timeout=5s -- /bin/x"),
+        ["t.conf:1:7: error: 'timeout=5s' does not apply to a tty: a tty unit runs until it exits"]
+    );
+}
+
+#[test]
+fn runtime_dirs() {
+    unit(
+        "runtime-dir=sshd runtime-dir=redis:0750 runtime-dir=a/b.c-d_e:2775",
+        |u| {
+            let d: Vec<_> = u.runtime_dirs().collect();
+            assert_eq!(
+                d,
+                [
+                    RuntimeDir {
+                        name: "sshd",
+                        mode: 0o755
+                    },
+                    RuntimeDir {
+                        name: "redis",
+                        mode: 0o750
+                    },
+                    RuntimeDir {
+                        name: "a/b.c-d_e",
+                        mode: 0o2775
+                    },
+                ]
+            );
+            assert!(!u.runtime_dir_keep);
+        },
+    );
+    unit("runtime-dir=x runtime-dir-keep=yes", |u| {
+        assert!(u.runtime_dir_keep)
+    });
+    unit("runtime-dir-keep=no", |u| assert!(!u.runtime_dir_keep));
+    let expect = "expected NAME[:MODE], NAME relative to /run: up to 64 of A-Z a-z 0-9 _ . - and /, no empty, . or .. component";
+    for bad in [
+        "..",
+        "../etc",
+        "a/../../etc",
+        "/etc",
+        "a//b",
+        "a/",
+        ".",
+        "a/./b",
+        "a/..",
+        "a*",
+    ] {
+        assert_eq!(
+            unit_err(&format!("runtime-dir={}", bad)),
+            format!("invalid value '{}' for 'runtime-dir=': {}", bad, expect)
+        );
+    }
+    let long = "a".repeat(65);
+    assert!(unit_err(&format!("runtime-dir={}", long)).ends_with(expect));
+    unit(&format!("runtime-dir={}", "a".repeat(64)), |u| {
+        assert_eq!(u.runtime_dirs().count(), 1)
+    });
+    assert_eq!(
+        unit_err("runtime-dir=x:0999"),
+        "invalid value '0999' for 'runtime-dir=': expected an octal MODE from 0 to 7777 (0750)"
+    );
+    assert_eq!(
+        unit_err("runtime-dir=x:b:0755"),
+        "invalid value 'b:0755' for 'runtime-dir=': expected an octal MODE from 0 to 7777 (0750)"
+    );
+    assert_eq!(
+        unit_err("runtime-dir=\"x\""),
+        "quotes are not allowed in 'runtime-dir=' (only in paths, arguments and env)"
+    );
+    assert_eq!(
+        unit_err("runtime-dir=x:17777"),
+        "invalid value '17777' for 'runtime-dir=': expected an octal MODE from 0 to 7777 (0750)"
+    );
+    assert_eq!(
+        unit_err("runtime-dir=x runtime-dir=x:0700"),
+        "'x' is listed twice in 'runtime-dir='"
+    );
+    assert_eq!(
+        unit_err("runtime-dir-keep=yes"),
+        "'runtime-dir-keep=yes' has no effect without runtime-dir="
+    );
+    assert_eq!(
+        unit_err("runtime-dir=x runtime-dir-keep=maybe"),
+        "invalid value 'maybe' for 'runtime-dir-keep=': expected yes or no"
+    );
+    let nine: String = (0..9).map(|i| format!("runtime-dir=d{} ", i)).collect();
+    assert_eq!(unit_err(&nine), "too many runtime-dir= entries (limit 8)");
+    with(
+        "task t runtime-dir=t -- /bin/x\ntty c runtime-dir=c -- /bin/x",
+        |t| assert!(t.units.iter().all(|u| u.runtime_dirs().count() == 1)),
+    );
+}
+
+#[test]
+fn env_files() {
+    unit(
+        "env-file=/etc/default/ssh env-file=-/etc/default/x env-file=-\"/etc/my defaults\"",
+        |u| {
+            let f: Vec<_> = u.env_files().collect();
+            assert_eq!(f.len(), 3);
+            assert_eq!(
+                (f[0].path.raw(), f[0].optional),
+                ("/etc/default/ssh", false)
+            );
+            assert_eq!((f[1].path.raw(), f[1].optional), ("/etc/default/x", true));
+            let mut buf = [0u8; 64];
+            assert_eq!(f[2].path.decode(&mut buf).unwrap(), b"/etc/my defaults");
+            assert!(f[2].optional);
+            assert_eq!(
+                f[0],
+                EnvFile {
+                    path: f[0].path,
+                    optional: false
+                }
+            );
+        },
+    );
+    for bad in ["etc/default/x", "-etc/x", "--/x", "-", "\"-/x\""] {
+        assert_eq!(
+            unit_err(&format!("env-file={}", bad)),
+            format!("invalid value '{}' for 'env-file=': expected an absolute path, or -PATH for a file that may be missing", bad)
+        );
+    }
+    let five: String = (0..5).map(|i| format!("env-file=/e{} ", i)).collect();
+    assert_eq!(unit_err(&five), "too many env-file= entries (limit 4)");
+    with(
+        "task t env-file=/t -- /bin/x\ntty c env-file=/c -- /bin/x",
+        |t| assert!(t.units.iter().all(|u| u.env_files().count() == 1)),
     );
 }
 
@@ -404,7 +696,7 @@ fn process_options() {
     );
     assert_eq!(
         unit_err("log=kmesg"),
-        "invalid value 'kmesg' for 'log=': expected kmsg, console, null or inherit — did you mean 'kmsg'?"
+        "invalid value 'kmesg' for 'log=': expected kmsg, syslog, console, null or inherit — did you mean 'kmsg'?"
     );
 }
 
@@ -961,7 +1253,7 @@ fn limit_setup_statements() {
     text += "sysctl k.last 1\n";
     assert_eq!(
         errors(&text),
-        ["t.conf:65:1: error: too many hostname, mount, sysctl and irq-affinity statements (limit 64)"]
+        ["t.conf:65:1: error: too many system statements (limit 64)"]
     );
 }
 
@@ -1001,8 +1293,21 @@ fn malformed_inputs() {
         ("service a -- /x \\", "t.conf:1:17: error: '\\' continues the last line past the end of the file"),
         ("service a -- /x \u{1b}[0m", "t.conf:1:17: error: control character 0x1b"),
         ("service a -- /x\rservice b -- /y", "t.conf:1:16: error: carriage return not followed by a newline"),
-        ("hostname", "t.conf:1:9: error: missing NAME (usage: hostname NAME)"),
-        ("hostname a b", "t.conf:1:12: error: unexpected 'b' (usage: hostname NAME)"),
+        ("hostname", "t.conf:1:9: error: missing NAME (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname a b", "t.conf:1:12: error: unexpected 'b' (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname /etc/hostname a b", "t.conf:1:26: error: unexpected 'b' (usage: hostname NAME, or hostname FILE [NAME])"),
+        ("hostname /etc/hostname .x", "t.conf:1:24: error: invalid hostname '.x': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
+        ("fstab etc/fstab", "t.conf:1:7: error: invalid fstab file 'etc/fstab': expected an absolute path"),
+        ("fstab /a /b", "t.conf:1:10: error: unexpected '/b' (usage: fstab [FILE])"),
+        ("fstab\nfstab /etc/fstab", "t.conf:2:1: error: fstab '/etc/fstab' given twice (first at line 1)"),
+        ("random-seed", "t.conf:1:12: error: missing FILE (usage: random-seed FILE)"),
+        ("random-seed seed", "t.conf:1:13: error: invalid random seed file 'seed': expected an absolute path"),
+        ("random-seed /a /b", "t.conf:1:16: error: unexpected '/b' (usage: random-seed FILE)"),
+        ("random-seed /a\nrandom-seed /b", "t.conf:2:1: error: random-seed given twice (first at line 1)"),
+        ("log", "t.conf:1:4: error: missing DESTINATION (usage: log DESTINATION, one of kmsg syslog console null inherit)"),
+        ("log sylog", "t.conf:1:5: error: invalid log destination 'sylog': expected kmsg, syslog, console, null or inherit"),
+        ("log kmsg null", "t.conf:1:10: error: unexpected 'null' (usage: log DESTINATION, one of kmsg syslog console null inherit)"),
+        ("log kmsg\nlog syslog", "t.conf:2:1: error: log given twice (first at line 1)"),
         ("hostname a_b", "t.conf:1:10: error: invalid hostname 'a_b': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
         ("mount", "t.conf:1:6: error: missing SOURCE (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
         ("mount a /b c d e", "t.conf:1:16: error: unexpected 'e' (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
@@ -1151,6 +1456,51 @@ fn boards_parse() {
         table::parse(table::BOARD_FILE, table::BOARD, &mut t, &mut |_| {}),
         0
     );
+}
+
+#[test]
+fn print_shows_the_new_options_and_round_trips() {
+    let text = "service r ready=forked pidfile=/run/r/r.pid kill=main runtime-dir=r:750 \\
+                runtime-dir=r2 runtime-dir-keep=yes env-file=-/etc/default/r -- /bin/r\n\
+                task t timeout=2m env-file=/etc/t -- /bin/t\n\
+                service s ready=forked -- /bin/s\n";
+    let first = with(text, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    for want in [
+        "    ready=forked ready-timeout=0 pidfile=/run/r/r.pid \\\n",
+        "    stop-signal=TERM stop-timeout=5s reload-signal=HUP kill=main \\\n",
+        "    runtime-dir=r:0750 runtime-dir=r2:0755 runtime-dir-keep=yes \\\n",
+        "    env-file=-/etc/default/r \\\n",
+        "    timeout=2m \\\n",
+        "    env-file=/etc/t \\\n",
+        "    stop-signal=TERM stop-timeout=5s reload-signal=HUP kill=cgroup \\\n",
+    ] {
+        assert!(first.contains(want), "no {:?} in\n{}", want, first);
+    }
+    // A task is never asked for pidfile=, a service never for timeout=.
+    let t = first
+        .split("# 2. t")
+        .nth(1)
+        .unwrap()
+        .split("# 3.")
+        .next()
+        .unwrap();
+    assert!(!t.contains("pidfile"), "{}", t);
+    let s = first.split("# 3. s").nth(1).unwrap();
+    assert!(
+        s.contains(" pidfile if ") && !s.contains(" timeout"),
+        "{}",
+        s
+    );
+    let second = with(&first, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    assert_eq!(first, second);
 }
 
 #[test]

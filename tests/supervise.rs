@@ -22,7 +22,15 @@ fn tmpdir(name: &str) -> std::path::PathBuf {
 
 /// Starts `pinit --config` on `conf`; `@` in it stands for a scratch dir.
 fn start(name: &str, conf: &str) -> Run {
+    start_with(name, conf, &[])
+}
+
+/// `start`, with `files` (name, text) in the scratch dir first.
+fn start_with(name: &str, conf: &str, files: &[(&str, &str)]) -> Run {
     let dir = tmpdir(name);
+    for (f, text) in files {
+        std::fs::write(dir.join(f), text).unwrap();
+    }
     let conf = conf.replace('@', dir.to_str().unwrap());
     let path = dir.join("pinit.conf");
     std::fs::write(&path, conf).unwrap();
@@ -688,5 +696,120 @@ service good listen=unix:@/g.sock -- /bin/sleep 30
     );
     r.wait("good: started");
     assert!(!r.has("bad: started"), "{}", r.text());
+    r.stop();
+}
+
+/// The pid in the last line containing `pat` followed by `(pid N`.
+fn pid_after(r: &Run, pat: &str) -> i32 {
+    let text = r.text();
+    let line = text.lines().rev().find(|l| l.contains(pat)).unwrap();
+    let rest = line.split("(pid ").nth(1).unwrap();
+    rest.split([',', ')']).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_forked_daemon_is_found_through_its_pidfile_and_restarted() {
+    // The launcher forks the daemon and exits 0 at once; the daemon
+    // writes its pidfile 300 ms later. Without cgroups (this host), a
+    // re-parented child of pinit's is accepted.
+    let r = start(
+        "forked",
+        r#"
+service d ready=forked pidfile=@/d.pid -- /bin/sh -c "sh -c 'sleep 0.3; echo $$ > @/d.pid; exec sleep 1000' & exit 0"
+service w needs=d -- /bin/sleep 1000
+"#,
+    );
+    r.wait("d: ready (pid ");
+    let main = pid_after(&r, "d: ready (pid ");
+    let written: i32 = std::fs::read_to_string(r.dir.join("d.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(main, written, "{}", r.text());
+    let ready = r.wait("d: ready");
+    assert!(ready < r.wait("w: started"), "{}", r.text());
+    // Killed: the usual restart, and the new daemon found the same way.
+    unsafe_free_kill(main, "KILL");
+    r.wait("d: killed by signal 9; restarting in");
+    let t0 = Instant::now();
+    while r.count("d: ready (pid ") < 2 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_ne!(pid_after(&r, "d: ready (pid "), main);
+    r.stop();
+}
+
+#[test]
+fn a_forked_daemon_that_never_writes_its_pidfile_fails() {
+    let r = start(
+        "nopidfile",
+        r#"
+service d ready=forked pidfile=@/never.pid ready-timeout=1s restart=never -- /bin/sh -c "sleep 1000 & exit 0"
+"#,
+    );
+    r.wait("d: pidfile ");
+    r.wait("d: no main process ");
+    r.wait("d: failed: its main process was not found in time");
+    assert!(r.has("never.pid: ENOENT"), "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn a_task_timeout_stops_the_task_and_fails_it() {
+    let r = start(
+        "timeout",
+        r#"
+task slow timeout=500ms -- /bin/sleep 100
+service after after=slow -- /bin/sleep 30
+"#,
+    );
+    r.wait("slow: still running 50");
+    r.wait("slow: failed: still running at its timeout=");
+    // after= only orders: the failed task lets its dependent start.
+    r.wait("after: started");
+    r.stop();
+}
+
+#[test]
+fn env_files_fill_the_environment_and_a_bad_one_fails_the_start() {
+    let one = "# defaults\nA=1\n\nexport B='from file'\nQ=\"say \\\"hi\\\"\"\nA=2\n";
+    let r = start_with(
+        "envfile",
+        r#"
+env G=global
+env C=global
+task show env=B=unit env=C=unit env-file=@/one env-file=-@/missing -- /bin/sh -c "echo \"$A|$B|$C|$G|$Q\" > @/out"
+task bad env-file=@/bad -- /bin/true
+task gone env-file=@/gone -- /bin/true
+"#,
+        &[("one", one), ("bad", "OK=1\n# fine\n2X=no\n")],
+    );
+    r.wait("show: done");
+    let out = std::fs::read_to_string(r.dir.join("out")).unwrap();
+    // The file's over env= and env; a later line over an earlier one.
+    assert_eq!(
+        out.trim(),
+        r#"2|from file|unit|global|say "hi""#,
+        "{}",
+        r.text()
+    );
+    let bad = r.dir.join("bad");
+    r.wait(&format!(
+        "bad: env-file {}:3: expected KEY=VALUE (KEY of A-Z a-z 0-9 _, not starting with a digit); not started",
+        bad.display()
+    ));
+    r.wait("bad: failed: could not be started: EINVAL");
+    let gone = r.dir.join("gone");
+    r.wait(&format!(
+        "gone: unable to read env-file {}: ENOENT",
+        gone.display()
+    ));
+    assert!(
+        !r.has("bad: started") && !r.has("gone: started"),
+        "{}",
+        r.text()
+    );
     r.stop();
 }

@@ -45,12 +45,17 @@ pub(crate) struct Init<'t> {
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub(crate) mode: Mode,
+    /// `random-seed FILE`: saved at shutdown.
+    pub(crate) seed: Option<crate::table::Word<'t>>,
     stopping: Option<Power>,
 }
 
-/// Blocks the handled signals and opens the signalfd and epoll, retrying
-/// once a second: without them PID 1 could neither reap nor shut down.
+/// Notes the signal dispositions pinit was started with (what its
+/// children must undo), blocks the handled signals and opens the
+/// signalfd and epoll, retrying once a second: without them PID 1 could
+/// neither reap nor shut down.
 pub(crate) fn setup() -> (OwnedFd, Loop) {
+    sys::note_signal_dispositions();
     loop {
         let r = sys::set_signal_mask(HANDLED)
             .and_then(|()| sys::signalfd(HANDLED))
@@ -86,6 +91,7 @@ impl<'t> Init<'t> {
             sup: None,
             shell: None,
             mode,
+            seed: None,
             stopping: None,
         }
     }
@@ -237,7 +243,7 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS),
+            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, self.seed),
             Mode::Process => {
                 say!("every unit is down; exiting");
                 0

@@ -10,6 +10,7 @@ use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::capture::{self, LINES};
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::instance::INSTANCES;
@@ -103,14 +104,13 @@ pub(crate) fn run(path: &str) -> i32 {
         base.as_ref().map_or("none", |b| b.dir())
     );
 
-    let slots = match SLOTS.take() {
-        Some(s) => s,
-        None => return 1,
+    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+        return 1;
     };
+    capture::open_syslog(table);
     let ctx = Context {
         base: base.clone(),
         notify_env,
-        kmsg: None,
         cmdline: b"",
         controllers,
     };
@@ -118,7 +118,7 @@ pub(crate) fn run(path: &str) -> i32 {
         Some(t) => t,
         None => return 1,
     };
-    let mut sup = Supervisor::new(table, slots, instances, ctx);
+    let mut sup = Supervisor::new(table, slots, instances, lines, ctx);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
     sup.bind_all(&mut System::new(&init.ev), time::now());

@@ -2,11 +2,13 @@
 //! supervisor and the control server.
 
 pub(crate) mod event_loop;
+pub(crate) mod fstab;
 pub(crate) mod hosted;
 pub(crate) mod load_table;
 pub(crate) mod mounts;
 pub mod panic;
 pub(crate) mod pid1;
 pub(crate) mod rescue;
+pub(crate) mod seed;
 pub(crate) mod shutdown;
 pub(crate) mod system;

@@ -137,6 +137,23 @@ pub(crate) fn mount_api() {
     }
 }
 
+/// Makes `path` and its missing parents, mode 0755 (mkdir -p).
+pub(crate) fn make_dirs(path: &str) -> Result<(), Errno> {
+    let ends = path.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0);
+    for end in ends.chain(core::iter::once(path.len())) {
+        match fs::mkdir(path.get(..end).unwrap_or(""), Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One of the API file systems' mount points (/proc, /dev, /run, ...).
+pub(crate) fn is_api(path: &str) -> bool {
+    API_MOUNTS.iter().any(|m| m.target == path)
+}
+
 /// True when `path` is the root of a mount: its device differs from its
 /// parent's (or it is `/`).
 pub(crate) fn is_mount_point(path: &str) -> bool {

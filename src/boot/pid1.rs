@@ -2,14 +2,17 @@
 //! cgroups, then the shared event loop with the units or the rescue shell.
 
 use crate::boot::event_loop::{self, Init, Mode};
+use crate::boot::fstab;
 use crate::boot::load_table::{self, Source};
 use crate::boot::mounts;
 use crate::boot::rescue::{self, Rescue};
+use crate::boot::seed;
 use crate::boot::system;
 use crate::control::protocol::SOCKET_PATH;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
+use crate::supervise::capture::{self, LINES};
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::instance::INSTANCES;
@@ -19,9 +22,10 @@ use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
+use crate::sys::log;
 use crate::sys::time::{self, Secs};
 use crate::table::{Setup, Table};
-use rustix::fs::{Mode as FsMode, OFlags};
+use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -56,6 +60,19 @@ pub(crate) fn run() -> ! {
     mounts::console_fds();
     let started_us = time::since_boot_us();
     mounts::mount_api();
+    // From here on pinit's own lines are in the kernel log too (not
+    // rate-limited away), unit output as well.
+    system::sysctl(
+        "kernel.printk_devkmsg",
+        "/proc/sys/kernel/printk_devkmsg",
+        b"on",
+    );
+    if let Err(e) = log::open_kmsg() {
+        say!(
+            "unable to open /dev/kmsg: {}; pinit's lines and unit output go to the console only",
+            Name(e)
+        );
+    }
     let mut cmdbuf = [0u8; CMDLINE_MAX];
     let n = file::read_file("/proc/cmdline", &mut cmdbuf).unwrap_or_else(|e| {
         say!("unable to read /proc/cmdline: {}", Name(e));
@@ -137,17 +154,15 @@ pub(crate) fn run() -> ! {
         }
     };
     apply_setup(table);
+    init.seed = table.setup.iter().find_map(|s| match s {
+        Setup::RandomSeed(f) => Some(*f),
+        _ => None,
+    });
     if table.units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         init.shell = Some((Rescue::new(time::now()), tty));
         serve(init);
     }
-    // Unit output to /dev/kmsg must not be rate-limited away.
-    system::sysctl(
-        "kernel.printk_devkmsg",
-        "/proc/sys/kernel/printk_devkmsg",
-        b"on",
-    );
     let controllers = cgroup::setup();
     let base = Base::pid1().ok();
     if let Some(b) = &base {
@@ -165,26 +180,13 @@ pub(crate) fn run() -> ! {
         ),
         None => say!("no readiness socket: ready=notify units will time out"),
     }
-    let kmsg = rustix::fs::open(
-        "/dev/kmsg",
-        OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-        FsMode::empty(),
-    )
-    .map_err(|e| {
-        say!(
-            "unable to open /dev/kmsg: {}; unit output goes to the console",
-            Name(e)
-        )
-    })
-    .ok();
-    let slots = match SLOTS.take() {
-        Some(s) => s,
-        None => halt_forever(),
+    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+        halt_forever()
     };
+    capture::open_syslog(table);
     let ctx = Context {
         base,
         notify_env: Some(NOTIFY_ENV),
-        kmsg,
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
     };
@@ -192,7 +194,7 @@ pub(crate) fn run() -> ! {
         Some(t) => t,
         None => halt_forever(),
     };
-    let mut sup = Supervisor::new(table, slots, instances, ctx);
+    let mut sup = Supervisor::new(table, slots, instances, lines, ctx);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
     sup.bind_all(&mut System::new(&init.ev), time::now());
@@ -250,57 +252,81 @@ fn serve(mut init: Init<'_>) -> ! {
     halt_forever()
 }
 
-/// `hostname`, `mount`, `sysctl`, `irq-affinity`, in file order.
+/// The system statements in file order; `random-seed` last, once the
+/// file systems the others mount are there.
 fn apply_setup(table: &Table<'_>) {
     for s in table.setup.iter() {
-        match s {
-            Setup::Hostname(name) => system::hostname(name),
-            Setup::Mount(m) => {
-                let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
-                let source = m
-                    .source
-                    .decode(&mut src)
-                    .and_then(|b| core::str::from_utf8(b).ok());
-                let target = m
-                    .target
-                    .decode(&mut dst)
-                    .and_then(|b| core::str::from_utf8(b).ok());
-                // The last byte stays 0: the options are NUL-terminated.
-                let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
-                let data = data
-                    .get(..=n)
-                    .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
-                    .unwrap_or(c"");
-                match (source, target) {
-                    (Some(s), Some(t)) => system::mount(
-                        s,
-                        t,
-                        m.fstype,
-                        rustix::mount::MountFlags::from_bits_retain(m.flags),
-                        data,
-                    ),
-                    _ => say!("mount: source or target too long"),
-                }
-            }
-            Setup::Sysctl(c) => {
-                let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
-                match (c.path(&mut path), c.value.decode(&mut value)) {
-                    (Some(p), Some(v)) => system::sysctl(c.key, p, v),
-                    _ => say!("sysctl {}: key or value too long", c.key),
-                }
-            }
-            Setup::IrqAffinity(list) => {
-                let mask = list.mask();
-                let (moved, stuck) = system::irq_affinity(&mask);
-                say!(
-                    "irq-affinity {}: {} IRQs moved, {} could not move",
-                    list.as_str(),
-                    moved,
-                    stuck
-                );
+        apply(s);
+    }
+    for s in table.setup.iter() {
+        if let Setup::RandomSeed(f) = s {
+            let mut buf = [0u8; fstab::PATH_MAX];
+            match path(f, &mut buf) {
+                Some(p) => seed::load(p),
+                None => say!("random-seed: path too long"),
             }
         }
     }
+}
+
+#[inline(never)]
+fn apply(s: &Setup<'_>) {
+    let mut pbuf = [0u8; fstab::PATH_MAX];
+    match s {
+        Setup::Hostname(name) => system::hostname(name),
+        Setup::HostnameFile(f, fallback) => match path(f, &mut pbuf) {
+            Some(p) => system::hostname_file(p, *fallback),
+            None => say!("hostname: path too long"),
+        },
+        Setup::Fstab(f) => match path(&f.file, &mut pbuf) {
+            Some(p) => fstab::apply(p),
+            None => say!("fstab: path too long"),
+        },
+        Setup::RandomSeed(_) => {}
+        Setup::Mount(m) => {
+            let (mut src, mut data) = ([0u8; 256], [0u8; 512]);
+            let source = path(&m.source, &mut src);
+            let target = path(&m.target, &mut pbuf);
+            // The last byte stays 0: the options are NUL-terminated.
+            let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
+            let data = data
+                .get(..=n)
+                .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
+                .unwrap_or(c"");
+            match (source, target) {
+                (Some(s), Some(t)) => system::mount(
+                    s,
+                    t,
+                    m.fstype,
+                    rustix::mount::MountFlags::from_bits_retain(m.flags),
+                    data,
+                ),
+                _ => say!("mount: source or target too long"),
+            }
+        }
+        Setup::Sysctl(c) => {
+            let mut value = [0u8; 256];
+            match (c.path(&mut pbuf), c.value.decode(&mut value)) {
+                (Some(p), Some(v)) => system::sysctl(c.key, p, v),
+                _ => say!("sysctl {}: key or value too long", c.key),
+            }
+        }
+        Setup::IrqAffinity(list) => {
+            let mask = list.mask();
+            let (moved, stuck) = system::irq_affinity(&mask);
+            say!(
+                "irq-affinity {}: {} IRQs moved, {} could not move",
+                list.as_str(),
+                moved,
+                stuck
+            );
+        }
+    }
+}
+
+/// A path of the table, decoded into `buf`.
+fn path<'b>(w: &crate::table::Word<'_>, buf: &'b mut [u8]) -> Option<&'b str> {
+    w.decode(buf).and_then(|b| core::str::from_utf8(b).ok())
 }
 
 /// Nothing left to do (never expected): stay alive, quietly.

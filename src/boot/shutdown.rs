@@ -1,8 +1,9 @@
 //! Shutdown (docs/design.md §8): SIGTERM to every process, a grace
-//! period, SIGKILL, sync, unmount in reverse mount order (remount
-//! read-only what stays busy), reboot(2). Also the client side: asking
-//! PID 1 to do it.
+//! period, SIGKILL, the random seed saved, swaps off, sync, unmount in
+//! reverse mount order (remount read-only what stays busy), reboot(2).
+//! Also the client side: asking PID 1 to do it.
 
+use crate::boot::{fstab, mounts, seed};
 use crate::say;
 use crate::sys;
 use crate::sys::errno::Name;
@@ -71,7 +72,13 @@ impl Power {
 
 /// The last steps, as PID 1, after the units are stopped: never returns.
 /// `sigfd` is PID 1's signalfd; SIGCHLD on it means something to reap.
-pub(crate) fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u64) -> ! {
+/// `seed`: the table's `random-seed FILE`.
+pub(crate) fn finish(
+    kind: Power,
+    sigfd: rustix::fd::BorrowedFd<'_>,
+    grace_ms: u64,
+    seed: Option<crate::table::Word<'_>>,
+) -> ! {
     say!("shutdown: sending SIGTERM to all processes");
     let _ = sys::kill_all(k::SIGTERM);
     let _ = sys::kill_all(k::SIGCONT);
@@ -82,6 +89,10 @@ pub(crate) fn finish(kind: Power, sigfd: rustix::fd::BorrowedFd<'_>, grace_ms: u
             say!("shutdown: some processes did not die; going on");
         }
     }
+    if let Some(w) = seed {
+        seed::save_word(w);
+    }
+    fstab::swaps_off();
     say!("shutdown: syncing file systems");
     rustix::fs::sync();
     unmount_all();
@@ -175,17 +186,34 @@ fn unmount_all() {
     say!("shutdown: unmounting file systems");
     let (mut unmounted, mut readonly, mut failed) = (0u32, 0u32, 0u32);
     for raw in targets.iter().rev() {
-        let mut path = [0u8; 256];
-        let path = match unescape(raw, &mut path) {
+        let mut path = [0u8; fstab::PATH_MAX];
+        let path = match fstab::unescape(raw, &mut path) {
             Some(p) => p,
             None => continue,
         };
-        if path != "/" && unmount(path, UnmountFlags::empty()).is_ok() {
-            unmounted += 1;
-            continue;
-        }
+        let busy = match path {
+            "/" => None,
+            _ => match unmount(path, UnmountFlags::empty()) {
+                Ok(()) => {
+                    unmounted += 1;
+                    continue;
+                }
+                Err(e) => Some(e),
+            },
+        };
         match mount_remount(path, MountFlags::RDONLY, c"") {
-            Ok(()) => readonly += 1,
+            Ok(()) => {
+                readonly += 1;
+                // The API file systems stay busy (PID 1's console is in
+                // /dev, its sockets in /run): only the others are news.
+                if let Some(e) = busy.filter(|_| !mounts::is_api(path)) {
+                    say!(
+                        "shutdown: {} stays mounted ({}): remounted read-only",
+                        path,
+                        Name(e)
+                    );
+                }
+            }
             Err(Errno::ACCESS) | Err(Errno::INVAL) => {}
             Err(e) => {
                 failed += 1;
@@ -203,26 +231,6 @@ fn unmount_all() {
         readonly,
         failed
     );
-}
-
-/// Decodes /proc/mounts' octal escapes (`\040` for a space).
-fn unescape<'a>(raw: &[u8], out: &'a mut [u8; 256]) -> Option<&'a str> {
-    let mut n = 0;
-    let mut i = 0;
-    while i < raw.len() {
-        let b = *raw.get(i)?;
-        let (byte, used) = match (b, raw.get(i + 1..i + 4)) {
-            (b'\\', Some(oct)) if oct.iter().all(|c| (b'0'..=b'7').contains(c)) => {
-                let v = oct.iter().fold(0u32, |a, c| a * 8 + (c - b'0') as u32);
-                (v as u8, 4)
-            }
-            _ => (b, 1),
-        };
-        *out.get_mut(n)? = byte;
-        n += 1;
-        i += used;
-    }
-    core::str::from_utf8(out.get(..n)?).ok()
 }
 
 /// As a client (not PID 1): ask PID 1 for a shutdown, or with `force`
@@ -255,16 +263,5 @@ mod tests {
         for kind in [Power::Reboot, Power::Halt, Power::Poweroff] {
             assert_eq!(Power::from_signal(kind.signal()), Some(kind));
         }
-    }
-
-    #[test]
-    fn unescapes_octal() {
-        let mut b = [0u8; 256];
-        assert_eq!(unescape(b"/mnt/a\\040b", &mut b), Some("/mnt/a b"));
-        let mut b = [0u8; 256];
-        assert_eq!(unescape(b"/x\\", &mut b), Some("/x\\"));
-        let long = [b'a'; 300];
-        let mut b = [0u8; 256];
-        assert_eq!(unescape(&long, &mut b), None);
     }
 }

@@ -1,6 +1,7 @@
-//! The table's system statements (docs/design.md §2, step 4), applied in file
-//! order: `hostname`, `mount`, `sysctl`, `irq-affinity`. Each failure is
-//! reported and boot goes on.
+//! The table's system statements (docs/design.md §2, step 6), applied in
+//! file order: `hostname`, `mount`, `sysctl`, `irq-affinity` (`fstab`
+//! and `random-seed` have files of their own). Each failure is reported
+//! and boot goes on.
 
 use crate::place::process::Mask;
 use crate::say;
@@ -15,6 +16,49 @@ use rustix::mount::MountFlags;
 pub(crate) fn hostname(name: &str) {
     if let Err(e) = rustix::system::sethostname(name.as_bytes()) {
         say!("hostname {}: unable to set: {}", name, Name(e));
+    }
+}
+
+/// `hostname FILE [NAME]`: the first line of FILE that is not blank or a
+/// `#` comment (hostname(5)), else NAME; without either, the kernel's
+/// name stays and the console says why.
+pub(crate) fn hostname_file(path: &str, fallback: Option<&str>) {
+    let mut buf = [0u8; 64 + 1];
+    let mut found: Result<usize, &str> = Err("no name in it");
+    let r = file::Lines::open(path).and_then(|lines| {
+        lines.each(|line| {
+            let name = line.trim_ascii();
+            if name.is_empty() || name.starts_with(b"#") {
+                return true;
+            }
+            found = match (core::str::from_utf8(name), buf.get_mut(..name.len())) {
+                (Ok(n), Some(dst)) if crate::table::hostname_ok(n) => {
+                    dst.copy_from_slice(name);
+                    Ok(name.len())
+                }
+                _ => Err("its name is not a valid host name (1 to 64 of A-Z a-z 0-9 - .)"),
+            };
+            false
+        })
+    });
+    let mut why: heapless::String<96> = heapless::String::new();
+    match (r, found) {
+        (Ok(()), Ok(n)) => {
+            return hostname(core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or(""))
+        }
+        (Ok(()), Err(w)) => {
+            let _ = why.push_str(w);
+        }
+        (Err(e), _) => {
+            let _ = write!(why, "unable to read it: {}", file::Why(e));
+        }
+    }
+    match fallback {
+        Some(name) => {
+            say!("hostname {}: {}; using {}", path, why, name);
+            hostname(name);
+        }
+        None => say!("hostname {}: {}; the host name is left as it is", path, why),
     }
 }
 
@@ -40,7 +84,8 @@ pub(crate) fn sysctl(key: &str, path: &str, value: &[u8]) {
     }
 }
 
-/// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target created if missing.
+/// `mount SOURCE TARGET FSTYPE [OPTIONS]`, the target (and its parents)
+/// created if missing.
 pub(crate) fn mount(
     source: &str,
     target: &str,
@@ -48,14 +93,12 @@ pub(crate) fn mount(
     flags: MountFlags,
     data: &core::ffi::CStr,
 ) {
-    if let Err(e) = fs::mkdir(target, Mode::from_raw_mode(0o755)) {
-        if e != Errno::EXIST {
-            say!(
-                "mount {}: unable to create the mount point: {}",
-                target,
-                Name(e)
-            );
-        }
+    if let Err(e) = crate::boot::mounts::make_dirs(target) {
+        say!(
+            "mount {}: unable to create the mount point: {}",
+            target,
+            Name(e)
+        );
     }
     let data = if data.is_empty() { None } else { Some(data) };
     if let Err(e) = rustix::mount::mount(source, target, fstype, flags, data) {

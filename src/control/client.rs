@@ -210,7 +210,7 @@ impl<'v> Format<'v> {
                 kind4(u.kind),
                 u.state,
                 Pid(u.pid),
-                Dur(u.up_ms, u.pid),
+                Dur(u.up_ms, u.pid > 0 || u.up_ms > 0),
                 u.restarts,
                 f.last(u),
                 Bytes(f.mem),
@@ -221,7 +221,7 @@ impl<'v> Format<'v> {
             out!("{} ({})", u.name, u.kind);
             out!("  state:    {}", u.state);
             out!("  pid:      {}", Pid(u.pid));
-            out!("  uptime:   {}", Dur(u.up_ms, u.pid));
+            out!("  uptime:   {}", Dur(u.up_ms, u.pid > 0 || u.up_ms > 0));
             out!("  restarts: {}", u.restarts);
             out!("  last:     {}", f.last(u));
             out!("  cgroup:   {}", u.cgroup);
@@ -395,7 +395,12 @@ impl Figures {
             cpus: heapless::String::new(),
         };
         if u.cgroup != "-" {
-            f.mem = number_in(u.cgroup, "memory.current", None);
+            // An empty cgroup's memory.current is page cache charged to
+            // it: no process uses it, so no MEM (a done task's).
+            let populated = number_in(u.cgroup, "cgroup.events", Some("populated"));
+            if populated != Some(0) {
+                f.mem = number_in(u.cgroup, "memory.current", None);
+            }
             f.cpu_us = number_in(u.cgroup, "cpu.stat", Some("usage_usec"));
             f.oom = number_in(u.cgroup, "memory.events", Some("oom_kill")).unwrap_or(0);
         }
@@ -476,13 +481,13 @@ impl core::fmt::Display for Pid {
     }
 }
 
-/// `4s`, `3m12s`, `2h05m`.
-struct Dur(u64, i32);
+/// `4s`, `3m12s`, `2h05m`; `-` when nothing runs.
+struct Dur(u64, bool);
 impl core::fmt::Display for Dur {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut s: heapless::String<16> = heapless::String::new();
         let secs = self.0 / 1000;
-        let _ = if self.1 <= 0 {
+        let _ = if !self.1 {
             s.push_str("-").map_err(|_| core::fmt::Error)
         } else if secs < 60 {
             write!(s, "{}s", secs)
@@ -560,8 +565,54 @@ impl core::fmt::Display for Json<'_> {
     }
 }
 
+/// A /dev/kmsg record read whole: the kernel's CONSOLE_EXT_LOG_MAX (a
+/// shorter read of a longer record is EINVAL).
+const KMSG_READ_MAX: usize = 8192;
+
+/// /dev/kmsg's `\xNN` escapes (of bytes below 32, above 126 and `\`)
+/// decoded into `out`.
+fn unescape_kmsg<'b>(msg: &[u8], out: &'b mut [u8; KMSG_READ_MAX]) -> &'b [u8] {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let (mut i, mut n) = (0, 0);
+    while let (Some(&b), Some(slot)) = (msg.get(i), out.get_mut(n)) {
+        let esc = match (b, msg.get(i + 1), msg.get(i + 2), msg.get(i + 3)) {
+            (b'\\', Some(b'x'), Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        *slot = esc.unwrap_or(b);
+        i += if esc.is_some() { 4 } else { 1 };
+        n += 1;
+    }
+    out.get(..n).unwrap_or(&[])
+}
+
+/// Asks PID 1 whether `name` is a unit (`show NAME`): `None` when it
+/// cannot say (not reachable, no table).
+fn known(socket: &str, name: &str) -> Option<bool> {
+    let fd = connect(socket).ok()?;
+    let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
+    write!(req, "{} {}", verb::SHOW, name).ok()?;
+    net::send(&fd, req.as_bytes(), SendFlags::NOSIGNAL).ok()?;
+    loop {
+        let mut buf = [0u8; REPLY_LINE_MAX];
+        let n = match net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+            Ok((n, _)) if n > 0 => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            _ => return None,
+        };
+        match Reply::parse(core::str::from_utf8(buf.get(..n)?).ok()?) {
+            Reply::Ok => return Some(true),
+            Reply::Error(UNKNOWN, _) => return Some(false),
+            Reply::Error(..) => return None,
+            Reply::Line(_) => {}
+        }
+    }
+}
+
 /// `pinit log NAME [-f]`: the unit's lines from the kernel ring buffer
-/// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows.
+/// (tagged `NAME[PID]:` by pinit), oldest first; `-f` follows. A name
+/// PID 1 does not know is exit 3; when PID 1 cannot be asked, the log is
+/// read all the same.
 pub(crate) fn log(args: Args) -> i32 {
     let mut name = None;
     let mut follow = false;
@@ -582,6 +633,10 @@ pub(crate) fn log(args: Args) -> i32 {
             return 2;
         }
     };
+    if known(crate::control::protocol::SOCKET_PATH, name) == Some(false) {
+        say!("{}: no such unit", name);
+        return i32::from(UNKNOWN);
+    }
     let mut flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
     if !follow {
         flags |= rustix::fs::OFlags::NONBLOCK;
@@ -596,20 +651,28 @@ pub(crate) fn log(args: Args) -> i32 {
     let mut tag: heapless::String<40> = heapless::String::new();
     let _ = write!(tag, "{}[", name);
     loop {
-        let mut rec = [0u8; 1024];
+        let mut rec = [0u8; KMSG_READ_MAX];
         match rustix::io::read(&fd, &mut rec) {
             Ok(0) => return 0,
             Ok(n) => {
-                let text = core::str::from_utf8(rec.get(..n).unwrap_or(&[])).unwrap_or("");
-                let (head, msg) = text.split_once(';').unwrap_or(("", ""));
-                let msg = msg.lines().next().unwrap_or("");
-                if msg.starts_with(tag.as_str()) {
+                let rec = rec.get(..n).unwrap_or(&[]);
+                let semi = rec.iter().position(|&b| b == b';').unwrap_or(n);
+                let head = core::str::from_utf8(rec.get(..semi).unwrap_or(&[])).unwrap_or("");
+                let msg = rec.get(semi + 1..).unwrap_or(&[]);
+                let msg = msg.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                if msg.starts_with(tag.as_bytes()) {
                     let us: u64 = head
                         .split(',')
                         .nth(2)
                         .and_then(|t| t.parse().ok())
                         .unwrap_or(0);
-                    out!("[{:>5}.{:06}] {}", us / 1_000_000, us % 1_000_000, msg);
+                    let mut stamp = Line::new();
+                    let _ = write!(stamp, "[{:>5}.{:06}] ", us / 1_000_000, us % 1_000_000);
+                    let mut text = [0u8; KMSG_READ_MAX];
+                    let text = unescape_kmsg(msg, &mut text);
+                    for part in [stamp.as_bytes(), text, b"\n"] {
+                        write_all(crate::sys::stdio(1), part);
+                    }
                 }
             }
             // EPIPE: a record was overwritten before we read it; go on.

@@ -180,6 +180,10 @@ fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
 fn refused(r: Refused) -> Refusal {
     match r {
         Refused::NotRunning => (FAILED, "not running"),
+        Refused::NoMainProcess => (
+            FAILED,
+            "no main process (ready=forked: several processes and no pidfile=)",
+        ),
         Refused::Signal(_) => (FAILED, "kill failed"),
     }
 }
@@ -292,7 +296,12 @@ fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_
         None => return line,
     };
     let pid = sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
-    let up = if pid > 0 { now.since(sm.since()) } else { 0 };
+    // A forked unit tracked by its cgroup runs with no main process.
+    let up = if sm.is_down() {
+        0
+    } else {
+        now.since(sm.since())
+    };
     let _ = write!(
         line,
         "{} {} {} {} {} {} {} ",

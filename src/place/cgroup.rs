@@ -306,6 +306,7 @@ fn create_dir(path: Path) -> Result<OwnedFd, Errno> {
 /// instance's, which is then removed if it is empty already): SIGKILL to
 /// each pid of cgroup.procs, again until it is empty (a fork racing one
 /// sweep is caught by the next; a task with SIGKILL pending cannot fork).
+/// Returns how many the first sweep found.
 ///
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
@@ -315,20 +316,22 @@ pub(crate) fn kill(
     unit: &str,
     isolated: bool,
     instance: Option<u16>,
-) -> Result<(), Errno> {
+) -> Result<usize, Errno> {
     let mut dir: heapless::String<48> = heapless::String::new();
     if let Some(n) = instance {
         let _ = write!(dir, "{}/", instance_dir(unit, n));
     }
     let _ = dir.push_str("cgroup.procs");
     let procs = base.path(unit, isolated, Some(&dir))?;
+    let mut first = None;
     for _ in 0..64 {
-        let mut any = false;
+        let mut n = 0;
         for_each_pid(procs.as_str(), |pid| {
-            any = true;
+            n += 1;
             let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
         })?;
-        if !any {
+        first.get_or_insert(n);
+        if n == 0 {
             break;
         }
     }
@@ -337,7 +340,64 @@ pub(crate) fn kill(
             let _ = fs::rmdir(p.as_str());
         }
     }
-    Ok(())
+    Ok(first.unwrap_or(0))
+}
+
+/// `sig` once to every process of the unit's cgroup, and to `main` if it
+/// is not among them. Returns how many were signalled.
+pub(crate) fn signal(
+    base: &Base,
+    unit: &str,
+    isolated: bool,
+    sig: u32,
+    main: Option<i32>,
+) -> Result<usize, Errno> {
+    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
+    let (mut n, mut saw_main) = (0, false);
+    for_each_pid(procs.as_str(), |pid| {
+        n += 1;
+        saw_main |= Some(pid) == main;
+        let _ = crate::sys::kill(pid, sig);
+    })?;
+    if let (Some(m), false) = (main, saw_main) {
+        let _ = crate::sys::kill(m, sig);
+    }
+    Ok(n)
+}
+
+/// How many processes the unit's cgroup holds, and the first of them.
+pub(crate) fn procs(base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno> {
+    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
+    let (mut n, mut first) = (0, 0);
+    for_each_pid(procs.as_str(), |pid| {
+        if n == 0 {
+            first = pid;
+        }
+        n += 1;
+    })?;
+    Ok((n, first))
+}
+
+/// Opens the unit's cgroup.events, which the kernel flags (EPOLLPRI) on
+/// every change, and reads it once (arming that flag); with whether the
+/// cgroup has processes.
+pub(crate) fn events(base: &Base, unit: &str, isolated: bool) -> Result<(OwnedFd, bool), Errno> {
+    let path = base.path(unit, isolated, Some("cgroup.events"))?;
+    let fd = file::open_regular(path.as_str())?;
+    let populated = populated(&fd)?;
+    Ok((fd, populated))
+}
+
+/// Whether the cgroup of an open cgroup.events has processes
+/// (`populated 1`), read again from its start.
+pub(crate) fn populated(fd: &OwnedFd) -> Result<bool, Errno> {
+    let mut buf = [0u8; 128];
+    let n = rustix::io::pread(fd, &mut buf, 0)?;
+    let text = buf.get(..n).unwrap_or(&[]);
+    text.split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"populated "))
+        .map(|v| v != b"0")
+        .ok_or(Errno::INVAL)
 }
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.

@@ -7,7 +7,7 @@
 use crate::place::cgroup::{self, Base};
 use crate::supervise::epoll::Loop;
 use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
-use crate::supervise::listen;
+use crate::supervise::{listen, rundir};
 use crate::table::{self, Listen, Table};
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -28,19 +28,49 @@ pub(crate) trait Effects {
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
     /// Kills every process left in a unit's cgroup, or in one of its
-    /// instances' (then removed).
+    /// instances' (then removed); how many there were.
     fn kill_cgroup(
         &mut self,
         base: &Base,
         unit: &str,
         isolated: bool,
         instance: Option<u16>,
-    ) -> Result<(), Errno>;
+    ) -> Result<usize, Errno>;
     /// Binds a `listen=` socket of unit `u` (listen.rs); a failure is
     /// said on the console.
     fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno>;
     /// A connection waiting on a listening socket; `None`: none.
     fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno>;
+    /// `sig` to every process of a unit's cgroup, and to `main` if it is
+    /// not among them.
+    fn signal_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        sig: u32,
+        main: Option<i32>,
+    ) -> Result<usize, Errno>;
+    /// How many processes a unit's cgroup holds, and the first of them.
+    fn procs(&self, base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno>;
+    /// The PID in a pidfile; `None` if it holds none.
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno>;
+    /// Whether `pid` is a child of this process (a daemon re-parented to
+    /// it).
+    fn is_child(&self, pid: i32) -> bool;
+    /// Opens a unit's cgroup.events and watches it for changes with
+    /// `token`; with whether the cgroup has processes.
+    fn watch_events(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        token: u64,
+    ) -> Result<(OwnedFd, bool), Errno>;
+    /// Whether the cgroup of a watched cgroup.events has processes.
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno>;
+    /// Removes a unit's `runtime-dir=` directories.
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>);
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)>;
     /// A MAINPID= process: `None` if it is our child (reaped as usual),
@@ -88,7 +118,7 @@ impl Effects for System<'_> {
         unit: &str,
         isolated: bool,
         instance: Option<u16>,
-    ) -> Result<(), Errno> {
+    ) -> Result<usize, Errno> {
         cgroup::kill(base, unit, isolated, instance)
     }
 
@@ -100,15 +130,55 @@ impl Effects for System<'_> {
         listen::accept(fd)
     }
 
+    fn signal_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        sig: u32,
+        main: Option<i32>,
+    ) -> Result<usize, Errno> {
+        cgroup::signal(base, unit, isolated, sig, main)
+    }
+
+    fn procs(&self, base: &Base, unit: &str, isolated: bool) -> Result<(usize, i32), Errno> {
+        cgroup::procs(base, unit, isolated)
+    }
+
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno> {
+        crate::sys::file::read_pid(path)
+    }
+
+    fn is_child(&self, pid: i32) -> bool {
+        crate::sys::file::parent_of(pid) == Some(rustix::process::getpid().as_raw_nonzero().get())
+    }
+
+    fn watch_events(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        token: u64,
+    ) -> Result<(OwnedFd, bool), Errno> {
+        let (fd, populated) = cgroup::events(base, unit, isolated)?;
+        self.ev.add_pri(&fd, token)?;
+        Ok((fd, populated))
+    }
+
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno> {
+        cgroup::populated(fd)
+    }
+
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
+        rundir::remove(u)
+    }
+
     fn cgroup_of(&self, base: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
         cgroup::unit_of(base, pid, name)
     }
 
     fn adopt(&mut self, pid: Pid) -> Result<Option<OwnedFd>, Errno> {
-        let p = pid.as_raw_nonzero().get();
-        let ours = crate::sys::file::parent_of(p)
-            == Some(rustix::process::getpid().as_raw_nonzero().get());
-        if ours {
+        if self.is_child(pid.as_raw_nonzero().get()) {
             return Ok(None);
         }
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).map(Some)

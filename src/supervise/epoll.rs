@@ -27,8 +27,10 @@ pub(crate) mod token {
     pub(crate) const LISTEN: u64 = 4 << 16;
     /// A control client.
     pub(crate) const CLIENT: u64 = 5 << 16;
+    /// A unit's cgroup.events (`ready=forked` without a main process).
+    pub(crate) const EVENTS: u64 = 6 << 16;
     /// A unit's listening socket: index `unit << 4 | socket`.
-    pub(crate) const SOCKET: u64 = 6 << 16;
+    pub(crate) const SOCKET: u64 = 7 << 16;
     /// The timerfd of the loop itself.
     pub(crate) const TIMER: u64 = u64::MAX;
 
@@ -73,6 +75,12 @@ impl Loop {
     /// Watches `fd` for input; its events come back with `token`.
     pub(crate) fn add(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
         epoll::add(&self.epoll, fd, EventData::new_u64(token), EventFlags::IN)
+    }
+
+    /// Watches `fd` for EPOLLPRI only: a kernfs file (cgroup.events)
+    /// that the kernel flags when it changes (it is always readable).
+    pub(crate) fn add_pri(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
+        epoll::add(&self.epoll, fd, EventData::new_u64(token), EventFlags::PRI)
     }
 
     pub(crate) fn remove(&self, fd: impl AsFd) -> Result<(), Errno> {

@@ -7,8 +7,8 @@ use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
 use crate::supervise::listen::Listener;
-use crate::supervise::passwd;
 use crate::supervise::spawn::{self, Command, Creds, Output, SpawnError};
+use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
@@ -21,8 +21,8 @@ use rustix::process::Pid;
 /// Room for a unit's decoded arguments (every statement fits: the parser
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
-/// Room for the decoded environment: global and unit `env`, PATH,
-/// NOTIFY_SOCKET.
+/// Room for the decoded environment: env files, global and unit `env`,
+/// PATH, NOTIFY_SOCKET.
 const ENV_BUF: usize = 4096;
 /// LISTEN_FDNAMES's value: up to LISTEN_MAX names of up to 31 bytes.
 const FDNAMES_MAX: usize = LISTEN_MAX * 32;
@@ -36,8 +36,6 @@ pub(crate) struct Context<'t> {
     pub(crate) base: Option<Base>,
     /// `NOTIFY_SOCKET=...` for units with `ready=notify`.
     pub(crate) notify_env: Option<&'t CStr>,
-    /// /dev/kmsg, for `log=kmsg`; `None` sends those lines to the console.
-    pub(crate) kmsg: Option<OwnedFd>,
     /// The kernel command line, for `if=cmdline:WORD`.
     pub(crate) cmdline: &'t [u8],
     /// Which controllers are on for the units (cgroup::CONTROLLERS order).
@@ -49,7 +47,7 @@ pub(crate) struct Context<'t> {
 pub(crate) struct Kept {
     /// The cgroup directory, opened once, for CLONE_INTO_CGROUP.
     pub(crate) cgroup: Option<OwnedFd>,
-    /// The output pipe (log=kmsg), read end and write end: made once and
+    /// The output pipe (log=kmsg, log=syslog), read end and write end: made once and
     /// shared by every run, so a restart loses no line and adds no fd.
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
     /// Its `listen=` sockets, in order, bound at boot: every one or
@@ -129,7 +127,7 @@ pub(crate) fn launch(
         }
         None => {}
     }
-    if u.log == table::Log::Kmsg {
+    if u.log.captured() {
         if let Err(e) = output_pipe(&mut kept.out, watch) {
             say!(
                 "{}: unable to make its output pipe: {}; output goes to the console",
@@ -165,10 +163,7 @@ pub(crate) fn launch(
     }
 
     let mut envs = [0u8; ENV_BUF];
-    let envp = env_block(table, u, ctx, (fds.len(), &names), &mut envs).ok_or_else(|| {
-        say!("{}: environment too large (limit {} bytes)", name, ENV_BUF);
-        LaunchError::Errno(Errno::TOOBIG)
-    })?;
+    let envp = env_block(table, u, ctx, (fds.len(), &names), &mut envs)?;
 
     let mut cmd = Command::new(path);
     for a in argv {
@@ -194,6 +189,11 @@ pub(crate) fn launch(
 
     let mut groups = [0u32; passwd::GROUPS_MAX];
     cmd.creds = creds(u, &mut groups)?;
+    let (uid, gid) = cmd.creds.map_or((0, 0), |c| (c.uid, c.gid));
+    rundir::create(u, uid, gid)?;
+    if let Some(p) = u.pidfile {
+        forget_pidfile(u.name, p);
+    }
 
     let mut tty_buf = [0u8; 128];
     let mut dir_buf = [0u8; 256];
@@ -247,7 +247,7 @@ pub(crate) fn launch(
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
         table::Log::Console => Output::Path(c"/dev/console"),
-        table::Log::Kmsg => kept
+        table::Log::Kmsg | table::Log::Syslog => kept
             .out
             .as_ref()
             .map_or(Output::Inherit, |(_, wr)| Output::Fd(wr.as_fd())),
@@ -317,27 +317,45 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
 
-/// The unit's env= first, then the global env entries it does not
-/// override (getenv takes the first match), a default PATH if none is
-/// set, NOTIFY_SOCKET for ready=notify, and LISTEN_FDS and
-/// LISTEN_FDNAMES when it gets `fds` sockets (LISTEN_PID is the child's).
+/// The unit's env files first (read now), then its env= entries they
+/// do not override, then the global env entries neither overrides
+/// (getenv takes the first match), a default PATH if none is set,
+/// NOTIFY_SOCKET for ready=notify, and LISTEN_FDS and LISTEN_FDNAMES
+/// when it gets `fds` sockets (LISTEN_PID is the child's).
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
     ctx: &Context<'_>,
     (fds, names): (usize, &str),
     buf: &'b mut [u8],
-) -> Option<NulSeparated<'b>> {
+) -> Result<NulSeparated<'b>, Errno> {
+    let files = envfile::read(u, buf)?;
+    let too_large = || {
+        say!(
+            "{}: environment too large (limit {} bytes)",
+            u.name,
+            ENV_BUF
+        );
+        Errno::TOOBIG
+    };
     let key = |w: &lex::Word<'_>| -> heapless::Vec<u8, 64> {
         w.bytes().take_while(|&b| b != b'=').take(64).collect()
     };
-    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g));
+    let (head, tail) = buf.split_at_mut(files);
+    let in_files = |k: &[u8]| {
+        head.split(|&b| b == 0)
+            .any(|e| e.get(..k.len()) == Some(k) && e.get(k.len()) == Some(&b'='))
+    };
+    let unit = u.env().filter(|w| !in_files(&key(w)));
+    let overridden = |g: &lex::Word<'_>| u.env().any(|w| key(&w) == key(g)) || in_files(&key(g));
     let globals = table.env.iter().copied().filter(|g| !overridden(g));
-    let has_path = u
-        .env()
-        .chain(globals.clone())
-        .any(|w| key(&w).as_slice() == b"PATH");
-    let mut n = lex::decode_all(u.env().chain(globals), buf)?
+    let has_path = in_files(b"PATH")
+        || unit
+            .clone()
+            .chain(globals.clone())
+            .any(|w| key(&w).as_slice() == b"PATH");
+    let mut n = lex::decode_all(unit.chain(globals), tail)
+        .ok_or_else(too_large)?
         .fold(0, |a, c| a + c.to_bytes_with_nul().len());
     let mut add = |s: &[u8], buf: &mut [u8]| -> Option<()> {
         let dst = buf.get_mut(n..n + s.len() + 1)?;
@@ -348,23 +366,42 @@ fn env_block<'b>(
     };
     if !has_path {
         let mut p: heapless::String<96> = heapless::String::new();
-        write!(p, "PATH={}", DEFAULT_PATH).ok()?;
-        add(p.as_bytes(), buf)?;
+        write!(p, "PATH={}", DEFAULT_PATH).map_err(|_| Errno::TOOBIG)?;
+        add(p.as_bytes(), tail).ok_or_else(too_large)?;
     }
     if u.ready == table::Ready::Notify {
         if let Some(e) = ctx.notify_env {
-            add(e.to_bytes(), buf)?;
+            add(e.to_bytes(), tail).ok_or_else(too_large)?;
         }
     }
     if fds > 0 {
         let mut e: heapless::String<{ FDNAMES_MAX + 16 }> = heapless::String::new();
-        write!(e, "LISTEN_FDS={}", fds).ok()?;
-        add(e.as_bytes(), buf)?;
+        write!(e, "LISTEN_FDS={}", fds).map_err(|_| Errno::TOOBIG)?;
+        add(e.as_bytes(), tail).ok_or_else(too_large)?;
         e.clear();
-        write!(e, "LISTEN_FDNAMES={}", names).ok()?;
-        add(e.as_bytes(), buf)?;
+        write!(e, "LISTEN_FDNAMES={}", names).map_err(|_| too_large())?;
+        add(e.as_bytes(), tail).ok_or_else(too_large)?;
     }
-    Some(NulSeparated(buf.get(..n)?))
+    Ok(NulSeparated(buf.get(..files + n).ok_or(Errno::TOOBIG)?))
+}
+
+/// Removes a pidfile left by an earlier run, so a stale PID is never
+/// read for the new one.
+fn forget_pidfile(name: &str, path: lex::Word<'_>) {
+    let mut buf = [0u8; 256];
+    let r = match path.to_cstr(&mut buf) {
+        Some(p) => rustix::fs::unlink(p),
+        None => Err(Errno::NAMETOOLONG),
+    };
+    match r {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => say!(
+            "{}: warning: unable to remove the old pidfile {}: {}",
+            name,
+            path.raw(),
+            Name(e)
+        ),
+    }
 }
 
 /// C strings one after the other, each ending in NUL.

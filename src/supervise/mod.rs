@@ -4,7 +4,9 @@
 
 pub(crate) mod capture;
 pub(crate) mod effects;
+pub(crate) mod envfile;
 pub(crate) mod epoll;
+pub(crate) mod forked;
 pub(crate) mod instance;
 pub(crate) mod launch;
 pub(crate) mod listen;
@@ -12,6 +14,7 @@ pub(crate) mod notify;
 pub(crate) mod order;
 pub(crate) mod passwd;
 pub(crate) mod report;
+pub(crate) mod rundir;
 pub(crate) mod spawn;
 pub(crate) mod supervisor;
 pub(crate) mod unit;

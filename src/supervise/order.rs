@@ -177,6 +177,18 @@ pub(crate) fn plan(g: &(impl Graph + ?Sized), outcome: impl Fn(usize) -> Outcome
     p
 }
 
+/// The first dependency that keeps waiting unit `u` waiting (the boot's
+/// late line names it).
+pub(crate) fn waits_for(
+    g: &(impl Graph + ?Sized),
+    u: usize,
+    outcome: impl Fn(usize) -> Outcome,
+) -> Option<usize> {
+    edges(g, u)
+        .find(|&(d, kind)| !lets_through(kind, outcome(d)))
+        .map(|(d, _)| d)
+}
+
 /// The units that stop with `unit`: its `needs=` dependents, directly or
 /// through others (`unit` itself excluded).
 pub(crate) fn needed_by(g: &(impl Graph + ?Sized), unit: usize) -> Set {
@@ -585,7 +597,7 @@ mod tests {
             for u in now.iter() {
                 let pid = units[u].main_pid().unwrap();
                 let acts = units[u].step(Event::StopRequest, Ms(t_ms));
-                assert_eq!(&acts[..], &[Action::Signal { pid, sig: 15 }]);
+                assert_eq!(&acts[..], &[Action::SignalCgroup { sig: 15 }]);
                 let acts = units[u].step(exit(pid.as_raw_nonzero().get(), 0), Ms(t_ms + 1));
                 assert_eq!(&acts[..], &[Action::KillCgroup]);
             }

@@ -3,10 +3,14 @@
 //! control server's `boot` answer both come from here.
 
 use crate::say;
-use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Unit};
+use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::Table;
+
+/// When the units are not all settled this long after they began to
+/// start, the console names those still starting (once).
+pub(crate) const BOOT_LATE_MS: u64 = 30_000;
 
 /// A unit's boot timeline: when its dependencies were first met, when it
 /// was first started, first ready (a task: done).
@@ -38,18 +42,44 @@ impl Timeline {
 /// Says on the console what changed when `unit` left `before`.
 pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
     let after = unit.state();
+    let ran = now.since(unit.since());
+    match (before, after) {
+        (State::Running { pid: old, .. }, State::Running { pid, .. }) if old != pid => say!(
+            "{}: main process is now pid {} (was {})",
+            name,
+            pid.as_raw_nonzero(),
+            old.as_raw_nonzero()
+        ),
+        (State::Tracking, State::Running { pid, .. }) => say!(
+            "{}: main process is now pid {}, the only one left in its cgroup",
+            name,
+            pid.as_raw_nonzero()
+        ),
+        _ => {}
+    }
     if core::mem::discriminant(&before) == core::mem::discriminant(&after) {
         return;
     }
     match after {
-        State::Running { pid } if matches!(before, State::Starting { .. }) => {
+        State::Running { pid, .. }
+            if matches!(before, State::Starting { .. } | State::Adopting { .. }) =>
+        {
             say!(
                 "{}: ready (pid {}, {} ms after start)",
                 name,
                 pid.as_raw_nonzero(),
-                now.since(unit.since())
+                ran
             )
         }
+        State::Tracking => say!(
+            "{}: {} several processes and no pidfile=: running while its cgroup has processes",
+            name,
+            if matches!(before, State::Adopting { .. }) {
+                "ready;"
+            } else {
+                "main process exited 0 and left"
+            }
+        ),
         State::BackingOff { until } => match unit.last_exit() {
             Some(st) => say!(
                 "{}: {}; restarting in {} ms",
@@ -59,7 +89,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
             ),
             None => say!("{}: restarting in {} ms", name, until.since(now)),
         },
-        State::Exited => say!(
+        State::Done => say!(
             "{}: done ({})",
             name,
             unit.last_exit().map_or(Exit(Status::Unknown), Exit)
@@ -67,10 +97,41 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
         State::Failed { why } => say!("{}: failed: {}", name, Why(why, unit.last_exit())),
         State::Skipped => say!("{}: skipped: an if= condition is unmet", name),
         State::Blocked => say!("{}: blocked: a needs= dependency failed", name),
+        State::Stopping {
+            then: Then::Fail(why),
+            ..
+        } => match why {
+            Failure::ReadyTimeout => say!(
+                "{}: not ready {} ms after start (ready-timeout=); stopping it",
+                name,
+                ran
+            ),
+            Failure::Timeout => say!(
+                "{}: still running {} ms after start (timeout=); stopping it",
+                name,
+                ran
+            ),
+            Failure::PidFile => say!(
+                "{}: no main process {} ms after start (ready=forked); stopping it",
+                name,
+                ran
+            ),
+            Failure::Exit
+            | Failure::NotReady
+            | Failure::Vanished
+            | Failure::Spawn(_)
+            | Failure::Refused
+            | Failure::Sockets
+            | Failure::Limit => say!("{}: stopping", name),
+        },
         State::Stopping { .. } => say!("{}: stopping", name),
         State::Stopped => say!("{}: stopped", name),
         State::Listening => say!("{}: listening", name),
-        State::Waiting | State::Spawning | State::Starting { .. } | State::Running { .. } => {}
+        State::Waiting
+        | State::Spawning
+        | State::Starting { .. }
+        | State::Adopting { .. }
+        | State::Running { .. } => {}
     }
 }
 
@@ -121,6 +182,71 @@ pub(crate) fn booted(table: &Table<'_>, ready: impl Fn(usize) -> Option<Ms>, now
     );
 }
 
+/// A task ended and left processes in its cgroup: `killed` by the end of
+/// its run, or `kept` there by `kill=main`.
+pub(crate) fn task_leftovers(name: &str, killed: Option<usize>, kept: Option<usize>) {
+    match (killed, kept) {
+        (Some(n), _) if n > 0 => say!(
+            "{}: killed {} it left behind in its cgroup (a daemon belongs in a service with ready=forked; kill=main keeps them)",
+            name,
+            Procs(n)
+        ),
+        (_, Some(n)) if n > 0 => say!(
+            "{}: {} it started keep running in its cgroup (kill=main; they are killed at shutdown)",
+            name,
+            Procs(n)
+        ),
+        _ => {}
+    }
+}
+
+/// `1 process`, `3 processes`.
+struct Procs(usize);
+
+impl core::fmt::Display for Procs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = if self.0 == 1 { "" } else { "es" };
+        write!(f, "{} process{}", self.0, s)
+    }
+}
+
+/// BOOT_LATE_MS after the units began to start, some have not settled:
+/// one console line naming each with its state, and for a waiting one
+/// what it waits for. `at(i)`: its state and that dependency, if it has
+/// not settled.
+pub(crate) fn unsettled(table: &Table<'_>, at: impl Fn(usize) -> Option<(State, Option<usize>)>) {
+    let late = Late { table, at };
+    say!(
+        "boot: not settled {} s after the units began to start: {}",
+        BOOT_LATE_MS / 1000,
+        late
+    );
+}
+
+struct Late<'t, F> {
+    table: &'t Table<'t>,
+    at: F,
+}
+
+impl<F: Fn(usize) -> Option<(State, Option<usize>)>> core::fmt::Display for Late<'_, F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let name = |i: usize| self.table.units.get(i).map_or("?", |u| u.name);
+        let mut sep = "";
+        for &i in self.table.order.iter() {
+            let i = usize::from(i);
+            if let Some((state, dep)) = (self.at)(i) {
+                write!(f, "{}{} ({}", sep, name(i), state.name())?;
+                if let Some(d) = dep {
+                    write!(f, " for {}", name(d))?;
+                }
+                f.write_str(")")?;
+                sep = ", ";
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `exited with status 1`, `killed by signal 9`.
 struct Exit(Status);
 
@@ -145,6 +271,9 @@ impl core::fmt::Display for Why {
             },
             Failure::NotReady => f.write_str("exited before it was ready"),
             Failure::ReadyTimeout => f.write_str("not ready within ready-timeout"),
+            Failure::Timeout => f.write_str("still running at its timeout="),
+            Failure::Vanished => f.write_str("its launcher exited 0 and left no process running"),
+            Failure::PidFile => f.write_str("its main process was not found in time"),
             Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
             Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
             Failure::Sockets => f.write_str("not started: a socket could not be bound"),

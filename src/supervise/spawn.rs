@@ -4,8 +4,9 @@
 //! (placement failures are warnings: reported, and the exec goes on):
 //!
 //! 1. unblock every signal (PID 1 blocks them for its signalfd) and reset
-//!    every disposition to the default (whatever started `pinit --config`
-//!    may have left signals ignored, and SIG_IGN survives exec);
+//!    to the default every disposition that was not the default when
+//!    pinit started (whatever started `pinit --config` may have left
+//!    signals ignored, and SIG_IGN survives exec; pinit sets none itself);
 //! 2. join the unit's cgroup if clone3 could not put it there;
 //! 3. `setsid()`: its own session;
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),

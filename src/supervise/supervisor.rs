@@ -7,19 +7,22 @@
 //! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
-use crate::supervise::capture::{self, Capture};
+use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
+use crate::supervise::forked::{self, Forked, NotYet};
 use crate::supervise::instance::{Instances, Overdue};
 use crate::supervise::launch::{Conn, Context, Kept, LaunchError, Launched};
 use crate::supervise::listen::Listener;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
-use crate::supervise::report::{self, Timeline};
-use crate::supervise::unit::{Action, Activation, Event, Outcome, Policy, State, Status, Unit};
+use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
+use crate::supervise::unit::{
+    Action, Activation, Event, Found, Outcome, Policy, State, Status, Unit,
+};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
-use crate::table::{self, Ready, Table};
+use crate::table::{self, Ready, Table, UnitKind};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -37,6 +40,12 @@ pub(crate) struct Slot {
     ready: Option<OwnedFd>,
     /// A MAINPID= that is not our child, watched through a pidfd.
     pidfd: Option<OwnedFd>,
+    /// Its cgroup.events, while a `ready=forked` unit has no main process.
+    events: Option<OwnedFd>,
+    /// Why its main process was not found yet (`ready=forked`).
+    not_yet: Option<NotYet>,
+    /// Its runtime directories were made by a run and not removed since.
+    run_dirs: bool,
     /// The last started process: its output is logged under this pid,
     /// and it leads the unit's session and process group.
     log_pid: i32,
@@ -58,6 +67,9 @@ impl Slot {
             cap: Capture::new(),
             ready: None,
             pidfd: None,
+            events: None,
+            not_yet: None,
+            run_dirs: false,
             log_pid: 0,
             status: heapless::Vec::new(),
             timeline: Timeline::default(),
@@ -109,6 +121,9 @@ pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     p.restart_limit = (u.restart_limit > 0).then_some(u.restart_limit as u32);
     p.ready = u.ready;
     p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0 as u64);
+    p.guess = u.ready == Ready::Forked && u.pidfile.is_none();
+    p.timeout_ms = (u.timeout.0 > 0).then_some(u.timeout.0 as u64);
+    p.kill = u.kill;
     p.stop_signal = u.stop_signal as u32;
     p.stop_timeout_ms = u.stop_timeout.0 as u64;
     p.reload_signal = u.reload_signal as u32;
@@ -120,6 +135,9 @@ pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
 pub(crate) enum Refused {
     /// The unit has no running main process.
     NotRunning,
+    /// It runs, with no main process (`ready=forked`, several processes
+    /// and no pidfile).
+    NoMainProcess,
     /// kill(2) failed.
     Signal(Errno),
 }
@@ -129,12 +147,19 @@ pub(crate) struct Supervisor<'t> {
     slots: &'t mut Slots,
     /// The running instances of `accept=yes` units.
     instances: &'t mut Instances,
+    /// Each unit's open output line (capture.rs).
+    lines: &'t mut Lines,
     ctx: Context<'t>,
+    /// Whether /dev/log takes `log=syslog` lines (capture::deliver).
+    syslog: Syslog,
     shutting_down: bool,
     /// Units being stopped on request (`pinit stop`), dependents first.
     stopping: Set,
     /// The boot summary was printed.
     booted: bool,
+    /// When to name the units still not settled (BOOT_LATE_MS after the
+    /// first schedule), until the boot summary or that line is said.
+    late_at: Option<Ms>,
 }
 
 impl<'t> Supervisor<'t> {
@@ -143,6 +168,7 @@ impl<'t> Supervisor<'t> {
         table: &'t Table<'t>,
         slots: &'t mut Slots,
         instances: &'t mut Instances,
+        lines: &'t mut Lines,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -154,10 +180,13 @@ impl<'t> Supervisor<'t> {
             table,
             slots,
             instances,
+            lines,
             ctx,
+            syslog: Syslog::Unseen,
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
+            late_at: None,
         }
     }
 
@@ -224,11 +253,17 @@ impl<'t> Supervisor<'t> {
         )
     }
 
-    /// The nearest time any unit or instance wants a Timer event.
+    /// The nearest time any unit or instance (or the late-boot line)
+    /// wants a Timer event.
     pub(crate) fn deadline(&self) -> Option<Ms> {
         let paused = self.slots.iter().filter_map(|s| s.paused);
         let units = self.slots.iter().filter_map(|s| s.sm.deadline());
-        units.chain(paused).chain(self.instances.deadline()).min()
+        let instances = self.instances.deadline();
+        units
+            .chain(paused)
+            .chain(instances)
+            .chain(self.late_at)
+            .min()
     }
 
     /// Binds every unit's `listen=` sockets, before any unit starts: from
@@ -269,6 +304,9 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn schedule(&mut self, fx: &mut impl Effects, now: Ms) {
         if self.shutting_down {
             return;
+        }
+        if !self.booted && self.late_at.is_none() {
+            self.late_at = Some(now.after(BOOT_LATE_MS));
         }
         if !self.stopping.is_empty() {
             self.continue_stop(fx, now);
@@ -328,7 +366,9 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Feeds `event` to unit `i` and carries out its actions; a Spawn is
-    /// answered at once with Spawned or SpawnFailed.
+    /// answered at once with Spawned or SpawnFailed, a FindMain with
+    /// Found, and a cgroup found empty when it is first watched with
+    /// Emptied.
     fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
@@ -340,7 +380,13 @@ impl<'t> Supervisor<'t> {
             let before = slot.sm.state();
             let actions = slot.sm.step(e, now);
             slot.timeline.note(&slot.sm, e, now);
+            if let (State::Adopting { .. }, State::Stopping { .. }) = (before, slot.sm.state()) {
+                if let (Some(why), Some(u)) = (slot.not_yet, self.table.units.get(i)) {
+                    forked::say_why(u, why);
+                }
+            }
             report::changed(name, before, &slot.sm, now);
+            let mut killed = None;
             for a in actions {
                 match a {
                     Action::Spawn => {
@@ -351,11 +397,119 @@ impl<'t> Supervisor<'t> {
                         })
                     }
                     Action::Signal { pid, sig } => self.signal_pid(fx, i, pid, sig),
-                    Action::KillCgroup => self.kill_cgroup(fx, i),
+                    Action::SignalCgroup { sig } => self.signal_cgroup(fx, i, sig),
+                    Action::KillCgroup => killed = self.kill_cgroup(fx, i),
+                    Action::FindMain => {
+                        next = Some(Event::Found {
+                            main: self.find_main(fx, i),
+                        })
+                    }
                 }
+            }
+            self.ended(fx, i, before, killed);
+            if next.is_none() {
+                next = self.watch_cgroup(fx, i);
             }
         }
         self.sync_watch(fx, i, now);
+    }
+
+    /// After a step: a task's leftovers said, runtime directories removed
+    /// once the unit has settled.
+    fn ended(&mut self, fx: &mut impl Effects, i: usize, before: State, killed: Option<usize>) {
+        let (Some(u), Some(slot)) = (self.table.units.get(i), self.slots.get_mut(i)) else {
+            return;
+        };
+        let after = slot.sm.state();
+        let gone = matches!(before, State::Running { .. } | State::Stopping { .. })
+            && (slot.sm.is_down() || after == State::Spawning);
+        if u.kind == UnitKind::Task && gone {
+            let kept = match (killed, &self.ctx.base) {
+                (Some(_), _) | (None, None) => None,
+                (None, Some(b)) => fx.procs(b, u.name, u.isolate).ok().map(|(n, _)| n),
+            };
+            report::task_leftovers(u.name, killed, kept);
+        }
+        // Listening again (on demand) is a restart, not a stop.
+        let settled = slot.sm.is_down()
+            && !matches!(
+                after,
+                State::BackingOff { .. } | State::Waiting | State::Listening
+            );
+        if slot.run_dirs && settled && !u.runtime_dir_keep {
+            fx.remove_runtime_dirs(u);
+            slot.run_dirs = false;
+        }
+    }
+
+    /// Watches the cgroup.events of a forked unit that has no main
+    /// process (so it learns when the cgroup empties), and stops watching
+    /// once it has one or is down. `Emptied` if it is empty already.
+    fn watch_cgroup(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
+        let u = self.table.units.get(i)?;
+        let slot = self.slots.get_mut(i)?;
+        let want = match slot.sm.state() {
+            State::Adopting { .. } | State::Tracking => true,
+            State::Stopping { pid: None, .. } => slot.events.is_some(),
+            _ => false,
+        };
+        match (want, slot.events.take(), &self.ctx.base) {
+            (true, Some(fd), _) => slot.events = Some(fd),
+            (true, None, Some(base)) => {
+                let tok = token::EVENTS | i as u64;
+                match fx.watch_events(base, u.name, u.isolate, tok) {
+                    Ok((fd, populated)) => {
+                        slot.events = Some(fd);
+                        if !populated {
+                            return Some(Event::Emptied);
+                        }
+                    }
+                    Err(e) => say!("{}: unable to watch its cgroup.events: {}", u.name, Name(e)),
+                }
+            }
+            (true, None, None) => {}
+            (false, Some(fd), _) => fx.unwatch(fd.as_fd()),
+            (false, None, _) => {}
+        }
+        None
+    }
+
+    /// FindMain: the main process of a forked unit (watched through a
+    /// pidfd if it is not our child), or why not.
+    fn find_main(&mut self, fx: &mut impl Effects, i: usize) -> Found {
+        let Some(u) = self.table.units.get(i) else {
+            return Found::Nothing;
+        };
+        let f = Forked {
+            unit: u,
+            base: self.ctx.base.as_ref(),
+        };
+        let (found, why) = {
+            let fxr = &*fx;
+            let ours = |p: i32| match &self.ctx.base {
+                Some(_) => self.unit_of_pid(fxr, p) == Some(i),
+                // No cgroup: a daemon re-parented to pinit that no other
+                // unit has as its main process.
+                None => {
+                    fxr.is_child(p)
+                        && !self.slots.iter().any(|s| {
+                            s.sm.main_pid()
+                                .is_some_and(|m| m.as_raw_nonzero().get() == p)
+                        })
+                }
+            };
+            forked::find(fxr, &f, ours)
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.not_yet = why;
+        }
+        match found {
+            Found::Pid(pid) => match self.watch_main(fx, i, pid) {
+                Ok(()) => found,
+                Err(_) => Found::NotYet,
+            },
+            Found::Group | Found::NotYet | Found::Nothing => found,
+        }
     }
 
     /// Watches unit `i`'s sockets while it listens (an `accept=yes` one:
@@ -401,11 +555,45 @@ impl<'t> Supervisor<'t> {
         }
     }
 
+    /// `sig` to every process of the unit's cgroup; without one, to its
+    /// main process and the process group it leads (its own session).
+    fn signal_cgroup(&self, fx: &mut impl Effects, i: usize, sig: u32) {
+        let name = self.name(i);
+        let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
+        let slot = self.slots.get(i);
+        let main = slot.and_then(|s| s.sm.main_pid());
+        let r = match &self.ctx.base {
+            Some(base) => fx.signal_cgroup(
+                base,
+                name,
+                isolated,
+                sig,
+                main.map(|p| p.as_raw_nonzero().get()),
+            ),
+            None => Err(Errno::NOENT),
+        };
+        match r {
+            Ok(_) => {}
+            Err(Errno::NOENT) => {
+                if let Some(pgid) = slot.map(|s| s.log_pid).filter(|&p| p > 0) {
+                    let _ = fx.kill(-pgid, sig);
+                }
+                if let Some(pid) =
+                    main.filter(|p| Some(p.as_raw_nonzero().get()) != slot.map(|s| s.log_pid))
+                {
+                    self.signal_pid(fx, i, pid, sig);
+                }
+            }
+            Err(e) => say!("{}: unable to signal its cgroup: {}", name, Name(e)),
+        }
+    }
+
     /// Everything left in the unit's cgroup; without cgroups, the unit's
-    /// process group (it runs in its own session).
-    fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) {
+    /// process group (it runs in its own session). How many the cgroup
+    /// held, if known.
+    fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) -> Option<usize> {
         let pgid = self.slots.get(i).map_or(0, |s| s.log_pid);
-        kill_in(self.table, self.ctx.base.as_ref(), fx, i, None, pgid);
+        kill_in(self.table, self.ctx.base.as_ref(), fx, i, None, pgid)
     }
 
     /// A child exited: hand it to the unit whose main process it was.
@@ -418,7 +606,13 @@ impl<'t> Supervisor<'t> {
     ) -> bool {
         let i = match self.slots.iter().position(|s| s.sm.main_pid() == Some(pid)) {
             Some(i) => i,
-            None => return self.instance_exited(fx, pid, now),
+            None => {
+                if self.instance_exited(fx, pid, now) {
+                    return true;
+                }
+                self.recount(fx, now);
+                return false;
+            }
         };
         self.step(fx, i, Event::Exited { pid, status }, now);
         true
@@ -446,7 +640,41 @@ impl<'t> Supervisor<'t> {
 
     /// Timer events to every unit whose deadline has passed; instances
     /// past their stop timeout; accepting again after a pause.
+    /// Another process of PID 1's exited (the middle of a double fork, a
+    /// daemon's helper): a forked unit with no main process may be down
+    /// to one, which becomes its main process.
+    fn recount(&mut self, fx: &mut impl Effects, now: Ms) {
+        for i in 0..self.slots.len() {
+            if self.slots.get(i).map(|s| s.sm.state()) == Some(State::Tracking) {
+                let main = self.find_main(fx, i);
+                if matches!(main, Found::Pid(_) | Found::Nothing) {
+                    self.step(fx, i, Event::Found { main }, now);
+                }
+            }
+        }
+    }
+
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
+        if self.late_at.is_some_and(|t| t <= now) {
+            self.late_at = None;
+            if !self.booted {
+                let slots = &*self.slots;
+                let outcome = |u: usize| slots.get(u).map_or(Outcome::Failed, |s| s.sm.outcome());
+                report::unsettled(self.table, |u| {
+                    let s = slots.get(u)?;
+                    match s.sm.outcome() {
+                        Outcome::Waiting => Some((
+                            s.sm.state(),
+                            order::waits_for(&Deps(self.table), u, outcome),
+                        )),
+                        Outcome::Pending if s.timeline.first_ready.is_none() => {
+                            Some((s.sm.state(), None))
+                        }
+                        _ => None,
+                    }
+                });
+            }
+        }
         for i in 0..self.slots.len() {
             let (due, resume) = self.slots.get(i).map_or((false, false), |s| {
                 let due = |t: Option<Ms>| t.is_some_and(|d| d <= now);
@@ -528,6 +756,14 @@ impl<'t> Supervisor<'t> {
             Some(pid) => pid,
             None => return,
         };
+        if self.watch_main(fx, i, pid).is_ok() {
+            self.step(fx, i, Event::MainPid { pid }, now);
+        }
+    }
+
+    /// A new main process: one that is not our child is watched through
+    /// a pidfd (ours are reaped as usual).
+    fn watch_main(&mut self, fx: &mut impl Effects, i: usize, pid: Pid) -> Result<(), Errno> {
         let watched = fx.adopt(pid).and_then(|fd| match fd {
             Some(fd) => fx
                 .watch(fd.as_fd(), token::PIDFD | i as u64)
@@ -535,25 +771,24 @@ impl<'t> Supervisor<'t> {
             None => Ok(None),
         });
         match watched {
-            Ok(Some(fd)) => {
+            Ok(fd) => {
                 if let Some(slot) = self.slots.get_mut(i) {
-                    if let Some(old) = slot.pidfd.replace(fd) {
+                    if let Some(old) = core::mem::replace(&mut slot.pidfd, fd) {
                         fx.unwatch(old.as_fd());
                     }
                 }
+                Ok(())
             }
-            Ok(None) => {}
             Err(e) => {
                 say!(
-                    "{}: unable to watch MAINPID {}: {}",
+                    "{}: unable to watch pid {}: {}",
                     self.name(i),
-                    p,
+                    pid.as_raw_nonzero(),
                     Name(e)
                 );
-                return;
+                Err(e)
             }
         }
-        self.step(fx, i, Event::MainPid { pid }, now);
     }
 
     /// Which unit a process is in: its cgroup, or (without cgroups) the
@@ -587,6 +822,27 @@ impl<'t> Supervisor<'t> {
             token::SOCKET => self.on_socket(fx, i >> 4, i & 0xf, now),
             token::LOG => self.on_output(fx, i),
             token::READY => self.on_ready_fd(fx, i, now),
+            token::EVENTS => {
+                let populated = self
+                    .slots
+                    .get(i)
+                    .and_then(|s| s.events.as_ref())
+                    .map(|fd| fx.populated(fd));
+                match populated {
+                    Some(Ok(false)) => self.step(fx, i, Event::Emptied, now),
+                    Some(Ok(true)) | None => {}
+                    Some(Err(e)) => {
+                        say!(
+                            "{}: unable to read its cgroup.events: {}",
+                            self.name(i),
+                            Name(e)
+                        );
+                        if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.events.take()) {
+                            fx.unwatch(fd.as_fd());
+                        }
+                    }
+                }
+            }
             token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
@@ -670,17 +926,18 @@ impl<'t> Supervisor<'t> {
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
-        let name = self.name(i);
-        let kmsg = self.ctx.kmsg.as_ref().map(|f| f.as_fd());
-        let slot = match self.slots.get_mut(i) {
-            Some(s) => s,
-            None => return,
+        let Some(u) = self.table.units.get(i) else {
+            return;
+        };
+        let (name, log) = (u.name, u.log);
+        let (Some(slot), Some(row)) = (self.slots.get_mut(i), self.lines.get_mut(i)) else {
+            return;
         };
         let pid = slot.log_pid;
+        let syslog = &mut self.syslog;
         let open = match &slot.kept.out {
-            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, |line| match kmsg {
-                Some(k) => capture::to_kmsg(k, name, pid, line),
-                None => capture::to_console(name, pid, line),
+            Some((rd, _)) => capture::pump(rd.as_fd(), &mut slot.cap, row, |line, piece| {
+                capture::deliver(&Record::new(name, pid, line, piece), log, syslog)
             }),
             None => return,
         };
@@ -760,13 +1017,24 @@ impl<'t> Supervisor<'t> {
             return;
         }
         self.booted = true;
+        self.late_at = None;
         let slots = &*self.slots;
         report::booted(self.table, |i| slots.get(i)?.timeline.first_ready, now);
     }
 
-    /// `pinit start`: unit `i` and what it needs come up.
+    /// `pinit start`: unit `i` and what it needs come up. A task it
+    /// needs that is done stays done: only its own start runs it again.
     pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
         let mut set = order::needs_of(&Deps(self.table), i);
+        let slots = &*self.slots;
+        set = set
+            .iter()
+            .filter(|&u| {
+                slots
+                    .get(u)
+                    .is_some_and(|s| s.sm.outcome() != Outcome::Done)
+            })
+            .collect();
         set.insert(i);
         for u in set.iter() {
             self.step(fx, u, Event::StartRequest, now);
@@ -807,6 +1075,7 @@ impl<'t> Supervisor<'t> {
                 self.step(fx, i, Event::ReloadRequest, now);
                 Ok(())
             }
+            Some(State::Tracking) => Err(Refused::NoMainProcess),
             _ => Err(Refused::NotRunning),
         }
     }
@@ -818,11 +1087,12 @@ impl<'t> Supervisor<'t> {
         i: usize,
         sig: u32,
     ) -> Result<(), Refused> {
-        let pid = self
-            .slots
-            .get(i)
-            .and_then(|s| s.sm.main_pid())
-            .ok_or(Refused::NotRunning)?;
+        let slot = self.slots.get(i).ok_or(Refused::NotRunning)?;
+        let pid = match (slot.sm.main_pid(), slot.sm.state()) {
+            (Some(pid), _) => pid,
+            (None, State::Tracking) => return Err(Refused::NoMainProcess),
+            (None, _) => return Err(Refused::NotRunning),
+        };
         fx.kill(pid.as_raw_nonzero().get(), sig)
             .map_err(Refused::Signal)
     }
@@ -859,6 +1129,8 @@ impl<'t> Supervisor<'t> {
         }
         slot.log_pid = pid.as_raw_nonzero().get();
         slot.status.clear();
+        slot.not_yet = None;
+        slot.run_dirs |= u.runtime_dirs().next().is_some();
         Ok(pid)
     }
 }
@@ -873,22 +1145,24 @@ fn kill_in(
     i: usize,
     instance: Option<u16>,
     pgid: i32,
-) {
-    let Some(u) = table.units.get(i) else {
-        return;
-    };
+) -> Option<usize> {
+    let u = table.units.get(i)?;
     match base {
-        Some(base) => {
-            if let Err(e) = fx.kill_cgroup(base, u.name, u.isolate, instance) {
+        Some(base) => match fx.kill_cgroup(base, u.name, u.isolate, instance) {
+            Ok(n) => Some(n),
+            Err(e) => {
                 if e != Errno::NOENT {
                     say!("{}: unable to kill its cgroup: {}", u.name, Name(e));
                 }
+                None
             }
+        },
+        None => {
+            if pgid > 0 {
+                let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
+            }
+            None
         }
-        None if pgid > 0 => {
-            let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
-        }
-        None => {}
     }
 }
 

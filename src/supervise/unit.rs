@@ -5,7 +5,7 @@
 //! docs/state-machine.md; `step` is an exhaustive match that mirrors it.
 
 use crate::sys::time::Ms;
-use crate::table::{Ready, Restart, UnitKind};
+use crate::table::{Kill, Ready, Restart, UnitKind};
 use linux_raw_sys::general::{SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
@@ -17,6 +17,11 @@ pub(crate) const BACKOFF_FIRST_MS: u64 = 100;
 /// After SIGKILL, how long to wait for the main process before giving it
 /// up (uninterruptible sleep): shutdown must not hang on one unit.
 pub(crate) const KILL_GRACE_MS: u64 = 2_000;
+/// `ready=forked`: how long after its launcher's exit the main process
+/// may take to be found (its pidfile written), unless ready-timeout says.
+pub(crate) const FIND_WAIT_MS: u64 = 10_000;
+/// `ready=forked`: how often to look for it again meanwhile.
+pub(crate) const FIND_RETRY_MS: u64 = 50;
 
 /// When a unit's process runs: at boot, or (a unit with `listen=`) at
 /// the first connection or datagram, or one per connection.
@@ -47,9 +52,16 @@ pub(crate) struct Policy {
     pub(crate) restart_limit: Option<u32>,
     pub(crate) ready: Ready,
     pub(crate) ready_timeout_ms: Option<u64>,
+    /// `ready=forked` without `pidfile=`: the main process is the one
+    /// found in the cgroup, and its exit with status 0 hands over to
+    /// what it leaves there (a daemon that forks twice).
+    pub(crate) guess: bool,
+    /// A task's `timeout=`.
+    pub(crate) timeout_ms: Option<u64>,
     pub(crate) stop_signal: u32,
     pub(crate) stop_timeout_ms: u64,
     pub(crate) reload_signal: u32,
+    pub(crate) kill: Kill,
 }
 
 impl Policy {
@@ -67,18 +79,28 @@ impl Policy {
             restart_limit: None,
             ready: Ready::None,
             ready_timeout_ms: None,
+            guess: false,
+            timeout_ms: None,
             stop_signal: SIGTERM,
             stop_timeout_ms: 5_000,
             reload_signal: SIGHUP,
+            kill: Kill::Cgroup,
         }
     }
 
-    /// Whether the unit passes through `Starting` and waits for `Ready`.
+    /// Whether the unit passes through `Starting` and waits for `Ready`
+    /// (or, forked, for its launcher's exit).
     const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
             (UnitKind::Task, _) | (_, Ready::None) => false,
-            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_)) => true,
+            (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_) | Ready::Forked) => {
+                true
+            }
         }
+    }
+
+    const fn forked(&self) -> bool {
+        matches!(self.ready, Ready::Forked) && !matches!(self.kind, UnitKind::Task)
     }
 }
 
@@ -87,8 +109,9 @@ impl Policy {
 pub(crate) enum Status {
     Code(i32),
     Signal(i32),
-    /// Not our child (a `MAINPID=` watched through a pidfd): counts as a
-    /// failure, since a supervised process is not meant to go away.
+    /// Not our child (a `MAINPID=` watched through a pidfd), or a whole
+    /// cgroup that emptied: counts as a failure, since a supervised
+    /// process is not meant to go away.
     Unknown,
 }
 
@@ -115,6 +138,12 @@ pub(crate) enum Failure {
     NotReady,
     /// Not ready within `ready-timeout`.
     ReadyTimeout,
+    /// A task still running at its `timeout=`.
+    Timeout,
+    /// `ready=forked`: the launcher exited 0 and nothing of it is left.
+    Vanished,
+    /// `ready=forked`: no usable pidfile in time.
+    PidFile,
     /// The program could not be started (fork, cgroup, exec, ...).
     Spawn(Errno),
     /// It must not run as configured: its CPUs could not be isolated
@@ -135,9 +164,24 @@ pub(crate) enum Then {
     /// Back to `Waiting`: the scheduler starts it again once its
     /// dependencies are met (an explicit restart).
     Restart,
-    /// Count it as a failure and let the restart rules decide (ready
+    /// Count it as this failure and let the restart rules decide (a
     /// timeout).
-    Fail,
+    Fail(Failure),
+}
+
+/// What the supervisor found of a `ready=forked` unit (`FindMain`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Found {
+    /// Its main process: the one its pidfile names, or the only one in
+    /// its cgroup.
+    Pid(Pid),
+    /// Several processes in its cgroup and no pidfile: the cgroup stands
+    /// for the unit.
+    Group,
+    /// Not yet: the pidfile is missing or names no process of the unit.
+    NotYet,
+    /// Nothing of the unit runs.
+    Nothing,
 }
 
 /// A unit's state. Pids live in the states that have a process.
@@ -151,25 +195,36 @@ pub(crate) enum State {
     /// `Spawn` was asked; the supervisor answers `Spawned` or
     /// `SpawnFailed` before anything else.
     Spawning,
-    /// Exec'd, not ready yet (notify, fd).
+    /// Exec'd, not ready yet (notify, fd; forked: the launcher runs).
     Starting {
         pid: Pid,
         deadline: Option<Ms>,
     },
-    /// Ready (a task: running).
+    /// `ready=forked`: the launcher exited 0; its main process is looked
+    /// for again at `retry` (the pidfile), until `deadline`.
+    Adopting {
+        retry: Ms,
+        deadline: Ms,
+    },
+    /// Ready (a task: running, until its `timeout=` deadline).
     Running {
         pid: Pid,
+        deadline: Option<Ms>,
     },
+    /// `ready=forked` with several processes and no pidfile: up while
+    /// its cgroup has processes; no main process.
+    Tracking,
     /// Stop signal sent (or SIGKILL once `killed`); `pid` is `None` when
-    /// the stop came before the spawn's answer.
+    /// the stop came before the spawn's answer, or there is no main
+    /// process (`Adopting`, `Tracking`: then the cgroup's emptying ends it).
     Stopping {
         pid: Option<Pid>,
         deadline: Ms,
         killed: bool,
         then: Then,
     },
-    /// Done: exited 0 and not restarted.
-    Exited,
+    /// Exited 0 and not restarted.
+    Done,
     /// Waiting to be spawned again.
     BackingOff {
         until: Ms,
@@ -186,16 +241,17 @@ pub(crate) enum State {
 }
 
 impl State {
-    /// The word `pinit status` shows.
+    /// The word for the state, the same on the console, in `pinit
+    /// status` and in its JSON (docs/control.md).
     pub(crate) const fn name(&self) -> &'static str {
         match self {
             State::Waiting => "waiting",
             State::Listening => "listening",
             State::Spawning => "spawning",
-            State::Starting { .. } => "starting",
-            State::Running { .. } => "running",
+            State::Starting { .. } | State::Adopting { .. } => "starting",
+            State::Running { .. } | State::Tracking => "running",
             State::Stopping { .. } => "stopping",
-            State::Exited => "exited",
+            State::Done => "done",
             State::BackingOff { .. } => "backing-off",
             State::Failed { .. } => "failed",
             State::Skipped => "skipped",
@@ -235,6 +291,13 @@ pub(crate) enum Event {
     MainPid {
         pid: Pid,
     },
+    /// The answer to `FindMain`; also, for a `Tracking` unit, what is
+    /// left in its cgroup after a process of PID 1's exited.
+    Found {
+        main: Found,
+    },
+    /// Its cgroup has no process left (cgroup.events `populated 0`).
+    Emptied,
     /// A process exited; ignored unless it is the main pid.
     Exited {
         pid: Pid,
@@ -258,10 +321,15 @@ pub(crate) enum Action {
     Spawn,
     /// `kill(pid, sig)`.
     Signal { pid: Pid, sig: u32 },
+    /// `sig` to every process of the unit's cgroup, once (without
+    /// cgroups: its main process and process group).
+    SignalCgroup { sig: u32 },
     /// SIGKILL to every process left in the unit's cgroup (each pid of
     /// cgroup.procs, never cgroup.kill: see place/cgroup.rs); without
     /// cgroups, to its process group.
     KillCgroup,
+    /// `ready=forked`: find the main process; answer with `Found` at once.
+    FindMain,
 }
 
 /// The effects of one step; at most two are ever needed.
@@ -347,12 +415,14 @@ impl Unit {
     /// The process signals go to (`pinit signal`), if there is one.
     pub(crate) const fn main_pid(&self) -> Option<Pid> {
         match self.state {
-            State::Starting { pid, .. } | State::Running { pid } => Some(pid),
+            State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
             State::Stopping { pid, .. } => pid,
             State::Waiting
             | State::Listening
             | State::Spawning
-            | State::Exited
+            | State::Adopting { .. }
+            | State::Tracking
+            | State::Done
             | State::BackingOff { .. }
             | State::Failed { .. }
             | State::Skipped
@@ -389,14 +459,15 @@ impl Unit {
     /// When the unit wants a `Timer` event (smoltcp's `poll_at`).
     pub(crate) const fn deadline(&self) -> Option<Ms> {
         match self.state {
-            State::Starting { deadline, .. } => deadline,
+            State::Starting { deadline, .. } | State::Running { deadline, .. } => deadline,
+            State::Adopting { retry, .. } => Some(retry),
             State::Stopping { deadline, .. } => Some(deadline),
             State::BackingOff { until } => Some(until),
             State::Waiting
             | State::Listening
             | State::Spawning
-            | State::Running { .. }
-            | State::Exited
+            | State::Tracking
+            | State::Done
             | State::Failed { .. }
             | State::Skipped
             | State::Blocked
@@ -409,11 +480,13 @@ impl Unit {
         match self.state {
             State::Spawning
             | State::Starting { .. }
+            | State::Adopting { .. }
             | State::Running { .. }
+            | State::Tracking
             | State::Stopping { .. } => false,
             State::Waiting
             | State::Listening
-            | State::Exited
+            | State::Done
             | State::BackingOff { .. }
             | State::Failed { .. }
             | State::Skipped
@@ -429,15 +502,16 @@ impl Unit {
         match self.state {
             State::Waiting => Outcome::Waiting,
             State::Listening => Outcome::Ready,
-            State::Running { .. } => match self.policy.kind {
+            State::Running { .. } | State::Tracking => match self.policy.kind {
                 UnitKind::Task => Outcome::Pending,
                 UnitKind::Service | UnitKind::Tty => Outcome::Ready,
             },
             State::Spawning
             | State::Starting { .. }
+            | State::Adopting { .. }
             | State::Stopping { .. }
             | State::BackingOff { .. } => Outcome::Pending,
-            State::Exited => Outcome::Done,
+            State::Done => Outcome::Done,
             State::Failed { .. } => Outcome::Failed,
             State::Skipped => Outcome::Skipped,
             State::Blocked => Outcome::Blocked,
@@ -474,6 +548,8 @@ impl Unit {
                 | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
+                | E::Found { .. }
+                | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
                 | E::StartRequest
@@ -499,6 +575,8 @@ impl Unit {
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
+                | E::Found { .. }
+                | E::Emptied
                 | E::Timer
                 | E::ReloadRequest,
             ) => {}
@@ -513,8 +591,8 @@ impl Unit {
                     why: Failure::Refused,
                 }
             }
-            (S::Spawning, E::StopRequest) => self.stop(None, Then::Stop, now, a),
-            (S::Spawning, E::RestartRequest) => self.stop(None, Then::Restart, now, a),
+            (S::Spawning, E::StopRequest) => self.stop(None, false, Then::Stop, now, a),
+            (S::Spawning, E::RestartRequest) => self.stop(None, false, Then::Restart, now, a),
             (
                 S::Spawning,
                 E::Start
@@ -524,6 +602,8 @@ impl Unit {
                 | E::Activate
                 | E::Ready
                 | E::MainPid { .. }
+                | E::Found { .. }
+                | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
                 | E::StartRequest
@@ -531,22 +611,31 @@ impl Unit {
                 | E::Shutdown,
             ) => {}
 
-            // Starting: exec'd, waiting for READY=1 or the ready fd.
+            // Starting: exec'd, waiting for READY=1, the ready fd, or (forked)
+            // the launcher's exit.
             (S::Starting { pid, .. }, E::Ready) => self.ready(pid),
             (S::Starting { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Starting { pid, deadline }
             }
-            (S::Starting { pid, .. }, E::Exited { pid: p, status }) if p == pid => {
-                self.exit(status, false, now, a)
+            (S::Starting { pid, deadline }, E::Exited { pid: p, status }) if p == pid => {
+                if self.policy.forked() && status.success() {
+                    self.last_exit = Some(status);
+                    self.adopt(deadline, now, a)
+                } else {
+                    self.exit(status, false, now, a)
+                }
             }
             (S::Starting { .. }, E::Exited { .. }) => {}
             (S::Starting { pid, deadline }, E::Timer) if deadline.is_some_and(|d| now >= d) => {
-                self.stop(Some(pid), Then::Fail, now, a)
+                let then = Then::Fail(Failure::ReadyTimeout);
+                self.stop(Some(pid), false, then, now, a)
             }
             (S::Starting { .. }, E::Timer) => {}
-            (S::Starting { pid, .. }, E::StopRequest) => self.stop(Some(pid), Then::Stop, now, a),
+            (S::Starting { pid, .. }, E::StopRequest) => {
+                self.stop(Some(pid), false, Then::Stop, now, a)
+            }
             (S::Starting { pid, .. }, E::RestartRequest) => {
-                self.stop(Some(pid), Then::Restart, now, a)
+                self.stop(Some(pid), false, Then::Restart, now, a)
             }
             (
                 S::Starting { .. },
@@ -558,20 +647,79 @@ impl Unit {
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
+                | E::Found { .. }
+                | E::Emptied
+                | E::StartRequest
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+
+            // Adopting: forked, looking for the main process.
+            (S::Adopting { deadline, .. }, E::Found { main }) => self.found(main, deadline, now, a),
+            (S::Adopting { .. }, E::Emptied) => self.found(Found::Nothing, now, now, a),
+            (S::Adopting { deadline, .. }, E::Timer) if now >= deadline => {
+                self.stop(None, true, Then::Fail(Failure::PidFile), now, a)
+            }
+            (S::Adopting { retry, .. }, E::Timer) if now >= retry => act(a, Action::FindMain),
+            (S::Adopting { .. }, E::Timer) => {}
+            (S::Adopting { .. }, E::StopRequest) => self.stop(None, true, Then::Stop, now, a),
+            (S::Adopting { .. }, E::RestartRequest) => self.stop(None, true, Then::Restart, now, a),
+            (
+                S::Adopting { .. },
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Unbound
+                | E::Activate
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
                 | E::StartRequest
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
 
             // Running: ready (a task: running).
-            (S::Running { .. }, E::MainPid { pid }) => self.state = S::Running { pid },
-            (S::Running { pid }, E::Exited { pid: p, status }) if p == pid => {
-                self.exit(status, true, now, a)
+            (S::Running { deadline, .. }, E::MainPid { pid }) => {
+                self.state = S::Running { pid, deadline }
+            }
+            (S::Running { pid, .. }, E::Exited { pid: p, status }) if p == pid => {
+                if self.policy.guess && status.success() {
+                    // A guessed main process that exits 0 may hand over
+                    // to what it forked (the middle of a double fork).
+                    act(a, Action::FindMain)
+                } else {
+                    self.exit(status, true, now, a)
+                }
             }
             (S::Running { .. }, E::Exited { .. }) => {}
-            (S::Running { pid }, E::StopRequest) => self.stop(Some(pid), Then::Stop, now, a),
-            (S::Running { pid }, E::RestartRequest) => self.stop(Some(pid), Then::Restart, now, a),
-            (S::Running { pid }, E::ReloadRequest) => act(
+            (
+                S::Running { deadline, .. },
+                E::Found {
+                    main: Found::Pid(pid),
+                },
+            ) => self.state = S::Running { pid, deadline },
+            (S::Running { .. }, E::Found { main: Found::Group }) => self.state = S::Tracking,
+            (
+                S::Running { .. },
+                E::Found {
+                    main: Found::NotYet | Found::Nothing,
+                },
+            ) => self.exit(Status::Code(0), true, now, a),
+            (S::Running { pid, deadline }, E::Timer) if deadline.is_some_and(|d| now >= d) => {
+                self.stop(Some(pid), false, Then::Fail(Failure::Timeout), now, a)
+            }
+            (S::Running { .. }, E::Timer) => {}
+            (S::Running { pid, .. }, E::StopRequest) => {
+                self.stop(Some(pid), false, Then::Stop, now, a)
+            }
+            (S::Running { pid, .. }, E::RestartRequest) => {
+                self.stop(Some(pid), false, Then::Restart, now, a)
+            }
+            (S::Running { pid, .. }, E::ReloadRequest) => act(
                 a,
                 Action::Signal {
                     pid,
@@ -589,22 +737,69 @@ impl Unit {
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
                 | E::Ready
-                | E::Timer
+                | E::Emptied
                 | E::StartRequest
                 | E::Shutdown,
             ) => {}
 
-            // Stopping: signalled, waiting for the main process.
+            // Tracking: forked, no main process; up while the cgroup is.
+            (
+                S::Tracking,
+                E::Found {
+                    main: Found::Pid(pid),
+                },
+            ) => {
+                self.state = S::Running {
+                    pid,
+                    deadline: None,
+                }
+            }
+            (
+                S::Tracking,
+                E::Found {
+                    main: Found::Nothing,
+                }
+                | E::Emptied,
+            ) => self.exit(Status::Unknown, true, now, a),
+            (
+                S::Tracking,
+                E::Found {
+                    main: Found::Group | Found::NotYet,
+                },
+            ) => {}
+            (S::Tracking, E::StopRequest) => self.stop(None, true, Then::Stop, now, a),
+            (S::Tracking, E::RestartRequest) => self.stop(None, true, Then::Restart, now, a),
+            (
+                S::Tracking,
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::Unbound
+                | E::Activate
+                | E::Spawned { .. }
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Timer
+                | E::StartRequest
+                | E::ReloadRequest
+                | E::Shutdown,
+            ) => {}
+
+            // Stopping: signalled, waiting for the main process (or, with
+            // none, for the cgroup to empty).
             (S::Stopping { pid: None, .. }, E::Spawned { pid }) => self.late_spawn(pid, a),
             (
                 S::Stopping {
                     pid: None, then, ..
                 },
-                E::SpawnFailed { .. } | E::SpawnRefused,
+                E::SpawnFailed { .. } | E::SpawnRefused | E::Emptied,
             ) => self.finish(then, now, a),
             (
                 S::Stopping { pid: Some(_), .. },
-                E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused,
+                E::Spawned { .. } | E::SpawnFailed { .. } | E::SpawnRefused | E::Emptied,
             ) => {}
             (
                 S::Stopping {
@@ -624,7 +819,7 @@ impl Unit {
             }
             (S::Stopping { pid, then, .. }, E::Exited { pid: p, status }) if pid == Some(p) => {
                 self.last_exit = Some(status);
-                act(a, Action::KillCgroup);
+                self.leftovers(a);
                 self.finish(then, now, a)
             }
             (S::Stopping { .. }, E::Exited { .. }) => {}
@@ -657,6 +852,7 @@ impl Unit {
                 | E::Unbound
                 | E::Activate
                 | E::Ready
+                | E::Found { .. }
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
@@ -678,17 +874,19 @@ impl Unit {
                 | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
+                | E::Found { .. }
+                | E::Emptied
                 | E::Exited { .. }
                 | E::ReloadRequest,
             ) => {}
 
             // Settled: nothing runs; only an explicit start moves them.
             (
-                S::Exited | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
+                S::Done | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
                 E::StartRequest | E::RestartRequest,
             ) => self.again(),
             (
-                S::Exited | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
+                S::Done | S::Failed { .. } | S::Skipped | S::Blocked | S::Stopped,
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
@@ -699,6 +897,8 @@ impl Unit {
                 | E::SpawnRefused
                 | E::Ready
                 | E::MainPid { .. }
+                | E::Found { .. }
+                | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
                 | E::StopRequest
@@ -732,24 +932,58 @@ impl Unit {
             let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
             self.state = State::Starting { pid, deadline };
         } else {
-            self.ready(pid);
+            let deadline = match self.policy.kind {
+                UnitKind::Task => self.policy.timeout_ms.map(|ms| now.after(ms)),
+                UnitKind::Service | UnitKind::Tty => None,
+            };
+            self.state = State::Running { pid, deadline };
         }
     }
 
     fn ready(&mut self, pid: Pid) {
-        self.state = State::Running { pid };
+        self.state = State::Running {
+            pid,
+            deadline: None,
+        };
     }
 
-    /// Sends the stop signal and waits up to stop-timeout.
-    fn stop(&mut self, pid: Option<Pid>, then: Then, now: Ms, a: &mut Actions) {
-        if let Some(pid) = pid {
-            act(
-                a,
-                Action::Signal {
-                    pid,
-                    sig: self.policy.stop_signal,
-                },
-            );
+    /// Forked: the launcher exited 0; find the main process, waiting for
+    /// it up to the ready deadline or FIND_WAIT_MS.
+    fn adopt(&mut self, deadline: Option<Ms>, now: Ms, a: &mut Actions) {
+        let deadline = deadline.unwrap_or(now.after(FIND_WAIT_MS));
+        self.state = State::Adopting {
+            retry: now,
+            deadline,
+        };
+        act(a, Action::FindMain);
+    }
+
+    /// The answer to FindMain while adopting.
+    fn found(&mut self, main: Found, deadline: Ms, now: Ms, a: &mut Actions) {
+        match main {
+            Found::Pid(pid) => self.ready(pid),
+            Found::Group => self.state = State::Tracking,
+            Found::NotYet => {
+                let retry = now.after(FIND_RETRY_MS);
+                let retry = if retry < deadline { retry } else { deadline };
+                self.state = State::Adopting { retry, deadline };
+            }
+            Found::Nothing => self.recover(true, true, Failure::Vanished, now, a),
+        }
+    }
+
+    /// Sends the stop signal and waits up to stop-timeout: to the main
+    /// process with `kill=main` (to all at shutdown), else to the whole
+    /// cgroup; `group`: no main process, the cgroup is the unit.
+    fn stop(&mut self, pid: Option<Pid>, group: bool, then: Then, now: Ms, a: &mut Actions) {
+        let sig = self.policy.stop_signal;
+        match pid {
+            Some(pid) if self.policy.kill == Kill::Main && !self.shutdown => {
+                act(a, Action::Signal { pid, sig })
+            }
+            Some(_) => act(a, Action::SignalCgroup { sig }),
+            None if group => act(a, Action::SignalCgroup { sig }),
+            None => {}
         }
         self.state = State::Stopping {
             pid,
@@ -783,10 +1017,15 @@ impl Unit {
         }
     }
 
-    /// stop-timeout passed: kill the cgroup and the main process, then
-    /// wait KILL_GRACE_MS more.
+    /// stop-timeout passed: SIGKILL to the main process and, unless
+    /// `kill=main` keeps them, to the rest of the cgroup; then wait
+    /// KILL_GRACE_MS more.
     fn kill(&mut self, pid: Option<Pid>, then: Then, now: Ms, a: &mut Actions) {
-        act(a, Action::KillCgroup);
+        if pid.is_none() {
+            act(a, Action::KillCgroup);
+        } else {
+            self.leftovers(a);
+        }
         if let Some(pid) = pid {
             act(a, Action::Signal { pid, sig: SIGKILL });
         }
@@ -796,6 +1035,14 @@ impl Unit {
             killed: true,
             then,
         };
+    }
+
+    /// The rest of the cgroup once the main process is gone: killed,
+    /// unless `kill=main` keeps it (until shutdown).
+    fn leftovers(&self, a: &mut Actions) {
+        if self.policy.kill == Kill::Cgroup || self.shutdown {
+            act(a, Action::KillCgroup);
+        }
     }
 
     fn then(&mut self, then: Then) {
@@ -821,7 +1068,7 @@ impl Unit {
             Then::Stop => self.state = State::Stopped,
             Then::Restart if self.shutdown => self.state = State::Stopped,
             Then::Restart => self.again(),
-            Then::Fail => self.recover(true, true, Failure::ReadyTimeout, now, a),
+            Then::Fail(why) => self.recover(true, true, why, now, a),
         }
     }
 
@@ -835,11 +1082,11 @@ impl Unit {
         self.state = State::Waiting;
     }
 
-    /// The main process exited on its own: take the rest of the cgroup,
-    /// then apply the restart rules.
+    /// The main process exited on its own: the rest of the cgroup goes
+    /// (unless `kill=main`), then the restart rules.
     fn exit(&mut self, status: Status, was_ready: bool, now: Ms, a: &mut Actions) {
         self.last_exit = Some(status);
-        act(a, Action::KillCgroup);
+        self.leftovers(a);
         let why = if status.success() {
             Failure::NotReady
         } else {
@@ -862,7 +1109,7 @@ impl Unit {
             self.state = if failed {
                 State::Failed { why }
             } else {
-                State::Exited
+                State::Done
             };
             return;
         }
@@ -887,6 +1134,9 @@ impl Unit {
                 Failure::Exit
                 | Failure::NotReady
                 | Failure::ReadyTimeout
+                | Failure::Timeout
+                | Failure::Vanished
+                | Failure::PidFile
                 | Failure::Limit
                 | Failure::Refused
                 | Failure::Sockets => self.policy.restart_max_ms,
@@ -937,6 +1187,21 @@ mod tests {
     }
     fn sig(n: i32, sig: u32) -> Action {
         A::Signal { pid: pid(n), sig }
+    }
+    fn found(n: i32) -> Event {
+        E::Found {
+            main: Found::Pid(pid(n)),
+        }
+    }
+    const GROUP: Event = E::Found { main: Found::Group };
+    const NOT_YET: Event = E::Found {
+        main: Found::NotYet,
+    };
+    const NOTHING: Event = E::Found {
+        main: Found::Nothing,
+    };
+    fn all(sig: u32) -> Action {
+        A::SignalCgroup { sig }
     }
     fn main_pid(n: i32) -> Event {
         E::MainPid { pid: pid(n) }
@@ -1166,7 +1431,7 @@ mod tests {
             20_000: spawned(11) => [], S::Running { .. },
             40_000: killed(11, 11) => [A::KillCgroup, A::Spawn], S::Spawning,
             40_000: spawned(12) => [], S::Running { .. },
-            60_000: exit(12, 0) => [A::KillCgroup], S::Exited,
+            60_000: exit(12, 0) => [A::KillCgroup], S::Done,
         );
         assert_eq!(u.outcome(), Outcome::Done);
         assert!(u.is_down());
@@ -1181,7 +1446,7 @@ mod tests {
         let mut u = Unit::new(p);
         up(&mut u, 0, 10);
         trace!(u;
-            5: exit(10, 0) => [A::KillCgroup], S::Exited,
+            5: exit(10, 0) => [A::KillCgroup], S::Done,
         );
         let mut u = Unit::new(p);
         up(&mut u, 0, 10);
@@ -1211,7 +1476,7 @@ mod tests {
         // Dependents of a task wait for its exit, not its exec.
         assert_eq!(u.outcome(), Outcome::Pending);
         trace!(u;
-            700: exit(10, 0) => [A::KillCgroup], S::Exited,
+            700: exit(10, 0) => [A::KillCgroup], S::Done,
         );
         assert_eq!(u.outcome(), Outcome::Done);
     }
@@ -1233,7 +1498,7 @@ mod tests {
             7: exit(10, 2) => [A::KillCgroup], S::BackingOff { until: Ms(107) },
             107: E::Timer => [A::Spawn], S::Spawning,
             107: spawned(11) => [], S::Running { .. },
-            300: exit(11, 0) => [A::KillCgroup], S::Exited,
+            300: exit(11, 0) => [A::KillCgroup], S::Done,
         );
     }
 
@@ -1277,7 +1542,7 @@ mod tests {
         assert_eq!(u.deadline(), Some(Ms(1_000)));
         trace!(u;
             999: E::Timer => [], S::Starting { .. },
-            1_000: E::Timer => [sig(10, 15)], S::Stopping { then: Then::Fail, .. },
+            1_000: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::ReadyTimeout), .. },
         );
         assert_eq!(u.deadline(), Some(Ms(6_000)));
         // Exiting 0 on TERM does not make it a success.
@@ -1292,7 +1557,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            1_000: E::Timer => [sig(10, 15)], S::Stopping { .. },
+            1_000: E::Timer => [all(15)], S::Stopping { .. },
             1_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::ReadyTimeout },
         );
     }
@@ -1305,7 +1570,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            60_000: E::Timer => [sig(10, 15)], S::Stopping { .. },
+            60_000: E::Timer => [all(15)], S::Stopping { .. },
             60_001: killed(10, 15) => [A::KillCgroup], S::Failed { why: Failure::Limit },
         );
     }
@@ -1335,7 +1600,7 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [sig(10, 15)], S::Stopping { then: Then::Stop, killed: false, .. },
+            100: E::StopRequest => [all(15)], S::Stopping { then: Then::Stop, killed: false, .. },
             200: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
         assert_eq!(u.outcome(), Outcome::Stopped);
@@ -1352,7 +1617,7 @@ mod tests {
         });
         up(&mut u, 0, 10);
         trace!(u;
-            100: E::StopRequest => [sig(10, 2)], S::Stopping { deadline: Ms(3_100), .. },
+            100: E::StopRequest => [all(2)], S::Stopping { deadline: Ms(3_100), .. },
             3_099: E::Timer => [], S::Stopping { killed: false, .. },
             3_100: E::Timer => [A::KillCgroup, sig(10, 9)], S::Stopping { killed: true, .. },
         );
@@ -1387,7 +1652,7 @@ mod tests {
         let mut u = Unit::new(task());
         up(&mut u, 0, 10);
         u.step(exit(10, 0), Ms(1));
-        trace!(u; 2: E::StopRequest => [], S::Exited);
+        trace!(u; 2: E::StopRequest => [], S::Done);
     }
 
     #[test]
@@ -1399,7 +1664,7 @@ mod tests {
         u.step(spawned(11), Ms(101));
         assert_eq!(u.streak(), 1);
         trace!(u;
-            200: E::RestartRequest => [sig(11, 15)], S::Stopping { then: Then::Restart, .. },
+            200: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
             210: killed(11, 15) => [A::KillCgroup], S::Waiting,
             210: E::Start => [A::Spawn], S::Spawning,
         );
@@ -1411,7 +1676,7 @@ mod tests {
         let mut u = Unit::new(service());
         up(&mut u, 0, 10);
         trace!(u;
-            1: E::RestartRequest => [sig(10, 15)], S::Stopping { then: Then::Restart, .. },
+            1: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
             2: E::StopRequest => [], S::Stopping { then: Then::Stop, .. },
             3: E::StartRequest => [], S::Stopping { then: Then::Restart, .. },
             4: E::RestartRequest => [], S::Stopping { then: Then::Restart, .. },
@@ -1457,7 +1722,7 @@ mod tests {
         trace!(u;
             13: main_pid(30) => [], S::Running { .. },
             14: exit(20, 0) => [], S::Running { .. },
-            15: E::StopRequest => [sig(30, 15)], S::Stopping { .. },
+            15: E::StopRequest => [all(15)], S::Stopping { .. },
             16: main_pid(40) => [], S::Stopping { pid: Some(_), .. },
             17: exit(30, 0) => [], S::Stopping { .. },
             18: E::Exited { pid: pid(40), status: Status::Unknown } => [A::KillCgroup], S::Stopped,
@@ -1602,11 +1867,11 @@ mod tests {
         let mut c = u;
         trace!(c;
             0: E::Shutdown => [], S::Running { .. },
-            1: exit(10, 0) => [A::KillCgroup], S::Exited,
-            2: E::RestartRequest => [], S::Exited,
+            1: exit(10, 0) => [A::KillCgroup], S::Done,
+            2: E::RestartRequest => [], S::Done,
         );
         trace!(u;
-            0: E::RestartRequest => [sig(10, 15)], S::Stopping { then: Then::Restart, .. },
+            0: E::RestartRequest => [all(15)], S::Stopping { then: Then::Restart, .. },
             1: E::Shutdown => [], S::Stopping { .. },
             2: exit(10, 0) => [A::KillCgroup], S::Stopped,
         );
@@ -1637,6 +1902,11 @@ mod tests {
             E::SpawnRefused,
             E::Ready,
             main_pid(99),
+            found(99),
+            GROUP,
+            NOT_YET,
+            NOTHING,
+            E::Emptied,
             exit(99, 0),
             E::Timer,
             E::StopRequest,
@@ -1654,7 +1924,7 @@ mod tests {
         // Timers are early (t=0) and exits are for a stranger (pid 99).
         // A listening unit of this (boot) policy ignores Activate and
         // StartRequest: on-demand ones act on them (`on_demand_...`).
-        let cases: [(State, &[Event]); 12] = [
+        let cases: [(State, &[Event]); 15] = [
             (
                 S::Waiting,
                 &[
@@ -1688,9 +1958,59 @@ mod tests {
                 &[E::Ready, main_pid(99), E::StopRequest, E::RestartRequest],
             ),
             (
-                S::Running { pid: p10 },
+                S::Adopting {
+                    retry: Ms(1_000),
+                    deadline: Ms(1_000),
+                },
+                &[
+                    found(99),
+                    GROUP,
+                    NOT_YET,
+                    NOTHING,
+                    E::Emptied,
+                    E::StopRequest,
+                    E::RestartRequest,
+                ],
+            ),
+            (
+                S::Tracking,
+                &[
+                    found(99),
+                    NOTHING,
+                    E::Emptied,
+                    E::StopRequest,
+                    E::RestartRequest,
+                ],
+            ),
+            (
+                S::Stopping {
+                    pid: None,
+                    deadline: Ms(1_000),
+                    killed: false,
+                    then: Then::Fail(Failure::PidFile),
+                },
+                &[
+                    spawned(99),
+                    NOENT,
+                    E::SpawnRefused,
+                    main_pid(99),
+                    E::Emptied,
+                    E::StopRequest,
+                    E::StartRequest,
+                    E::RestartRequest,
+                ],
+            ),
+            (
+                S::Running {
+                    pid: p10,
+                    deadline: None,
+                },
                 &[
                     main_pid(99),
+                    found(99),
+                    GROUP,
+                    NOT_YET,
+                    NOTHING,
                     E::StopRequest,
                     E::RestartRequest,
                     E::ReloadRequest,
@@ -1701,7 +2021,7 @@ mod tests {
                     pid: Some(p10),
                     deadline: Ms(1_000),
                     killed: false,
-                    then: Then::Fail,
+                    then: Then::Fail(Failure::ReadyTimeout),
                 },
                 &[
                     main_pid(99),
@@ -1710,7 +2030,7 @@ mod tests {
                     E::RestartRequest,
                 ],
             ),
-            (S::Exited, &[E::StartRequest, E::RestartRequest]),
+            (S::Done, &[E::StartRequest, E::RestartRequest]),
             (
                 S::BackingOff { until: Ms(1_000) },
                 &[
@@ -1743,7 +2063,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 40);
+        assert_eq!(acting, 64);
     }
 
     fn on_demand() -> Policy {
@@ -1780,7 +2100,7 @@ mod tests {
         trace!(u;
             30_000: E::StartRequest => [A::Spawn], S::Spawning,
             30_000: spawned(12) => [], S::Running { .. },
-            30_001: E::StopRequest => [sig(12, SIGTERM)], S::Stopping { .. },
+            30_001: E::StopRequest => [all(SIGTERM)], S::Stopping { .. },
             30_002: exit(12, 0) => [A::KillCgroup], S::Stopped,
             30_003: E::StartRequest => [], S::Waiting,
             30_003: E::Start => [], S::Listening,
@@ -1794,8 +2114,8 @@ mod tests {
             0: E::Start => [], S::Listening,
             1: E::Activate => [A::Spawn], S::Spawning,
             1: spawned(10) => [], S::Running { .. },
-            20_000: exit(10, 0) => [A::KillCgroup], S::Exited,
-            20_001: E::Activate => [], S::Exited,
+            20_000: exit(10, 0) => [A::KillCgroup], S::Done,
+            20_001: E::Activate => [], S::Done,
         );
     }
 
@@ -1846,5 +2166,245 @@ mod tests {
         assert_eq!(S::BackingOff { until: Ms(0) }.name(), "backing-off");
         assert_eq!(S::Waiting.name(), "waiting");
         assert_eq!(S::Listening.name(), "listening");
+        // One word per state: the console's `done` is status's too.
+        assert_eq!(S::Done.name(), "done");
+        let adopting = S::Adopting {
+            retry: Ms(0),
+            deadline: Ms(0),
+        };
+        assert_eq!(adopting.name(), "starting");
+        assert_eq!(S::Tracking.name(), "running");
+    }
+
+    fn forked(pidfile: bool) -> Policy {
+        Policy {
+            ready: Ready::Forked,
+            guess: !pidfile,
+            ..service()
+        }
+    }
+
+    #[test]
+    fn forked_launcher_exit_0_is_ready_and_the_main_process_is_watched() {
+        let mut u = Unit::new(forked(true));
+        up(&mut u, 0, 10);
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u;
+            // The launcher's exit: no cgroup kill, look for the daemon.
+            30: exit(10, 0) => [A::FindMain], S::Adopting { retry: Ms(30), deadline: Ms(10_030) },
+            30: found(20) => [], S::Running { deadline: None, .. },
+        );
+        assert_eq!((u.main_pid(), u.outcome()), (Some(pid(20)), Outcome::Ready));
+        // The daemon dies: the usual restart rules, the cgroup killed.
+        trace!(u;
+            40: killed(20, 9) => [A::KillCgroup], S::BackingOff { until: Ms(140) },
+            140: E::Timer => [A::Spawn], S::Spawning,
+        );
+        // A launcher that fails is a failure, its leftovers killed.
+        let mut u = Unit::new(forked(true));
+        up(&mut u, 0, 10);
+        trace!(u; 5: exit(10, 1) => [A::KillCgroup], S::BackingOff { .. });
+        assert_eq!(u.last_exit(), Some(Status::Code(1)));
+    }
+
+    #[test]
+    fn forked_waits_for_its_pidfile_up_to_a_deadline() {
+        let mut u = Unit::new(forked(true));
+        up(&mut u, 0, 10);
+        trace!(u;
+            10: exit(10, 0) => [A::FindMain], S::Adopting { .. },
+            10: NOT_YET => [], S::Adopting { retry: Ms(60), deadline: Ms(10_010) },
+            59: E::Timer => [], S::Adopting { .. },
+            60: E::Timer => [A::FindMain], S::Adopting { .. },
+            60: NOT_YET => [], S::Adopting { retry: Ms(110), .. },
+        );
+        assert_eq!(u.deadline(), Some(Ms(110)));
+        trace!(u;
+            9_990: E::Timer => [A::FindMain], S::Adopting { .. },
+            9_990: NOT_YET => [], S::Adopting { retry: Ms(10_010), .. },
+            // Given up: the cgroup is stopped, a quick failure.
+            10_010: E::Timer => [all(15)], S::Stopping { pid: None, then: Then::Fail(Failure::PidFile), .. },
+            10_020: E::Emptied => [], S::BackingOff { .. },
+        );
+        assert_eq!(u.streak(), 1);
+        // ready-timeout bounds the whole start, the pidfile wait too.
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ready_timeout_ms: Some(500),
+            ..forked(true)
+        });
+        up(&mut u, 0, 10);
+        trace!(u;
+            100: exit(10, 0) => [A::FindMain], S::Adopting { deadline: Ms(500), .. },
+            100: NOT_YET => [], S::Adopting { .. },
+            480: E::Timer => [A::FindMain], S::Adopting { .. },
+            480: NOT_YET => [], S::Adopting { retry: Ms(500), .. },
+            500: E::Timer => [all(15)], S::Stopping { pid: None, .. },
+            // Stop timeout: what is left is killed, then it is given up.
+            5_500: E::Timer => [A::KillCgroup], S::Stopping { killed: true, .. },
+            7_500: E::Timer => [], S::Failed { why: Failure::PidFile },
+        );
+    }
+
+    #[test]
+    fn forked_with_nothing_left_has_vanished() {
+        for gone in [NOTHING, E::Emptied] {
+            let mut u = Unit::new(Policy {
+                restart: Restart::Never,
+                ..forked(true)
+            });
+            up(&mut u, 0, 10);
+            u.step(exit(10, 0), Ms(1));
+            if gone == E::Emptied {
+                u.step(NOT_YET, Ms(1));
+            }
+            trace!(u; 2: gone => [], S::Failed { why: Failure::Vanished });
+        }
+    }
+
+    #[test]
+    fn forked_with_several_processes_runs_while_its_cgroup_does() {
+        let mut u = Unit::new(forked(false));
+        up(&mut u, 0, 10);
+        trace!(u;
+            10: exit(10, 0) => [A::FindMain], S::Adopting { .. },
+            10: GROUP => [], S::Tracking,
+        );
+        assert_eq!(
+            (u.outcome(), u.main_pid(), u.deadline()),
+            (Outcome::Ready, None, None)
+        );
+        assert!(!u.is_down());
+        trace!(u;
+            // Processes come and go: only the cgroup's end counts.
+            20: exit(11, 1) => [], S::Tracking,
+            30: E::ReloadRequest => [], S::Tracking,
+            // Down to one: it becomes the main process.
+            40: found(12) => [], S::Running { .. },
+        );
+        assert_eq!(u.main_pid(), Some(pid(12)));
+        // Stopped as a whole; the cgroup's end ends the stop.
+        let mut u = Unit::new(forked(false));
+        up(&mut u, 0, 10);
+        u.step(exit(10, 0), Ms(10));
+        u.step(GROUP, Ms(10));
+        trace!(u;
+            50: E::RestartRequest => [all(15)], S::Stopping { pid: None, then: Then::Restart, .. },
+            60: E::Emptied => [], S::Waiting,
+        );
+        // Emptied on its own: a failure (the statuses are unknown).
+        let mut u = Unit::new(forked(false));
+        up(&mut u, 0, 10);
+        u.step(exit(10, 0), Ms(10));
+        u.step(GROUP, Ms(10));
+        trace!(u; 30_000: E::Emptied => [A::KillCgroup, A::Spawn], S::Spawning);
+        assert_eq!(u.last_exit(), Some(Status::Unknown));
+    }
+
+    #[test]
+    fn a_guessed_main_process_that_exits_0_hands_over() {
+        // Double fork: the middle process was the only one at first.
+        let mut u = Unit::new(forked(false));
+        up(&mut u, 0, 10);
+        u.step(exit(10, 0), Ms(10));
+        trace!(u;
+            10: found(11) => [], S::Running { .. },
+            12: exit(11, 0) => [A::FindMain], S::Running { .. },
+            12: found(12) => [], S::Running { .. },
+        );
+        assert_eq!(u.main_pid(), Some(pid(12)));
+        // A clean exit with nothing left: done, like any exit 0.
+        let mut v = Unit::new(Policy {
+            restart: Restart::OnFailure,
+            ..forked(false)
+        });
+        up(&mut v, 0, 10);
+        v.step(exit(10, 0), Ms(10));
+        v.step(found(11), Ms(10));
+        trace!(v;
+            20_000: exit(11, 0) => [A::FindMain], S::Running { .. },
+            20_000: NOTHING => [A::KillCgroup], S::Done,
+        );
+        // A crash is a crash, whatever is left.
+        trace!(u; 13: exit(12, 1) => [A::KillCgroup], S::BackingOff { .. });
+        // With a pidfile the main process is the daemon's word: its exit 0
+        // is the service's exit.
+        let mut w = Unit::new(forked(true));
+        up(&mut w, 0, 10);
+        w.step(exit(10, 0), Ms(10));
+        w.step(found(11), Ms(10));
+        trace!(w; 12: exit(11, 0) => [A::KillCgroup], S::BackingOff { .. });
+    }
+
+    #[test]
+    fn kill_main_signals_the_main_process_and_leaves_the_rest() {
+        let main = Policy {
+            kill: Kill::Main,
+            ..service()
+        };
+        let mut u = Unit::new(main);
+        up(&mut u, 0, 10);
+        trace!(u;
+            100: E::RestartRequest => [sig(10, 15)], S::Stopping { .. },
+            // The sessions stay; the new main process joins them.
+            110: killed(10, 15) => [], S::Waiting,
+            110: E::Start => [A::Spawn], S::Spawning,
+            110: spawned(11) => [], S::Running { .. },
+            // A crash leaves them too.
+            200: exit(11, 1) => [], S::BackingOff { .. },
+        );
+        // A stop that times out kills the main process only.
+        let mut u = Unit::new(main);
+        up(&mut u, 0, 10);
+        trace!(u;
+            1: E::StopRequest => [sig(10, 15)], S::Stopping { .. },
+            5_001: E::Timer => [sig(10, 9)], S::Stopping { killed: true, .. },
+            5_002: killed(10, 9) => [], S::Stopped,
+        );
+        // At shutdown the whole cgroup goes, in order with the others.
+        let mut u = Unit::new(main);
+        up(&mut u, 0, 10);
+        trace!(u;
+            1: E::Shutdown => [], S::Running { .. },
+            2: E::StopRequest => [all(15)], S::Stopping { .. },
+            3: killed(10, 15) => [A::KillCgroup], S::Stopped,
+        );
+        let mut u = Unit::new(main);
+        up(&mut u, 0, 10);
+        u.step(E::Shutdown, Ms(1));
+        trace!(u; 2: exit(10, 1) => [A::KillCgroup], S::Failed { .. });
+    }
+
+    #[test]
+    fn a_task_timeout_stops_it_and_fails_it() {
+        let mut u = Unit::new(Policy {
+            timeout_ms: Some(3_000),
+            ..task()
+        });
+        up(&mut u, 100, 10);
+        assert_eq!(u.deadline(), Some(Ms(3_100)));
+        assert_eq!(u.outcome(), Outcome::Pending);
+        trace!(u;
+            3_099: E::Timer => [], S::Running { .. },
+            3_100: E::Timer => [all(15)], S::Stopping { then: Then::Fail(Failure::Timeout), .. },
+            // Exiting 0 on TERM does not make it done.
+            3_200: exit(10, 0) => [A::KillCgroup], S::Failed { why: Failure::Timeout },
+        );
+        // restart=on-failure tries again after the back-off.
+        let mut u = Unit::new(Policy {
+            timeout_ms: Some(3_000),
+            restart: Restart::OnFailure,
+            ..task()
+        });
+        up(&mut u, 0, 10);
+        u.step(E::Timer, Ms(3_000));
+        trace!(u; 3_001: killed(10, 15) => [A::KillCgroup], S::BackingOff { until: Ms(3_101) });
+        // A service has no such deadline.
+        let mut s = Unit::new(Policy {
+            timeout_ms: Some(3_000),
+            ..service()
+        });
+        up(&mut s, 0, 10);
+        assert_eq!(s.deadline(), None);
     }
 }

@@ -1,5 +1,7 @@
 //! pinit's own messages: one line each, `pinit: ...`, written in one
-//! `write(2)` to fd 2 (the console when PID 1), formatted on the stack.
+//! `write(2)` to fd 2 (the console when PID 1), formatted on the stack,
+//! and copied to the kernel log (and syslog) once PID 1 has opened them
+//! (sys/log.rs).
 
 use core::fmt::{self, Write};
 
@@ -75,12 +77,14 @@ pub(crate) fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
     }
 }
 
-/// Writes `pinit: <args>\n` to stderr.
+/// Writes `pinit: <args>\n` to stderr, and to the kernel log (sys/log.rs).
 pub(crate) fn say(args: fmt::Arguments<'_>) {
     let mut line = Line::new();
     let _ = line.write_str("pinit: ");
     let _ = line.write_fmt(args);
-    write_all(crate::sys::stdio(2), line.finish());
+    let bytes = line.finish();
+    write_all(crate::sys::stdio(2), bytes);
+    crate::sys::log::own_line(bytes);
 }
 
 /// Writes `<args>\n` to stdout, for command output.

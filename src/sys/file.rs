@@ -94,9 +94,19 @@ impl Lines {
         })
     }
 
-    /// Calls `f` with each line (without `\n`) until it returns false.
+    /// Calls `f` with each line (without `\n`) until it returns false;
+    /// lines longer than FILE_LINE_MAX are skipped.
     pub(crate) fn each(self, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), Errno> {
-        let mut buf = [0u8; FILE_LINE_MAX];
+        self.each_of::<FILE_LINE_MAX>(|l| l.is_none_or(&mut f))
+    }
+
+    /// Calls `f` with each line (without `\n`), or `None` for one of N
+    /// bytes or more, until it returns false.
+    pub(crate) fn each_of<const N: usize>(
+        self,
+        mut f: impl FnMut(Option<&[u8]>) -> bool,
+    ) -> Result<(), Errno> {
+        let mut buf = [0u8; N];
         let mut len = 0;
         let mut skipping = false;
         loop {
@@ -114,21 +124,24 @@ impl Lines {
                 .and_then(|s| s.iter().position(|&b| b == b'\n'))
             {
                 let line = buf.get(start..start + off).unwrap_or(&[]);
-                if !skipping && !f(line) {
+                if !skipping && !f(Some(line)) {
                     return Ok(());
                 }
                 skipping = false;
                 start += off + 1;
             }
             if eof {
-                if !skipping && start < len && !f(buf.get(start..len).unwrap_or(&[])) {
+                if !skipping && start < len && !f(Some(buf.get(start..len).unwrap_or(&[]))) {
                     return Ok(());
                 }
                 return Ok(());
             }
             buf.copy_within(start..len, 0);
             len -= start;
-            if len == FILE_LINE_MAX {
+            if len == N {
+                if !skipping && !f(None) {
+                    return Ok(());
+                }
                 skipping = true;
                 len = 0;
             }
@@ -157,4 +170,48 @@ pub(crate) fn parent_of(pid: i32) -> Option<i32> {
     let _state = fields.next()?;
     let ppid = fields.next()?;
     core::str::from_utf8(ppid).ok()?.parse().ok()
+}
+
+/// The PID in a pidfile (`1234\n`); `None` if it holds none.
+pub(crate) fn read_pid(path: &str) -> Result<Option<i32>, Errno> {
+    let mut buf = [0u8; 32];
+    let n = read_file(path, &mut buf)?;
+    Ok(parse_pid(buf.get(..n).unwrap_or(&[])))
+}
+
+/// The PID of a pidfile's text: decimal digits, blanks around them;
+/// `None` for anything else, 0, or past the kernel's limit.
+fn parse_pid(text: &[u8]) -> Option<i32> {
+    let t = text.trim_ascii();
+    if t.is_empty() || t.len() > 10 || !t.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = t.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+    // PID_MAX_LIMIT: 4194304 (2^22).
+    (1..=4_194_304).contains(&n).then_some(n as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_from_pidfiles() {
+        assert_eq!(parse_pid(b"1234\n"), Some(1234));
+        assert_eq!(parse_pid(b"  77 \n"), Some(77));
+        assert_eq!(parse_pid(b"4194304"), Some(4_194_304));
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"0\n",
+            b"-5",
+            b"12 34",
+            b"4194305",
+            b"99999999999999",
+            b"12a",
+            b"0x10",
+        ] {
+            assert_eq!(parse_pid(bad), None, "{:?}", bad);
+        }
+    }
 }

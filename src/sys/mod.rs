@@ -1,7 +1,8 @@
 //! The only module with `unsafe` code: the system calls rustix does not
-//! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1)), reached
-//! through libc's `syscall(2)` with `linux-raw-sys` numbers, and the
-//! conversion of the C entry point's `argv`.
+//! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1), swapon,
+//! getrandom, the RNDADDENTROPY ioctl), reached through libc's
+//! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
+//! entry point's `argv`, and the fds PID 1 keeps in statics.
 #![allow(unsafe_code)]
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
@@ -13,6 +14,8 @@ pub(crate) mod console;
 pub(crate) mod errno;
 #[deny(unsafe_code)]
 pub(crate) mod file;
+#[deny(unsafe_code)]
+pub(crate) mod log;
 #[deny(unsafe_code)]
 pub(crate) mod time;
 
@@ -275,17 +278,55 @@ pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// The signals whose disposition was not SIG_DFL when pinit started
+/// (`note_signal_dispositions`); all of them until it was asked.
+static NOT_DEFAULT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// Every signal but SIGKILL and SIGSTOP, whose dispositions never change.
+fn changeable() -> impl Iterator<Item = u32> {
+    (1..=64u32).filter(|&s| s != k::SIGKILL && s != k::SIGSTOP)
+}
+
+/// Records which signals are not at SIG_DFL now, once at start-up: pinit
+/// itself never sets a disposition (it takes signals through a
+/// signalfd), so only what the process that started it left (an ignored
+/// SIGHUP, say) needs undoing in each child, and a child then makes no
+/// rt_sigaction call at all in the usual case instead of 62.
+pub(crate) fn note_signal_dispositions() {
+    let mut set = 0u64;
+    for sig in changeable() {
+        // The kernel's struct sigaction; the handler comes first on
+        // every arch, and 0 is SIG_DFL.
+        let mut old = [0u64; 4];
+        // SAFETY: `old` has room for the kernel's struct sigaction; no new
+        // action is set.
+        let r = unsafe {
+            syscall(
+                k::__NR_rt_sigaction as c_long,
+                sig as c_long,
+                ptr::null::<u64>(),
+                old.as_mut_ptr(),
+                8 as c_long,
+            )
+        };
+        // A failed query counts as not default: it is then reset.
+        if check(r).is_err() || old[0] != 0 {
+            set |= 1u64 << (sig - 1);
+        }
+    }
+    NOT_DEFAULT.store(set, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// Every signal's disposition back to SIG_DFL (a child before exec: an
-/// ignored signal would survive the exec). SIGKILL and SIGSTOP cannot
-/// change; other refusals are not possible for SIG_DFL and are skipped.
+/// ignored signal would survive the exec), for the signals that
+/// `note_signal_dispositions` found changed (every one if it was not
+/// called). Refusals are not possible for SIG_DFL and are skipped.
 pub(crate) fn reset_signal_dispositions() {
+    let set = NOT_DEFAULT.load(core::sync::atomic::Ordering::Relaxed);
     // The kernel's struct sigaction on x86_64 and aarch64: handler,
     // flags, restorer, mask. All zero is SIG_DFL with no flags.
     let dfl = [0u64; 4];
-    for sig in 1..=64u32 {
-        if sig == k::SIGKILL || sig == k::SIGSTOP {
-            continue;
-        }
+    for sig in changeable().filter(|s| set & 1u64 << (s - 1) != 0) {
         // SAFETY: `dfl` is a valid struct sigaction; no old action asked.
         let _ = unsafe {
             syscall(
@@ -316,22 +357,123 @@ pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// 8 random bytes from getrandom(2) (GRND_NONBLOCK: never waits for
-/// the pool, which this early may not be ready; EAGAIN is an error then).
-pub(crate) fn random_u64() -> Result<u64, Errno> {
-    let mut v = 0u64;
-    // SAFETY: the kernel writes at most 8 bytes into `v`.
+/// `getrandom(buf, flags)`: how many bytes the kernel wrote. With
+/// GRND_NONBLOCK it never waits for the pool (EAGAIN before the kernel's
+/// random number generator is initialized); GRND_INSECURE (5.6 on) never
+/// fails for that reason.
+pub(crate) fn getrandom(buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     let r = unsafe {
         syscall(
             k::__NR_getrandom as c_long,
-            &mut v as *mut u64,
-            8 as c_long,
-            k::GRND_NONBLOCK as c_long,
+            buf.as_mut_ptr(),
+            buf.len() as c_long,
+            flags as c_long,
         )
     };
-    match check(r)? {
-        8 => Ok(v),
+    check(r).map(|n| n as usize)
+}
+
+/// 8 random bytes from getrandom(2) (GRND_NONBLOCK: never waits for
+/// the pool, which this early may not be ready; EAGAIN is an error then).
+pub(crate) fn random_u64() -> Result<u64, Errno> {
+    let mut v = [0u8; 8];
+    match getrandom(&mut v, k::GRND_NONBLOCK)? {
+        8 => Ok(u64::from_ne_bytes(v)),
         _ => Err(Errno::AGAIN),
+    }
+}
+
+/// Largest buffer `add_entropy` takes.
+pub(crate) const ENTROPY_MAX: usize = 512;
+
+/// `struct rand_pool_info` with room for ENTROPY_MAX bytes.
+#[repr(C)]
+struct RandPoolInfo {
+    entropy_count: c_int,
+    buf_size: c_int,
+    buf: [u8; ENTROPY_MAX],
+}
+
+/// `ioctl(fd, RNDADDENTROPY, {bits, bytes})`: mixes `bytes` into the
+/// kernel's input pool and credits `bits` of entropy (fd: /dev/urandom;
+/// needs CAP_SYS_ADMIN). At most ENTROPY_MAX bytes.
+pub(crate) fn add_entropy(fd: BorrowedFd<'_>, bytes: &[u8], bits: u32) -> Result<(), Errno> {
+    let mut info = RandPoolInfo {
+        entropy_count: c_int::try_from(bits).map_err(|_| Errno::INVAL)?,
+        buf_size: bytes.len() as c_int,
+        buf: [0; ENTROPY_MAX],
+    };
+    info.buf
+        .get_mut(..bytes.len())
+        .ok_or(Errno::INVAL)?
+        .copy_from_slice(bytes);
+    // SAFETY: the kernel reads the two ints and `buf_size` bytes after
+    // them, all inside `info`.
+    let r = unsafe {
+        syscall(
+            k::__NR_ioctl as c_long,
+            fd.as_raw_fd() as c_long,
+            linux_raw_sys::ioctl::RNDADDENTROPY as c_long,
+            &info as *const RandPoolInfo,
+        )
+    };
+    check(r).map(|_| ())
+}
+
+/// swapon(2) flags (linux/swap.h; linux-raw-sys does not have them).
+pub(crate) mod swap {
+    pub(crate) const PREFER: u32 = 0x8000;
+    pub(crate) const PRIO_MASK: u32 = 0x7fff;
+    pub(crate) const DISCARD: u32 = 0x10000;
+    pub(crate) const DISCARD_ONCE: u32 = 0x20000;
+    pub(crate) const DISCARD_PAGES: u32 = 0x40000;
+}
+
+/// `swapon(path, flags)`.
+pub(crate) fn swapon(path: &CStr, flags: u32) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path and an integer.
+    let r = unsafe { syscall(k::__NR_swapon as c_long, path.as_ptr(), flags as c_long) };
+    check(r).map(|_| ())
+}
+
+/// `swapoff(path)`.
+pub(crate) fn swapoff(path: &CStr) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path.
+    let r = unsafe { syscall(k::__NR_swapoff as c_long, path.as_ptr()) };
+    check(r).map(|_| ())
+}
+
+/// An fd PID 1 keeps for its whole life in a static, once set: never
+/// closed, so a `'static` borrow of it stays valid.
+pub(crate) struct GlobalFd(core::sync::atomic::AtomicI32);
+
+impl GlobalFd {
+    pub(crate) const fn new() -> GlobalFd {
+        GlobalFd(core::sync::atomic::AtomicI32::new(-1))
+    }
+
+    /// Keeps `fd` for good; false (and `fd` closed) if one is set already.
+    pub(crate) fn set(&self, fd: OwnedFd) -> bool {
+        use core::sync::atomic::Ordering;
+        let raw = rustix::fd::IntoRawFd::into_raw_fd(fd);
+        match self
+            .0
+            .compare_exchange(-1, raw, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(_) => {
+                // SAFETY: `raw` came from the OwnedFd above, owned by nobody else.
+                drop(unsafe { OwnedFd::from_raw_fd(raw) });
+                false
+            }
+        }
+    }
+
+    pub(crate) fn get(&self) -> Option<BorrowedFd<'static>> {
+        let raw = self.0.load(core::sync::atomic::Ordering::Acquire);
+        // SAFETY: a set fd is never closed or replaced (see `set`).
+        (raw >= 0).then(|| unsafe { BorrowedFd::borrow_raw(raw) })
     }
 }
 

@@ -8,7 +8,9 @@ use super::capacity::{CPUS_MAX, CYCLE_SHOWN, SOCKETS_MAX, UNITS_MAX};
 use super::diag::{closest, ParseError, Report};
 use super::lex;
 use super::listen::Listen;
-use super::model::{Numa, Ready, Restart, Sched, Setup, Start, Table, Unit, UnitKind, NEEDS_BIT};
+use super::model::{
+    Kill, Numa, Ready, Restart, Sched, Setup, Start, Table, Unit, UnitKind, NEEDS_BIT,
+};
 use super::options::{Opt, Seen};
 use super::value::{self, is_unit_name, Mask};
 use heapless::Vec;
@@ -36,8 +38,16 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
     }
     if let (UnitKind::Service, Ready::None, Some(t)) = (u.kind, u.ready, seen(s, Opt::ReadyTimeout))
     {
-        let msg = "needs ready=notify or ready=fd:N (else a unit is ready once started)";
+        let msg =
+            "needs ready=notify, ready=fd:N or ready=forked (else a unit is ready once started)";
         rep.on(t, ParseError::Conflict { opt: t, msg });
+    }
+    forked_rules(rep, u, s);
+    if let (false, Some(t)) = (u.runtime_dirs().next().is_some(), seen(s, Opt::RunDirKeep)) {
+        if u.runtime_dir_keep {
+            let msg = "has no effect without runtime-dir=";
+            rep.on(t, ParseError::Conflict { opt: t, msg });
+        }
     }
     if let (true, None, Some(t)) = (u.isolate, u.cpuset, seen(s, Opt::Isolate)) {
         let msg = "needs cpuset= (the CPUs to isolate)";
@@ -170,6 +180,20 @@ fn socket_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     }
 }
 
+/// `pidfile=` belongs to `ready=forked`; `kill=main` there needs it.
+fn forked_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+    if let (false, Some(t)) = (u.ready == Ready::Forked, seen(s, Opt::Pidfile)) {
+        let msg = "needs ready=forked (the pidfile names a forked daemon's main process)";
+        rep.on(t, ParseError::Conflict { opt: t, msg });
+    }
+    if let (Ready::Forked, Kill::Main, None, Some(t)) =
+        (u.ready, u.kill, u.pidfile, seen(s, Opt::Kill))
+    {
+        let msg = "with ready=forked needs pidfile= (processes left from an earlier run could not be told from the new daemon)";
+        rep.on(t, ParseError::Conflict { opt: t, msg });
+    }
+}
+
 /// Values that do not apply to the unit's kind.
 fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     if let (UnitKind::Task, Restart::Always, Some(t)) = (u.kind, u.restart, seen(s, Opt::Restart)) {
@@ -187,12 +211,25 @@ fn kind_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
 
 /// The checks that need the whole table; fills `deps` and `order`.
 pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
+    log_default(t);
     resolve(rep, t);
     cycles(rep, t);
     order(t);
     terminals(rep, t);
     isolation(rep, t);
     sockets(rep, t);
+}
+
+/// The `log` statement: the `log=` of every service and task without one.
+fn log_default(t: &mut Table<'_>) {
+    let Some(log) = t.log() else {
+        return;
+    };
+    for u in t.units.iter_mut() {
+        if u.kind != UnitKind::Tty && !u.options().any(|(k, _)| k == "log") {
+            u.log = log;
+        }
+    }
 }
 
 /// `after=` and `needs=` names to indices (a name in both is `needs`).

@@ -22,7 +22,7 @@ fn form(ty: Ty) -> String {
         Ty::Path => "an absolute path".into(),
         Ty::Tty => "a device path".into(),
         Ty::Umask => "octal, `0` to `0777` (`022`, `0027`)".into(),
-        Ty::Ready => "`none`, `notify`, `fd:N` (N 3 to 1023)".into(),
+        Ty::Ready => "`none`, `notify`, `fd:N` (N 3 to 1023), `forked`".into(),
         Ty::Cpus => "CPULIST".into(),
         Ty::Nodes => "NODELIST".into(),
         Ty::Numa => "`bind:NODES`, `preferred:NODE`, `interleave:NODES`, `local`".into(),
@@ -40,6 +40,8 @@ fn form(ty: Ty) -> String {
         Ty::Listen => "`KIND:ADDRESS[,OPTION...]`: `tcp:`, `udp:` `[HOST:]PORT`; \
                        `unix:`, `unix-dgram:`, `unix-seqpacket:`, `fifo:` PATH; up to 16"
             .into(),
+        Ty::RunDir => "`NAME[:MODE]`: NAME under /run (`a/b` nests; no `..`), MODE octal".into(),
+        Ty::EnvFile => "an absolute path, or `-PATH` (may be missing)".into(),
         Ty::Rlimit => {
             let mut names = RLIMITS;
             names.sort();

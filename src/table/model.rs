@@ -58,6 +58,9 @@ pub enum Ready {
     Notify,
     /// s6: a newline written to this fd.
     Fd(u16),
+    /// A daemon that forks: ready when its launcher exits 0, its main
+    /// process then named by `pidfile=` or found in its cgroup.
+    Forked,
 }
 
 /// `start=`: when a unit with sockets runs.
@@ -79,22 +82,110 @@ impl Start {
 }
 
 /// `log=`
+/// `kill=`: what a stop or restart signals.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kill {
+    /// Every process of the unit's cgroup.
+    Cgroup,
+    /// The main process only; the rest stays until shutdown.
+    Main,
+}
+
+impl Kill {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kill::Cgroup => "cgroup",
+            Kill::Main => "main",
+        }
+    }
+}
+
+/// `runtime-dir=NAME[:MODE]`: /run/NAME, made before the unit starts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RuntimeDir<'a> {
+    /// Relative to /run, checked: components of `[A-Za-z0-9_.-]`, none
+    /// `.` or `..`.
+    pub name: &'a str,
+    pub mode: u16,
+}
+
+/// The mode of a runtime directory without `:MODE`.
+pub(crate) const RUNTIME_DIR_MODE: u16 = 0o755;
+
+impl<'a> RuntimeDir<'a> {
+    /// Reads a checked `runtime-dir=` value.
+    pub(crate) fn of(v: &'a str) -> Option<RuntimeDir<'a>> {
+        match value::cut(v, b':') {
+            Some((name, mode)) => Some(RuntimeDir {
+                name,
+                mode: value::mode(mode)?,
+            }),
+            None => Some(RuntimeDir {
+                name: v,
+                mode: RUNTIME_DIR_MODE,
+            }),
+        }
+    }
+}
+
+/// `env-file=[-]PATH`: KEY=VALUE lines read at each start.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EnvFile<'a> {
+    pub path: Word<'a>,
+    /// Written `-PATH`: a missing file is no error.
+    pub optional: bool,
+}
+
+impl<'a> EnvFile<'a> {
+    pub(crate) fn of(v: &'a str) -> EnvFile<'a> {
+        match v.strip_prefix('-') {
+            Some(p) => EnvFile {
+                path: Word(p),
+                optional: true,
+            },
+            None => EnvFile {
+                path: Word(v),
+                optional: false,
+            },
+        }
+    }
+}
+
+/// `log=`, and the table-wide `log` statement.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Log {
+    /// /dev/kmsg (`dmesg`).
     Kmsg,
+    /// /dev/log, a syslog daemon; /dev/kmsg while it refuses.
+    Syslog,
     Console,
     Null,
     Inherit,
 }
 
 impl Log {
+    /// In the order of the option's words (options.rs).
+    pub(crate) const ALL: [Log; 5] = [
+        Log::Kmsg,
+        Log::Syslog,
+        Log::Console,
+        Log::Null,
+        Log::Inherit,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Log::Kmsg => "kmsg",
+            Log::Syslog => "syslog",
             Log::Console => "console",
             Log::Null => "null",
             Log::Inherit => "inherit",
         }
+    }
+
+    /// Lines go through a pipe that PID 1 reads (kmsg, syslog).
+    pub fn captured(self) -> bool {
+        matches!(self, Log::Kmsg | Log::Syslog)
     }
 }
 
@@ -341,6 +432,10 @@ pub struct Unit<'a> {
     pub ready: Ready,
     /// 0: no timeout.
     pub ready_timeout: Millis,
+    /// `ready=forked`: the file naming the main process.
+    pub pidfile: Option<Word<'a>>,
+    /// A task's time limit; 0: none.
+    pub timeout: Millis,
     pub stop_signal: u8,
     pub stop_timeout: Millis,
     pub reload_signal: u8,
@@ -350,6 +445,9 @@ pub struct Unit<'a> {
     pub accept: bool,
     /// `max-instances=`: instances of an `accept=yes` unit at once.
     pub max_instances: u16,
+    pub kill: Kill,
+    /// Keep the `runtime-dir=` directories when the unit stops.
+    pub runtime_dir_keep: bool,
     pub user: Option<Id<'a>>,
     pub group: Option<Id<'a>>,
     pub dir: Option<Word<'a>>,
@@ -406,12 +504,16 @@ impl<'a> Unit<'a> {
             restart_limit: 0,
             ready: Ready::None,
             ready_timeout: Millis(0),
+            pidfile: None,
+            timeout: Millis(0),
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
             start: Start::Boot,
             accept: false,
             max_instances: MAX_INSTANCES,
+            kill: Kill::Cgroup,
+            runtime_dir_keep: false,
             user: None,
             group: None,
             dir: None,
@@ -460,6 +562,20 @@ impl<'a> Unit<'a> {
         self.options()
             .filter(|(k, _)| *k == "env")
             .map(|(_, v)| Word(v))
+    }
+
+    /// `env-file=` files, in order (a later one wins).
+    pub fn env_files(&self) -> impl Iterator<Item = EnvFile<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "env-file")
+            .map(|(_, v)| EnvFile::of(v))
+    }
+
+    /// `runtime-dir=` directories, in order.
+    pub fn runtime_dirs(&self) -> impl Iterator<Item = RuntimeDir<'a>> + Clone {
+        self.options()
+            .filter(|(k, _)| *k == "runtime-dir")
+            .filter_map(|(_, v)| RuntimeDir::of(v))
     }
 
     /// `if=` conditions; all must hold for the unit to start.
@@ -617,13 +733,32 @@ impl Sysctl<'_> {
     }
 }
 
-/// A system statement, applied at boot in file order (docs/config.md, "Statements").
+/// `fstab [FILE]`
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fstab<'a> {
+    /// FILE, or `FSTAB` when left out.
+    pub file: Word<'a>,
+    /// The statement's keyword, for messages.
+    pub(crate) kw: &'a str,
+}
+
+/// The file of `fstab` without FILE.
+pub const FSTAB: Word<'static> = Word::lit("/etc/fstab");
+
+/// A system statement, applied at boot in file order (docs/config.md,
+/// "Statements"); `random-seed` waits for the others (it needs its
+/// file system writable).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Setup<'a> {
     Hostname(&'a str),
+    /// `hostname FILE [NAME]`: the name in FILE, else NAME.
+    HostnameFile(Word<'a>, Option<&'a str>),
     Mount(Mount<'a>),
+    Fstab(Fstab<'a>),
     Sysctl(Sysctl<'a>),
     IrqAffinity(CpuList<'a>),
+    /// `random-seed FILE`
+    RandomSeed(Word<'a>),
 }
 
 /// The whole table. Keep it in a static (`Table::new()` is const): only
@@ -634,10 +769,16 @@ pub struct Table<'a> {
     /// Start order: every unit after the ones it depends on, file order
     /// otherwise. Stop in reverse.
     pub order: Vec<u16, UNITS_MAX>,
-    /// hostname, mount, sysctl, irq-affinity, in file order.
+    /// hostname, mount, fstab, sysctl, irq-affinity, random-seed, in
+    /// file order.
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
+    /// The `log` statement's DESTINATION as written (`log()` reads it).
+    /// A `&str` in an Option, not an `Option<Log>`: `Table::new()` must be
+    /// all zeros, or a static table moves from .bss to .data (94 KiB of
+    /// the binary).
+    pub(crate) log_word: Option<&'a str>,
 }
 
 impl Default for Table<'_> {
@@ -653,6 +794,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
+            log_word: None,
         }
     }
 
@@ -661,6 +803,15 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
+        self.log_word = None;
+    }
+
+    /// The `log` statement: the `log=` of services and tasks that set
+    /// none (already applied to them), and where pinit's own lines go
+    /// besides the console and /dev/kmsg (`syslog`).
+    pub fn log(&self) -> Option<Log> {
+        let w = self.log_word?;
+        Log::ALL.iter().copied().find(|l| l.name() == w)
     }
 
     /// The index of unit `name`.

@@ -45,6 +45,10 @@ pub(crate) enum Ty {
     Rlimit,
     /// `listen=`
     Listen,
+    /// `runtime-dir=NAME[:MODE]`
+    RunDir,
+    /// `env-file=[-]PATH`
+    EnvFile,
 }
 
 /// The words of a `Ty::Choice`, and the message that lists them.
@@ -56,7 +60,7 @@ pub(crate) struct Range(pub(crate) i32, pub(crate) i32, pub(crate) &'static str)
 impl Ty {
     /// Text values may hold quotes; the others may not.
     pub(crate) fn quoted(self) -> bool {
-        matches!(self, Ty::Path | Ty::Tty | Ty::Cond | Ty::Env)
+        matches!(self, Ty::Path | Ty::Tty | Ty::Cond | Ty::Env | Ty::EnvFile)
     }
 }
 
@@ -142,6 +146,8 @@ const SOCKETS: &[(UnitKind, &str)] = &[
     (UnitKind::Task, "only services listen on sockets"),
     (UnitKind::Tty, "only services listen on sockets"),
 ];
+const TASK_DONE: &str = "a task is done when it exits 0";
+const TTY_READY: &str = "a tty unit is ready once started";
 
 options! {
     line Order {
@@ -169,13 +175,26 @@ options! {
         /// When the unit is ready: once started, on sd_notify `READY=1`
         /// (NOTIFY_SOCKET), or on a newline written to fd N (s6).
         Ready "ready" Ty::Ready, default "**none**", refuse: &[
-            (UnitKind::Task, "a task is done when it exits 0"),
-            (UnitKind::Tty, "a tty unit is ready once started"),
+            (UnitKind::Task, TASK_DONE),
+            (UnitKind::Tty, TTY_READY),
         ];
-        /// How long to wait for `ready=notify` or `ready=fd:N`; `0` = no limit.
+        /// How long to wait for `ready=notify`, `ready=fd:N` or `ready=forked`
+        /// (its launcher's exit and its pidfile); `0` = no limit.
         ReadyTimeout "ready-timeout" Ty::Dur, default "none", refuse: &[
-            (UnitKind::Task, "a task is done when it exits 0"),
-            (UnitKind::Tty, "a tty unit is ready once started"),
+            (UnitKind::Task, TASK_DONE),
+            (UnitKind::Tty, TTY_READY),
+        ];
+        /// With `ready=forked`: the file where the daemon writes its main
+        /// process's PID (read after its launcher exits; a process outside the
+        /// unit's cgroup is refused).
+        Pidfile "pidfile" Ty::Path, default "none", unset: true, refuse: &[
+            (UnitKind::Task, TASK_DONE),
+            (UnitKind::Tty, TTY_READY),
+        ];
+        /// How long a task may run; then it is stopped and `failed`. `0` = no limit.
+        Timeout "timeout" Ty::Dur, default "none", unset: true, refuse: &[
+            (UnitKind::Service, "a service's start is bounded by ready-timeout="),
+            (UnitKind::Tty, "a tty unit runs until it exits"),
         ];
     }
     line Listen {
@@ -200,6 +219,10 @@ options! {
         StopTimeout "stop-timeout" Ty::Dur, default "**5s**";
         /// The signal of `pinit reload`.
         ReloadSignal "reload-signal" Ty::Sig, default "**HUP**";
+        /// What a stop or restart signals: every process of its cgroup, or the
+        /// main process only (the rest stays until shutdown).
+        Kill "kill" Ty::Choice(&Words(&["cgroup", "main"], "expected cgroup or main")),
+            default "**cgroup**";
     }
     line If {
         /// A condition checked when the unit would start; all must hold, else it is `skipped`.
@@ -218,10 +241,12 @@ options! {
         Umask "umask" Ty::Umask, default "pinit's", unset: true;
         /// PR_SET_NO_NEW_PRIVS before exec.
         NoNewPrivs "no-new-privs" YES_NO, default "**no**";
-        /// Where its output goes.
+        /// Where its output goes: the kernel log, a syslog daemon (/dev/log; the
+        /// kernel log while none takes the lines), the console, nowhere, or pinit's
+        /// fds. The `log` statement changes the default.
         Log "log" Ty::Choice(&Words(
-            &["kmsg", "console", "null", "inherit"],
-            "expected kmsg, console, null or inherit",
+            &["kmsg", "syslog", "console", "null", "inherit"],
+            "expected kmsg, syslog, console, null or inherit",
         )), default "**kmsg**", refuse: &[
             (UnitKind::Tty, "a tty unit's output goes to its terminal"),
         ];
@@ -231,9 +256,18 @@ options! {
             (UnitKind::Task, NO_TERMINAL),
         ];
     }
+    line RunDir {
+        /// /run/NAME, made (mode MODE, default 0755) and owned by its `user=`
+        /// and `group=` before it starts, removed once it stops.
+        RunDir "runtime-dir" Ty::RunDir, default "none", repeats: true, unset: true;
+        /// Keep its `runtime-dir=` directories when it stops.
+        RunDirKeep "runtime-dir-keep" YES_NO, default "**no**";
+    }
     line Env {
         /// In its environment (up to 16, each KEY once), over the global `env`.
         Env "env" Ty::Env, default "none", repeats: true, unset: true;
+        /// KEY=VALUE lines read at each start, over `env=`; `-PATH`: may be missing.
+        EnvFile "env-file" Ty::EnvFile, default "none", repeats: true, unset: true;
     }
     line Cpus {
         /// The CPUs it may run on (sched_setaffinity before exec).

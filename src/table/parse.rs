@@ -15,12 +15,15 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 8] = [
+pub const STATEMENTS: [&str; 11] = [
     "hostname",
     "mount",
+    "fstab",
     "sysctl",
     "env",
+    "log",
     "irq-affinity",
+    "random-seed",
     "service",
     "task",
     "tty",
@@ -60,8 +63,11 @@ struct Parser<'r, 'a> {
 /// The usage line of each statement.
 fn usage(kw: &str) -> &'static str {
     match kw {
-        "hostname" => "hostname NAME",
+        "hostname" => "hostname NAME, or hostname FILE [NAME]",
         "mount" => "mount SOURCE TARGET FSTYPE [OPTIONS]",
+        "fstab" => "fstab [FILE]",
+        "log" => "log DESTINATION, one of kmsg syslog console null inherit",
+        "random-seed" => "random-seed FILE",
         "sysctl" => "sysctl KEY VALUE, a VALUE with spaces in quotes",
         "env" => "env KEY=VALUE",
         "irq-affinity" => "irq-affinity CPULIST",
@@ -86,6 +92,8 @@ const NAME_EXPECT: &str = "expected 1 to 31 of A-Z a-z 0-9 _ . - (not . or ..)";
 struct UnitState<'a> {
     seen: Seen<'a>,
     env: Vec<&'a str, UNIT_ENV_MAX>,
+    run_dirs: Vec<&'a str, RUN_DIRS_MAX>,
+    env_files: usize,
     conds: usize,
     deps: usize,
     rlimits: u16,
@@ -147,9 +155,12 @@ impl<'r, 'a> Parser<'r, 'a> {
         match kw {
             "hostname" => self.hostname(kw, toks, table),
             "mount" => self.mount(kw, toks, table),
+            "fstab" => self.fstab(kw, toks, table),
             "sysctl" => self.sysctl(kw, toks, table),
             "env" => self.env(kw, toks, table),
+            "log" => self.log(kw, toks, table),
             "irq-affinity" => self.irq_affinity(kw, toks, table),
+            "random-seed" => self.random_seed(kw, toks, table),
             _ => match kind_of(kw) {
                 Some(kind) => self.unit(kw, kind, toks, table),
                 None => {
@@ -218,7 +229,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             self.rep.on(
                 kw,
                 ParseError::TooMany {
-                    what: "hostname, mount, sysctl and irq-affinity statements",
+                    what: "system statements",
                     limit: SETUP_MAX,
                 },
             );
@@ -227,15 +238,23 @@ impl<'r, 'a> Parser<'r, 'a> {
 
     #[inline(never)]
     fn hostname(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
-        let Some(([name, ..], _)) = self.words(kw, toks, &["NAME"], 1) else {
+        let Some(([first, fallback, ..], n)) = self.words(kw, toks, &["NAME"], 2) else {
             return;
         };
-        let ok = (1..=HOSTNAME_MAX).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            && !name.starts_with(['-', '.']);
-        if !ok {
+        let file = Word(first).bytes().next() == Some(b'/');
+        if !file && n == 2 {
+            let usage = usage(kw);
+            self.rep.on(
+                fallback,
+                ParseError::Extra {
+                    word: fallback,
+                    usage,
+                },
+            );
+            return;
+        }
+        let name = if file { fallback } else { first };
+        if (!file || n == 2) && !hostname_ok(name) {
             self.rep.on(
                 name,
                 ParseError::Invalid {
@@ -248,6 +267,7 @@ impl<'r, 'a> Parser<'r, 'a> {
         }
         let prev = table.setup.iter().find_map(|s| match s {
             Setup::Hostname(h) => Some(*h),
+            Setup::HostnameFile(f, _) => Some(f.raw()),
             _ => None,
         });
         if let Some(prev) = prev {
@@ -262,7 +282,119 @@ impl<'r, 'a> Parser<'r, 'a> {
             );
             return;
         }
-        self.setup(kw, Setup::Hostname(name), table);
+        let s = if file {
+            Setup::HostnameFile(Word(first), (n == 2).then_some(fallback))
+        } else {
+            Setup::Hostname(name)
+        };
+        self.setup(kw, s, table);
+    }
+
+    /// A path statement's FILE: absolute, else an error naming `what`.
+    fn path(&mut self, what: &'static str, file: &'a str) -> Option<Word<'a>> {
+        if Word(file).bytes().next() == Some(b'/') {
+            return Some(Word(file));
+        }
+        self.rep.on(
+            file,
+            ParseError::Invalid {
+                what,
+                value: file,
+                expect: "expected an absolute path",
+            },
+        );
+        None
+    }
+
+    #[inline(never)]
+    fn fstab(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([file, ..], n)) = self.words(kw, toks, &[], 1) else {
+            return;
+        };
+        let file = match n {
+            0 => FSTAB,
+            _ => match self.path("fstab file", file) {
+                Some(w) => w,
+                None => return,
+            },
+        };
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::Fstab(f) if f.file.bytes().eq(file.bytes()) => Some(f.kw),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            let name = file.raw();
+            self.rep.on(
+                kw,
+                ParseError::Twice {
+                    what: "fstab",
+                    name,
+                    line,
+                },
+            );
+            return;
+        }
+        self.setup(kw, Setup::Fstab(Fstab { file, kw }), table);
+    }
+
+    #[inline(never)]
+    fn random_seed(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([file, ..], _)) = self.words(kw, toks, &["FILE"], 1) else {
+            return;
+        };
+        let Some(file) = self.path("random seed file", file) else {
+            return;
+        };
+        let prev = table.setup.iter().find_map(|s| match s {
+            Setup::RandomSeed(f) => Some(f.raw()),
+            _ => None,
+        });
+        if let Some(prev) = prev {
+            let line = self.rep.line_of(prev);
+            let e = ParseError::Twice {
+                what: "random-seed",
+                name: "",
+                line,
+            };
+            self.rep.on(kw, e);
+            return;
+        }
+        self.setup(kw, Setup::RandomSeed(file), table);
+    }
+
+    #[inline(never)]
+    fn log(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([mode, ..], _)) = self.words(kw, toks, &["DESTINATION"], 1) else {
+            return;
+        };
+        let Some(spec) = options::find("log") else {
+            return;
+        };
+        match typed(spec.value, mode) {
+            Ok(Val::Idx(i)) => {
+                if let Some(prev) = table.log_word {
+                    let line = self.rep.line_of(prev);
+                    let e = ParseError::Twice {
+                        what: "log",
+                        name: "",
+                        line,
+                    };
+                    self.rep.on(kw, e);
+                    return;
+                }
+                table.log_word = Log::ALL.get(i).map(|_| mode);
+            }
+            Ok(_) => {}
+            Err(Bad { at, expect, .. }) => self.rep.on(
+                at,
+                ParseError::Invalid {
+                    what: "log destination",
+                    value: at,
+                    expect,
+                },
+            ),
+        }
     }
 
     #[inline(never)]
@@ -497,6 +629,8 @@ impl<'r, 'a> Parser<'r, 'a> {
         let mut st = UnitState {
             seen: [None; COUNT],
             env: Vec::new(),
+            run_dirs: Vec::new(),
+            env_files: 0,
             conds: 0,
             deps: 0,
             rlimits: 0,
@@ -669,6 +803,8 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ty::Env => return self.unit_env(st, key, v),
             Ty::Rlimit => return self.rlimit(key, v),
             Ty::Listen => return self.listen(st, key, v),
+            Ty::RunDir => return self.run_dir(st, key, v),
+            Ty::EnvFile => return self.env_file(st, key, v),
             ty => ty,
         };
         match typed(ty, v) {
@@ -722,6 +858,53 @@ impl<'r, 'a> Parser<'r, 'a> {
                 };
                 self.rep.on(v, e);
             }
+        }
+    }
+
+    /// `runtime-dir=NAME[:MODE]`
+    #[inline(never)]
+    fn run_dir(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        let (name, mode) = value::cut(v, b':').map_or((v, None), |(n, m)| (n, Some(m)));
+        if !value::is_run_dir(name) {
+            let expect = "expected NAME[:MODE], NAME relative to /run: up to 64 of A-Z a-z 0-9 _ . - and /, no empty, . or .. component";
+            return self.bad(key, v, expect, Hint::None);
+        }
+        if let Some(m) = mode.filter(|m| value::mode(m).is_none()) {
+            return self.bad(
+                key,
+                m,
+                "expected an octal MODE from 0 to 7777 (0750)",
+                Hint::None,
+            );
+        }
+        if st.run_dirs.contains(&name) {
+            return self
+                .rep
+                .on(name, ParseError::ListedTwice { key, item: name });
+        }
+        if st.run_dirs.push(name).is_err() {
+            let e = ParseError::TooMany {
+                what: "runtime-dir= entries",
+                limit: RUN_DIRS_MAX,
+            };
+            self.rep.on(key, e);
+        }
+    }
+
+    /// `env-file=[-]PATH`
+    #[inline(never)]
+    fn env_file(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        if EnvFile::of(v).path.bytes().next() != Some(b'/') {
+            let expect = "expected an absolute path, or -PATH for a file that may be missing";
+            return self.bad(key, v, expect, Hint::None);
+        }
+        st.env_files += 1;
+        if st.env_files == ENV_FILES_MAX + 1 {
+            let e = ParseError::TooMany {
+                what: "env-file= entries",
+                limit: ENV_FILES_MAX,
+            };
+            self.rep.on(key, e);
         }
     }
 
@@ -946,14 +1129,15 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
         Ty::Ready => Val::Ready(match v {
             "none" => Ready::None,
             "notify" => Ready::Notify,
+            "forked" => Ready::Forked,
             _ => match v.strip_prefix("fd:").map(|n| value::int_in(n, 3, 1023)) {
                 Some(Ok(n)) => Ready::Fd(n as u16),
                 Some(Err(_)) => return Err(bad(v, "expected fd:N with N from 3 to 1023")),
                 None => {
                     return Err(Bad {
                         at: v,
-                        expect: "expected none, notify or fd:N",
-                        hint: closest_of(v, &["none", "notify"]),
+                        expect: "expected none, notify, fd:N or forked",
+                        hint: closest_of(v, &["none", "notify", "forked"]),
                     })
                 }
             },
@@ -996,9 +1180,14 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
             }
         },
         // Read by `Parser::value` itself.
-        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit | Ty::Listen => {
-            return Err(bad(v, ""))
-        }
+        Ty::Deps
+        | Ty::Cond
+        | Ty::Groups
+        | Ty::Env
+        | Ty::Rlimit
+        | Ty::Listen
+        | Ty::RunDir
+        | Ty::EnvFile => return Err(bad(v, "")),
     })
 }
 
@@ -1039,11 +1228,15 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 #[inline(never)]
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
-    const LOG: [Log; 4] = [Log::Kmsg, Log::Console, Log::Null, Log::Inherit];
     const START: [Start; 2] = [Start::Boot, Start::OnDemand];
+    const KILL: [Kill; 2] = [Kill::Cgroup, Kill::Main];
     match (opt, val) {
+        (Opt::Kill, Val::Idx(i)) => u.kill = KILL.get(i).copied().unwrap_or(u.kill),
+        (Opt::RunDirKeep, Val::Idx(i)) => u.runtime_dir_keep = i == 0,
+        (Opt::Timeout, Val::Millis(d)) => u.timeout = d,
+        (Opt::Pidfile, Val::Word(w)) => u.pidfile = Some(w),
         (Opt::Restart, Val::Idx(i)) => u.restart = RESTART.get(i).copied().unwrap_or(u.restart),
-        (Opt::Log, Val::Idx(i)) => u.log = LOG.get(i).copied().unwrap_or(u.log),
+        (Opt::Log, Val::Idx(i)) => u.log = Log::ALL.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
         (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
         (Opt::Accept, Val::Idx(i)) => u.accept = i == 0,
@@ -1080,6 +1273,16 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
         _ => {}
     }
+}
+
+/// A host name: 1 to 64 of `A-Z a-z 0-9 - .`, not starting with `-` or
+/// `.` (hostname(7)'s letters).
+pub(crate) fn hostname_ok(name: &str) -> bool {
+    (1..=HOSTNAME_MAX).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !name.starts_with(['-', '.'])
 }
 
 const ENV_EXPECT: &str = "expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit";

@@ -6,7 +6,7 @@
 
 use super::listen::Listen;
 use super::model::*;
-use super::options::{Opt, Ty, OPTIONS};
+use super::options::{Opt, Spec, Ty, OPTIONS};
 use super::value::{self, Bytes, CpuList, Millis, Sig};
 use core::fmt::{self, Display, Write};
 
@@ -112,14 +112,19 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
             Ready::None => Val::Str("none"),
             Ready::Notify => Val::Str("notify"),
             Ready::Fd(n) => Val::Pre("fd", n.into()),
+            Ready::Forked => Val::Str("forked"),
         },
         Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Millis(u.ready_timeout),
         Opt::Start if sockets && !u.accept => Val::Str(u.start.name()),
         Opt::Accept if sockets => yes(u.accept),
         Opt::MaxInstances if u.accept => Val::Num(u.max_instances.into()),
+        Opt::Pidfile => Val::Str(u.pidfile?.raw()),
+        Opt::Timeout if u.timeout.0 > 0 => Val::Millis(u.timeout),
         Opt::StopSignal => Val::Sig(u.stop_signal),
         Opt::StopTimeout => Val::Millis(u.stop_timeout),
         Opt::ReloadSignal => Val::Sig(u.reload_signal),
+        Opt::Kill => Val::Str(u.kill.name()),
+        Opt::RunDirKeep if u.runtime_dirs().next().is_some() => yes(u.runtime_dir_keep),
         Opt::User => id(u.user?),
         Opt::Group => id(u.group?),
         Opt::Dir => Val::Str(u.dir?.raw()),
@@ -218,6 +223,9 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;
     }
+    if let Some(l) = t.log() {
+        writeln!(w, "log {}", l.name())?;
+    }
     for (n, (_, u)) in t.in_order().enumerate() {
         unit(t, u, n + 1, w)?;
     }
@@ -228,6 +236,10 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
 fn setup(s: &Setup<'_>, w: &mut dyn Write) -> fmt::Result {
     match s {
         Setup::Hostname(h) => writeln!(w, "hostname {}", h),
+        Setup::HostnameFile(f, None) => writeln!(w, "hostname {}", f.raw()),
+        Setup::HostnameFile(f, Some(n)) => writeln!(w, "hostname {} {}", f.raw(), n),
+        Setup::Fstab(f) => writeln!(w, "fstab {}", f.file.raw()),
+        Setup::RandomSeed(f) => writeln!(w, "random-seed {}", f.raw()),
         Setup::IrqAffinity(l) => writeln!(w, "irq-affinity {}", l.mask()),
         Setup::Sysctl(s) => {
             write!(w, "sysctl {} {}\n#   writes ", s.key, s.value.raw())?;
@@ -318,7 +330,7 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
                     b.opt(key, &g, k > 0)?;
                 }
             }
-            Ty::Cond | Ty::Env => {
+            Ty::Cond | Ty::Env | Ty::EnvFile => {
                 for (_, v) in u.options().filter(|(k, _)| *k == key) {
                     b.opt(key, &v, false)?;
                 }
@@ -326,6 +338,11 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
             Ty::Listen => {
                 for l in u.listens() {
                     b.opt(key, &Socket(l, u.fd_name(&l)), false)?;
+                }
+            }
+            Ty::RunDir => {
+                for d in u.runtime_dirs() {
+                    b.opt(key, &format_args!("{}:{:04o}", d.name, d.mode), false)?;
                 }
             }
             Ty::Rlimit => {
@@ -347,9 +364,10 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
         write!(b.w, " {}", a.raw())?;
     }
     b.w.write_str("\n#   not set:")?;
-    for s in OPTIONS.iter().filter(|s| s.unset) {
+    let applies = |s: &&Spec| s.refuse.iter().all(|(k, _)| *k != u.kind);
+    for s in OPTIONS.iter().filter(|s| s.unset).filter(applies) {
         let (key, set) = match s.value {
-            Ty::Cond | Ty::Env | Ty::Groups | Ty::Listen => {
+            Ty::Cond | Ty::Env | Ty::EnvFile | Ty::RunDir | Ty::Groups | Ty::Listen => {
                 (s.key, u.options().any(|(k, _)| k == s.key))
             }
             Ty::Rlimit => ("rlimit.*", u.rlimits().next().is_some()),

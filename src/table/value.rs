@@ -365,11 +365,23 @@ impl fmt::Display for Sig {
 
 /// OCTAL: 1 to 4 octal digits, at most 0777.
 pub(crate) fn umask(s: &str) -> Option<u16> {
+    mode(s).filter(|&v| v <= 0o777)
+}
+
+/// A file mode: 1 to 4 octal digits (`0750`, `1777`).
+pub(crate) fn mode(s: &str) -> Option<u16> {
     if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return None;
     }
-    let v = s.bytes().fold(0u16, |n, b| n * 8 + u16::from(b - b'0'));
-    (v <= 0o777).then_some(v)
+    Some(s.bytes().fold(0u16, |n, b| n * 8 + u16::from(b - b'0')))
+}
+
+/// A runtime directory's NAME: `/`-separated components of
+/// `[A-Za-z0-9_.-]`, none empty, `.` or `..` (so it stays under /run).
+pub(crate) fn is_run_dir(s: &str) -> bool {
+    s.len() <= super::capacity::RUN_DIR_NAME_MAX
+        && s.split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && c.bytes().all(is_name_char))
 }
 
 /// A unit name: 1 to NAME_MAX of `[A-Za-z0-9_.-]`, not `.` or `..`

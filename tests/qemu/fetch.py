@@ -6,6 +6,8 @@ Everything lands under target/qemu/ and is fetched once:
     target/qemu/<arch>/vmlinuz        the arch's Debian kernel (KERNEL)
     target/qemu/<arch>/busybox        busybox-static for the arch
     target/qemu/<arch>/versions       what was fetched, for reports
+    target/qemu/<arch>/modules/       armv7, riscv64: the disk drivers their
+                                      kernels have as modules (DISK_MODULES)
     target/qemu/busybox.applets       `busybox --list-full` (x86_64 binary)
     target/qemu/apt/<suite>-<arch>/   a private apt for armhf and riscv64
     target/musl/<triple>/             musl's crt1.o and libc.a for the
@@ -28,6 +30,7 @@ Usage: fetch.py [--arch x86_64|aarch64|armv7|riscv64|all] [--refresh]
 
 import argparse
 import fcntl
+import lzma
 import os
 import re
 import shutil
@@ -53,6 +56,12 @@ PRIVATE_SUITE = {"armv7": None, "riscv64": "trixie"}
 MUSL = {"armv7-unknown-linux-musleabihf": ("armv7", "arm-linux-musleabihf"),
         "riscv64gc-unknown-linux-musl": ("riscv64", "riscv64-linux-musl")}
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
+# What `boot --disk` needs where the kernel has it as modules: the
+# virtio block driver and ext4 (with the crc32c its checksums use),
+# loaded in this order after the modules they depend on (modinfo's
+# depends=). x86_64's and aarch64's kernels have NVMe and ext4 built in.
+DISK_MODULES = {"armv7": ["virtio_mmio", "virtio_blk", "crc32c_generic", "ext4"],
+                "riscv64": ["virtio_blk", "crc32c_generic", "ext4"]}
 
 
 class FetchError(Exception):
@@ -212,9 +221,81 @@ def fetch_kernel(arch, workdir, conf=None):
     config = unpacked / "boot" / ("config-" + release)
     if config.is_file():
         shutil.copyfile(config, CACHE / arch / "config")
+    if arch in DISK_MODULES:
+        copy_modules(unpacked, DISK_MODULES[arch], CACHE / arch / "modules")
     return ["kernel %s %s (via %s %s) release %s"
             % (field(deb, "Package"), field(deb, "Version"),
                field(meta, "Package"), field(meta, "Version"), release)]
+
+
+def module_files(root):
+    """{name: path} of every module under root's lib/modules or
+    usr/lib/modules (`-` in a name counts as `_`, as for modprobe)."""
+    out = {}
+    for base in (root / "lib" / "modules", root / "usr" / "lib" / "modules"):
+        for p in sorted(base.glob("*/kernel/**/*.ko*")):
+            name = p.name.split(".ko")[0].replace("-", "_")
+            out.setdefault(name, p)
+    return out
+
+
+def module_bytes(path):
+    """A module's ELF, decompressed (trixie's are .ko.xz)."""
+    data = Path(path).read_bytes()
+    return lzma.decompress(data) if str(path).endswith(".xz") else data
+
+
+def modinfo_depends(elf):
+    """The modules a module needs first: its .modinfo `depends=` entry.
+
+    >>> modinfo_depends(b"\\0license=GPL\\0depends=jbd2,mbcache\\0")
+    ['jbd2', 'mbcache']
+    """
+    i = elf.find(b"\0depends=")
+    if i < 0:
+        return []
+    value = elf[i + len(b"\0depends="):].split(b"\0", 1)[0].decode()
+    return [d.replace("-", "_") for d in value.split(",") if d]
+
+
+def load_order(wanted, depends):
+    """`wanted` and what they depend on (`depends(name)` -> names), each
+    after its dependencies, each once."""
+    order = []
+
+    def visit(name, path):
+        if name in order:
+            return
+        if name in path:
+            raise FetchError("module dependency cycle: %s" % " -> ".join(path + [name]))
+        for d in depends(name):
+            visit(d, path + [name])
+        order.append(name)
+
+    for w in wanted:
+        visit(w, [])
+    return order
+
+
+def copy_modules(unpacked, wanted, dest):
+    """Copies `wanted` and their dependencies, decompressed, to dest/NAME.ko
+    and writes dest/order: one name a line, in load order."""
+    files = module_files(unpacked)
+    elves = {}
+
+    def depends(name):
+        if name not in files:
+            raise FetchError("the kernel package has no module %s" % name)
+        elves[name] = module_bytes(files[name])
+        return modinfo_depends(elves[name])
+
+    order = load_order(wanted, depends)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in order:
+        (dest / (name + ".ko")).write_bytes(elves[name])
+    (dest / "order").write_text("".join(n + "\n" for n in order))
 
 
 def fetch_busybox(arch, workdir, version=None, conf=None):
@@ -256,8 +337,8 @@ def busybox_version(arch):
 
 def complete(arch):
     d = CACHE / arch
-    return all((d / f).is_file() for f in ("vmlinuz", "busybox", "versions")) \
-        and applets_file().is_file()
+    files = ["vmlinuz", "busybox", "versions"] + (["modules/order"] if arch in DISK_MODULES else [])
+    return all((d / f).is_file() for f in files) and applets_file().is_file()
 
 
 def fetch_arch(arch, refresh=False):
@@ -297,6 +378,7 @@ def ensure(arch, refresh=False):
         fetch_arch(arch, refresh)
     return {
         "kernel": CACHE / arch / "vmlinuz",
+        "modules": CACHE / arch / "modules" if arch in DISK_MODULES else None,
         "busybox": CACHE / arch / "busybox",
         "applets": applets_file(),
         "versions": CACHE / arch / "versions",

@@ -35,10 +35,14 @@ def kernel_has(arch, option):
     return ("CONFIG_%s=y" % option) in text.splitlines()
 
 
+DISKS = qemu.CACHE / "disks"
+
+
 class Test:
     """What a case gets: `t.arch`, `t.tty` (/dev/ttyS0 or /dev/ttyAMA0),
     `t.numa` (the kernel has NUMA: not armv7's, 32-bit ARM has none),
-    `t.boot(...)`, `t.metric(name, value)`, `t.check(cond, message)`."""
+    `t.boot(...)`, `t.disk(...)` and `t.disk_dev(n)`, `t.metric(name,
+    value)`, `t.check(cond, message)`."""
 
     def __init__(self, name, arch, progs):
         self.name = name
@@ -48,6 +52,7 @@ class Test:
         self.progs = progs
         self.guests = []
         self.metrics = {}
+        self.disks = []
 
     def boot(self, files=None, progs=False, timeout=120, **kw):
         """Boots a guest with `files` ({path: text or (text, mode)}) added to
@@ -64,6 +69,18 @@ class Test:
         self.guests.append(g)
         return g
 
+    def disk(self, name, mb=32, files=None, uuid=None, label=None):
+        """An ext4 image (qemu.make_disk) for `t.boot(disks=[...])`, kept
+        across this case's boots and removed when it ends."""
+        path = qemu.make_disk(DISKS / ("%s-%s-%s.img" % (self.name, self.arch, name)), mb,
+                              files, uuid, label)
+        self.disks.append(path)
+        return path
+
+    def disk_dev(self, n=0):
+        """The guest's device of the n-th disk (/dev/nvme0n1, /dev/vda)."""
+        return qemu.ARCHES[self.arch].disk_dev(n)
+
     def metric(self, key, value):
         self.metrics[key] = value
 
@@ -74,6 +91,8 @@ class Test:
     def finish(self):
         for g in self.guests:
             g.kill()
+        for d in self.disks:
+            d.unlink(missing_ok=True)
 
 
 class Result:

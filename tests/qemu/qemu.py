@@ -47,35 +47,53 @@ HALTED = re.compile(rb"reboot: System halted")
 
 
 class Arch:
-    def __init__(self, name, triple, qemu, console, machine):
+    def __init__(self, name, triple, qemu, console, machine, disk):
         self.name = name
         self.triple = triple
         self.qemu = qemu
         self.console = console
         self.machine = machine
+        # How `--disk` attaches an image: the QEMU device (with %d for its
+        # number) and the guest's name for disk N.
+        self.disk = disk
 
     def tty(self):
         return "/dev/" + self.console
+
+    def disk_dev(self, n=0):
+        """The guest's device of the n-th `--disk`."""
+        if self.disk == DISK_NVME:
+            return "/dev/nvme%dn1" % n
+        return "/dev/vd" + "abcdefgh"[n]
+
+
+# NVMe is built into the x86_64 and aarch64 kernels; armv7's and
+# riscv64's have virtio-blk as a module (fetch.DISK_MODULES), loaded by
+# the image's /init before pinit (disk_overlay).
+DISK_NVME = "nvme,serial=pinit%d,drive=disk%d"
+DISK_VIRTIO_MMIO = "virtio-blk-device,drive=disk%d"
+DISK_VIRTIO_PCI = "virtio-blk-pci,drive=disk%d"
 
 
 ARCHES = {
     # Measured under TCG: `-cpu max` and q35 boot no faster than the defaults.
     "x86_64": Arch("x86_64", "x86_64-unknown-linux-musl", "qemu-system-x86_64",
-                   "ttyS0", ["-machine", "pc"]),
+                   "ttyS0", ["-machine", "pc"], DISK_NVME),
     # Measured under TCG (kernel start to pinit's banner, 4 boots each):
     # cortex-a72 1.0-1.2 s, cortex-a57 1.1-1.2 s, max 1.6-1.8 s,
     # max,pauth-impdef=on 1.6-2.5 s.
     "aarch64": Arch("aarch64", "aarch64-unknown-linux-musl", "qemu-system-aarch64",
-                    "ttyAMA0", ["-machine", "virt", "-cpu", "cortex-a72"]),
+                    "ttyAMA0", ["-machine", "virt", "-cpu", "cortex-a72"], DISK_NVME),
     # 32-bit ARM: Debian's armmp-lpae kernel needs LPAE, which the
     # Cortex-A15 has. highmem=off: the 32-bit kernel cannot reach the
     # devices virt puts above 4 GiB.
     "armv7": Arch("armv7", "armv7-unknown-linux-musleabihf", "qemu-system-arm",
-                  "ttyAMA0", ["-machine", "virt,highmem=off", "-cpu", "cortex-a15"]),
+                  "ttyAMA0", ["-machine", "virt,highmem=off", "-cpu", "cortex-a15"],
+                  DISK_VIRTIO_MMIO),
     # RV64GC on the virt machine; its console is an NS16550A UART
     # (ttyS0). -bios default: the OpenSBI firmware QEMU ships.
     "riscv64": Arch("riscv64", "riscv64gc-unknown-linux-musl", "qemu-system-riscv64",
-                    "ttyS0", ["-machine", "virt", "-bios", "default"]),
+                    "ttyS0", ["-machine", "virt", "-bios", "default"], DISK_VIRTIO_PCI),
 }
 
 
@@ -181,21 +199,125 @@ def numa_args(nodes, cpus, mem_mb):
     return args
 
 
+def disk_args(arch, disks):
+    """-drive and -device options attaching each raw image of `disks`."""
+    a = ARCHES[arch]
+    args = []
+    for n, path in enumerate(disks):
+        # A comma in a -drive value is written twice.
+        args += ["-drive", "file=%s,format=raw,if=none,id=disk%d" % (str(path).replace(",", ",,"), n),
+                 "-device", a.disk % ((n, n) if a.disk == DISK_NVME else (n,))]
+    return args
+
+
+DISK_MODULE_DIR = "/lib/modules/pinit-disk"
+# Loads the disk drivers (where the kernel has them as modules) and waits
+# for the disks' device nodes, as an initramfs waits for its root disk:
+# NVMe finds its namespaces in a workqueue, after init may have started.
+DISK_LOAD = "/usr/lib/pinit-test/disks"
+DISK_INIT = """#!/bin/sh
+# An initramfs's first stage (tests/qemu/boot --disk): devtmpfs, the
+# disks' drivers and device nodes, then pinit (which keeps this /dev).
+mkdir -p /dev
+mount -t devtmpfs -o mode=0755 devtmpfs /dev
+%s
+exec /sbin/init "$@"
+""" % DISK_LOAD
+
+
+def disk_overlay(arch, disks, modules, dest):
+    """The overlay of a boot with `disks` (how many): the modules fetch.py
+    extracted for the arch (`modules`: their directory, with `order`; None
+    where the kernel has the drivers built in), the script DISK_LOAD that
+    loads them and waits for each disk's node, and an /init that mounts
+    devtmpfs, runs it and execs /sbin/init. Returns `dest`."""
+    dest = Path(dest)
+    lines = ["#!/bin/sh", "# The disk drivers, dependencies first (fetch.DISK_MODULES)."]
+    if modules:
+        mdir = dest / DISK_MODULE_DIR.lstrip("/")
+        mdir.mkdir(parents=True, exist_ok=True)
+        for name in (Path(modules) / "order").read_text().split():
+            shutil.copyfile(Path(modules) / (name + ".ko"), mdir / (name + ".ko"))
+            lines.append('insmod %s/%s.ko || echo "disks: insmod %s failed"'
+                         % (DISK_MODULE_DIR, name, name))
+    lines.append("# Each disk's node, within 10 s.")
+    for n in range(disks):
+        dev = ARCHES[arch].disk_dev(n)
+        lines.append('i=0; while [ ! -b %s ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; '
+                     '[ -b %s ] || echo "disks: no %s"' % (dev, dev, dev))
+    load = dest / DISK_LOAD.lstrip("/")
+    load.parent.mkdir(parents=True, exist_ok=True)
+    load.write_text("\n".join(lines) + "\n")
+    os.chmod(load, 0o755)
+    init = dest / "init"
+    init.write_text(DISK_INIT)
+    os.chmod(init, 0o755)
+    return dest
+
+
+def make_disk(path, mb, files=None, uuid=None, label=None):
+    """An ext4 image of `mb` MiB at `path` holding `files` ({path: text,
+    bytes or (content, mode)}, owned by root), by `mkfs.ext4 -d`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    with tempfile.TemporaryDirectory(prefix="disk-", dir=str(path.parent)) as d:
+        for name, content in (files or {}).items():
+            mode = 0o644
+            if isinstance(content, tuple):
+                content, mode = content
+            dest = Path(d) / name.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(content.encode() if isinstance(content, str) else content)
+            os.chmod(dest, mode)
+        # 4 KiB blocks: a swap file is swapped on in pages, and with 1 KiB
+        # blocks a page of zeros (its first) would become a hole.
+        cmd = ["mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "root_owner=0:0", "-d", d]
+        cmd += ["-U", uuid] if uuid else []
+        cmd += ["-L", label] if label else []
+        p = subprocess.run(cmd + [str(path), "%dM" % mb], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            raise BootError("mkfs.ext4 %s failed (exit %d):\n%s" % (path, p.returncode, p.stdout))
+    return path
+
+
+def swap_file(mb):
+    """A swap file's bytes: `mkswap` over random data (random, so that
+    mkfs.ext4 -d keeps every block: swapon refuses a file with holes)."""
+    with tempfile.NamedTemporaryFile(dir=str(CACHE)) as f:
+        f.write(os.urandom(mb << 20))
+        f.flush()
+        p = subprocess.run(["mkswap", f.name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if p.returncode != 0:
+            raise BootError("mkswap failed (exit %d):\n%s" % (p.returncode, p.stdout))
+        f.seek(0)
+        return f.read()
+
+
 def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount=None,
-                 extra=()):
+                 extra=(), disks=(), rng_seed=True):
     """The QEMU command line; the serial console is on stdio, multiplexed
     with the monitor (Ctrl-A X quits, Ctrl-A C switches). `icount=SHIFT`
     adds `-icount shift=SHIFT,sleep=off`: guest time counts instructions
     (2^SHIFT ns each), so timings do not depend on host load; sleep=off
     jumps guest time over idle periods to the next timer (with sleep=on
     and -smp 2 the kernel hangs at CPU bring-up). `extra`: more QEMU
-    arguments, last."""
+    arguments, last. `rng_seed=False`: the virt machines' device tree
+    carries no random seed (dtb-randomness=off), so the kernel's random
+    number generator starts uninitialized, as on a board without an RNG
+    (x86_64's pc passes none anyway)."""
     a = ARCHES[arch]
+    machine = list(a.machine)
+    if not rng_seed and machine[1].startswith("virt"):
+        machine[1] += ",dtb-randomness=off"
     # no_timer_check: on a loaded host, TCG can fail the kernel's IO-APIC
     # timer check and panic the x86_64 guest at boot.
     quirks = "no_timer_check" if arch == "x86_64" else ""
     cmdline = " ".join(w for w in ["console=" + a.console, "panic=-1", quirks, append] if w)
-    cmd = [a.qemu, "-accel", "tcg"] + a.machine + [
+    cmd = [a.qemu, "-accel", "tcg"] + machine + [
         "-m", "%dM" % mem, "-smp", str(smp),
         "-nodefaults", "-display", "none", "-no-reboot",
         "-chardev", "stdio,id=con0,mux=on,signal=off",
@@ -207,7 +329,7 @@ def qemu_command(arch, kernel, initrd, append="", smp=1, mem=256, numa=0, icount
         cmd += numa_args(numa, smp, mem)
     if icount is not None:
         cmd += ["-icount", "shift=%d,sleep=off" % icount]
-    return cmd + list(extra)
+    return cmd + disk_args(arch, disks) + list(extra)
 
 
 class Scanner:
@@ -374,9 +496,11 @@ class Match:
 
 
 def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
-         board=None, config=None, timeout=300, log_path=None, icount=None):
+         board=None, config=None, timeout=300, log_path=None, icount=None, disks=(),
+         rng_seed=True):
     """Boots a guest with `files` ({guest path: text or (text, mode)}) and
-    `overlays` (host dirs) added to the default image; returns a Guest."""
+    `overlays` (host dirs) added to the default image, and `disks` (raw
+    images, see make_disk) attached; returns a Guest."""
     tmpdir = tempfile.mkdtemp(prefix="guest-", dir=str(CACHE))
     cmd = [str(HERE / "boot"), "--arch", arch, "--smp", str(smp), "--mem", str(mem),
            "--timeout", str(timeout)]
@@ -403,6 +527,10 @@ def boot(arch, files=None, overlays=(), append="", smp=1, mem=256, numa=0,
         cmd += ["--config", str(config)]
     if icount is not None:
         cmd += ["--icount", str(icount)]
+    for d in disks:
+        cmd += ["--disk", str(d)]
+    if not rng_seed:
+        cmd += ["--no-rng-seed"]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -5,7 +5,9 @@
 
 import io
 import os
+import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -255,6 +257,87 @@ class Boot(unittest.TestCase):
         self.assertEqual(cmd[0], "qemu-system-riscv64")
         self.assertEqual(cmd[cmd.index("-bios") + 1], "default")
         self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1")
+
+    def test_no_rng_seed(self):
+        for arch, machine in (("aarch64", "virt"), ("armv7", "virt,highmem=off"),
+                              ("riscv64", "virt")):
+            cmd = qemu.qemu_command(arch, "/k", "/i", rng_seed=False)
+            self.assertEqual(cmd[cmd.index("-machine") + 1], machine + ",dtb-randomness=off")
+            cmd = qemu.qemu_command(arch, "/k", "/i")
+            self.assertEqual(cmd[cmd.index("-machine") + 1], machine)
+        cmd = qemu.qemu_command("x86_64", "/k", "/i", rng_seed=False)
+        self.assertEqual(cmd[cmd.index("-machine") + 1], "pc")
+
+    def test_disks(self):
+        cmd = qemu.qemu_command("x86_64", "/k", "/i", disks=["/d/a.img", "/d/b,c.img"])
+        self.assertEqual(cmd[-8:], ["-drive", "file=/d/a.img,format=raw,if=none,id=disk0",
+                                    "-device", "nvme,serial=pinit0,drive=disk0",
+                                    "-drive", "file=/d/b,,c.img,format=raw,if=none,id=disk1",
+                                    "-device", "nvme,serial=pinit1,drive=disk1"])
+        self.assertIn("nvme,serial=pinit0,drive=disk0",
+                      qemu.qemu_command("aarch64", "/k", "/i", disks=["/a"]))
+        self.assertIn("virtio-blk-device,drive=disk0",
+                      qemu.qemu_command("armv7", "/k", "/i", disks=["/a"]))
+        self.assertIn("virtio-blk-pci,drive=disk0",
+                      qemu.qemu_command("riscv64", "/k", "/i", disks=["/a"]))
+        self.assertNotIn("-drive", qemu.qemu_command("x86_64", "/k", "/i"))
+        self.assertEqual([qemu.ARCHES[a].disk_dev() for a in ("x86_64", "aarch64", "armv7", "riscv64")],
+                         ["/dev/nvme0n1", "/dev/nvme0n1", "/dev/vda", "/dev/vda"])
+        self.assertEqual(qemu.ARCHES["riscv64"].disk_dev(1), "/dev/vdb")
+
+    def test_disk_overlay_loads_modules_in_order_then_pinit(self):
+        with tempfile.TemporaryDirectory() as d:
+            mods = Path(d) / "modules"
+            mods.mkdir()
+            for n in ("crc16", "ext4"):
+                (mods / (n + ".ko")).write_bytes(b"\x7fELF" + n.encode())
+            (mods / "order").write_text("crc16\next4\n")
+            out = qemu.disk_overlay("riscv64", 2, mods, Path(d) / "o")
+            load = (out / qemu.DISK_LOAD.lstrip("/")).read_text()
+            self.assertLess(load.index("/lib/modules/pinit-disk/crc16.ko"),
+                            load.index("/lib/modules/pinit-disk/ext4.ko"))
+            self.assertEqual((out / "lib/modules/pinit-disk/ext4.ko").read_bytes(), b"\x7fELFext4")
+            self.assertLess(load.index("ext4.ko"), load.index("[ ! -b /dev/vda ]"))
+            self.assertLess(load.index("[ ! -b /dev/vda ]"), load.index("[ ! -b /dev/vdb ]"))
+            init = (out / "init").read_text()
+            self.assertTrue(init.startswith("#!/bin/sh\n"))
+            self.assertIn("mount -t devtmpfs", init)
+            self.assertIn(qemu.DISK_LOAD + "\nexec /sbin/init", init)
+            self.assertTrue(os.stat(out / "init").st_mode & 0o111)
+            # Built-in drivers: no modules, only the wait.
+            out = qemu.disk_overlay("x86_64", 1, None, Path(d) / "p")
+            load = (out / qemu.DISK_LOAD.lstrip("/")).read_text()
+            self.assertNotIn("insmod", load)
+            self.assertIn("[ ! -b /dev/nvme0n1 ]", load)
+
+    def test_module_load_order(self):
+        deps = {"ext4": ["mbcache", "jbd2", "crc16"], "jbd2": ["crc32c_generic"],
+                "virtio_blk": [], "mbcache": [], "crc16": [], "crc32c_generic": []}
+        self.assertEqual(fetch.load_order(["virtio_blk", "ext4"], deps.__getitem__),
+                         ["virtio_blk", "mbcache", "crc32c_generic", "jbd2", "crc16", "ext4"])
+        with self.assertRaises(fetch.FetchError):
+            fetch.load_order(["a"], {"a": ["b"], "b": ["a"]}.__getitem__)
+        elf = b"\x7fELF\0\0license=GPL\0depends=jbd2,mbcache,crc16\0vermagic=6.1\0"
+        self.assertEqual(fetch.modinfo_depends(elf), ["jbd2", "mbcache", "crc16"])
+        self.assertEqual(fetch.modinfo_depends(b"\0depends=\0name=x\0"), [])
+        self.assertEqual(fetch.modinfo_depends(b"\0name=virtio-blk\0"), [])
+
+    @unittest.skipUnless(shutil.which("mkfs.ext4") and shutil.which("debugfs"),
+                         "needs e2fsprogs")
+    def test_make_disk(self):
+        with tempfile.TemporaryDirectory(dir=str(qemu.CACHE)) as d:
+            img = qemu.make_disk(Path(d) / "x.img", 8, {"/etc/fstab": "# empty\n",
+                                                        "/data/s": (b"\x01\x02", 0o600)},
+                                 uuid="0f0e0d0c-0b0a-4908-8706-050403020100", label="pinit")
+            self.assertEqual(img.stat().st_size, 8 << 20)
+            p = subprocess.run(["debugfs", "-R", "stat /data/s", str(img)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self.assertIn("Mode:  0600", p.stdout)
+            self.assertIn("User:     0", p.stdout)
+            p = subprocess.run(["dumpe2fs", "-h", str(img)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            self.assertIn("0f0e0d0c-0b0a-4908-8706-050403020100", p.stdout)
+            self.assertIn("Filesystem volume name:   pinit", p.stdout)
 
     def test_private_apt_sources(self):
         host = ("Types: deb\nURIs: http://mirror.example/debian\n"

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::place::cgroup::Base;
+use crate::supervise::capture::LOG_LINE_MAX;
+use crate::table::capacity::UNITS_MAX;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
 use std::boxed::Box;
@@ -27,6 +29,12 @@ struct Fake {
     unbindable: Vec<&'static str>,
     /// Connections waiting to be accepted.
     pending: usize,
+    /// The processes alive in each unit's cgroup (spawns add theirs).
+    left: Vec<(i32, &'static str)>,
+    /// What each pidfile holds (missing: ENOENT).
+    pidfiles: Vec<(&'static str, Result<Option<i32>, Errno>)>,
+    /// Watched cgroup.events fds and their units.
+    events: Vec<(i32, &'static str)>,
 }
 
 impl Effects for Fake {
@@ -50,6 +58,7 @@ impl Effects for Fake {
         self.next_pid = self.next_pid.max(99) + 1;
         let name: &'static str = String::from(u.name).leak();
         self.cgroups.push((self.next_pid, name));
+        self.left.push((self.next_pid, name));
         let fds = match conn {
             Some(_) => String::from(" fds=conn"),
             None if kept.sockets.is_empty() => String::new(),
@@ -74,12 +83,62 @@ impl Effects for Fake {
         unit: &str,
         _: bool,
         instance: Option<u16>,
-    ) -> Result<(), Errno> {
+    ) -> Result<usize, Errno> {
         match instance {
             Some(n) => self.log.push(format!("kill-cgroup {}@{}", unit, n)),
             None => self.log.push(format!("kill-cgroup {}", unit)),
         }
-        Ok(())
+        let before = self.left.len();
+        if instance.is_none() {
+            self.left.retain(|(_, n)| *n != unit);
+        }
+        Ok(before - self.left.len())
+    }
+    fn signal_cgroup(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        sig: u32,
+        _: Option<i32>,
+    ) -> Result<usize, Errno> {
+        self.log.push(format!("signal-cgroup {} {}", unit, sig));
+        Ok(self.left.iter().filter(|(_, n)| *n == unit).count())
+    }
+    fn procs(&self, _: &Base, unit: &str, _: bool) -> Result<(usize, i32), Errno> {
+        let mut it = self.left.iter().filter(|(_, n)| *n == unit);
+        let first = it.clone().next().map_or(0, |(p, _)| *p);
+        Ok((it.by_ref().count(), first))
+    }
+    fn read_pid(&self, path: &str) -> Result<Option<i32>, Errno> {
+        let f = self.pidfiles.iter().find(|(p, _)| *p == path);
+        f.map_or(Err(Errno::NOENT), |(_, r)| *r)
+    }
+    fn is_child(&self, pid: i32) -> bool {
+        !self.strangers.contains(&pid)
+    }
+    fn watch_events(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        _: u64,
+    ) -> Result<(OwnedFd, bool), Errno> {
+        let (rd, _) = rustix::pipe::pipe()?;
+        let name: &'static str = String::from(unit).leak();
+        self.events
+            .push((rustix::fd::AsRawFd::as_raw_fd(&rd), name));
+        self.watched += 1;
+        self.log.push(format!("watch-events {}", unit));
+        Ok((rd, self.procs_in(unit) > 0))
+    }
+    fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno> {
+        let raw = rustix::fd::AsRawFd::as_raw_fd(fd);
+        let unit = self.events.iter().find(|(f, _)| *f == raw).map(|(_, u)| *u);
+        Ok(unit.is_some_and(|u| self.procs_in(u) > 0))
+    }
+    fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
+        self.log.push(format!("rmdir {}", u.name));
     }
     fn bind(&mut self, u: &table::Unit<'_>, l: &table::Listen<'_>) -> Result<OwnedFd, Errno> {
         if self.unbindable.contains(&u.name) {
@@ -121,6 +180,16 @@ impl Effects for Fake {
 }
 
 impl Fake {
+    fn procs_in(&self, unit: &str) -> usize {
+        self.left.iter().filter(|(_, n)| *n == unit).count()
+    }
+
+    /// Process `pid` of `unit`'s cgroup (forked by one of its processes).
+    fn fork(&mut self, pid: i32, unit: &'static str) {
+        self.cgroups.push((pid, unit));
+        self.left.push((pid, unit));
+    }
+
     /// The log since the last call.
     fn take(&mut self) -> Vec<String> {
         core::mem::take(&mut self.log)
@@ -135,14 +204,15 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
     assert_eq!(errors, 0);
     let slots = Box::leak(Box::new(Slots::new()));
     let instances = Box::leak(Box::new(Instances::new()));
+    let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
+    let lines: &mut Lines = lines.try_into().unwrap();
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
-        kmsg: None,
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(table, slots, instances, ctx)
+    Supervisor::new(table, slots, instances, lines, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -154,6 +224,7 @@ fn pid(n: i32) -> Pid {
 }
 
 fn exit(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, code: i32, t: u64) {
+    fx.left.retain(|(q, _)| *q != p);
     assert!(
         s.on_exit(fx, pid(p), Status::Code(code), Ms(t)),
         "pid {}",
@@ -163,6 +234,7 @@ fn exit(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, code: i32, t: u64) {
 }
 
 fn killed(s: &mut Supervisor<'_>, fx: &mut Fake, p: i32, t: u64) {
+    fx.left.retain(|(q, _)| *q != p);
     assert!(s.on_exit(fx, pid(p), Status::Signal(SIGTERM as i32), Ms(t)));
     s.schedule(fx, Ms(t));
 }
@@ -209,13 +281,31 @@ fn mainpid_hands_the_unit_over_to_another_process() {
     fx.cgroups.push((101, "d"));
     fx.strangers.push(101);
     s.on_notify(&mut fx, 100, b"MAINPID=101\nREADY=1\n", Ms(20));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     assert_eq!(fx.watched, 1);
     assert!(!s.on_exit(&mut fx, pid(100), Status::Code(0), Ms(30)));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     // A MAINPID outside the unit's cgroup is refused.
     s.on_notify(&mut fx, 100, b"MAINPID=4242\n", Ms(31));
-    assert_eq!(state(&s, "d"), State::Running { pid: pid(101) });
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
     // The pidfd says 101 is gone: a failure, restarted at once (it
     // ran less than 10 s: a quick one, after 100 ms).
     s.on_token(&mut fx, token::PIDFD, Ms(40));
@@ -244,10 +334,10 @@ fn stop_takes_the_dependents_down_first() {
     fx.take();
     s.stop(&mut fx, 0, Ms(10));
     // b needs a: it goes first; c only orders itself after a.
-    saw(&mut fx, &["kill b 101 15"]);
+    saw(&mut fx, &["signal-cgroup b 15"]);
     assert!(matches!(state(&s, "a"), State::Running { .. }));
     killed(&mut s, &mut fx, 101, 20);
-    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
     killed(&mut s, &mut fx, 100, 30);
     saw(&mut fx, &["kill-cgroup a"]);
     assert_eq!(
@@ -272,7 +362,12 @@ fn a_stop_that_times_out_ends_in_sigkill() {
     let sigkill = format!("kill a 100 {}", SIGKILL);
     saw(
         &mut fx,
-        &["spawn a 100", "kill a 100 15", "kill-cgroup a", &sigkill],
+        &[
+            "spawn a 100",
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            &sigkill,
+        ],
     );
     s.on_exit(&mut fx, pid(100), Status::Signal(SIGKILL as i32), Ms(1020));
     assert_eq!(state(&s, "a"), State::Stopped);
@@ -288,16 +383,16 @@ fn shutdown_stops_in_reverse_order() {
     fx.take();
     s.shutdown(&mut fx, Ms(10));
     // c and x have no dependents: they go first.
-    saw(&mut fx, &["kill c 103 15", "kill x 101 15"]);
+    saw(&mut fx, &["signal-cgroup c 15", "signal-cgroup x 15"]);
     killed(&mut s, &mut fx, 101, 11);
     s.shutdown(&mut fx, Ms(11));
     saw(&mut fx, &["kill-cgroup x"]);
     killed(&mut s, &mut fx, 103, 12);
     s.shutdown(&mut fx, Ms(12));
-    saw(&mut fx, &["kill-cgroup c", "kill b 102 15"]);
+    saw(&mut fx, &["kill-cgroup c", "signal-cgroup b 15"]);
     killed(&mut s, &mut fx, 102, 13);
     s.shutdown(&mut fx, Ms(13));
-    saw(&mut fx, &["kill-cgroup b", "kill a 100 15"]);
+    saw(&mut fx, &["kill-cgroup b", "signal-cgroup a 15"]);
     assert!(!s.all_down());
     killed(&mut s, &mut fx, 100, 14);
     s.shutdown(&mut fx, Ms(14));
@@ -440,7 +535,7 @@ fn a_boot_unit_keeps_its_sockets_across_crashes_and_stops() {
             "spawn db 100 fds=1",
             "kill-cgroup db",
             "spawn db 101 fds=1",
-            "kill db 101 15",
+            "signal-cgroup db 15",
             "kill-cgroup db",
         ],
     );
@@ -542,7 +637,7 @@ fn shutdown_stops_instances_in_dependency_order() {
     fx.take();
     s.shutdown(&mut fx, Ms(10));
     // front first; echo's instance only once front is down.
-    saw(&mut fx, &["kill front 100 15"]);
+    saw(&mut fx, &["signal-cgroup front 15"]);
     killed(&mut s, &mut fx, 100, 11);
     s.shutdown(&mut fx, Ms(11));
     saw(&mut fx, &["kill-cgroup front", "kill echo 101 15"]);
@@ -569,4 +664,274 @@ fn a_failed_instance_start_pauses_accepting() {
     assert_eq!((fx.watched, s.deadline()), (1, None));
     s.on_token(&mut fx, sock(0, 0), Ms(1006));
     saw(&mut fx, &["spawn echo@0 100 fds=conn"]);
+}
+
+#[test]
+fn a_forked_daemon_is_found_through_its_pidfile() {
+    let mut s =
+        supervisor("service d ready=forked pidfile=/run/d.pid -- /d\nservice w needs=d -- /w\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    // The launcher forks the daemon, exits 0; the pidfile comes later.
+    fx.fork(101, "d");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert!(matches!(state(&s, "d"), State::Adopting { .. }));
+    assert_eq!(s.deadline(), Some(Ms(60)));
+    saw(&mut fx, &["spawn d 100", "watch-events d"]);
+    // A pidfile naming a process outside the unit is refused.
+    fx.cgroups.push((4242, "w"));
+    fx.pidfiles.push(("/run/d.pid", Ok(Some(4242))));
+    s.on_timer(&mut fx, Ms(60));
+    assert!(matches!(state(&s, "d"), State::Adopting { .. }));
+    // Then the daemon writes its own PID: the unit is ready, its
+    // dependent starts, the cgroup is no longer watched.
+    fx.pidfiles[0].1 = Ok(Some(101));
+    s.on_timer(&mut fx, Ms(110));
+    s.schedule(&mut fx, Ms(110));
+    assert_eq!(
+        state(&s, "d"),
+        State::Running {
+            pid: pid(101),
+            deadline: None
+        }
+    );
+    saw(&mut fx, &["spawn w 101"]);
+    assert_eq!(fx.watched, 0);
+    // Killed: restarted, its cgroup killed first.
+    killed(&mut s, &mut fx, 101, 200);
+    assert!(matches!(state(&s, "d"), State::BackingOff { .. }));
+    saw(&mut fx, &["kill-cgroup d"]);
+}
+
+#[test]
+fn a_forked_daemon_whose_pidfile_never_comes_is_stopped_and_failed() {
+    let mut s = supervisor(
+        "service d ready=forked pidfile=/run/d.pid ready-timeout=1s restart=never -- /d\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(101, "d");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    let mut t = 10;
+    while let Some(d) = s.deadline().filter(|d| d.0 < 1_000) {
+        t = d.0;
+        s.on_timer(&mut fx, d);
+    }
+    assert!(t >= 950, "{}", t);
+    s.on_timer(&mut fx, Ms(1_000));
+    assert!(matches!(state(&s, "d"), State::Stopping { pid: None, .. }));
+    saw(
+        &mut fx,
+        &["spawn d 100", "watch-events d", "signal-cgroup d 15"],
+    );
+    // The daemon goes on TERM: cgroup.events says the cgroup is empty.
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(1_010));
+    assert_eq!(
+        state(&s, "d"),
+        State::Failed {
+            why: crate::supervise::unit::Failure::PidFile
+        }
+    );
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_forked_daemon_without_a_pidfile_is_what_its_cgroup_holds() {
+    let mut s =
+        supervisor("service one ready=forked -- /one\nservice many ready=forked -- /many\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    // one: a single process left is the main process.
+    fx.fork(110, "one");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert_eq!(
+        state(&s, "one"),
+        State::Running {
+            pid: pid(110),
+            deadline: None
+        }
+    );
+    // many: several, so the cgroup stands for the unit.
+    fx.fork(120, "many");
+    fx.fork(121, "many");
+    exit(&mut s, &mut fx, 101, 0, 20);
+    assert_eq!(state(&s, "many"), State::Tracking);
+    assert_eq!(s.unit(1).unwrap().1.outcome(), Outcome::Ready);
+    assert_eq!(s.reload(&mut fx, 1, Ms(21)), Err(Refused::NoMainProcess));
+    assert_eq!(s.signal(&mut fx, 1, 1), Err(Refused::NoMainProcess));
+    // One of them goes (an orphan PID 1 reaps): the other is the main
+    // process now, and the cgroup is no longer watched.
+    fx.left.retain(|(p, _)| *p != 120);
+    assert!(!s.on_exit(&mut fx, pid(120), Status::Code(0), Ms(30)));
+    assert_eq!(
+        state(&s, "many"),
+        State::Running {
+            pid: pid(121),
+            deadline: None
+        }
+    );
+    saw(
+        &mut fx,
+        &["spawn one 100", "spawn many 101", "watch-events many"],
+    );
+    assert_eq!(fx.watched, 0);
+}
+
+#[test]
+fn a_tracked_cgroup_that_empties_is_restarted() {
+    let mut s = supervisor("service many ready=forked -- /many\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(120, "many");
+    fx.fork(121, "many");
+    exit(&mut s, &mut fx, 100, 0, 10);
+    assert_eq!(state(&s, "many"), State::Tracking);
+    // Not empty yet: nothing happens.
+    s.on_token(&mut fx, token::EVENTS, Ms(20));
+    assert_eq!(state(&s, "many"), State::Tracking);
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(30));
+    assert_eq!(state(&s, "many"), State::BackingOff { until: Ms(130) });
+    saw(
+        &mut fx,
+        &["spawn many 100", "watch-events many", "kill-cgroup many"],
+    );
+    assert_eq!(fx.watched, 0);
+    // `pinit stop` of a tracked unit signals the whole cgroup.
+    s.on_timer(&mut fx, Ms(130));
+    fx.fork(130, "many");
+    fx.fork(131, "many");
+    exit(&mut s, &mut fx, 101, 0, 140);
+    s.stop(&mut fx, 0, Ms(150));
+    saw(
+        &mut fx,
+        &[
+            "spawn many 101",
+            "watch-events many",
+            "signal-cgroup many 15",
+        ],
+    );
+    fx.left.clear();
+    s.on_token(&mut fx, token::EVENTS, Ms(160));
+    assert_eq!(state(&s, "many"), State::Stopped);
+}
+
+#[test]
+fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
+    let mut s = supervisor("service sshd kill=main -- /sshd\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.fork(150, "sshd"); // a session
+    s.restart(&mut fx, 0, Ms(10));
+    killed(&mut s, &mut fx, 100, 20);
+    // The new sshd runs in the same cgroup, beside the session.
+    saw(
+        &mut fx,
+        &["spawn sshd 100", "kill sshd 100 15", "spawn sshd 101"],
+    );
+    assert_eq!(fx.procs_in("sshd"), 2);
+    // A crash keeps the session as well.
+    exit(&mut s, &mut fx, 101, 1, 30);
+    assert!(fx.take().iter().all(|l| !l.starts_with("kill-cgroup")));
+    // At shutdown the whole cgroup goes.
+    s.on_timer(&mut fx, Ms(130));
+    fx.take();
+    s.shutdown(&mut fx, Ms(200));
+    killed(&mut s, &mut fx, 102, 210);
+    saw(&mut fx, &["signal-cgroup sshd 15", "kill-cgroup sshd"]);
+    assert_eq!(fx.procs_in("sshd"), 0);
+}
+
+#[test]
+fn start_of_a_dependent_does_not_run_a_done_task_again() {
+    let mut s = supervisor(
+        "task once -- /once\ntask broken -- /broken\nservice u needs=once,broken -- /u\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 0, 10);
+    exit(&mut s, &mut fx, 101, 3, 10);
+    assert_eq!(state(&s, "u"), State::Blocked);
+    saw(
+        &mut fx,
+        &[
+            "spawn once 100",
+            "spawn broken 101",
+            "kill-cgroup once",
+            "kill-cgroup broken",
+        ],
+    );
+    // u needs both: the failed task runs again, the done one does not.
+    s.start(&mut fx, 2, Ms(20));
+    saw(&mut fx, &["spawn broken 102"]);
+    exit(&mut s, &mut fx, 102, 0, 30);
+    saw(&mut fx, &["kill-cgroup broken", "spawn u 103"]);
+    assert_eq!(state(&s, "once"), State::Done);
+    // Its own start runs it again, and so does its restart.
+    s.start(&mut fx, 0, Ms(40));
+    exit(&mut s, &mut fx, 104, 0, 50);
+    s.restart(&mut fx, 0, Ms(60));
+    s.schedule(&mut fx, Ms(60));
+    saw(
+        &mut fx,
+        &["spawn once 104", "kill-cgroup once", "spawn once 105"],
+    );
+}
+
+#[test]
+fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
+    let mut s = supervisor(
+        "service a runtime-dir=a -- /a\nservice k runtime-dir=k runtime-dir-keep=yes -- /k\ntask t runtime-dir=t -- /t\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 10);
+    s.on_timer(&mut fx, Ms(110));
+    s.restart(&mut fx, 0, Ms(120));
+    killed(&mut s, &mut fx, 103, 130);
+    saw(
+        &mut fx,
+        &[
+            "spawn a 100",
+            "spawn k 101",
+            "spawn t 102",
+            "kill-cgroup a",
+            "spawn a 103",
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            "spawn a 104",
+        ],
+    );
+    // A task's end, a stop: gone, unless kept.
+    exit(&mut s, &mut fx, 102, 0, 140);
+    saw(&mut fx, &["kill-cgroup t", "rmdir t"]);
+    s.stop(&mut fx, 0, Ms(150));
+    killed(&mut s, &mut fx, 104, 160);
+    s.stop(&mut fx, 1, Ms(170));
+    killed(&mut s, &mut fx, 101, 180);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup a 15",
+            "kill-cgroup a",
+            "rmdir a",
+            "signal-cgroup k 15",
+            "kill-cgroup k",
+        ],
+    );
+}
+
+#[test]
+fn the_boot_names_what_is_not_settled_after_a_while() {
+    let mut s = supervisor("service slow ready=notify -- /slow\nservice w needs=slow -- /w\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(1_000));
+    assert_eq!(s.deadline(), Some(Ms(1_000 + report::BOOT_LATE_MS)));
+    s.on_timer(&mut fx, Ms(1_000 + report::BOOT_LATE_MS));
+    assert_eq!(s.deadline(), None);
+    // Said once; the summary still comes when the boot settles.
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(40_000));
+    s.schedule(&mut fx, Ms(40_000));
+    assert!(s.booted);
 }

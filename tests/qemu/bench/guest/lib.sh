@@ -26,6 +26,14 @@ libshare() {
          END { printf "Rss=%d Pss=%d\n", r, p }' "/proc/$1/smaps"
 }
 
+# Rss and Anonymous of each of a process's mappings (text, rodata, data,
+# bss, stack), in kB: where its memory is.
+mappings() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { m = $1 " " $2 " " ($6 == "" ? "-" : $6); next }
+         $1 == "Rss:" { r = $2 }
+         $1 == "Anonymous:" { if (r > 0) print m, "Rss=" r, "Anonymous=" $2 }' "/proc/$1/smaps"
+}
+
 # Processes in state Z (zombies), anywhere.
 zombies() {
     n=0
@@ -57,6 +65,7 @@ footprint() {
     done
     grep -q '\[heap\]' /proc/1/maps && say "heap yes" || say "heap no"
     while read -r l; do say "maps $l"; done < /proc/1/maps
+    mappings 1 | while read -r l; do say "map-pid1 $l"; done
     say "procs $(ls -d /proc/[0-9]* | wc -l)"
 }
 
