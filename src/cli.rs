@@ -13,11 +13,13 @@ const USAGE: &str = "usage: pinit COMMAND
   start|stop|restart|reload NAME
   signal NAME SIG             send SIG to the unit's main process
   boot                        the boot timeline
+  reload-table                read the service table again, apply what changed
+  reexec                      PID 1 executes /sbin/init (a new pinit), units kept
   log NAME [-f]               the unit's output from the kernel log
   --socket PATH COMMAND       talk to the control socket at PATH
   --config FILE               supervise FILE's units as an ordinary process
 as init/telinit when not PID 1:
-  0  power off    6  reboot";
+  0  power off    6  reboot    q  reload-table    u  reexec";
 
 /// The entry point after the C runtime; returns the exit status.
 pub fn main(args: Args) -> i32 {
@@ -25,7 +27,7 @@ pub fn main(args: Args) -> i32 {
     // namespace supervises its units only: it does not boot a machine.
     let hosted = args.len() == 3 && args.get(1).is_some_and(|a| a.to_bytes() == b"--config");
     if rustix::process::getpid().is_init() && !hosted {
-        crate::boot::pid1::run();
+        crate::boot::pid1::run(args);
     }
     let name = args
         .get(0)
@@ -48,7 +50,12 @@ fn command(args: Args) -> i32 {
         Some(b"halt") => power(Power::Halt, args, 2),
         Some(b"check") => check(args),
         Some(b"log") => crate::control::client::log(args),
-        Some(b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot") => {
+        Some(
+            b"status" | b"start" | b"stop" | b"restart" | b"reload" | b"signal" | b"boot"
+            | b"reload-table" | b"reexec",
+        ) => crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1),
+        #[cfg(feature = "test-panic")]
+        Some(b"panic") => {
             crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
         }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
@@ -110,9 +117,13 @@ fn telinit(args: Args) -> i32 {
     match args.get(1).map(|a| a.to_bytes()) {
         Some(b"0") => shutdown::request(Power::Poweroff, false),
         Some(b"6") => shutdown::request(Power::Reboot, false),
+        Some(b"q" | b"Q") => {
+            crate::control::client::one(crate::control::protocol::verb::RELOAD_TABLE)
+        }
+        Some(b"u" | b"U") => crate::control::client::one(crate::control::protocol::verb::REEXEC),
         Some(_) => command(args),
         None => {
-            say!("usage: telinit 0|6 (0: power off, 6: reboot), or init COMMAND as pinit");
+            say!("usage: telinit 0|6|q|u (0: power off, 6: reboot, q: reload the table, u: re-execute), or init COMMAND as pinit");
             2
         }
     }

@@ -26,15 +26,20 @@ impl Drop for Sup {
 }
 
 fn start(name: &str) -> Sup {
+    start_with(
+        name,
+        "service web -- /bin/sleep 1000\nservice db -- /bin/sleep 1001\n",
+    )
+}
+
+/// `pinit --config` on `conf` (in the run's directory, `Sup::dir`).
+fn start_with(name: &str, conf: &str) -> Sup {
     let dir = std::env::temp_dir().join(format!("pinit-ctl-{}-{}", name, std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("pinit.conf");
-    std::fs::write(
-        &conf,
-        "service web -- /bin/sleep 1000\nservice db -- /bin/sleep 1001\n",
-    )
-    .unwrap();
+    let path = dir.join("pinit.conf");
+    std::fs::write(&path, conf).unwrap();
+    let conf = path;
     let child = Command::new(env!("CARGO_BIN_EXE_pinit"))
         .arg("--config")
         .arg(&conf)
@@ -246,4 +251,134 @@ fn commands_act_on_units() {
     assert_eq!(pinit(&["status", "nosuch"]).status.code(), Some(3));
     assert_eq!(pinit(&["status", "a", "b"]).status.code(), Some(2));
     assert_eq!(pinit(&["signal", "web", "TERM"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_new_verbs_parse() {
+    use pinit::control::protocol::{parse, Request, USAGE};
+    assert_eq!(parse(b"reload-table"), Ok(Request::ReloadTable));
+    assert_eq!(parse(b"reexec"), Ok(Request::Reexec));
+    for bad in [
+        &b"reload-table now"[..],
+        b"reexec x",
+        b"reload_table",
+        b"reload-tables",
+    ] {
+        assert_eq!(parse(bad).map_err(|e| e.0), Err(USAGE), "{:?}", bad);
+    }
+    // The panic of the test builds is not in the others.
+    let panic = parse(b"panic");
+    assert_eq!(panic.is_ok(), cfg!(feature = "test-panic"), "{:?}", panic);
+}
+
+/// `pinit --socket S ARGS...`: (exit code, stdout, stderr).
+fn client(s: &Sup, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pinit"))
+        .args(["--socket", &s.socket])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The pid `status NAME --json` shows (0: none).
+fn pid_of(s: &Sup, name: &str) -> i32 {
+    let (_, text, _) = client(s, &["status", name, "--json"]);
+    let i = match text.find("\"pid\":") {
+        Some(i) => i + 6,
+        None => return 0,
+    };
+    text[i..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !f() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "{}", what);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid)).is_ok_and(|st| {
+        !st.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+#[test]
+fn reload_table_applies_only_what_changed() {
+    let s = start_with(
+        "reload",
+        "service web -- /bin/sleep 1000\nservice db -- /bin/sleep 1001\n\
+         service old -- /bin/sleep 1002\nservice calm stop-timeout=5s -- /bin/sleep 1005\n",
+    );
+    wait_for("units did not start", || {
+        ["web", "db", "old", "calm"]
+            .iter()
+            .all(|u| pid_of(&s, u) > 0)
+    });
+    let before: Vec<i32> = ["web", "db", "old", "calm"]
+        .iter()
+        .map(|u| pid_of(&s, u))
+        .collect();
+    let conf = s.dir.join("pinit.conf");
+
+    // A table with an error: reported FILE:LINE:COL, nothing changes.
+    std::fs::write(
+        &conf,
+        "service web -- /bin/sleep 1000\nservice db bogus=1 -- /bin/sleep 9\n",
+    )
+    .unwrap();
+    let (code, out, err) = client(&s, &["reload-table"]);
+    assert_eq!(code, Some(1), "{}{}", out, err);
+    assert!(out.contains("pinit.conf:2:"), "{}", out);
+    assert!(err.contains("nothing changed"), "{}", err);
+    let same: Vec<i32> = ["web", "db", "old", "calm"]
+        .iter()
+        .map(|u| pid_of(&s, u))
+        .collect();
+    assert_eq!(same, before);
+
+    // old goes, new comes, db runs another command, calm only gets
+    // another stop-timeout.
+    std::fs::write(
+        &conf,
+        "service new -- /bin/sleep 1003\nservice db -- /bin/sleep 1004\n\
+         service calm stop-timeout=2s -- /bin/sleep 1005\nservice web -- /bin/sleep 1000\n",
+    )
+    .unwrap();
+    let (code, out, err) = client(&s, &["reload-table"]);
+    assert_eq!(code, Some(0), "{}{}", out, err);
+    for line in [
+        "stop old",
+        "start new",
+        "restart db",
+        "change calm stop-timeout",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no {:?} in:\n{}", line, out);
+    }
+    wait_for("new did not start", || pid_of(&s, "new") > 0);
+    wait_for("db did not restart", || {
+        let p = pid_of(&s, "db");
+        p > 0 && p != before[1]
+    });
+    wait_for("old's process outlived the reload", || !alive(before[2]));
+    assert_eq!(pid_of(&s, "web"), before[0]);
+    assert_eq!(pid_of(&s, "calm"), before[3]);
+    assert_eq!(client(&s, &["status", "old"]).0, Some(3));
+    let cmd = std::fs::read_to_string(format!("/proc/{}/cmdline", pid_of(&s, "db"))).unwrap();
+    assert!(cmd.contains("1004"), "{:?}", cmd);
 }

@@ -4,7 +4,9 @@
 
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
-use crate::control::server::Control;
+use crate::boot::{reexec, reload};
+use crate::control::protocol::{Refusal, FAILED};
+use crate::control::server::{self, Control, Deferred, Later};
 use crate::say;
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::{self, NOTIFY, SIGNALS, TIMER};
@@ -16,7 +18,7 @@ use crate::sys::errno::Name;
 use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
 use linux_raw_sys::general as k;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The signals taken through the signalfd.
 pub(crate) const HANDLED: SigSet = SigSet::EMPTY
@@ -45,8 +47,12 @@ pub(crate) struct Init<'t> {
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
     pub(crate) mode: Mode,
-    /// `random-seed FILE`: saved at shutdown.
-    pub(crate) seed: Option<crate::table::Word<'t>>,
+    /// The table's path as given (`pinit.conf=`, `--config FILE`), for
+    /// reloads; `None`: /etc/pinit.conf, else the board.
+    pub(crate) conf: Option<&'t str>,
+    /// The table in force is the compiled-in one (a re-exec hands over
+    /// its text otherwise).
+    pub(crate) board: bool,
     stopping: Option<Power>,
 }
 
@@ -91,13 +97,16 @@ impl<'t> Init<'t> {
             sup: None,
             shell: None,
             mode,
-            seed: None,
+            conf: None,
+            board: false,
             stopping: None,
         }
     }
 
     /// Runs until shutdown; returns only in `Process` mode (exit status).
     pub(crate) fn run(&mut self) -> i32 {
+        // After a re-exec: what exited meanwhile.
+        self.reap(time::now());
         loop {
             let now = time::now();
             if let Some((shell, tty)) = &mut self.shell {
@@ -176,10 +185,16 @@ impl<'t> Init<'t> {
                 }
             }
             t if token::kind(t) == token::CLIENT => {
-                if let Some(c) = &mut self.control {
-                    let mut fx = System::new(&self.ev);
-                    let sup = self.sup.as_mut().map(|s| (s, &mut fx));
-                    c.serve(token::index(t), &self.ev, sup, now);
+                let later = match &mut self.control {
+                    Some(c) => {
+                        let mut fx = System::new(&self.ev);
+                        let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                        c.serve(token::index(t), &self.ev, sup, now)
+                    }
+                    None => None,
+                };
+                if let Some(d) = later {
+                    self.deferred(d, now);
                 }
             }
             other => {
@@ -190,13 +205,63 @@ impl<'t> Init<'t> {
         }
     }
 
+    /// A control request the boot layer carries out.
+    fn deferred(&mut self, d: Deferred, now: Ms) {
+        let fd = d.fd.as_fd();
+        let r = match d.request {
+            Later::ReloadTable => self.reload(now, &mut |line| {
+                let _ = server::send_line(fd, line.as_bytes());
+            }),
+            Later::Reexec => Err(self.reexec(fd)),
+            #[cfg(feature = "test-panic")]
+            #[allow(clippy::panic)] // the point of the test build
+            Later::Panic => panic!("a test build was asked to panic"),
+        };
+        let _ = server::reply(fd, r);
+    }
+
+    /// `pinit reexec`, `telinit u`: returns only if it did not happen.
+    fn reexec(&self, client: BorrowedFd<'_>) -> Refusal {
+        let Some(sup) = self.sup.as_ref() else {
+            return (FAILED, "no units: the rescue shell is running");
+        };
+        if self.stopping.is_some() {
+            return (FAILED, "shutting down");
+        }
+        let held = reexec::Held {
+            control: self.control.as_ref().map(|c| c.listen_fd()),
+            notify: self.notify.as_ref().map(|n| n.fd()),
+            board: self.board,
+        };
+        reexec::reexec(&held, sup, client)
+    }
+
+    /// `pinit reload-table`, SIGHUP, `telinit q`.
+    fn reload(&mut self, now: Ms, tell: &mut dyn FnMut(&str)) -> Result<(), Refusal> {
+        if self.stopping.is_some() {
+            return Err((FAILED, "shutting down"));
+        }
+        let board = match &mut self.sup {
+            Some(sup) => reload::reload(
+                sup,
+                &mut System::new(&self.ev),
+                self.conf,
+                self.mode == Mode::Pid1,
+                now,
+                tell,
+            )?,
+            None => return Err((FAILED, "no units: the rescue shell is running")),
+        };
+        self.board = board;
+        Ok(())
+    }
+
     fn signals(&mut self, now: Ms) {
         let mut request = None;
+        let mut hup = false;
         read_signals(&self.sigfd, |sig| match sig {
             k::SIGCHLD => {}
-            k::SIGHUP => {
-                say!("SIGHUP ignored: re-reading the table at run time is not supported yet")
-            }
+            k::SIGHUP => hup = true,
             other => {
                 if let Some(kind) = Power::from_signal(other) {
                     request.get_or_insert(kind);
@@ -204,6 +269,12 @@ impl<'t> Init<'t> {
             }
         });
         self.reap(now);
+        if hup {
+            say!("SIGHUP: reloading the table");
+            if let Err((_, why)) = self.reload(now, &mut |_| {}) {
+                say!("SIGHUP: {}", why);
+            }
+        }
         if let (Some(kind), None) = (request, self.stopping) {
             match self.mode {
                 Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
@@ -243,7 +314,16 @@ impl<'t> Init<'t> {
 
     fn finish(&mut self, kind: Power) -> i32 {
         match self.mode {
-            Mode::Pid1 => shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, self.seed),
+            Mode::Pid1 => {
+                // `random-seed FILE` of the table in force: saved.
+                let seed = self.sup.as_ref().and_then(|s| {
+                    s.table().setup.iter().find_map(|s| match s {
+                        crate::table::Setup::RandomSeed(f) => Some(*f),
+                        _ => None,
+                    })
+                });
+                shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, seed)
+            }
             Mode::Process => {
                 say!("every unit is down; exiting");
                 0

@@ -24,18 +24,20 @@ use rustix::fs::Mode as FsMode;
 
 #[inline(never)] // its frame stays out of main's
 pub(crate) fn run(path: &str) -> i32 {
-    let table = match load_table::load_file(path) {
-        Ok(t) => t,
-        Err(n) => {
-            say!("{}: {} error(s); nothing started", path, n);
-            return 1;
-        }
+    let (mut table, spare) = match load_table::buffers() {
+        Some(b) => b,
+        None => return 1,
     };
+    if let Err(n) = load_table::load_file(table.as_mut(), path) {
+        say!("{}: {} error(s); nothing started", path, n);
+        return 1;
+    }
     if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
         say!("unable to become a child subreaper: {}", Name(e));
     }
     let (sigfd, ev) = event_loop::setup();
     let mut init = Init::new(sigfd, ev, Mode::Process);
+    init.conf = Some(path);
     let me = rustix::process::getpid().as_raw_nonzero().get();
 
     // Runtime directory and readiness socket.
@@ -97,7 +99,7 @@ pub(crate) fn run(path: &str) -> i32 {
     }
     say!(
         "supervising {} units from {} (control socket {}, notify socket {}, cgroups {})",
-        table.units.len(),
+        table.get().units.len(),
         path,
         ctl.as_str(),
         sock.as_str(),
@@ -107,7 +109,7 @@ pub(crate) fn run(path: &str) -> i32 {
     let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
         return 1;
     };
-    capture::open_syslog(table);
+    capture::open_syslog(table.get());
     let ctx = Context {
         base: base.clone(),
         notify_env,
@@ -118,18 +120,18 @@ pub(crate) fn run(path: &str) -> i32 {
         Some(t) => t,
         None => return 1,
     };
-    let mut sup = Supervisor::new(table, slots, instances, lines, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
     sup.bind_all(&mut System::new(&init.ev), time::now());
     init.sup = Some(sup);
     let rc = init.run();
+    let sup = init.sup.take();
     drop(init);
 
-    if let Some(b) = &base {
-        for u in table.units.iter() {
-            let instances = if u.accept { u.max_instances } else { 0 };
-            cgroup::remove(b, u.name, u.isolate, instances);
+    if let (Some(b), Some(sup)) = (&base, &sup) {
+        for u in sup.table().units.iter() {
+            let _ = cgroup::remove(b, u.name, u.isolate, u.instance_slots());
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

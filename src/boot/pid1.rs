@@ -1,14 +1,17 @@
 //! PID 1: early boot (docs/design.md §2), the table's system statements, the
 //! cgroups, then the shared event loop with the units or the rescue shell.
 
+use crate::boot::adopt;
 use crate::boot::event_loop::{self, Init, Mode};
 use crate::boot::fstab;
+use crate::boot::handover::Role;
 use crate::boot::load_table::{self, Source};
 use crate::boot::mounts;
+use crate::boot::reexec::{self, Arrival};
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::seed;
 use crate::boot::system;
-use crate::control::protocol::SOCKET_PATH;
+use crate::control::protocol::{ARCH, SOCKET_PATH, VERSION};
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
@@ -24,28 +27,10 @@ use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::log;
 use crate::sys::time::{self, Secs};
+use crate::sys::{Args, Inherited};
 use crate::table::{Setup, Table};
 use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
-
-pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
-#[cfg(target_arch = "x86_64")]
-pub(crate) const ARCH: &str = "x86_64";
-#[cfg(target_arch = "aarch64")]
-pub(crate) const ARCH: &str = "aarch64";
-#[cfg(all(target_arch = "arm", target_feature = "v7"))]
-pub(crate) const ARCH: &str = "armv7";
-#[cfg(all(target_arch = "arm", not(target_feature = "v7")))]
-pub(crate) const ARCH: &str = "arm";
-#[cfg(target_arch = "riscv64")]
-pub(crate) const ARCH: &str = "riscv64";
-#[cfg(not(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "arm",
-    target_arch = "riscv64"
-)))]
-pub(crate) const ARCH: &str = "unknown";
 
 /// PID 1's runtime directory: the notify socket (notify::NOTIFY_PATH)
 /// and the control socket (protocol::SOCKET_PATH) are in it.
@@ -54,12 +39,18 @@ pub(crate) const RUN_DIR: &str = "/run/pinit";
 /// Longest `pinit.conf=` path.
 const CONF_PATH_MAX: usize = 256;
 
-/// Boots and supervises; never returns.
+/// Boots and supervises; never returns. After a re-exec (`--handover=`)
+/// or a panic (`--reexec=`), it takes the running units back instead of
+/// booting (docs/design.md §13).
 #[inline(never)] // its frame stays out of main's
-pub(crate) fn run() -> ! {
+pub(crate) fn run(args: Args) -> ! {
     mounts::console_fds();
     let started_us = time::since_boot_us();
     mounts::mount_api();
+    // What a previous PID 1 left open: nothing at a fresh boot.
+    let mut inherited = Inherited::scan();
+    let arrival = Arrival::take(args, &mut inherited);
+    let panics = adopt::panics(args);
     // From here on pinit's own lines are in the kernel log too (not
     // rate-limited away), unit output as well.
     system::sysctl(
@@ -79,12 +70,26 @@ pub(crate) fn run() -> ! {
         0
     });
     let cmdline = Cmdline::new(cmdbuf.get(..n).unwrap_or(&[]));
-    say!(
-        "pinit {} ({}) is PID 1, {} after kernel start",
-        VERSION,
-        ARCH,
-        Secs(started_us)
-    );
+    match (&arrival, panics) {
+        (Some(a), _) => say!(
+            "pinit {} ({}) is PID 1 again, executed by pinit {} with a hand-over",
+            VERSION,
+            ARCH,
+            a.meta().0
+        ),
+        (None, Some((n, _))) => say!(
+            "pinit {} ({}) is PID 1 again after a panic ({} in a row): taking the units back from the kernel",
+            VERSION,
+            ARCH,
+            n
+        ),
+        (None, None) => say!(
+            "pinit {} ({}) is PID 1, {} after kernel start",
+            VERSION,
+            ARCH,
+            Secs(started_us)
+        ),
+    }
     // Ctrl-Alt-Del then reaches us as SIGINT instead of an instant reboot.
     if let Err(e) = reboot(RebootCommand::CadOff) {
         say!("unable to route Ctrl-Alt-Del to SIGINT: {}", Name(e));
@@ -93,82 +98,90 @@ pub(crate) fn run() -> ! {
     let mut tty_buf = [0u8; 64];
     let tty = rescue::console_tty(&mut tty_buf);
     let mut path_buf = [0u8; CONF_PATH_MAX];
-    let conf = cmdline.value("pinit.conf").and_then(|v| {
-        let path = path_buf
-            .get_mut(..v.len())
-            .map(|dst| {
-                dst.copy_from_slice(v);
-                core::str::from_utf8(dst)
-            })
-            .and_then(|p| p.ok());
-        if path.is_none() {
-            // Never dropped silently: the table in force is not the one asked for.
-            let start = v.get(..32).unwrap_or(v);
-            say!(
-                "pinit.conf={}...: {} (limit {} bytes); using {} instead",
-                core::str::from_utf8(start).unwrap_or("?"),
-                if v.len() > CONF_PATH_MAX {
-                    "longer than its limit"
-                } else {
-                    "not UTF-8"
-                },
-                CONF_PATH_MAX,
-                load_table::ETC
-            );
-        }
-        path
-    });
+    let conf = conf_path(&cmdline, &mut path_buf);
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
+    init.conf = conf;
     let run_ok = run_dir();
-    match run_ok.then(|| Control::bind(SOCKET_PATH, &init.ev)) {
-        Some(Ok(c)) => init.control = Some(c),
-        Some(Err(e)) => say!(
+    let handed = arrival
+        .as_ref()
+        .and_then(|a| a.fd(Role::Control, &mut inherited));
+    let control = match handed {
+        Some(fd) => Control::adopt(fd, &init.ev),
+        None if run_ok => Control::bind(SOCKET_PATH, &init.ev),
+        None => Err(rustix::io::Errno::NOENT),
+    };
+    match control {
+        Ok(c) => init.control = Some(c),
+        Err(e) if run_ok => say!(
             "unable to create the control socket {}: {}",
             SOCKET_PATH,
             Name(e)
         ),
-        None => {}
+        Err(_) => {}
     }
 
-    if cmdline.rescue() {
+    let too_many = panics.is_some_and(|(n, _)| n > adopt::PANICS_MAX);
+    if too_many {
+        say!(
+            "PID 1 panicked more than {} times in a row: the units are left running, unsupervised; starting the rescue shell",
+            adopt::PANICS_MAX
+        );
+    } else if cmdline.rescue() && arrival.is_none() {
         say!("rescue mode requested on the kernel command line: no units are started");
-        init.shell = Some((Rescue::new(time::now()), tty));
-        serve(init);
     }
-    let table = match load_table::load(conf) {
-        Some((table, source)) => {
-            match source {
-                Source::File(p) => say!("service table: {} ({} units)", p, table.units.len()),
-                Source::Board(b) => say!(
-                    "service table: compiled-in board '{}' ({} units)",
-                    b,
-                    table.units.len()
-                ),
-            }
-            table
-        }
-        None => {
-            say!("no service table: starting the rescue shell");
-            init.shell = Some((Rescue::new(time::now()), tty));
-            serve(init)
-        }
+    if too_many || (cmdline.rescue() && arrival.is_none()) {
+        rescue_shell(init, tty, &mut inherited);
+    }
+    let (mut table, spare) = match load_table::buffers() {
+        Some(b) => b,
+        None => halt_forever(),
     };
-    apply_setup(table);
-    init.seed = table.setup.iter().find_map(|s| match s {
-        Setup::RandomSeed(f) => Some(*f),
-        _ => None,
-    });
-    if table.units.is_empty() {
+    let handed = arrival
+        .as_ref()
+        .and_then(|a| a.table())
+        .and_then(|(board, text)| {
+            load_table::handed_over(table.as_mut(), board, text, conf.unwrap_or(load_table::ETC))
+        });
+    let source = match handed {
+        Some(s) => s,
+        None => load_table::load(table.as_mut(), conf),
+    };
+    init.board = matches!(source, Source::Board(_));
+    match source {
+        Source::File(p) => say!("service table: {} ({} units)", p, table.get().units.len()),
+        Source::Board(b) => say!(
+            "service table: compiled-in board '{}' ({} units)",
+            b,
+            table.get().units.len()
+        ),
+    }
+    let base = Base::pid1().ok();
+    // The system statements are the boot's: not again after a re-exec.
+    let again =
+        arrival.is_some() || panics.is_some() || adopt::left_running(table.get(), base.as_ref());
+    if !again {
+        apply_setup(table.get());
+    }
+    if table.get().units.is_empty() {
         say!("the table has no units: starting the rescue shell");
-        init.shell = Some((Rescue::new(time::now()), tty));
-        serve(init);
+        rescue_shell(init, tty, &mut inherited);
     }
     let controllers = cgroup::setup();
-    let base = Base::pid1().ok();
     if let Some(b) = &base {
-        crate::place::cgroup_limits::layout(b, table, controllers);
+        crate::place::cgroup_limits::layout(b, table.get(), controllers);
+        if again {
+            adopt::sweep(table.get(), b);
+        }
     }
-    match run_ok.then(|| Notify::bind(NOTIFY_PATH)) {
+    let handed = arrival
+        .as_ref()
+        .and_then(|a| a.fd(Role::Notify, &mut inherited))
+        .map(Notify::adopt);
+    let notify = match handed {
+        Some(n) => Some(Ok(n)),
+        None => run_ok.then(|| Notify::bind(NOTIFY_PATH)),
+    };
+    match notify {
         Some(Ok(n)) => match init.ev.add(n.fd(), NOTIFY) {
             Ok(()) => init.notify = Some(n),
             Err(e) => say!("unable to watch {}: {}", NOTIFY_PATH, Name(e)),
@@ -183,7 +196,7 @@ pub(crate) fn run() -> ! {
     let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
         halt_forever()
     };
-    capture::open_syslog(table);
+    capture::open_syslog(table.get());
     let ctx = Context {
         base,
         notify_env: Some(NOTIFY_ENV),
@@ -194,12 +207,72 @@ pub(crate) fn run() -> ! {
         Some(t) => t,
         None => halt_forever(),
     };
-    let mut sup = Supervisor::new(table, slots, instances, lines, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
+    let mut fx = System::new(&init.ev);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
-    sup.bind_all(&mut System::new(&init.ev), time::now());
+    sup.bind_all(&mut fx, time::now());
+    match &arrival {
+        Some(a) => {
+            let (from, booted) = a.meta();
+            let n = a.resume(&mut sup, &mut fx, &mut inherited);
+            if booted {
+                sup.set_booted();
+            }
+            say!("reexec: {} units taken back from pinit {}", n, from);
+            if let Some(client) = a.fd(Role::Client, &mut inherited) {
+                reexec::answer(client, from, n);
+            }
+        }
+        None if again => {
+            let n = adopt::adopt(&mut sup, &mut fx);
+            sup.set_booted();
+            say!("{} units taken back from the kernel", n);
+        }
+        None => {}
+    }
+    drop(arrival);
+    let closed = inherited.close_rest();
+    if closed > 0 {
+        say!("closed {} fds a previous PID 1 left open", closed);
+    }
     init.sup = Some(sup);
     serve(init)
+}
+
+/// The rescue shell, and nothing else.
+fn rescue_shell<'t>(mut init: Init<'t>, tty: &'t core::ffi::CStr, inherited: &mut Inherited) -> ! {
+    inherited.close_rest();
+    init.shell = Some((Rescue::new(time::now()), tty));
+    serve(init)
+}
+
+/// `pinit.conf=PATH` from the kernel command line, copied into `buf`;
+/// one too long or not UTF-8 is said, never dropped silently.
+fn conf_path<'b>(cmdline: &Cmdline<'_>, buf: &'b mut [u8; CONF_PATH_MAX]) -> Option<&'b str> {
+    let v = cmdline.value("pinit.conf")?;
+    let path = buf
+        .get_mut(..v.len())
+        .map(|dst| {
+            dst.copy_from_slice(v);
+            core::str::from_utf8(dst)
+        })
+        .and_then(|p| p.ok());
+    if path.is_none() {
+        let start = v.get(..32).unwrap_or(v);
+        say!(
+            "pinit.conf={}...: {} (limit {} bytes); using {} instead",
+            core::str::from_utf8(start).unwrap_or("?"),
+            if v.len() > CONF_PATH_MAX {
+                "longer than its limit"
+            } else {
+                "not UTF-8"
+            },
+            CONF_PATH_MAX,
+            load_table::ETC
+        );
+    }
+    path
 }
 
 /// Makes /run/pinit, or checks the one an earlier stage left: it must be
@@ -256,77 +329,17 @@ fn serve(mut init: Init<'_>) -> ! {
 /// file systems the others mount are there.
 fn apply_setup(table: &Table<'_>) {
     for s in table.setup.iter() {
-        apply(s);
+        system::apply(s, false);
     }
     for s in table.setup.iter() {
         if let Setup::RandomSeed(f) = s {
             let mut buf = [0u8; fstab::PATH_MAX];
-            match path(f, &mut buf) {
+            match system::path(f, &mut buf) {
                 Some(p) => seed::load(p),
                 None => say!("random-seed: path too long"),
             }
         }
     }
-}
-
-#[inline(never)]
-fn apply(s: &Setup<'_>) {
-    let mut pbuf = [0u8; fstab::PATH_MAX];
-    match s {
-        Setup::Hostname(name) => system::hostname(name),
-        Setup::HostnameFile(f, fallback) => match path(f, &mut pbuf) {
-            Some(p) => system::hostname_file(p, *fallback),
-            None => say!("hostname: path too long"),
-        },
-        Setup::Fstab(f) => match path(&f.file, &mut pbuf) {
-            Some(p) => fstab::apply(p),
-            None => say!("fstab: path too long"),
-        },
-        Setup::RandomSeed(_) => {}
-        Setup::Mount(m) => {
-            let (mut src, mut data) = ([0u8; 256], [0u8; 512]);
-            let source = path(&m.source, &mut src);
-            let target = path(&m.target, &mut pbuf);
-            // The last byte stays 0: the options are NUL-terminated.
-            let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
-            let data = data
-                .get(..=n)
-                .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
-                .unwrap_or(c"");
-            match (source, target) {
-                (Some(s), Some(t)) => system::mount(
-                    s,
-                    t,
-                    m.fstype,
-                    rustix::mount::MountFlags::from_bits_retain(m.flags),
-                    data,
-                ),
-                _ => say!("mount: source or target too long"),
-            }
-        }
-        Setup::Sysctl(c) => {
-            let mut value = [0u8; 256];
-            match (c.path(&mut pbuf), c.value.decode(&mut value)) {
-                (Some(p), Some(v)) => system::sysctl(c.key, p, v),
-                _ => say!("sysctl {}: key or value too long", c.key),
-            }
-        }
-        Setup::IrqAffinity(list) => {
-            let mask = list.mask();
-            let (moved, stuck) = system::irq_affinity(&mask);
-            say!(
-                "irq-affinity {}: {} IRQs moved, {} could not move",
-                list.as_str(),
-                moved,
-                stuck
-            );
-        }
-    }
-}
-
-/// A path of the table, decoded into `buf`.
-fn path<'b>(w: &crate::table::Word<'_>, buf: &'b mut [u8]) -> Option<&'b str> {
-    w.decode(buf).and_then(|b| core::str::from_utf8(b).ok())
 }
 
 /// Nothing left to do (never expected): stay alive, quietly.

@@ -7,10 +7,79 @@ use crate::place::process::Mask;
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
+use crate::table::Setup;
 use core::fmt::Write;
 use rustix::fs::{self, Mode};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
+
+/// A path of the table, decoded into `buf`.
+pub(crate) fn path<'b>(w: &crate::table::Word<'_>, buf: &'b mut [u8]) -> Option<&'b str> {
+    w.decode(buf).and_then(|b| core::str::from_utf8(b).ok())
+}
+
+/// One statement of the table; `remount`: a mount is made again with
+/// its new options (a reload changed them), not mounted over.
+pub(crate) fn apply(s: &Setup<'_>, remount: bool) {
+    let mut pbuf = [0u8; crate::boot::fstab::PATH_MAX];
+    match s {
+        Setup::Hostname(name) => hostname(name),
+        Setup::HostnameFile(f, fallback) => match path(f, &mut pbuf) {
+            Some(p) => hostname_file(p, *fallback),
+            None => say!("hostname: path too long"),
+        },
+        Setup::Fstab(f) => match path(&f.file, &mut pbuf) {
+            Some(p) => crate::boot::fstab::apply(p),
+            None => say!("fstab: path too long"),
+        },
+        // Loaded once the file systems are there (pid1.rs), saved at
+        // shutdown.
+        Setup::RandomSeed(_) => {}
+        Setup::Mount(m) => {
+            let (mut src, mut dst, mut data) = ([0u8; 256], [0u8; 256], [0u8; 512]);
+            let source = m
+                .source
+                .decode(&mut src)
+                .and_then(|b| core::str::from_utf8(b).ok());
+            let target = m
+                .target
+                .decode(&mut dst)
+                .and_then(|b| core::str::from_utf8(b).ok());
+            // The last byte stays 0: the options are NUL-terminated.
+            let n = m.data(&mut data[..511]).map_or(0, |d| d.len());
+            let data = data
+                .get(..=n)
+                .and_then(|d| core::ffi::CStr::from_bytes_until_nul(d).ok())
+                .unwrap_or(c"");
+            let remount = if remount {
+                linux_raw_sys::general::MS_REMOUNT
+            } else {
+                0
+            };
+            let flags = MountFlags::from_bits_retain(m.flags | remount);
+            match (source, target) {
+                (Some(s), Some(t)) => mount(s, t, m.fstype, flags, data),
+                _ => say!("mount: source or target too long"),
+            }
+        }
+        Setup::Sysctl(c) => {
+            let (mut path, mut value) = ([0u8; 256], [0u8; 256]);
+            match (c.path(&mut path), c.value.decode(&mut value)) {
+                (Some(p), Some(v)) => sysctl(c.key, p, v),
+                _ => say!("sysctl {}: key or value too long", c.key),
+            }
+        }
+        Setup::IrqAffinity(list) => {
+            let (moved, stuck) = irq_affinity(&list.mask());
+            say!(
+                "irq-affinity {}: {} IRQs moved, {} could not move",
+                list.as_str(),
+                moved,
+                stuck
+            );
+        }
+    }
+}
 
 /// `hostname NAME`
 pub(crate) fn hostname(name: &str) {

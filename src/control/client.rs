@@ -6,7 +6,7 @@
 //! Exit codes: 0 ok, 1 failed, 2 usage, 3 unknown unit.
 
 use crate::control::protocol::{
-    verb, Reply, FAILED, OK, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+    verb, Reply, FAILED, OK, REPLY_LINE_MAX, REQUEST_MAX, SOCKET_PATH, UNKNOWN, USAGE,
 };
 use crate::sys::console::{write_all, Line};
 use crate::sys::file;
@@ -35,14 +35,16 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
         }
     }
     let verb = words.first().copied().unwrap_or("");
-    let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
     let req_verb = match (verb, words.len()) {
         ("status", 1) => verb::LIST,
         ("status", 2) => verb::SHOW,
         (verb::START | verb::STOP | verb::RESTART | verb::RELOAD, 2) | (verb::SIGNAL, 3) => verb,
-        (verb::BOOT, 1) => verb::BOOT,
+        (verb::BOOT | verb::RELOAD_TABLE | verb::REEXEC, 1) => verb,
+        #[cfg(feature = "test-panic")]
+        (verb::PANIC, 1) => verb,
         _ => return usage(),
     };
+    let mut req: heapless::String<REQUEST_MAX> = heapless::String::new();
     let _ = req.push_str(req_verb);
     for w in words.iter().skip(1) {
         if req.push(' ').is_err() || req.push_str(w).is_err() {
@@ -50,6 +52,17 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
             return i32::from(USAGE);
         }
     }
+    ask(socket, req.as_str(), req_verb, words.get(1).copied(), json)
+}
+
+/// `telinit q` and `telinit u`: one word, the answer's lines as they are.
+pub(crate) fn one(verb: &str) -> i32 {
+    ask(SOCKET_PATH, verb, verb, None, false)
+}
+
+/// Sends `req` and formats the answer; `unit` names the unit an
+/// `unknown unit` error is about.
+fn ask(socket: &str, req: &str, req_verb: &str, unit: Option<&str>, json: bool) -> i32 {
     let fd = match connect(socket) {
         Ok(fd) => fd,
         Err(e) => {
@@ -79,11 +92,12 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
         }
         match Reply::parse(line) {
             Reply::Ok => {
+                fmt.head();
                 fmt.end();
                 return i32::from(OK);
             }
             Reply::Error(code, msg) => {
-                match words.get(1) {
+                match unit {
                     Some(unit) if code == UNKNOWN => say!("{}: {}", unit, msg),
                     _ => say!("{}", msg),
                 }
@@ -95,7 +109,7 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
 }
 
 fn usage() -> i32 {
-    say!("usage: pinit status [NAME] [--json] | start|stop|restart|reload NAME | signal NAME SIG | boot");
+    say!("usage: pinit status [NAME] [--json] | start|stop|restart|reload NAME | signal NAME SIG | boot | reload-table | reexec");
     i32::from(USAGE)
 }
 
@@ -117,6 +131,8 @@ struct Format<'v> {
     count: usize,
     /// Socket lines of `show` so far (JSON: the open list).
     sockets: usize,
+    /// `list`'s column names are out.
+    headed: bool,
 }
 
 impl<'v> Format<'v> {
@@ -125,20 +141,6 @@ impl<'v> Format<'v> {
             write_all(
                 crate::sys::stdio(1),
                 if verb == verb::SHOW { b"" } else { b"[" },
-            );
-        } else if verb == verb::LIST {
-            out!(
-                "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
-                "UNIT",
-                "KIND",
-                "STATE",
-                "PID",
-                "UPTIME",
-                "RST",
-                "LAST",
-                "MEM",
-                "CPU",
-                "CPUS"
             );
         } else if verb == verb::BOOT {
             out!(
@@ -155,12 +157,45 @@ impl<'v> Format<'v> {
             json,
             count: 0,
             sockets: 0,
+            headed: false,
         }
+    }
+
+    /// `list`'s column names, once, before its first unit.
+    fn head(&mut self) {
+        if self.verb != verb::LIST || self.json || self.headed {
+            return;
+        }
+        self.headed = true;
+        out!(
+            "{:<14} {:<4} {:<11} {:>6} {:>7} {:>3} {:<10} {:>7} {:>7} {}",
+            "UNIT",
+            "KIND",
+            "STATE",
+            "PID",
+            "UPTIME",
+            "RST",
+            "LAST",
+            "MEM",
+            "CPU",
+            "CPUS"
+        );
     }
 
     fn line(&mut self, line: &str) {
         match self.verb {
+            // `pinit VERSION ARCH`: what PID 1 is, above the table.
+            verb::LIST if line.starts_with("pinit ") => {
+                let mut w = line.split(' ').skip(1);
+                let (v, a) = (w.next().unwrap_or("?"), w.next().unwrap_or("?"));
+                if !self.json {
+                    out!("PID 1: pinit {} ({})", v, a);
+                }
+                self.head();
+                return;
+            }
             verb::LIST | verb::SHOW => {
+                self.head();
                 if let Some(u) = UnitInfo::parse(line) {
                     self.unit(&u);
                 } else if let Some(status) = line.strip_prefix("status ") {
@@ -178,7 +213,8 @@ impl<'v> Format<'v> {
                 }
             }
             verb::BOOT => self.boot(line),
-            _ => {}
+            // reload-table, reexec: what PID 1 did, as it says it.
+            _ => out!("{}", line),
         }
         self.count += 1;
     }

@@ -16,6 +16,32 @@ pub const REQUEST_MAX: usize = 256;
 /// Longest reply line (one packet), in bytes.
 pub(crate) const REPLY_LINE_MAX: usize = 512;
 
+/// What this binary is, as the banner and `list` say it: the package
+/// version, or PINIT_VERSION at build time (the re-exec test builds a
+/// second binary with another one).
+pub(crate) const VERSION: &str = match option_env!("PINIT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
+/// The architecture it was built for.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const ARCH: &str = "x86_64";
+#[cfg(target_arch = "aarch64")]
+pub(crate) const ARCH: &str = "aarch64";
+#[cfg(all(target_arch = "arm", target_feature = "v7"))]
+pub(crate) const ARCH: &str = "armv7";
+#[cfg(all(target_arch = "arm", not(target_feature = "v7")))]
+pub(crate) const ARCH: &str = "arm";
+#[cfg(target_arch = "riscv64")]
+pub(crate) const ARCH: &str = "riscv64";
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64"
+)))]
+pub(crate) const ARCH: &str = "unknown";
+
 /// The reply codes, which are also the client's exit codes.
 pub(crate) const OK: u8 = 0;
 pub const FAILED: u8 = 1;
@@ -32,6 +58,11 @@ pub(crate) mod verb {
     pub(crate) const RELOAD: &str = "reload";
     pub(crate) const SIGNAL: &str = "signal";
     pub(crate) const BOOT: &str = "boot";
+    pub(crate) const RELOAD_TABLE: &str = "reload-table";
+    pub(crate) const REEXEC: &str = "reexec";
+    /// Test builds only (`--features test-panic`): PID 1 panics.
+    #[cfg(feature = "test-panic")]
+    pub(crate) const PANIC: &str = "panic";
 }
 
 /// The last reply line of a success.
@@ -54,6 +85,13 @@ pub enum Request<'a> {
     Signal(&'a str, u8),
     /// `boot`: the boot timeline.
     Boot,
+    /// `reload-table`: read the table again and apply what changed.
+    ReloadTable,
+    /// `reexec`: PID 1 executes /sbin/init, handing its state over.
+    Reexec,
+    /// `panic` (test builds only): PID 1 panics.
+    #[cfg(feature = "test-panic")]
+    Panic,
 }
 
 /// Why a request was refused: (code, message).
@@ -97,6 +135,19 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
             none(a)?;
             Request::Boot
         }
+        verb::RELOAD_TABLE => {
+            none(a)?;
+            Request::ReloadTable
+        }
+        verb::REEXEC => {
+            none(a)?;
+            Request::Reexec
+        }
+        #[cfg(feature = "test-panic")]
+        verb::PANIC => {
+            none(a)?;
+            Request::Panic
+        }
         verb::SHOW => {
             none(b)?;
             Request::Show(name(a)?)
@@ -134,6 +185,10 @@ impl fmt::Display for Request<'_> {
         match *self {
             Request::List => f.write_str(verb::LIST),
             Request::Boot => f.write_str(verb::BOOT),
+            Request::ReloadTable => f.write_str(verb::RELOAD_TABLE),
+            Request::Reexec => f.write_str(verb::REEXEC),
+            #[cfg(feature = "test-panic")]
+            Request::Panic => f.write_str(verb::PANIC),
             Request::Show(n) => write!(f, "{} {}", verb::SHOW, n),
             Request::Start(n) => write!(f, "{} {}", verb::START, n),
             Request::Stop(n) => write!(f, "{} {}", verb::STOP, n),
@@ -209,6 +264,9 @@ mod tests {
             b"signal web",
             b"signal web NOPE",
             b"signal web 65",
+            b"reload-table x",
+            b"reexec now",
+            b"reload_table",
             b"stop\x00web",
             b"stop w\xffeb",
             b"stop web\n",
@@ -226,6 +284,8 @@ mod tests {
         for text in [
             "list",
             "boot",
+            "reload-table",
+            "reexec",
             "show a",
             "start a",
             "stop b.c",

@@ -10,7 +10,8 @@
 //! client does not read is dropped, at most CLIENTS_MAX at once.
 
 use crate::control::protocol::{
-    parse, Answer, Refusal, Request, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+    parse, Answer, Refusal, Request, ARCH, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
+    VERSION,
 };
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::{token, Loop};
@@ -67,6 +68,21 @@ impl Control {
         })
     }
 
+    /// The listening socket a previous PID 1 bound (a re-exec's
+    /// hand-over); connections made during the exec wait in its backlog.
+    pub(crate) fn adopt(fd: OwnedFd, ev: &Loop) -> Result<Control, Errno> {
+        ev.add(&fd, token::LISTEN)?;
+        Ok(Control {
+            listen: fd,
+            clients: [const { None }; CLIENTS_MAX],
+        })
+    }
+
+    /// The listening socket, for a re-exec's hand-over.
+    pub(crate) fn listen_fd(&self) -> BorrowedFd<'_> {
+        self.listen.as_fd()
+    }
+
     /// The earliest client deadline.
     pub(crate) fn deadline(&self) -> Option<Ms> {
         self.clients.iter().flatten().map(|c| c.deadline).min()
@@ -111,18 +127,16 @@ impl Control {
         }
     }
 
-    /// Client `i` is readable: read its request, answer, close.
+    /// Client `i` is readable: read its request, answer, close; or, for
+    /// a request the boot layer carries out, hand the client over.
     pub(crate) fn serve(
         &mut self,
         i: usize,
         ev: &Loop,
         sup: Option<(&mut Supervisor<'_>, &mut impl Effects)>,
         now: Ms,
-    ) {
-        let client = match self.clients.get_mut(i).and_then(|c| c.take()) {
-            Some(c) => c,
-            None => return,
-        };
+    ) -> Option<Deferred> {
+        let client = self.clients.get_mut(i).and_then(|c| c.take())?;
         let _ = ev.remove(&client.fd);
         let mut buf = [0u8; REQUEST_MAX + 1];
         let got = net::recv(
@@ -138,9 +152,15 @@ impl Control {
             }
             Ok((_, n)) if n <= REQUEST_MAX => {
                 let r = match parse(buf.get(..n).unwrap_or(&[])) {
-                    Ok(req) => match sup {
-                        Some((sup, fx)) => execute(req, sup, fx, fd, now),
-                        None => Err((FAILED, "no units: the rescue shell is running")),
+                    Ok(req) => match (sup, Later::of(req)) {
+                        (Some(_), Some(request)) => {
+                            return Some(Deferred {
+                                fd: client.fd,
+                                request,
+                            })
+                        }
+                        (Some((sup, fx)), None) => execute(req, sup, fx, fd, now),
+                        (None, _) => Err((FAILED, "no units: the rescue shell is running")),
                     },
                     Err(e) => Err(e),
                 };
@@ -159,15 +179,53 @@ impl Control {
             }
             Err(_) => {}
         }
+        None
+    }
+}
+
+/// A request the boot layer carries out itself (it reaches beyond the
+/// supervisor: the table's source, the whole process), with the client
+/// to answer: detail lines with `send_line`, then `reply`.
+pub(crate) struct Deferred {
+    pub(crate) fd: OwnedFd,
+    pub(crate) request: Later,
+}
+
+/// The requests of `Deferred`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Later {
+    ReloadTable,
+    Reexec,
+    #[cfg(feature = "test-panic")]
+    Panic,
+}
+
+impl Later {
+    fn of(req: Request<'_>) -> Option<Later> {
+        match req {
+            Request::ReloadTable => Some(Later::ReloadTable),
+            Request::Reexec => Some(Later::Reexec),
+            #[cfg(feature = "test-panic")]
+            Request::Panic => Some(Later::Panic),
+            Request::List
+            | Request::Show(_)
+            | Request::Start(_)
+            | Request::Stop(_)
+            | Request::Restart(_)
+            | Request::Reload(_)
+            | Request::Signal(..)
+            | Request::Boot => None,
+        }
     }
 }
 
 /// Sends one line as one packet, never blocking.
-fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
+pub(crate) fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
     net::send(fd, line, SendFlags::DONTWAIT | SendFlags::NOSIGNAL).map(|_| ())
 }
 
-fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
+/// The last line of an answer: `ok` or `error CODE MESSAGE`.
+pub(crate) fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
     let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
     let _ = write!(line, "{}", Answer(r));
     send_line(fd, line.as_bytes())
@@ -177,7 +235,7 @@ fn find(sup: &Supervisor<'_>, name: &str) -> Result<usize, Refusal> {
     sup.find(name).ok_or((UNKNOWN, "no such unit"))
 }
 
-fn refused(r: Refused) -> Refusal {
+pub(crate) fn refused(r: Refused) -> Refusal {
     match r {
         Refused::NotRunning => (FAILED, "not running"),
         Refused::NoMainProcess => (
@@ -185,6 +243,8 @@ fn refused(r: Refused) -> Refusal {
             "no main process (ready=forked: several processes and no pidfile=)",
         ),
         Refused::Signal(_) => (FAILED, "kill failed"),
+        Refused::Reloading => (FAILED, "a reload of the table is under way"),
+        Refused::ShuttingDown => (FAILED, "shutting down"),
     }
 }
 
@@ -199,6 +259,9 @@ fn execute(
     let lost = (FAILED, "reply lost: the client did not read");
     match req {
         Request::List => {
+            let mut v: heapless::String<64> = heapless::String::new();
+            let _ = write!(v, "pinit {} {}", VERSION, ARCH);
+            send_line(fd, v.as_bytes()).map_err(|_| lost)?;
             for i in 0..sup.len() {
                 let line = unit_line(sup, i, now);
                 send_line(fd, line.as_bytes()).map_err(|_| lost)?;
@@ -233,8 +296,7 @@ fn execute(
         }
         Request::Start(name) => {
             let i = find(sup, name)?;
-            sup.start(fx, i, now);
-            Ok(())
+            sup.start(fx, i, now).map_err(refused)
         }
         Request::Stop(name) => {
             let i = find(sup, name)?;
@@ -243,8 +305,7 @@ fn execute(
         }
         Request::Restart(name) => {
             let i = find(sup, name)?;
-            sup.restart(fx, i, now);
-            Ok(())
+            sup.restart(fx, i, now).map_err(refused)
         }
         Request::Reload(name) => {
             let i = find(sup, name)?;
@@ -254,6 +315,9 @@ fn execute(
             let i = find(sup, name)?;
             sup.signal(fx, i, u32::from(sig)).map_err(refused)
         }
+        Request::ReloadTable | Request::Reexec => Err((FAILED, "not here")),
+        #[cfg(feature = "test-panic")]
+        Request::Panic => Err((FAILED, "not here")),
     }
 }
 

@@ -230,16 +230,17 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
     on
 }
 
-/// Removes a unit's (empty) cgroup directory, and those of its first
-/// `instances` instances before it.
-pub(crate) fn remove(base: &Base, unit: &str, isolated: bool, instances: u16) {
+/// Removes a unit's (empty) cgroup directory, after those of its first
+/// `instances` instances; one that is not there is no error.
+pub(crate) fn remove(base: &Base, unit: &str, isolated: bool, instances: u16) -> Result<(), Errno> {
     for n in 0..instances {
         if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, n))) {
             let _ = fs::rmdir(p.as_str());
         }
     }
-    if let Ok(p) = base.path(unit, isolated, None) {
-        let _ = fs::rmdir(p.as_str());
+    match fs::rmdir(base.path(unit, isolated, None)?.as_str()) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -398,6 +399,25 @@ pub(crate) fn populated(fd: &OwnedFd) -> Result<bool, Errno> {
         .find_map(|l| l.strip_prefix(b"populated "))
         .map(|v| v != b"0")
         .ok_or(Errno::INVAL)
+}
+
+/// The extended attribute of a unit's cgroup directory where PID 1 notes
+/// the unit's state (`STATE PID RESTARTS`, e.g. `running 312 2`) on each
+/// change, for a PID 1 that starts again after a crash (boot/adopt.rs).
+/// `trusted.*`: kept with the cgroup and gone with it, and only root can
+/// write or read it; `user.*` needs a 5.7 kernel on cgroupfs and is
+/// writable by whoever may write the directory.
+pub(crate) const RECORD: &str = "trusted.pinit";
+
+/// Writes `text` to a unit cgroup's `RECORD`.
+pub(crate) fn record(dir: rustix::fd::BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
+    fs::fsetxattr(dir, RECORD, text, fs::XattrFlags::empty())
+}
+
+/// A unit cgroup's `RECORD`, read into `buf`.
+pub(crate) fn recorded<'b>(dir: &Path, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let n = fs::getxattr(dir.as_str(), RECORD, &mut *buf).ok()?;
+    buf.get(..n)
 }
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.

@@ -22,70 +22,104 @@ const MEMORY: usize = 2;
 const IO: usize = 3;
 const PIDS: usize = 4;
 
-/// One value to write: option name, cgroup file, controller, text.
+/// One value to write: the cgroup file's text.
 type Value = heapless::String<96>;
+
+/// The limits a unit's cgroup gets, in the order they are written: the
+/// option, its cgroup file, its controller, and the kernel's default,
+/// written back when a reload removes the option (docs/config.md,
+/// "Reloading the table"). Every one can be written while the unit runs.
+pub(crate) const LIMITS: [(&str, &str, usize, &str); 10] = [
+    ("mem.max", "memory.max", MEMORY, "max"),
+    ("mem.high", "memory.high", MEMORY, "max"),
+    ("mem.low", "memory.low", MEMORY, "0"),
+    ("swap.max", "memory.swap.max", MEMORY, "max"),
+    ("pids.max", "pids.max", PIDS, "max"),
+    ("cpu.weight", "cpu.weight", CPU, "100"),
+    ("cpu.max", "cpu.max", CPU, "max 100000"),
+    ("io.weight", "io.weight", IO, "default 100"),
+    ("cpuset", "cpuset.cpus", CPUSET, ""),
+    ("mems", "cpuset.mems", CPUSET, ""),
+];
+
+/// Limit `i` of `LIMITS` as the unit sets it, in the cgroup file's
+/// syntax; `None` when unset (an isolated unit's cpuset is `isolate`'s).
+fn value(u: &table::Unit<'_>, i: usize) -> Option<Value> {
+    let mut v = Value::new();
+    let r = match i {
+        0 => u.mem_max.is_set().then(|| write!(v, "{}", u.mem_max)),
+        1 => u.mem_high.is_set().then(|| write!(v, "{}", u.mem_high)),
+        2 => u.mem_low.is_set().then(|| write!(v, "{}", u.mem_low)),
+        3 => u.swap_max.is_set().then(|| write!(v, "{}", u.swap_max)),
+        4 => u.pids_max.is_set().then(|| write!(v, "{}", u.pids_max)),
+        5 => u.cpu_weight.map(|w| write!(v, "{}", w)),
+        6 => u.cpu_max.map(|m| write!(v, "{}", m)),
+        7 => u.io_weight.map(|w| write!(v, "default {}", w)),
+        8 => u
+            .cpuset
+            .filter(|_| !u.isolate)
+            .map(|c| v.push_str(c.as_str()).map_err(|_| core::fmt::Error)),
+        9 => u
+            .mems
+            .map(|m| v.push_str(m.as_str()).map_err(|_| core::fmt::Error)),
+        _ => None,
+    };
+    match r {
+        Some(Ok(())) => Some(v),
+        _ => None,
+    }
+}
 
 /// Writes every limit the unit sets.
 pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
-    let put = |option: &str, file: &str, ctl: usize, v: &dyn core::fmt::Display| {
-        let mut text = Value::new();
-        if write!(text, "{}", v).is_err() {
-            return;
+    for i in 0..LIMITS.len() {
+        if let Some(v) = value(u, i) {
+            put(base, u, i, v.as_str(), on);
         }
-        if !on.get(ctl).copied().unwrap_or(false) {
-            say!(
-                "{}: warning: {} needs the {} controller, which this kernel or cgroup does not offer; ignored",
-                u.name,
-                option,
-                crate::place::cgroup::CONTROLLERS.get(ctl).copied().unwrap_or("?")
-            );
-            return;
+    }
+}
+
+/// Writes the limits of `LIMITS` whose bit is set in `which`, each as
+/// the unit now sets it or, if it no longer does, the kernel's default:
+/// a reload's in-place change (the unit keeps running).
+pub(crate) fn rewrite(base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
+    for (i, (_, _, _, default)) in LIMITS.iter().enumerate() {
+        if which & (1 << i) != 0 {
+            match value(u, i) {
+                Some(v) => put(base, u, i, v.as_str(), on),
+                None => put(base, u, i, default, on),
+            }
         }
-        let path = match base.path(u.name, u.isolate, Some(file)) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        if let Err(e) = file::write_file(path.as_str(), text.as_bytes()) {
-            say!(
-                "{}: warning: unable to set {}{} ({}): {}",
-                u.name,
-                option,
-                text.as_str(),
-                path.as_str(),
-                Name(e)
-            );
-        }
+    }
+}
+
+/// Limit `i` of `LIMITS` into the unit's cgroup; a refusal is a warning.
+fn put(base: &Base, u: &table::Unit<'_>, i: usize, text: &str, on: [bool; 5]) {
+    let Some(&(option, file, ctl, _)) = LIMITS.get(i) else {
+        return;
     };
-    let limits = [
-        ("mem.max=", "memory.max", u.mem_max),
-        ("mem.high=", "memory.high", u.mem_high),
-        ("mem.low=", "memory.low", u.mem_low),
-        ("swap.max=", "memory.swap.max", u.swap_max),
-    ];
-    for (opt, file, l) in limits {
-        if l.is_set() {
-            put(opt, file, MEMORY, &l);
-        }
+    if !on.get(ctl).copied().unwrap_or(false) {
+        say!(
+            "{}: warning: {}= needs the {} controller, which this kernel or cgroup does not offer; ignored",
+            u.name,
+            option,
+            crate::place::cgroup::CONTROLLERS.get(ctl).copied().unwrap_or("?")
+        );
+        return;
     }
-    if u.pids_max.is_set() {
-        put("pids.max=", "pids.max", PIDS, &u.pids_max);
-    }
-    if let Some(w) = u.cpu_weight {
-        put("cpu.weight=", "cpu.weight", CPU, &w);
-    }
-    if let Some(m) = u.cpu_max {
-        put("cpu.max=", "cpu.max", CPU, &m);
-    }
-    if let Some(w) = u.io_weight {
-        let mut v: heapless::String<24> = heapless::String::new();
-        let _ = write!(v, "default {}", w);
-        put("io.weight=", "io.weight", IO, &v.as_str());
-    }
-    if let Some(c) = u.cpuset.as_ref().filter(|_| !u.isolate) {
-        put("cpuset=", "cpuset.cpus", CPUSET, &c.as_str());
-    }
-    if let Some(m) = &u.mems {
-        put("mems=", "cpuset.mems", CPUSET, &m.as_str());
+    let path = match base.path(u.name, u.isolate, Some(file)) {
+        Ok(p) => p,
+        Err(_) => return,
+    };
+    if let Err(e) = file::write_file(path.as_str(), text.as_bytes()) {
+        say!(
+            "{}: warning: unable to set {}={} ({}): {}",
+            u.name,
+            option,
+            text,
+            path.as_str(),
+            Name(e)
+        );
     }
 }
 

@@ -41,6 +41,20 @@ pub(crate) trait Effects {
     fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno>;
     /// A connection waiting on a listening socket; `None`: none.
     fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno>;
+    /// Removes a unit's (empty) cgroup and its first `instances`
+    /// instances': a reload removed the unit.
+    fn remove_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instances: u16,
+    ) -> Result<(), Errno>;
+    /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
+    /// while the unit runs: a reload changed them.
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
+    /// Notes a unit's state on its cgroup directory (`cgroup::record`).
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
     /// `sig` to every process of a unit's cgroup, and to `main` if it is
     /// not among them.
     fn signal_cgroup(
@@ -128,6 +142,24 @@ impl Effects for System<'_> {
 
     fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
         listen::accept(fd)
+    }
+
+    fn remove_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instances: u16,
+    ) -> Result<(), Errno> {
+        cgroup::remove(base, unit, isolated, instances)
+    }
+
+    fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
+        crate::place::cgroup_limits::rewrite(base, u, which, on)
+    }
+
+    fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
+        cgroup::record(cgroup, text)
     }
 
     fn signal_cgroup(

@@ -3,6 +3,7 @@
 //! the effects.
 
 pub(crate) mod capture;
+pub(crate) mod diff;
 pub(crate) mod effects;
 pub(crate) mod envfile;
 pub(crate) mod epoll;
@@ -17,4 +18,5 @@ pub(crate) mod report;
 pub(crate) mod rundir;
 pub(crate) mod spawn;
 pub(crate) mod supervisor;
+pub(crate) mod tables;
 pub(crate) mod unit;

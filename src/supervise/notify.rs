@@ -125,6 +125,11 @@ impl Notify {
         Ok(Notify { fd })
     }
 
+    /// The socket a previous PID 1 bound (a re-exec's hand-over).
+    pub(crate) fn adopt(fd: OwnedFd) -> Notify {
+        Notify { fd }
+    }
+
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }

@@ -14,7 +14,7 @@ pub(crate) const BOOT_LATE_MS: u64 = 30_000;
 
 /// A unit's boot timeline: when its dependencies were first met, when it
 /// was first started, first ready (a task: done).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) struct Timeline {
     pub(crate) deps_met: Option<Ms>,
     pub(crate) first_start: Option<Ms>,

@@ -17,13 +17,15 @@ use crate::supervise::listen::Listener;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
+use crate::supervise::tables::Held;
 use crate::supervise::unit::{
-    Action, Activation, Event, Found, Outcome, Policy, State, Status, Unit,
+    Action, Activation, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
 };
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::{self, Ready, Table, UnitKind};
-use rustix::fd::{AsFd, OwnedFd};
+use core::fmt::Write;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
@@ -107,6 +109,11 @@ impl Graph for Deps<'_, '_> {
     }
 }
 
+/// Unit `i`'s name, or `?`.
+fn name_of<'a>(table: &'a Table<'_>, i: usize) -> &'a str {
+    table.units.get(i).map_or("?", |u| u.name)
+}
+
 /// The unit's lifecycle policy, from its table entry.
 pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     let mut p = Policy::new(u.kind);
@@ -140,10 +147,17 @@ pub(crate) enum Refused {
     NoMainProcess,
     /// kill(2) failed.
     Signal(Errno),
+    /// A reload is under way (and the unit is one it stops or replaces).
+    Reloading,
+    /// The machine is going down.
+    ShuttingDown,
 }
 
 pub(crate) struct Supervisor<'t> {
-    table: &'t Table<'t>,
+    /// The table in force.
+    table: Held<'t>,
+    /// The other buffer: a reload parses the new table into it.
+    spare: Option<Held<'t>>,
     slots: &'t mut Slots,
     /// The running instances of `accept=yes` units.
     instances: &'t mut Instances,
@@ -157,6 +171,10 @@ pub(crate) struct Supervisor<'t> {
     stopping: Set,
     /// The boot summary was printed.
     booted: bool,
+    /// A reload under way (supervisor/reload.rs).
+    reload: Option<reload::Reload>,
+    /// A unit's state could not be noted on its cgroup (said once).
+    unrecorded: bool,
     /// When to name the units still not settled (BOOT_LATE_MS after the
     /// first schedule), until the boot summary or that line is said.
     late_at: Option<Ms>,
@@ -165,19 +183,21 @@ pub(crate) struct Supervisor<'t> {
 impl<'t> Supervisor<'t> {
     /// One slot per unit of `table`, all waiting.
     pub(crate) fn new(
-        table: &'t Table<'t>,
+        table: Held<'t>,
+        spare: Option<Held<'t>>,
         slots: &'t mut Slots,
         instances: &'t mut Instances,
         lines: &'t mut Lines,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
-        for u in table.units.iter() {
+        for u in table.get().units.iter() {
             // Same capacity as the table: cannot fail.
             let _ = slots.push(Slot::new(policy_of(u)));
         }
         Supervisor {
             table,
+            spare,
             slots,
             instances,
             lines,
@@ -186,17 +206,24 @@ impl<'t> Supervisor<'t> {
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
+            reload: None,
+            unrecorded: false,
             late_at: None,
         }
     }
 
-    fn name(&self, i: usize) -> &'t str {
-        self.table.units.get(i).map_or("?", |u| u.name)
+    /// The table in force.
+    pub(crate) fn table(&self) -> &Table<'_> {
+        self.table.get()
+    }
+
+    fn name(&self, i: usize) -> &str {
+        name_of(self.table.get(), i)
     }
 
     /// The unit named `name`.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        self.table.find(name)
+        self.table.get().find(name)
     }
 
     /// How many units there are (`0..len()`).
@@ -205,8 +232,8 @@ impl<'t> Supervisor<'t> {
     }
 
     /// Unit `i`: its table entry and its state machine.
-    pub(crate) fn unit(&self, i: usize) -> Option<(&'t table::Unit<'t>, &Unit)> {
-        Some((self.table.units.get(i)?, &self.slots.get(i)?.sm))
+    pub(crate) fn unit(&self, i: usize) -> Option<(&table::Unit<'_>, &Unit)> {
+        Some((self.table.get().units.get(i)?, &self.slots.get(i)?.sm))
     }
 
     /// Unit `i`'s last `STATUS=` text.
@@ -216,20 +243,18 @@ impl<'t> Supervisor<'t> {
 
     /// Unit `i`'s cgroup directory, if units have cgroups.
     pub(crate) fn cgroup_dir(&self, i: usize) -> Option<crate::place::cgroup::Path> {
-        let u = self.table.units.get(i)?;
+        let u = self.table.get().units.get(i)?;
         self.ctx.base.as_ref()?.path(u.name, u.isolate, None).ok()
     }
 
     /// The units in start order, with their boot timeline and the unit
     /// each waited for longest (`pinit boot`).
-    pub(crate) fn boot_rows(
-        &self,
-    ) -> impl Iterator<Item = (&'t str, Timeline, Option<&'t str>)> + '_ {
+    pub(crate) fn boot_rows(&self) -> impl Iterator<Item = (&str, Timeline, Option<&str>)> + '_ {
         let ready = |u: usize| self.slots.get(u)?.timeline.first_ready;
-        self.table.order.iter().filter_map(move |&i| {
+        self.table.get().order.iter().filter_map(move |&i| {
             let i = usize::from(i);
             let t = self.slots.get(i)?.timeline;
-            let waited = report::waited_for(self.table, i, &ready).map(|d| self.name(d));
+            let waited = report::waited_for(self.table.get(), i, &ready).map(|d| self.name(d));
             Some((self.name(i), t, waited))
         })
     }
@@ -240,10 +265,10 @@ impl<'t> Supervisor<'t> {
         &self,
         i: usize,
     ) -> (
-        impl Iterator<Item = (table::Listen<'t>, Option<&Listener>)> + '_,
+        impl Iterator<Item = (table::Listen<'_>, Option<&Listener>)> + '_,
         usize,
     ) {
-        let u = self.table.units.get(i);
+        let u = self.table.get().units.get(i);
         let bound = self.slots.get(i).map(|s| &s.kept.sockets);
         let listens = u.into_iter().flat_map(|u| u.listens());
         let mut socks = bound.into_iter().flat_map(|b| b.iter());
@@ -280,7 +305,7 @@ impl<'t> Supervisor<'t> {
     /// Unit `i`'s sockets, bound now unless they are: false if one
     /// cannot be (each failure said on the console; none is kept).
     fn bind(&mut self, fx: &mut impl Effects, i: usize) -> bool {
-        let (Some(u), Some(slot)) = (self.table.units.get(i), self.slots.get_mut(i)) else {
+        let (Some(u), Some(slot)) = (self.table.get().units.get(i), self.slots.get_mut(i)) else {
             return false;
         };
         if !slot.kept.sockets.is_empty() {
@@ -311,10 +336,11 @@ impl<'t> Supervisor<'t> {
         if !self.stopping.is_empty() {
             self.continue_stop(fx, now);
         }
+        self.continue_reload(fx, now);
         for _ in 0..=self.slots.len() {
             let plan = {
                 let slots = &*self.slots;
-                order::plan(&Deps(self.table), |u| {
+                order::plan(&Deps(self.table.get()), |u| {
                     slots.get(u).map_or(Outcome::Failed, |s| s.sm.outcome())
                 })
             };
@@ -343,7 +369,7 @@ impl<'t> Supervisor<'t> {
     }
 
     fn conditions_hold(&self, i: usize) -> bool {
-        let u = match self.table.units.get(i) {
+        let u = match self.table.get().units.get(i) {
             Some(u) => u,
             None => return false,
         };
@@ -372,7 +398,7 @@ impl<'t> Supervisor<'t> {
     fn step(&mut self, fx: &mut impl Effects, i: usize, event: Event, now: Ms) {
         let mut next = Some(event);
         while let Some(e) = next.take() {
-            let name = self.name(i);
+            let name = name_of(self.table.get(), i);
             let slot = match self.slots.get_mut(i) {
                 Some(s) => s,
                 None => return,
@@ -381,11 +407,15 @@ impl<'t> Supervisor<'t> {
             let actions = slot.sm.step(e, now);
             slot.timeline.note(&slot.sm, e, now);
             if let (State::Adopting { .. }, State::Stopping { .. }) = (before, slot.sm.state()) {
-                if let (Some(why), Some(u)) = (slot.not_yet, self.table.units.get(i)) {
+                if let (Some(why), Some(u)) = (slot.not_yet, self.table.get().units.get(i)) {
                     forked::say_why(u, why);
                 }
             }
             report::changed(name, before, &slot.sm, now);
+            let after = slot.sm.state();
+            if after.name() != before.name() || after.pid() != before.pid() {
+                self.record(fx, i);
+            }
             let mut killed = None;
             for a in actions {
                 match a {
@@ -417,7 +447,7 @@ impl<'t> Supervisor<'t> {
     /// After a step: a task's leftovers said, runtime directories removed
     /// once the unit has settled.
     fn ended(&mut self, fx: &mut impl Effects, i: usize, before: State, killed: Option<usize>) {
-        let (Some(u), Some(slot)) = (self.table.units.get(i), self.slots.get_mut(i)) else {
+        let (Some(u), Some(slot)) = (self.table.get().units.get(i), self.slots.get_mut(i)) else {
             return;
         };
         let after = slot.sm.state();
@@ -446,7 +476,7 @@ impl<'t> Supervisor<'t> {
     /// process (so it learns when the cgroup empties), and stops watching
     /// once it has one or is down. `Emptied` if it is empty already.
     fn watch_cgroup(&mut self, fx: &mut impl Effects, i: usize) -> Option<Event> {
-        let u = self.table.units.get(i)?;
+        let u = self.table.get().units.get(i)?;
         let slot = self.slots.get_mut(i)?;
         let want = match slot.sm.state() {
             State::Adopting { .. } | State::Tracking => true,
@@ -477,7 +507,7 @@ impl<'t> Supervisor<'t> {
     /// FindMain: the main process of a forked unit (watched through a
     /// pidfd if it is not our child), or why not.
     fn find_main(&mut self, fx: &mut impl Effects, i: usize) -> Found {
-        let Some(u) = self.table.units.get(i) else {
+        let Some(u) = self.table.get().units.get(i) else {
             return Found::Nothing;
         };
         let f = Forked {
@@ -516,7 +546,7 @@ impl<'t> Supervisor<'t> {
     /// while it has room for an instance and is not paused), and only
     /// then: a running on-demand unit's connections are its own.
     fn sync_watch(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        let Some(u) = self.table.units.get(i) else {
+        let Some(u) = self.table.get().units.get(i) else {
             return;
         };
         let room = !u.accept || self.instances.free_num(i, u.max_instances).is_some();
@@ -542,6 +572,36 @@ impl<'t> Supervisor<'t> {
         slot.watching = want;
     }
 
+    /// Notes unit `i`'s state on its cgroup (`cgroup::RECORD`), where a
+    /// PID 1 that starts again after a crash finds it (boot/adopt.rs). A
+    /// kernel that refuses is said once; such units are restarted after
+    /// a crash instead of taken back.
+    fn record(&mut self, fx: &mut impl Effects, i: usize) {
+        let Some(slot) = self.slots.get(i) else {
+            return;
+        };
+        let (Some(dir), state) = (slot.kept.cgroup.as_ref(), slot.sm.state()) else {
+            return;
+        };
+        if state == State::Spawning {
+            return;
+        }
+        let mut text: heapless::String<48> = heapless::String::new();
+        let pid = slot.sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
+        let _ = write!(text, "{} {} {}", state.name(), pid, slot.sm.restarts());
+        if let Err(e) = fx.record(dir.as_fd(), text.as_bytes()) {
+            if !self.unrecorded {
+                self.unrecorded = true;
+                say!(
+                    "{}: unable to note its state on its cgroup ({}): {}; after a crash of PID 1 such units are restarted",
+                    name_of(self.table.get(), i),
+                    crate::place::cgroup::RECORD,
+                    Name(e)
+                );
+            }
+        }
+    }
+
     fn signal_pid(&self, fx: &mut impl Effects, i: usize, pid: Pid, sig: u32) {
         match fx.kill(pid.as_raw_nonzero().get(), sig) {
             Ok(()) | Err(Errno::SRCH) => {}
@@ -559,7 +619,7 @@ impl<'t> Supervisor<'t> {
     /// main process and the process group it leads (its own session).
     fn signal_cgroup(&self, fx: &mut impl Effects, i: usize, sig: u32) {
         let name = self.name(i);
-        let isolated = self.table.units.get(i).is_some_and(|u| u.isolate);
+        let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
         let slot = self.slots.get(i);
         let main = slot.and_then(|s| s.sm.main_pid());
         let r = match &self.ctx.base {
@@ -593,7 +653,7 @@ impl<'t> Supervisor<'t> {
     /// held, if known.
     fn kill_cgroup(&self, fx: &mut impl Effects, i: usize) -> Option<usize> {
         let pgid = self.slots.get(i).map_or(0, |s| s.log_pid);
-        kill_in(self.table, self.ctx.base.as_ref(), fx, i, None, pgid)
+        kill_in(self.table.get(), self.ctx.base.as_ref(), fx, i, None, pgid)
     }
 
     /// A child exited: hand it to the unit whose main process it was.
@@ -627,7 +687,7 @@ impl<'t> Supervisor<'t> {
         let i = usize::from(inst.unit);
         let pgid = pid.as_raw_nonzero().get();
         kill_in(
-            self.table,
+            self.table.get(),
             self.ctx.base.as_ref(),
             fx,
             i,
@@ -660,12 +720,12 @@ impl<'t> Supervisor<'t> {
             if !self.booted {
                 let slots = &*self.slots;
                 let outcome = |u: usize| slots.get(u).map_or(Outcome::Failed, |s| s.sm.outcome());
-                report::unsettled(self.table, |u| {
+                report::unsettled(self.table.get(), |u| {
                     let s = slots.get(u)?;
                     match s.sm.outcome() {
                         Outcome::Waiting => Some((
                             s.sm.state(),
-                            order::waits_for(&Deps(self.table), u, outcome),
+                            order::waits_for(&Deps(self.table.get()), u, outcome),
                         )),
                         Outcome::Pending if s.timeline.first_ready.is_none() => {
                             Some((s.sm.state(), None))
@@ -687,7 +747,7 @@ impl<'t> Supervisor<'t> {
                 self.sync_watch(fx, i, now);
             }
         }
-        let (table, base) = (self.table, self.ctx.base.as_ref());
+        let (table, base) = (self.table.get(), self.ctx.base.as_ref());
         self.instances.timer(now, |o| match o {
             Overdue::Kill(inst) => {
                 let pid = inst.pid.as_raw_nonzero().get();
@@ -801,8 +861,9 @@ impl<'t> Supervisor<'t> {
                 let name = core::str::from_utf8(name.get(..n)?).ok()?;
                 // isolated.NAME is NAME's only if NAME isolates, and the
                 // other way round.
-                self.table.find(name).filter(|&u| {
+                self.table.get().find(name).filter(|&u| {
                     self.table
+                        .get()
                         .units
                         .get(u)
                         .is_some_and(|u| base.beside(u.isolate) == beside)
@@ -870,7 +931,7 @@ impl<'t> Supervisor<'t> {
     /// connection, as long as it has room (the others wait in the
     /// backlog: PID 1 does not accept what it cannot serve).
     fn on_socket(&mut self, fx: &mut impl Effects, i: usize, k: usize, now: Ms) {
-        let Some(u) = self.table.units.get(i) else {
+        let Some(u) = self.table.get().units.get(i) else {
             return;
         };
         if !u.accept {
@@ -907,7 +968,7 @@ impl<'t> Supervisor<'t> {
                 num,
                 fd: conn.as_fd(),
             };
-            match fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept, Some(c)) {
+            match fx.spawn(i, u, self.table.get(), &self.ctx, &mut slot.kept, Some(c)) {
                 Ok(Launched { pid, .. }) => {
                     slot.log_pid = pid.as_raw_nonzero().get();
                     self.instances.add(i, num, pid);
@@ -926,7 +987,7 @@ impl<'t> Supervisor<'t> {
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
-        let Some(u) = self.table.units.get(i) else {
+        let Some(u) = self.table.get().units.get(i) else {
             return;
         };
         let (name, log) = (u.name, u.log);
@@ -974,6 +1035,8 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn shutdown(&mut self, fx: &mut impl Effects, now: Ms) {
         if !self.shutting_down {
             self.shutting_down = true;
+            // The old table stays; what a reload would have started does not.
+            self.reload = None;
             for i in 0..self.slots.len() {
                 self.step(fx, i, Event::Shutdown, now);
             }
@@ -985,7 +1048,7 @@ impl<'t> Supervisor<'t> {
     /// Tells the units of `set` that nothing in `set` still needs to stop
     /// (`order::stop_now`): dependents stop before what they depend on.
     fn release(&mut self, fx: &mut impl Effects, set: &Set, now: Ms) {
-        let now_set = order::stop_now(&Deps(self.table), set, |u| self.is_down(u));
+        let now_set = order::stop_now(&Deps(self.table.get()), set, |u| self.is_down(u));
         for i in now_set.iter() {
             self.step(fx, i, Event::StopRequest, now);
             self.stop_instances(fx, i, now);
@@ -1019,13 +1082,22 @@ impl<'t> Supervisor<'t> {
         self.booted = true;
         self.late_at = None;
         let slots = &*self.slots;
-        report::booted(self.table, |i| slots.get(i)?.timeline.first_ready, now);
+        report::booted(
+            self.table.get(),
+            |i| slots.get(i)?.timeline.first_ready,
+            now,
+        );
     }
 
     /// `pinit start`: unit `i` and what it needs come up. A task it
     /// needs that is done stays done: only its own start runs it again.
-    pub(crate) fn start(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        let mut set = order::needs_of(&Deps(self.table), i);
+    pub(crate) fn start(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
+        let mut set = order::needs_of(&Deps(self.table.get()), i);
         let slots = &*self.slots;
         set = set
             .iter()
@@ -1036,16 +1108,20 @@ impl<'t> Supervisor<'t> {
             })
             .collect();
         set.insert(i);
+        if set.iter().any(|u| self.reloading(u)) {
+            return Err(Refused::Reloading);
+        }
         for u in set.iter() {
             self.step(fx, u, Event::StartRequest, now);
         }
         self.schedule(fx, now);
+        Ok(())
     }
 
     /// `pinit stop`: unit `i` and what needs it, dependents first, over
     /// as many wake-ups as it takes.
     pub(crate) fn stop(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        let mut set = order::needed_by(&Deps(self.table), i);
+        let mut set = order::needed_by(&Deps(self.table.get()), i);
         set.insert(i);
         for u in set.iter() {
             // A unit with no process (waiting, backing off) holds nothing
@@ -1059,8 +1135,17 @@ impl<'t> Supervisor<'t> {
     }
 
     /// `pinit restart`.
-    pub(crate) fn restart(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+    pub(crate) fn restart(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        now: Ms,
+    ) -> Result<(), Refused> {
+        if self.reloading(i) {
+            return Err(Refused::Reloading);
+        }
         self.step(fx, i, Event::RestartRequest, now);
+        Ok(())
     }
 
     /// `pinit reload`: the reload signal, to a running unit only.
@@ -1113,12 +1198,12 @@ impl<'t> Supervisor<'t> {
     /// Starts unit `i`'s process; a new run's readiness pipe is watched,
     /// the previous run's readiness pipe and pidfd are dropped.
     fn spawn(&mut self, fx: &mut impl Effects, i: usize) -> Result<Pid, LaunchError> {
-        let (u, slot) = match (self.table.units.get(i), self.slots.get_mut(i)) {
+        let table = self.table.get();
+        let (u, slot) = match (table.units.get(i), self.slots.get_mut(i)) {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let Launched { pid, ready } =
-            fx.spawn(i, u, self.table, &self.ctx, &mut slot.kept, None)?;
+        let Launched { pid, ready } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept, None)?;
         for old in [slot.ready.take(), slot.pidfd.take()].into_iter().flatten() {
             fx.unwatch(old.as_fd());
         }
@@ -1165,6 +1250,11 @@ fn kill_in(
         }
     }
 }
+
+mod reload;
+mod resume;
+pub(crate) use reload::Planned;
+pub(crate) use resume::{Carried, UnitFds};
 
 /// Supervisor scenarios on the host (supervisor/tests.rs).
 #[cfg(test)]

@@ -90,7 +90,7 @@ impl Policy {
 
     /// Whether the unit passes through `Starting` and waits for `Ready`
     /// (or, forked, for its launcher's exit).
-    const fn waits_for_ready(&self) -> bool {
+    pub(crate) const fn waits_for_ready(&self) -> bool {
         match (self.kind, self.ready) {
             (UnitKind::Task, _) | (_, Ready::None) => false,
             (UnitKind::Service | UnitKind::Tty, Ready::Notify | Ready::Fd(_) | Ready::Forked) => {
@@ -241,6 +241,25 @@ pub(crate) enum State {
 }
 
 impl State {
+    /// The main process of the state, if it has one.
+    pub(crate) const fn pid(&self) -> Option<Pid> {
+        match *self {
+            State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
+            State::Stopping { pid, .. } => pid,
+            State::Waiting
+            | State::Listening
+            | State::Spawning
+            | State::Adopting { .. }
+            | State::Tracking
+            | State::Done
+            | State::BackingOff { .. }
+            | State::Failed { .. }
+            | State::Skipped
+            | State::Blocked
+            | State::Stopped => None,
+        }
+    }
+
     /// The word for the state, the same on the console, in `pinit
     /// status` and in its JSON (docs/control.md).
     pub(crate) const fn name(&self) -> &'static str {
@@ -353,6 +372,33 @@ pub(crate) enum Outcome {
     Stopped,
 }
 
+/// What a unit is besides its policy: its state and counters, as a
+/// re-exec hands them over (boot/handover.rs) and `Unit::resume` takes
+/// them back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) state: State,
+    pub(crate) since: Ms,
+    pub(crate) restarts: u32,
+    pub(crate) streak: u32,
+    pub(crate) backoff_ms: u64,
+    pub(crate) last_exit: Option<Status>,
+}
+
+impl Snapshot {
+    /// A unit that has not run yet, in `state`.
+    pub(crate) const fn of(state: State) -> Snapshot {
+        Snapshot {
+            state,
+            since: Ms(0),
+            restarts: 0,
+            streak: 0,
+            backoff_ms: 0,
+            last_exit: None,
+        }
+    }
+}
+
 /// One unit: its policy, state and counters.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Unit {
@@ -404,8 +450,43 @@ impl Unit {
         }
     }
 
+    /// The unit a previous PID 1 ran, as it was (a re-exec's hand-over, or
+    /// what the kernel tells after a crash): not a transition, the
+    /// machine going on where it stood (docs/state-machine.md, "Re-exec").
+    pub(crate) const fn resume(policy: Policy, s: Snapshot) -> Unit {
+        Unit {
+            policy,
+            state: s.state,
+            since: s.since,
+            restarts: s.restarts,
+            streak: s.streak,
+            backoff_ms: s.backoff_ms,
+            last_exit: s.last_exit,
+            shutdown: false,
+        }
+    }
+
+    /// Its state and counters, for a re-exec.
+    pub(crate) const fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state,
+            since: self.since,
+            restarts: self.restarts,
+            streak: self.streak,
+            backoff_ms: self.backoff_ms,
+            last_exit: self.last_exit,
+        }
+    }
+
     pub(crate) const fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// A reload's in-place change (`restart=`, `stop-timeout=`, ...): the
+    /// new policy counts from the next event on; the state, its
+    /// deadlines and the counters stay (docs/state-machine.md, "Reload").
+    pub(crate) fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
     }
 
     pub(crate) const fn state(&self) -> State {
@@ -414,21 +495,7 @@ impl Unit {
 
     /// The process signals go to (`pinit signal`), if there is one.
     pub(crate) const fn main_pid(&self) -> Option<Pid> {
-        match self.state {
-            State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
-            State::Stopping { pid, .. } => pid,
-            State::Waiting
-            | State::Listening
-            | State::Spawning
-            | State::Adopting { .. }
-            | State::Tracking
-            | State::Done
-            | State::BackingOff { .. }
-            | State::Failed { .. }
-            | State::Skipped
-            | State::Blocked
-            | State::Stopped => None,
-        }
+        self.state.pid()
     }
 
     /// When the current or last process was exec'd.
@@ -531,7 +598,7 @@ impl Unit {
         }
         match (self.state, ev) {
             // Waiting: the scheduler decides.
-            (S::Waiting, E::Start) => self.resume(a),
+            (S::Waiting, E::Start) => self.go(a),
             (S::Waiting, E::ConditionUnmet) => self.state = S::Skipped,
             (S::Waiting, E::DepFailed) => self.state = S::Blocked,
             (S::Waiting, E::Unbound) => {
@@ -858,7 +925,7 @@ impl Unit {
             ) => {}
 
             // BackingOff: nothing runs; spawn again at `until`.
-            (S::BackingOff { until }, E::Timer) if now >= until => self.resume(a),
+            (S::BackingOff { until }, E::Timer) if now >= until => self.go(a),
             (S::BackingOff { .. }, E::Timer) => {}
             (S::BackingOff { .. }, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
             (S::BackingOff { .. }, E::StartRequest | E::RestartRequest) => self.again(),
@@ -919,7 +986,7 @@ impl Unit {
     }
 
     /// Start, or start again: spawn it, or listen for what starts it.
-    fn resume(&mut self, a: &mut Actions) {
+    fn go(&mut self, a: &mut Actions) {
         match self.policy.activation {
             Activation::Boot => self.spawn(a),
             Activation::OnDemand | Activation::Accept => self.state = State::Listening,
@@ -1149,7 +1216,7 @@ impl Unit {
         }
         self.restarts = self.restarts.saturating_add(1);
         if delay == 0 {
-            self.resume(a);
+            self.go(a);
         } else {
             self.state = State::BackingOff {
                 until: now.after(delay),
@@ -1306,6 +1373,36 @@ mod tests {
         let seen = crash_loop(&mut u, 7);
         assert_eq!(seen, [100, 200, 400, 800, 1_000, 1_000, 1_000]);
         assert_eq!((u.streak(), u.restarts()), (7, 7));
+    }
+
+    #[test]
+    fn a_resumed_unit_goes_on_where_it_stood() {
+        let policy = Policy {
+            restart_max_ms: 10_000,
+            ..service()
+        };
+        let mut u = Unit::new(policy);
+        crash_loop(&mut u, 3);
+        let snap = u.snapshot();
+        assert!(matches!(snap.state, S::BackingOff { .. }));
+        // A re-exec: the same unit in a new process, mid back-off.
+        let mut v = Unit::resume(policy, snap);
+        assert_eq!(v, u);
+        let until = v.deadline().unwrap();
+        assert_eq!(&v.step(E::Timer, until)[..], &[A::Spawn]);
+        assert!(v.step(spawned(9), until).is_empty());
+        // The back-off doubles on from 400 ms, the restarts count on.
+        assert_eq!(crash(&mut v, until.0 + 50, 9), Some(800));
+        assert_eq!((v.streak(), v.restarts()), (4, 4));
+        // A policy changed in place counts from the next event on.
+        v.set_policy(Policy {
+            restart_max_ms: 0,
+            ..policy
+        });
+        let until = v.deadline().unwrap();
+        v.step(E::Timer, until);
+        v.step(spawned(10), until);
+        assert_eq!(crash(&mut v, until.0 + 50, 10), Some(0));
     }
 
     #[test]

@@ -149,27 +149,37 @@ impl Lines {
     }
 }
 
-/// The parent pid of `pid`, from /proc/PID/stat (field 4, after the
-/// parenthesised command name, which may itself hold spaces or `)`).
+/// The parent pid of `pid`, from /proc/PID/stat.
 pub(crate) fn parent_of(pid: i32) -> Option<i32> {
+    stat_field(pid, 1).and_then(|p| i32::try_from(p).ok())
+}
+
+/// When `pid` started, in ms since boot (/proc/PID/stat's starttime, in
+/// clock ticks of 1/100 s on every arch pinit runs on).
+pub(crate) fn started_ms(pid: i32) -> Option<u64> {
+    stat_field(pid, 19).map(|ticks| ticks.saturating_mul(10))
+}
+
+/// Field `n` of /proc/PID/stat counted from the state (0), after the
+/// parenthesised command name, which may itself hold spaces or `)`.
+fn stat_field(pid: i32, n: usize) -> Option<u64> {
     use core::fmt::Write;
     let mut path: heapless::String<32> = heapless::String::new();
     write!(path, "/proc/{}/stat", pid).ok()?;
     let mut buf = [0u8; 512];
-    let n = match read_file(path.as_str(), &mut buf) {
+    let len = match read_file(path.as_str(), &mut buf) {
         Ok(n) => n,
         Err(Errno::FBIG) => buf.len(),
         Err(_) => return None,
     };
-    let text = buf.get(..n)?;
+    let text = buf.get(..len)?;
     let close = text.iter().rposition(|&b| b == b')')?;
-    let mut fields = text
+    let field = text
         .get(close + 1..)?
         .split(|&b| b == b' ')
-        .filter(|f| !f.is_empty());
-    let _state = fields.next()?;
-    let ppid = fields.next()?;
-    core::str::from_utf8(ppid).ok()?.parse().ok()
+        .filter(|f| !f.is_empty())
+        .nth(n)?;
+    core::str::from_utf8(field).ok()?.parse().ok()
 }
 
 /// The PID in a pidfile (`1234\n`); `None` if it holds none.

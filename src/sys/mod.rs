@@ -538,6 +538,252 @@ impl<T> Singleton<T> {
     }
 }
 
+/// Calls `f` with every open fd of this process above 2, from
+/// /proc/self/fd (none if /proc is not there).
+fn each_fd(mut f: impl FnMut(c_int)) {
+    use rustix::fs::{Mode, OFlags, RawDir};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(dir) = rustix::fs::open("/proc/self/fd", flags, Mode::empty()) else {
+        return;
+    };
+    let own = dir.as_raw_fd();
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 1024];
+    let mut entries = RawDir::new(dir, &mut buf);
+    while let Some(Ok(e)) = entries.next() {
+        let n = core::str::from_utf8(e.file_name().to_bytes())
+            .ok()
+            .and_then(|s| s.parse::<c_int>().ok());
+        if let Some(n) = n.filter(|&n| n > 2 && n != own) {
+            f(n);
+        }
+    }
+}
+
+/// The panic handler, before it executes /sbin/init: every fd stays
+/// open across the exec, so no unit's output pipe loses its reader (a
+/// unit writing to it would die of SIGPIPE); the new program takes back
+/// what it knows and closes the rest (`Inherited`).
+pub(crate) fn keep_fds_across_exec() {
+    each_fd(|n| {
+        // SAFETY: `n` is open (listed just now) and only its flags change.
+        let fd = unsafe { BorrowedFd::borrow_raw(n) };
+        let _ = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty());
+    });
+}
+
+/// Most fds `Inherited` keeps track of; any above are closed at once.
+pub(crate) const INHERITED_MAX: usize = 4096;
+
+/// The fds above 2 that were open when PID 1 started: a re-exec's
+/// hand-over (boot/reexec.rs), or what a crashed PID 1 left open. PID 1
+/// takes the ones it knows (`take`) and closes the others (`close_rest`),
+/// before it starts any process.
+pub(crate) struct Inherited {
+    bits: [u64; INHERITED_MAX / 64],
+}
+
+impl Inherited {
+    /// Notes the fds open now; call it before PID 1 opens any.
+    pub(crate) fn scan() -> Inherited {
+        let mut s = Inherited {
+            bits: [0; INHERITED_MAX / 64],
+        };
+        each_fd(|n| match s.bits.get_mut(n as usize / 64) {
+            Some(w) => *w |= 1 << (n % 64),
+            // SAFETY: an fd inherited at start that nothing else owns.
+            None => drop(unsafe { OwnedFd::from_raw_fd(n) }),
+        });
+        s
+    }
+
+    /// Whether fd `n` was inherited and is not taken yet.
+    pub(crate) fn contains(&self, n: i32) -> bool {
+        usize::try_from(n)
+            .ok()
+            .and_then(|n| self.bits.get(n / 64).map(|w| w & (1 << (n % 64)) != 0))
+            .unwrap_or(false)
+    }
+
+    /// Fd `n`, owned by PID 1 from now on (close-on-exec again); `None`
+    /// if it was not inherited or is taken already.
+    pub(crate) fn take(&mut self, n: i32) -> Option<OwnedFd> {
+        if !self.contains(n) {
+            return None;
+        }
+        let w = self.bits.get_mut(n as usize / 64)?;
+        *w &= !(1 << (n % 64));
+        // SAFETY: `n` was open at start, nothing in this process opened
+        // it (the kernel never hands out an open number), and the bit
+        // just cleared makes this the only owner.
+        let fd = unsafe { OwnedFd::from_raw_fd(n) };
+        let _ = rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC);
+        Some(fd)
+    }
+
+    /// Closes every fd not taken; returns how many.
+    pub(crate) fn close_rest(&mut self) -> usize {
+        let mut n = 0;
+        for i in 0..INHERITED_MAX as i32 {
+            if let Some(fd) = self.take(i) {
+                drop(fd);
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// A file mapped read-only and private (the hand-over), unmapped when
+/// dropped.
+pub(crate) struct Mapped {
+    ptr: *mut core::ffi::c_void,
+    len: usize,
+}
+
+impl Mapped {
+    /// Maps all of `fd`, which must be sealed against writes and
+    /// resizing (`F_SEAL_WRITE`, `F_SEAL_SHRINK`, `F_SEAL_GROW`): the
+    /// bytes cannot change under the slice `bytes` hands out.
+    pub(crate) fn sealed(fd: BorrowedFd<'_>) -> Result<Mapped, Errno> {
+        use rustix::fs::SealFlags;
+        let need = SealFlags::WRITE | SealFlags::SHRINK | SealFlags::GROW;
+        if !rustix::fs::fcntl_get_seals(fd)?.contains(need) {
+            return Err(Errno::PERM);
+        }
+        let len = usize::try_from(rustix::fs::fstat(fd)?.st_size).map_err(|_| Errno::FBIG)?;
+        if len == 0 {
+            return Ok(Mapped {
+                ptr: ptr::null_mut(),
+                len: 0,
+            });
+        }
+        // SAFETY: a new private read-only mapping of the whole file,
+        // placed by the kernel; nothing else refers to that memory.
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                ptr::null_mut(),
+                len,
+                rustix::mm::ProtFlags::READ,
+                rustix::mm::MapFlags::PRIVATE,
+                fd,
+                0,
+            )
+        }?;
+        Ok(Mapped { ptr, len })
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        if self.ptr.is_null() {
+            return &[];
+        }
+        // SAFETY: `len` readable bytes mapped at `ptr` until drop, and
+        // the seals keep them from changing.
+        unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: the mapping `sealed` made; `bytes` borrows end
+            // with `self`.
+            let _ = unsafe { rustix::mm::munmap(self.ptr, self.len) };
+        }
+    }
+}
+
+/// A family of types that borrow for one lifetime: `Of<'a>` holds slices
+/// of a text that lives for `'a` (the service table and its text).
+pub(crate) trait Borrows {
+    type Of<'a>;
+    /// Empties the value: afterwards it borrows nothing.
+    fn clear(value: &mut Self::Of<'_>);
+}
+
+/// A text buffer and the value parsed from it, in one place: the service
+/// table in force, or the spare one a reload fills (docs/design.md §13).
+/// The value borrows the text; it is only ever seen for a borrow of the
+/// whole, and `fill` clears it before the text changes, so one buffer is
+/// read again and again in place. Pinned: a move would take the text
+/// from under the value. Small fields first (`repr(C)`), so a short text
+/// and a small table touch few pages.
+#[repr(C)]
+pub(crate) struct Parsed<B: Borrows, const N: usize> {
+    /// Really `B::Of<'self>`: it borrows `text` (or 'static data).
+    value: B::Of<'static>,
+    len: usize,
+    text: [u8; N],
+    _pinned: core::marker::PhantomPinned,
+}
+
+impl<B: Borrows, const N: usize> Parsed<B, N> {
+    /// Holds `empty`, a value that borrows nothing.
+    pub(crate) const fn new(empty: B::Of<'static>) -> Self {
+        Parsed {
+            value: empty,
+            len: 0,
+            text: [0; N],
+            _pinned: core::marker::PhantomPinned,
+        }
+    }
+
+    /// The value, for as long as `self` is borrowed.
+    pub(crate) fn get(&self) -> &B::Of<'_> {
+        let v: *const B::Of<'static> = &self.value;
+        // SAFETY: the value borrows only `self.text` or 'static data
+        // (`fill`'s parser works for any lifetime, so it cannot store
+        // anything shorter), and the text is neither changed nor moved
+        // while `self` is borrowed (it is pinned).
+        unsafe { &*v.cast::<B::Of<'_>>() }
+    }
+
+    /// The text the value was parsed from.
+    pub(crate) fn text(&self) -> &[u8] {
+        self.text.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Clears the value, then `read` fills the text (returning its
+    /// length) and `parse` builds the value from it. After a failed read
+    /// the value is empty.
+    pub(crate) fn fill<E, R>(
+        self: core::pin::Pin<&mut Self>,
+        read: impl FnOnce(&mut [u8; N]) -> Result<usize, E>,
+        parse: impl for<'a> FnOnce(&'a [u8], &mut B::Of<'a>) -> R,
+    ) -> Result<R, E> {
+        // SAFETY: nothing below moves out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // The old value goes while the text it borrows is unchanged.
+        B::clear(&mut this.value);
+        this.len = 0;
+        this.len = read(&mut this.text)?.min(N);
+        let text = this.text.get(..this.len).unwrap_or(&[]);
+        Ok(parse_into::<B, R>(text, &mut this.value, parse))
+    }
+
+    /// Clears the value and forgets the text.
+    pub(crate) fn clear(self: core::pin::Pin<&mut Self>) {
+        // SAFETY: nothing below moves out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        B::clear(&mut this.value);
+        this.len = 0;
+    }
+}
+
+/// `parse(text, value)` with the value seen for the text's lifetime.
+fn parse_into<'a, B: Borrows, R>(
+    text: &'a [u8],
+    value: &mut B::Of<'static>,
+    parse: impl for<'b> FnOnce(&'b [u8], &mut B::Of<'b>) -> R,
+) -> R {
+    let v: *mut B::Of<'static> = value;
+    // SAFETY: the value is empty (cleared by `fill`); what `parse` puts
+    // in it borrows `text` (the buffer beside it in the same pinned
+    // `Parsed`) or 'static data, and `get` only ever shows it for a
+    // borrow of the whole.
+    let v = unsafe { &mut *v.cast::<B::Of<'a>>() };
+    parse(text, v)
+}
+
 /// `dup3(from, to, 0)`: `to` becomes a copy of `from`, kept across exec.
 pub(crate) fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
     if from.as_raw_fd() == to {

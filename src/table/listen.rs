@@ -289,6 +289,16 @@ impl<'a> Unit<'a> {
     pub fn fd_name(&self, l: &Listen<'a>) -> &'a str {
         l.name.unwrap_or(self.name)
     }
+
+    /// How many instance cgroups (`NAME@N`) the unit may have: its
+    /// `max-instances=` with `accept=yes`, else none.
+    pub fn instance_slots(&self) -> u16 {
+        if self.accept {
+            self.max_instances
+        } else {
+            0
+        }
+    }
 }
 
 /// `[HOST:]PORT` of tcp: and udp:.

@@ -259,12 +259,14 @@ class Boot(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-append") + 1], "console=ttyS0 panic=-1")
 
     def test_no_rng_seed(self):
-        for arch, machine in (("aarch64", "virt"), ("armv7", "virt,highmem=off"),
-                              ("riscv64", "virt")):
+        for arch, machine in (("aarch64", "virt"), ("armv7", "virt,highmem=off")):
             cmd = qemu.qemu_command(arch, "/k", "/i", rng_seed=False)
             self.assertEqual(cmd[cmd.index("-machine") + 1], machine + ",dtb-randomness=off")
             cmd = qemu.qemu_command(arch, "/k", "/i")
             self.assertEqual(cmd[cmd.index("-machine") + 1], machine)
+        # riscv64's virt has no such property: QEMU would refuse to start.
+        cmd = qemu.qemu_command("riscv64", "/k", "/i", rng_seed=False)
+        self.assertEqual(cmd[cmd.index("-machine") + 1], "virt")
         cmd = qemu.qemu_command("x86_64", "/k", "/i", rng_seed=False)
         self.assertEqual(cmd[cmd.index("-machine") + 1], "pc")
 
@@ -325,7 +327,7 @@ class Boot(unittest.TestCase):
     @unittest.skipUnless(shutil.which("mkfs.ext4") and shutil.which("debugfs"),
                          "needs e2fsprogs")
     def test_make_disk(self):
-        with tempfile.TemporaryDirectory(dir=str(qemu.CACHE)) as d:
+        with tempfile.TemporaryDirectory() as d:
             img = qemu.make_disk(Path(d) / "x.img", 8, {"/etc/fstab": "# empty\n",
                                                         "/data/s": (b"\x01\x02", 0o600)},
                                  uuid="0f0e0d0c-0b0a-4908-8706-050403020100", label="pinit")

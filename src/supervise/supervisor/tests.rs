@@ -4,6 +4,7 @@
 use super::*;
 use crate::place::cgroup::Base;
 use crate::supervise::capture::LOG_LINE_MAX;
+use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
@@ -157,6 +158,16 @@ impl Effects for Fake {
         let (rd, _) = rustix::pipe::pipe()?;
         Ok(Some(rd))
     }
+    fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool, _: u16) -> Result<(), Errno> {
+        self.log.push(format!("remove-cgroup {}", unit));
+        Ok(())
+    }
+    fn record(&mut self, _: rustix::fd::BorrowedFd<'_>, _: &[u8]) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn rewrite_limits(&mut self, _: &Base, u: &table::Unit<'_>, which: u32, _: [bool; 5]) {
+        self.log.push(format!("limits {} {:b}", u.name, which));
+    }
     fn cgroup_of(&self, _: &Base, pid: i32, name: &mut [u8; 64]) -> Option<(usize, bool)> {
         let (_, unit) = self.cgroups.iter().find(|(p, _)| *p == pid)?;
         name[..unit.len()].copy_from_slice(unit.as_bytes());
@@ -196,12 +207,23 @@ impl Fake {
     }
 }
 
-/// A supervisor over `conf`, with cgroups (PID 1's layout on paper).
+/// A table buffer holding `conf`, parsed (no errors allowed).
+fn loaded(conf: &str) -> Held<'static> {
+    let mut held = core::pin::Pin::static_mut(Box::leak(Box::new(tables::empty())));
+    let errors = held.as_mut().fill(
+        |buf| {
+            buf[..conf.len()].copy_from_slice(conf.as_bytes());
+            Ok::<usize, ()>(conf.len())
+        },
+        |text, t| table::parse("t.conf", text, t, &mut |d| panic!("{}", d)),
+    );
+    assert_eq!(errors, Ok(0));
+    held
+}
+
+/// A supervisor over `conf`, with cgroups (PID 1's layout on paper) and
+/// a spare table buffer.
 fn supervisor(conf: &str) -> Supervisor<'static> {
-    let text: &'static [u8] = String::from(conf).leak().as_bytes();
-    let table = Box::leak(Box::new(Table::new()));
-    let errors = table::parse("t.conf", text, table, &mut |d| panic!("{}", d));
-    assert_eq!(errors, 0);
     let slots = Box::leak(Box::new(Slots::new()));
     let instances = Box::leak(Box::new(Instances::new()));
     let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
@@ -212,7 +234,7 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(table, slots, instances, lines, ctx)
+    Supervisor::new(loaded(conf), Some(loaded("")), slots, instances, lines, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -346,7 +368,7 @@ fn stop_takes_the_dependents_down_first() {
     );
     assert!(matches!(state(&s, "c"), State::Running { .. }));
     // start brings back what the unit needs, in order.
-    s.start(&mut fx, 1, Ms(40));
+    assert!(s.start(&mut fx, 1, Ms(40)).is_ok());
     saw(&mut fx, &["spawn a 103", "spawn b 104"]);
 }
 
@@ -398,7 +420,7 @@ fn shutdown_stops_in_reverse_order() {
     s.shutdown(&mut fx, Ms(14));
     assert!(s.all_down());
     // Nothing starts again once the machine goes down.
-    s.start(&mut fx, 0, Ms(15));
+    let _ = s.start(&mut fx, 0, Ms(15));
     saw(&mut fx, &["kill-cgroup a"]);
     assert!(s.all_down());
 }
@@ -515,7 +537,7 @@ fn an_on_demand_unit_listens_and_starts_at_the_first_connection() {
     assert_eq!(state(&s, "web"), State::Stopped);
     assert_eq!(fx.watched, 0);
     assert_eq!(sockets(&s, 0).0, [(true, 0), (true, 0)]);
-    s.start(&mut fx, 0, Ms(20_030));
+    let _ = s.start(&mut fx, 0, Ms(20_030));
     assert_eq!((state(&s, "web"), fx.watched), (State::Listening, 2));
 }
 
@@ -566,7 +588,7 @@ fn a_socket_that_cannot_be_bound_fails_only_its_unit() {
     assert_eq!(sockets(&s, 0).0, [(false, 0), (false, 0)]);
     // `pinit start a` once the address is free binds again.
     fx.unbindable.clear();
-    s.start(&mut fx, 0, Ms(10));
+    let _ = s.start(&mut fx, 0, Ms(10));
     saw(&mut fx, &["spawn a 101 fds=2"]);
 }
 
@@ -823,7 +845,7 @@ fn restart_with_kill_main_keeps_the_rest_of_the_cgroup() {
     let mut fx = Fake::default();
     s.schedule(&mut fx, Ms(0));
     fx.fork(150, "sshd"); // a session
-    s.restart(&mut fx, 0, Ms(10));
+    assert!(s.restart(&mut fx, 0, Ms(10)).is_ok());
     killed(&mut s, &mut fx, 100, 20);
     // The new sshd runs in the same cgroup, beside the session.
     saw(
@@ -863,15 +885,15 @@ fn start_of_a_dependent_does_not_run_a_done_task_again() {
         ],
     );
     // u needs both: the failed task runs again, the done one does not.
-    s.start(&mut fx, 2, Ms(20));
+    assert!(s.start(&mut fx, 2, Ms(20)).is_ok());
     saw(&mut fx, &["spawn broken 102"]);
     exit(&mut s, &mut fx, 102, 0, 30);
     saw(&mut fx, &["kill-cgroup broken", "spawn u 103"]);
     assert_eq!(state(&s, "once"), State::Done);
     // Its own start runs it again, and so does its restart.
-    s.start(&mut fx, 0, Ms(40));
+    assert!(s.start(&mut fx, 0, Ms(40)).is_ok());
     exit(&mut s, &mut fx, 104, 0, 50);
-    s.restart(&mut fx, 0, Ms(60));
+    assert!(s.restart(&mut fx, 0, Ms(60)).is_ok());
     s.schedule(&mut fx, Ms(60));
     saw(
         &mut fx,
@@ -888,7 +910,7 @@ fn runtime_dirs_go_when_the_unit_stops_not_when_it_restarts() {
     s.schedule(&mut fx, Ms(0));
     exit(&mut s, &mut fx, 100, 1, 10);
     s.on_timer(&mut fx, Ms(110));
-    s.restart(&mut fx, 0, Ms(120));
+    assert!(s.restart(&mut fx, 0, Ms(120)).is_ok());
     killed(&mut s, &mut fx, 103, 130);
     saw(
         &mut fx,
@@ -934,4 +956,165 @@ fn the_boot_names_what_is_not_settled_after_a_while() {
     s.on_notify(&mut fx, 100, b"READY=1\n", Ms(40_000));
     s.schedule(&mut fx, Ms(40_000));
     assert!(s.booted);
+}
+
+/// The pid of unit `name`, if it runs.
+fn pid_of(s: &Supervisor<'_>, name: &str) -> Option<i32> {
+    let i = s.find(name)?;
+    s.unit(i)?.1.main_pid().map(|p| p.as_raw_nonzero().get())
+}
+
+/// Parses `conf` into the spare buffer and starts the reload; the plan,
+/// one `{:?}` line per unit.
+fn reload(s: &mut Supervisor<'_>, fx: &mut Fake, conf: &str, t: u64) -> Vec<String> {
+    let errors = s.spare().expect("no reload under way").fill(
+        |buf| {
+            buf[..conf.len()].copy_from_slice(conf.as_bytes());
+            Ok::<usize, ()>(conf.len())
+        },
+        |text, t| table::parse("new.conf", text, t, &mut |d| panic!("{}", d)),
+    );
+    assert_eq!(errors, Ok(0));
+    let mut plan = Vec::new();
+    s.reload_table(fx, Ms(t), &mut |p| plan.push(format!("{:?}", p)))
+        .unwrap();
+    // As the event loop does after every wake-up.
+    s.schedule(fx, Ms(t));
+    plan
+}
+
+const EIGHT: &str = "service a -- /a\nservice b -- /b\nservice c -- /c\n\
+    service d mem.max=64M -- /d\nservice e -- /e\nservice f after=e -- /f\n\
+    service g -- /g\nservice h -- /h\n";
+
+#[test]
+fn reload_stops_starts_restarts_and_changes_in_place() {
+    let mut s = supervisor(EIGHT);
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    let before: Vec<_> = "abcdefgh"
+        .chars()
+        .map(|c| pid_of(&s, &c.to_string()))
+        .collect();
+    // b goes, x comes, c runs another command, d gets another mem.max;
+    // the order changes too, so every kept slot moves.
+    let new = "service x after=a -- /x\nservice h -- /h\nservice g -- /g\n\
+        service f after=e -- /f\nservice e -- /e\nservice d mem.max=32M -- /d\n\
+        service c -- /c --new\nservice a -- /a\n";
+    let plan = reload(&mut s, &mut fx, new, 10);
+    assert_eq!(
+        plan,
+        [
+            "Stop(\"b\")",
+            "Start(\"x\")",
+            "InPlace(\"d\", 1)",
+            "Restart(\"c\")"
+        ]
+    );
+    // The limit is written at once; b and c get their stop signal.
+    saw(
+        &mut fx,
+        &["limits d 1", "signal-cgroup b 15", "signal-cgroup c 15"],
+    );
+    assert!(
+        s.spare().is_none(),
+        "a second reload while one is under way"
+    );
+    assert_eq!(s.restart(&mut fx, 2, Ms(11)), Err(Refused::Reloading));
+    killed(&mut s, &mut fx, 101, 20);
+    saw(&mut fx, &["kill-cgroup b"]);
+    assert_eq!(
+        s.find("x"),
+        None,
+        "the old table is in force until c is down"
+    );
+    killed(&mut s, &mut fx, 102, 30);
+    saw(
+        &mut fx,
+        &[
+            "kill-cgroup c",
+            "remove-cgroup b",
+            "spawn x 108",
+            "spawn c 109",
+        ],
+    );
+    assert_eq!(s.len(), 8);
+    assert_eq!(s.find("b"), None);
+    for (name, was) in "adefgh".chars().zip([0, 3, 4, 5, 6, 7]) {
+        assert_eq!(pid_of(&s, &name.to_string()), before[was], "{}", name);
+    }
+    assert_eq!(pid_of(&s, "c"), Some(109));
+    // A kept unit still answers to its own pid after the move.
+    exit(&mut s, &mut fx, before[7].unwrap(), 1, 40_000);
+    saw(&mut fx, &["kill-cgroup h", "spawn h 110"]);
+    assert!(s.spare().is_some());
+}
+
+#[test]
+fn reload_stops_removed_units_dependents_first() {
+    let mut s = supervisor("service db -- /db\nservice app needs=db -- /app\nservice z -- /z\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    reload(&mut s, &mut fx, "service z -- /z\n", 10);
+    saw(&mut fx, &["signal-cgroup app 15"]);
+    killed(&mut s, &mut fx, 102, 20);
+    saw(&mut fx, &["kill-cgroup app", "signal-cgroup db 15"]);
+    killed(&mut s, &mut fx, 100, 30);
+    saw(
+        &mut fx,
+        &["kill-cgroup db", "remove-cgroup db", "remove-cgroup app"],
+    );
+    assert_eq!((s.len(), pid_of(&s, "z")), (1, Some(101)));
+}
+
+#[test]
+fn reload_with_nothing_running_to_stop_takes_over_at_once() {
+    let mut s = supervisor("service a -- /a\nservice b restart-max=10s -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 101, 1, 5);
+    assert!(matches!(state(&s, "b"), State::BackingOff { .. }));
+    fx.take();
+    // b backs off: it is replaced without waiting, and its back-off is
+    // not left to spawn the old command.
+    let plan = reload(&mut s, &mut fx, "service a -- /a\nservice b -- /b2\n", 10);
+    assert_eq!(plan, ["Restart(\"b\")"]);
+    saw(&mut fx, &["spawn b 102"]);
+    assert_eq!(pid_of(&s, "a"), Some(100));
+}
+
+#[test]
+fn reload_gives_failed_and_blocked_units_another_chance() {
+    let mut s = supervisor("task t restart=never -- /t\nservice b needs=t -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 5);
+    assert_eq!(state(&s, "b"), State::Blocked);
+    fx.take();
+    let plan = reload(
+        &mut s,
+        &mut fx,
+        "task t -- /t --fixed\nservice b needs=t -- /b\n",
+        10,
+    );
+    assert_eq!(plan, ["Start(\"t\")"]);
+    saw(&mut fx, &["spawn t 101"]);
+    exit(&mut s, &mut fx, 101, 0, 20);
+    saw(&mut fx, &["kill-cgroup t", "spawn b 102"]);
+}
+
+#[test]
+fn reload_takes_settings_in_place() {
+    let mut s = supervisor("service a stop-timeout=5s -- /a\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    fx.take();
+    let plan = reload(&mut s, &mut fx, "service a stop-timeout=1s -- /a\n", 10);
+    assert_eq!(plan.len(), 1);
+    assert!(plan[0].starts_with("InPlace(\"a\""), "{:?}", plan);
+    assert!(fx.take().is_empty(), "a setting restarted the unit");
+    s.stop(&mut fx, 0, Ms(20));
+    assert_eq!(s.deadline(), Some(Ms(1020)));
 }

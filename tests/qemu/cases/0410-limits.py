@@ -38,7 +38,14 @@ for i in $(seq 60); do
   [ "$(ev oom oom_kill memory.events)" -ge 2 ] && break
   sleep 0.5
 done
-echo "OOM events=$(ev oom oom_kill memory.events) vmstat=$(grep '^oom_kill ' /proc/vmstat | cut -d' ' -f2) max=$(cat $CG/oom/memory.max)"
+# The unit goes on being killed and restarted: read the machine's count
+# between two equal reads of the unit's, so no kill falls between them.
+for i in $(seq 40); do
+  e=$(ev oom oom_kill memory.events)
+  v=$(grep '^oom_kill ' /proc/vmstat | cut -d' ' -f2)
+  [ "$(ev oom oom_kill memory.events)" = "$e" ] && break
+done
+echo "OOM events=$e vmstat=$v max=$(cat $CG/oom/memory.max)"
 # pids.max: the bomb is held at 32.
 echo "PIDS current=$(cat $CG/bomb/pids.current) procs=$(wc -l < $CG/bomb/cgroup.procs) max=$(ev bomb max pids.events)"
 echo "STILL calm=$(head -n1 $CG/calm/cgroup.procs) w100=$(head -n1 $CG/w100/cgroup.procs) pid1=$(cut -d' ' -f3 /proc/1/stat)"

@@ -56,6 +56,11 @@ def debugfs(disk, request):
 
 
 def run(t):
+    # riscv64: QEMU's virt machine always puts a seed in the device tree
+    # and the kernel credits it before reading its command line, so the
+    # pool is ready at 0 s there: the seed's credit is checked, not that
+    # it is what made the pool ready.
+    seeded = t.arch == "riscv64"
     disk = t.disk("var", 16)
     table = TABLE % (t.disk_dev(0), t.tty)
     g = t.boot(files={"/etc/hostname": HOSTNAME, "/etc/pinit.conf": table,
@@ -71,7 +76,7 @@ def run(t):
     grab(text, r"^pinit: random-seed /var/lib/pinit/random-seed: no seed yet \(a first boot\): making one$")
     grab(text, r"^SEED 600 512 0$")
     m = grab(text, r"^CRNG (\d+) ENT (\d+)$")
-    t.check(m.group(1) == "0" and int(m.group(2)) < 256,
+    t.check(seeded or m.group(1) == "0" and int(m.group(2)) < 256,
             "the kernel's RNG was initialized before the seed could be tested: %s" % m.group(0))
     grab(text, r"^RANDOM rc=0$")
     saved = text.find("pinit: shutdown: random seed saved to /var/lib/pinit/random-seed")
@@ -99,7 +104,8 @@ def run(t):
     grab(text, r"^pinit: %s$" % line)
     grab(text, r"^ENT 256$")
     kmsg = re.findall(r"^KMSG (.*)$", text, re.M)
-    t.check(len(kmsg) >= 2 and kmsg[0].endswith("crng init done") and re.match(r"pinit: " + line, kmsg[1]),
+    t.check(seeded or len(kmsg) >= 2 and kmsg[0].endswith("crng init done")
+            and re.match(r"pinit: " + line, kmsg[1]),
             "the kernel's RNG was not initialized by the credit: %r" % kmsg)
     m = grab(text, r"^MD5 ([0-9a-f]{32})")
     t.check(m.group(1) != md5, "the seed file still holds the seed just credited")

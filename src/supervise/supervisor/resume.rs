@@ -1,0 +1,136 @@
+//! A unit across a re-exec of PID 1 (docs/design.md §13): what the old
+//! program hands over (`carried`), and what the new one takes back
+//! (`resume`) from that hand-over or, after a crash, from the kernel
+//! (boot/adopt.rs). The unit goes on where it stood: the same state,
+//! process, counters and fds.
+
+use super::*;
+
+/// What a re-exec carries of a unit, besides its fds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Carried<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) unit: Snapshot,
+    /// The process its output lines are tagged with.
+    pub(crate) log_pid: i32,
+    /// The last `STATUS=` text.
+    pub(crate) status: &'a [u8],
+    pub(crate) timeline: Timeline,
+    /// In the stop set of a `pinit stop` under way.
+    pub(crate) stopping: bool,
+    /// Its `runtime-dir=` directories were made and not removed since.
+    pub(crate) run_dirs: bool,
+}
+
+/// The fds PID 1 holds for a unit; a new kind is one more field here
+/// and one more role in boot/handover.rs.
+#[derive(Debug)]
+pub(crate) struct UnitFds<F> {
+    /// Its cgroup directory (CLONE_INTO_CGROUP).
+    pub(crate) cgroup: Option<F>,
+    /// Its output pipe: read end, write end.
+    pub(crate) out: Option<(F, F)>,
+    /// The read end of its `ready=fd:N` pipe.
+    pub(crate) ready: Option<F>,
+    /// A pidfd on a main process that is not PID 1's child.
+    pub(crate) pidfd: Option<F>,
+}
+
+impl<F> Default for UnitFds<F> {
+    fn default() -> Self {
+        UnitFds {
+            cgroup: None,
+            out: None,
+            ready: None,
+            pidfd: None,
+        }
+    }
+}
+
+impl<'t> Supervisor<'t> {
+    /// Unit `i` as a re-exec carries it, and its fds.
+    pub(crate) fn carried(&self, i: usize) -> Option<(Carried<'_>, UnitFds<BorrowedFd<'_>>)> {
+        let u = self.table.get().units.get(i)?;
+        let s = self.slots.get(i)?;
+        let c = Carried {
+            name: u.name,
+            unit: s.sm.snapshot(),
+            log_pid: s.log_pid,
+            status: &s.status,
+            timeline: s.timeline,
+            stopping: self.stopping.contains(i),
+            run_dirs: s.run_dirs,
+        };
+        let fds = UnitFds {
+            cgroup: s.kept.cgroup.as_ref().map(|f| f.as_fd()),
+            out: s.kept.out.as_ref().map(|(r, w)| (r.as_fd(), w.as_fd())),
+            ready: s.ready.as_ref().map(|f| f.as_fd()),
+            pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
+        };
+        Some((c, fds))
+    }
+
+    /// The text of the table in force (empty for the compiled-in one).
+    pub(crate) fn table_text(&self) -> &[u8] {
+        self.table.text()
+    }
+
+    /// Kills what is left in unit `i`'s cgroup (processes a crashed PID 1
+    /// left, with no record of them).
+    pub(crate) fn kill_unit(&self, fx: &mut impl Effects, i: usize) {
+        self.kill_cgroup(fx, i);
+    }
+
+    /// Whether the boot summary was said.
+    pub(crate) fn booted(&self) -> bool {
+        self.booted
+    }
+
+    /// A previous PID 1 said the boot summary already.
+    pub(crate) fn set_booted(&mut self) {
+        self.booted = true;
+    }
+
+    /// Takes unit `i` back as a previous PID 1 left it: its state and
+    /// counters, its texts, and its fds, watched again; a forked unit
+    /// with no main process (`Adopting`, `Tracking`) has its
+    /// cgroup.events opened again.
+    pub(crate) fn resume(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        c: &Carried<'_>,
+        fds: UnitFds<OwnedFd>,
+        now: Ms,
+    ) {
+        let Some(slot) = self.slots.get_mut(i) else {
+            return;
+        };
+        slot.sm = Unit::resume(*slot.sm.policy(), c.unit);
+        slot.log_pid = c.log_pid;
+        notify::fit_status(c.status, &mut slot.status);
+        slot.timeline = c.timeline;
+        slot.run_dirs = c.run_dirs;
+        slot.kept.cgroup = fds.cgroup;
+        let watched = [
+            (fds.out.as_ref().map(|(r, _)| r), token::LOG),
+            (fds.ready.as_ref(), token::READY),
+            (fds.pidfd.as_ref(), token::PIDFD),
+        ];
+        for (fd, kind) in watched {
+            if let Some(Err(e)) = fd.map(|fd| fx.watch(fd.as_fd(), kind | i as u64)) {
+                say!("{}: unable to watch its fd again: {}", c.name, Name(e));
+            }
+        }
+        slot.kept.out = fds.out;
+        slot.ready = fds.ready;
+        slot.pidfd = fds.pidfd;
+        if c.stopping {
+            self.stopping.insert(i);
+        }
+        self.record(fx, i);
+        if let Some(e) = self.watch_cgroup(fx, i) {
+            self.step(fx, i, e, now);
+        }
+    }
+}
