@@ -209,9 +209,6 @@ pub(crate) fn run(args: Args) -> ! {
     };
     let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
     let mut fx = System::new(&init.ev);
-    // After the mount statements, before the first unit: clients may
-    // connect from now on.
-    sup.bind_all(&mut fx, time::now());
     match &arrival {
         Some(a) => {
             let (from, booted) = a.meta();
@@ -236,6 +233,10 @@ pub(crate) fn run(args: Args) -> ! {
     if closed > 0 {
         say!("closed {} fds a previous PID 1 left open", closed);
     }
+    // After the mount statements, before the first unit: clients may
+    // connect from now on. After a re-exec, only what was not handed
+    // over (a socket that could not be bound before).
+    sup.bind_all(&mut fx, time::now());
     init.sup = Some(sup);
     serve(init)
 }

@@ -11,7 +11,7 @@ use rustix::process::Pid;
 
 /// Where an instance is in its stop.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Stop {
+pub(crate) enum Stop {
     No,
     /// Sent the stop signal; SIGKILL at this time.
     Signalled(Ms),
@@ -25,7 +25,7 @@ pub(crate) struct Instance {
     /// N of its cgroup `NAME@N`: the lowest its unit had free.
     pub(crate) num: u16,
     pub(crate) pid: Pid,
-    stop: Stop,
+    pub(crate) stop: Stop,
 }
 
 /// What a stop timeout asks of the supervisor.
@@ -84,6 +84,19 @@ impl Instances {
             stop: Stop::No,
         };
         self.list.push(i).is_ok()
+    }
+
+    /// Every instance, for a re-exec's hand-over.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Instance> + '_ {
+        self.list.iter()
+    }
+
+    /// An instance a previous PID 1 handed over (boot/reexec.rs) or left
+    /// in its cgroup (boot/adopt.rs), as it was; false if its number is
+    /// taken or the table is full.
+    pub(crate) fn take_back(&mut self, i: Instance) -> bool {
+        let taken = self.of(usize::from(i.unit)).any(|o| o.num == i.num);
+        !taken && self.list.push(i).is_ok()
     }
 
     /// Process `pid` exited: the instance it was, now gone.

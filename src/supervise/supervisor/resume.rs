@@ -5,6 +5,8 @@
 //! process, counters and fds.
 
 use super::*;
+use crate::supervise::instance::Instance;
+use crate::table::capacity::LISTEN_MAX;
 
 /// What a re-exec carries of a unit, besides its fds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -34,6 +36,9 @@ pub(crate) struct UnitFds<F> {
     pub(crate) ready: Option<F>,
     /// A pidfd on a main process that is not PID 1's child.
     pub(crate) pidfd: Option<F>,
+    /// Its `listen=` sockets, in order, and the connections accepted on
+    /// each.
+    pub(crate) sockets: heapless::Vec<(F, u32), LISTEN_MAX>,
 }
 
 impl<F> Default for UnitFds<F> {
@@ -43,6 +48,7 @@ impl<F> Default for UnitFds<F> {
             out: None,
             ready: None,
             pidfd: None,
+            sockets: heapless::Vec::new(),
         }
     }
 }
@@ -66,6 +72,12 @@ impl<'t> Supervisor<'t> {
             out: s.kept.out.as_ref().map(|(r, w)| (r.as_fd(), w.as_fd())),
             ready: s.ready.as_ref().map(|f| f.as_fd()),
             pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
+            sockets: s
+                .kept
+                .sockets
+                .iter()
+                .map(|l| (l.fd.as_fd(), l.accepted))
+                .collect(),
         };
         Some((c, fds))
     }
@@ -123,6 +135,9 @@ impl<'t> Supervisor<'t> {
             }
         }
         slot.kept.out = fds.out;
+        slot.kept.sockets = (fds.sockets.into_iter())
+            .map(|(fd, accepted)| Listener { fd, accepted })
+            .collect();
         slot.ready = fds.ready;
         slot.pidfd = fds.pidfd;
         if c.stopping {
@@ -132,5 +147,33 @@ impl<'t> Supervisor<'t> {
         if let Some(e) = self.watch_cgroup(fx, i) {
             self.step(fx, i, e, now);
         }
+        self.sync_watch(fx, i, now);
+    }
+
+    /// The running instances of `accept=yes` units.
+    pub(crate) fn instances(&self) -> impl Iterator<Item = &Instance> + '_ {
+        self.instances.all()
+    }
+
+    /// Takes back instance `inst` of unit `i` as a previous PID 1 left
+    /// it; false if unit `i` has no room for it (not `accept=yes`, or its
+    /// number is taken or beyond its `max-instances=`).
+    pub(crate) fn resume_instance(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        inst: Instance,
+        now: Ms,
+    ) -> bool {
+        let fits =
+            (self.table.get().units.get(i)).is_some_and(|u| u.accept && inst.num < u.max_instances);
+        let taken = fits
+            && self.instances.take_back(Instance {
+                unit: i as u16,
+                ..inst
+            });
+        // Full again: not watched.
+        self.sync_watch(fx, i, now);
+        taken
     }
 }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::place::cgroup::Base;
 use crate::supervise::capture::LOG_LINE_MAX;
+use crate::supervise::instance::Instance;
 use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
@@ -643,6 +644,78 @@ fn accept_starts_an_instance_per_connection_up_to_max_instances() {
     );
     assert!(s.all_down());
     assert_eq!(sockets(&s, 0).0, [(true, 3)], "the socket stays bound");
+}
+
+/// What a re-exec hands over of unit `i` (boot/reexec.rs): its record
+/// and copies of its fds, as the new program inherits them.
+fn handed_over(s: &Supervisor<'_>, i: usize) -> (Carried<'static>, UnitFds<OwnedFd>) {
+    let (c, fds) = s.carried(i).unwrap();
+    let dup = |f: BorrowedFd<'_>| rustix::io::fcntl_dupfd_cloexec(f, 0).unwrap();
+    let c = Carried {
+        name: String::from(c.name).leak(),
+        status: Vec::from(c.status).leak(),
+        ..c
+    };
+    let mut owned = UnitFds::<OwnedFd> {
+        cgroup: fds.cgroup.map(dup),
+        ..UnitFds::default()
+    };
+    for (fd, n) in fds.sockets {
+        owned.sockets.push((dup(fd), n)).unwrap();
+    }
+    (c, owned)
+}
+
+#[test]
+fn a_re_exec_keeps_the_sockets_the_listening_state_and_the_instances() {
+    let conf = "service web listen=tcp:8080 listen=unix:/run/web.sock start=on-demand -- /web\n\
+                service echo accept=yes max-instances=2 listen=tcp:7 -- /echo\n";
+    let mut old = supervisor(conf);
+    let mut fx = Fake::default();
+    old.bind_all(&mut fx, Ms(0));
+    old.schedule(&mut fx, Ms(0));
+    fx.pending = 2;
+    old.on_token(&mut fx, sock(1, 0), Ms(10));
+    saw(
+        &mut fx,
+        &["spawn echo@0 100 fds=conn", "spawn echo@1 101 fds=conn"],
+    );
+    // The new program: the same table; nothing may be bound again.
+    let mut new = supervisor(conf);
+    let mut fx = Fake {
+        unbindable: vec!["web", "echo"],
+        next_pid: 101,
+        ..Fake::default()
+    };
+    for i in 0..2 {
+        let (c, fds) = handed_over(&old, i);
+        new.resume(&mut fx, i, &c, fds, Ms(20));
+    }
+    for inst in old.instances() {
+        assert!(new.resume_instance(&mut fx, usize::from(inst.unit), *inst, Ms(20)));
+    }
+    new.bind_all(&mut fx, Ms(20));
+    new.schedule(&mut fx, Ms(20));
+    saw(&mut fx, &[]);
+    assert_eq!(state(&new, "web"), State::Listening);
+    assert_eq!(state(&new, "echo"), State::Listening);
+    assert_eq!(sockets(&new, 0), (vec![(true, 0), (true, 0)], 0));
+    assert_eq!(sockets(&new, 1), (vec![(true, 2)], 2));
+    // web's two sockets are watched; echo's not while it is full.
+    assert_eq!(fx.watched, 2);
+    // An instance started by the old program ends: reaped, its cgroup
+    // goes, and echo accepts again.
+    exit(&mut new, &mut fx, 100, 0, 30);
+    saw(&mut fx, &["kill-cgroup echo@0"]);
+    assert_eq!((sockets(&new, 1).1, fx.watched), (1, 3));
+    // The first connection to web starts it, with both sockets.
+    new.on_token(&mut fx, sock(0, 1), Ms(40));
+    saw(&mut fx, &["spawn web 102 fds=2"]);
+    // An instance's number is its own: not taken back twice, nor by a
+    // unit without accept=yes.
+    let inst = *old.instances().next().unwrap();
+    assert!(!new.resume_instance(&mut fx, 1, Instance { num: 1, ..inst }, Ms(50)));
+    assert!(!new.resume_instance(&mut fx, 0, inst, Ms(50)));
 }
 
 #[test]
