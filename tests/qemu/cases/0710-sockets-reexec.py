@@ -96,7 +96,7 @@ def run(t):
         return checks.line(t, text, pattern)
 
     t.check("listen-fds: bad" not in text, "listen-fds refused what it was passed")
-    checks.line(t, text, r"^REEXEC rc=0 pinit \S+ \(\S+\) is PID 1 again: 4 units handed over")
+    checks.line(t, text, r"^REEXEC rc=0 pinit \S+ \(\S+\) is PID 1 again: 5 units handed over")
 
     # The same five sockets, each open in PID 1 (once) before and after.
     before = grab(r"INO-BEFORE (.*)").group(1).split()
