@@ -41,6 +41,9 @@ pub(crate) trait Effects {
     fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno>;
     /// A connection waiting on a listening socket; `None`: none.
     fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno>;
+    /// Closes socket `l` of unit `u` for good (a reload removed or
+    /// changed it) and removes its Unix socket file.
+    fn unbind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>, fd: OwnedFd);
     /// Removes a unit's (empty) cgroup and its first `instances`
     /// instances': a reload removed the unit.
     fn remove_cgroup(
@@ -142,6 +145,10 @@ impl Effects for System<'_> {
 
     fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
         listen::accept(fd)
+    }
+
+    fn unbind(&mut self, _: &table::Unit<'_>, l: &Listen<'_>, fd: OwnedFd) {
+        listen::unbind(l, fd)
     }
 
     fn remove_cgroup(

@@ -99,6 +99,18 @@ impl Instances {
         !taken && self.list.push(i).is_ok()
     }
 
+    /// A reload moved the units: each instance's unit index becomes
+    /// `to(old)`; one whose unit is gone (`None`) is forgotten.
+    pub(crate) fn renumber(&mut self, to: impl Fn(usize) -> Option<usize>) {
+        self.list.retain_mut(|i| match to(usize::from(i.unit)) {
+            Some(n) => {
+                i.unit = n as u16;
+                true
+            }
+            None => false,
+        });
+    }
+
     /// Process `pid` exited: the instance it was, now gone.
     pub(crate) fn exited(&mut self, pid: Pid) -> Option<Instance> {
         let at = self.list.iter().position(|i| i.pid == pid)?;

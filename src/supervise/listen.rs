@@ -41,6 +41,21 @@ pub(crate) fn bind(unit: &str, l: &Listen<'_>, nonblocking: bool) -> Result<Owne
     })
 }
 
+/// Closes `fd`, socket `l`, and removes the socket file of a Unix
+/// socket (a FIFO stays: it may be older than PID 1's use of it).
+pub(crate) fn unbind(l: &Listen<'_>, fd: OwnedFd) {
+    drop(fd);
+    if let (Addr::Path(p), false) = (l.addr, l.kind == SocketKind::Fifo) {
+        let sock =
+            fs::lstat(p).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Socket);
+        if sock {
+            if let Err(e) = fs::unlink(p) {
+                say!("unable to remove {}: {}", p, Name(e));
+            }
+        }
+    }
+}
+
 /// A connection waiting on `fd` (CLOEXEC, blocking: the instance gets it
 /// as fds 0, 1 and 3); `None` when there is none.
 pub(crate) fn accept(fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {

@@ -159,6 +159,9 @@ impl Effects for Fake {
         let (rd, _) = rustix::pipe::pipe()?;
         Ok(Some(rd))
     }
+    fn unbind(&mut self, u: &table::Unit<'_>, l: &table::Listen<'_>, _: OwnedFd) {
+        self.log.push(format!("unbind {} {}", u.name, l.address()));
+    }
     fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool, _: u16) -> Result<(), Errno> {
         self.log.push(format!("remove-cgroup {}", unit));
         Ok(())
@@ -1190,4 +1193,91 @@ fn reload_takes_settings_in_place() {
     assert!(fx.take().is_empty(), "a setting restarted the unit");
     s.stop(&mut fx, 0, Ms(20));
     assert_eq!(s.deadline(), Some(Ms(1020)));
+}
+
+/// The fd numbers of unit `name`'s sockets (-1: not bound).
+fn socket_fds(s: &Supervisor<'_>, name: &str) -> Vec<i32> {
+    let i = s.find(name).unwrap();
+    s.sockets(i)
+        .0
+        .map(|(_, b)| b.map_or(-1, |b| rustix::fd::AsRawFd::as_raw_fd(&b.fd)))
+        .collect()
+}
+
+#[test]
+fn reload_keeps_unchanged_sockets_and_binds_changed_ones() {
+    let mut s = supervisor(
+        "service keep listen=tcp:80 -- /keep\n\
+         service moved listen=tcp:81 -- /moved\n\
+         service gone start=on-demand listen=unix:/run/gone.sock -- /gone\n\
+         service echo accept=yes listen=tcp:7 -- /echo\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(3, 0), Ms(1));
+    saw(
+        &mut fx,
+        &[
+            "spawn keep 100 fds=1",
+            "spawn moved 101 fds=1",
+            "spawn echo@0 102 fds=conn",
+        ],
+    );
+    let (keep, echo) = (socket_fds(&s, "keep"), socket_fds(&s, "echo"));
+    // keep: a new command, the same socket; moved: another port; echo
+    // moves to the front; gone goes; new comes.
+    let plan = reload(
+        &mut s,
+        &mut fx,
+        "service echo accept=yes listen=tcp:7 -- /echo\n\
+         service new start=on-demand listen=tcp:83 -- /new\n\
+         service keep listen=tcp:80 -- /keep --v2\n\
+         service moved listen=tcp:82 -- /moved\n",
+        10,
+    );
+    assert_eq!(
+        plan,
+        [
+            "Stop(\"gone\")",
+            "Start(\"new\")",
+            "Restart(\"keep\")",
+            "Restart(\"moved\")"
+        ]
+    );
+    killed(&mut s, &mut fx, 100, 20);
+    killed(&mut s, &mut fx, 101, 21);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup keep 15",
+            "signal-cgroup moved 15",
+            "kill-cgroup keep",
+            "kill-cgroup moved",
+            "unbind gone unix:/run/gone.sock",
+            "remove-cgroup gone",
+            "unbind moved tcp:81",
+            "spawn keep 103 fds=1",
+            "spawn moved 104 fds=1",
+        ],
+    );
+    assert_eq!(socket_fds(&s, "keep"), keep, "keep's socket is the same");
+    assert_eq!(socket_fds(&s, "echo"), echo, "echo's socket is the same");
+    assert!(socket_fds(&s, "moved")[0] >= 0);
+    assert!(
+        socket_fds(&s, "new")[0] >= 0,
+        "a new unit's socket is bound"
+    );
+    assert_eq!(state(&s, "new"), State::Listening);
+    // Watched: echo's socket (under its new index) and new's.
+    assert_eq!(fx.watched, 2);
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(0, 0), Ms(30));
+    exit(&mut s, &mut fx, 102, 0, 31);
+    saw(
+        &mut fx,
+        &["spawn echo@1 105 fds=conn", "kill-cgroup echo@0"],
+    );
+    assert_eq!(sockets(&s, 0), (vec![(true, 2)], 1));
 }
