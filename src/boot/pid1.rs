@@ -223,6 +223,7 @@ pub(crate) fn run(args: Args) -> ! {
         }
         None if again => {
             let n = adopt::adopt(&mut sup, &mut fx);
+            adopt::sockets(&mut sup, &mut fx, &mut inherited);
             sup.set_booted();
             say!("{} units taken back from the kernel", n);
         }

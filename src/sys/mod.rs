@@ -620,6 +620,16 @@ impl Inherited {
         Some(fd)
     }
 
+    /// The first inherited fd not taken yet that `is` says yes to
+    /// (`take` it to keep it).
+    pub(crate) fn find(&self, mut is: impl FnMut(BorrowedFd<'_>) -> bool) -> Option<i32> {
+        (0..INHERITED_MAX as i32).find(|&n| {
+            // SAFETY: `n` was inherited and is not taken, so it is open
+            // and owned by `self`, which the borrow outlives.
+            self.contains(n) && is(unsafe { BorrowedFd::borrow_raw(n) })
+        })
+    }
+
     /// Closes every fd not taken; returns how many.
     pub(crate) fn close_rest(&mut self) -> usize {
         let mut n = 0;

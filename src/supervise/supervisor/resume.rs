@@ -150,6 +150,23 @@ impl<'t> Supervisor<'t> {
         self.sync_watch(fx, i, now);
     }
 
+    /// Unit `i`'s sockets, found again among the fds a crashed PID 1
+    /// left open (boot/adopt.rs): all of them, in `listen=` order.
+    pub(crate) fn take_sockets(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        fds: heapless::Vec<OwnedFd, LISTEN_MAX>,
+        now: Ms,
+    ) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.kept.sockets = (fds.into_iter())
+                .map(|fd| Listener { fd, accepted: 0 })
+                .collect();
+        }
+        self.sync_watch(fx, i, now);
+    }
+
     /// The running instances of `accept=yes` units.
     pub(crate) fn instances(&self) -> impl Iterator<Item = &Instance> + '_ {
         self.instances.all()
