@@ -238,6 +238,21 @@ service crash restart-limit=3 -- /bin/sh -c "echo tick; exit 7"
 }
 
 #[test]
+fn a_unit_that_ran_long_is_restarted_at_once_with_a_console_line() {
+    // Past the stable run (10 s), a crash restarts it with no delay:
+    // the console still says so.
+    let r = start(
+        "stable",
+        r#"
+service long restart-limit=2 -- /bin/sh -c "sleep 10.2; exit 4"
+"#,
+    );
+    r.wait("long: exited with status 4; restarting now");
+    assert_eq!(r.count("long: started"), 2, "{}", r.text());
+    r.stop();
+}
+
+#[test]
 fn restart_policies() {
     let r = start(
         "policies",

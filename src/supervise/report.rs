@@ -127,6 +127,22 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
         State::Stopping { .. } => say!("{}: stopping", name),
         State::Stopped => say!("{}: stopped", name),
         State::Listening => say!("{}: listening", name),
+        // An exit after a stable run: started again with no back-off.
+        State::Spawning
+            if matches!(
+                before,
+                State::Starting { .. }
+                    | State::Running { .. }
+                    | State::Adopting { .. }
+                    | State::Tracking
+            ) =>
+        {
+            say!(
+                "{}: {}; restarting now",
+                name,
+                unit.last_exit().map_or(Exit(Status::Unknown), Exit)
+            )
+        }
         State::Waiting
         | State::Spawning
         | State::Starting { .. }
