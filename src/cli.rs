@@ -58,6 +58,10 @@ fn command(args: Args) -> i32 {
         Some(b"panic") => {
             crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
         }
+        #[cfg(feature = "test-wedge")]
+        Some(b"wedge") => {
+            crate::control::client::main(args, crate::control::protocol::SOCKET_PATH, 1)
+        }
         Some(b"--socket") => match args.get(2).and_then(|a| a.to_str().ok()) {
             Some(path) => crate::control::client::main(args, path, 3),
             None => {

@@ -4,8 +4,8 @@
 //! must not panic.
 
 use pinit::table::{
-    self, capacity, EnvFile, Id, IoPrio, Kill, Limit, Log, Numa, Ready, Restart, RuntimeDir, Sched,
-    Setup, Table, Test, UnitKind,
+    self, capacity, EnvFile, Id, IoPrio, Kill, Limit, Log, Numa, OnFailure, Ready, Restart,
+    RuntimeDir, Sched, Setup, Table, Test, UnitKind,
 };
 
 /// The messages for `text`, one string each.
@@ -253,6 +253,111 @@ fn irq_affinity() {
         errors("irq-affinity 0-x"),
         ["t.conf:1:14: error: invalid CPU list '0-x': expected a list like 0-3,6,8-9"]
     );
+}
+
+#[test]
+fn watchdog_statement() {
+    with("watchdog /dev/watchdog0", |t| {
+        let w = t.watchdog().unwrap();
+        assert_eq!(w.device.raw(), "/dev/watchdog0");
+        assert_eq!(
+            (w.timeout.0, w.shutdown_timeout.0, w.wait.0, w.magic_close),
+            (30_000, 600_000, 60_000, false)
+        );
+    });
+    with(
+        "watchdog \"/dev/my dog\" timeout=5 shutdown-timeout=2m wait=250ms magic-close=yes",
+        |t| {
+            let w = t.watchdog().unwrap();
+            let mut buf = [0u8; 32];
+            assert_eq!(w.device.decode(&mut buf).unwrap(), b"/dev/my dog");
+            assert_eq!(
+                (w.timeout.0, w.shutdown_timeout.0, w.wait.0, w.magic_close),
+                (5_000, 120_000, 250, true)
+            );
+        },
+    );
+    with(
+        "watchdog /dev/watchdog timeout=65535s wait=0 magic-close=no",
+        |t| {
+            let w = t.watchdog().unwrap();
+            assert_eq!((w.timeout.0, w.wait.0), (65_535_000, 0));
+        },
+    );
+    with("service a -- /a", |t| assert!(t.watchdog().is_none()));
+    // DEVICE: up to 63 bytes (PID 1 keeps a copy).
+    let longest = format!("/dev/{}", "w".repeat(58));
+    with(&format!("watchdog {longest}"), |t| {
+        assert_eq!(t.watchdog().unwrap().device.raw().len(), 63)
+    });
+    let too_long = format!("{longest}w");
+    let usage = "(usage: watchdog DEVICE [timeout=DURATION] [shutdown-timeout=DURATION] [wait=DURATION] [magic-close=yes|no])";
+    let cases: &[(&str, String)] = &[
+        ("watchdog", format!("1:9: error: missing DEVICE {usage}")),
+        (
+            "watchdog watchdog0",
+            "1:10: error: invalid watchdog device 'watchdog0': expected a device path like /dev/watchdog0".into(),
+        ),
+        (
+            Box::leak(format!("watchdog {too_long}").into_boxed_str()),
+            // The console shows a long value's first 60 bytes.
+            format!(
+                "1:10: error: invalid watchdog device '{}...': expected a device path of at most 63 bytes",
+                &too_long[..60]
+            ),
+        ),
+        (
+            "watchdog /dev/watchdog0 30s",
+            format!("1:25: error: unexpected '30s' {usage}"),
+        ),
+        (
+            "watchdog /dev/watchdog0 timeuot=5s",
+            "1:25: error: unknown option 'timeuot' — did you mean 'timeout'?".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 timeout=5s timeout=6s",
+            "1:36: error: option 'timeout' given twice".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 wait=",
+            "1:25: error: empty value for 'wait='".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 timeout=\"5s\"",
+            "1:33: error: quotes are not allowed in 'timeout=' (only in paths, arguments and env)".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 timeout=1500ms",
+            "1:33: error: invalid value '1500ms' for 'timeout=': expected whole seconds from 1s to 65535s (the driver counts seconds)".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 timeout=0",
+            "1:33: error: invalid value '0' for 'timeout=': expected whole seconds from 1s to 65535s (the driver counts seconds)".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 shutdown-timeout=65536",
+            "1:42: error: invalid value '65536' for 'shutdown-timeout=': expected whole seconds from 1s to 65535s (the driver counts seconds)".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 wait=soon",
+            "1:30: error: invalid value 'soon' for 'wait=': expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 wait=1194h",
+            "1:30: error: invalid value '1194h' for 'wait=': longer than the limit of 1193h".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0 magic-close=1",
+            "1:37: error: invalid value '1' for 'magic-close=': expected yes or no".into(),
+        ),
+        (
+            "watchdog /dev/watchdog0\nwatchdog /dev/watchdog1",
+            "2:1: error: watchdog given twice (first at line 1)".into(),
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(errors(text), [format!("t.conf:{want}")], "{text}");
+    }
 }
 
 #[test]
@@ -592,6 +697,64 @@ fn env_files() {
     with(
         "task t env-file=/t -- /bin/x\ntty c env-file=/c -- /bin/x",
         |t| assert!(t.units.iter().all(|u| u.env_files().count() == 1)),
+    );
+}
+
+#[test]
+fn watchdog_option() {
+    unit("ready=notify watchdog=2s", |u| {
+        assert_eq!(u.watchdog.0, 2000)
+    });
+    unit("ready=notify watchdog=0", |u| assert_eq!(u.watchdog.0, 0));
+    unit("ready=notify", |u| assert_eq!(u.watchdog.0, 0));
+    assert_eq!(
+        unit_err("ready=notify watchdog=often"),
+        "invalid value 'often' for 'watchdog=': expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)"
+    );
+    assert_eq!(
+        unit_err("watchdog=2s"),
+        "'watchdog=2s' needs ready=notify (the pings are sd_notify messages)"
+    );
+    assert_eq!(
+        unit_err("ready=fd:3 watchdog=2s"),
+        "'watchdog=2s' needs ready=notify (the pings are sd_notify messages)"
+    );
+    assert_eq!(
+        errors("task t watchdog=2s -- /t"),
+        ["t.conf:1:8: error: 'watchdog=2s' does not apply to a task: only a ready=notify service sends watchdog pings"]
+    );
+    assert_eq!(
+        errors("tty t watchdog=2s -- /t"),
+        ["t.conf:1:7: error: 'watchdog=2s' does not apply to a tty: only a ready=notify service sends watchdog pings"]
+    );
+}
+
+#[test]
+fn on_failure_option() {
+    unit("on-failure=reboot", |u| {
+        assert_eq!(u.on_failure, OnFailure::Reboot)
+    });
+    unit("on-failure=poweroff", |u| {
+        assert_eq!(u.on_failure, OnFailure::Poweroff)
+    });
+    unit("on-failure=none", |u| {
+        assert_eq!(u.on_failure, OnFailure::None)
+    });
+    unit("", |u| assert_eq!(u.on_failure, OnFailure::None));
+    with(
+        "task t on-failure=reboot -- /t\ntty c on-failure=poweroff -- /c",
+        |t| {
+            assert_eq!(t.units[0].on_failure, OnFailure::Reboot);
+            assert_eq!(t.units[1].on_failure, OnFailure::Poweroff);
+        },
+    );
+    assert_eq!(
+        unit_err("on-failure=rebot"),
+        "invalid value 'rebot' for 'on-failure=': expected none, reboot or poweroff — did you mean 'reboot'?"
+    );
+    assert_eq!(
+        unit_err("on-failure=halt"),
+        "invalid value 'halt' for 'on-failure=': expected none, reboot or poweroff"
     );
 }
 
@@ -1459,6 +1622,45 @@ fn boards_parse() {
 }
 
 #[test]
+fn print_shows_the_watchdogs_and_failure_actions() {
+    let text = "watchdog /dev/watchdog0 timeout=5000ms magic-close=yes\n\
+                service d ready=notify watchdog=2000ms on-failure=reboot -- /d\n\
+                task t on-failure=none -- /t\n";
+    let printed = with(text, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    assert!(
+        printed.contains(
+            "\nwatchdog /dev/watchdog0 timeout=5s shutdown-timeout=10m wait=1m magic-close=yes\n"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed
+            .contains("    restart=always restart-delay=0 restart-max=30s on-failure=reboot \\\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("    ready=notify ready-timeout=0 watchdog=2s \\\n"),
+        "{printed}"
+    );
+    // Left out (or the default): named in the `not set:` comment.
+    let t_block = printed.split("# 2. t").nth(1).unwrap();
+    assert!(
+        !t_block.contains("on-failure=") && t_block.contains(" on-failure "),
+        "{printed}"
+    );
+    let again = with(&printed, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    assert_eq!(printed, again);
+}
+
+#[test]
 fn print_shows_the_new_options_and_round_trips() {
     let text = "service r ready=forked pidfile=/run/r/r.pid kill=main runtime-dir=r:750 \\
                 runtime-dir=r2 runtime-dir-keep=yes env-file=-/etc/default/r -- /bin/r\n\
@@ -1489,10 +1691,10 @@ fn print_shows_the_new_options_and_round_trips() {
         .next()
         .unwrap();
     assert!(!t.contains("pidfile"), "{}", t);
-    // not set: in docs/config.md's order, listen= after pidfile=.
+    // not set: in docs/config.md's order (pidfile=, watchdog=, listen=).
     let s = first.split("# 3. s").nth(1).unwrap();
     assert!(
-        s.contains(" pidfile listen if ") && !s.contains(" timeout"),
+        s.contains(" pidfile watchdog listen if ") && !s.contains(" timeout"),
         "{}",
         s
     );

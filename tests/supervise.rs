@@ -178,6 +178,110 @@ service app after=db -- /bin/sleep 30
     r.stop();
 }
 
+/// A python3 sd_notify client: sends each message of the list, sleeping
+/// 0.3 s before each, then sleeps; `pid` in a message is its own pid.
+fn notifier(messages: &str) -> String {
+    format!(
+        "/usr/bin/python3 -c \"import socket,os,time; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\\n\
+         for m in [{messages}]: time.sleep(0.3); s.sendto(m.encode(), os.environ['NOTIFY_SOCKET'])\\n\
+         time.sleep(30)\""
+    )
+}
+
+#[test]
+fn watchdog_environment_is_the_services_own() {
+    let r = start(
+        "wdenv",
+        r#"
+service w ready=notify watchdog=3s -- /bin/sh -c "echo $WATCHDOG_USEC $WATCHDOG_PID $$ > @/w.env; exec sleep 30"
+service n ready=notify -- /bin/sh -c "echo ${WATCHDOG_USEC:-none} ${WATCHDOG_PID:-none} > @/n.env; exec sleep 30"
+"#,
+    );
+    r.wait("w: started");
+    r.wait("n: started");
+    let read = |f: &str| {
+        let t0 = Instant::now();
+        loop {
+            match std::fs::read_to_string(r.dir.join(f)) {
+                Ok(t) if t.ends_with('\n') => return t,
+                _ if t0.elapsed() > Duration::from_secs(10) => panic!("no {}", f),
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    };
+    let w = read("w.env");
+    let v: Vec<&str> = w.split_whitespace().collect();
+    assert_eq!(v.len(), 3, "{}", w);
+    assert_eq!(v[0], "3000000");
+    // WATCHDOG_PID is the service's own pid ($$ of the shell pinit ran).
+    assert_eq!(v[1], v[2], "{}", w);
+    assert_eq!(read("n.env"), "none none\n");
+    r.stop();
+}
+
+#[test]
+fn a_silent_service_is_aborted_and_restarted() {
+    let conf = format!(
+        "service quiet ready=notify watchdog=1s stop-timeout=2s -- {}\n",
+        notifier("'READY=1', 'WATCHDOG=1'")
+    );
+    let r = start("wdquiet", &conf);
+    r.wait("quiet: ready");
+    let abort = r.wait("quiet: watchdog: no ping within 1000 ms; sending SIGABRT to pid");
+    let died = r.wait("quiet: killed by signal 6; restarting in");
+    assert!(abort < died, "{}", r.text());
+    // Started again, and aborted again: each run gets its period anew.
+    let t0 = Instant::now();
+    while r.count("quiet: started") < 2 || r.count("sending SIGABRT") < 2 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    r.stop();
+}
+
+#[test]
+fn watchdog_trigger_and_a_longer_period() {
+    let conf = format!(
+        "service trig ready=notify watchdog=30s -- {}\n\
+         service slow ready=notify watchdog=1s -- {}\n",
+        notifier("'READY=1', 'WATCHDOG=trigger'"),
+        notifier("'READY=1\\\\nWATCHDOG_USEC=3000000'")
+    );
+    let r = start("wdtrig", &conf);
+    r.wait("trig: watchdog: WATCHDOG=trigger; sending SIGABRT to pid");
+    r.wait("trig: killed by signal 6");
+    r.wait("slow: ready");
+    // 1 s would have fired by now; 3 s has not.
+    std::thread::sleep(Duration::from_millis(1800));
+    assert!(!r.has("slow: watchdog"), "{}", r.text());
+    r.wait("slow: watchdog: no ping within 3000 ms");
+    r.stop();
+}
+
+#[test]
+fn on_failure_outside_pid1_stops_everything_and_exits_1() {
+    let r = start(
+        "onfail",
+        r#"
+service keep -- /bin/sleep 30
+task t on-failure=reboot -- /bin/sh -c "sleep 0.3; exit 3"
+"#,
+    );
+    r.wait("t: failed: exited with status 3");
+    r.wait("t: on-failure=reboot: not PID 1: stopping every unit and exiting 1");
+    let t0 = Instant::now();
+    let mut r = r;
+    let code = loop {
+        if let Some(st) = r.child.try_wait().unwrap() {
+            break st.code();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(1), "{}", r.text());
+    assert!(r.has("keep: stopped"), "{}", r.text());
+}
+
 #[test]
 fn fd_readiness_gates_dependents() {
     let r = start(

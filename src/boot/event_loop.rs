@@ -4,6 +4,7 @@
 
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
+use crate::boot::watchdog::Watchdog;
 use crate::boot::{reexec, reload};
 use crate::control::protocol::{Refusal, FAILED};
 use crate::control::server::{self, Control, Deferred, Later};
@@ -17,6 +18,7 @@ use crate::supervise::unit::Status;
 use crate::sys::errno::Name;
 use crate::sys::time::{self, Ms};
 use crate::sys::{self, SigSet};
+use crate::table::OnFailure;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -46,6 +48,8 @@ pub(crate) struct Init<'t> {
     pub(crate) control: Option<Control>,
     pub(crate) sup: Option<Supervisor<'t>>,
     pub(crate) shell: Option<(Rescue, &'t core::ffi::CStr)>,
+    /// The hardware watchdog (PID 1 only).
+    pub(crate) watchdog: Option<Watchdog>,
     pub(crate) mode: Mode,
     /// The table's path as given (`pinit.conf=`, `--config FILE`), for
     /// reloads; `None`: /etc/pinit.conf, else the board.
@@ -54,6 +58,8 @@ pub(crate) struct Init<'t> {
     /// its text otherwise).
     pub(crate) board: bool,
     stopping: Option<Power>,
+    /// The stop was a unit's `on-failure=` (`--config` then exits 1).
+    failed: bool,
 }
 
 /// Notes the signal dispositions pinit was started with (what its
@@ -96,10 +102,12 @@ impl<'t> Init<'t> {
             control: None,
             sup: None,
             shell: None,
+            watchdog: None,
             mode,
             conf: None,
             board: false,
             stopping: None,
+            failed: false,
         }
     }
 
@@ -109,6 +117,16 @@ impl<'t> Init<'t> {
         self.reap(time::now());
         loop {
             let now = time::now();
+            if let Some(w) = &mut self.watchdog {
+                w.tick(now);
+            }
+            let failure = self.sup.as_mut().and_then(|s| s.take_failure_action());
+            if let Some((kind, unit)) = failure.and_then(|(i, a)| Some((power_of(a)?, i))) {
+                let name = self.sup.as_ref().map_or("", |s| s.unit_name(unit));
+                say_failure_action(self.mode, name, kind);
+                self.failed = true;
+                self.shut_down(kind, now);
+            }
             if let Some((shell, tty)) = &mut self.shell {
                 if shell.is_due(now) {
                     match rescue::start(tty) {
@@ -156,6 +174,7 @@ impl<'t> Init<'t> {
             self.shell.as_ref().and_then(|(s, _)| s.deadline()),
             self.sup.as_ref().and_then(|s| s.deadline()),
             self.control.as_ref().and_then(|c| c.deadline()),
+            self.watchdog.as_ref().and_then(|w| w.deadline()),
         ]
         .into_iter()
         .flatten()
@@ -231,6 +250,7 @@ impl<'t> Init<'t> {
         let held = reexec::Held {
             control: self.control.as_ref().map(|c| c.listen_fd()),
             notify: self.notify.as_ref().map(|n| n.fd()),
+            watchdog: self.watchdog.as_ref().and_then(|w| w.held()),
             board: self.board,
         };
         reexec::reexec(&held, sup, client)
@@ -253,6 +273,13 @@ impl<'t> Init<'t> {
             None => return Err((FAILED, "no units: the rescue shell is running")),
         };
         self.board = board;
+        // The `watchdog` statement of the new table.
+        let new = self.sup.as_ref().and_then(|s| s.table().watchdog());
+        self.watchdog = match self.watchdog.take() {
+            Some(mut w) => w.reload(new.as_ref(), now).then_some(w),
+            None if self.mode == Mode::Pid1 => new.and_then(|w| Watchdog::new(&w, now)),
+            None => None,
+        };
         Ok(())
     }
 
@@ -275,16 +302,28 @@ impl<'t> Init<'t> {
                 say!("SIGHUP: {}", why);
             }
         }
-        if let (Some(kind), None) = (request, self.stopping) {
-            match self.mode {
-                Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
-                Mode::Process => say!("stopping every unit"),
-            }
-            self.stopping = Some(kind);
-            if let Some((shell, _)) = &mut self.shell {
-                if let Some(pid) = shell.off() {
-                    let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
-                }
+        if let Some(kind) = request {
+            self.shut_down(kind, now);
+        }
+    }
+
+    /// Starts the shutdown (the first request wins): nothing starts
+    /// again, the watchdog's shutdown budget begins.
+    fn shut_down(&mut self, kind: Power, now: Ms) {
+        if self.stopping.is_some() {
+            return;
+        }
+        match self.mode {
+            Mode::Pid1 => say!("shutdown: {} requested", kind.name()),
+            Mode::Process => say!("stopping every unit"),
+        }
+        self.stopping = Some(kind);
+        if let Some(w) = &mut self.watchdog {
+            w.shutdown(now);
+        }
+        if let Some((shell, _)) = &mut self.shell {
+            if let Some(pid) = shell.off() {
+                let _ = sys::kill(pid.as_raw_nonzero().get(), k::SIGHUP);
             }
         }
     }
@@ -322,11 +361,17 @@ impl<'t> Init<'t> {
                         _ => None,
                     })
                 });
-                shutdown::finish(kind, self.sigfd.as_fd(), shutdown::GRACE_MS, seed)
+                shutdown::finish(
+                    kind,
+                    self.sigfd.as_fd(),
+                    shutdown::GRACE_MS,
+                    seed,
+                    self.watchdog.as_mut(),
+                )
             }
             Mode::Process => {
                 say!("every unit is down; exiting");
-                0
+                i32::from(self.failed)
             }
         }
     }
@@ -347,5 +392,35 @@ pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
                 }
             }
         }
+    }
+}
+
+/// The power action of an `on-failure=` other than `none`.
+fn power_of(action: OnFailure) -> Option<Power> {
+    match action {
+        OnFailure::Reboot => Some(Power::Reboot),
+        OnFailure::Poweroff => Some(Power::Poweroff),
+        OnFailure::None => None,
+    }
+}
+
+/// A unit with `on-failure=` reached `failed`: the machine goes down
+/// that way (`--config` exits 1 after stopping every unit).
+fn say_failure_action(mode: Mode, unit: &str, kind: Power) {
+    match mode {
+        Mode::Pid1 => say!(
+            "{}: on-failure={}: {} the machine",
+            unit,
+            kind.name(),
+            match kind {
+                Power::Reboot => "rebooting",
+                Power::Halt | Power::Poweroff => "powering off",
+            }
+        ),
+        Mode::Process => say!(
+            "{}: on-failure={}: not PID 1: stopping every unit and exiting 1",
+            unit,
+            kind.name()
+        ),
     }
 }

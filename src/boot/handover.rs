@@ -56,6 +56,8 @@ pub(crate) enum Role {
     Notify = 2,
     /// The client that asked for the re-exec: the new PID 1 answers it.
     Client = 3,
+    /// The hardware watchdog's device (boot/watchdog.rs).
+    Watchdog = 4,
     /// A unit's cgroup directory.
     Cgroup = 16,
     /// A unit's output pipe, read end.
@@ -72,10 +74,11 @@ pub(crate) enum Role {
 }
 
 impl Role {
-    const ALL: [Role; 9] = [
+    const ALL: [Role; 10] = [
         Role::Control,
         Role::Notify,
         Role::Client,
+        Role::Watchdog,
         Role::Cgroup,
         Role::OutRead,
         Role::OutWrite,
@@ -262,6 +265,12 @@ fn unit(p: &mut Payload, c: &Carried<'_>) {
     byte(p, c.stopping as u8);
     byte(p, c.run_dirs as u8);
     text(p, c.status);
+    // Added after version 1's first layout, at the end, so a reader
+    // without it reads the rest as before.
+    if let Some((ms, pinged)) = c.unit.watchdog {
+        num(p, &ms.to_le_bytes());
+        time(p, Some(pinged));
+    }
 }
 
 /// A state: its tag, then its pid (0: none), its two times, `killed`,
@@ -318,7 +327,9 @@ fn state(p: &mut Payload, s: State) {
         Some(Failure::Timeout) => (7, 0),
         Some(Failure::Vanished) => (8, 0),
         Some(Failure::PidFile) => (9, 0),
-        Some(Failure::Sockets) => (10, 0),
+        Some(Failure::Watchdog) => (10, 0),
+        Some(Failure::Triggered) => (11, 0),
+        Some(Failure::Sockets) => (12, 0),
     };
     byte(p, why);
     num(p, &errno.to_le_bytes());
@@ -483,6 +494,10 @@ impl<'a> Bytes<'a> {
         let stopping = self.flag()?;
         let run_dirs = self.flag()?;
         let status = self.text()?;
+        let watchdog = match self.0.is_empty() {
+            true => None,
+            false => Some((self.u64()?, self.time()??)),
+        };
         Some(Carried {
             name,
             unit: Snapshot {
@@ -492,6 +507,7 @@ impl<'a> Bytes<'a> {
                 streak,
                 backoff_ms,
                 last_exit,
+                watchdog,
             },
             log_pid,
             status,
@@ -517,7 +533,9 @@ impl<'a> Bytes<'a> {
             7 => Some(Failure::Timeout),
             8 => Some(Failure::Vanished),
             9 => Some(Failure::PidFile),
-            10 => Some(Failure::Sockets),
+            10 => Some(Failure::Watchdog),
+            11 => Some(Failure::Triggered),
+            12 => Some(Failure::Sockets),
             _ => return None,
         };
         let then = match then {
@@ -579,6 +597,7 @@ mod tests {
                 streak: 3,
                 backoff_ms: 800,
                 last_exit: Some(Status::Signal(9)),
+                watchdog: Some((2_500, Ms(1200))),
             },
             log_pid: 4321,
             status: "serving 3 clients".as_bytes(),
@@ -645,6 +664,8 @@ mod tests {
             Failure::Timeout,
             Failure::Vanished,
             Failure::PidFile,
+            Failure::Watchdog,
+            Failure::Triggered,
             Failure::Sockets,
         ] {
             v.push(State::Failed { why });
@@ -685,13 +706,14 @@ mod tests {
             (Role::Control, None, 5),
             (Role::Notify, None, 6),
             (Role::Client, None, 7),
+            (Role::Watchdog, None, 13),
             (Role::Cgroup, Some(0), 8),
             (Role::OutRead, Some(0), 9),
             (Role::OutWrite, Some(0), 10),
             (Role::Ready, Some(3), 11),
             (Role::Pidfd, Some(3), 12),
-            (Role::Socket, Some(4), 13),
-            (Role::Socket, Some(4), 14),
+            (Role::Socket, Some(4), 15),
+            (Role::Socket, Some(4), 16),
         ] {
             records.push(Record::Fd { role, unit, fd });
         }
@@ -715,6 +737,31 @@ mod tests {
         let bytes = write(&records);
         let back: Vec<Record<'_>> = read(&bytes).unwrap().map(|r| r.unwrap()).collect();
         assert_eq!(back, records);
+    }
+
+    #[test]
+    fn a_unit_record_without_the_watchdog_tail_reads() {
+        // As the first writers of version 1 wrote it: no watchdog period.
+        let mut c = carried(
+            "old",
+            State::Running {
+                pid: pid(6),
+                deadline: None,
+            },
+        );
+        c.unit.watchdog = None;
+        let bytes = write(&[Record::Unit(c)]);
+        let back: Vec<Record<'_>> = read(&bytes).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(back, std::vec![Record::Unit(c)]);
+        // A tail cut short does not read.
+        c.unit.watchdog = Some((1_000, Ms(5)));
+        let mut bytes = write(&[Record::Unit(c)]);
+        let end = bytes.len() - 5;
+        bytes.remove(end - 1);
+        let len = u32::from_le_bytes(bytes[11..15].try_into().unwrap()) - 1;
+        bytes[11..15].copy_from_slice(&len.to_le_bytes());
+        let r: Result<Vec<_>, _> = read(&bytes).unwrap().collect();
+        assert_eq!(r.err(), Some(Refused::Malformed(tag::UNIT)));
     }
 
     #[test]

@@ -32,6 +32,12 @@ pub(crate) fn run(path: &str) -> i32 {
         say!("{}: {} error(s); nothing started", path, n);
         return 1;
     }
+    if let Some(w) = table.get().watchdog() {
+        say!(
+            "watchdog: {} ignored: only PID 1 keeps the hardware watchdog",
+            w.device.raw()
+        );
+    }
     if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
         say!("unable to become a child subreaper: {}", Name(e));
     }

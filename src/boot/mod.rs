@@ -16,3 +16,4 @@ pub(crate) mod rescue;
 pub(crate) mod seed;
 pub(crate) mod shutdown;
 pub(crate) mod system;
+pub(crate) mod watchdog;

@@ -11,6 +11,7 @@ use crate::boot::reexec::{self, Arrival};
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::seed;
 use crate::boot::system;
+use crate::boot::watchdog::Watchdog;
 use crate::control::protocol::{ARCH, SOCKET_PATH, VERSION};
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
@@ -162,6 +163,13 @@ pub(crate) fn run(args: Args) -> ! {
     if !again {
         apply_setup(table.get());
     }
+    let handed = arrival
+        .as_ref()
+        .and_then(|a| a.fd(Role::Watchdog, &mut inherited));
+    init.watchdog = table.get().watchdog().and_then(|w| match handed {
+        Some(fd) => Watchdog::handed_over(&w, fd, time::now()),
+        None => Watchdog::new(&w, time::now()),
+    });
     if table.get().units.is_empty() {
         say!("the table has no units: starting the rescue shell");
         rescue_shell(init, tty, &mut inherited);

@@ -30,6 +30,8 @@ const ARG: &str = "--handover=";
 pub(crate) struct Held<'a> {
     pub(crate) control: Option<BorrowedFd<'a>>,
     pub(crate) notify: Option<BorrowedFd<'a>>,
+    /// The hardware watchdog, kept open (boot/watchdog.rs).
+    pub(crate) watchdog: Option<BorrowedFd<'a>>,
     pub(crate) board: bool,
 }
 
@@ -111,6 +113,9 @@ fn each_fd<'a>(
     }
     if let Some(n) = init.notify {
         f(Role::Notify, None, n);
+    }
+    if let Some(w) = init.watchdog {
+        f(Role::Watchdog, None, w);
     }
     f(Role::Client, None, client);
     for i in 0..sup.len() {
@@ -417,7 +422,7 @@ impl Arrival {
                         let _ = fds.sockets.push((fd, 0));
                     }
                 }
-                Role::Control | Role::Notify | Role::Client => {}
+                Role::Control | Role::Notify | Role::Client | Role::Watchdog => {}
             }
         }
         fds.out = rd.zip(wr);

@@ -3,6 +3,7 @@
 //! reverse mount order (remount read-only what stays busy), reboot(2).
 //! Also the client side: asking PID 1 to do it.
 
+use crate::boot::watchdog::Watchdog;
 use crate::boot::{fstab, mounts, seed};
 use crate::say;
 use crate::sys;
@@ -73,19 +74,22 @@ impl Power {
 /// The last steps, as PID 1, after the units are stopped: never returns.
 /// `sigfd` is PID 1's signalfd; SIGCHLD on it means something to reap.
 /// `seed`: the table's `random-seed FILE`.
+/// The watchdog is pinged while its shutdown budget allows, and stays
+/// armed through reboot(2) unless its magic close applies.
 pub(crate) fn finish(
     kind: Power,
     sigfd: rustix::fd::BorrowedFd<'_>,
     grace_ms: u64,
     seed: Option<crate::table::Word<'_>>,
+    mut wd: Option<&mut Watchdog>,
 ) -> ! {
     say!("shutdown: sending SIGTERM to all processes");
     let _ = sys::kill_all(k::SIGTERM);
     let _ = sys::kill_all(k::SIGCONT);
-    if !wait_children(sigfd, grace_ms) {
+    if !wait_children(sigfd, grace_ms, &mut wd) {
         say!("shutdown: sending SIGKILL to all processes");
         let _ = sys::kill_all(k::SIGKILL);
-        if !wait_children(sigfd, KILL_WAIT_MS) {
+        if !wait_children(sigfd, KILL_WAIT_MS, &mut wd) {
             say!("shutdown: some processes did not die; going on");
         }
     }
@@ -96,6 +100,9 @@ pub(crate) fn finish(
     say!("shutdown: syncing file systems");
     rustix::fs::sync();
     unmount_all();
+    if let Some(w) = wd {
+        w.before_reboot(kind != Power::Reboot, time::now());
+    }
     final_reboot(kind)
 }
 
@@ -112,18 +119,30 @@ pub(crate) fn final_reboot(kind: Power) -> ! {
     }
 }
 
-/// Reaps until no child is left (true) or `ms` pass (false).
-fn wait_children(sigfd: rustix::fd::BorrowedFd<'_>, ms: u64) -> bool {
+/// Reaps until no child is left (true) or `ms` pass (false); the
+/// watchdog's pings go on meanwhile.
+fn wait_children(
+    sigfd: rustix::fd::BorrowedFd<'_>,
+    ms: u64,
+    wd: &mut Option<&mut Watchdog>,
+) -> bool {
     let deadline = time::now().after(ms);
     loop {
         if reap_all() {
             return true;
         }
         let now = time::now();
+        if let Some(w) = wd.as_deref_mut() {
+            w.tick(now);
+        }
         if now >= deadline {
             return false;
         }
-        wait_readable(sigfd, deadline.since(now));
+        let wake = wd
+            .as_deref()
+            .and_then(|w| w.deadline())
+            .map_or(deadline, |t| t.max(now).min(deadline));
+        wait_readable(sigfd, wake.since(now));
         drain(sigfd);
     }
 }

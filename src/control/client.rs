@@ -40,6 +40,8 @@ pub(crate) fn main(args: Args, socket: &str, first: usize) -> i32 {
         ("status", 2) => verb::SHOW,
         (verb::START | verb::STOP | verb::RESTART | verb::RELOAD, 2) | (verb::SIGNAL, 3) => verb,
         (verb::BOOT | verb::RELOAD_TABLE | verb::REEXEC, 1) => verb,
+        #[cfg(feature = "test-wedge")]
+        (verb::WEDGE, 1) => verb,
         #[cfg(feature = "test-panic")]
         (verb::PANIC, 1) => verb,
         _ => return usage(),
@@ -131,6 +133,8 @@ struct Format<'v> {
     count: usize,
     /// Socket lines of `show` so far (JSON: the open list).
     sockets: usize,
+    /// `show` had a watchdog line.
+    watchdog_seen: bool,
     /// `list`'s column names are out.
     headed: bool,
 }
@@ -157,6 +161,7 @@ impl<'v> Format<'v> {
             json,
             count: 0,
             sockets: 0,
+            watchdog_seen: false,
             headed: false,
         }
     }
@@ -210,6 +215,8 @@ impl<'v> Format<'v> {
                     self.socket(sock);
                 } else if let Some(n) = line.strip_prefix("instances ") {
                     self.instances(n);
+                } else if let Some(w) = line.strip_prefix("watchdog ") {
+                    self.watchdog(w);
                 }
             }
             verb::BOOT => self.boot(line),
@@ -335,6 +342,33 @@ impl<'v> Format<'v> {
         }
     }
 
+    /// `watchdog PERIOD_MS AGE_MS|-` of `show`.
+    fn watchdog(&mut self, w: &str) {
+        let (period, age) = w.split_once(' ').unwrap_or((w, "-"));
+        let (period, age) = (period.parse().ok(), age.parse().ok());
+        self.watchdog_seen = true;
+        self.close_sockets();
+        if self.json {
+            let mut l = Line::new();
+            let _ = write!(
+                l,
+                ",\"watchdog_ms\":{},\"watchdog_ping_age_ms\":{}",
+                Num(period),
+                Num(age)
+            );
+            write_all(crate::sys::stdio(1), l.as_bytes());
+        } else {
+            match age {
+                Some(a) => out!(
+                    "  watchdog: {} ms period, last ping {} ms ago",
+                    Num(period),
+                    a
+                ),
+                None => out!("  watchdog: {} ms period (not running)", Num(period)),
+            }
+        }
+    }
+
     fn boot(&mut self, line: &str) {
         let mut w = line.split(' ');
         let (name, met, started, ready, blocker) = (
@@ -372,6 +406,12 @@ impl<'v> Format<'v> {
 
     fn end(&mut self) {
         self.close_sockets();
+        if self.json && self.verb == verb::SHOW && !self.watchdog_seen {
+            write_all(
+                crate::sys::stdio(1),
+                b",\"watchdog_ms\":null,\"watchdog_ping_age_ms\":null",
+            );
+        }
         if self.json {
             write_all(
                 crate::sys::stdio(1),

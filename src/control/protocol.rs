@@ -58,6 +58,9 @@ pub(crate) mod verb {
     pub(crate) const RELOAD: &str = "reload";
     pub(crate) const SIGNAL: &str = "signal";
     pub(crate) const BOOT: &str = "boot";
+    /// Test builds only (feature `test-wedge`).
+    #[cfg(feature = "test-wedge")]
+    pub(crate) const WEDGE: &str = "wedge";
     pub(crate) const RELOAD_TABLE: &str = "reload-table";
     pub(crate) const REEXEC: &str = "reexec";
     /// Test builds only (`--features test-panic`): PID 1 panics.
@@ -85,6 +88,9 @@ pub enum Request<'a> {
     Signal(&'a str, u8),
     /// `boot`: the boot timeline.
     Boot,
+    /// `wedge`: PID 1 stops running its loop (test builds only).
+    #[cfg(feature = "test-wedge")]
+    Wedge,
     /// `reload-table`: read the table again and apply what changed.
     ReloadTable,
     /// `reexec`: PID 1 executes /sbin/init, handing its state over.
@@ -134,6 +140,11 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
         verb::BOOT => {
             none(a)?;
             Request::Boot
+        }
+        #[cfg(feature = "test-wedge")]
+        verb::WEDGE => {
+            none(a)?;
+            Request::Wedge
         }
         verb::RELOAD_TABLE => {
             none(a)?;
@@ -185,6 +196,8 @@ impl fmt::Display for Request<'_> {
         match *self {
             Request::List => f.write_str(verb::LIST),
             Request::Boot => f.write_str(verb::BOOT),
+            #[cfg(feature = "test-wedge")]
+            Request::Wedge => f.write_str(verb::WEDGE),
             Request::ReloadTable => f.write_str(verb::RELOAD_TABLE),
             Request::Reexec => f.write_str(verb::REEXEC),
             #[cfg(feature = "test-panic")]

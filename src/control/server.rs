@@ -207,6 +207,8 @@ impl Later {
             Request::Reexec => Some(Later::Reexec),
             #[cfg(feature = "test-panic")]
             Request::Panic => Some(Later::Panic),
+            #[cfg(feature = "test-wedge")]
+            Request::Wedge => None,
             Request::List
             | Request::Show(_)
             | Request::Start(_)
@@ -276,6 +278,14 @@ fn execute(
             let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)?;
+            if let Some((period, pinged)) = sup.unit(i).map(|(_, sm)| sm.watchdog()) {
+                if period > 0 {
+                    let mut w: heapless::String<64> = heapless::String::new();
+                    let age = Opt(pinged.map(|t| Ms(now.since(t))));
+                    let _ = write!(w, "watchdog {} {}", period, age);
+                    send_line(fd, w.as_bytes()).map_err(|_| lost)?;
+                }
+            }
             socket_lines(sup, i, fd).map_err(|_| lost)
         }
         Request::Boot => {
@@ -318,6 +328,24 @@ fn execute(
         Request::ReloadTable | Request::Reexec => Err((FAILED, "not here")),
         #[cfg(feature = "test-panic")]
         Request::Panic => Err((FAILED, "not here")),
+        #[cfg(feature = "test-wedge")]
+        Request::Wedge => wedge(fd),
+    }
+}
+
+/// `pinit wedge` (feature `test-wedge`, test images only): answers, then
+/// never returns to the event loop, as a PID 1 stuck in a system call or
+/// a loop would. Nothing is pinged, reaped or answered any more.
+#[cfg(feature = "test-wedge")]
+fn wedge(fd: BorrowedFd<'_>) -> ! {
+    crate::say!("wedge: PID 1 stops running its event loop (a test build)");
+    let _ = reply(fd, Ok(()));
+    loop {
+        let t = rustix::time::Timespec {
+            tv_sec: 3600,
+            tv_nsec: 0,
+        };
+        let _ = rustix::thread::nanosleep(&t);
     }
 }
 

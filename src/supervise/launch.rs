@@ -22,7 +22,7 @@ use rustix::process::Pid;
 /// limits a statement to this many bytes).
 const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// Room for the decoded environment: env files, global and unit `env`,
-/// PATH, NOTIFY_SOCKET.
+/// PATH, NOTIFY_SOCKET, WATCHDOG_USEC.
 const ENV_BUF: usize = 4096;
 /// LISTEN_FDNAMES's value: up to LISTEN_MAX names of up to 31 bytes.
 const FDNAMES_MAX: usize = LISTEN_MAX * 32;
@@ -204,6 +204,7 @@ pub(crate) fn launch(
     cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
     cmd.umask = u.umask.map(u32::from);
     cmd.no_new_privs = u.no_new_privs;
+    cmd.watchdog_pid = has_watchdog(u);
 
     let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
@@ -317,11 +318,17 @@ fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::Unit<'_>) {
     say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
 
+/// `watchdog=` on a `ready=notify` unit: WATCHDOG_USEC and WATCHDOG_PID.
+fn has_watchdog(u: &table::Unit<'_>) -> bool {
+    u.ready == table::Ready::Notify && u.watchdog.0 > 0
+}
+
 /// The unit's env files first (read now), then its env= entries they
 /// do not override, then the global env entries neither overrides
 /// (getenv takes the first match), a default PATH if none is set,
-/// NOTIFY_SOCKET for ready=notify, and LISTEN_FDS and LISTEN_FDNAMES
-/// when it gets `fds` sockets (LISTEN_PID is the child's).
+/// NOTIFY_SOCKET for ready=notify, WATCHDOG_USEC for its watchdog, and
+/// LISTEN_FDS and LISTEN_FDNAMES when it gets `fds` sockets
+/// (LISTEN_PID and WATCHDOG_PID are the child's own: spawn adds them).
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
@@ -381,6 +388,11 @@ fn env_block<'b>(
         e.clear();
         write!(e, "LISTEN_FDNAMES={}", names).map_err(|_| too_large())?;
         add(e.as_bytes(), tail).ok_or_else(too_large)?;
+    }
+    if has_watchdog(u) {
+        let mut w: heapless::String<40> = heapless::String::new();
+        write!(w, "WATCHDOG_USEC={}", u64::from(u.watchdog.0) * 1000).map_err(|_| Errno::TOOBIG)?;
+        add(w.as_bytes(), tail).ok_or_else(too_large)?;
     }
     Ok(NulSeparated(buf.get(..files + n).ok_or(Errno::TOOBIG)?))
 }

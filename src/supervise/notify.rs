@@ -42,7 +42,12 @@ pub(crate) enum Field<'a> {
     Ready,
     Reloading,
     Stopping,
+    /// `WATCHDOG=1`
     Watchdog,
+    /// `WATCHDOG=trigger`
+    WatchdogTrigger,
+    /// `WATCHDOG_USEC=N`, in µs.
+    WatchdogUsec(u64),
     Status(&'a [u8]),
     MainPid(i32),
     /// A line pinit does not use (or a malformed value); named for the log.
@@ -57,11 +62,14 @@ pub(crate) fn fields<'a>(msg: &'a [u8], mut on: impl FnMut(Field<'a>)) {
             b"RELOADING=1" => Field::Reloading,
             b"STOPPING=1" => Field::Stopping,
             b"WATCHDOG=1" => Field::Watchdog,
+            b"WATCHDOG=trigger" => Field::WatchdogTrigger,
             _ => {
                 if let Some(s) = line.strip_prefix(b"STATUS=") {
                     Field::Status(s)
                 } else if let Some(p) = line.strip_prefix(b"MAINPID=").and_then(pid) {
                     Field::MainPid(p)
+                } else if let Some(us) = line.strip_prefix(b"WATCHDOG_USEC=").and_then(usec) {
+                    Field::WatchdogUsec(us)
                 } else {
                     Field::Other(line)
                 }
@@ -97,6 +105,14 @@ fn pid(s: &[u8]) -> Option<i32> {
     }
     let v = s.iter().fold(0i32, |a, &b| a * 10 + (b - b'0') as i32);
     (v > 0).then_some(v)
+}
+
+/// Up to 19 digits (below 10^19: no overflow).
+fn usec(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |a, &b| a * 10 + u64::from(b - b'0')))
 }
 
 pub(crate) struct Notify {
@@ -194,6 +210,25 @@ mod tests {
         assert_eq!(
             parse(b"RELOADING=1\nSTOPPING=1\nWATCHDOG=1"),
             [Field::Reloading, Field::Stopping, Field::Watchdog]
+        );
+        assert_eq!(
+            parse(b"WATCHDOG=trigger\nWATCHDOG_USEC=2500000\nWATCHDOG_USEC=0"),
+            [
+                Field::WatchdogTrigger,
+                Field::WatchdogUsec(2_500_000),
+                Field::WatchdogUsec(0)
+            ]
+        );
+        assert_eq!(
+            parse(
+                b"WATCHDOG=0\nWATCHDOG_USEC=\nWATCHDOG_USEC=-1\nWATCHDOG_USEC=99999999999999999999"
+            ),
+            [
+                Field::Other(b"WATCHDOG=0"),
+                Field::Other(b"WATCHDOG_USEC="),
+                Field::Other(b"WATCHDOG_USEC=-1"),
+                Field::Other(b"WATCHDOG_USEC=99999999999999999999")
+            ]
         );
         assert_eq!(
             parse(b"READY=0\nMAINPID=x\nMAINPID=0"),

@@ -98,6 +98,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
         State::Skipped => say!("{}: skipped: an if= condition is unmet", name),
         State::Blocked => say!("{}: blocked: a needs= dependency failed", name),
         State::Stopping {
+            pid,
             then: Then::Fail(why),
             ..
         } => match why {
@@ -115,6 +116,17 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, now: Ms) {
                 "{}: no main process {} ms after start (ready=forked); stopping it",
                 name,
                 ran
+            ),
+            Failure::Watchdog => say!(
+                "{}: watchdog: no ping within {} ms; sending SIGABRT to pid {}",
+                name,
+                unit.watchdog().0,
+                Pid0(pid)
+            ),
+            Failure::Triggered => say!(
+                "{}: watchdog: WATCHDOG=trigger; sending SIGABRT to pid {}",
+                name,
+                Pid0(pid)
             ),
             Failure::Exit
             | Failure::NotReady
@@ -294,6 +306,17 @@ impl core::fmt::Display for Why {
             Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
             Failure::Sockets => f.write_str("not started: a socket could not be bound"),
             Failure::Limit => f.write_str("restart-limit reached"),
+            Failure::Watchdog => f.write_str("watchdog timeout"),
+            Failure::Triggered => f.write_str("watchdog triggered (WATCHDOG=trigger)"),
         }
+    }
+}
+
+/// A stopping unit's main pid, for the console (0: none left).
+struct Pid0(Option<rustix::process::Pid>);
+
+impl core::fmt::Display for Pid0 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0.map_or(0, |p| p.as_raw_nonzero().get()))
     }
 }

@@ -22,9 +22,11 @@
 //! 6. `umask`, `chdir`;
 //! 7. supplementary groups, gid, uid (in that order: groups need root);
 //! 8. `no_new_privs`;
-//! 9. `execve()`, with `LISTEN_PID=` (the child's own pid, written into
-//!    a stack buffer: no allocation) added to the environment when it
-//!    gets sockets (sd_listen_fds(3)).
+//! 9. `LISTEN_PID=` when it gets sockets (sd_listen_fds(3)) and, with a
+//!    watchdog (`watchdog=`), `WATCHDOG_PID=`: its own pid (getpid)
+//!    appended to a copy of the environment on its stack (no
+//!    allocation): known only here;
+//! 10. `execve()`.
 //!
 //! Every fd PID 1 holds is CLOEXEC, so only 0/1/2, the sockets and the
 //! readiness fd reach the program.
@@ -94,6 +96,8 @@ pub(crate) struct Command<'a> {
     pub(crate) umask: Option<u32>,
     pub(crate) creds: Option<Creds<'a>>,
     pub(crate) no_new_privs: bool,
+    /// Add `WATCHDOG_PID=<its pid>` to the environment.
+    pub(crate) watchdog_pid: bool,
     /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
     pub(crate) placement: Placement<'a>,
 }
@@ -115,6 +119,7 @@ impl<'a> Command<'a> {
             umask: None,
             creds: None,
             no_new_privs: false,
+            watchdog_pid: false,
             placement: Placement {
                 cpus: None,
                 numa: None,
@@ -145,6 +150,7 @@ pub(crate) enum Step {
     Gid = 12,
     Uid = 13,
     NoNewPrivs = 14,
+    WatchdogPid = 15,
     Cpus = 20,
     Numa = 21,
     Nice = 22,
@@ -170,6 +176,7 @@ impl Step {
             12 => Step::Gid,
             13 => Step::Uid,
             14 => Step::NoNewPrivs,
+            15 => Step::WatchdogPid,
             20 => Step::Cpus,
             21 => Step::Numa,
             22 => Step::Nice,
@@ -198,6 +205,7 @@ impl Step {
             Step::Gid => "set the group id",
             Step::Uid => "set the user id",
             Step::NoNewPrivs => "set no_new_privs",
+            Step::WatchdogPid => "add WATCHDOG_PID to the environment of",
             Step::Cpus => "set the CPU affinity",
             Step::Numa => "set the NUMA memory policy",
             Step::Nice => "set the nice value",
@@ -317,45 +325,58 @@ fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> (Step, Errno
     if let Err(r) = setup(cmd, join_cgroup, wr) {
         return r;
     }
-    if cmd.listen.is_empty() {
+    let (listen, watchdog) = (!cmd.listen.is_empty(), cmd.watchdog_pid);
+    if !listen && !watchdog {
         return (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp));
     }
-    let mut buf = [0u8; 24];
+    let pid = rustix::process::getpid();
+    let (mut lbuf, mut wbuf) = ([0u8; PID_ENTRY_MAX], [0u8; PID_ENTRY_MAX]);
     let mut envp = cmd.envp;
-    match listen_pid(&mut buf).map(|e| envp.push(e)) {
-        Some(Ok(())) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp)),
-        _ => (Step::Exec, Errno::TOOBIG),
+    if listen
+        && envp
+            .push(pid_entry(b"LISTEN_PID=", pid, &mut lbuf))
+            .is_err()
+    {
+        return (Step::Exec, Errno::TOOBIG);
     }
+    if watchdog
+        && envp
+            .push(pid_entry(b"WATCHDOG_PID=", pid, &mut wbuf))
+            .is_err()
+    {
+        return (Step::WatchdogPid, Errno::TOOBIG);
+    }
+    (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp))
 }
 
-/// `LISTEN_PID=<this process's pid>` into `buf`: after the fork, since
-/// it is the exec'd process's own pid (sd_listen_fds(3) checks it).
-fn listen_pid(buf: &mut [u8; 24]) -> Option<&CStr> {
-    const KEY: &[u8] = b"LISTEN_PID=";
-    let mut pid = rustix::process::getpid()
-        .as_raw_nonzero()
-        .get()
-        .unsigned_abs();
+/// `KEY=` (at most 13 bytes), the longest pid (10 digits) and a NUL.
+const PID_ENTRY_MAX: usize = 24;
+
+/// `KEY=PID` in `buf` (`LISTEN_PID=`, `WATCHDOG_PID=`: the exec'd
+/// process's own pid, which sd_listen_fds(3) and sd_watchdog_enabled(3)
+/// check), without formatting machinery (the child between fork and
+/// exec).
+fn pid_entry<'b>(key: &[u8], pid: Pid, buf: &'b mut [u8; PID_ENTRY_MAX]) -> &'b CStr {
     let mut digits = [0u8; 10];
-    let mut n = 0;
-    while let Some(d) = digits.get_mut(n) {
-        *d = b'0' + (pid % 10) as u8;
-        n += 1;
-        pid /= 10;
-        if pid == 0 {
+    let mut n = pid.as_raw_nonzero().get().unsigned_abs();
+    let mut len = 0;
+    while let Some(d) = digits.get_mut(len) {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
             break;
         }
     }
-    buf.get_mut(..KEY.len())?.copy_from_slice(KEY);
-    for (dst, d) in buf
-        .get_mut(KEY.len()..KEY.len() + n)?
-        .iter_mut()
-        .zip(digits.get(..n)?.iter().rev())
-    {
-        *dst = *d;
+    let mut at = 0;
+    for &b in key.iter().chain(digits.iter().take(len).rev()) {
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b;
+            at += 1;
+        }
     }
-    *buf.get_mut(KEY.len() + n)? = 0;
-    CStr::from_bytes_with_nul(buf.get(..=KEY.len() + n)?).ok()
+    // The buffer was zeroed and has room for the NUL.
+    CStr::from_bytes_until_nul(buf.as_slice()).unwrap_or(c"")
 }
 
 fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> Result<(), (Step, Errno)> {

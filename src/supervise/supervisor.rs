@@ -23,7 +23,7 @@ use crate::supervise::unit::{
 };
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
-use crate::table::{self, Ready, Table, UnitKind};
+use crate::table::{self, OnFailure, Ready, Table, UnitKind};
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -128,6 +128,7 @@ pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     p.restart_limit = (u.restart_limit > 0).then_some(u.restart_limit as u32);
     p.ready = u.ready;
     p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0 as u64);
+    p.watchdog_ms = u.watchdog.0 as u64;
     p.guess = u.ready == Ready::Forked && u.pidfile.is_none();
     p.timeout_ms = (u.timeout.0 > 0).then_some(u.timeout.0 as u64);
     p.kill = u.kill;
@@ -171,6 +172,9 @@ pub(crate) struct Supervisor<'t> {
     stopping: Set,
     /// The boot summary was printed.
     booted: bool,
+    /// A unit with `on-failure=` reached `failed`: the first one, for
+    /// the event loop to act on (`take_failure_action`).
+    failure_action: Option<(usize, OnFailure)>,
     /// A reload under way (supervisor/reload.rs).
     reload: Option<reload::Reload>,
     /// A unit's state could not be noted on its cgroup (said once).
@@ -206,6 +210,7 @@ impl<'t> Supervisor<'t> {
             shutting_down: false,
             stopping: Set::new(),
             booted: false,
+            failure_action: None,
             reload: None,
             unrecorded: false,
             late_at: None,
@@ -416,6 +421,10 @@ impl<'t> Supervisor<'t> {
             if after.name() != before.name() || after.pid() != before.pid() {
                 self.record(fx, i);
             }
+            let failed = |s: State| matches!(s, State::Failed { .. });
+            if failed(after) && !failed(before) {
+                self.failed(i);
+            }
             let mut killed = None;
             for a in actions {
                 match a {
@@ -570,6 +579,31 @@ impl<'t> Supervisor<'t> {
             }
         }
         slot.watching = want;
+    }
+
+    /// Unit `i` reached `failed`: its `on-failure=` action, unless the
+    /// machine is going down already or another unit's action is pending.
+    fn failed(&mut self, i: usize) {
+        let action = self
+            .table
+            .get()
+            .units
+            .get(i)
+            .map_or(OnFailure::None, |u| u.on_failure);
+        if action != OnFailure::None && !self.shutting_down && self.failure_action.is_none() {
+            self.failure_action = Some((i, action));
+        }
+    }
+
+    /// The `on-failure=` action a failed unit asks for, once: the unit's
+    /// index and the action.
+    pub(crate) fn take_failure_action(&mut self) -> Option<(usize, OnFailure)> {
+        self.failure_action.take()
+    }
+
+    /// Unit `i`'s name.
+    pub(crate) fn unit_name(&self, i: usize) -> &str {
+        self.name(i)
     }
 
     /// Notes unit `i`'s state on its cgroup (`cgroup::RECORD`), where a
@@ -797,7 +831,14 @@ impl<'t> Supervisor<'t> {
                 }
             }
             Field::MainPid(p) => self.main_pid(fx, i, p, now),
-            Field::Stopping | Field::Reloading | Field::Watchdog | Field::Other(_) => {}
+            Field::Watchdog => self.step(fx, i, Event::WatchdogPing, now),
+            Field::WatchdogTrigger => self.step(fx, i, Event::WatchdogTrigger, now),
+            // µs to ms, rounded up: a period below 1 ms is not "off".
+            Field::WatchdogUsec(us) => {
+                let ms = us.div_ceil(1000);
+                self.step(fx, i, Event::WatchdogPeriod { ms }, now)
+            }
+            Field::Stopping | Field::Reloading | Field::Other(_) => {}
         });
     }
 

@@ -6,7 +6,7 @@
 
 use crate::sys::time::Ms;
 use crate::table::{Kill, Ready, Restart, UnitKind};
-use linux_raw_sys::general::{SIGHUP, SIGKILL, SIGTERM};
+use linux_raw_sys::general::{SIGABRT, SIGHUP, SIGKILL, SIGTERM};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitStatus};
 
@@ -52,6 +52,8 @@ pub(crate) struct Policy {
     pub(crate) restart_limit: Option<u32>,
     pub(crate) ready: Ready,
     pub(crate) ready_timeout_ms: Option<u64>,
+    /// The sd_notify watchdog period once ready; 0: none.
+    pub(crate) watchdog_ms: u64,
     /// `ready=forked` without `pidfile=`: the main process is the one
     /// found in the cgroup, and its exit with status 0 hands over to
     /// what it leaves there (a daemon that forks twice).
@@ -79,6 +81,7 @@ impl Policy {
             restart_limit: None,
             ready: Ready::None,
             ready_timeout_ms: None,
+            watchdog_ms: 0,
             guess: false,
             timeout_ms: None,
             stop_signal: SIGTERM,
@@ -154,6 +157,10 @@ pub(crate) enum Failure {
     Sockets,
     /// `restart-limit` quick failures in a row.
     Limit,
+    /// No `WATCHDOG=1` within the watchdog period.
+    Watchdog,
+    /// `WATCHDOG=trigger`: the unit asked for its watchdog to fire.
+    Triggered,
 }
 
 /// What happens once a stopping unit's main process is gone.
@@ -165,7 +172,7 @@ pub(crate) enum Then {
     /// dependencies are met (an explicit restart).
     Restart,
     /// Count it as this failure and let the restart rules decide (a
-    /// timeout).
+    /// timeout, the watchdog).
     Fail(Failure),
 }
 
@@ -324,6 +331,15 @@ pub(crate) enum Event {
     },
     /// `deadline()` has passed (an early one is ignored).
     Timer,
+    /// sd_notify `WATCHDOG=1`: the period starts again.
+    WatchdogPing,
+    /// sd_notify `WATCHDOG=trigger`: the watchdog fires now.
+    WatchdogTrigger,
+    /// sd_notify `WATCHDOG_USEC=`: a new period (ms, 0: off) from now on,
+    /// until the next start.
+    WatchdogPeriod {
+        ms: u64,
+    },
     StopRequest,
     StartRequest,
     RestartRequest,
@@ -383,6 +399,10 @@ pub(crate) struct Snapshot {
     pub(crate) streak: u32,
     pub(crate) backoff_ms: u64,
     pub(crate) last_exit: Option<Status>,
+    /// The `watchdog=` period in force and the last ping; `None`: not
+    /// known (after a crash, or from a writer without it): the policy's
+    /// period, counted from the resumption.
+    pub(crate) watchdog: Option<(u64, Ms)>,
 }
 
 impl Snapshot {
@@ -395,6 +415,7 @@ impl Snapshot {
             streak: 0,
             backoff_ms: 0,
             last_exit: None,
+            watchdog: None,
         }
     }
 }
@@ -415,6 +436,19 @@ pub(crate) struct Unit {
     last_exit: Option<Status>,
     /// `Shutdown` seen: never spawn again.
     shutdown: bool,
+    /// The watchdog period of this run (policy, or `WATCHDOG_USEC=`); 0: off.
+    watchdog_ms: u64,
+    /// When the watchdog period last started (ready, a ping, a new period).
+    pinged: Ms,
+}
+
+/// The earlier of two optional deadlines.
+const fn earliest(a: Option<Ms>, b: Option<Ms>) -> Option<Ms> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if x.0 <= y.0 { x } else { y }),
+        (Some(x), None) | (None, Some(x)) => Some(x),
+        (None, None) => None,
+    }
 }
 
 fn act(acts: &mut Actions, a: Action) {
@@ -447,13 +481,19 @@ impl Unit {
             backoff_ms: 0,
             last_exit: None,
             shutdown: false,
+            watchdog_ms: 0,
+            pinged: Ms(0),
         }
     }
 
     /// The unit a previous PID 1 ran, as it was (a re-exec's hand-over, or
     /// what the kernel tells after a crash): not a transition, the
     /// machine going on where it stood (docs/state-machine.md, "Re-exec").
-    pub(crate) const fn resume(policy: Policy, s: Snapshot) -> Unit {
+    pub(crate) const fn resume(policy: Policy, s: Snapshot, now: Ms) -> Unit {
+        let (watchdog_ms, pinged) = match s.watchdog {
+            Some(w) => w,
+            None => (policy.watchdog_ms, now),
+        };
         Unit {
             policy,
             state: s.state,
@@ -463,6 +503,8 @@ impl Unit {
             backoff_ms: s.backoff_ms,
             last_exit: s.last_exit,
             shutdown: false,
+            watchdog_ms,
+            pinged,
         }
     }
 
@@ -475,6 +517,7 @@ impl Unit {
             streak: self.streak,
             backoff_ms: self.backoff_ms,
             last_exit: self.last_exit,
+            watchdog: Some((self.watchdog_ms, self.pinged)),
         }
     }
 
@@ -523,10 +566,29 @@ impl Unit {
         self.last_exit
     }
 
+    /// The watchdog period of this run (0: none) and, while it runs
+    /// (`Running`), when the period last started.
+    pub(crate) const fn watchdog(&self) -> (u64, Option<Ms>) {
+        match self.state {
+            State::Running { .. } => (self.watchdog_ms, Some(self.pinged)),
+            _ => (self.watchdog_ms, None),
+        }
+    }
+
+    /// When the watchdog fires, if it is armed (`Running` only).
+    const fn watchdog_due(&self) -> Option<Ms> {
+        match (self.state, self.watchdog_ms) {
+            (_, 0) => None,
+            (State::Running { .. }, ms) => Some(self.pinged.after(ms)),
+            _ => None,
+        }
+    }
+
     /// When the unit wants a `Timer` event (smoltcp's `poll_at`).
     pub(crate) const fn deadline(&self) -> Option<Ms> {
         match self.state {
-            State::Starting { deadline, .. } | State::Running { deadline, .. } => deadline,
+            State::Starting { deadline, .. } => deadline,
+            State::Running { deadline, .. } => earliest(deadline, self.watchdog_due()),
             State::Adopting { retry, .. } => Some(retry),
             State::Stopping { deadline, .. } => Some(deadline),
             State::BackingOff { until } => Some(until),
@@ -619,6 +681,9 @@ impl Unit {
                 | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::StartRequest
                 | E::RestartRequest
                 | E::ReloadRequest,
@@ -635,6 +700,9 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::Unbound
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
@@ -673,6 +741,9 @@ impl Unit {
                 | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::StartRequest
                 | E::ReloadRequest
                 | E::Shutdown,
@@ -680,7 +751,7 @@ impl Unit {
 
             // Starting: exec'd, waiting for READY=1, the ready fd, or (forked)
             // the launcher's exit.
-            (S::Starting { pid, .. }, E::Ready) => self.ready(pid),
+            (S::Starting { pid, .. }, E::Ready) => self.ready(pid, now),
             (S::Starting { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Starting { pid, deadline }
             }
@@ -698,6 +769,10 @@ impl Unit {
                 self.stop(Some(pid), false, then, now, a)
             }
             (S::Starting { .. }, E::Timer) => {}
+            (S::Starting { pid, .. }, E::WatchdogTrigger) => {
+                self.abort(pid, Failure::Triggered, now, a)
+            }
+            (S::Starting { .. }, E::WatchdogPeriod { ms }) => self.watchdog_ms = ms,
             (S::Starting { pid, .. }, E::StopRequest) => {
                 self.stop(Some(pid), false, Then::Stop, now, a)
             }
@@ -714,6 +789,7 @@ impl Unit {
                 | E::Spawned { .. }
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
+                | E::WatchdogPing
                 | E::Found { .. }
                 | E::Emptied
                 | E::StartRequest
@@ -744,14 +820,28 @@ impl Unit {
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Exited { .. }
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::StartRequest
                 | E::ReloadRequest
                 | E::Shutdown,
             ) => {}
 
-            // Running: ready (a task: running).
+            // Running: ready (a task: running); the watchdog is armed.
             (S::Running { deadline, .. }, E::MainPid { pid }) => {
                 self.state = S::Running { pid, deadline }
+            }
+            (S::Running { pid, .. }, E::Timer) if self.watchdog_due().is_some_and(|d| now >= d) => {
+                self.abort(pid, Failure::Watchdog, now, a)
+            }
+            (S::Running { .. }, E::WatchdogPing) => self.pinged = now,
+            (S::Running { pid, .. }, E::WatchdogTrigger) => {
+                self.abort(pid, Failure::Triggered, now, a)
+            }
+            (S::Running { .. }, E::WatchdogPeriod { ms }) => {
+                self.watchdog_ms = ms;
+                self.pinged = now;
             }
             (S::Running { pid, .. }, E::Exited { pid: p, status }) if p == pid => {
                 if self.policy.guess && status.success() {
@@ -850,6 +940,9 @@ impl Unit {
                 | E::MainPid { .. }
                 | E::Exited { .. }
                 | E::Timer
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::StartRequest
                 | E::ReloadRequest
                 | E::Shutdown,
@@ -910,6 +1003,7 @@ impl Unit {
             ) if now >= deadline => self.finish(then, now, a),
             (S::Stopping { .. }, E::Timer) => {}
             (S::Stopping { .. }, E::StopRequest) => self.then(Then::Stop),
+            (S::Stopping { .. }, E::WatchdogPeriod { ms }) => self.watchdog_ms = ms,
             (S::Stopping { .. }, E::StartRequest | E::RestartRequest) => self.then(Then::Restart),
             (
                 S::Stopping { .. },
@@ -919,6 +1013,8 @@ impl Unit {
                 | E::Unbound
                 | E::Activate
                 | E::Ready
+                | E::WatchdogPing
+                | E::WatchdogTrigger
                 | E::Found { .. }
                 | E::ReloadRequest
                 | E::Shutdown,
@@ -944,6 +1040,9 @@ impl Unit {
                 | E::Found { .. }
                 | E::Emptied
                 | E::Exited { .. }
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::ReloadRequest,
             ) => {}
 
@@ -968,6 +1067,9 @@ impl Unit {
                 | E::Emptied
                 | E::Exited { .. }
                 | E::Timer
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
                 | E::StopRequest
                 | E::ReloadRequest
                 | E::Shutdown,
@@ -995,6 +1097,7 @@ impl Unit {
 
     fn spawned(&mut self, pid: Pid, now: Ms) {
         self.since = now;
+        self.watchdog_ms = self.policy.watchdog_ms;
         if self.policy.waits_for_ready() {
             let deadline = self.policy.ready_timeout_ms.map(|ms| now.after(ms));
             self.state = State::Starting { pid, deadline };
@@ -1004,13 +1107,29 @@ impl Unit {
                 UnitKind::Service | UnitKind::Tty => None,
             };
             self.state = State::Running { pid, deadline };
+            self.pinged = now;
         }
     }
 
-    fn ready(&mut self, pid: Pid) {
+    /// Ready: the watchdog period starts.
+    fn ready(&mut self, pid: Pid, now: Ms) {
+        self.pinged = now;
         self.state = State::Running {
             pid,
             deadline: None,
+        };
+    }
+
+    /// The watchdog fired: SIGABRT to the main process (a core dump shows
+    /// where it hung), then as a stop: SIGKILL to the cgroup after
+    /// stop-timeout, then the restart rules with `why`.
+    fn abort(&mut self, pid: Pid, why: Failure, now: Ms, a: &mut Actions) {
+        act(a, Action::Signal { pid, sig: SIGABRT });
+        self.state = State::Stopping {
+            pid: Some(pid),
+            deadline: now.after(self.policy.stop_timeout_ms),
+            killed: false,
+            then: Then::Fail(why),
         };
     }
 
@@ -1028,7 +1147,7 @@ impl Unit {
     /// The answer to FindMain while adopting.
     fn found(&mut self, main: Found, deadline: Ms, now: Ms, a: &mut Actions) {
         match main {
-            Found::Pid(pid) => self.ready(pid),
+            Found::Pid(pid) => self.ready(pid, now),
             Found::Group => self.state = State::Tracking,
             Found::NotYet => {
                 let retry = now.after(FIND_RETRY_MS);
@@ -1135,7 +1254,12 @@ impl Unit {
             Then::Stop => self.state = State::Stopped,
             Then::Restart if self.shutdown => self.state = State::Stopped,
             Then::Restart => self.again(),
-            Then::Fail(why) => self.recover(true, true, why, now, a),
+            // A timeout is quick; a watchdog is quick by the usual rule.
+            Then::Fail(why) => {
+                let watchdog = matches!(why, Failure::Watchdog | Failure::Triggered);
+                let quick = !watchdog || now.since(self.since) < STABLE_RUN_MS;
+                self.recover(true, quick, why, now, a)
+            }
         }
     }
 
@@ -1206,7 +1330,9 @@ impl Unit {
                 | Failure::PidFile
                 | Failure::Limit
                 | Failure::Refused
-                | Failure::Sockets => self.policy.restart_max_ms,
+                | Failure::Sockets
+                | Failure::Watchdog
+                | Failure::Triggered => self.policy.restart_max_ms,
             };
             self.backoff_ms = next_backoff(self.backoff_ms, cap);
             delay = delay.max(self.backoff_ms);
@@ -1386,7 +1512,7 @@ mod tests {
         let snap = u.snapshot();
         assert!(matches!(snap.state, S::BackingOff { .. }));
         // A re-exec: the same unit in a new process, mid back-off.
-        let mut v = Unit::resume(policy, snap);
+        let mut v = Unit::resume(policy, snap, Ms(0));
         assert_eq!(v, u);
         let until = v.deadline().unwrap();
         assert_eq!(&v.step(E::Timer, until)[..], &[A::Spawn]);
@@ -2011,10 +2137,14 @@ mod tests {
             E::RestartRequest,
             E::ReloadRequest,
             E::Shutdown,
+            E::WatchdogPing,
+            E::WatchdogTrigger,
+            E::WatchdogPeriod { ms: 5_000 },
         ];
         let with = |state: State| {
             let mut u = Unit::new(notify(Some(1_000)));
             u.state = state;
+            u.pinged = Ms(1);
             u
         };
         // (state, events that act on it); every other event is ignored.
@@ -2052,7 +2182,14 @@ mod tests {
                     pid: p10,
                     deadline: Some(Ms(1_000)),
                 },
-                &[E::Ready, main_pid(99), E::StopRequest, E::RestartRequest],
+                &[
+                    E::Ready,
+                    main_pid(99),
+                    E::StopRequest,
+                    E::RestartRequest,
+                    E::WatchdogTrigger,
+                    E::WatchdogPeriod { ms: 5_000 },
+                ],
             ),
             (
                 S::Adopting {
@@ -2095,6 +2232,7 @@ mod tests {
                     E::StopRequest,
                     E::StartRequest,
                     E::RestartRequest,
+                    E::WatchdogPeriod { ms: 5_000 },
                 ],
             ),
             (
@@ -2111,6 +2249,9 @@ mod tests {
                     E::StopRequest,
                     E::RestartRequest,
                     E::ReloadRequest,
+                    E::WatchdogPing,
+                    E::WatchdogTrigger,
+                    E::WatchdogPeriod { ms: 5_000 },
                 ],
             ),
             (
@@ -2125,6 +2266,7 @@ mod tests {
                     E::StopRequest,
                     E::StartRequest,
                     E::RestartRequest,
+                    E::WatchdogPeriod { ms: 5_000 },
                 ],
             ),
             (S::Done, &[E::StartRequest, E::RestartRequest]),
@@ -2151,7 +2293,9 @@ mod tests {
                 let mut u = with(state);
                 let before = u;
                 let out = u.step(ev, Ms(0));
-                let same = out.is_empty() && u.state() == before.state();
+                let same = out.is_empty()
+                    && u.state() == before.state()
+                    && u.watchdog() == before.watchdog();
                 if acts_on.contains(&ev) {
                     acting += 1;
                     assert!(!same, "{state:?} should act on {ev:?}");
@@ -2160,7 +2304,156 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 64);
+        assert_eq!(acting, 71);
+    }
+
+    fn watchdog(ms: u64) -> Policy {
+        Policy {
+            watchdog_ms: ms,
+            stop_timeout_ms: 3_000,
+            ..notify(None)
+        }
+    }
+    const ABRT: u32 = SIGABRT;
+
+    #[test]
+    fn the_watchdog_is_armed_once_ready_and_reset_by_pings() {
+        let mut u = Unit::new(watchdog(2_000));
+        up(&mut u, 0, 10);
+        // Not armed while starting: a ping changes nothing, nothing is due.
+        assert_eq!(u.deadline(), None);
+        trace!(u;
+            500: E::WatchdogPing => [], S::Starting { .. },
+            1_000: E::Ready => [], S::Running { .. },
+        );
+        assert_eq!(u.watchdog(), (2_000, Some(Ms(1_000))));
+        assert_eq!(u.deadline(), Some(Ms(3_000)));
+        trace!(u;
+            2_500: E::WatchdogPing => [], S::Running { .. },
+            // The old deadline is early now.
+            3_000: E::Timer => [], S::Running { .. },
+        );
+        assert_eq!(u.deadline(), Some(Ms(4_500)));
+        assert_eq!(u.watchdog(), (2_000, Some(Ms(2_500))));
+    }
+
+    #[test]
+    fn a_missed_ping_aborts_then_kills_then_restarts() {
+        let mut u = Unit::new(watchdog(2_000));
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(100));
+        trace!(u;
+            2_099: E::Timer => [], S::Running { .. },
+            2_100: E::Timer => [sig(10, ABRT)],
+                S::Stopping { pid: Some(_), killed: false, then: Then::Fail(Failure::Watchdog), .. },
+        );
+        // stop-timeout (3 s) later: the cgroup and the process get SIGKILL.
+        assert_eq!(u.deadline(), Some(Ms(5_100)));
+        let mut dumped = u;
+        trace!(u;
+            5_100: E::Timer => [A::KillCgroup, sig(10, 9)], S::Stopping { killed: true, .. },
+            5_200: killed(10, 9) => [A::KillCgroup], S::BackingOff { until: Ms(5_300) },
+        );
+        assert_eq!(u.last_exit(), Some(Status::Signal(9)));
+        // It died of the SIGABRT (core dumped): the restart rules at once.
+        trace!(dumped;
+            2_200: killed(10, ABRT) => [A::KillCgroup], S::BackingOff { until: Ms(2_300) },
+        );
+        assert_eq!(dumped.last_exit(), Some(Status::Signal(ABRT as i32)));
+        // The next run gets the configured period again, armed at ready.
+        trace!(dumped;
+            2_300: E::Timer => [A::Spawn], S::Spawning,
+            2_300: spawned(11) => [], S::Starting { .. },
+            2_400: E::Ready => [], S::Running { .. },
+        );
+        assert_eq!(dumped.deadline(), Some(Ms(4_400)));
+        assert_eq!(dumped.restarts(), 1);
+    }
+
+    #[test]
+    fn a_watchdog_failure_follows_the_restart_policy() {
+        // restart=never: failed, naming the watchdog; a long run is not
+        // quick, so with restart=always the back-off is not used.
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ..watchdog(1_000)
+        });
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(0));
+        u.step(E::Timer, Ms(1_000));
+        trace!(u; 1_010: killed(10, ABRT) => [A::KillCgroup], S::Failed { why: Failure::Watchdog });
+        let mut u = Unit::new(watchdog(1_000));
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(0));
+        u.step(E::WatchdogPing, Ms(59_000));
+        u.step(E::Timer, Ms(60_000));
+        trace!(u; 60_010: killed(10, ABRT) => [A::KillCgroup, A::Spawn], S::Spawning);
+        assert_eq!(u.streak(), 0);
+    }
+
+    #[test]
+    fn watchdog_trigger_fires_at_once() {
+        let mut u = Unit::new(watchdog(10_000));
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(0));
+        trace!(u;
+            100: E::WatchdogTrigger => [sig(10, ABRT)],
+                S::Stopping { then: Then::Fail(Failure::Triggered), .. },
+            // Further pings change nothing now.
+            150: E::WatchdogPing => [], S::Stopping { .. },
+            200: killed(10, ABRT) => [A::KillCgroup], S::BackingOff { .. },
+        );
+        // Also without watchdog=, and before the unit is ready.
+        let mut u = Unit::new(notify(None));
+        up(&mut u, 0, 10);
+        trace!(u; 5: E::WatchdogTrigger => [sig(10, ABRT)], S::Stopping { .. });
+        let mut u = Unit::new(notify(None));
+        trace!(u; 5: E::WatchdogTrigger => [], S::Waiting);
+    }
+
+    #[test]
+    fn watchdog_usec_changes_the_period_until_the_next_start() {
+        let mut u = Unit::new(watchdog(1_000));
+        up(&mut u, 0, 10);
+        // Set while starting: takes effect when ready.
+        u.step(E::WatchdogPeriod { ms: 4_000 }, Ms(10));
+        u.step(E::Ready, Ms(20));
+        assert_eq!(u.deadline(), Some(Ms(4_020)));
+        // Set while running: a new period from now.
+        u.step(E::WatchdogPeriod { ms: 500 }, Ms(3_000));
+        assert_eq!(u.watchdog(), (500, Some(Ms(3_000))));
+        assert_eq!(u.deadline(), Some(Ms(3_500)));
+        // 0 turns it off; a later one turns it on again.
+        u.step(E::WatchdogPeriod { ms: 0 }, Ms(3_100));
+        assert_eq!(u.deadline(), None);
+        trace!(u; 9_000: E::Timer => [], S::Running { .. });
+        u.step(E::WatchdogPeriod { ms: 2_000 }, Ms(9_000));
+        trace!(u; 11_000: E::Timer => [sig(10, ABRT)], S::Stopping { .. });
+        // The next start has the configured period.
+        u.step(killed(10, ABRT), Ms(11_100));
+        u.step(E::Timer, Ms(11_200));
+        u.step(spawned(11), Ms(11_200));
+        u.step(E::Ready, Ms(11_300));
+        assert_eq!(u.watchdog(), (1_000, Some(Ms(11_300))));
+    }
+
+    #[test]
+    fn a_stop_while_the_watchdog_fires_wins() {
+        let mut u = Unit::new(watchdog(1_000));
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(0));
+        trace!(u;
+            1_000: E::Timer => [sig(10, ABRT)], S::Stopping { .. },
+            1_001: E::StopRequest => [], S::Stopping { then: Then::Stop, .. },
+            1_002: killed(10, ABRT) => [A::KillCgroup], S::Stopped,
+        );
+        // A stopping unit's watchdog is not armed.
+        let mut u = Unit::new(watchdog(1_000));
+        up(&mut u, 0, 10);
+        u.step(E::Ready, Ms(0));
+        trace!(u; 500: E::StopRequest => [A::SignalCgroup { sig: 15 }], S::Stopping { .. });
+        assert_eq!(u.deadline(), Some(Ms(3_500)));
+        assert_eq!(u.watchdog(), (1_000, None));
     }
 
     fn on_demand() -> Policy {

@@ -1,8 +1,9 @@
 //! The only module with `unsafe` code: the system calls rustix does not
 //! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1), swapon,
-//! getrandom, the RNDADDENTROPY ioctl), reached through libc's
-//! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
-//! entry point's `argv`, and the fds PID 1 keeps in statics.
+//! getrandom, the RNDADDENTROPY ioctl, the watchdog ioctls), reached
+//! through libc's `syscall(2)` with `linux-raw-sys` numbers, the
+//! conversion of the C entry point's `argv`, and the fds PID 1 keeps in
+//! statics.
 #![allow(unsafe_code)]
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
@@ -107,8 +108,9 @@ impl Args {
 }
 
 /// A NULL-terminated array of C string pointers for `execve`, borrowing
-/// the strings so that they outlive the call. A copy (on the stack) may
-/// get one more entry with a shorter life.
+/// the strings so that they outlive the call. A copy can be extended
+/// (the child adds LISTEN_PID= and WATCHDOG_PID= to its copy of the
+/// environment).
 #[derive(Clone, Copy)]
 pub(crate) struct CVec<'a, const N: usize> {
     ptrs: [*const c_char; N],
@@ -498,6 +500,40 @@ pub(crate) fn stdio(fd: u8) -> BorrowedFd<'static> {
     let fd = fd.min(2) as c_int;
     // SAFETY: fds 0–2 are never closed by pinit (see above).
     unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// The watchdog ioctls PID 1 uses (linux/watchdog.h); each passes a
+/// pointer to one int.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Wdioc {
+    /// WDIOC_KEEPALIVE: a ping (the int is not read).
+    KeepAlive,
+    /// WDIOC_SETTIMEOUT: the timeout in seconds; the driver writes back
+    /// the one it set.
+    SetTimeout,
+    /// WDIOC_GETTIMEOUT: the driver's timeout in seconds.
+    GetTimeout,
+}
+
+/// `ioctl(fd, WDIOC_*, &value)`: `value` in, the int the driver left out.
+pub(crate) fn watchdog(fd: BorrowedFd<'_>, op: Wdioc, value: i32) -> Result<i32, Errno> {
+    use linux_raw_sys::ioctl as io;
+    let request = match op {
+        Wdioc::KeepAlive => io::WDIOC_KEEPALIVE,
+        Wdioc::SetTimeout => io::WDIOC_SETTIMEOUT,
+        Wdioc::GetTimeout => io::WDIOC_GETTIMEOUT,
+    };
+    let mut v: c_int = value;
+    // SAFETY: each of these requests reads or writes one int at the pointer.
+    let r = unsafe {
+        syscall(
+            k::__NR_ioctl as c_long,
+            fd.as_raw_fd() as c_long,
+            request as c_long,
+            &mut v as *mut c_int,
+        )
+    };
+    check(r).map(|_| v)
 }
 
 /// `fcntl(fd, F_GETFD)` succeeds, i.e. `fd` is open.

@@ -52,6 +52,9 @@ pub const SETUP_MAX: usize = 64;
 pub const NAME_MAX: usize = 31;
 /// User and group names.
 pub const USER_MAX: usize = 32;
+/// The `watchdog` statement's DEVICE path, decoded (PID 1 keeps its own
+/// copy, so a reload can compare the old statement with the new one).
+pub const WATCHDOG_DEVICE_MAX: usize = 63;
 /// Host names (HOST_NAME_MAX).
 pub const HOSTNAME_MAX: usize = 64;
 /// Errors reported by one parse; the next one ends it with "too many".

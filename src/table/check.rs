@@ -42,6 +42,12 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
             "needs ready=notify, ready=fd:N or ready=forked (else a unit is ready once started)";
         rep.on(t, ParseError::Conflict { opt: t, msg });
     }
+    if let (UnitKind::Service, false, Some(t)) =
+        (u.kind, u.ready == Ready::Notify, seen(s, Opt::Watchdog))
+    {
+        let msg = "needs ready=notify (the pings are sd_notify messages)";
+        rep.on(t, ParseError::Conflict { opt: t, msg });
+    }
     forked_rules(rep, u, s);
     if let (false, Some(t)) = (u.runtime_dirs().next().is_some(), seen(s, Opt::RunDirKeep)) {
         if u.runtime_dir_keep {

@@ -81,7 +81,24 @@ impl Start {
     }
 }
 
-/// `log=`
+/// `on-failure=`: what the machine does when the unit reaches `failed`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OnFailure {
+    None,
+    Reboot,
+    Poweroff,
+}
+
+impl OnFailure {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OnFailure::None => "none",
+            OnFailure::Reboot => "reboot",
+            OnFailure::Poweroff => "poweroff",
+        }
+    }
+}
+
 /// `kill=`: what a stop or restart signals.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kill {
@@ -432,6 +449,8 @@ pub struct Unit<'a> {
     pub ready: Ready,
     /// 0: no timeout.
     pub ready_timeout: Millis,
+    /// The sd_notify watchdog period (`watchdog=`); 0: none.
+    pub watchdog: Millis,
     /// `ready=forked`: the file naming the main process.
     pub pidfile: Option<Word<'a>>,
     /// A task's time limit; 0: none.
@@ -445,6 +464,7 @@ pub struct Unit<'a> {
     pub accept: bool,
     /// `max-instances=`: instances of an `accept=yes` unit at once.
     pub max_instances: u16,
+    pub on_failure: OnFailure,
     pub kill: Kill,
     /// Keep the `runtime-dir=` directories when the unit stops.
     pub runtime_dir_keep: bool,
@@ -504,6 +524,7 @@ impl<'a> Unit<'a> {
             restart_limit: 0,
             ready: Ready::None,
             ready_timeout: Millis(0),
+            watchdog: Millis(0),
             pidfile: None,
             timeout: Millis(0),
             stop_signal: STOP_SIGNAL,
@@ -512,6 +533,7 @@ impl<'a> Unit<'a> {
             start: Start::Boot,
             accept: false,
             max_instances: MAX_INSTANCES,
+            on_failure: OnFailure::None,
             kill: Kill::Cgroup,
             runtime_dir_keep: false,
             user: None,
@@ -761,6 +783,27 @@ pub enum Setup<'a> {
     RandomSeed(Word<'a>),
 }
 
+/// `watchdog DEVICE [timeout=] [shutdown-timeout=] [wait=] [magic-close=]`:
+/// the hardware watchdog PID 1 keeps (docs/config.md, "The hardware
+/// watchdog").
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Watchdog<'a> {
+    pub device: Word<'a>,
+    /// Whole seconds (WDIOC_SETTIMEOUT counts seconds).
+    pub timeout: Millis,
+    /// The budget of a whole shutdown; whole seconds.
+    pub shutdown_timeout: Millis,
+    /// How long to wait for the device to appear.
+    pub wait: Millis,
+    /// Stop it with the magic close on a clean poweroff or halt.
+    pub magic_close: bool,
+}
+
+/// The defaults of the `watchdog` statement.
+pub(crate) const WATCHDOG_TIMEOUT: Millis = Millis(30_000);
+pub(crate) const WATCHDOG_SHUTDOWN: Millis = Millis(600_000);
+pub(crate) const WATCHDOG_WAIT: Millis = Millis(60_000);
+
 /// The whole table. Keep it in a static (`Table::new()` is const): only
 /// the unit slots in use are ever written.
 pub struct Table<'a> {
@@ -774,6 +817,11 @@ pub struct Table<'a> {
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
     /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
     pub env: Vec<Word<'a>, ENV_MAX>,
+    /// The `watchdog` statement, if any (`watchdog()`). A Vec of one, not
+    /// an Option: `Option<Watchdog>` would mark None in `magic_close`'s
+    /// niche, a non-zero byte that moves the whole static table from
+    /// .bss to .data (96 KB more binary).
+    watchdog: Vec<Watchdog<'a>, 1>,
     /// The `log` statement's DESTINATION as written (`log()` reads it).
     /// A `&str` in an Option, not an `Option<Log>`: `Table::new()` must be
     /// all zeros, or a static table moves from .bss to .data (94 KiB of
@@ -794,6 +842,7 @@ impl<'a> Table<'a> {
             order: Vec::new(),
             setup: Vec::new(),
             env: Vec::new(),
+            watchdog: Vec::new(),
             log_word: None,
         }
     }
@@ -803,7 +852,19 @@ impl<'a> Table<'a> {
         self.order.clear();
         self.setup.clear();
         self.env.clear();
+        self.watchdog.clear();
         self.log_word = None;
+    }
+
+    /// The `watchdog` statement, if any.
+    pub fn watchdog(&self) -> Option<Watchdog<'a>> {
+        self.watchdog.first().copied()
+    }
+
+    /// Sets the `watchdog` statement (the parser allows one).
+    pub(crate) fn set_watchdog(&mut self, w: Watchdog<'a>) {
+        self.watchdog.clear();
+        let _ = self.watchdog.push(w);
     }
 
     /// The `log` statement: the `log=` of services and tasks that set

@@ -146,6 +146,7 @@ const SOCKETS: &[(UnitKind, &str)] = &[
     (UnitKind::Task, "only services listen on sockets"),
     (UnitKind::Tty, "only services listen on sockets"),
 ];
+const NO_PINGS: &str = "only a ready=notify service sends watchdog pings";
 const TASK_DONE: &str = "a task is done when it exits 0";
 const TTY_READY: &str = "a tty unit is ready once started";
 
@@ -170,6 +171,13 @@ options! {
         /// Quick failures in a row before the unit is `failed` (not with restart=never).
         RestartLimit "restart-limit" Ty::Int(&Range(1, 65535, "expected a number from 1 to 65535")),
             default "**no limit**", unset: true;
+        /// What the machine does when the unit reaches `failed` (its
+        /// restart-limit is reached, a task fails): reboot, power off, or
+        /// nothing.
+        OnFailure "on-failure" Ty::Choice(&Words(
+            &["none", "reboot", "poweroff"],
+            "expected none, reboot or poweroff",
+        )), default "**none**", unset: true;
     }
     line Ready {
         /// When the unit is ready: once started, on sd_notify `READY=1`
@@ -195,6 +203,13 @@ options! {
         Timeout "timeout" Ty::Dur, default "none", unset: true, refuse: &[
             (UnitKind::Service, "a service's start is bounded by ready-timeout="),
             (UnitKind::Tty, "a tty unit runs until it exits"),
+        ];
+        /// Once ready, the unit must send sd_notify `WATCHDOG=1` within every
+        /// DURATION, or it gets SIGABRT (SIGKILL after stop-timeout) and the
+        /// restart rules; `0` = off. Needs `ready=notify`.
+        Watchdog "watchdog" Ty::Dur, default "none", unset: true, refuse: &[
+            (UnitKind::Task, NO_PINGS),
+            (UnitKind::Tty, NO_PINGS),
         ];
     }
     line Listen {

@@ -15,7 +15,7 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 11] = [
+pub const STATEMENTS: [&str; 12] = [
     "hostname",
     "mount",
     "fstab",
@@ -23,6 +23,7 @@ pub const STATEMENTS: [&str; 11] = [
     "env",
     "log",
     "irq-affinity",
+    "watchdog",
     "random-seed",
     "service",
     "task",
@@ -71,6 +72,7 @@ fn usage(kw: &str) -> &'static str {
         "sysctl" => "sysctl KEY VALUE, a VALUE with spaces in quotes",
         "env" => "env KEY=VALUE",
         "irq-affinity" => "irq-affinity CPULIST",
+        "watchdog" => "watchdog DEVICE [timeout=DURATION] [shutdown-timeout=DURATION] [wait=DURATION] [magic-close=yes|no]",
         "service" => "service NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
         "task" => "task NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
         _ => "tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]",
@@ -160,6 +162,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             "env" => self.env(kw, toks, table),
             "log" => self.log(kw, toks, table),
             "irq-affinity" => self.irq_affinity(kw, toks, table),
+            "watchdog" => self.watchdog(kw, toks, table),
             "random-seed" => self.random_seed(kw, toks, table),
             _ => match kind_of(kw) {
                 Some(kind) => self.unit(kw, kind, toks, table),
@@ -592,6 +595,100 @@ impl<'r, 'a> Parser<'r, 'a> {
             return;
         }
         self.setup(kw, Setup::IrqAffinity(CpuList(cpus)), table);
+    }
+
+    /// `watchdog DEVICE [KEY=VALUE ...]`: at most once.
+    #[inline(never)]
+    fn watchdog(&mut self, kw: &'a str, mut toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(device) = toks.next() else {
+            let at = self.end_of(kw);
+            let usage = usage(kw);
+            self.rep.at(
+                at,
+                ParseError::Missing {
+                    what: "DEVICE",
+                    usage,
+                },
+            );
+            return;
+        };
+        let mut ok = Word(device).bytes().next() == Some(b'/');
+        if !ok {
+            let e = ParseError::Invalid {
+                what: "watchdog device",
+                value: device,
+                expect: "expected a device path like /dev/watchdog0",
+            };
+            self.rep.on(device, e);
+        } else if Word(device).bytes().count() > WATCHDOG_DEVICE_MAX {
+            ok = false;
+            let e = ParseError::Invalid {
+                what: "watchdog device",
+                value: device,
+                expect: "expected a device path of at most 63 bytes",
+            };
+            self.rep.on(device, e);
+        }
+        let mut w = Watchdog {
+            device: Word(device),
+            timeout: WATCHDOG_TIMEOUT,
+            shutdown_timeout: WATCHDOG_SHUTDOWN,
+            wait: WATCHDOG_WAIT,
+            magic_close: false,
+        };
+        let mut seen = [false; WATCHDOG_KEYS.len()];
+        for tok in toks {
+            ok &= self.watchdog_option(kw, tok, &mut w, &mut seen);
+        }
+        if let Some(prev) = table.watchdog() {
+            let line = self.rep.line_of(prev.device.raw());
+            let e = ParseError::Twice {
+                what: "watchdog",
+                name: "",
+                line,
+            };
+            self.rep.on(kw, e);
+        } else if ok {
+            table.set_watchdog(w);
+        }
+    }
+
+    /// One `KEY=VALUE` of a `watchdog` statement; false if it is wrong.
+    fn watchdog_option(
+        &mut self,
+        kw: &'a str,
+        tok: &'a str,
+        w: &mut Watchdog<'a>,
+        seen: &mut [bool; WATCHDOG_KEYS.len()],
+    ) -> bool {
+        let Some((key, v)) = lex::split_key(tok) else {
+            let usage = usage(kw);
+            self.rep.on(tok, ParseError::Extra { word: tok, usage });
+            return false;
+        };
+        let Some(once) = WATCHDOG_KEYS
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| seen.get_mut(i))
+        else {
+            let hint = closest_of(key, &WATCHDOG_KEYS);
+            self.rep.on(key, ParseError::UnknownOption { key, hint });
+            return false;
+        };
+        if *once {
+            self.rep.on(key, ParseError::OptionTwice { key });
+        } else if v.is_empty() {
+            self.rep.on(tok, ParseError::Empty { key });
+        } else if value::has(v, b'"') {
+            self.rep.on(v, ParseError::Quoted { key });
+        } else {
+            *once = true;
+            match watchdog_value(key, v, w) {
+                Ok(()) => return true,
+                Err(expect) => self.bad(key, v, expect, Hint::None),
+            }
+        }
+        false
     }
 
     /// `service|task|tty NAME [KEY=VALUE ...] -- PROGRAM [ARG ...]`
@@ -1191,6 +1288,34 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
     })
 }
 
+/// The options of the `watchdog` statement.
+const WATCHDOG_KEYS: [&str; 4] = ["timeout", "shutdown-timeout", "wait", "magic-close"];
+const WATCHDOG_SECS: &str = "expected whole seconds from 1s to 65535s (the driver counts seconds)";
+
+/// Stores one value of the `watchdog` statement, or says what it expects.
+fn watchdog_value(key: &str, v: &str, w: &mut Watchdog<'_>) -> Result<(), &'static str> {
+    if key == "magic-close" {
+        w.magic_close = match v {
+            "yes" => true,
+            "no" => false,
+            _ => return Err("expected yes or no"),
+        };
+        return Ok(());
+    }
+    let d = match typed(Ty::Dur, v) {
+        Ok(Val::Millis(d)) => d,
+        Ok(_) => return Err(DUR_EXPECT),
+        Err(b) => return Err(b.expect),
+    };
+    match key {
+        "wait" => w.wait = d,
+        _ if d.0 % 1000 != 0 || !(1..=65535).contains(&(d.0 / 1000)) => return Err(WATCHDOG_SECS),
+        "timeout" => w.timeout = d,
+        _ => w.shutdown_timeout = d,
+    }
+    Ok(())
+}
+
 const DUR_EXPECT: &str = "expected a duration like 250ms, 5s, 2m or 1h (a bare number is seconds)";
 const CPU_MAX_EXPECT: &str = "expected N% (1 to 102400), QUOTA/PERIOD in microseconds (QUOTA at least 1000 or max, PERIOD 1000 to 1000000) or max";
 
@@ -1229,6 +1354,7 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
     const START: [Start; 2] = [Start::Boot, Start::OnDemand];
+    const ON_FAILURE: [OnFailure; 3] = [OnFailure::None, OnFailure::Reboot, OnFailure::Poweroff];
     const KILL: [Kill; 2] = [Kill::Cgroup, Kill::Main];
     match (opt, val) {
         (Opt::Kill, Val::Idx(i)) => u.kill = KILL.get(i).copied().unwrap_or(u.kill),
@@ -1245,6 +1371,10 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::RestartDelay, Val::Millis(d)) => u.restart_delay = d,
         (Opt::RestartMax, Val::Millis(d)) => u.restart_max = d,
         (Opt::ReadyTimeout, Val::Millis(d)) => u.ready_timeout = d,
+        (Opt::Watchdog, Val::Millis(d)) => u.watchdog = d,
+        (Opt::OnFailure, Val::Idx(i)) => {
+            u.on_failure = ON_FAILURE.get(i).copied().unwrap_or(u.on_failure)
+        }
         (Opt::StopTimeout, Val::Millis(d)) => u.stop_timeout = d,
         (Opt::RestartLimit, Val::Int(n)) => u.restart_limit = n as u16,
         (Opt::StopSignal, Val::Int(n)) => u.stop_signal = n as u8,

@@ -108,6 +108,7 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::RestartDelay if restarts => Val::Millis(u.restart_delay),
         Opt::RestartMax if restarts => Val::Millis(u.restart_max),
         Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
+        Opt::OnFailure if u.on_failure != OnFailure::None => Val::Str(u.on_failure.name()),
         Opt::Ready if service => match u.ready {
             Ready::None => Val::Str("none"),
             Ready::Notify => Val::Str("notify"),
@@ -118,6 +119,7 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::Start if sockets && !u.accept => Val::Str(u.start.name()),
         Opt::Accept if sockets => yes(u.accept),
         Opt::MaxInstances if u.accept => Val::Num(u.max_instances.into()),
+        Opt::Watchdog if service && u.watchdog.0 > 0 => Val::Millis(u.watchdog),
         Opt::Pidfile => Val::Str(u.pidfile?.raw()),
         Opt::Timeout if u.timeout.0 > 0 => Val::Millis(u.timeout),
         Opt::StopSignal => Val::Sig(u.stop_signal),
@@ -219,6 +221,17 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     w.write_str("\n")?;
     for s in t.setup.iter() {
         setup(s, w)?;
+    }
+    if let Some(d) = t.watchdog() {
+        writeln!(
+            w,
+            "watchdog {} timeout={} shutdown-timeout={} wait={} magic-close={}",
+            d.device.raw(),
+            d.timeout,
+            d.shutdown_timeout,
+            d.wait,
+            yes(d.magic_close)
+        )?;
     }
     for e in t.env.iter() {
         writeln!(w, "env {}", e.raw())?;

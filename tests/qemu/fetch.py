@@ -5,6 +5,8 @@ Everything lands under target/qemu/ and is fetched once:
 
     target/qemu/<arch>/vmlinuz        the arch's Debian kernel (KERNEL)
     target/qemu/<arch>/busybox        busybox-static for the arch
+    target/qemu/<arch>/watchdog/      the kernel's watchdog modules, as an
+                                      overlay (lib/modules/*.ko, order)
     target/qemu/<arch>/versions       what was fetched, for reports
     target/qemu/<arch>/modules/       armv7, riscv64: the disk drivers their
                                       kernels have as modules (DISK_MODULES)
@@ -223,9 +225,17 @@ def fetch_kernel(arch, workdir, conf=None):
         shutil.copyfile(config, CACHE / arch / "config")
     if arch in DISK_MODULES:
         copy_modules(unpacked, DISK_MODULES[arch], CACHE / arch / "modules")
+    copy_modules(unpacked, WATCHDOG_MODULES, CACHE / arch / "watchdog" / "lib" / "modules")
     return ["kernel %s %s (via %s %s) release %s"
             % (field(deb, "Package"), field(deb, "Version"),
                field(meta, "Package"), field(meta, "Version"), release)]
+
+
+# The modules the watchdog cases load (busybox insmod, in the order of
+# watchdog/lib/modules/order): softdog, the software watchdog, after what
+# it depends on (the watchdog core, except on armmp-lpae, which has it
+# built in).
+WATCHDOG_MODULES = ["softdog"]
 
 
 def module_files(root):
@@ -337,7 +347,8 @@ def busybox_version(arch):
 
 def complete(arch):
     d = CACHE / arch
-    files = ["vmlinuz", "busybox", "versions"] + (["modules/order"] if arch in DISK_MODULES else [])
+    files = ["vmlinuz", "busybox", "versions", "watchdog/lib/modules/order"]
+    files += ["modules/order"] if arch in DISK_MODULES else []
     return all((d / f).is_file() for f in files) and applets_file().is_file()
 
 
@@ -382,6 +393,7 @@ def ensure(arch, refresh=False):
         "busybox": CACHE / arch / "busybox",
         "applets": applets_file(),
         "versions": CACHE / arch / "versions",
+        "watchdog": CACHE / arch / "watchdog",
     }
 
 

@@ -41,6 +41,7 @@ DISKS = qemu.CACHE / "disks"
 class Test:
     """What a case gets: `t.arch`, `t.tty` (/dev/ttyS0 or /dev/ttyAMA0),
     `t.numa` (the kernel has NUMA: not armv7's, 32-bit ARM has none),
+    `t.modules` (an overlay with the kernel's watchdog modules),
     `t.boot(...)`, `t.disk(...)` and `t.disk_dev(n)`, `t.metric(name,
     value)`, `t.check(cond, message)`."""
 
@@ -49,6 +50,10 @@ class Test:
         self.arch = arch
         self.tty = qemu.ARCHES[arch].tty()
         self.numa = kernel_has(arch, "NUMA")
+        # An overlay with the kernel's watchdog modules
+        # (fetch.WATCHDOG_MODULES): /lib/modules/NAME.ko and
+        # /lib/modules/order, the order to load them in.
+        self.modules = qemu.CACHE / arch / "watchdog"
         self.progs = progs
         self.guests = []
         self.metrics = {}

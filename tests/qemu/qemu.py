@@ -119,15 +119,22 @@ def default_board(arch):
     return name if (ROOT / "board-configs" / (name + ".conf")).is_file() else None
 
 
-def build_pinit(arch, board=None, quiet=True):
+# The cargo features of test images (the boot tool and run build with
+# them; the benchmarks and every release build do not): `test-wedge`, the
+# `pinit wedge` command the watchdog cases use to stop PID 1's loop.
+TEST_FEATURES = ["test-wedge"]
+
+
+def build_pinit(arch, board=None, quiet=True, features=()):
     """`cargo build --release --target ...` with PINIT_BOARD=board (default:
-    default_board(arch)); returns the binary's path."""
+    default_board(arch)) and `features`; returns the binary's path."""
     env = dict(os.environ)
     board = board or default_board(arch)
     if board:
         env["PINIT_BOARD"] = board
     a = ARCHES[arch]
-    cargo(a.triple, ["build", "--release"] + (["-q"] if quiet else []), env)
+    feats = ["--features", ",".join(features)] if features else []
+    cargo(a.triple, ["build", "--release"] + feats + (["-q"] if quiet else []), env)
     return ROOT / "target" / a.triple / "release" / "pinit"
 
 
@@ -456,7 +463,7 @@ class Guest:
         tag = "%08x" % (int(time.monotonic() * 1e6) & 0xffffffff)
         self.send("echo B-%s; %s; echo E-%s\n" % (tag, command, tag))
         # The shell echoes the line: the markers count only at a line start.
-        m = self.expect(r"^B-%s\r?\n(.*?)^E-%s\r?$" % (tag, tag), timeout)
+        m = self.expect(r"(?s)^B-%s\r?\n(.*?)^E-%s\r?$" % (tag, tag), timeout)
         return m.group(1).replace("\r\n", "\n")
 
     # Ending --------------------------------------------------------------

@@ -118,7 +118,7 @@ impl<'t> Supervisor<'t> {
         let Some(slot) = self.slots.get_mut(i) else {
             return;
         };
-        slot.sm = Unit::resume(*slot.sm.policy(), c.unit);
+        slot.sm = Unit::resume(*slot.sm.policy(), c.unit, now);
         slot.log_pid = c.log_pid;
         notify::fit_status(c.status, &mut slot.status);
         slot.timeline = c.timeline;

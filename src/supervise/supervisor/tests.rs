@@ -7,6 +7,7 @@ use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::instance::Instance;
 use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
+use crate::table::OnFailure;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 extern crate std;
 use std::boxed::Box;
@@ -762,6 +763,99 @@ fn a_failed_instance_start_pauses_accepting() {
     assert_eq!((fx.watched, s.deadline()), (1, None));
     s.on_token(&mut fx, sock(0, 0), Ms(1006));
     saw(&mut fx, &["spawn echo@0 100 fds=conn"]);
+}
+
+#[test]
+fn a_silent_service_gets_sigabrt_and_is_restarted() {
+    let mut s = supervisor("service d ready=notify watchdog=2s stop-timeout=1s -- /d\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    // Not armed before READY=1.
+    assert_eq!(s.unit(0).unwrap().1.deadline(), None);
+    s.on_notify(&mut fx, 100, b"READY=1\nWATCHDOG=1\n", Ms(10));
+    assert_eq!(s.deadline(), Some(Ms(2010)));
+    s.on_notify(&mut fx, 100, b"WATCHDOG=1\n", Ms(1000));
+    assert_eq!(s.deadline(), Some(Ms(3000)));
+    assert_eq!(s.unit(0).unwrap().1.watchdog(), (2000, Some(Ms(1000))));
+    s.on_timer(&mut fx, Ms(2999));
+    saw(&mut fx, &["spawn d 100"]);
+    s.on_timer(&mut fx, Ms(3000));
+    saw(&mut fx, &["kill d 100 6"]);
+    // It dumps core and dies of the SIGABRT: restarted after the back-off.
+    assert!(s.on_exit(&mut fx, pid(100), Status::Signal(6), Ms(3100)));
+    assert_eq!(state(&s, "d"), State::BackingOff { until: Ms(3200) });
+    s.on_timer(&mut fx, Ms(3200));
+    saw(&mut fx, &["kill-cgroup d", "spawn d 101"]);
+    assert_eq!(s.take_failure_action(), None);
+}
+
+#[test]
+fn a_service_that_ignores_sigabrt_is_killed_after_stop_timeout() {
+    let mut s = supervisor("service d ready=notify watchdog=1s stop-timeout=2s -- /d\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 100, b"READY=1\n", Ms(0));
+    s.on_timer(&mut fx, Ms(1000));
+    s.on_timer(&mut fx, Ms(3000));
+    let sigkill = format!("kill d 100 {}", SIGKILL);
+    saw(
+        &mut fx,
+        &["spawn d 100", "kill d 100 6", "kill-cgroup d", &sigkill],
+    );
+}
+
+#[test]
+fn watchdog_trigger_and_a_new_period_from_the_socket() {
+    let mut s =
+        supervisor("service a ready=notify watchdog=1s -- /a\nservice b ready=notify -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 100, b"READY=1\nWATCHDOG_USEC=4000000\n", Ms(10));
+    s.on_notify(&mut fx, 101, b"READY=1\n", Ms(10));
+    // b has no watchdog=: nothing due; a's period is 4 s now.
+    assert_eq!(s.deadline(), Some(Ms(4010)));
+    s.on_timer(&mut fx, Ms(1010));
+    // 1 µs rounds up to 1 ms, never to "off".
+    s.on_notify(&mut fx, 100, b"WATCHDOG_USEC=1\n", Ms(2000));
+    assert_eq!(s.deadline(), Some(Ms(2001)));
+    s.on_notify(&mut fx, 100, b"WATCHDOG_USEC=0\n", Ms(2000));
+    assert_eq!(s.unit(0).unwrap().1.deadline(), None);
+    // trigger works without watchdog= too.
+    s.on_notify(&mut fx, 101, b"WATCHDOG=trigger\n", Ms(3000));
+    saw(&mut fx, &["spawn a 100", "spawn b 101", "kill b 101 6"]);
+}
+
+#[test]
+fn on_failure_is_taken_once_and_never_during_shutdown() {
+    let mut s = supervisor(
+        "task t on-failure=reboot -- /t\n\
+         service s restart-limit=2 on-failure=poweroff -- /s\n\
+         task quiet -- /q\n",
+    );
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 102, 1, 5);
+    // A unit without on-failure= fails: nothing to do.
+    assert_eq!(s.take_failure_action(), None);
+    exit(&mut s, &mut fx, 100, 1, 10);
+    assert_eq!(s.take_failure_action(), Some((0, OnFailure::Reboot)));
+    assert_eq!(s.unit_name(0), "t");
+    assert_eq!(s.take_failure_action(), None);
+    // restart-limit reached: failed, so its action.
+    exit(&mut s, &mut fx, 101, 1, 20);
+    s.on_timer(&mut fx, Ms(120));
+    exit(&mut s, &mut fx, 103, 1, 130);
+    assert!(matches!(state(&s, "s"), State::Failed { .. }));
+    assert_eq!(s.take_failure_action(), Some((1, OnFailure::Poweroff)));
+    // Once the machine goes down, a failure changes nothing.
+    // (a waits for b to stop first, and crashes meanwhile.)
+    let mut s =
+        supervisor("service a restart=never on-failure=reboot -- /a\nservice b needs=a -- /b\n");
+    s.schedule(&mut fx, Ms(0));
+    s.shutdown(&mut fx, Ms(1));
+    assert!(s.on_exit(&mut fx, pid(104), Status::Signal(9), Ms(2)));
+    assert!(matches!(state(&s, "a"), State::Failed { .. }));
+    assert_eq!(s.take_failure_action(), None);
 }
 
 #[test]
