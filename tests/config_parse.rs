@@ -1784,9 +1784,10 @@ fn print_shows_the_new_options_and_round_trips() {
         .next()
         .unwrap();
     assert!(!t.contains("pidfile"), "{}", t);
+    // not set: in docs/config.md's order (pidfile=, watchdog=, listen=).
     let s = first.split("# 3. s").nth(1).unwrap();
     assert!(
-        s.contains(" pidfile watchdog if ") && !s.contains(" timeout"),
+        s.contains(" pidfile watchdog listen if ") && !s.contains(" timeout"),
         "{}",
         s
     );
@@ -1821,4 +1822,296 @@ fn print_round_trips() {
         });
         assert_eq!(first, second, "{}", b);
     }
+}
+
+// ---------------------------------------------------------------------
+// Sockets: listen=, start=, accept=, max-instances=
+
+#[test]
+fn every_socket_form() {
+    use table::{Addr, SocketKind as K};
+    let opts = "listen=tcp:80 listen=tcp:127.0.0.1:8080,backlog=16,name=web,freebind \
+                listen=udp:[::1]:53,reuseport,v6only listen=tcp:[::]:22 \
+                listen=udp:[fe80::1:2]:9 \
+                listen=unix:/run/a.sock,mode=0660,owner=www,group=12 \
+                listen=unix-dgram:/run/log listen=unix-seqpacket:/run/s,backlog=1 \
+                listen=fifo:/run/initctl,mode=0600";
+    unit(opts, |u| {
+        let l: Vec<_> = u.listens().collect();
+        assert_eq!(l.len(), 9);
+        let kinds: Vec<_> = l.iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                K::Tcp,
+                K::Tcp,
+                K::Udp,
+                K::Tcp,
+                K::Udp,
+                K::Unix,
+                K::UnixDgram,
+                K::UnixSeqpacket,
+                K::Fifo
+            ]
+        );
+        assert_eq!(l[0].addr, Addr::Inet(None, 80));
+        assert_eq!(
+            (l[0].backlog, l[0].name, u.fd_name(&l[0])),
+            (4096, None, "u")
+        );
+        match l[1].addr {
+            Addr::Inet(Some(ip), 8080) => assert_eq!(
+                (ip.text, ip.v6, &ip.bytes[..4]),
+                ("127.0.0.1", false, &[127, 0, 0, 1][..])
+            ),
+            a => panic!("{a:?}"),
+        }
+        assert_eq!(
+            (l[1].backlog, u.fd_name(&l[1]), l[1].freebind),
+            (16, "web", true)
+        );
+        match l[2].addr {
+            Addr::Inet(Some(ip), 53) => {
+                assert_eq!((ip.v6, ip.bytes[15], ip.is_any()), (true, 1, false))
+            }
+            a => panic!("{a:?}"),
+        }
+        assert!(l[2].reuseport && l[2].v6only && !l[2].freebind);
+        assert!(matches!(l[3].addr, Addr::Inet(Some(ip), 22) if ip.is_any() && ip.v6));
+        assert_eq!(l[5].addr, Addr::Path("/run/a.sock"));
+        assert_eq!(
+            (l[5].mode, l[5].owner, l[5].group),
+            (0o660, Some(Id::Name("www")), Some(Id::Num(12)))
+        );
+        assert_eq!(l[6].mode, 0o666, "the default mode");
+        assert_eq!(l[7].backlog, 1);
+        assert_eq!((l[8].addr, l[8].mode), (Addr::Path("/run/initctl"), 0o600));
+        let shown: Vec<_> = l.iter().map(|l| l.address().to_string()).collect();
+        assert_eq!(shown[..3], ["tcp:80", "tcp:127.0.0.1:8080", "udp:[::1]:53"]);
+        assert_eq!((u.start, u.accept), (table::Start::Boot, false));
+    });
+    unit("listen=tcp:80 start=on-demand", |u| {
+        assert_eq!(u.start, table::Start::OnDemand)
+    });
+    unit("listen=unix:/run/e accept=yes max-instances=256", |u| {
+        assert_eq!((u.accept, u.max_instances), (true, 256))
+    });
+    unit("listen=unix-seqpacket:/run/e accept=yes", |u| {
+        assert_eq!(u.max_instances, 64)
+    });
+}
+
+#[test]
+fn every_malformed_socket() {
+    let cases = [
+        ("listen=tpc:80", "invalid value 'tpc' for 'listen=': expected tcp:, udp:, unix:, unix-dgram:, unix-seqpacket: or fifo: and an address — did you mean 'tcp'?"),
+        ("listen=/run/x.sock", "invalid value '/run/x.sock' for 'listen=': expected tcp:, udp:, unix:, unix-dgram:, unix-seqpacket: or fifo: and an address"),
+        ("listen=unix-stream:/x", "invalid value 'unix-stream' for 'listen=': expected tcp:, udp:, unix:, unix-dgram:, unix-seqpacket: or fifo: and an address — did you mean 'unix'?"),
+        ("listen=tcp:0", "invalid value '0' for 'listen=': expected a port from 1 to 65535"),
+        ("listen=tcp:65536", "invalid value '65536' for 'listen=': expected a port from 1 to 65535"),
+        ("listen=tcp:http", "invalid value 'http' for 'listen=': expected a port from 1 to 65535"),
+        ("listen=udp:", "invalid value '' for 'listen=': expected a port from 1 to 65535"),
+        ("listen=tcp:1.2.3:80", "invalid value '1.2.3' for 'listen=': expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]"),
+        ("listen=tcp:300.1.1.1:80", "invalid value '300.1.1.1' for 'listen=': expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]"),
+        ("listen=tcp:localhost:80", "invalid value 'localhost' for 'listen=': expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]"),
+        ("listen=tcp:::1:80", "invalid value '::1:80' for 'listen=': an IPv6 address goes in brackets: [::1]:80"),
+        ("listen=tcp:[::1", "invalid value '[::1' for 'listen=': expected ']' after the IPv6 address"),
+        ("listen=tcp:[::1]80", "invalid value '80' for 'listen=': expected :PORT after the IPv6 address"),
+        ("listen=tcp:[1::2::3]:80", "invalid value '1::2::3' for 'listen=': expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]"),
+        ("listen=tcp:[127.0.0.1]:80", "invalid value '127.0.0.1' for 'listen=': expected an IPv4 address like 127.0.0.1 or an IPv6 one in brackets like [::1]"),
+        ("listen=unix:run/x", "invalid value 'run/x' for 'listen=': expected an absolute path"),
+        ("listen=fifo:", "invalid value '' for 'listen=': expected an absolute path"),
+        ("listen=tcp:80,nmae=x", "invalid value 'nmae=x' for 'listen=': expected name=, backlog=, mode=, owner=, group=, reuseport, freebind or v6only — did you mean 'name'?"),
+        ("listen=tcp:80,name=a:b", "invalid value 'name=a:b' for 'listen=': expected name=NAME, 1 to 31 of A-Z a-z 0-9 _ . -"),
+        ("listen=tcp:80,name=", "invalid value 'name=' for 'listen=': expected name=NAME, 1 to 31 of A-Z a-z 0-9 _ . -"),
+        ("listen=tcp:80,name=a,name=b", "invalid value 'name=b' for 'listen=': each option once in a listen="),
+        ("listen=tcp:80,backlog=0", "invalid value 'backlog=0' for 'listen=': expected backlog=N, N from 1 to 65535"),
+        ("listen=udp:53,backlog=5", "invalid value 'backlog=5' for 'listen=': backlog= applies to tcp:, unix: and unix-seqpacket: sockets"),
+        ("listen=fifo:/f,backlog=5", "invalid value 'backlog=5' for 'listen=': backlog= applies to tcp:, unix: and unix-seqpacket: sockets"),
+        ("listen=tcp:80,mode=0600", "invalid value 'mode=0600' for 'listen=': applies to unix sockets and FIFOs (a file)"),
+        ("listen=unix:/x,mode=999", "invalid value 'mode=999' for 'listen=': expected mode=OCTAL, 0 to 0777 (0660)"),
+        ("listen=unix:/x,owner=-x", "invalid value 'owner=-x' for 'listen=': expected a user or group name, or a number"),
+        ("listen=unix:/x,reuseport", "invalid value 'reuseport' for 'listen=': applies to tcp: and udp: sockets"),
+        ("listen=tcp:80,freebind=yes", "invalid value 'freebind=yes' for 'listen=': a flag: no value"),
+        ("listen=tcp:10.0.0.1:80,v6only", "invalid value 'v6only' for 'listen=': v6only applies to an IPv6 address"),
+        ("listen=unix:\"/a b\"", "quotes are not allowed in 'listen=' (only in paths, arguments and env)"),
+        ("listen=", "empty value for 'listen='"),
+        ("start=later", "invalid value 'later' for 'start=': expected boot or on-demand"),
+        ("accept=maybe", "invalid value 'maybe' for 'accept=': expected yes or no"),
+        ("listen=tcp:1 accept=yes max-instances=0", "invalid value '0' for 'max-instances=': expected a number from 1 to 256"),
+        ("listen=tcp:1 accept=yes max-instances=257", "invalid value '257' for 'max-instances=': expected a number from 1 to 256"),
+    ];
+    for (opts, want) in cases {
+        assert_eq!(unit_err(opts), want, "{opts}");
+    }
+    // A socket path is at most 107 bytes (sun_path), a FIFO's 255.
+    let long = format!("/{}", "a".repeat(107));
+    assert_eq!(
+        unit_err(&format!("listen=unix:{long}")),
+        format!(
+            "invalid value '{}...' for 'listen=': longer than 107 bytes (a socket address's limit)",
+            &long[..60]
+        )
+    );
+    unit(&format!("listen=fifo:{long}"), |u| {
+        assert_eq!(u.listens().count(), 1)
+    });
+    // FILE:LINE:COL points at the part at fault.
+    assert_eq!(
+        errors("service u listen=tcp:127.0.0.1:99999 -- /x\n"),
+        ["t.conf:1:32: error: invalid value '99999' for 'listen=': expected a port from 1 to 65535"]
+    );
+    assert_eq!(
+        errors("service u \\\n  listen=unix:/a,mode=0660,gruop=x -- /x\n"),
+        ["t.conf:2:28: error: invalid value 'gruop=x' for 'listen=': expected name=, backlog=, mode=, owner=, group=, reuseport, freebind or v6only — did you mean 'group'?"]
+    );
+}
+
+#[test]
+fn socket_rules() {
+    let cases = [
+        ("start=on-demand", "'start=on-demand' needs listen= (the sockets whose first connection starts it)"),
+        ("accept=yes", "'accept=yes' needs listen= (the sockets to accept connections on)"),
+        ("max-instances=4", "'max-instances=4' needs accept=yes"),
+        ("listen=tcp:1 max-instances=4", "'max-instances=4' needs accept=yes"),
+        ("listen=udp:1 accept=yes", "'listen=udp:1' is not a stream socket: accept=yes takes tcp:, unix: and unix-seqpacket:"),
+        ("listen=unix-dgram:/x accept=yes", "'listen=unix-dgram:/x' is not a stream socket: accept=yes takes tcp:, unix: and unix-seqpacket:"),
+        ("listen=fifo:/x accept=yes", "'listen=fifo:/x' is not a stream socket: accept=yes takes tcp:, unix: and unix-seqpacket:"),
+        ("listen=tcp:1 accept=yes start=boot", "'start=boot' does not apply with accept=yes: each connection starts an instance"),
+        ("listen=tcp:1 accept=yes restart=always", "'restart=always' has no effect with accept=yes: instances are never restarted"),
+        ("listen=tcp:1 accept=yes restart-max=1s", "'restart-max=1s' has no effect with accept=yes: instances are never restarted"),
+        ("listen=tcp:1 accept=yes ready=notify", "'ready=notify' does not apply with accept=yes: an instance serves one connection"),
+        ("listen=tcp:1 listen=tcp:2 ready=fd:4", "'ready=fd:4' is an fd a listen= socket takes (they are fds 3, 4, ... in order)"),
+    ];
+    for (opts, want) in cases {
+        assert_eq!(unit_err(opts), want, "{opts}");
+    }
+    unit("listen=tcp:1 listen=tcp:2 ready=fd:5", |u| {
+        assert_eq!(u.ready, Ready::Fd(5))
+    });
+    for (kind, why) in [("task", "a task"), ("tty", "a tty")] {
+        for opt in ["listen=tcp:1", "start=boot", "accept=no", "max-instances=1"] {
+            let e = errors(&format!("{kind} u {opt} -- /x"));
+            assert_eq!(
+                e,
+                [format!("t.conf:1:{}: error: '{opt}' does not apply to {why}: only services listen on sockets", kind.len() + 4)]
+            );
+        }
+    }
+}
+
+#[test]
+fn two_sockets_on_one_address_are_refused() {
+    let shared = [
+        ("tcp:80", "tcp:127.0.0.1:80"),
+        ("tcp:0.0.0.0:80", "tcp:10.1.2.3:80"),
+        ("tcp:[::]:80", "tcp:10.1.2.3:80"),
+        ("tcp:[::]:80", "tcp:[::1]:80"),
+        ("udp:[::1]:53", "udp:[0:0::1]:53"),
+        ("unix:/run/a", "unix-dgram:/run/a"),
+        ("unix:/run/a", "fifo:/run/a"),
+        ("tcp:80,reuseport", "tcp:80"),
+    ];
+    for (a, b) in shared {
+        let e = errors(&format!(
+            "service x listen={a} -- /x\nservice y listen={b} -- /y\n"
+        ));
+        assert_eq!(
+            e,
+            [format!(
+                "t.conf:2:11: error: 'listen={b}' binds an address that unit 'x' binds already"
+            )],
+            "{a} {b}"
+        );
+        let e = errors(&format!("service x listen={a} listen={b} -- /x\n"));
+        let col = 19 + a.len();
+        assert_eq!(
+            e,
+            [format!(
+                "t.conf:1:{col}: error: 'listen={b}' binds an address this unit binds already"
+            )],
+            "{a} {b}"
+        );
+    }
+    for (a, b) in [
+        ("tcp:80", "udp:80"),
+        ("tcp:80", "tcp:81"),
+        ("tcp:10.0.0.1:80", "tcp:10.0.0.2:80"),
+        ("tcp:[::]:80,v6only", "tcp:0.0.0.0:80"),
+        ("tcp:80,reuseport", "tcp:80,reuseport"),
+        ("unix:/run/a", "unix:/run/b"),
+    ] {
+        with(
+            &format!("service x listen={a} -- /x\nservice y listen={b} -- /y\n"),
+            |_| {},
+        );
+    }
+}
+
+#[test]
+fn limit_sockets() {
+    let per_unit: String = (1..=17).map(|p| format!(" listen=tcp:{p}")).collect();
+    let e = errors(&format!("service u{per_unit} -- /x"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].ends_with("error: too many listen= sockets (limit 16)"),
+        "{}",
+        e[0]
+    );
+    let mut text = String::new();
+    for u in 0..9 {
+        let opts: String = (0..16)
+            .map(|p| format!(" listen=tcp:{}", 1000 + u * 16 + p))
+            .collect();
+        text.push_str(&format!("service u{u}{opts} -- /x\n"));
+    }
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("t.conf:9:")
+            && e[0].ends_with(&format!(
+                "error: too many listen= sockets in the table (limit {})",
+                capacity::SOCKETS_MAX
+            )),
+        "{}",
+        e[0]
+    );
+}
+
+#[test]
+fn print_shows_sockets_in_full() {
+    let text = "service web listen=tcp:8080 listen=unix:/run/web.sock,mode=0660,owner=www,name=ctl start=on-demand -- /web\n\
+                service echo listen=tcp:[::1]:7,reuseport accept=yes max-instances=4 -- /bin/cat\n\
+                service log listen=unix-dgram:/dev/log listen=fifo:/run/f -- /log\n";
+    let printed = with(text, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    for want in [
+        "    listen=tcp:8080,name=web,backlog=4096 listen=unix:/run/web.sock,name=ctl,backlog=4096,mode=0660,owner=www start=on-demand accept=no \\\n",
+        "service echo \\\n    listen=tcp:[::1]:7,name=echo,backlog=4096,reuseport accept=yes max-instances=4 \\\n    stop-signal=TERM",
+        "    listen=unix-dgram:/dev/log,name=log,mode=0666 listen=fifo:/run/f,name=log,mode=0666 start=boot accept=no \\\n",
+    ] {
+        assert!(printed.contains(want), "{want:?} not in:\n{printed}");
+    }
+    // An accept=yes unit has no restart= or ready= line: instances are
+    // never restarted.
+    let echo = printed
+        .split("# 2. echo")
+        .nth(1)
+        .unwrap()
+        .split("# 3.")
+        .next()
+        .unwrap();
+    assert!(
+        !echo.contains("restart=") && !echo.contains("ready="),
+        "{echo}"
+    );
+    let again = with(&printed, |t| {
+        let mut s = String::new();
+        table::print("x.conf", t, &mut s).unwrap();
+        s
+    });
+    assert_eq!(printed, again);
 }

@@ -342,6 +342,21 @@ service crash restart-limit=3 -- /bin/sh -c "echo tick; exit 7"
 }
 
 #[test]
+fn a_unit_that_ran_long_is_restarted_at_once_with_a_console_line() {
+    // Past the stable run (10 s), a crash restarts it with no delay:
+    // the console still says so.
+    let r = start(
+        "stable",
+        r#"
+service long restart-limit=2 -- /bin/sh -c "sleep 10.2; exit 4"
+"#,
+    );
+    r.wait("long: exited with status 4; restarting now");
+    assert_eq!(r.count("long: started"), 2, "{}", r.text());
+    r.stop();
+}
+
+#[test]
 fn restart_policies() {
     let r = start(
         "policies",
@@ -494,8 +509,10 @@ service fast restart-max=0 restart-limit=20 -- /bin/sh -c "echo >> @/starts; exi
     r.wait("fast: failed: restart-limit reached");
     let starts = std::fs::read_to_string(r.dir.join("starts")).unwrap();
     assert_eq!(starts.lines().count(), 20, "{}", r.text());
-    // The crash loop's console lines are rate-limited (5 in 10 s).
-    assert_eq!(r.count("fast: started"), 5, "{}", r.text());
+    // The crash loop's console lines (`started`, `restarting now`) are
+    // rate-limited: 5 in 10 s.
+    let lines = r.count("fast: started") + r.count("fast: exited with status 1; restarting now");
+    assert_eq!(lines, 5, "{}", r.text());
     r.stop();
 }
 
@@ -572,6 +589,237 @@ service last after=first -- /bin/sleep 30
     );
     r.wait("last: started");
     r.wait("boot: every unit settled");
+    r.stop();
+}
+
+// ---- sockets (listen=): the kernel's view of what the unit gets --------
+
+impl Run {
+    /// `pinit status ARGS...` against this run's control socket.
+    fn ctl(&self, args: &[&str]) -> String {
+        let sock = format!("/run/pinit.{}/control", self.child.id());
+        let out = Command::new(env!("CARGO_BIN_EXE_pinit"))
+            .arg("--socket")
+            .arg(sock)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The unit's output line that starts with `tag` (after `NAME[PID]: `).
+    fn said(&self, tag: &str) -> String {
+        self.wait(&format!("]: {tag}"));
+        let text = self.text();
+        let line = text.lines().find(|l| l.contains(&format!("]: {tag}")));
+        line.unwrap().split("]: ").nth(1).unwrap().to_string()
+    }
+}
+
+/// The inode of the Unix socket bound at `path` (/proc/net/unix).
+fn unix_inode(path: &std::path::Path) -> String {
+    let table = std::fs::read_to_string("/proc/net/unix").unwrap();
+    let p = path.to_str().unwrap();
+    let line = table.lines().find(|l| l.ends_with(&format!(" {p}")));
+    let line = line.unwrap_or_else(|| panic!("{p} is not in /proc/net/unix"));
+    line.split_whitespace().nth(6).unwrap().to_string()
+}
+
+/// The `socket:[INODE]` and `pipe:[INODE]` links of process `pid`'s fds.
+fn fd_links(pid: u32) -> Vec<String> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    fds.flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|l| l.display().to_string())
+        .collect()
+}
+
+#[test]
+fn sockets_reach_the_unit_as_sd_listen_fds_reads_them() {
+    // Three sockets and a readiness pipe: fds 3, 4, 5 and 6, nothing else.
+    let r = start(
+        "listen-fds",
+        r#"
+service s listen=unix:@/run/a.sock,name=first,mode=0600 listen=unix-dgram:@/b.sock \
+          listen=fifo:@/f ready=fd:6 restart=never \
+          -- /bin/sh -c "echo ENV $$ $LISTEN_PID $LISTEN_FDS $LISTEN_FDNAMES; for n in 3 4 5 6; do echo LINK $n $(readlink /proc/$$/fd/$n); done; echo >&6; exec sleep 30"
+"#,
+    );
+    r.wait("s: ready");
+    let env = r.said("ENV");
+    let w: Vec<&str> = env.split(' ').collect();
+    assert_eq!(w[1], w[2], "LISTEN_PID is not the process's pid: {env}");
+    assert_eq!(&w[3..], ["3", "first:s:s"], "{env}");
+    // What the exec'd program holds: 0-2, the sockets, the readiness
+    // pipe; nothing of PID 1's (read once the shell has exec'd sleep).
+    let t0 = Instant::now();
+    while std::fs::read_to_string(format!("/proc/{}/comm", w[1])).unwrap_or_default() != "sleep\n" {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Beyond 6, only what this test inherited itself (a shell's fds).
+    let dir = format!("/proc/{}/fd", w[1]);
+    let mut fds: Vec<u32> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_str().unwrap().parse().unwrap())
+        .filter(|&n: &u32| {
+            let theirs = std::fs::read_link(format!("{dir}/{n}")).ok();
+            n <= 6 || theirs != std::fs::read_link(format!("/proc/self/fd/{n}")).ok()
+        })
+        .collect();
+    fds.sort();
+    assert_eq!(fds, [0, 1, 2, 3, 4, 5, 6], "{}", r.text());
+    let link = |n| r.said(&format!("LINK {n} "));
+    let a = r.dir.join("run/a.sock");
+    assert_eq!(link(3), format!("LINK 3 socket:[{}]", unix_inode(&a)));
+    assert_eq!(
+        link(4),
+        format!("LINK 4 socket:[{}]", unix_inode(&r.dir.join("b.sock")))
+    );
+    assert_eq!(link(5), format!("LINK 5 {}", r.dir.join("f").display()));
+    assert!(link(6).starts_with("LINK 6 pipe:["), "{}", link(6));
+    // PID 1 (here pinit) holds the very same sockets: they outlive the unit.
+    let ours = fd_links(r.child.id());
+    for n in [3, 4, 5] {
+        let l = link(n);
+        let target = l.split(' ').nth(2).unwrap();
+        assert!(
+            ours.iter().any(|o| o == target),
+            "pinit does not hold {target}: {ours:?}"
+        );
+    }
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let meta = std::fs::metadata(&a).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(std::fs::metadata(r.dir.join("f"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let (code, _) = r.stop();
+    assert_eq!(code, 0);
+}
+
+// `\\n` in the table is `\n` in Python's source.
+const SERVE_ONE: &str = "import socket,os; s=socket.socket(fileno=3); c,_=s.accept(); c.sendall(b'hello %d\\\\n' % os.getpid())";
+
+#[test]
+fn on_demand_starts_at_the_first_connection_and_keeps_the_socket() {
+    let r = start(
+        "on-demand",
+        &format!(
+            "service od listen=unix:@/od.sock start=on-demand -- /usr/bin/python3 -c \"{SERVE_ONE}\"\n"
+        ),
+    );
+    r.wait("od: listening");
+    assert!(!r.has("od: started"), "{}", r.text());
+    assert!(
+        r.ctl(&["status"]).contains(" listening "),
+        "{}",
+        r.ctl(&["status"])
+    );
+    use std::io::Read;
+    for round in 0..2 {
+        // Connected before the server runs: the kernel queues it.
+        let mut c = std::os::unix::net::UnixStream::connect(r.dir.join("od.sock")).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert!(
+            got.starts_with("hello "),
+            "round {round}: {got:?}\n{}",
+            r.text()
+        );
+        // It exits after one connection: listening again, same socket.
+        let t0 = Instant::now();
+        while r.count("od: listening") < round + 2 {
+            assert!(t0.elapsed() < Duration::from_secs(20), "{}", r.text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert_eq!(r.count("od: started"), 2, "{}", r.text());
+    r.stop();
+}
+
+#[test]
+fn accept_serves_each_connection_in_its_own_instance_up_to_max() {
+    let r = start(
+        "accept",
+        r#"
+service echo accept=yes max-instances=2 listen=unix:@/e.sock \
+             -- /bin/sh -c "echo $LISTEN_FDS $LISTEN_FDNAMES $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/3); exec cat"
+"#,
+    );
+    r.wait("echo: listening");
+    use std::io::{Read, Write};
+    let connect = || {
+        let c = std::os::unix::net::UnixStream::connect(r.dir.join("e.sock")).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        c
+    };
+    let line = |c: &mut std::os::unix::net::UnixStream| {
+        let mut buf = Vec::new();
+        let mut b = [0u8; 1];
+        while c.read(&mut b).unwrap() == 1 && b[0] != b'\n' {
+            buf.push(b[0]);
+        }
+        String::from_utf8(buf).unwrap()
+    };
+    let (mut a, mut b) = (connect(), connect());
+    for c in [&mut a, &mut b] {
+        let hello = line(c);
+        let w: Vec<&str> = hello.split(' ').collect();
+        assert_eq!(&w[..2], ["1", "connection"], "{hello}");
+        assert!(
+            w[2].starts_with("socket:[") && w[2] == w[3],
+            "fds 0 and 3: {hello}"
+        );
+        c.write_all(b"ping\n").unwrap();
+        assert_eq!(line(c), "ping");
+    }
+    // A third connection waits in the backlog while two instances run.
+    let mut third = connect();
+    third
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut b1 = [0u8; 1];
+    assert!(third.read(&mut b1).is_err(), "served beyond max-instances");
+    let show = r.ctl(&["status", "echo"]);
+    assert!(show.contains("instances: 2 of 2"), "{show}");
+    assert!(show.contains("name echo, accepted 2)"), "{show}");
+    drop(a);
+    third
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert!(
+        line(&mut third).starts_with("1 connection "),
+        "{}",
+        r.text()
+    );
+    let show = r.ctl(&["status", "echo", "--json"]);
+    assert!(show.contains("\"accepted\":3"), "{show}");
+    assert!(show.contains("\"state\":\"listening\""), "{show}");
+    r.stop();
+}
+
+#[test]
+fn a_socket_that_cannot_be_bound_fails_only_its_unit() {
+    let r = start(
+        "unbound",
+        r#"
+service bad listen=unix:/proc/pinit-no/x.sock -- /bin/sleep 30
+service good listen=unix:@/g.sock -- /bin/sleep 30
+"#,
+    );
+    r.wait("bad: failed: not started: a socket could not be bound");
+    assert!(
+        r.has("bad: unable to create the directory of unix:/proc/pinit-no/x.sock"),
+        "{}",
+        r.text()
+    );
+    r.wait("good: started");
+    assert!(!r.has("bad: started"), "{}", r.text());
     r.stop();
 }
 

@@ -15,13 +15,16 @@
 use crate::place::cgroup::{self, Base, Path};
 use crate::say;
 use crate::supervise::effects::{Effects, System};
+use crate::supervise::listen;
 use crate::supervise::report::Timeline;
 use crate::supervise::supervisor::{Carried, Supervisor, UnitFds};
 use crate::supervise::unit::{Failure, Policy, Snapshot, State, Then};
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::time::{self, Ms};
-use crate::sys::Args;
+use crate::sys::{Args, Inherited};
+use crate::table::capacity::LISTEN_MAX;
+use crate::table::{Addr, SocketKind};
 use crate::table::{Log, Ready, Table};
 use core::fmt::Write;
 use rustix::fd::OwnedFd;
@@ -254,6 +257,46 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
     taken
 }
 
+/// Finds each unit's `listen=` sockets again among the fds the crashed
+/// PID 1 left open (`inherited`), by what the kernel says of each
+/// (type, SO_ACCEPTCONN, bound address, a FIFO's inode): the same
+/// sockets, so no address is ever unbound and the connections queued
+/// meanwhile are served. A unit gets all of its sockets back or none;
+/// what is not found is bound again (`Supervisor::bind_all`). Returns
+/// how many sockets were found.
+pub(crate) fn sockets(
+    sup: &mut Supervisor<'_>,
+    fx: &mut System<'_>,
+    inherited: &mut Inherited,
+) -> usize {
+    let now = time::now();
+    let mut found = 0;
+    for i in 0..sup.len() {
+        let mut fds: heapless::Vec<OwnedFd, LISTEN_MAX> = heapless::Vec::new();
+        let Some((u, _)) = sup.unit(i) else {
+            continue;
+        };
+        let all = u.listens().all(|l| {
+            let fifo = match l.addr {
+                Addr::Path(p) if l.kind == SocketKind::Fifo => listen::fifo_id(p),
+                _ => None,
+            };
+            let n = inherited.find(|fd| {
+                let mut path = [0u8; 108];
+                listen::probe(fd, &mut path).is_some_and(|seen| listen::is(&l, &seen, fifo))
+            });
+            n.and_then(|n| inherited.take(n))
+                .is_some_and(|fd| fds.push(fd).is_ok())
+        });
+        if all && !fds.is_empty() {
+            say!("{}: {} sockets taken back", u.name, fds.len());
+            found += fds.len();
+            sup.take_sockets(fx, i, fds, now);
+        }
+    }
+    found
+}
+
 /// Kills and removes the cgroups under `base` (and its isolated ones)
 /// that no unit of `table` owns: what a previous PID 1 ran from a table
 /// that has changed since.
@@ -294,10 +337,10 @@ pub(crate) fn sweep(table: &Table<'_>, base: &Base) {
                 continue;
             }
             let isolated = beside;
-            if let Err(e) = cgroup::kill(base, name, isolated) {
+            if let Err(e) = cgroup::kill(base, name, isolated, None) {
                 say!("{}: unable to kill what is left of it: {}", n, Name(e));
             }
-            match cgroup::remove(base, name, isolated) {
+            match cgroup::remove(base, name, isolated, 0) {
                 Ok(()) => say!("{}: no such unit in the table: what was left of it is killed and its cgroup removed", n),
                 Err(e) => say!("{}: no such unit in the table; unable to remove its cgroup: {}", n, Name(e)),
             }

@@ -18,8 +18,12 @@
 //! An fd is an `FD` record: its role, the unit it belongs to (by the
 //! position of the unit's `UNIT` record) or none, and its number, which
 //! the exec keeps (its close-on-exec flag is cleared). A new kind of fd
-//! is one more `Role`.
+//! is one more `Role`. Version 1's later records: the `listen=`
+//! sockets (`Role::Socket`), the `accept=yes` instances (`INSTANCE`) and
+//! their sockets' counts (`ACCEPTED`); a reader without them refuses the
+//! hand-over and takes the units back from the kernel.
 
+use crate::supervise::instance::{Instance, Stop};
 use crate::supervise::report::Timeline;
 use crate::supervise::supervisor::Carried;
 use crate::supervise::unit::{Failure, Snapshot, State, Status, Then};
@@ -39,6 +43,8 @@ mod tag {
     pub(super) const TABLE: u8 = 2;
     pub(super) const UNIT: u8 = 3;
     pub(super) const FD: u8 = 4;
+    pub(super) const INSTANCE: u8 = 5;
+    pub(super) const ACCEPTED: u8 = 6;
 }
 
 /// What an fd of an `FD` record is for.
@@ -65,10 +71,13 @@ pub(crate) enum Role {
     /// The read end of a unit's exec report pipe (a child that has not
     /// exec'd yet).
     Report = 21,
+    /// A unit's `listen=` socket; a unit's come in the order of its
+    /// `listen=` options.
+    Socket = 22,
 }
 
 impl Role {
-    const ALL: [Role; 10] = [
+    const ALL: [Role; 11] = [
         Role::Control,
         Role::Notify,
         Role::Client,
@@ -79,6 +88,7 @@ impl Role {
         Role::Ready,
         Role::Pidfd,
         Role::Report,
+        Role::Socket,
     ];
 
     fn of(b: u8) -> Option<Role> {
@@ -102,6 +112,12 @@ pub(crate) enum Record<'a> {
         unit: Option<u16>,
         fd: i32,
     },
+    /// A running instance of an `accept=yes` unit; its `unit` is the
+    /// position of its unit's `Unit` record.
+    Instance(Instance),
+    /// The connections accepted on socket `socket` (its position among
+    /// the unit's `Socket` fds) of unit `unit`, when not 0.
+    Accepted { unit: u16, socket: u8, count: u32 },
 }
 
 /// Why a hand-over was refused.
@@ -177,6 +193,29 @@ impl<'o> Writer<'o> {
                 num(&mut p, &unit.unwrap_or(u16::MAX).to_le_bytes());
                 num(&mut p, &fd.to_le_bytes());
                 self.record(tag::FD, &[&p]);
+            }
+            Record::Instance(i) => {
+                num(&mut p, &i.unit.to_le_bytes());
+                num(&mut p, &i.num.to_le_bytes());
+                num(&mut p, &i.pid.as_raw_nonzero().get().to_le_bytes());
+                let (kind, at) = match i.stop {
+                    Stop::No => (0, None),
+                    Stop::Signalled(t) => (1, Some(t)),
+                    Stop::Killed(t) => (2, Some(t)),
+                };
+                byte(&mut p, kind);
+                time(&mut p, at);
+                self.record(tag::INSTANCE, &[&p]);
+            }
+            Record::Accepted {
+                unit,
+                socket,
+                count,
+            } => {
+                num(&mut p, &unit.to_le_bytes());
+                byte(&mut p, socket);
+                num(&mut p, &count.to_le_bytes());
+                self.record(tag::ACCEPTED, &[&p]);
             }
         }
     }
@@ -270,6 +309,7 @@ fn state(p: &mut Payload, s: State) {
             (10, (None, Some(retry), Some(deadline), false, 0, None))
         }
         State::Tracking => (11, none),
+        State::Listening => (12, none),
     };
     byte(p, tag);
     num(
@@ -293,6 +333,7 @@ fn state(p: &mut Payload, s: State) {
         Some(Failure::PidFile) => (9, 0),
         Some(Failure::Watchdog) => (10, 0),
         Some(Failure::Triggered) => (11, 0),
+        Some(Failure::Sockets) => (12, 0),
     };
     byte(p, why);
     num(p, &errno.to_le_bytes());
@@ -357,6 +398,32 @@ impl<'a> Records<'a> {
                     role,
                     unit: (unit != u16::MAX).then_some(unit),
                     fd: i32::from_le_bytes(b.array()?),
+                })
+            })(),
+            tag::INSTANCE => (|| {
+                let (unit, num) = (
+                    u16::from_le_bytes(b.array()?),
+                    u16::from_le_bytes(b.array()?),
+                );
+                let pid = Pid::from_raw(b.i32()?)?;
+                let stop = match (b.byte()?, b.time()?) {
+                    (0, None) => Stop::No,
+                    (1, Some(t)) => Stop::Signalled(t),
+                    (2, Some(t)) => Stop::Killed(t),
+                    _ => return None,
+                };
+                Some(Record::Instance(Instance {
+                    unit,
+                    num,
+                    pid,
+                    stop,
+                }))
+            })(),
+            tag::ACCEPTED => (|| {
+                Some(Record::Accepted {
+                    unit: u16::from_le_bytes(b.array()?),
+                    socket: b.byte()?,
+                    count: b.u32()?,
                 })
             })(),
             other => return Err(Refused::Tag(other)),
@@ -472,6 +539,7 @@ impl<'a> Bytes<'a> {
             9 => Some(Failure::PidFile),
             10 => Some(Failure::Watchdog),
             11 => Some(Failure::Triggered),
+            12 => Some(Failure::Sockets),
             _ => return None,
         };
         let then = match then {
@@ -507,6 +575,7 @@ impl<'a> Bytes<'a> {
                 deadline: at2?,
             },
             11 => State::Tracking,
+            12 => State::Listening,
             _ => return None,
         })
     }
@@ -571,6 +640,7 @@ mod tests {
                 deadline: Ms(4),
             },
             State::Tracking,
+            State::Listening,
             State::BackingOff { until: Ms(777) },
             State::Skipped,
             State::Blocked,
@@ -600,6 +670,7 @@ mod tests {
             Failure::PidFile,
             Failure::Watchdog,
             Failure::Triggered,
+            Failure::Sockets,
         ] {
             v.push(State::Failed { why });
         }
@@ -646,9 +717,28 @@ mod tests {
             (Role::Ready, Some(3), 11),
             (Role::Pidfd, Some(3), 12),
             (Role::Report, Some(3), 14),
+            (Role::Socket, Some(4), 15),
+            (Role::Socket, Some(4), 16),
         ] {
             records.push(Record::Fd { role, unit, fd });
         }
+        for (num, stop) in [
+            (0, Stop::No),
+            (1, Stop::Signalled(Ms(5000))),
+            (7, Stop::Killed(Ms(6000))),
+        ] {
+            records.push(Record::Instance(Instance {
+                unit: 4,
+                num,
+                pid: pid(300 + i32::from(num)),
+                stop,
+            }));
+        }
+        records.push(Record::Accepted {
+            unit: 4,
+            socket: 1,
+            count: 123_456,
+        });
         let bytes = write(&records);
         let back: Vec<Record<'_>> = read(&bytes).unwrap().map(|r| r.unwrap()).collect();
         assert_eq!(back, records);
@@ -708,5 +798,20 @@ mod tests {
         bad.extend_from_slice(&[tag::FD, 7, 0, 0, 0, 200, 255, 255, 1, 0, 0, 0]);
         let r: Result<Vec<_>, _> = read(&bad).unwrap().collect();
         assert_eq!(r.err(), Some(Refused::Malformed(tag::FD)));
+        // An instance with no pid, or a stop with no time.
+        for body in [
+            [
+                1, 0, 2, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255,
+            ],
+            [
+                1, 0, 2, 0, 9, 0, 0, 0, 1, 255, 255, 255, 255, 255, 255, 255, 255,
+            ],
+        ] {
+            let mut bad = good[..10].to_vec();
+            bad.extend_from_slice(&[tag::INSTANCE, body.len() as u8, 0, 0, 0]);
+            bad.extend_from_slice(&body);
+            let r: Result<Vec<_>, _> = read(&bad).unwrap().collect();
+            assert_eq!(r.err(), Some(Refused::Malformed(tag::INSTANCE)));
+        }
     }
 }

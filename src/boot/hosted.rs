@@ -11,11 +11,14 @@ use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
 use crate::supervise::capture::{self, LINES};
+use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_KEY};
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
+use crate::sys::time;
 use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
@@ -119,14 +122,22 @@ pub(crate) fn run(path: &str) -> i32 {
         cmdline: b"",
         controllers,
     };
-    init.sup = Some(Supervisor::new(table, Some(spare), slots, lines, ctx));
+    let instances = match INSTANCES.take() {
+        Some(t) => t,
+        None => return 1,
+    };
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
+    // After the mount statements, before the first unit: clients may
+    // connect from now on.
+    sup.bind_all(&mut System::new(&init.ev), time::now());
+    init.sup = Some(sup);
     let rc = init.run();
     let sup = init.sup.take();
     drop(init);
 
     if let (Some(b), Some(sup)) = (&base, &sup) {
         for u in sup.table().units.iter() {
-            let _ = cgroup::remove(b, u.name, u.isolate);
+            let _ = cgroup::remove(b, u.name, u.isolate, u.instance_slots());
         }
         let _ = rustix::fs::rmdir(b.dir());
     }

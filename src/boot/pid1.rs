@@ -19,6 +19,7 @@ use crate::say;
 use crate::supervise::capture::{self, LINES};
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
+use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
 use crate::supervise::supervisor::{Supervisor, SLOTS};
@@ -210,7 +211,11 @@ pub(crate) fn run(args: Args) -> ! {
         cmdline: cmdbuf.get(..n).unwrap_or(&[]),
         controllers,
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, lines, ctx);
+    let instances = match INSTANCES.take() {
+        Some(t) => t,
+        None => halt_forever(),
+    };
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
     let mut fx = System::new(&init.ev);
     match &arrival {
         Some(a) => {
@@ -226,6 +231,7 @@ pub(crate) fn run(args: Args) -> ! {
         }
         None if again => {
             let n = adopt::adopt(&mut sup, &mut fx);
+            adopt::sockets(&mut sup, &mut fx, &mut inherited);
             sup.set_booted();
             say!("{} units taken back from the kernel", n);
         }
@@ -236,6 +242,10 @@ pub(crate) fn run(args: Args) -> ! {
     if closed > 0 {
         say!("closed {} fds a previous PID 1 left open", closed);
     }
+    // After the mount statements, before the first unit: clients may
+    // connect from now on. After a re-exec, only what was not handed
+    // over (a socket that could not be bound before).
+    sup.bind_all(&mut fx, time::now());
     init.sup = Some(sup);
     serve(init)
 }

@@ -135,6 +135,7 @@ fn each_fd<'a>(
             ready,
             pidfd,
             report,
+            sockets,
         } = fds;
         let roles = [
             (Role::Cgroup, cgroup),
@@ -148,6 +149,9 @@ fn each_fd<'a>(
             if let Some(fd) = fd {
                 f(role, unit, fd);
             }
+        }
+        for (fd, _) in sockets {
+            f(Role::Socket, unit, fd);
         }
     }
 }
@@ -209,6 +213,24 @@ fn write(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'_>) -> Resul
             fd: fd.as_raw_fd(),
         })
     });
+    // A unit's `Unit` record is at its index: every unit has one.
+    for i in 0..sup.len() {
+        let Some((_, fds)) = sup.carried(i) else {
+            continue;
+        };
+        for (k, &(_, count)) in fds.sockets.iter().enumerate() {
+            if count > 0 {
+                w.put(&Record::Accepted {
+                    unit: i as u16,
+                    socket: k as u8,
+                    count,
+                });
+            }
+        }
+    }
+    for inst in sup.instances() {
+        w.put(&Record::Instance(*inst));
+    }
     w.end();
     out.flush();
     if let Some(e) = out.err {
@@ -296,7 +318,7 @@ impl Arrival {
         }
     }
 
-    fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
+    fn records(&self) -> impl Iterator<Item = Record<'_>> + Clone + '_ {
         handover::read(self.map.bytes())
             .into_iter()
             .flatten()
@@ -349,7 +371,7 @@ impl Arrival {
             Record::Unit(c) => Some(c),
             _ => None,
         });
-        for (k, c) in units.enumerate() {
+        for (k, c) in units.clone().enumerate() {
             let fds = self.unit_fds(k as u16, inherited);
             match sup.find(c.name) {
                 Some(i) => {
@@ -360,6 +382,21 @@ impl Arrival {
                     "reexec: {}: handed over but not in the table; its processes are left alone",
                     c.name
                 ),
+            }
+        }
+        for r in self.records() {
+            let Record::Instance(inst) = r else {
+                continue;
+            };
+            let c = units.clone().nth(usize::from(inst.unit));
+            let i = c.and_then(|c| sup.find(c.name));
+            if !i.is_some_and(|i| sup.resume_instance(fx, i, inst, crate::sys::time::now())) {
+                say!(
+                    "reexec: {}: instance {} (pid {}) handed over but not taken back; left alone",
+                    c.map_or("?", |c| c.name),
+                    inst.num,
+                    inst.pid.as_raw_nonzero()
+                );
             }
         }
         taken
@@ -389,10 +426,28 @@ impl Arrival {
                 Role::Ready => fds.ready = fd,
                 Role::Pidfd => fds.pidfd = fd,
                 Role::Report => fds.report = fd,
+                Role::Socket => {
+                    if let Some(fd) = fd {
+                        let _ = fds.sockets.push((fd, 0));
+                    }
+                }
                 Role::Control | Role::Notify | Role::Client | Role::Watchdog => {}
             }
         }
         fds.out = rd.zip(wr);
+        for r in self.records() {
+            if let Record::Accepted {
+                unit,
+                socket,
+                count,
+            } = r
+            {
+                let slot = fds.sockets.get_mut(usize::from(socket));
+                if let (true, Some((_, n))) = (unit == k, slot) {
+                    *n = count;
+                }
+            }
+        }
         fds
     }
 }
@@ -417,7 +472,10 @@ fn check(bytes: &[u8], inherited: &Inherited) -> Result<(), Refused> {
                     return Err(Refused::Malformed(4));
                 }
             }
-            Record::Meta { .. } | Record::Unit(_) => {}
+            Record::Meta { .. }
+            | Record::Unit(_)
+            | Record::Instance(_)
+            | Record::Accepted { .. } => {}
         }
     }
     if table {

@@ -236,6 +236,8 @@ struct Format<'v> {
     verb: &'v str,
     json: bool,
     count: usize,
+    /// Socket lines of `show` so far (JSON: the open list).
+    sockets: usize,
     /// `show` had a watchdog line.
     watchdog_seen: bool,
     /// `list`'s column names are out.
@@ -263,6 +265,7 @@ impl<'v> Format<'v> {
             verb,
             json,
             count: 0,
+            sockets: 0,
             watchdog_seen: false,
             headed: false,
         }
@@ -313,6 +316,10 @@ impl<'v> Format<'v> {
                     } else {
                         out!("  status:   {}", status);
                     }
+                } else if let Some(sock) = line.strip_prefix("socket ") {
+                    self.socket(sock);
+                } else if let Some(n) = line.strip_prefix("instances ") {
+                    self.instances(n);
                 } else if let Some(w) = line.strip_prefix("watchdog ") {
                     self.watchdog(w);
                 }
@@ -373,11 +380,79 @@ impl<'v> Format<'v> {
         }
     }
 
+    /// `FD ADDRESS NAME ACCEPTED` of `show`.
+    fn socket(&mut self, line: &str) {
+        let mut w = line.split(' ');
+        let (fd, addr, name, accepted) = (
+            w.next().unwrap_or("-"),
+            w.next().unwrap_or("?"),
+            w.next().unwrap_or("?"),
+            w.next().unwrap_or("-"),
+        );
+        if self.json {
+            let mut l = Line::new();
+            let _ = write!(
+                l,
+                "{}{{\"address\":{},\"name\":{},\"fd\":{},\"accepted\":{}}}",
+                if self.sockets == 0 {
+                    ",\"sockets\":["
+                } else {
+                    ","
+                },
+                Json(addr),
+                Json(name),
+                Num(fd.parse().ok()),
+                Num(accepted.parse().ok())
+            );
+            write_all(crate::sys::stdio(1), l.as_bytes());
+        } else if fd == "-" {
+            out!("  socket:   {} (name {}, not bound)", addr, name);
+        } else if accepted == "-" {
+            out!("  socket:   {} (fd {}, name {})", addr, fd, name);
+        } else {
+            out!(
+                "  socket:   {} (fd {}, name {}, accepted {})",
+                addr,
+                fd,
+                name,
+                accepted
+            );
+        }
+        self.sockets += 1;
+    }
+
+    /// `N MAX` of `show`, for an accept=yes unit.
+    fn instances(&mut self, line: &str) {
+        let (n, max) = line.split_once(' ').unwrap_or((line, "?"));
+        if self.json {
+            self.close_sockets();
+            let mut l = Line::new();
+            let _ = write!(
+                l,
+                ",\"instances\":{},\"max_instances\":{}",
+                Num(n.parse().ok()),
+                Num(max.parse().ok())
+            );
+            write_all(crate::sys::stdio(1), l.as_bytes());
+        } else {
+            out!("  instances: {} of {}", n, max);
+        }
+    }
+
+    /// Ends the JSON list of sockets, if one is open.
+    fn close_sockets(&mut self) {
+        if self.json && self.sockets > 0 {
+            write_all(crate::sys::stdio(1), b"]");
+            self.sockets = 0;
+        }
+    }
+
     /// `watchdog PERIOD_MS AGE_MS|-` of `show`.
     fn watchdog(&mut self, w: &str) {
         let (period, age) = w.split_once(' ').unwrap_or((w, "-"));
         let (period, age) = (period.parse().ok(), age.parse().ok());
         self.watchdog_seen = true;
+        self.close_sockets();
         if self.json {
             let mut l = Line::new();
             let _ = write!(
@@ -434,7 +509,8 @@ impl<'v> Format<'v> {
         }
     }
 
-    fn end(&self) {
+    fn end(&mut self) {
+        self.close_sockets();
         if self.json && self.verb == verb::SHOW && !self.watchdog_seen {
             write_all(
                 crate::sys::stdio(1),

@@ -278,15 +278,15 @@ fn execute(
             let status = sup.status_text(i);
             let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)?;
-            match sup.unit(i).map(|(_, sm)| sm.watchdog()) {
-                Some((period, pinged)) if period > 0 => {
+            if let Some((period, pinged)) = sup.unit(i).map(|(_, sm)| sm.watchdog()) {
+                if period > 0 {
                     let mut w: heapless::String<64> = heapless::String::new();
                     let age = Opt(pinged.map(|t| Ms(now.since(t))));
                     let _ = write!(w, "watchdog {} {}", period, age);
-                    send_line(fd, w.as_bytes()).map_err(|_| lost)
+                    send_line(fd, w.as_bytes()).map_err(|_| lost)?;
                 }
-                _ => Ok(()),
             }
+            socket_lines(sup, i, fd).map_err(|_| lost)
         }
         Request::Boot => {
             for (name, t, waited) in sup.boot_rows() {
@@ -347,6 +347,36 @@ fn wedge(fd: BorrowedFd<'_>) -> ! {
         };
         let _ = rustix::thread::nanosleep(&t);
     }
+}
+
+/// `socket FD ADDRESS NAME ACCEPTED` per socket of unit `i` (FD `-` when
+/// PID 1 could not bind it, ACCEPTED `-` unless it is `accept=yes`), then
+/// `instances N MAX` for an `accept=yes` unit.
+fn socket_lines(sup: &Supervisor<'_>, i: usize, fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let Some((u, _)) = sup.unit(i) else {
+        return Ok(());
+    };
+    let (socks, instances) = sup.sockets(i);
+    for ((l, bound), n) in socks.zip(3..) {
+        let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
+        let _ = write!(line, "socket ");
+        let _ = match bound {
+            Some(_) => write!(line, "{}", n),
+            None => line.write_str("-"),
+        };
+        let _ = write!(line, " {} {} ", l.address(), u.fd_name(&l));
+        let _ = match (u.accept, bound) {
+            (true, Some(b)) => write!(line, "{}", b.accepted),
+            _ => line.write_str("-"),
+        };
+        send_line(fd, line.as_bytes())?;
+    }
+    if u.accept {
+        let mut line: heapless::String<64> = heapless::String::new();
+        let _ = write!(line, "instances {} {}", instances, u.max_instances);
+        send_line(fd, line.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// `NAME KIND STATE PID SINCE_MS RESTARTS LAST CGROUP`: the

@@ -243,9 +243,14 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
     on
 }
 
-/// Removes a unit's (empty) cgroup directory; one that is not there is
-/// no error.
-pub(crate) fn remove(base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
+/// Removes a unit's (empty) cgroup directory, after those of its first
+/// `instances` instances; one that is not there is no error.
+pub(crate) fn remove(base: &Base, unit: &str, isolated: bool, instances: u16) -> Result<(), Errno> {
+    for n in 0..instances {
+        if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, n))) {
+            let _ = fs::rmdir(p.as_str());
+        }
+    }
     match fs::rmdir(base.path(unit, isolated, None)?.as_str()) {
         Ok(()) | Err(Errno::NOENT) => Ok(()),
         Err(e) => Err(e),
@@ -275,7 +280,31 @@ pub(crate) fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static s
 /// Creates the unit's cgroup (if needed) and opens it for
 /// CLONE_INTO_CGROUP.
 pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd, Errno> {
-    let path = base.path(unit, isolated, None)?;
+    create_dir(base.path(unit, isolated, None)?)
+}
+
+/// `NAME@N`: the cgroup of instance N of an `accept=yes` unit, inside
+/// the unit's, which itself holds no process (so cgroup v2's rule of no
+/// process beside child cgroups holds): the unit's limits cover all its
+/// instances together.
+pub(crate) fn instance_dir(unit: &str, num: u16) -> heapless::String<40> {
+    let mut d = heapless::String::new();
+    let _ = write!(d, "{}@{}", unit, num);
+    d
+}
+
+/// Creates instance `num`'s cgroup (or takes the one a previous
+/// instance left) and opens it for CLONE_INTO_CGROUP.
+pub(crate) fn create_instance(
+    base: &Base,
+    unit: &str,
+    isolated: bool,
+    num: u16,
+) -> Result<OwnedFd, Errno> {
+    create_dir(base.path(unit, isolated, Some(&instance_dir(unit, num)))?)
+}
+
+fn create_dir(path: Path) -> Result<OwnedFd, Errno> {
     match fs::mkdir(path.as_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
@@ -287,22 +316,38 @@ pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd,
     )
 }
 
-/// One sweep of the unit's cgroup: SIGKILL to each pid in cgroup.procs;
-/// returns how many it found. A fork racing the sweep leaves a process it
-/// did not see, so the caller sweeps again until one finds none (a task
-/// with SIGKILL pending cannot fork), giving the killed tasks the CPU in
-/// between: never in a loop here.
+/// One sweep of the unit's cgroup (or, `instance`, of that instance's,
+/// which is then removed if the sweep found it empty): SIGKILL to each
+/// pid in cgroup.procs; returns how many it found. A fork racing the
+/// sweep leaves a process it did not see, so the caller sweeps again
+/// until one finds none (a task with SIGKILL pending cannot fork),
+/// giving the killed tasks the CPU in between: never in a loop here.
 ///
 /// Not `cgroup.kill`: on recent kernels (seen on 6.18) a write to it
 /// makes every later clone3(CLONE_INTO_CGROUP) into that cgroup die with
 /// SIGKILL before its first instruction, which would kill every restart.
-pub(crate) fn kill(base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
-    let procs = base.path(unit, isolated, Some("cgroup.procs"))?;
+pub(crate) fn kill(
+    base: &Base,
+    unit: &str,
+    isolated: bool,
+    instance: Option<u16>,
+) -> Result<usize, Errno> {
+    let mut dir: heapless::String<48> = heapless::String::new();
+    if let Some(n) = instance {
+        let _ = write!(dir, "{}/", instance_dir(unit, n));
+    }
+    let _ = dir.push_str("cgroup.procs");
+    let procs = base.path(unit, isolated, Some(&dir))?;
     let mut n = 0;
     for_each_pid(procs.as_str(), |pid| {
         n += 1;
         let _ = crate::sys::kill(pid, linux_raw_sys::general::SIGKILL);
     })?;
+    if let (Some(num), 0) = (instance, n) {
+        if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, num))) {
+            let _ = fs::rmdir(p.as_str());
+        }
+    }
     Ok(n)
 }
 

@@ -152,7 +152,8 @@ fn in_place(ot: &Table<'_>, o: &Unit<'_>, nt: &Table<'_>, n: &Unit<'_>) -> Optio
     let restarts = o.kind != n.kind
         || !o.argv().map(|w| w.raw()).eq(n.argv().map(|w| w.raw()))
         || !globals(ot, o).eq(globals(nt, n))
-        || !same_options(o, n);
+        || !same_options(o, n)
+        || !same_sockets(o, n);
     if restarts {
         return None;
     }
@@ -163,6 +164,14 @@ fn in_place(ot: &Table<'_>, o: &Unit<'_>, nt: &Table<'_>, n: &Unit<'_>) -> Optio
         }
     }
     Some(mask)
+}
+
+/// Whether units `o` and `n` bind the same sockets, which a reload
+/// then keeps open: the same `listen=` values in the same order (fds 3,
+/// 4, ... and LISTEN_FDNAMES follow it) and the same `accept=` (PID 1
+/// accepts on a non-blocking socket).
+pub(crate) fn same_sockets(o: &Unit<'_>, n: &Unit<'_>) -> bool {
+    o.accept == n.accept && value(o, "listen").eq(value(n, "listen"))
 }
 
 /// The keys of an in-place mask, bit by bit.
@@ -380,6 +389,36 @@ mod tests {
                 new
             );
         }
+    }
+
+    #[test]
+    fn sockets_are_the_same_only_in_the_same_order() {
+        let old = "service a listen=tcp:80 listen=unix:/run/a.sock nice=1 -- /a\n";
+        let d = diff(
+            old,
+            "service a nice=1 listen=tcp:80 listen=unix:/run/a.sock -- /a\n",
+        );
+        assert_eq!(&d.units[..], &[kept(0, &[])]);
+        // Swapped: fd 3 would be the Unix socket.
+        let d = diff(
+            old,
+            "service a listen=unix:/run/a.sock listen=tcp:80 nice=1 -- /a\n",
+        );
+        assert_eq!(&d.units[..], &[Change::Changed { old: 0 }]);
+        let same = |a: &str, b: &str| same_sockets(&table(a).units[0], &table(b).units[0]);
+        assert!(same(
+            old,
+            "service a listen=tcp:80 listen=unix:/run/a.sock -- /b\n"
+        ));
+        assert!(!same(
+            old,
+            "service a listen=tcp:80,backlog=9 listen=unix:/run/a.sock -- /a\n"
+        ));
+        assert!(!same(old, "service a listen=tcp:80 -- /a\n"));
+        assert!(!same(
+            "service a listen=tcp:80 -- /a\n",
+            "service a listen=tcp:80 accept=yes -- /a\n"
+        ));
     }
 
     #[test]

@@ -6,16 +6,16 @@
 
 use crate::place::cgroup::{self, Base};
 use crate::supervise::epoll::Loop;
-use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
-use crate::supervise::rundir;
-use crate::table::{self, Table};
+use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::{listen, rundir};
+use crate::table::{self, Listen, Table};
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
 pub(crate) trait Effects {
-    /// Starts unit `i`'s process (launch.rs); a new output pipe is
-    /// watched with `token::LOG | i`.
+    /// Starts unit `i`'s process, or with `conn` an instance of it
+    /// (launch.rs); a new output pipe is watched with `token::LOG | i`.
     fn spawn(
         &mut self,
         i: usize,
@@ -23,22 +23,45 @@ pub(crate) trait Effects {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
     /// `sig` through a pidfd: to that process, never to one that got its
     /// number later.
     fn signal(&mut self, pidfd: BorrowedFd<'_>, sig: u32) -> Result<(), Errno>;
-    /// Removes a unit's (empty) cgroup: a reload removed the unit.
-    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno>;
+    /// One SIGKILL sweep of a unit's cgroup, or of one of its instances'
+    /// (removed once a sweep finds it empty); how many processes it found
+    /// (any: another sweep follows, later, until one finds none).
+    fn kill_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instance: Option<u16>,
+    ) -> Result<usize, Errno>;
+    /// Binds a `listen=` socket of unit `u` (listen.rs); a failure is
+    /// said on the console.
+    fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno>;
+    /// A connection waiting on a listening socket; `None`: none.
+    fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno>;
+    /// Closes socket `l` of unit `u` for good (a reload removed or
+    /// changed it) and removes its Unix socket file.
+    fn unbind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>, fd: OwnedFd);
+    /// Removes a unit's (empty) cgroup and its first `instances`
+    /// instances': a reload removed the unit.
+    fn remove_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instances: u16,
+    ) -> Result<(), Errno>;
     /// Writes the cgroup limits of `which` (`cgroup_limits::rewrite`)
     /// while the unit runs: a reload changed them.
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]);
     /// Notes a unit's state on its cgroup directory (`cgroup::record`).
     fn record(&mut self, cgroup: BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno>;
-    /// One SIGKILL sweep of a unit's cgroup; how many processes it found
-    /// (any: another sweep follows, later, until one finds none).
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno>;
     /// `sig` to every process of a unit's cgroup, and to `main` (through
     /// its pidfd, if PID 1 holds one) whether it is among them or not.
     fn signal_cgroup(
@@ -99,9 +122,10 @@ impl Effects for System<'_> {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError> {
         let ev = self.ev;
-        launch::launch(u, table, ctx, kept, |fd| {
+        launch::launch(u, table, ctx, kept, conn, |fd| {
             ev.add(fd, crate::supervise::epoll::token::LOG | i as u64)
         })
     }
@@ -114,12 +138,36 @@ impl Effects for System<'_> {
         crate::sys::pidfd_send_signal(pidfd, sig)
     }
 
-    fn kill_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<usize, Errno> {
-        cgroup::kill(base, unit, isolated)
+    fn kill_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instance: Option<u16>,
+    ) -> Result<usize, Errno> {
+        cgroup::kill(base, unit, isolated, instance)
     }
 
-    fn remove_cgroup(&mut self, base: &Base, unit: &str, isolated: bool) -> Result<(), Errno> {
-        cgroup::remove(base, unit, isolated)
+    fn bind(&mut self, u: &table::Unit<'_>, l: &Listen<'_>) -> Result<OwnedFd, Errno> {
+        listen::bind(u.name, l, u.accept)
+    }
+
+    fn accept(&mut self, fd: BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
+        listen::accept(fd)
+    }
+
+    fn unbind(&mut self, _: &table::Unit<'_>, l: &Listen<'_>, fd: OwnedFd) {
+        listen::unbind(l, fd)
+    }
+
+    fn remove_cgroup(
+        &mut self,
+        base: &Base,
+        unit: &str,
+        isolated: bool,
+        instances: u16,
+    ) -> Result<(), Errno> {
+        cgroup::remove(base, unit, isolated, instances)
     }
 
     fn rewrite_limits(&mut self, base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {

@@ -31,6 +31,11 @@ pub(crate) mod token {
     pub(crate) const EVENTS: u64 = 6 << 16;
     /// A unit's exec report pipe (spawn.rs), until the child's exec.
     pub(crate) const REPORT: u64 = 7 << 16;
+    /// A unit's listening socket: index `unit << 4 | socket`.
+    pub(crate) const SOCKET: u64 = 8 << 16;
+    /// An `accept=yes` instance's exec report pipe, until its exec:
+    /// index `unit << 8 | instance number` (both below 256).
+    pub(crate) const INSTANCE_REPORT: u64 = 9 << 16;
     /// The timerfd of the loop itself.
     pub(crate) const TIMER: u64 = u64::MAX;
 

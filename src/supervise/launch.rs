@@ -6,9 +6,11 @@
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
 use crate::say;
+use crate::supervise::listen::Listener;
 use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
+use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -22,12 +24,21 @@ const ARGS_BUF: usize = table::capacity::LINE_MAX;
 /// Room for the decoded environment: the env files' entries (their own
 /// limit, envfile::BYTES_MAX, checked at each start), what the table
 /// gives a unit (its limit, checked by the parser), then PATH,
-/// NOTIFY_SOCKET (a socket path is at most 108 bytes) and WATCHDOG_USEC
-/// (at most 35 bytes).
-const ENV_BUF: usize =
-    envfile::BYTES_MAX + table::capacity::ENV_BYTES_MAX + DEFAULT_PATH.len() + 6 + 128 + 36;
+/// NOTIFY_SOCKET (a socket path is at most 108 bytes), LISTEN_FDS (at
+/// most 14 bytes), LISTEN_FDNAMES and WATCHDOG_USEC (at most 35 bytes).
+const ENV_BUF: usize = envfile::BYTES_MAX
+    + table::capacity::ENV_BYTES_MAX
+    + DEFAULT_PATH.len()
+    + 6
+    + 128
+    + 14
+    + 16
+    + FDNAMES_MAX
+    + 36;
 /// Room for a decoded path (`dir=`, `tty=`) and its NUL.
 const PATH_BUF: usize = table::capacity::PATH_MAX + 1;
+/// LISTEN_FDNAMES's value: up to LISTEN_MAX names of up to 31 bytes.
+const FDNAMES_MAX: usize = LISTEN_MAX * 32;
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -54,7 +65,22 @@ pub(crate) struct Kept {
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
     /// Its cgroup limits were said to be refused (no cgroup): once.
     pub(crate) unlimited: bool,
+    /// Its `listen=` sockets, in order, bound at boot: every one or
+    /// none (a unit whose socket could not be bound does not run).
+    /// Closed only with the unit (table reload), never by a stop.
+    pub(crate) sockets: heapless::Vec<Listener, LISTEN_MAX>,
 }
+
+/// An instance of an `accept=yes` unit: its number (cgroup `NAME@N`)
+/// and the connection it serves.
+#[derive(Clone, Copy)]
+pub(crate) struct Conn<'a> {
+    pub(crate) num: u16,
+    pub(crate) fd: BorrowedFd<'a>,
+}
+
+/// LISTEN_FDNAMES of an instance (systemd's word for Accept=yes).
+const CONNECTION: &str = "connection";
 
 /// A process that was forked to run the unit's program.
 pub(crate) struct Launched {
@@ -94,11 +120,26 @@ pub(crate) fn launch(
     table: &Table<'_>,
     ctx: &Context<'_>,
     kept: &mut Kept,
+    conn: Option<Conn<'_>>,
     watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
 ) -> Result<Launched, LaunchError> {
     let name = u.name;
+    let mut instance_cgroup = None;
     match &ctx.base {
-        Some(base) => prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?,
+        Some(base) => {
+            prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?;
+            if let Some(c) = conn {
+                let made = cgroup::create_instance(base, u.name, u.isolate, c.num);
+                instance_cgroup = Some(made.inspect_err(|&e| {
+                    say!(
+                        "{}: unable to create the cgroup of instance {}: {}",
+                        name,
+                        c.num,
+                        Name(e)
+                    )
+                })?);
+            }
+        }
         None if u.isolate => {
             say!(
                 "{}: error: isolate=yes needs a cgroup, and there is none; not started",
@@ -136,8 +177,25 @@ pub(crate) fn launch(
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
 
+    // The sockets: the unit's, or an instance's one connection.
+    let mut fds: heapless::Vec<BorrowedFd<'_>, LISTEN_MAX> = heapless::Vec::new();
+    let mut names: heapless::String<FDNAMES_MAX> = heapless::String::new();
+    match conn {
+        Some(c) => {
+            let _ = fds.push(c.fd);
+            let _ = names.push_str(CONNECTION);
+        }
+        None => {
+            for (l, s) in u.listens().zip(kept.sockets.iter()) {
+                let _ = fds.push(s.fd());
+                let sep = if names.is_empty() { "" } else { ":" };
+                let _ = write!(names, "{}{}", sep, u.fd_name(&l));
+            }
+        }
+    }
+
     let mut envs = [0u8; ENV_BUF];
-    let envp = env_block(table, u, ctx, &mut envs)?;
+    let envp = env_block(table, u, ctx, (fds.len(), &names), &mut envs)?;
 
     let mut cmd = Command::new(path);
     for a in argv {
@@ -213,7 +271,12 @@ pub(crate) fn launch(
     };
     cmd.ready_fd = ready_pipe.as_ref().map(|(_, wr, n)| (wr.as_fd(), *n));
 
-    cmd.cgroup = kept.cgroup.as_ref().map(|f| f.as_fd());
+    cmd.listen = &fds;
+    cmd.conn = conn.map(|c| c.fd);
+    cmd.cgroup = instance_cgroup
+        .as_ref()
+        .or(kept.cgroup.as_ref())
+        .map(|f| f.as_fd());
     cmd.output = match u.log {
         table::Log::Inherit => Output::Inherit,
         table::Log::Null => Output::Path(c"/dev/null"),
@@ -230,7 +293,13 @@ pub(crate) fn launch(
             ready: ready_pipe.map(|(rd, _, _)| rd),
             report: Some(report),
             // Our child, not reaped yet: its number cannot be reused.
-            pidfd: rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok(),
+            // (An instance is only ever signalled by its cgroup.)
+            pidfd: conn
+                .is_none()
+                .then(|| {
+                    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+                })
+                .flatten(),
         }),
         Err(e) => {
             say!("{}: unable to fork: {}", name, Name(e));
@@ -298,12 +367,14 @@ fn has_watchdog(u: &table::Unit<'_>) -> bool {
 /// The unit's env files first (read now), then its env= entries they
 /// do not override, then the global env entries neither overrides
 /// (getenv takes the first match), a default PATH if none is set,
-/// NOTIFY_SOCKET for ready=notify and WATCHDOG_USEC for its watchdog
-/// (WATCHDOG_PID is the child's own: spawn adds it).
+/// NOTIFY_SOCKET for ready=notify, WATCHDOG_USEC for its watchdog, and
+/// LISTEN_FDS and LISTEN_FDNAMES when it gets `fds` sockets
+/// (LISTEN_PID and WATCHDOG_PID are the child's own: spawn adds them).
 fn env_block<'b>(
     table: &Table<'_>,
     u: &table::Unit<'_>,
     ctx: &Context<'_>,
+    (fds, names): (usize, &str),
     buf: &'b mut [u8],
 ) -> Result<NulSeparated<'b>, Errno> {
     let files = envfile::read(u, buf.get_mut(..envfile::BYTES_MAX).ok_or(Errno::TOOBIG)?)?;
@@ -344,6 +415,14 @@ fn env_block<'b>(
         if let Some(e) = ctx.notify_env {
             add(e.to_bytes(), tail).ok_or_else(too_large)?;
         }
+    }
+    if fds > 0 {
+        let mut e: heapless::String<{ FDNAMES_MAX + 16 }> = heapless::String::new();
+        write!(e, "LISTEN_FDS={}", fds).map_err(|_| Errno::TOOBIG)?;
+        add(e.as_bytes(), tail).ok_or_else(too_large)?;
+        e.clear();
+        write!(e, "LISTEN_FDNAMES={}", names).map_err(|_| too_large())?;
+        add(e.as_bytes(), tail).ok_or_else(too_large)?;
     }
     if has_watchdog(u) {
         let mut w: heapless::String<40> = heapless::String::new();

@@ -41,7 +41,8 @@ impl Timeline {
 }
 
 /// Says on the console what changed when `unit` left `before`.
-/// The crash-loop line (`restarting in`) goes through `says`.
+/// The crash-loop lines (`restarting in`, `restarting now`) go through
+/// `says`.
 pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, now: Ms) {
     let after = unit.state();
     let ran = now.since(unit.since());
@@ -137,10 +138,30 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, 
             | Failure::Vanished
             | Failure::Spawn(_)
             | Failure::Refused
+            | Failure::Sockets
             | Failure::Limit => say!("{}: stopping", name),
         },
         State::Stopping { .. } => say!("{}: stopping", name),
         State::Stopped => say!("{}: stopped", name),
+        State::Listening => say!("{}: listening", name),
+        // An exit after a stable run: started again with no back-off.
+        State::Spawning
+            if matches!(
+                before,
+                State::Starting { .. }
+                    | State::Running { .. }
+                    | State::Adopting { .. }
+                    | State::Tracking
+            ) =>
+        {
+            if says.pass(now, name) {
+                say!(
+                    "{}: {}; restarting now",
+                    name,
+                    unit.last_exit().map_or(Exit(Status::Unknown), Exit)
+                )
+            }
+        }
         State::Waiting
         | State::Spawning
         | State::Starting { .. }
@@ -290,6 +311,7 @@ impl core::fmt::Display for Why {
             Failure::PidFile => f.write_str("its main process was not found in time"),
             Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
             Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
+            Failure::Sockets => f.write_str("not started: a socket could not be bound"),
             Failure::Limit => f.write_str("restart-limit reached"),
             Failure::Watchdog => f.write_str("watchdog timeout"),
             Failure::Triggered => f.write_str("watchdog triggered (WATCHDOG=trigger)"),

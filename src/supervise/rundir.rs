@@ -75,10 +75,26 @@ fn make(d: table::RuntimeDir<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
     fs::fchmod(&fd, Mode::from_raw_mode(u32::from(d.mode)))
 }
 
-/// Removes every runtime directory of `u` with what is in it. Says what
-/// could not be removed.
+/// The runtime directories of `u` that its stop removes: not one that
+/// holds one of its `listen=` sockets or FIFOs, which outlive every
+/// stop (docs/config.md, "Runtime directories").
+fn removable<'a, 'u>(u: &'u table::Unit<'a>) -> impl Iterator<Item = table::RuntimeDir<'a>> + 'u {
+    u.runtime_dirs().filter(move |d| {
+        !u.listens().any(|l| match l.addr {
+            table::Addr::Path(p) => p
+                .strip_prefix(RUN)
+                .and_then(|p| p.strip_prefix('/'))
+                .and_then(|p| p.strip_prefix(d.name))
+                .is_some_and(|rest| rest.starts_with('/')),
+            table::Addr::Inet(..) => false,
+        })
+    })
+}
+
+/// Removes every runtime directory of `u` with what is in it, but one
+/// its sockets live in (`removable`). Says what could not be removed.
 pub(crate) fn remove(u: &table::Unit<'_>) {
-    for d in u.runtime_dirs() {
+    for d in removable(u) {
         let r = parent(d.name, false).and_then(|(at, last)| remove_tree(at.as_fd(), last));
         match r {
             Ok(()) | Err(Errno::NOENT) => {}
@@ -137,4 +153,26 @@ fn remove_tree(at: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
         }
     }
     fs::unlinkat(at, name, AtFlags::REMOVEDIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    #[test]
+    fn a_directory_that_holds_a_socket_of_the_unit_is_kept() {
+        let text = "service d runtime-dir=dbus runtime-dir=dbus2 runtime-dir=x/y runtime-dir=f \
+            listen=unix:/run/dbus/system_bus_socket listen=fifo:/run/x/y/z/f \
+            listen=unix:/run/f.sock listen=tcp:80 -- /d\n";
+        let mut t = table::Table::new();
+        assert_eq!(
+            table::parse("t", text.as_bytes(), &mut t, &mut |d| panic!("{}", d)),
+            0
+        );
+        let u = &t.units[0];
+        let names: Vec<&str> = removable(u).map(|d| d.name).collect();
+        assert_eq!(names, ["dbus2", "f"]);
+    }
 }

@@ -10,23 +10,29 @@
 //! 2. join the unit's cgroup if clone3 could not put it there;
 //! 3. `setsid()`: its own session;
 //! 4. fds: a terminal (opened, made the controlling terminal, on 0/1/2),
-//!    or stdin from /dev/null and stdout/stderr as the unit's log says;
-//!    the readiness fd (`ready=fd:N`) on N;
+//!    or stdin from /dev/null (an accepted connection: on 0 and 1) and
+//!    stdout/stderr as the unit's log says; then fds 3 and up: every fd
+//!    to place (the listening sockets, the readiness pipe, and the report
+//!    pipe itself) is first copied above all the targets, so no placement
+//!    can clobber another, then the sockets go to 3, 4, ... and the
+//!    readiness pipe to N, CLOEXEC cleared on those copies only;
 //! 5. placement: affinity, NUMA policy, nice, scheduling policy, I/O
 //!    priority, OOM score, rlimits (before privileges drop: some need
 //!    root); each refusal is a warning record, and the child goes on;
 //! 6. `umask`, `chdir`;
 //! 7. supplementary groups, gid, uid (in that order: groups need root);
 //! 8. `no_new_privs`;
-//! 9. with a watchdog (`watchdog=`), `WATCHDOG_PID=` and its own pid
-//!    (getpid) appended to a copy of the environment on its stack:
-//!    sd_notify's WATCHDOG_PID is the service's pid, known only here;
+//! 9. `LISTEN_PID=` when it gets sockets (sd_listen_fds(3)) and, with a
+//!    watchdog (`watchdog=`), `WATCHDOG_PID=`: its own pid (getpid)
+//!    appended to a copy of the environment on its stack (no
+//!    allocation): known only here;
 //! 10. `execve()`.
 //!
-//! Every fd PID 1 holds is CLOEXEC, so only 0/1/2 and the readiness fd
-//! reach the program. The report pipe's write end is kept clear of those
-//! (never 0-2, never the readiness fd's N), so placing fd N cannot
-//! clobber it.
+//! Every fd PID 1 holds is CLOEXEC, so only 0/1/2, the sockets and the
+//! readiness fd reach the program. The report pipe's write end is kept
+//! clear of those (never 0-2, never the readiness fd's N, moved above
+//! the sockets' 3, 4, ... in the child before they are placed), so
+//! placing an fd cannot clobber it.
 //!
 //! PID 1 never waits for the child: `spawn` returns once it has forked,
 //! with the pipe's non-blocking read end, which the event loop watches
@@ -47,7 +53,7 @@
 use crate::place::process::{self, Placement, What};
 use crate::sys::{self, CVec, Forked, SigSet};
 use core::ffi::CStr;
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -92,6 +98,12 @@ pub(crate) struct Command<'a> {
     pub(crate) cgroup: Option<BorrowedFd<'a>>,
     /// `ready=fd:N`: this pipe end becomes fd N.
     pub(crate) ready_fd: Option<(BorrowedFd<'a>, i32)>,
+    /// Sockets (sd_listen_fds(3)): fd 3, 4, ... in this order, with
+    /// LISTEN_PID set in the child (LISTEN_FDS and LISTEN_FDNAMES are in
+    /// `envp`).
+    pub(crate) listen: &'a [BorrowedFd<'a>],
+    /// An accepted connection (inetd style): stdin and stdout.
+    pub(crate) conn: Option<BorrowedFd<'a>>,
     pub(crate) dir: Option<&'a CStr>,
     pub(crate) umask: Option<u32>,
     pub(crate) creds: Option<Creds<'a>>,
@@ -113,6 +125,8 @@ impl<'a> Command<'a> {
             output: Output::Inherit,
             cgroup: None,
             ready_fd: None,
+            listen: &[],
+            conn: None,
             dir: None,
             umask: None,
             creds: None,
@@ -142,7 +156,7 @@ pub(crate) enum Step {
     Exec = 6,
     Cgroup = 7,
     Stdio = 8,
-    ReadyFd = 9,
+    Fds = 9,
     Dir = 10,
     Groups = 11,
     Gid = 12,
@@ -168,7 +182,7 @@ impl Step {
             5 => Step::StdioTty,
             7 => Step::Cgroup,
             8 => Step::Stdio,
-            9 => Step::ReadyFd,
+            9 => Step::Fds,
             10 => Step::Dir,
             11 => Step::Groups,
             12 => Step::Gid,
@@ -197,7 +211,7 @@ impl Step {
             Step::Exec => "execute",
             Step::Cgroup => "join the unit's cgroup",
             Step::Stdio => "set up stdin/stdout/stderr",
-            Step::ReadyFd => "set up the readiness fd",
+            Step::Fds => "pass its sockets and readiness fd to",
             Step::Dir => "change to the working directory",
             Step::Groups => "set the supplementary groups",
             Step::Gid => "set the group id",
@@ -271,7 +285,8 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
     match forked? {
         (Forked::Child, join) => {
             drop(rd);
-            let (step, e) = child(cmd, join, &wr);
+            let mut wr = wr;
+            let (step, e) = child(cmd, join, &mut wr);
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
@@ -354,29 +369,43 @@ fn record(wr: &OwnedFd, kind: u8, step: Step, detail: u8, e: Errno) {
     let _ = rustix::io::write(wr, &msg);
 }
 
-/// The child's side: returns only on failure.
-fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> (Step, Errno) {
+/// The child's side: returns only on failure. `wr` may be moved (fds).
+fn child(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> (Step, Errno) {
     if let Err(r) = setup(cmd, join_cgroup, wr) {
         return r;
     }
-    if !cmd.watchdog_pid {
+    let (listen, watchdog) = (!cmd.listen.is_empty(), cmd.watchdog_pid);
+    if !listen && !watchdog {
         return (Step::Exec, sys::execve(cmd.path, &cmd.argv, &cmd.envp));
     }
-    let mut buf = [0u8; WATCHDOG_PID_MAX];
+    let pid = rustix::process::getpid();
+    let (mut lbuf, mut wbuf) = ([0u8; PID_ENTRY_MAX], [0u8; PID_ENTRY_MAX]);
     let mut envp = cmd.envp;
-    match envp.push(watchdog_pid(rustix::process::getpid(), &mut buf)) {
-        Ok(()) => (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp)),
-        Err(_) => (Step::WatchdogPid, Errno::TOOBIG),
+    if listen
+        && envp
+            .push(pid_entry(b"LISTEN_PID=", pid, &mut lbuf))
+            .is_err()
+    {
+        return (Step::Exec, Errno::TOOBIG);
     }
+    if watchdog
+        && envp
+            .push(pid_entry(b"WATCHDOG_PID=", pid, &mut wbuf))
+            .is_err()
+    {
+        return (Step::WatchdogPid, Errno::TOOBIG);
+    }
+    (Step::Exec, sys::execve(cmd.path, &cmd.argv, &envp))
 }
 
-/// `WATCHDOG_PID=` and the longest pid (10 digits) and a NUL.
-const WATCHDOG_PID_MAX: usize = 24;
+/// `KEY=` (at most 13 bytes), the longest pid (10 digits) and a NUL.
+const PID_ENTRY_MAX: usize = 24;
 
-/// `WATCHDOG_PID=PID` in `buf`, without formatting machinery (the child
-/// between fork and exec).
-fn watchdog_pid(pid: Pid, buf: &mut [u8; WATCHDOG_PID_MAX]) -> &CStr {
-    const KEY: &[u8] = b"WATCHDOG_PID=";
+/// `KEY=PID` in `buf` (`LISTEN_PID=`, `WATCHDOG_PID=`: the exec'd
+/// process's own pid, which sd_listen_fds(3) and sd_watchdog_enabled(3)
+/// check), without formatting machinery (the child between fork and
+/// exec).
+fn pid_entry<'b>(key: &[u8], pid: Pid, buf: &'b mut [u8; PID_ENTRY_MAX]) -> &'b CStr {
     let mut digits = [0u8; 10];
     let mut n = pid.as_raw_nonzero().get().unsigned_abs();
     let mut len = 0;
@@ -389,17 +418,17 @@ fn watchdog_pid(pid: Pid, buf: &mut [u8; WATCHDOG_PID_MAX]) -> &CStr {
         }
     }
     let mut at = 0;
-    for &b in KEY.iter().chain(digits.iter().take(len).rev()) {
+    for &b in key.iter().chain(digits.iter().take(len).rev()) {
         if let Some(slot) = buf.get_mut(at) {
             *slot = b;
             at += 1;
         }
     }
     // The buffer was zeroed and has room for the NUL.
-    CStr::from_bytes_until_nul(buf.as_slice()).unwrap_or(c"WATCHDOG_PID=")
+    CStr::from_bytes_until_nul(buf.as_slice()).unwrap_or(c"")
 }
 
-fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step, Errno)> {
+fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &mut OwnedFd) -> Result<(), (Step, Errno)> {
     sys::set_signal_mask(SigSet::EMPTY).map_err(|e| (Step::SignalMask, e))?;
     sys::reset_signal_dispositions();
     if let (true, Some(dir)) = (join_cgroup, cmd.cgroup) {
@@ -408,11 +437,10 @@ fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step
     rustix::process::setsid().map_err(|e| (Step::Session, e))?;
     match cmd.tty {
         Some(tty) => take_tty(tty)?,
-        None => stdio(cmd.output).map_err(|e| (Step::Stdio, e))?,
+        None => stdio(cmd.output, cmd.conn).map_err(|e| (Step::Stdio, e))?,
     }
-    if let Some((fd, n)) = cmd.ready_fd {
-        sys::dup_to(fd, n).map_err(|e| (Step::ReadyFd, e))?;
-    }
+    place(cmd, wr).map_err(|e| (Step::Fds, e))?;
+    let wr: &OwnedFd = wr;
     process::apply(&cmd.placement, &mut |what, detail, e| {
         record(wr, WARNING, placement_step(what), detail, e)
     });
@@ -427,6 +455,44 @@ fn setup(cmd: &Command<'_>, join_cgroup: bool, wr: &OwnedFd) -> Result<(), (Step
     }
     if cmd.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| (Step::NoNewPrivs, e))?;
+    }
+    Ok(())
+}
+
+/// Fds 3 and up: the sockets on 3, 4, ..., the readiness pipe on N.
+/// Every source (the report pipe `wr` too) is first copied off every
+/// target, so that placing one cannot close another; the copies are
+/// CLOEXEC, and dup3 clears CLOEXEC on the placed fd only.
+fn place(cmd: &Command<'_>, wr: &mut OwnedFd) -> Result<(), Errno> {
+    let ready_to = cmd.ready_fd.map_or(0, |(_, n)| n);
+    if cmd.listen.is_empty() && ready_to == 0 {
+        return Ok(());
+    }
+    // Lowest first, as dup does; never on N (the limit of open fds may
+    // leave nothing above N).
+    let low = 3 + cmd.listen.len() as i32;
+    let high = |fd: BorrowedFd<'_>| {
+        let copy = rustix::io::fcntl_dupfd_cloexec(fd, low)?;
+        if copy.as_raw_fd() == ready_to {
+            return rustix::io::fcntl_dupfd_cloexec(&copy, ready_to + 1);
+        }
+        Ok(copy)
+    };
+    *wr = high(wr.as_fd())?;
+    let ready = match cmd.ready_fd {
+        Some((fd, n)) => Some((high(fd)?, n)),
+        None => None,
+    };
+    let mut socks: heapless::Vec<OwnedFd, { crate::table::capacity::LISTEN_MAX }> =
+        heapless::Vec::new();
+    for &fd in cmd.listen {
+        socks.push(high(fd)?).map_err(|_| Errno::MFILE)?;
+    }
+    for (n, fd) in (3..).zip(socks.iter()) {
+        sys::dup_to(fd.as_fd(), n)?;
+    }
+    if let Some((fd, n)) = ready {
+        sys::dup_to(fd.as_fd(), n)?;
     }
     Ok(())
 }
@@ -454,25 +520,36 @@ fn join(dir: BorrowedFd<'_>) -> Result<(), Errno> {
     rustix::io::write(&fd, b"0").map(|_| ())
 }
 
-fn stdio(output: Output<'_>) -> Result<(), Errno> {
-    let null = fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    rustix::stdio::dup2_stdin(&null)?;
-    match output {
-        Output::Inherit => Ok(()),
+/// stdin from /dev/null, or an accepted connection on stdin and stdout;
+/// stdout (unless the connection took it) and stderr as the log says.
+fn stdio(output: Output<'_>, conn: Option<BorrowedFd<'_>>) -> Result<(), Errno> {
+    match conn {
+        Some(c) => {
+            rustix::stdio::dup2_stdin(c)?;
+            rustix::stdio::dup2_stdout(c)?;
+        }
+        None => {
+            let null = fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+            rustix::stdio::dup2_stdin(&null)?;
+        }
+    }
+    let opened;
+    let out = match output {
+        Output::Inherit => return Ok(()),
         Output::Path(p) => {
-            let fd = fs::open(
+            opened = fs::open(
                 p,
                 OFlags::WRONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
-            rustix::stdio::dup2_stdout(&fd)?;
-            rustix::stdio::dup2_stderr(&fd)
+            opened.as_fd()
         }
-        Output::Fd(fd) => {
-            rustix::stdio::dup2_stdout(fd)?;
-            rustix::stdio::dup2_stderr(fd)
-        }
+        Output::Fd(fd) => fd,
+    };
+    if conn.is_none() {
+        rustix::stdio::dup2_stdout(out)?;
     }
+    rustix::stdio::dup2_stderr(out)
 }
 
 fn drop_privileges(c: Creds<'_>) -> Result<(), (Step, Errno)> {

@@ -11,7 +11,9 @@ use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
-use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched};
+use crate::supervise::instance::{Instances, Overdue};
+use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::listen::Listener;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::ratelimit::Limit;
@@ -19,7 +21,7 @@ use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
 use crate::supervise::spawn::{self, Report};
 use crate::supervise::tables::Held;
 use crate::supervise::unit::{
-    Action, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
+    Action, Activation, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
 };
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
@@ -67,6 +69,11 @@ pub(crate) struct Slot {
     owed: bool,
     /// Its crash-loop lines (`started`, `restarting in`).
     says: Limit,
+    /// Its sockets are in the epoll set (listening, room for an instance).
+    watching: bool,
+    /// accept=yes: no accepting until then, after a failed accept or
+    /// spawn (the connections wait in the backlog; no busy loop).
+    paused: Option<Ms>,
 }
 
 /// The SIGKILL sweeps of a unit's cgroup still to come: at most one per
@@ -106,9 +113,17 @@ impl Slot {
             drain: None,
             owed: false,
             says: Limit::default(),
+            watching: false,
+            paused: None,
         }
     }
 }
+
+/// How long an `accept=yes` unit stops accepting after a failed accept
+/// or instance start.
+pub(crate) const ACCEPT_PAUSE_MS: u64 = 1000;
+/// SIGKILL sweeps of an instance's cgroup at its exit.
+const INSTANCE_SWEEPS: usize = 8;
 
 pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 
@@ -142,6 +157,11 @@ fn name_of<'a>(table: &'a Table<'_>, i: usize) -> &'a str {
 /// The unit's lifecycle policy, from its table entry.
 pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
     let mut p = Policy::new(u.kind);
+    p.activation = match (u.listens().next().is_some(), u.accept, u.start) {
+        (false, _, _) | (true, false, table::Start::Boot) => Activation::Boot,
+        (true, false, table::Start::OnDemand) => Activation::OnDemand,
+        (true, true, _) => Activation::Accept,
+    };
     p.restart = u.restart;
     p.restart_delay_ms = u.restart_delay.0 as u64;
     p.restart_max_ms = u.restart_max.0 as u64;
@@ -180,6 +200,8 @@ pub(crate) struct Supervisor<'t> {
     /// The other buffer: a reload parses the new table into it.
     spare: Option<Held<'t>>,
     slots: &'t mut Slots,
+    /// The running instances of `accept=yes` units.
+    instances: &'t mut Instances,
     /// Each unit's open output line (capture.rs).
     lines: &'t mut Lines,
     ctx: Context<'t>,
@@ -210,6 +232,7 @@ impl<'t> Supervisor<'t> {
         table: Held<'t>,
         spare: Option<Held<'t>>,
         slots: &'t mut Slots,
+        instances: &'t mut Instances,
         lines: &'t mut Lines,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
@@ -222,6 +245,7 @@ impl<'t> Supervisor<'t> {
             table,
             spare,
             slots,
+            instances,
             lines,
             ctx,
             syslog: Syslog::Unseen,
@@ -294,19 +318,76 @@ impl<'t> Supervisor<'t> {
         })
     }
 
-    /// The nearest time any unit (or the late-boot line) wants a Timer
-    /// event, a sweep, or a count of suppressed lines is due.
+    /// Unit `i`'s sockets, in order, each with PID 1's socket when it is
+    /// bound; and its running instances (`accept=yes`).
+    pub(crate) fn sockets(
+        &self,
+        i: usize,
+    ) -> (
+        impl Iterator<Item = (table::Listen<'_>, Option<&Listener>)> + '_,
+        usize,
+    ) {
+        let u = self.table.get().units.get(i);
+        let bound = self.slots.get(i).map(|s| &s.kept.sockets);
+        let listens = u.into_iter().flat_map(|u| u.listens());
+        let mut socks = bound.into_iter().flat_map(|b| b.iter());
+        (
+            listens.map(move |l| (l, socks.next())),
+            self.instances.count(i),
+        )
+    }
+
+    /// The nearest time any unit or instance (or the late-boot line)
+    /// wants a Timer event, a sweep, or a count of suppressed lines is
+    /// due.
     pub(crate) fn deadline(&self) -> Option<Ms> {
         let sweeps = self.slots.iter().filter_map(|s| s.drain.map(|d| d.next));
         let says = self.slots.iter().filter_map(|s| s.says.deadline());
+        let paused = self.slots.iter().filter_map(|s| s.paused);
         self.slots
             .iter()
             .filter_map(|s| s.sm.deadline())
             .chain(sweeps)
             .chain(says)
+            .chain(paused)
+            .chain(self.instances.deadline())
             .chain(self.notify_says.deadline())
             .chain(self.late_at)
             .min()
+    }
+
+    /// Binds every unit's `listen=` sockets, before any unit starts: from
+    /// now on clients can connect, and wait. A unit whose socket cannot
+    /// be bound fails (never started); the others run.
+    pub(crate) fn bind_all(&mut self, fx: &mut impl Effects, now: Ms) {
+        for i in 0..self.slots.len() {
+            if !self.bind(fx, i) {
+                self.step(fx, i, Event::Unbound, now);
+            }
+        }
+    }
+
+    /// Unit `i`'s sockets, bound now unless they are: false if one
+    /// cannot be (each failure said on the console; none is kept).
+    fn bind(&mut self, fx: &mut impl Effects, i: usize) -> bool {
+        let (Some(u), Some(slot)) = (self.table.get().units.get(i), self.slots.get_mut(i)) else {
+            return false;
+        };
+        if !slot.kept.sockets.is_empty() {
+            return true;
+        }
+        for l in u.listens() {
+            match fx.bind(u, &l) {
+                Ok(fd) => {
+                    let _ = slot.kept.sockets.push(Listener { fd, accepted: 0 });
+                }
+                Err(_) => {
+                    slot.kept.sockets.clear();
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
@@ -335,10 +416,12 @@ impl<'t> Supervisor<'t> {
                 self.step(fx, i, Event::DepFailed, now);
             }
             for i in plan.start.iter() {
-                let e = if self.conditions_hold(i) {
-                    Event::Start
-                } else {
+                let e = if !self.conditions_hold(i) {
                     Event::ConditionUnmet
+                } else if !self.bind(fx, i) {
+                    Event::Unbound
+                } else {
+                    Event::Start
                 };
                 self.step(fx, i, e, now);
             }
@@ -439,6 +522,7 @@ impl<'t> Supervisor<'t> {
                 next = self.owed_answer(fx, i);
             }
         }
+        self.sync_watch(fx, i, now);
     }
 
     /// The answer to a Spawn: now, unless the unit's cgroup is still
@@ -489,8 +573,12 @@ impl<'t> Supervisor<'t> {
             };
             report::task_leftovers(u.name, killed, kept);
         }
-        let settled =
-            slot.sm.is_down() && !matches!(after, State::BackingOff { .. } | State::Waiting);
+        // Listening again (on demand) is a restart, not a stop.
+        let settled = slot.sm.is_down()
+            && !matches!(
+                after,
+                State::BackingOff { .. } | State::Waiting | State::Listening
+            );
         if slot.run_dirs && settled && !u.runtime_dir_keep {
             fx.remove_runtime_dirs(u);
             slot.run_dirs = false;
@@ -568,6 +656,36 @@ impl<'t> Supervisor<'t> {
             }
             Found::Group | Found::NotYet | Found::Nothing => found,
         }
+    }
+
+    /// Watches unit `i`'s sockets while it listens (an `accept=yes` one:
+    /// while it has room for an instance and is not paused), and only
+    /// then: a running on-demand unit's connections are its own.
+    fn sync_watch(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let Some(u) = self.table.get().units.get(i) else {
+            return;
+        };
+        let room = !u.accept || self.instances.free_num(i, u.max_instances).is_some();
+        let Some(slot) = self.slots.get_mut(i) else {
+            return;
+        };
+        if slot.paused.is_some_and(|t| t <= now) {
+            slot.paused = None;
+        }
+        let want = slot.sm.state() == State::Listening && room && slot.paused.is_none();
+        if want == slot.watching {
+            return;
+        }
+        for (k, s) in slot.kept.sockets.iter().enumerate() {
+            if want {
+                if let Err(e) = fx.watch(s.fd(), token::SOCKET | (i << 4 | k) as u64) {
+                    say!("{}: unable to watch its sockets: {}", u.name, Name(e));
+                }
+            } else {
+                fx.unwatch(s.fd());
+            }
+        }
+        slot.watching = want;
     }
 
     /// Unit `i` reached `failed`: its `on-failure=` action, unless the
@@ -709,27 +827,10 @@ impl<'t> Supervisor<'t> {
         {
             return None;
         }
-        let name = self.name(i);
-        let isolated = self.table.get().units.get(i).is_some_and(|u| u.isolate);
-        let found = match &self.ctx.base {
-            Some(base) => match fx.kill_cgroup(base, name, isolated) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    if e != Errno::NOENT {
-                        say!("{}: unable to kill its cgroup: {}", name, Name(e));
-                    }
-                    None
-                }
-            },
-            None => {
-                // The last started process leads its own session and
-                // process group: kill the group.
-                if let Some(pgid) = self.slots.get(i).map(|s| s.log_pid).filter(|&p| p > 0) {
-                    let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
-                }
-                None
-            }
-        };
+        // Without cgroups: the last started process leads its own
+        // session and process group.
+        let pgid = self.slots.get(i).map_or(0, |s| s.log_pid);
+        let found = kill_in(self.table.get(), self.ctx.base.as_ref(), fx, i, None, pgid);
         if let Some(slot) = self.slots.get_mut(i) {
             slot.drain = match (found.unwrap_or(0) > 0, slot.drain) {
                 (false, _) => None,
@@ -798,6 +899,9 @@ impl<'t> Supervisor<'t> {
         let i = match self.slots.iter().position(|s| s.sm.main_pid() == Some(pid)) {
             Some(i) => i,
             None => {
+                if self.instance_exited(fx, pid, now) {
+                    return true;
+                }
                 self.recount(fx, now);
                 return false;
             }
@@ -805,6 +909,76 @@ impl<'t> Supervisor<'t> {
         self.on_report(fx, i, now);
         self.step(fx, i, Event::Exited { pid, status }, now);
         true
+    }
+
+    /// An instance's process exited: what it left in its cgroup goes, and
+    /// its unit may accept again. Never restarted.
+    fn instance_exited(&mut self, fx: &mut impl Effects, pid: Pid, now: Ms) -> bool {
+        let Some(inst) = self.instances.exited(pid) else {
+            return false;
+        };
+        let i = usize::from(inst.unit);
+        if let Some(k) = self.instances.report_of(pid) {
+            self.on_instance_report(fx, k, i, now);
+            if let Some(fd) = self.instances.take_report(k) {
+                fx.unwatch(fd.as_fd());
+            }
+        }
+        // A few sweeps at once (an instance is short-lived, and what it
+        // left is rare); a leftover outliving them is swept again when
+        // the next instance with its number exits.
+        let pgid = pid.as_raw_nonzero().get();
+        for _ in 0..INSTANCE_SWEEPS {
+            let found = kill_in(
+                self.table.get(),
+                self.ctx.base.as_ref(),
+                fx,
+                i,
+                Some(inst.num),
+                pgid,
+            );
+            if found.unwrap_or(0) == 0 {
+                break;
+            }
+        }
+        self.sync_watch(fx, i, now);
+        true
+    }
+
+    /// What the child of instance report slot `k` (of unit `i`) reports:
+    /// its placement warnings, then its exec (the pipe's end) or the step
+    /// that failed, which pauses the unit's accepting (a missing binary
+    /// must not fork once per connection in a loop).
+    fn on_instance_report(&mut self, fx: &mut impl Effects, k: usize, i: usize, now: Ms) {
+        const RECORDS_MAX: usize = 32;
+        let Some(u) = self.table.get().units.get(i) else {
+            return;
+        };
+        for _ in 0..RECORDS_MAX {
+            let r = match self.instances.report(k) {
+                Some((_, fd)) => spawn::read_report(fd),
+                None => return,
+            };
+            match r {
+                Report::Pending => return,
+                Report::Warning(w) => {
+                    launch::warn(u, w);
+                    continue;
+                }
+                Report::Failed(step, errno) => {
+                    launch::failed(u, step, errno);
+                    if let Some(slot) = self.slots.get_mut(i) {
+                        slot.paused = Some(now.after(ACCEPT_PAUSE_MS));
+                    }
+                    self.sync_watch(fx, i, now);
+                }
+                Report::Execd => {}
+            }
+            if let Some(fd) = self.instances.take_report(k) {
+                fx.unwatch(fd.as_fd());
+            }
+            return;
+        }
     }
 
     /// Another process of PID 1's exited (the middle of a double fork, a
@@ -854,7 +1028,8 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// Timer events to every unit whose deadline has passed.
+    /// Timer events to every unit whose deadline has passed; instances
+    /// past their stop timeout; accepting again after a pause.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         self.sweep(fx, false, now);
         self.notify_says.expire(now, "notify");
@@ -882,15 +1057,34 @@ impl<'t> Supervisor<'t> {
             }
         }
         for i in 0..self.slots.len() {
-            let due = self
-                .slots
-                .get(i)
-                .and_then(|s| s.sm.deadline())
-                .is_some_and(|d| d <= now);
+            let (due, resume) = self.slots.get(i).map_or((false, false), |s| {
+                let due = |t: Option<Ms>| t.is_some_and(|d| d <= now);
+                (due(s.sm.deadline()), due(s.paused))
+            });
             if due {
                 self.step(fx, i, Event::Timer, now);
             }
+            if resume {
+                self.sync_watch(fx, i, now);
+            }
         }
+        let (table, base) = (self.table.get(), self.ctx.base.as_ref());
+        self.instances.timer(now, |o| match o {
+            Overdue::Kill(inst) => {
+                let pid = inst.pid.as_raw_nonzero().get();
+                kill_in(table, base, fx, usize::from(inst.unit), Some(inst.num), pid);
+                let _ = fx.kill(pid, linux_raw_sys::general::SIGKILL);
+            }
+            Overdue::GiveUp(inst) => say!(
+                "{}: instance {} (pid {}) did not exit after SIGKILL; given up",
+                table
+                    .units
+                    .get(usize::from(inst.unit))
+                    .map_or("?", |u| u.name),
+                inst.num,
+                inst.pid.as_raw_nonzero()
+            ),
+        });
     }
 
     /// A datagram of `len` bytes from `pid`, too long: dropped, said (at
@@ -1047,6 +1241,7 @@ impl<'t> Supervisor<'t> {
     pub(crate) fn on_token(&mut self, fx: &mut impl Effects, token: u64, now: Ms) {
         let i = token::index(token);
         match token::kind(token) {
+            token::SOCKET => self.on_socket(fx, i >> 4, i & 0xf, now),
             token::LOG => self.on_output(fx, i),
             token::READY => self.on_ready_fd(fx, i, now),
             token::EVENTS => {
@@ -1071,6 +1266,18 @@ impl<'t> Supervisor<'t> {
                 }
             }
             token::REPORT => self.on_report(fx, i, now),
+            token::INSTANCE_REPORT => {
+                let pid = self.instances.report(i).map(|(p, _)| p);
+                let unit = pid.and_then(|p| self.instances.all().find(|x| x.pid == p));
+                match unit.map(|x| usize::from(x.unit)) {
+                    Some(u) => self.on_instance_report(fx, i, u, now),
+                    None => {
+                        if let Some(fd) = self.instances.take_report(i) {
+                            fx.unwatch(fd.as_fd());
+                        }
+                    }
+                }
+            }
             token::PIDFD => {
                 let pid = self.slots.get_mut(i).and_then(|s| {
                     let fd = s.pidfd.take()?;
@@ -1091,6 +1298,75 @@ impl<'t> Supervisor<'t> {
             }
             _ => {}
         }
+    }
+
+    /// A connection or datagram on socket `k` of unit `i`: an on-demand
+    /// unit starts; an `accept=yes` one starts an instance per waiting
+    /// connection, as long as it has room (the others wait in the
+    /// backlog: PID 1 does not accept what it cannot serve).
+    fn on_socket(&mut self, fx: &mut impl Effects, i: usize, k: usize, now: Ms) {
+        let Some(u) = self.table.get().units.get(i) else {
+            return;
+        };
+        if !u.accept {
+            return self.step(fx, i, Event::Activate, now);
+        }
+        let addr = u.listens().nth(k).map(|l| l.address());
+        let mut pause = false;
+        while let (Some(slot), Some(num)) = (
+            self.slots.get_mut(i),
+            self.instances.free_num(i, u.max_instances),
+        ) {
+            if slot.sm.state() != State::Listening {
+                break;
+            }
+            let Some(listener) = slot.kept.sockets.get_mut(k) else {
+                break;
+            };
+            let conn = match fx.accept(listener.fd()) {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    say!(
+                        "{}: unable to accept a connection on {}: {}",
+                        u.name,
+                        addr.as_ref().map_or(&"?" as &dyn core::fmt::Display, |a| a),
+                        Name(e)
+                    );
+                    pause = true;
+                    break;
+                }
+            };
+            listener.accepted = listener.accepted.saturating_add(1);
+            let c = Conn {
+                num,
+                fd: conn.as_fd(),
+            };
+            match fx.spawn(i, u, self.table.get(), &self.ctx, &mut slot.kept, Some(c)) {
+                Ok(Launched { pid, report, .. }) => {
+                    slot.log_pid = pid.as_raw_nonzero().get();
+                    self.instances.add(i, num, pid);
+                    if let Some(fd) = report {
+                        // Every slot taken cannot be (one per instance):
+                        // then the pipe closes, and its exit tells.
+                        if let Ok(k) = self.instances.hold_report(pid, fd) {
+                            if let Some((_, fd)) = self.instances.report(k) {
+                                let _ = fx.watch(fd, token::INSTANCE_REPORT | k as u64);
+                            }
+                        }
+                    }
+                }
+                // Said by launch; the client sees its connection closed.
+                Err(_) => {
+                    pause = true;
+                    break;
+                }
+            }
+        }
+        if let (true, Some(slot)) = (pause, self.slots.get_mut(i)) {
+            slot.paused = Some(now.after(ACCEPT_PAUSE_MS));
+        }
+        self.sync_watch(fx, i, now);
     }
 
     fn on_output(&mut self, fx: &mut impl Effects, i: usize) {
@@ -1166,15 +1442,31 @@ impl<'t> Supervisor<'t> {
     /// Tells the units of `set` that nothing in `set` still needs to stop
     /// (`order::stop_now`): dependents stop before what they depend on.
     fn release(&mut self, fx: &mut impl Effects, set: &Set, now: Ms) {
-        let now_set = {
-            let slots = &*self.slots;
-            order::stop_now(&Deps(self.table.get()), set, |u| {
-                slots.get(u).is_none_or(|s| s.sm.is_down())
-            })
-        };
+        let now_set = order::stop_now(&Deps(self.table.get()), set, |u| self.is_down(u));
         for i in now_set.iter() {
             self.step(fx, i, Event::StopRequest, now);
+            self.stop_instances(fx, i, now);
         }
+    }
+
+    /// Nothing of unit `i` runs: neither its process nor an instance.
+    fn is_down(&self, i: usize) -> bool {
+        self.slots.get(i).is_none_or(|s| s.sm.is_down()) && self.instances.count(i) == 0
+    }
+
+    /// The stop signal to each of unit `i`'s instances, SIGKILL after its
+    /// stop-timeout (`on_timer`).
+    fn stop_instances(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
+        let Some(p) = self.slots.get(i).map(|s| *s.sm.policy()) else {
+            return;
+        };
+        // Our children, not reaped yet: their numbers are not reused. A
+        // stopped (SIGSTOP) instance acts on its stop signal once
+        // continued.
+        self.instances.stop(i, now, p.stop_timeout_ms, |pid| {
+            let _ = fx.kill(pid.as_raw_nonzero().get(), p.stop_signal);
+            let _ = fx.kill(pid.as_raw_nonzero().get(), linux_raw_sys::general::SIGCONT);
+        });
     }
 
     fn boot_summary(&mut self, now: Ms) {
@@ -1290,19 +1582,14 @@ impl<'t> Supervisor<'t> {
     fn continue_stop(&mut self, fx: &mut impl Effects, now: Ms) {
         let set = self.stopping;
         self.release(fx, &set, now);
-        let slots = &*self.slots;
-        let done: Set = self
-            .stopping
-            .iter()
-            .filter(|&u| slots.get(u).is_none_or(|s| s.sm.is_down()))
-            .collect();
+        let done: Set = self.stopping.iter().filter(|&u| self.is_down(u)).collect();
         for u in done.iter() {
             self.stopping.remove(u);
         }
     }
 
     pub(crate) fn all_down(&self) -> bool {
-        self.slots.iter().all(|s| s.sm.is_down())
+        (0..self.slots.len()).all(|i| self.is_down(i))
     }
 
     /// Forks unit `i`'s process; a new run's readiness and report pipes
@@ -1318,7 +1605,7 @@ impl<'t> Supervisor<'t> {
             ready,
             report,
             pidfd,
-        } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept)?;
+        } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept, None)?;
         slot.child_fd = pidfd.map(|fd| (pid, fd));
         let old = [slot.ready.take(), slot.report.take(), slot.pidfd.take()];
         for fd in old.into_iter().flatten() {
@@ -1339,6 +1626,38 @@ impl<'t> Supervisor<'t> {
         slot.not_yet = None;
         slot.run_dirs |= u.runtime_dirs().next().is_some();
         Ok(pid)
+    }
+}
+
+/// One SIGKILL sweep of the cgroup of unit `i` or of its instance
+/// `instance` (how many it found); without cgroups, SIGKILL to process
+/// group `pgid` (the unit's last process, or the instance, leads its own
+/// session).
+fn kill_in(
+    table: &Table<'_>,
+    base: Option<&crate::place::cgroup::Base>,
+    fx: &mut impl Effects,
+    i: usize,
+    instance: Option<u16>,
+    pgid: i32,
+) -> Option<usize> {
+    let u = table.units.get(i)?;
+    match base {
+        Some(base) => match fx.kill_cgroup(base, u.name, u.isolate, instance) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                if e != Errno::NOENT {
+                    say!("{}: unable to kill its cgroup: {}", u.name, Name(e));
+                }
+                None
+            }
+        },
+        None => {
+            if pgid > 0 {
+                let _ = fx.kill(-pgid, linux_raw_sys::general::SIGKILL);
+            }
+            None
+        }
     }
 }
 

@@ -23,10 +23,27 @@ pub(crate) const FIND_WAIT_MS: u64 = 10_000;
 /// `ready=forked`: how often to look for it again meanwhile.
 pub(crate) const FIND_RETRY_MS: u64 = 50;
 
+/// When a unit's process runs: at boot, or (a unit with `listen=`) at
+/// the first connection or datagram, or one per connection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Activation {
+    /// Started when its dependencies are met (every unit without
+    /// sockets, and `start=boot`).
+    Boot,
+    /// `start=on-demand`: listening until a connection or datagram
+    /// arrives (`Activate`); listening again after its process exits,
+    /// where another unit would be restarted.
+    OnDemand,
+    /// `accept=yes`: listening for good; the supervisor starts an
+    /// instance per connection, outside this state machine.
+    Accept,
+}
+
 /// What the state machine needs of a unit's options (docs/config.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Policy {
     pub(crate) kind: UnitKind,
+    pub(crate) activation: Activation,
     pub(crate) restart: Restart,
     pub(crate) restart_delay_ms: u64,
     /// Cap of the quick-failure back-off; 0 turns back-off off.
@@ -54,6 +71,7 @@ impl Policy {
     pub(crate) const fn new(kind: UnitKind) -> Policy {
         Policy {
             kind,
+            activation: Activation::Boot,
             restart: match kind {
                 UnitKind::Task => Restart::Never,
                 UnitKind::Service | UnitKind::Tty => Restart::Always,
@@ -134,6 +152,9 @@ pub(crate) enum Failure {
     /// It must not run as configured: its CPUs could not be isolated
     /// (`isolate=yes`). Never retried on its own.
     Refused,
+    /// A socket of its `listen=` could not be bound. Never retried on
+    /// its own.
+    Sockets,
     /// `restart-limit` quick failures in a row.
     Limit,
     /// No `WATCHDOG=1` within the watchdog period.
@@ -175,6 +196,9 @@ pub(crate) enum Found {
 pub(crate) enum State {
     /// Waiting for its dependencies; the scheduler sends `Start`.
     Waiting,
+    /// On-demand or inetd style: nothing runs; its sockets are watched
+    /// for the first connection or datagram (`Activate`).
+    Listening,
     /// `Spawn` was asked; the supervisor answers `Spawned` or
     /// `SpawnFailed` before anything else.
     Spawning,
@@ -231,6 +255,7 @@ impl State {
             State::Starting { pid, .. } | State::Running { pid, .. } => Some(pid),
             State::Stopping { pid, .. } => pid,
             State::Waiting
+            | State::Listening
             | State::Spawning
             | State::Adopting { .. }
             | State::Tracking
@@ -248,6 +273,7 @@ impl State {
     pub(crate) const fn name(&self) -> &'static str {
         match self {
             State::Waiting => "waiting",
+            State::Listening => "listening",
             State::Spawning => "spawning",
             State::Starting { .. } | State::Adopting { .. } => "starting",
             State::Running { .. } | State::Tracking => "running",
@@ -271,6 +297,10 @@ pub(crate) enum Event {
     ConditionUnmet,
     /// Scheduler: a `needs=` dependency failed or is blocked.
     DepFailed,
+    /// A socket of the unit could not be bound: it cannot run.
+    Unbound,
+    /// A connection or datagram on the sockets of a listening unit.
+    Activate,
     /// The answer to `Spawn`: the child is forked; its exec report
     /// follows (`Execd` or `SpawnFailed`).
     Spawned {
@@ -568,6 +598,7 @@ impl Unit {
             State::Stopping { deadline, .. } => Some(deadline),
             State::BackingOff { until } => Some(until),
             State::Waiting
+            | State::Listening
             | State::Spawning
             | State::Tracking
             | State::Done
@@ -588,6 +619,7 @@ impl Unit {
             | State::Tracking
             | State::Stopping { .. } => false,
             State::Waiting
+            | State::Listening
             | State::Done
             | State::BackingOff { .. }
             | State::Failed { .. }
@@ -598,10 +630,12 @@ impl Unit {
     }
 
     /// What the scheduler sees. A task is ready for its dependents only
-    /// when it has exited 0 (`Done`).
+    /// when it has exited 0 (`Done`); a listening unit is, since its
+    /// clients can connect.
     pub(crate) const fn outcome(&self) -> Outcome {
         match self.state {
             State::Waiting => Outcome::Waiting,
+            State::Listening => Outcome::Ready,
             State::Running { .. } | State::Tracking => match self.policy.kind {
                 UnitKind::Task => Outcome::Pending,
                 UnitKind::Service | UnitKind::Tty => Outcome::Ready,
@@ -631,13 +665,19 @@ impl Unit {
         }
         match (self.state, ev) {
             // Waiting: the scheduler decides.
-            (S::Waiting, E::Start) => self.spawn(a),
+            (S::Waiting, E::Start) => self.go(a),
             (S::Waiting, E::ConditionUnmet) => self.state = S::Skipped,
             (S::Waiting, E::DepFailed) => self.state = S::Blocked,
+            (S::Waiting, E::Unbound) => {
+                self.state = S::Failed {
+                    why: Failure::Sockets,
+                }
+            }
             (S::Waiting, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
             (
                 S::Waiting,
-                E::Spawned { .. }
+                E::Activate
+                | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
                 | E::SpawnRefused
@@ -652,6 +692,34 @@ impl Unit {
                 | E::WatchdogPeriod { .. }
                 | E::StartRequest
                 | E::RestartRequest
+                | E::ReloadRequest,
+            ) => {}
+
+            // Listening: nothing runs; a connection starts an on-demand
+            // unit (an accept=yes unit's instances are the supervisor's).
+            (S::Listening, E::Activate | E::StartRequest) if self.on_demand() => self.spawn(a),
+            (S::Listening, E::Activate | E::StartRequest) => {}
+            (S::Listening, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
+            (S::Listening, E::RestartRequest) => self.again(),
+            (
+                S::Listening,
+                E::Start
+                | E::ConditionUnmet
+                | E::DepFailed
+                | E::WatchdogPing
+                | E::WatchdogTrigger
+                | E::WatchdogPeriod { .. }
+                | E::Unbound
+                | E::Spawned { .. }
+                | E::Execd
+                | E::SpawnFailed { .. }
+                | E::SpawnRefused
+                | E::Ready
+                | E::MainPid { .. }
+                | E::Exited { .. }
+                | E::Found { .. }
+                | E::Emptied
+                | E::Timer
                 | E::ReloadRequest,
             ) => {}
 
@@ -673,6 +741,8 @@ impl Unit {
                 | E::ConditionUnmet
                 | E::DepFailed
                 | E::Execd
+                | E::Unbound
+                | E::Activate
                 | E::Ready
                 | E::MainPid { .. }
                 | E::Found { .. }
@@ -726,6 +796,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::SpawnRefused
                 | E::WatchdogPing
@@ -751,6 +823,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
@@ -826,6 +900,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
@@ -868,6 +944,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
@@ -947,6 +1025,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Ready
                 | E::WatchdogPing
                 | E::WatchdogTrigger
@@ -956,7 +1036,7 @@ impl Unit {
             ) => {}
 
             // BackingOff: nothing runs; spawn again at `until`.
-            (S::BackingOff { until }, E::Timer) if now >= until => self.spawn(a),
+            (S::BackingOff { until }, E::Timer) if now >= until => self.go(a),
             (S::BackingOff { .. }, E::Timer) => {}
             (S::BackingOff { .. }, E::StopRequest | E::Shutdown) => self.state = S::Stopped,
             (S::BackingOff { .. }, E::StartRequest | E::RestartRequest) => self.again(),
@@ -965,6 +1045,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
@@ -990,6 +1072,8 @@ impl Unit {
                 E::Start
                 | E::ConditionUnmet
                 | E::DepFailed
+                | E::Unbound
+                | E::Activate
                 | E::Spawned { .. }
                 | E::Execd
                 | E::SpawnFailed { .. }
@@ -1016,6 +1100,18 @@ impl Unit {
     fn spawn(&mut self, a: &mut Actions) {
         self.state = State::Spawning;
         act(a, Action::Spawn);
+    }
+
+    const fn on_demand(&self) -> bool {
+        matches!(self.policy.activation, Activation::OnDemand)
+    }
+
+    /// Start, or start again: spawn it, or listen for what starts it.
+    fn go(&mut self, a: &mut Actions) {
+        match self.policy.activation {
+            Activation::Boot => self.spawn(a),
+            Activation::OnDemand | Activation::Accept => self.state = State::Listening,
+        }
     }
 
     /// Forked: `Starting` until the exec (and readiness, if it waits).
@@ -1274,6 +1370,7 @@ impl Unit {
                 | Failure::PidFile
                 | Failure::Limit
                 | Failure::Refused
+                | Failure::Sockets
                 | Failure::Watchdog
                 | Failure::Triggered => self.policy.restart_max_ms,
             };
@@ -1285,7 +1382,7 @@ impl Unit {
         }
         self.restarts = self.restarts.saturating_add(1);
         if delay == 0 {
-            self.spawn(a);
+            self.go(a);
         } else {
             self.state = State::BackingOff {
                 until: now.after(delay),
@@ -2155,6 +2252,8 @@ mod tests {
             E::Start,
             E::ConditionUnmet,
             E::DepFailed,
+            E::Unbound,
+            E::Activate,
             spawned(99),
             E::Execd,
             NOENT,
@@ -2185,16 +2284,23 @@ mod tests {
         };
         // (state, events that act on it); every other event is ignored.
         // Timers are early (t=0) and exits are for a stranger (pid 99).
-        let cases: [(State, &[Event]); 14] = [
+        // A listening unit of this (boot) policy ignores Activate and
+        // StartRequest: on-demand ones act on them (`on_demand_...`).
+        let cases: [(State, &[Event]); 15] = [
             (
                 S::Waiting,
                 &[
                     E::Start,
                     E::ConditionUnmet,
                     E::DepFailed,
+                    E::Unbound,
                     E::StopRequest,
                     E::Shutdown,
                 ],
+            ),
+            (
+                S::Listening,
+                &[E::StopRequest, E::RestartRequest, E::Shutdown],
             ),
             (
                 S::Spawning,
@@ -2334,7 +2440,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(acting, 69);
+        assert_eq!(acting, 73);
     }
 
     fn watchdog(ms: u64) -> Policy {
@@ -2486,6 +2592,91 @@ mod tests {
         assert_eq!(u.watchdog(), (1_000, None));
     }
 
+    fn on_demand() -> Policy {
+        Policy {
+            activation: Activation::OnDemand,
+            ..service()
+        }
+    }
+
+    #[test]
+    fn on_demand_listens_until_a_connection_and_again_after_an_exit() {
+        let mut u = Unit::new(on_demand());
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            5: E::Timer => [], S::Listening,
+            10: E::Activate => [A::Spawn], S::Spawning,
+            10: spawned(10) => [], S::Starting { .. },
+            10: E::Execd => [], S::Running { .. },
+            // A stray wake-up on its sockets while it runs: nothing.
+            11: E::Activate => [], S::Running { .. },
+            // A clean exit after a stable run: listening again, at once.
+            20_010: exit(10, 0) => [A::KillCgroup], S::Listening,
+            20_020: E::Activate => [A::Spawn], S::Spawning,
+            20_020: spawned(11) => [], S::Starting { .. },
+            20_020: E::Execd => [], S::Running { .. },
+            // A quick crash backs off, then listens (does not spawn).
+            20_050: exit(11, 1) => [A::KillCgroup], S::BackingOff { .. },
+            20_150: E::Timer => [], S::Listening,
+        );
+        assert_eq!(u.restarts(), 2);
+        assert_eq!(u.outcome(), Outcome::Ready);
+        assert!(u.is_down());
+        assert_eq!((u.deadline(), u.main_pid()), (None, None));
+        // `pinit start` runs it now; stop and start bring it back to
+        // listening; restart=never leaves it exited after its exit.
+        trace!(u;
+            30_000: E::StartRequest => [A::Spawn], S::Spawning,
+            30_000: spawned(12) => [], S::Starting { .. },
+            30_000: E::Execd => [], S::Running { .. },
+            30_001: E::StopRequest => [all(SIGTERM), all(SIGCONT)], S::Stopping { .. },
+            30_002: exit(12, 0) => [A::KillCgroup], S::Stopped,
+            30_003: E::StartRequest => [], S::Waiting,
+            30_003: E::Start => [], S::Listening,
+            30_004: E::StopRequest => [], S::Stopped,
+        );
+        let mut u = Unit::new(Policy {
+            restart: Restart::Never,
+            ..on_demand()
+        });
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            1: E::Activate => [A::Spawn], S::Spawning,
+            1: spawned(10) => [], S::Starting { .. },
+            1: E::Execd => [], S::Running { .. },
+            20_000: exit(10, 0) => [A::KillCgroup], S::Done,
+            20_001: E::Activate => [], S::Done,
+        );
+    }
+
+    #[test]
+    fn accept_units_listen_for_good() {
+        let mut u = Unit::new(Policy {
+            activation: Activation::Accept,
+            ..service()
+        });
+        trace!(u;
+            0: E::Start => [], S::Listening,
+            1: E::Activate => [], S::Listening,
+            2: E::StartRequest => [], S::Listening,
+            3: E::RestartRequest => [], S::Waiting,
+            3: E::Start => [], S::Listening,
+            4: E::Shutdown => [], S::Stopped,
+        );
+    }
+
+    #[test]
+    fn a_unit_whose_socket_was_not_bound_fails_without_retry() {
+        let mut u = Unit::new(on_demand());
+        trace!(u;
+            0: E::Unbound => [], S::Failed { why: Failure::Sockets },
+            1: E::Start => [], S::Failed { .. },
+            2: E::StartRequest => [], S::Waiting,
+            2: E::Unbound => [], S::Failed { why: Failure::Sockets },
+        );
+        assert_eq!(u.outcome(), Outcome::Failed);
+    }
+
     #[test]
     fn deadlines_by_state() {
         let mut u = Unit::new(notify(Some(300)));
@@ -2505,6 +2696,7 @@ mod tests {
     fn state_names() {
         assert_eq!(S::BackingOff { until: Ms(0) }.name(), "backing-off");
         assert_eq!(S::Waiting.name(), "waiting");
+        assert_eq!(S::Listening.name(), "listening");
         // One word per state: the console's `done` is status's too.
         assert_eq!(S::Done.name(), "done");
         let adopting = S::Adopting {

@@ -109,7 +109,8 @@ impl Args {
 
 /// A NULL-terminated array of C string pointers for `execve`, borrowing
 /// the strings so that they outlive the call. A copy can be extended
-/// (the child adds WATCHDOG_PID= to its copy of the environment).
+/// (the child adds LISTEN_PID= and WATCHDOG_PID= to its copy of the
+/// environment).
 #[derive(Clone, Copy)]
 pub(crate) struct CVec<'a, const N: usize> {
     ptrs: [*const c_char; N],
@@ -671,6 +672,16 @@ impl Inherited {
         let fd = unsafe { OwnedFd::from_raw_fd(n) };
         let _ = rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC);
         Some(fd)
+    }
+
+    /// The first inherited fd not taken yet that `is` says yes to
+    /// (`take` it to keep it).
+    pub(crate) fn find(&self, mut is: impl FnMut(BorrowedFd<'_>) -> bool) -> Option<i32> {
+        (0..INHERITED_MAX as i32).find(|&n| {
+            // SAFETY: `n` was inherited and is not taken, so it is open
+            // and owned by `self`, which the borrow outlives.
+            self.contains(n) && is(unsafe { BorrowedFd::borrow_raw(n) })
+        })
     }
 
     /// Closes every fd not taken; returns how many.

@@ -47,6 +47,18 @@ pub const RUN_DIRS_MAX: usize = 8;
 pub const RUN_DIR_NAME_MAX: usize = 64;
 /// `rlimit.NAME=` options of one unit (there are 16 rlimits).
 pub const RLIMITS_MAX: usize = 16;
+/// `listen=` sockets of one unit (fds 3 to 18 of its process).
+pub const LISTEN_MAX: usize = 16;
+/// `listen=` sockets of a whole table: each is an fd PID 1 holds for
+/// good.
+pub const SOCKETS_MAX: usize = 128;
+/// Instances of `accept=yes` units running at once, all units together
+/// (PID 1's fixed instance table); also the top of `max-instances=`.
+pub const INSTANCES_MAX: usize = 256;
+/// A Unix socket's path (sun_path holds 108 bytes with the NUL).
+pub const SOCKET_PATH_MAX: usize = 107;
+/// A FIFO's path.
+pub const FIFO_PATH_MAX: usize = 255;
 /// `hostname`, `mount`, `sysctl` and `irq-affinity` statements together.
 pub const SETUP_MAX: usize = 64;
 /// Unit names: 1 to 31 of `[A-Za-z0-9_.-]` (a cgroup directory name).

@@ -4,10 +4,13 @@
 //! order, terminals shared by two tty units, CPUs claimed by an isolated
 //! unit and used by another, each unit's environment within spawn's room.
 
-use super::capacity::{CPUS_MAX, CYCLE_SHOWN, ENV_BYTES_MAX, UNITS_MAX};
+use super::capacity::{CPUS_MAX, CYCLE_SHOWN, ENV_BYTES_MAX, SOCKETS_MAX, UNITS_MAX};
 use super::diag::{closest, ParseError, Report};
 use super::lex;
-use super::model::{Kill, Numa, Ready, Restart, Sched, Setup, Table, Unit, UnitKind, NEEDS_BIT};
+use super::listen::Listen;
+use super::model::{
+    Kill, Numa, Ready, Restart, Sched, Setup, Start, Table, Unit, UnitKind, NEEDS_BIT,
+};
 use super::options::{Opt, Seen};
 use super::value::{self, is_unit_name, Mask};
 use heapless::Vec;
@@ -20,7 +23,8 @@ fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
 #[inline(never)]
 pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     kind_rules(rep, u, s);
-    if u.restart == Restart::Never {
+    socket_rules(rep, u, s);
+    if u.restart == Restart::Never && !u.accept {
         let msg = if seen(s, Opt::Restart).is_some() {
             "has no effect with restart=never"
         } else {
@@ -112,6 +116,76 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
     }
 }
 
+/// The unit's `listen=` tokens (`listen=VALUE`, as written) and values.
+fn listens<'a>(u: &Unit<'a>) -> impl Iterator<Item = (&'a str, Listen<'a>)> + Clone {
+    lex::tokens(u.opts).filter_map(|t| match lex::split_key(t) {
+        Some(("listen", v)) => Some((t, Listen::parse(v).ok()?)),
+        _ => None,
+    })
+}
+
+/// `start=`, `accept=`, `max-instances=` against the unit's sockets and
+/// the options an inetd-style unit has no use for.
+#[inline(never)]
+fn socket_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+    let conflict = |rep: &mut Report<'_, 'a>, o: Opt, msg: &'static str| {
+        if let Some(t) = seen(s, o) {
+            rep.on(t, ParseError::Conflict { opt: t, msg });
+        }
+    };
+    let count = listens(u).count();
+    if count == 0 && u.accept {
+        conflict(
+            rep,
+            Opt::Accept,
+            "needs listen= (the sockets to accept connections on)",
+        );
+    } else if count == 0 && u.start == Start::OnDemand {
+        conflict(
+            rep,
+            Opt::Start,
+            "needs listen= (the sockets whose first connection starts it)",
+        );
+    } else if !u.accept {
+        conflict(rep, Opt::MaxInstances, "needs accept=yes");
+    } else {
+        for (t, _) in listens(u).filter(|(_, l)| !l.kind.is_stream()) {
+            let msg = "is not a stream socket: accept=yes takes tcp:, unix: and unix-seqpacket:";
+            rep.on(t, ParseError::Conflict { opt: t, msg });
+        }
+        conflict(
+            rep,
+            Opt::Start,
+            "does not apply with accept=yes: each connection starts an instance",
+        );
+        for o in [
+            Opt::Restart,
+            Opt::RestartDelay,
+            Opt::RestartMax,
+            Opt::RestartLimit,
+        ] {
+            conflict(
+                rep,
+                o,
+                "has no effect with accept=yes: instances are never restarted",
+            );
+        }
+        for o in [Opt::Ready, Opt::ReadyTimeout] {
+            conflict(
+                rep,
+                o,
+                "does not apply with accept=yes: an instance serves one connection",
+            );
+        }
+    }
+    if let Ready::Fd(n) = u.ready {
+        if (3..3 + count).contains(&usize::from(n)) {
+            let msg = "is an fd a listen= socket takes (they are fds 3, 4, ... in order)";
+            conflict(rep, Opt::Ready, msg);
+        }
+    }
+}
+
 /// `pidfile=` belongs to `ready=forked`; `kill=main` there needs it.
 fn forked_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
     if let (false, Some(t)) = (u.ready == Ready::Forked, seen(s, Opt::Pidfile)) {
@@ -150,6 +224,7 @@ pub(crate) fn table<'a>(rep: &mut Report<'_, 'a>, t: &mut Table<'a>) {
     terminals(rep, t);
     isolation(rep, t);
     environments(rep, t);
+    sockets(rep, t);
 }
 
 /// Each unit's environment from the table fits spawn's buffer: its
@@ -400,6 +475,43 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
                         opt: "irq-affinity",
                         cpu,
                         other,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// No two sockets on one address (a path, or a protocol and port whose
+/// addresses overlap), in one unit or in two; at most SOCKETS_MAX.
+#[inline(never)]
+fn sockets<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    let mut count = 0;
+    for (i, u) in t.units.iter().enumerate() {
+        for (n, (tok, l)) in listens(u).enumerate() {
+            count += 1;
+            if count == SOCKETS_MAX + 1 {
+                let what = "listen= sockets in the table";
+                rep.on(
+                    tok,
+                    ParseError::TooMany {
+                        what,
+                        limit: SOCKETS_MAX,
+                    },
+                );
+            }
+            let earlier = t.units.iter().take(i + 1).enumerate().find_map(|(j, o)| {
+                let mut theirs = listens(o).take(if j == i { n } else { usize::MAX });
+                theirs.any(|(_, m)| l.clashes(&m)).then_some(o.name)
+            });
+            if let Some(other) = earlier {
+                let same = other == u.name;
+                rep.on(
+                    tok,
+                    ParseError::SocketShared {
+                        opt: tok,
+                        other,
+                        same,
                     },
                 );
             }

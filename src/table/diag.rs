@@ -130,6 +130,13 @@ pub enum ParseError<'t> {
         tty: &'t str,
         other: &'t str,
     },
+    /// A `listen=` on an address that unit `other` (or, `same`, this
+    /// unit) binds already.
+    SocketShared {
+        opt: &'t str,
+        other: &'t str,
+        same: bool,
+    },
     UnknownUnit {
         name: &'t str,
         key: &'static str,
@@ -330,6 +337,15 @@ impl fmt::Display for ParseError<'_> {
             ParseError::TtyShared { tty, other } => {
                 write!(f, "terminal {} is also used by unit {}", Q(tty), Q(other))
             }
+            ParseError::SocketShared {
+                opt, same: true, ..
+            } => write!(f, "{} binds an address this unit binds already", Q(opt)),
+            ParseError::SocketShared { opt, other, .. } => write!(
+                f,
+                "{} binds an address that unit {} binds already",
+                Q(opt),
+                Q(other)
+            ),
             ParseError::UnknownUnit { name, key, hint } => {
                 write!(f, "unknown unit {} in '{}='{}", Q(name), key, hint)
             }

@@ -37,6 +37,9 @@ fn form(ty: Ty) -> String {
         Ty::Cond => "`path:P`, `!path:P` (P absolute), `cmdline:WORD`, `!cmdline:WORD`".into(),
         Ty::Groups => "group names or numbers, comma-separated, up to 16".into(),
         Ty::Env => "`KEY=VALUE`".into(),
+        Ty::Listen => "`KIND:ADDRESS[,OPTION...]`: `tcp:`, `udp:` `[HOST:]PORT`; \
+                       `unix:`, `unix-dgram:`, `unix-seqpacket:`, `fifo:` PATH; up to 16"
+            .into(),
         Ty::RunDir => "`NAME[:MODE]`: NAME under /run (`a/b` nests; no `..`), MODE octal".into(),
         Ty::EnvFile => "an absolute path, or `-PATH` (may be missing)".into(),
         Ty::Rlimit => {

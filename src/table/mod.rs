@@ -30,6 +30,7 @@ mod diag;
 #[cfg(test)]
 mod docs;
 pub(crate) mod lex;
+pub mod listen;
 pub mod model;
 mod options;
 mod parse;
@@ -43,10 +44,11 @@ pub use board::{BOARD, BOARD_FILE, BOARD_NAME};
 
 pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
+pub use listen::{Addr, Ip, Listen, SocketKind};
 pub use model::{
     Cond, CpuMax, Dep, EnvFile, Fstab, Id, IoPrio, Kill, Limit, Log, Mount, Numa, OnFailure, Ready,
-    Restart, Rlimit, RuntimeDir, Sched, Setup, Sysctl, Table, Test, Unit, UnitKind, Watchdog,
-    FSTAB,
+    Restart, Rlimit, RuntimeDir, Sched, Setup, Start, Sysctl, Table, Test, Unit, UnitKind,
+    Watchdog, FSTAB,
 };
 /// A valid host name (for `hostname FILE`, read at boot).
 pub(crate) use parse::hostname_ok;

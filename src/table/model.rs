@@ -63,6 +63,24 @@ pub enum Ready {
     Forked,
 }
 
+/// `start=`: when a unit with sockets runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Start {
+    /// At boot, like any unit; its sockets are passed to it.
+    Boot,
+    /// At the first connection or datagram on its sockets.
+    OnDemand,
+}
+
+impl Start {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Start::Boot => "boot",
+            Start::OnDemand => "on-demand",
+        }
+    }
+}
+
 /// `on-failure=`: what the machine does when the unit reaches `failed`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OnFailure {
@@ -440,6 +458,12 @@ pub struct Unit<'a> {
     pub stop_signal: u8,
     pub stop_timeout: Millis,
     pub reload_signal: u8,
+    /// `start=`; meaningful with `listen=` only.
+    pub start: Start,
+    /// `accept=yes`: one instance per connection (inetd style).
+    pub accept: bool,
+    /// `max-instances=`: instances of an `accept=yes` unit at once.
+    pub max_instances: u16,
     pub on_failure: OnFailure,
     pub kill: Kill,
     /// Keep the `runtime-dir=` directories when the unit stops.
@@ -477,6 +501,7 @@ pub(crate) const STOP_TIMEOUT: Millis = Millis(5000);
 pub(crate) const RESTART_MAX: Millis = Millis(30_000);
 pub(crate) const STOP_SIGNAL: u8 = 15;
 pub(crate) const RELOAD_SIGNAL: u8 = 1;
+pub(crate) const MAX_INSTANCES: u16 = 64;
 pub(crate) const CONSOLE: Word<'static> = Word::lit("/dev/console");
 
 impl<'a> Unit<'a> {
@@ -505,6 +530,9 @@ impl<'a> Unit<'a> {
             stop_signal: STOP_SIGNAL,
             stop_timeout: STOP_TIMEOUT,
             reload_signal: RELOAD_SIGNAL,
+            start: Start::Boot,
+            accept: false,
+            max_instances: MAX_INSTANCES,
             on_failure: OnFailure::None,
             kill: Kill::Cgroup,
             runtime_dir_keep: false,

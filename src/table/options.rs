@@ -43,6 +43,8 @@ pub(crate) enum Ty {
     Env,
     /// `rlimit.NAME=`
     Rlimit,
+    /// `listen=`
+    Listen,
     /// `runtime-dir=NAME[:MODE]`
     RunDir,
     /// `env-file=[-]PATH`
@@ -116,7 +118,9 @@ macro_rules! options {
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         pub(crate) enum Line { $($line,)* }
 
-        /// Every option, in `--print` order.
+        /// Every option, in `--print` order. (An option that sets every
+        /// field leaves `..Spec::NEW` with nothing to do.)
+        #[allow(clippy::needless_update)]
         pub(crate) const OPTIONS: &[Spec] = &[$($(Spec {
             key: $key,
             opt: Opt::$name,
@@ -138,6 +142,10 @@ macro_rules! options {
 const YES_NO: Ty = Ty::Choice(&Words(&["yes", "no"], "expected yes or no"));
 const WEIGHT: Ty = Ty::Int(&Range(1, 10000, "expected a number from 1 to 10000"));
 const NO_TERMINAL: &str = "only tty units have a terminal";
+const SOCKETS: &[(UnitKind, &str)] = &[
+    (UnitKind::Task, "only services listen on sockets"),
+    (UnitKind::Tty, "only services listen on sockets"),
+];
 const NO_PINGS: &str = "only a ready=notify service sends watchdog pings";
 const TASK_DONE: &str = "a task is done when it exits 0";
 const TTY_READY: &str = "a tty unit is ready once started";
@@ -203,6 +211,21 @@ options! {
             (UnitKind::Task, NO_PINGS),
             (UnitKind::Tty, NO_PINGS),
         ];
+    }
+    line Listen {
+        /// A socket (or FIFO) PID 1 binds at boot, before any unit starts, and
+        /// passes to the unit as fd 3, 4, ... (sd_listen_fds(3)); see "Sockets".
+        Listen "listen" Ty::Listen, default "none", repeats: true, unset: true, refuse: SOCKETS;
+        /// With `listen=`: `boot` starts it like any unit; `on-demand` at the
+        /// first connection or datagram on its sockets.
+        Start "start" Ty::Choice(&Words(&["boot", "on-demand"], "expected boot or on-demand")),
+            default "**boot**", refuse: SOCKETS;
+        /// inetd style: PID 1 accepts each connection and starts one instance
+        /// with it as fds 0, 1 and 3 (stream sockets only).
+        Accept "accept" YES_NO, default "**no**", refuse: SOCKETS;
+        /// With `accept=yes`: instances at once; more connections wait in the backlog.
+        MaxInstances "max-instances" Ty::Int(&Range(1, 256, "expected a number from 1 to 256")),
+            default "64 (with accept=yes)", refuse: SOCKETS;
     }
     line Stop {
         /// The signal that stops it.

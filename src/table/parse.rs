@@ -8,6 +8,7 @@ use super::capacity::*;
 use super::check;
 use super::diag::{closest, closest_of, Diag, Hint, ParseError, Report};
 use super::lex::{self, same_key, Lexer, Tokens, Word};
+use super::listen::{self, Listen};
 use super::model::*;
 use super::options::{self, Opt, Range, Seen, Spec, Ty, Words, COUNT};
 use super::value::{self, is_unit_name, CpuList, ListError};
@@ -98,6 +99,7 @@ struct UnitState<'a> {
     conds: usize,
     deps: usize,
     rlimits: u16,
+    listens: usize,
 }
 
 impl<'r, 'a> Parser<'r, 'a> {
@@ -740,6 +742,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             conds: 0,
             deps: 0,
             rlimits: 0,
+            listens: 0,
         };
         let (mut opts_from, mut opts_to) = (None, None);
         let mut dashes = None;
@@ -922,6 +925,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             Ty::Groups => return self.groups(key, v),
             Ty::Env => return self.unit_env(st, key, v),
             Ty::Rlimit => return self.rlimit(key, v),
+            Ty::Listen => return self.listen(st, key, v),
             Ty::RunDir => return self.run_dir(st, key, v),
             Ty::EnvFile => return self.env_file(st, key, v),
             Ty::Path | Ty::Tty if !self.fits(key, v, Word(v).bytes().count(), PATH_MAX) => return,
@@ -938,6 +942,25 @@ impl<'r, 'a> Parser<'r, 'a> {
                     hint,
                 },
             ),
+        }
+    }
+
+    #[inline(never)]
+    fn listen(&mut self, st: &mut UnitState<'a>, key: &'a str, v: &'a str) {
+        match Listen::parse(v) {
+            Ok(_) => {
+                st.listens += 1;
+                if st.listens == LISTEN_MAX + 1 {
+                    self.rep.on(
+                        v,
+                        ParseError::TooMany {
+                            what: "listen= sockets",
+                            limit: LISTEN_MAX,
+                        },
+                    );
+                }
+            }
+            Err(listen::Bad { at, expect, hint }) => self.bad(key, at, expect, hint),
         }
     }
 
@@ -1111,7 +1134,7 @@ impl<'r, 'a> Parser<'r, 'a> {
     fn groups(&mut self, key: &'a str, v: &'a str) {
         let mut n = 0;
         for (i, item) in value::items(v).enumerate() {
-            if !id_ok(item) {
+            if !value::is_id(item) {
                 let expect = "expected a group name or number";
                 self.rep
                     .on(item, ParseError::BadEntry { key, item, expect });
@@ -1212,7 +1235,7 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
                 });
             }
         },
-        Ty::Id if id_ok(v) => Val::Id(Id::of(v)),
+        Ty::Id if value::is_id(v) => Val::Id(Id::of(v)),
         Ty::Id => return Err(bad(v, "expected a name (A-Z a-z 0-9 _ . - $) or a number")),
         Ty::Path if Word(v).bytes().next() == Some(b'/') => Val::Word(Word(v)),
         Ty::Path => return Err(bad(v, "expected an absolute path")),
@@ -1286,9 +1309,14 @@ fn typed(ty: Ty, v: &str) -> Result<Val<'_>, Bad<'_>> {
             }
         },
         // Read by `Parser::value` itself.
-        Ty::Deps | Ty::Cond | Ty::Groups | Ty::Env | Ty::Rlimit | Ty::RunDir | Ty::EnvFile => {
-            return Err(bad(v, ""))
-        }
+        Ty::Deps
+        | Ty::Cond
+        | Ty::Groups
+        | Ty::Env
+        | Ty::Rlimit
+        | Ty::Listen
+        | Ty::RunDir
+        | Ty::EnvFile => return Err(bad(v, "")),
     })
 }
 
@@ -1357,6 +1385,7 @@ fn numa(v: &str) -> Result<Numa<'_>, Bad<'_>> {
 #[inline(never)]
 fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
     const RESTART: [Restart; 3] = [Restart::Always, Restart::OnFailure, Restart::Never];
+    const START: [Start; 2] = [Start::Boot, Start::OnDemand];
     const ON_FAILURE: [OnFailure; 3] = [OnFailure::None, OnFailure::Reboot, OnFailure::Poweroff];
     const KILL: [Kill; 2] = [Kill::Cgroup, Kill::Main];
     match (opt, val) {
@@ -1368,6 +1397,9 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::Log, Val::Idx(i)) => u.log = Log::ALL.get(i).copied().unwrap_or(u.log),
         (Opt::NoNewPrivs, Val::Idx(i)) => u.no_new_privs = i == 0,
         (Opt::Isolate, Val::Idx(i)) => u.isolate = i == 0,
+        (Opt::Accept, Val::Idx(i)) => u.accept = i == 0,
+        (Opt::Start, Val::Idx(i)) => u.start = START.get(i).copied().unwrap_or(u.start),
+        (Opt::MaxInstances, Val::Int(n)) => u.max_instances = n as u16,
         (Opt::RestartDelay, Val::Millis(d)) => u.restart_delay = d,
         (Opt::RestartMax, Val::Millis(d)) => u.restart_max = d,
         (Opt::ReadyTimeout, Val::Millis(d)) => u.ready_timeout = d,
@@ -1413,15 +1445,6 @@ pub(crate) fn hostname_ok(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         && !name.starts_with(['-', '.'])
-}
-
-/// A user or group: a name, or a number below 2^32-1 (-1 means "no
-/// change" to setuid).
-fn id_ok(s: &str) -> bool {
-    match value::uint(s) {
-        Some(n) => n < u64::from(u32::MAX),
-        None => !s.bytes().all(|b| b.is_ascii_digit()) && value::is_user(s),
-    }
 }
 
 const ENV_EXPECT: &str = "expected KEY=VALUE, KEY of A-Z a-z 0-9 _ and not starting with a digit";

@@ -4,6 +4,7 @@
 //! fuzz target checks that). The option table (options.rs) gives the
 //! order, the lines and what `not set:` names.
 
+use super::listen::Listen;
 use super::model::*;
 use super::options::{Opt, Spec, Ty, OPTIONS};
 use super::value::{self, Bytes, CpuList, Millis, Sig};
@@ -99,10 +100,11 @@ fn limit(l: Limit) -> Option<Val<'static>> {
 /// The value of a single-valued option, if it applies and is set (or
 /// has a default).
 fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
-    let service = u.kind == UnitKind::Service;
-    let restarts = u.restart != Restart::Never;
+    let service = u.kind == UnitKind::Service && !u.accept;
+    let restarts = u.restart != Restart::Never && !u.accept;
+    let sockets = u.listens().next().is_some();
     Some(match o {
-        Opt::Restart => Val::Str(u.restart.name()),
+        Opt::Restart if !u.accept => Val::Str(u.restart.name()),
         Opt::RestartDelay if restarts => Val::Millis(u.restart_delay),
         Opt::RestartMax if restarts => Val::Millis(u.restart_max),
         Opt::RestartLimit if restarts && u.restart_limit != 0 => Val::Num(u.restart_limit.into()),
@@ -114,6 +116,9 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
             Ready::Forked => Val::Str("forked"),
         },
         Opt::ReadyTimeout if service && u.ready != Ready::None => Val::Millis(u.ready_timeout),
+        Opt::Start if sockets && !u.accept => Val::Str(u.start.name()),
+        Opt::Accept if sockets => yes(u.accept),
+        Opt::MaxInstances if u.accept => Val::Num(u.max_instances.into()),
         Opt::Watchdog if service && u.watchdog.0 > 0 => Val::Millis(u.watchdog),
         Opt::Pidfile => Val::Str(u.pidfile?.raw()),
         Opt::Timeout if u.timeout.0 > 0 => Val::Millis(u.timeout),
@@ -166,6 +171,38 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::OomScore => Val::Int(u.oom_score?.into()),
         _ => return None,
     })
+}
+
+/// A `listen=` value in full: the address, then every option that
+/// applies to its kind, defaults included (`name=` the unit's name).
+struct Socket<'a>(Listen<'a>, &'a str);
+
+impl Display for Socket<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.0;
+        write!(f, "{},name={}", l.address(), self.1)?;
+        if l.kind.is_stream() {
+            write!(f, ",backlog={}", l.backlog)?;
+        }
+        if !l.kind.is_inet() {
+            write!(f, ",mode={:04o}", l.mode)?;
+        }
+        for (key, id) in [("owner", l.owner), ("group", l.group)] {
+            if let Some(id) = id {
+                write!(f, ",{}={}", key, id)?;
+            }
+        }
+        for (flag, on) in [
+            ("reuseport", l.reuseport),
+            ("freebind", l.freebind),
+            ("v6only", l.v6only),
+        ] {
+            if on {
+                write!(f, ",{}", flag)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn id(i: Id<'_>) -> Val<'_> {
@@ -311,6 +348,11 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
                     b.opt(key, &v, false)?;
                 }
             }
+            Ty::Listen => {
+                for l in u.listens() {
+                    b.opt(key, &Socket(l, u.fd_name(&l)), false)?;
+                }
+            }
             Ty::RunDir => {
                 for d in u.runtime_dirs() {
                     b.opt(key, &format_args!("{}:{:04o}", d.name, d.mode), false)?;
@@ -338,7 +380,7 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
     let applies = |s: &&Spec| s.refuse.iter().all(|(k, _)| *k != u.kind);
     for s in OPTIONS.iter().filter(|s| s.unset).filter(applies) {
         let (key, set) = match s.value {
-            Ty::Cond | Ty::Env | Ty::EnvFile | Ty::RunDir | Ty::Groups => {
+            Ty::Cond | Ty::Env | Ty::EnvFile | Ty::RunDir | Ty::Groups | Ty::Listen => {
                 (s.key, u.options().any(|(k, _)| k == s.key))
             }
             Ty::Rlimit => ("rlimit.*", u.rlimits().next().is_some()),

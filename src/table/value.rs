@@ -26,19 +26,24 @@ pub(crate) fn has(s: &str, b: u8) -> bool {
 
 /// The entries of a comma list (`a,b,,c` gives an empty one).
 pub(crate) fn items(s: &str) -> Items<'_> {
-    Items(Some(s))
+    Items(Some(s), b',')
+}
+
+/// The entries of a list separated by `sep`.
+pub(crate) fn items_by(s: &str, sep: u8) -> Items<'_> {
+    Items(Some(s), sep)
 }
 
 /// Iterator of `items`.
 #[derive(Clone)]
-pub(crate) struct Items<'a>(Option<&'a str>);
+pub(crate) struct Items<'a>(Option<&'a str>, u8);
 
 impl<'a> Iterator for Items<'a> {
     type Item = &'a str;
     #[inline(never)]
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.0?;
-        match cut(rest, b',') {
+        match cut(rest, self.1) {
             Some((item, more)) => {
                 self.0 = Some(more);
                 Some(item)
@@ -388,6 +393,15 @@ pub(crate) fn is_unit_name(s: &str) -> bool {
 /// A byte of a unit name (and of a user or group name).
 pub(crate) fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// A user or group: a name, or a number below 2^32-1 (-1 means "no
+/// change" to setuid).
+pub(crate) fn is_id(s: &str) -> bool {
+    match uint(s) {
+        Some(n) => n < u64::from(u32::MAX),
+        None => !s.bytes().all(|b| b.is_ascii_digit()) && is_user(s),
+    }
 }
 
 /// A user or group name as /etc/passwd holds them.

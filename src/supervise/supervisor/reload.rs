@@ -97,6 +97,7 @@ impl<'t> Supervisor<'t> {
                         }
                         Some(
                             State::Waiting
+                            | State::Listening
                             | State::Spawning
                             | State::Starting { .. }
                             | State::Adopting { .. }
@@ -142,11 +143,7 @@ impl<'t> Supervisor<'t> {
             return;
         };
         self.release(fx, &stop, now);
-        let slots = &*self.slots;
-        if stop
-            .iter()
-            .all(|u| slots.get(u).is_none_or(|s| s.sm.is_down()))
-        {
+        if stop.iter().all(|u| self.is_down(u)) {
             self.take_over(fx, now);
         }
     }
@@ -191,10 +188,16 @@ impl<'t> Supervisor<'t> {
             }
         }
         self.stopping = stopping;
+        let units = &r.diff.units;
+        self.instances
+            .renumber(|o| units.iter().position(|c| c.old() == Some(o)));
         core::mem::swap(&mut self.table, &mut spare);
         spare.as_mut().clear();
         self.spare = Some(spare);
         self.start_again(fx, &r, now);
+        // The sockets of the new units and of those whose listen=
+        // changed; a kept unit keeps its own (bind_all skips them).
+        self.bind_all(fx, now);
         say!(
             "reload: the new table is in force ({} units)",
             self.slots.len()
@@ -208,6 +211,9 @@ impl<'t> Supervisor<'t> {
     fn let_go(&mut self, fx: &mut impl Effects, d: &Diff, new: &Table<'_>) {
         let old = self.table.get();
         for i in d.removed.iter() {
+            if let (Some(slot), Some(u)) = (self.slots.get_mut(i), old.units.get(i)) {
+                unbind(fx, slot, u);
+            }
             if let Some(slot) = self.slots.get_mut(i) {
                 for fd in [
                     slot.kept.out.take().map(|(rd, _)| rd),
@@ -238,6 +244,9 @@ impl<'t> Supervisor<'t> {
             if u.isolate != n.isolate {
                 slot.kept.cgroup = None;
                 remove_cgroup(fx, &self.ctx, u);
+            }
+            if !diff::same_sockets(u, n) {
+                unbind(fx, slot, u);
             }
             let out = slot.kept.out.take_if(|_| n.log != Log::Kmsg);
             for fd in [out.map(|(rd, _)| rd), slot.ready.take(), slot.pidfd.take()]
@@ -287,7 +296,7 @@ impl<'t> Supervisor<'t> {
 /// A unit's cgroup goes (a reload removed the unit or moved it).
 fn remove_cgroup(fx: &mut impl Effects, ctx: &Context<'_>, u: &table::Unit<'_>) {
     if let Some(base) = &ctx.base {
-        if let Err(e) = fx.remove_cgroup(base, u.name, u.isolate) {
+        if let Err(e) = fx.remove_cgroup(base, u.name, u.isolate, u.instance_slots()) {
             say!(
                 "{}: unable to remove its cgroup {}: {}",
                 u.name,
@@ -303,17 +312,36 @@ fn remove_cgroup(fx: &mut impl Effects, ctx: &Context<'_>, u: &table::Unit<'_>) 
 /// A slot moved to index `i`: its fds come back from epoll with `i`.
 fn rewatch(fx: &mut impl Effects, slot: &Slot, i: usize) {
     let fds = [
-        (slot.kept.out.as_ref().map(|(rd, _)| rd), token::LOG),
-        (slot.ready.as_ref(), token::READY),
-        (slot.pidfd.as_ref(), token::PIDFD),
-        (slot.report.as_ref(), token::REPORT),
+        (
+            slot.kept.out.as_ref().map(|(rd, _)| rd),
+            token::LOG | i as u64,
+        ),
+        (slot.ready.as_ref(), token::READY | i as u64),
+        (slot.pidfd.as_ref(), token::PIDFD | i as u64),
+        (slot.report.as_ref(), token::REPORT | i as u64),
     ];
-    for (fd, kind) in fds {
+    let sockets = (slot.kept.sockets.iter().enumerate())
+        .filter(|_| slot.watching)
+        .map(|(k, l)| (Some(&l.fd), token::SOCKET | (i << 4 | k) as u64));
+    for (fd, tok) in fds.into_iter().chain(sockets) {
         if let Some(fd) = fd {
             fx.unwatch(fd.as_fd());
-            if let Err(e) = fx.watch(fd.as_fd(), kind | i as u64) {
+            if let Err(e) = fx.watch(fd.as_fd(), tok) {
                 say!("reload: unable to watch a unit's fd again: {}", Name(e));
             }
         }
     }
+}
+
+/// Unit `u`'s sockets close for good: a reload removed it or changed
+/// its `listen=`.
+fn unbind(fx: &mut impl Effects, slot: &mut Slot, u: &table::Unit<'_>) {
+    let sockets = core::mem::take(&mut slot.kept.sockets);
+    for (l, s) in u.listens().zip(sockets) {
+        if slot.watching {
+            fx.unwatch(s.fd());
+        }
+        fx.unbind(u, &l, s.fd);
+    }
+    slot.watching = false;
 }

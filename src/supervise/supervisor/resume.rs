@@ -5,6 +5,8 @@
 //! process, counters and fds.
 
 use super::*;
+use crate::supervise::instance::Instance;
+use crate::table::capacity::LISTEN_MAX;
 
 /// What a re-exec carries of a unit, besides its fds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -36,6 +38,9 @@ pub(crate) struct UnitFds<F> {
     pub(crate) pidfd: Option<F>,
     /// The read end of its child's exec report pipe, until the exec.
     pub(crate) report: Option<F>,
+    /// Its `listen=` sockets, in order, and the connections accepted on
+    /// each.
+    pub(crate) sockets: heapless::Vec<(F, u32), LISTEN_MAX>,
 }
 
 impl<F> Default for UnitFds<F> {
@@ -46,6 +51,7 @@ impl<F> Default for UnitFds<F> {
             ready: None,
             pidfd: None,
             report: None,
+            sockets: heapless::Vec::new(),
         }
     }
 }
@@ -70,6 +76,12 @@ impl<'t> Supervisor<'t> {
             ready: s.ready.as_ref().map(|f| f.as_fd()),
             pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
             report: s.report.as_ref().map(|f| f.as_fd()),
+            sockets: s
+                .kept
+                .sockets
+                .iter()
+                .map(|l| (l.fd.as_fd(), l.accepted))
+                .collect(),
         };
         Some((c, fds))
     }
@@ -134,6 +146,9 @@ impl<'t> Supervisor<'t> {
             }
         }
         slot.kept.out = fds.out;
+        slot.kept.sockets = (fds.sockets.into_iter())
+            .map(|(fd, accepted)| Listener { fd, accepted })
+            .collect();
         slot.ready = fds.ready;
         slot.pidfd = fds.pidfd;
         // Our child's pidfd (for its signals) is opened again: not reaped
@@ -165,5 +180,50 @@ impl<'t> Supervisor<'t> {
         if pending {
             self.step(fx, i, Event::Execd, now);
         }
+        self.sync_watch(fx, i, now);
+    }
+
+    /// Unit `i`'s sockets, found again among the fds a crashed PID 1
+    /// left open (boot/adopt.rs): all of them, in `listen=` order.
+    pub(crate) fn take_sockets(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        fds: heapless::Vec<OwnedFd, LISTEN_MAX>,
+        now: Ms,
+    ) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.kept.sockets = (fds.into_iter())
+                .map(|fd| Listener { fd, accepted: 0 })
+                .collect();
+        }
+        self.sync_watch(fx, i, now);
+    }
+
+    /// The running instances of `accept=yes` units.
+    pub(crate) fn instances(&self) -> impl Iterator<Item = &Instance> + '_ {
+        self.instances.all()
+    }
+
+    /// Takes back instance `inst` of unit `i` as a previous PID 1 left
+    /// it; false if unit `i` has no room for it (not `accept=yes`, or its
+    /// number is taken or beyond its `max-instances=`).
+    pub(crate) fn resume_instance(
+        &mut self,
+        fx: &mut impl Effects,
+        i: usize,
+        inst: Instance,
+        now: Ms,
+    ) -> bool {
+        let fits =
+            (self.table.get().units.get(i)).is_some_and(|u| u.accept && inst.num < u.max_instances);
+        let taken = fits
+            && self.instances.take_back(Instance {
+                unit: i as u16,
+                ..inst
+            });
+        // Full again: not watched.
+        self.sync_watch(fx, i, now);
+        taken
     }
 }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::place::cgroup::Base;
 use crate::supervise::capture::LOG_LINE_MAX;
+use crate::supervise::instance::Instance;
 use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use crate::table::OnFailure;
@@ -28,6 +29,10 @@ struct Fake {
     /// MAINPID= processes that are not our children.
     strangers: Vec<i32>,
     watched: usize,
+    /// Units whose sockets cannot be bound.
+    unbindable: Vec<&'static str>,
+    /// Connections waiting to be accepted.
+    pending: usize,
     /// The processes alive in each unit's cgroup (spawns add theirs).
     left: Vec<(i32, &'static str)>,
     /// What each pidfile holds (missing: ENOENT).
@@ -68,17 +73,28 @@ impl Effects for Fake {
         u: &table::Unit<'_>,
         _table: &Table<'_>,
         _ctx: &Context<'_>,
-        _kept: &mut Kept,
+        kept: &mut Kept,
+        conn: Option<Conn<'_>>,
     ) -> Result<Launched, LaunchError> {
+        let what = match conn {
+            Some(c) => format!("{}@{}", u.name, c.num),
+            None => String::from(u.name),
+        };
         if let Some(e) = self.fail {
-            self.log.push(format!("spawn {} failed", u.name));
+            self.log.push(format!("spawn {} failed", what));
             return Err(LaunchError::Errno(e));
         }
         self.next_pid = self.next_pid.max(99) + 1;
         let name: &'static str = String::from(u.name).leak();
         self.cgroups.push((self.next_pid, name));
         self.left.push((self.next_pid, name));
-        self.log.push(format!("spawn {} {}", u.name, self.next_pid));
+        let fds = match conn {
+            Some(_) => String::from(" fds=conn"),
+            None if kept.sockets.is_empty() => String::new(),
+            None => format!(" fds={}", kept.sockets.len()),
+        };
+        self.log
+            .push(format!("spawn {} {}{}", what, self.next_pid, fds));
         let report = match self.reports {
             true => {
                 let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::NONBLOCK)?;
@@ -87,7 +103,7 @@ impl Effects for Fake {
             }
             false => None,
         };
-        let pidfd = match self.pidfds {
+        let pidfd = match self.pidfds && conn.is_none() {
             true => Some(self.pidfd(self.next_pid)?),
             false => None,
         };
@@ -111,10 +127,21 @@ impl Effects for Fake {
             .push(format!("pidfd-kill {} {} {}", name, pid, sig));
         Ok(())
     }
-    fn kill_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<usize, Errno> {
-        self.log.push(format!("kill-cgroup {}", unit));
+    fn kill_cgroup(
+        &mut self,
+        _: &Base,
+        unit: &str,
+        _: bool,
+        instance: Option<u16>,
+    ) -> Result<usize, Errno> {
+        match instance {
+            Some(n) => self.log.push(format!("kill-cgroup {}@{}", unit, n)),
+            None => self.log.push(format!("kill-cgroup {}", unit)),
+        }
         let before = self.left.len();
-        self.left.retain(|(_, n)| *n != unit);
+        if instance.is_none() {
+            self.left.retain(|(_, n)| *n != unit);
+        }
         let n = before - self.left.len();
         if self.busy > 0 {
             self.busy -= 1;
@@ -168,7 +195,27 @@ impl Effects for Fake {
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
         self.log.push(format!("rmdir {}", u.name));
     }
-    fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool) -> Result<(), Errno> {
+    fn bind(&mut self, u: &table::Unit<'_>, l: &table::Listen<'_>) -> Result<OwnedFd, Errno> {
+        if self.unbindable.contains(&u.name) {
+            self.log.push(format!("unbound {} {}", u.name, l.address()));
+            return Err(Errno::ADDRINUSE);
+        }
+        // Any fd stands for the socket: its readiness is simulated.
+        let (rd, _) = rustix::pipe::pipe()?;
+        Ok(rd)
+    }
+    fn accept(&mut self, _: rustix::fd::BorrowedFd<'_>) -> Result<Option<OwnedFd>, Errno> {
+        if self.pending == 0 {
+            return Ok(None);
+        }
+        self.pending -= 1;
+        let (rd, _) = rustix::pipe::pipe()?;
+        Ok(Some(rd))
+    }
+    fn unbind(&mut self, u: &table::Unit<'_>, l: &table::Listen<'_>, _: OwnedFd) {
+        self.log.push(format!("unbind {} {}", u.name, l.address()));
+    }
+    fn remove_cgroup(&mut self, _: &Base, unit: &str, _: bool, _: u16) -> Result<(), Errno> {
         self.log.push(format!("remove-cgroup {}", unit));
         Ok(())
     }
@@ -232,6 +279,7 @@ fn loaded(conf: &str) -> Held<'static> {
 /// a spare table buffer.
 fn supervisor(conf: &str) -> Supervisor<'static> {
     let slots = Box::leak(Box::new(Slots::new()));
+    let instances = Box::leak(Box::new(Instances::new()));
     let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
     let lines: &mut Lines = lines.try_into().unwrap();
     let ctx = Context {
@@ -240,7 +288,7 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(loaded(conf), Some(loaded("")), slots, lines, ctx)
+    Supervisor::new(loaded(conf), Some(loaded("")), slots, instances, lines, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -650,6 +698,320 @@ fn control_answers_come_from_the_supervisor() {
         s.cgroup_dir(1).unwrap().as_str(),
         "/sys/fs/cgroup/services/b"
     );
+}
+
+/// The epoll token of socket `k` of unit `i`.
+fn sock(i: u64, k: u64) -> u64 {
+    token::SOCKET | i << 4 | k
+}
+
+/// (bound or not, connections accepted) of each socket of unit `i`, and
+/// its instances.
+fn sockets(s: &Supervisor<'_>, i: usize) -> (Vec<(bool, u32)>, usize) {
+    let (socks, instances) = s.sockets(i);
+    let socks = socks
+        .map(|(_, b)| (b.is_some(), b.map_or(0, |b| b.accepted)))
+        .collect();
+    (socks, instances)
+}
+
+#[test]
+fn an_on_demand_unit_listens_and_starts_at_the_first_connection() {
+    let mut s = supervisor(
+        "service web listen=tcp:8080 listen=unix:/run/web.sock start=on-demand -- /web\n\
+         service app after=web -- /app\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    // Listening counts as ready: app does not wait for a connection.
+    saw(&mut fx, &["spawn app 100"]);
+    assert_eq!(state(&s, "web"), State::Listening);
+    assert_eq!(fx.watched, 2);
+    // The first connection starts it with both sockets; PID 1 stops
+    // watching them while it runs.
+    s.on_token(&mut fx, sock(0, 1), Ms(10));
+    saw(&mut fx, &["spawn web 101 fds=2"]);
+    assert_eq!(fx.watched, 0);
+    s.on_token(&mut fx, sock(0, 0), Ms(11));
+    saw(&mut fx, &[]);
+    // It exits after a stable run: listening again, sockets still bound.
+    exit(&mut s, &mut fx, 101, 0, 20_010);
+    saw(&mut fx, &["kill-cgroup web"]);
+    assert_eq!(state(&s, "web"), State::Listening);
+    assert_eq!(fx.watched, 2);
+    assert_eq!(sockets(&s, 0), (vec![(true, 0), (true, 0)], 0));
+    // A stop leaves the sockets bound (and unwatched).
+    s.stop(&mut fx, 0, Ms(20_020));
+    assert_eq!(state(&s, "web"), State::Stopped);
+    assert_eq!(fx.watched, 0);
+    assert_eq!(sockets(&s, 0).0, [(true, 0), (true, 0)]);
+    let _ = s.start(&mut fx, 0, Ms(20_030));
+    assert_eq!((state(&s, "web"), fx.watched), (State::Listening, 2));
+}
+
+#[test]
+fn a_boot_unit_keeps_its_sockets_across_crashes_and_stops() {
+    let mut s = supervisor("service db listen=unix:/run/db.sock -- /db\n");
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    killed(&mut s, &mut fx, 100, 50);
+    s.on_timer(&mut fx, Ms(150));
+    s.stop(&mut fx, 0, Ms(200));
+    killed(&mut s, &mut fx, 101, 210);
+    saw(
+        &mut fx,
+        &[
+            "spawn db 100 fds=1",
+            "kill-cgroup db",
+            "spawn db 101 fds=1",
+            "signal-cgroup db 15",
+            "signal-cgroup db 18",
+            "kill-cgroup db",
+        ],
+    );
+    assert_eq!(fx.watched, 0, "a boot unit's sockets are never watched");
+    assert_eq!(sockets(&s, 0).0, [(true, 0)]);
+}
+
+#[test]
+fn a_socket_that_cannot_be_bound_fails_only_its_unit() {
+    let mut s = supervisor(
+        "service a listen=tcp:80 listen=tcp:81 -- /a\n\
+         service b needs=a -- /b\nservice c listen=tcp:82 -- /c\n",
+    );
+    let mut fx = Fake {
+        unbindable: vec!["a"],
+        ..Fake::default()
+    };
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    saw(&mut fx, &["unbound a tcp:80", "spawn c 100 fds=1"]);
+    assert_eq!(
+        state(&s, "a"),
+        State::Failed {
+            why: crate::supervise::unit::Failure::Sockets
+        }
+    );
+    assert_eq!(state(&s, "b"), State::Blocked);
+    assert_eq!(sockets(&s, 0).0, [(false, 0), (false, 0)]);
+    // `pinit start a` once the address is free binds again.
+    fx.unbindable.clear();
+    let _ = s.start(&mut fx, 0, Ms(10));
+    saw(&mut fx, &["spawn a 101 fds=2"]);
+}
+
+#[test]
+fn accept_starts_an_instance_per_connection_up_to_max_instances() {
+    let mut s = supervisor(
+        "service echo accept=yes max-instances=2 stop-timeout=1s listen=tcp:7 -- /echo\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    assert_eq!((state(&s, "echo"), fx.watched), (State::Listening, 1));
+    // Three connections: two instances; the third waits in the backlog,
+    // not accepted, and PID 1 stops watching until one exits.
+    fx.pending = 3;
+    s.on_token(&mut fx, sock(0, 0), Ms(10));
+    saw(
+        &mut fx,
+        &["spawn echo@0 100 fds=conn", "spawn echo@1 101 fds=conn"],
+    );
+    assert_eq!((fx.pending, fx.watched), (1, 0));
+    assert_eq!(sockets(&s, 0), (vec![(true, 2)], 2));
+    // An instance exits: its cgroup goes, never a restart; room again.
+    exit(&mut s, &mut fx, 100, 0, 20);
+    saw(&mut fx, &["kill-cgroup echo@0"]);
+    assert_eq!(fx.watched, 1);
+    s.on_token(&mut fx, sock(0, 0), Ms(21));
+    saw(&mut fx, &["spawn echo@0 102 fds=conn"]);
+    assert_eq!(sockets(&s, 0), (vec![(true, 3)], 2));
+    assert_eq!(state(&s, "echo"), State::Listening);
+    // A stop: the unit stops listening, its instances get the stop
+    // signal, then SIGKILL; it is down once they are gone.
+    s.stop(&mut fx, 0, Ms(30));
+    assert_eq!(state(&s, "echo"), State::Stopped);
+    assert!(!s.all_down());
+    s.on_timer(&mut fx, Ms(1030));
+    exit(&mut s, &mut fx, 101, 0, 1040);
+    exit(&mut s, &mut fx, 102, 0, 1041);
+    let sigkill = |p| format!("kill echo {} {}", p, SIGKILL);
+    saw(
+        &mut fx,
+        &[
+            "kill echo 101 15",
+            "kill echo 101 18",
+            "kill echo 102 15",
+            "kill echo 102 18",
+            "kill-cgroup echo@1",
+            &sigkill(101),
+            "kill-cgroup echo@0",
+            &sigkill(102),
+            "kill-cgroup echo@1",
+            "kill-cgroup echo@0",
+        ],
+    );
+    assert!(s.all_down());
+    assert_eq!(sockets(&s, 0).0, [(true, 3)], "the socket stays bound");
+}
+
+#[test]
+fn an_instance_whose_exec_fails_pauses_its_units_accepting() {
+    // The instance's report comes later (PID 1 never waits for an
+    // exec): a failure record pauses the unit's sockets for
+    // ACCEPT_PAUSE_MS, so a missing binary does not fork once per
+    // connection in a loop; an exec (the pipe's end) pauses nothing.
+    let mut s = supervisor("service echo accept=yes max-instances=4 listen=tcp:7 -- /echo\n");
+    let mut fx = Fake {
+        reports: true,
+        ..Fake::default()
+    };
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 2;
+    s.on_token(&mut fx, sock(0, 0), Ms(10));
+    saw(
+        &mut fx,
+        &["spawn echo@0 100 fds=conn", "spawn echo@1 101 fds=conn"],
+    );
+    // The socket and both report pipes.
+    assert_eq!(fx.watched, 3);
+    drop(fx.writers.remove(0));
+    s.on_token(&mut fx, token::INSTANCE_REPORT, Ms(11));
+    assert_eq!(fx.watched, 2);
+    let wr = fx.writers.remove(0);
+    spawn::report_failure(&wr, spawn::Step::Exec, Errno::NOENT);
+    drop(wr);
+    s.on_token(&mut fx, token::INSTANCE_REPORT | 1, Ms(12));
+    assert_eq!(fx.watched, 0, "paused: the socket is not watched");
+    assert_eq!(s.deadline(), Some(Ms(12 + ACCEPT_PAUSE_MS)));
+    exit(&mut s, &mut fx, 101, 127, 13);
+    assert_eq!(fx.watched, 0);
+    s.on_timer(&mut fx, Ms(12 + ACCEPT_PAUSE_MS));
+    assert_eq!(fx.watched, 1, "accepting again after the pause");
+}
+
+/// What a re-exec hands over of unit `i` (boot/reexec.rs): its record
+/// and copies of its fds, as the new program inherits them.
+fn handed_over(s: &Supervisor<'_>, i: usize) -> (Carried<'static>, UnitFds<OwnedFd>) {
+    let (c, fds) = s.carried(i).unwrap();
+    let dup = |f: BorrowedFd<'_>| rustix::io::fcntl_dupfd_cloexec(f, 0).unwrap();
+    let c = Carried {
+        name: String::from(c.name).leak(),
+        status: Vec::from(c.status).leak(),
+        ..c
+    };
+    let mut owned = UnitFds::<OwnedFd> {
+        cgroup: fds.cgroup.map(dup),
+        ..UnitFds::default()
+    };
+    for (fd, n) in fds.sockets {
+        owned.sockets.push((dup(fd), n)).unwrap();
+    }
+    (c, owned)
+}
+
+#[test]
+fn a_re_exec_keeps_the_sockets_the_listening_state_and_the_instances() {
+    let conf = "service web listen=tcp:8080 listen=unix:/run/web.sock start=on-demand -- /web\n\
+                service echo accept=yes max-instances=2 listen=tcp:7 -- /echo\n";
+    let mut old = supervisor(conf);
+    let mut fx = Fake::default();
+    old.bind_all(&mut fx, Ms(0));
+    old.schedule(&mut fx, Ms(0));
+    fx.pending = 2;
+    old.on_token(&mut fx, sock(1, 0), Ms(10));
+    saw(
+        &mut fx,
+        &["spawn echo@0 100 fds=conn", "spawn echo@1 101 fds=conn"],
+    );
+    // The new program: the same table; nothing may be bound again.
+    let mut new = supervisor(conf);
+    let mut fx = Fake {
+        unbindable: vec!["web", "echo"],
+        next_pid: 101,
+        ..Fake::default()
+    };
+    for i in 0..2 {
+        let (c, fds) = handed_over(&old, i);
+        new.resume(&mut fx, i, &c, fds, Ms(20));
+    }
+    for inst in old.instances() {
+        assert!(new.resume_instance(&mut fx, usize::from(inst.unit), *inst, Ms(20)));
+    }
+    new.bind_all(&mut fx, Ms(20));
+    new.schedule(&mut fx, Ms(20));
+    saw(&mut fx, &[]);
+    assert_eq!(state(&new, "web"), State::Listening);
+    assert_eq!(state(&new, "echo"), State::Listening);
+    assert_eq!(sockets(&new, 0), (vec![(true, 0), (true, 0)], 0));
+    assert_eq!(sockets(&new, 1), (vec![(true, 2)], 2));
+    // web's two sockets are watched; echo's not while it is full.
+    assert_eq!(fx.watched, 2);
+    // An instance started by the old program ends: reaped, its cgroup
+    // goes, and echo accepts again.
+    exit(&mut new, &mut fx, 100, 0, 30);
+    saw(&mut fx, &["kill-cgroup echo@0"]);
+    assert_eq!((sockets(&new, 1).1, fx.watched), (1, 3));
+    // The first connection to web starts it, with both sockets.
+    new.on_token(&mut fx, sock(0, 1), Ms(40));
+    saw(&mut fx, &["spawn web 102 fds=2"]);
+    // An instance's number is its own: not taken back twice, nor by a
+    // unit without accept=yes.
+    let inst = *old.instances().next().unwrap();
+    assert!(!new.resume_instance(&mut fx, 1, Instance { num: 1, ..inst }, Ms(50)));
+    assert!(!new.resume_instance(&mut fx, 0, inst, Ms(50)));
+}
+
+#[test]
+fn shutdown_stops_instances_in_dependency_order() {
+    let mut s = supervisor(
+        "service echo accept=yes listen=unix:/run/e.sock -- /echo\n\
+         service front needs=echo -- /front\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(0, 0), Ms(1));
+    fx.take();
+    s.shutdown(&mut fx, Ms(10));
+    // front first; echo's instance only once front is down.
+    saw(
+        &mut fx,
+        &["signal-cgroup front 15", "signal-cgroup front 18"],
+    );
+    killed(&mut s, &mut fx, 100, 11);
+    s.shutdown(&mut fx, Ms(11));
+    saw(
+        &mut fx,
+        &["kill-cgroup front", "kill echo 101 15", "kill echo 101 18"],
+    );
+    assert!(!s.all_down());
+    killed(&mut s, &mut fx, 101, 12);
+    assert!(s.all_down());
+}
+
+#[test]
+fn a_failed_instance_start_pauses_accepting() {
+    let mut s = supervisor("service echo accept=yes listen=tcp:7 -- /echo\n");
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 2;
+    fx.fail = Some(Errno::NOENT);
+    s.on_token(&mut fx, sock(0, 0), Ms(5));
+    saw(&mut fx, &["spawn echo@0 failed"]);
+    // The connection was taken (and closed); the next one waits.
+    assert_eq!((fx.pending, fx.watched), (1, 0));
+    assert_eq!(s.deadline(), Some(Ms(1005)));
+    fx.fail = None;
+    s.on_timer(&mut fx, Ms(1005));
+    assert_eq!((fx.watched, s.deadline()), (1, None));
+    s.on_token(&mut fx, sock(0, 0), Ms(1006));
+    saw(&mut fx, &["spawn echo@0 100 fds=conn"]);
 }
 
 #[test]
@@ -1209,4 +1571,93 @@ fn reload_takes_settings_in_place() {
     assert!(fx.take().is_empty(), "a setting restarted the unit");
     s.stop(&mut fx, 0, Ms(20));
     assert_eq!(s.deadline(), Some(Ms(1020)));
+}
+
+/// The fd numbers of unit `name`'s sockets (-1: not bound).
+fn socket_fds(s: &Supervisor<'_>, name: &str) -> Vec<i32> {
+    let i = s.find(name).unwrap();
+    s.sockets(i)
+        .0
+        .map(|(_, b)| b.map_or(-1, |b| rustix::fd::AsRawFd::as_raw_fd(&b.fd)))
+        .collect()
+}
+
+#[test]
+fn reload_keeps_unchanged_sockets_and_binds_changed_ones() {
+    let mut s = supervisor(
+        "service keep listen=tcp:80 -- /keep\n\
+         service moved listen=tcp:81 -- /moved\n\
+         service gone start=on-demand listen=unix:/run/gone.sock -- /gone\n\
+         service echo accept=yes listen=tcp:7 -- /echo\n",
+    );
+    let mut fx = Fake::default();
+    s.bind_all(&mut fx, Ms(0));
+    s.schedule(&mut fx, Ms(0));
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(3, 0), Ms(1));
+    saw(
+        &mut fx,
+        &[
+            "spawn keep 100 fds=1",
+            "spawn moved 101 fds=1",
+            "spawn echo@0 102 fds=conn",
+        ],
+    );
+    let (keep, echo) = (socket_fds(&s, "keep"), socket_fds(&s, "echo"));
+    // keep: a new command, the same socket; moved: another port; echo
+    // moves to the front; gone goes; new comes.
+    let plan = reload(
+        &mut s,
+        &mut fx,
+        "service echo accept=yes listen=tcp:7 -- /echo\n\
+         service new start=on-demand listen=tcp:83 -- /new\n\
+         service keep listen=tcp:80 -- /keep --v2\n\
+         service moved listen=tcp:82 -- /moved\n",
+        10,
+    );
+    assert_eq!(
+        plan,
+        [
+            "Stop(\"gone\")",
+            "Start(\"new\")",
+            "Restart(\"keep\")",
+            "Restart(\"moved\")"
+        ]
+    );
+    killed(&mut s, &mut fx, 100, 20);
+    killed(&mut s, &mut fx, 101, 21);
+    saw(
+        &mut fx,
+        &[
+            "signal-cgroup keep 15",
+            "signal-cgroup keep 18",
+            "signal-cgroup moved 15",
+            "signal-cgroup moved 18",
+            "kill-cgroup keep",
+            "kill-cgroup moved",
+            "unbind gone unix:/run/gone.sock",
+            "remove-cgroup gone",
+            "unbind moved tcp:81",
+            "spawn keep 103 fds=1",
+            "spawn moved 104 fds=1",
+        ],
+    );
+    assert_eq!(socket_fds(&s, "keep"), keep, "keep's socket is the same");
+    assert_eq!(socket_fds(&s, "echo"), echo, "echo's socket is the same");
+    assert!(socket_fds(&s, "moved")[0] >= 0);
+    assert!(
+        socket_fds(&s, "new")[0] >= 0,
+        "a new unit's socket is bound"
+    );
+    assert_eq!(state(&s, "new"), State::Listening);
+    // Watched: echo's socket (under its new index) and new's.
+    assert_eq!(fx.watched, 2);
+    fx.pending = 1;
+    s.on_token(&mut fx, sock(0, 0), Ms(30));
+    exit(&mut s, &mut fx, 102, 0, 31);
+    saw(
+        &mut fx,
+        &["spawn echo@1 105 fds=conn", "kill-cgroup echo@0"],
+    );
+    assert_eq!(sockets(&s, 0), (vec![(true, 2)], 1));
 }

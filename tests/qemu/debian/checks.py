@@ -224,6 +224,42 @@ def dbus(s):
     s.check('string "org.freedesktop.DBus"' in out, "ListNames:\n%s" % out)
 
 
+@check("dbus-socket", "dbus-daemon takes /run/dbus/system_bus_socket from PID 1 "
+       "(listen=, --address=systemd:): the listening socket is among PID 1's fds and is "
+       "dbus-daemon's fd 3, with LISTEN_PID and LISTEN_FDS; after `kill -9` of dbus-daemon "
+       "a `dbus-send --system` made at once is answered by the restarted daemon, on the "
+       "same socket")
+def dbus_socket(s):
+    path = "/run/dbus/system_bus_socket"
+
+    def listening():
+        # /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path;
+        # flags 00010000 (__SO_ACCEPTCON) is the listening one (accepted
+        # connections show the path too).
+        inos = s.ssh("awk '$4 == \"00010000\" && $8 == \"%s\" {print $7}' /proc/net/unix"
+                     % path).split()
+        s.check(len(inos) == 1, "listening sockets at %s: %r" % (path, inos))
+        return "socket:[%s]" % inos[0]
+
+    sock = listening()
+    held = s.ssh("for f in /proc/1/fd/*; do readlink $f; done").split()
+    s.check(sock in held, "PID 1 does not hold %s (%s)" % (path, sock))
+    old = s.units()["dbus"]["pid"]
+    fd3 = s.ssh("readlink /proc/%d/fd/3" % old).strip()
+    s.check(fd3 == sock, "dbus-daemon's fd 3 is %r, not %s" % (fd3, sock))
+    env = s.ssh("tr '\\0' '\\n' < /proc/%d/environ" % old).split()
+    for want in ("LISTEN_PID=%d" % old, "LISTEN_FDS=1"):
+        s.check(want in env, "dbus-daemon's environment has no %s" % want)
+    # Killed: the next client waits in PID 1's socket for the new daemon.
+    out = s.ssh("kill -9 %d && dbus-send --system --print-reply --dest=org.freedesktop.DBus "
+                "/ org.freedesktop.DBus.ListNames" % old)
+    s.check('string "org.freedesktop.DBus"' in out, "ListNames after kill -9:\n%s" % out)
+    new = restarted(s, "dbus", old)
+    s.check(listening() == sock, "the socket changed with the restart")
+    s.check(s.ssh("readlink /proc/%d/fd/3" % new).strip() == sock,
+            "the restarted dbus-daemon's fd 3 is not %s" % sock)
+
+
 @check("syslog", "`logger` reaches rsyslog's /var/log/syslog through /dev/log")
 def syslog(s):
     token = "pinit-debian-test-%d" % time.monotonic_ns()
