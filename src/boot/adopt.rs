@@ -15,6 +15,7 @@
 use crate::place::cgroup::{self, Base, Path};
 use crate::say;
 use crate::supervise::effects::{Effects, System};
+use crate::supervise::instance::{Instance, Stop};
 use crate::supervise::listen;
 use crate::supervise::report::Timeline;
 use crate::supervise::supervisor::{Carried, Supervisor, UnitFds};
@@ -191,6 +192,7 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
             continue;
         };
         let (name, log, ready, policy) = (u.name, u.log, u.ready, *sm.policy());
+        let instances = if u.accept { u.max_instances } else { 0 };
         let mut rec = [0u8; 64];
         let record = cgroup::recorded(&dir, &mut rec).and_then(Record::parse);
         let (mut any, mut alive) = (false, false);
@@ -251,10 +253,71 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     snap.restarts
                 );
                 sup.resume(fx, i, &c, fds, now);
+                for num in 0..instances {
+                    instance(sup, fx, i, &dir, name_buf.as_str(), num, now);
+                }
             }
         }
     }
     taken
+}
+
+/// Instance `num` of `accept=yes` unit `i`, as the crashed PID 1 left it
+/// in cgroup `DIR/NAME@num`: its process is still PID 1's child (PID 1
+/// never changed), so it is taken back into the instance table, to be
+/// reaped and swept as before; what else is in that cgroup without that
+/// child is killed (nothing would ever reap or sweep it).
+fn instance(
+    sup: &mut Supervisor<'_>,
+    fx: &mut System<'_>,
+    i: usize,
+    dir: &Path,
+    name: &str,
+    num: u16,
+    now: Ms,
+) {
+    let mut buf: heapless::String<{ cgroup::PATH_MAX }> = heapless::String::new();
+    if write!(buf, "{}/{}", dir.as_str(), cgroup::instance_dir(name, num)).is_err() {
+        return;
+    }
+    let Ok(sub) = Path::new(buf.as_str()) else {
+        return;
+    };
+    let mut child = None;
+    let mut any = false;
+    each_pid(&sub, |p| {
+        any = true;
+        if child.is_none() && file::parent_of(p) == Some(1) {
+            child = Pid::from_raw(p);
+        }
+    });
+    let Some(pid) = child else {
+        if any {
+            say!(
+                "{}: processes left in {} with no instance of it: killing them",
+                name,
+                sub.as_str()
+            );
+            each_pid(&sub, |p| {
+                let _ = crate::sys::kill(p, linux_raw_sys::general::SIGKILL);
+            });
+        }
+        return;
+    };
+    let inst = Instance {
+        unit: i as u16,
+        num,
+        pid,
+        stop: Stop::No,
+    };
+    if sup.resume_instance(fx, i, inst, now) {
+        say!(
+            "{}: instance {} taken back (pid {})",
+            name,
+            num,
+            pid.as_raw_nonzero()
+        );
+    }
 }
 
 /// Finds each unit's `listen=` sockets again among the fds the crashed

@@ -6,7 +6,9 @@ each unit's sockets again among the fds the old one left open. Checked
 from the kernel's side: every listening socket is the same inode in
 /proc/1/fd before and after, the queued client is answered by the server
 restarted after SIGKILL, an on-demand server still starts at its first
-connection and an accept=yes service still accepts."""
+connection, an accept=yes service still accepts, and its instance
+serving a client across the panic is taken back, then reaped and its
+cgroup removed."""
 
 import checks
 import qemu
@@ -50,6 +52,14 @@ answers() { i=0; while ! pinit status > /dev/null 2>&1 && [ $i -lt 100 ]; do sle
 
 sleep 2
 echo "INO-BEFORE $(inodes)"
+# An echo instance serving a client across the panic: its stdin a FIFO
+# held open here until after it.
+mkfifo /tmp/in
+nc 127.0.0.1 7 < /tmp/in > /tmp/e1 & e1=$!
+exec 3> /tmp/in
+echo one >&3
+sleep 1
+echo "ECHOBEFORE $(cgp echo)"
 old=$(cgp sl)
 kill -STOP $old
 connect tcp:127.0.0.1:9000 x > /tmp/k1 & k1=$!
@@ -61,6 +71,12 @@ echo "INO-AFTER $(inodes)"
 echo "QUEUED $(queued 9000)"
 echo "SLOLD $(cgp sl)"
 echo "ODSTATE $(pinit status od | awk '/state:/ {print $2}') [$(cgp od)]"
+echo "ECHOINST $(pinit status echo | awk '/instances:/ {print $2, $3, $4}') [$(echo $(cgp echo))]"
+exec 3>&-
+wait $e1
+sleep 1
+echo "ECHO1 [$(cat /tmp/e1)]"
+echo "ECHOLEFT [$(cgp echo)] [$(ls -d $cg/echo/echo@* 2>/dev/null)]"
 kill -KILL $old
 wait $k1
 echo "SLNEW $(cgp sl)"
@@ -110,6 +126,17 @@ def run(t):
             "the client queued across the panic")
 
     t.check(grab(r"ODSTATE (.*)").group(1) == "listening []", "od after the panic")
+
+    # The echo instance running at the panic: taken back into the
+    # instance table (status counts it), served its client to the end,
+    # then reaped and its cgroup swept and removed.
+    inst = grab(r"ECHOBEFORE (\d+) ?$").group(1)
+    grab(r"pinit: echo: instance 0 taken back \(pid %s\)" % inst)
+    t.check(grab(r"ECHOINST (.*)").group(1).strip() == "1 of 2 [%s]" % inst,
+            "the instance after the panic")
+    t.check(grab(r"ECHO1 \[(.*)\]").group(1) == "one", "the instance's client")
+    t.check(grab(r"ECHOLEFT (.*)").group(1) == "[] []",
+            "the instance's cgroup after its exit")
     m = grab(r"ODUNIX reply unix:/run/od.sock: odctl (\d+) 2 odweb:odctl")
     t.check(grab(r"ODCG ([\d ]*)").group(1).split() == [m.group(1)],
             "the on-demand server is not in its cgroup")
