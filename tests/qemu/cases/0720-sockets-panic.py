@@ -71,16 +71,16 @@ echo "INO-AFTER $(inodes)"
 echo "QUEUED $(queued 9000)"
 echo "SLOLD $(cgp sl)"
 echo "ODSTATE $(pinit status od | awk '/state:/ {print $2}') [$(cgp od)]"
+kill -KILL $old
+wait $k1
+echo "SLNEW $(cgp sl)"
+echo "K1 $(cat /tmp/k1)"
 echo "ECHOINST $(pinit status echo | awk '/instances:/ {print $2, $3, $4}') [$(echo $(cgp echo))]"
 exec 3>&-
 wait $e1
 sleep 1
 echo "ECHO1 [$(cat /tmp/e1)]"
 echo "ECHOLEFT [$(cgp echo)] [$(ls -d $cg/echo/echo@* 2>/dev/null)]"
-kill -KILL $old
-wait $k1
-echo "SLNEW $(cgp sl)"
-echo "K1 $(cat /tmp/k1)"
 echo "ODUNIX $(connect unix:/run/od.sock x)"
 echo "ODCG $(cgp od)"
 (echo two; sleep 1) | nc 127.0.0.1 7 > /tmp/e2
