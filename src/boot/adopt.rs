@@ -253,10 +253,12 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
                     snap.restarts
                 );
                 sup.resume(fx, i, &c, fds, now);
-                for num in 0..instances {
-                    instance(sup, fx, i, &dir, name_buf.as_str(), num, now);
-                }
             }
+        }
+        // Whatever the unit's own cgroup said: a listening unit runs
+        // nothing there (its record may be older, its cgroup empty).
+        for num in 0..instances {
+            instance(sup, fx, i, &dir, name_buf.as_str(), num, now);
         }
     }
     taken
