@@ -352,6 +352,12 @@ service long restart-limit=2 -- /bin/sh -c "sleep 10.2; exit 4"
 "#,
     );
     r.wait("long: exited with status 4; restarting now");
+    // Its `started` line follows once the new process has exec'd (PID 1
+    // reads that report in its loop): waited for, not assumed.
+    let t0 = Instant::now();
+    while r.count("long: started") < 2 && t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(r.count("long: started"), 2, "{}", r.text());
     r.stop();
 }
