@@ -45,6 +45,9 @@ restarted() {
 sleep 3
 p=$(main s01); kill $p; restarted s01 $p
 sleep 2
+# The crash loops are mid back-off most of the time, not always: a
+# restart may run /bin/false at the very moment of a look.
+i=0; while { [ "$(state crash1)" != backing-off ] || [ "$(state crash2)" != backing-off ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 echo "VERSION-BEFORE $(pinit status | head -n 1)"
 echo "STATE-BEFORE fdwait=$(state fdwait) nwait=$(state nwait) crash1=$(state crash1) crash2=$(state crash2)"
 echo "BEFORE $(pids)"
