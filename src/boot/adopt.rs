@@ -319,6 +319,18 @@ fn instance(
             num,
             pid.as_raw_nonzero()
         );
+    } else {
+        // No room in the table PID 1 reads now (max-instances= lower):
+        // not left running untracked.
+        say!(
+            "{}: instance {} (pid {}) does not fit the table's max-instances=: killing it",
+            name,
+            num,
+            pid.as_raw_nonzero()
+        );
+        each_pid(&sub, |p| {
+            let _ = crate::sys::kill(p, linux_raw_sys::general::SIGKILL);
+        });
     }
 }
 
