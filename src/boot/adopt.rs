@@ -300,9 +300,7 @@ fn instance(
                 name,
                 sub.as_str()
             );
-            each_pid(&sub, |p| {
-                let _ = crate::sys::kill(p, linux_raw_sys::general::SIGKILL);
-            });
+            kill_all(&sub);
         }
         return;
     };
@@ -328,10 +326,15 @@ fn instance(
             num,
             pid.as_raw_nonzero()
         );
-        each_pid(&sub, |p| {
-            let _ = crate::sys::kill(p, linux_raw_sys::general::SIGKILL);
-        });
+        kill_all(&sub);
     }
+}
+
+/// SIGKILL to every process of cgroup `dir`.
+fn kill_all(dir: &Path) {
+    each_pid(dir, |p| {
+        let _ = crate::sys::kill(p, linux_raw_sys::general::SIGKILL);
+    });
 }
 
 /// Finds each unit's `listen=` sockets again among the fds the crashed

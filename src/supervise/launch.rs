@@ -308,6 +308,27 @@ pub(crate) fn launch(
     }
 }
 
+/// Reads a child's report pipe (a bounded number of records per call):
+/// its placement warnings, said, then its end: `Ok` once it exec'd (the
+/// pipe's end), the step that failed (said) as `Err`; `None` while more
+/// is to come.
+pub(crate) fn report_end(u: &table::Unit<'_>, fd: BorrowedFd<'_>) -> Option<Result<(), Errno>> {
+    // Warnings (one per placement option and rlimit) and the end.
+    const RECORDS_MAX: usize = 32;
+    for _ in 0..RECORDS_MAX {
+        match spawn::read_report(fd) {
+            spawn::Report::Pending => return None,
+            spawn::Report::Warning(w) => warn(u, w),
+            spawn::Report::Failed(step, errno) => {
+                failed(u, step, errno);
+                return Some(Err(errno));
+            }
+            spawn::Report::Execd => return Some(Ok(())),
+        }
+    }
+    None
+}
+
 /// `NAME: unable to execute /usr/bin/x: ENOENT`: the child's set-up
 /// failed at `step` (its report).
 pub(crate) fn failed(u: &table::Unit<'_>, step: spawn::Step, e: Errno) {

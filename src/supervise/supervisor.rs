@@ -18,7 +18,6 @@ use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::ratelimit::Limit;
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
-use crate::supervise::spawn::{self, Report};
 use crate::supervise::tables::Held;
 use crate::supervise::unit::{
     Action, Activation, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
@@ -945,39 +944,26 @@ impl<'t> Supervisor<'t> {
         true
     }
 
-    /// What the child of instance report slot `k` (of unit `i`) reports:
-    /// its placement warnings, then its exec (the pipe's end) or the step
-    /// that failed, which pauses the unit's accepting (a missing binary
-    /// must not fork once per connection in a loop).
+    /// What the child of instance report slot `k` (of unit `i`) reports
+    /// (`launch::report_end`); a step that failed pauses the unit's
+    /// accepting (a missing binary must not fork once per connection in
+    /// a loop).
     fn on_instance_report(&mut self, fx: &mut impl Effects, k: usize, i: usize, now: Ms) {
-        const RECORDS_MAX: usize = 32;
-        let Some(u) = self.table.get().units.get(i) else {
+        let (Some(u), Some((_, fd))) = (self.table.get().units.get(i), self.instances.report(k))
+        else {
             return;
         };
-        for _ in 0..RECORDS_MAX {
-            let r = match self.instances.report(k) {
-                Some((_, fd)) => spawn::read_report(fd),
-                None => return,
-            };
-            match r {
-                Report::Pending => return,
-                Report::Warning(w) => {
-                    launch::warn(u, w);
-                    continue;
-                }
-                Report::Failed(step, errno) => {
-                    launch::failed(u, step, errno);
-                    if let Some(slot) = self.slots.get_mut(i) {
-                        slot.paused = Some(now.after(ACCEPT_PAUSE_MS));
-                    }
-                    self.sync_watch(fx, i, now);
-                }
-                Report::Execd => {}
-            }
-            if let Some(fd) = self.instances.take_report(k) {
-                fx.unwatch(fd.as_fd());
-            }
+        let Some(end) = launch::report_end(u, fd) else {
             return;
+        };
+        if let Some(fd) = self.instances.take_report(k) {
+            fx.unwatch(fd.as_fd());
+        }
+        if end.is_err() {
+            if let Some(slot) = self.slots.get_mut(i) {
+                slot.paused = Some(now.after(ACCEPT_PAUSE_MS));
+            }
+            self.sync_watch(fx, i, now);
         }
     }
 
@@ -995,37 +981,24 @@ impl<'t> Supervisor<'t> {
         }
     }
 
-    /// Unit `i`'s child reports (a bounded number of records per call):
-    /// placement warnings, then its exec (EOF) or the step that failed.
+    /// Unit `i`'s child reports (`launch::report_end`): its exec, or the
+    /// step that failed.
     fn on_report(&mut self, fx: &mut impl Effects, i: usize, now: Ms) {
-        // Warnings (one per placement option and rlimit) and the end.
-        const RECORDS_MAX: usize = 32;
-        let Some(u) = self.table.get().units.get(i) else {
+        let fd = self.slots.get(i).and_then(|s| s.report.as_ref());
+        let (Some(u), Some(fd)) = (self.table.get().units.get(i), fd) else {
             return;
         };
-        for _ in 0..RECORDS_MAX {
-            let r = match self.slots.get(i).and_then(|s| s.report.as_ref()) {
-                Some(fd) => spawn::read_report(fd.as_fd()),
-                None => return,
-            };
-            let event = match r {
-                Report::Pending => return,
-                Report::Warning(w) => {
-                    launch::warn(u, w);
-                    continue;
-                }
-                Report::Failed(step, errno) => {
-                    launch::failed(u, step, errno);
-                    Event::SpawnFailed { errno }
-                }
-                Report::Execd => Event::Execd,
-            };
-            if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.report.take()) {
-                fx.unwatch(fd.as_fd());
-            }
-            self.step(fx, i, event, now);
+        let Some(end) = launch::report_end(u, fd.as_fd()) else {
             return;
+        };
+        if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.report.take()) {
+            fx.unwatch(fd.as_fd());
         }
+        let event = match end {
+            Ok(()) => Event::Execd,
+            Err(errno) => Event::SpawnFailed { errno },
+        };
+        self.step(fx, i, event, now);
     }
 
     /// Timer events to every unit whose deadline has passed; instances

@@ -5,6 +5,7 @@ use super::*;
 use crate::place::cgroup::Base;
 use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::instance::Instance;
+use crate::supervise::spawn;
 use crate::supervise::tables;
 use crate::table::capacity::UNITS_MAX;
 use crate::table::OnFailure;
