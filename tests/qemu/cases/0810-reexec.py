@@ -36,6 +36,11 @@ pids() {
 # The RST column of each unit, from `pinit status`.
 rst() { pinit status | awk 'NR > 2 { printf "%s=%s ", $1, $6 }'; }
 state() { pinit status | awk -v u=$1 '$1 == u { print $3 }'; }
+# The states of the four waiting or crashing units, from one answer.
+waits() {
+  pinit status | awk '$1 ~ /^(fdwait|nwait|crash1|crash2)$/ { s[$1] = $3 }
+    END { printf "fdwait=%s nwait=%s crash1=%s crash2=%s", s["fdwait"], s["nwait"], s["crash1"], s["crash2"] }'
+}
 main() { pinit status | awk -v u=$1 '$1 == u { print $4 }'; }
 restarted() {
   i=0; while [ "$(main $1)" = "$2" ] || [ "$(state $1)" != running ]; do
@@ -46,10 +51,16 @@ sleep 3
 p=$(main s01); kill $p; restarted s01 $p
 sleep 2
 # The crash loops are mid back-off most of the time, not always: a
-# restart may run /bin/false at the very moment of a look.
-i=0; while { [ "$(state crash1)" != backing-off ] || [ "$(state crash2)" != backing-off ]; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+# restart may run /bin/false at the very moment of a look. So the four
+# states come from one `pinit status`, taken again until both loops are
+# backing off in the same answer (a slow guest restarts one between two
+# separate looks).
+i=0; while :; do
+  sb=$(waits); case "$sb" in *crash1=backing-off*crash2=backing-off*) break;; esac
+  [ $i -ge 100 ] && break; sleep 0.1; i=$((i+1))
+done
 echo "VERSION-BEFORE $(pinit status | head -n 1)"
-echo "STATE-BEFORE fdwait=$(state fdwait) nwait=$(state nwait) crash1=$(state crash1) crash2=$(state crash2)"
+echo "STATE-BEFORE $sb"
 echo "BEFORE $(pids)"
 echo "RST-BEFORE $(rst)"
 echo "RSS-BEFORE $(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
@@ -66,7 +77,7 @@ echo "VERSION-AFTER $(pinit status | head -n 1)"
 echo "AFTER $(pids)"
 echo "RST-AFTER $(rst)"
 echo "RSS-AFTER $(awk '/^Rss:/ { print $2 }' /proc/1/smaps_rollup)"
-echo "STATE-AFTER fdwait=$(state fdwait) nwait=$(state nwait) crash1=$(state crash1) crash2=$(state crash2)"
+echo "STATE-AFTER $(waits)"
 # Readiness through what the old PID 1 handed over.
 touch /run/go
 i=0; while { [ "$(state fdwait)" != running ] || [ "$(state nwait)" != running ]; } && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
