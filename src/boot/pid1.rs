@@ -28,7 +28,7 @@ use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::log;
 use crate::sys::time::{self, Secs};
-use crate::sys::{Args, Inherited};
+use crate::sys::{Args, Inherited, Singleton};
 use crate::table::{Setup, Table};
 use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
@@ -65,8 +65,12 @@ pub(crate) fn run(args: Args) -> ! {
             Name(e)
         );
     }
-    let mut cmdbuf = [0u8; CMDLINE_MAX];
-    let n = file::read_file("/proc/cmdline", &mut cmdbuf).unwrap_or_else(|e| {
+    // In .bss (see Singleton): a kernel command line is far shorter.
+    static CMDBUF: Singleton<[u8; CMDLINE_MAX]> = Singleton::new([0; CMDLINE_MAX]);
+    let Some(cmdbuf) = CMDBUF.take() else {
+        halt_forever()
+    };
+    let n = file::read_file("/proc/cmdline", cmdbuf).unwrap_or_else(|e| {
         say!("unable to read /proc/cmdline: {}", Name(e));
         0
     });

@@ -10,6 +10,7 @@ use crate::supervise::listen::Listener;
 use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
+use crate::sys::Singleton;
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
@@ -39,6 +40,24 @@ const ENV_BUF: usize = envfile::BYTES_MAX
 const PATH_BUF: usize = table::capacity::PATH_MAX + 1;
 /// LISTEN_FDNAMES's value: up to LISTEN_MAX names of up to 31 bytes.
 const FDNAMES_MAX: usize = LISTEN_MAX * 32;
+/// The buffers a start decodes a unit's arguments, environment and
+/// paths into: in .bss, lent to one start at a time, so only the bytes a
+/// unit uses are ever paged in (on the stack the frame's probes made all
+/// 20 KiB resident, and zeroing them cost each restart).
+struct Scratch {
+    args: [u8; ARGS_BUF],
+    envs: [u8; ENV_BUF],
+    tty: [u8; PATH_BUF],
+    dir: [u8; PATH_BUF],
+}
+
+static SCRATCH: Singleton<Scratch> = Singleton::new(Scratch {
+    args: [0; ARGS_BUF],
+    envs: [0; ENV_BUF],
+    tty: [0; PATH_BUF],
+    dir: [0; PATH_BUF],
+});
+
 /// PATH for units that set none.
 pub(crate) const DEFAULT_PATH: &str =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -169,8 +188,18 @@ pub(crate) fn launch(
         }
     }
 
-    let mut args = [0u8; ARGS_BUF];
-    let argv = lex::decode_all(u.argv(), &mut args).ok_or_else(|| {
+    let Some(mut scratch) = SCRATCH.lend() else {
+        // Only if a start ran inside another: a bug, said, not a crash.
+        say!("{}: not started: its start buffers are in use", name);
+        return Err(LaunchError::Errno(Errno::BUSY));
+    };
+    let Scratch {
+        args,
+        envs,
+        tty: tty_buf,
+        dir: dir_buf,
+    } = &mut *scratch;
+    let argv = lex::decode_all(u.argv(), args).ok_or_else(|| {
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
         LaunchError::Errno(Errno::TOOBIG)
     })?;
@@ -194,8 +223,7 @@ pub(crate) fn launch(
         }
     }
 
-    let mut envs = [0u8; ENV_BUF];
-    let envp = env_block(table, u, ctx, (fds.len(), &names), &mut envs)?;
+    let envp = env_block(table, u, ctx, (fds.len(), &names), envs)?;
 
     let mut cmd = Command::new(path);
     for a in argv {
@@ -227,13 +255,11 @@ pub(crate) fn launch(
         forget_pidfile(u.name, p);
     }
 
-    let mut tty_buf = [0u8; PATH_BUF];
-    let mut dir_buf = [0u8; PATH_BUF];
     cmd.tty = match &u.tty {
-        Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(&mut tty_buf),
+        Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(tty_buf),
         _ => None,
     };
-    cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(&mut dir_buf));
+    cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(dir_buf));
     cmd.umask = u.umask.map(u32::from);
     cmd.no_new_privs = u.no_new_privs;
     cmd.watchdog_pid = has_watchdog(u);

@@ -561,9 +561,10 @@ pub(crate) fn fd_is_open(fd: i32) -> bool {
     check(r).is_ok()
 }
 
-/// A static that hands out one `&'static mut` to its value, once. PID 1
-/// keeps its big tables here: in .bss, where untouched pages are never
-/// paged in (a large stack frame would be probed page by page).
+/// A static that hands out one `&'static mut` to its value, once (`take`),
+/// or lends it for a while (`lend`). PID 1 keeps its big tables and
+/// buffers here: in .bss, where untouched pages are never paged in (a
+/// large stack frame is probed, and so made resident, page by page).
 pub(crate) struct Singleton<T> {
     taken: core::sync::atomic::AtomicBool,
     value: core::cell::UnsafeCell<T>,
@@ -589,6 +590,43 @@ impl<T> Singleton<T> {
         }
         // SAFETY: the flag guarantees this is the only reference ever made.
         Some(unsafe { &mut *self.value.get() })
+    }
+
+    /// The value for as long as the guard lives (scratch space used
+    /// again and again, never by two at once); `None` while it is lent
+    /// or after `take`.
+    pub(crate) fn lend(&'static self) -> Option<Lent<T>> {
+        if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
+            return None;
+        }
+        Some(Lent(self))
+    }
+}
+
+/// A `Singleton`'s value, lent until this guard drops.
+pub(crate) struct Lent<T: 'static>(&'static Singleton<T>);
+
+impl<T> core::ops::Deref for Lent<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the flag is set for as long as this guard lives, so no
+        // other reference to the value exists.
+        unsafe { &*self.0.value.get() }
+    }
+}
+
+impl<T> core::ops::DerefMut for Lent<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this one exclusive.
+        unsafe { &mut *self.0.value.get() }
+    }
+}
+
+impl<T> Drop for Lent<T> {
+    fn drop(&mut self) {
+        self.0
+            .taken
+            .store(false, core::sync::atomic::Ordering::Release);
     }
 }
 
@@ -965,4 +1003,25 @@ pub(crate) fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno
         )
     };
     check(r).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Singleton;
+
+    #[test]
+    fn a_lent_value_is_lent_to_one_at_a_time_and_kept_between_loans() {
+        static S: Singleton<[u8; 4]> = Singleton::new([0; 4]);
+        let mut a = S.lend().expect("the first loan");
+        a[0] = 7;
+        assert!(S.lend().is_none(), "lent twice at once");
+        assert!(S.take().is_none(), "taken while lent");
+        drop(a);
+        let b = S.lend().expect("a loan after the first ended");
+        assert_eq!(b[0], 7);
+        drop(b);
+        let t = S.take().expect("taken when not lent");
+        assert_eq!(t[0], 7);
+        assert!(S.lend().is_none(), "lent after being taken");
+    }
 }
