@@ -40,11 +40,33 @@ pub(crate) const RUN_DIR: &str = "/run/pinit";
 /// Longest `pinit.conf=` path.
 const CONF_PATH_MAX: usize = 256;
 
+/// The buffers boot reads into and PID 1 keeps: in .bss (see Singleton),
+/// each far longer than what it usually holds.
+struct Bufs {
+    cmdline: [u8; CMDLINE_MAX],
+    tty: [u8; 64],
+    conf: [u8; CONF_PATH_MAX],
+}
+
+static BUFS: Singleton<Bufs> = Singleton::new(Bufs {
+    cmdline: [0; CMDLINE_MAX],
+    tty: [0; 64],
+    conf: [0; CONF_PATH_MAX],
+});
+
 /// Boots and supervises; never returns. After a re-exec (`--handover=`)
 /// or a panic (`--reexec=`), it takes the running units back instead of
 /// booting (docs/design.md §13).
-#[inline(never)] // its frame stays out of main's
 pub(crate) fn run(args: Args) -> ! {
+    // Boot's frame is gone by the time the loop runs: the stack the loop
+    // and every start need comes on top of a small one, not of boot's.
+    serve(boot(args))
+}
+
+/// Everything before the event loop; the rescue shell's loop, if that is
+/// what it comes to.
+#[inline(never)] // its frame must end before the loop's begins
+fn boot(args: Args) -> Init<'static> {
     mounts::console_fds();
     let started_us = time::since_boot_us();
     mounts::mount_api();
@@ -65,9 +87,12 @@ pub(crate) fn run(args: Args) -> ! {
             Name(e)
         );
     }
-    // In .bss (see Singleton): a kernel command line is far shorter.
-    static CMDBUF: Singleton<[u8; CMDLINE_MAX]> = Singleton::new([0; CMDLINE_MAX]);
-    let Some(cmdbuf) = CMDBUF.take() else {
+    let Some(Bufs {
+        cmdline: cmdbuf,
+        tty: tty_buf,
+        conf: path_buf,
+    }) = BUFS.take()
+    else {
         halt_forever()
     };
     let n = file::read_file("/proc/cmdline", cmdbuf).unwrap_or_else(|e| {
@@ -100,10 +125,8 @@ pub(crate) fn run(args: Args) -> ! {
         say!("unable to route Ctrl-Alt-Del to SIGINT: {}", Name(e));
     }
     let (sigfd, ev) = event_loop::setup();
-    let mut tty_buf = [0u8; 64];
-    let tty = rescue::console_tty(&mut tty_buf);
-    let mut path_buf = [0u8; CONF_PATH_MAX];
-    let conf = conf_path(&cmdline, &mut path_buf);
+    let tty = rescue::console_tty(tty_buf);
+    let conf = conf_path(&cmdline, path_buf);
     let mut init = Init::new(sigfd, ev, Mode::Pid1);
     init.conf = conf;
     let run_ok = run_dir();
@@ -251,7 +274,7 @@ pub(crate) fn run(args: Args) -> ! {
     // over (a socket that could not be bound before).
     sup.bind_all(&mut fx, time::now());
     init.sup = Some(sup);
-    serve(init)
+    init
 }
 
 /// The rescue shell, and nothing else.

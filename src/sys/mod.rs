@@ -565,6 +565,9 @@ pub(crate) fn fd_is_open(fd: i32) -> bool {
 /// or lends it for a while (`lend`). PID 1 keeps its big tables and
 /// buffers here: in .bss, where untouched pages are never paged in (a
 /// large stack frame is probed, and so made resident, page by page).
+// repr(C): the flag first, on the page where the value begins (usually
+// written anyway), not after it, where it would page in one more page.
+#[repr(C)]
 pub(crate) struct Singleton<T> {
     taken: core::sync::atomic::AtomicBool,
     value: core::cell::UnsafeCell<T>,

@@ -333,6 +333,13 @@ pub fn decode_all<'a, 'b>(
 #[derive(Clone, Copy)]
 pub struct CStrs<'b>(&'b [u8]);
 
+impl CStrs<'_> {
+    /// The bytes the strings take, their NULs included.
+    pub fn size(&self) -> usize {
+        self.0.len()
+    }
+}
+
 impl<'b> Iterator for CStrs<'b> {
     type Item = &'b CStr;
     fn next(&mut self) -> Option<&'b CStr> {
