@@ -134,7 +134,14 @@ def private_apt(arch, refresh=False):
     deb_arch = DEB_ARCH[arch]
     d = CACHE / "apt" / ("%s-%s" % (suite, deb_arch))
     conf = d / "apt.conf"
-    if (d / "updated").is_file() and not refresh:
+    # The marker names the directory apt.conf was written for: apt.conf
+    # holds absolute paths, so a cache copied or moved from another
+    # checkout is made again rather than pointing at the old one.
+    try:
+        made_for = (d / "updated").read_text()
+    except OSError:
+        made_for = None
+    if made_for == str(d) and not refresh:
         return conf
     try:
         text = SOURCES.read_text()
@@ -165,7 +172,7 @@ def private_apt(arch, refresh=False):
     ]) + 'APT::Architectures { "%s"; };\n' % deb_arch)
     print("fetch: apt-get update (%s %s, private: %s)" % (suite, deb_arch, d), file=sys.stderr)
     run(["apt-get", "update", "-q"], env=apt_env(conf))
-    (d / "updated").write_text("")
+    (d / "updated").write_text(str(d))
     return conf
 
 
