@@ -34,16 +34,27 @@ fn start(name: &str) -> Sup {
 
 /// `pinit --config` on `conf` (in the run's directory, `Sup::dir`).
 fn start_with(name: &str, conf: &str) -> Sup {
+    start_logged(name, conf, false)
+}
+
+/// `start_with`; with `log`, pinit's stderr (its own lines and, with no
+/// kernel log in --config mode, the units' output) goes to `Sup::dir`/err.
+fn start_logged(name: &str, conf: &str, log: bool) -> Sup {
     let dir = std::env::temp_dir().join(format!("pinit-ctl-{}-{}", name, std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("pinit.conf");
     std::fs::write(&path, conf).unwrap();
     let conf = path;
+    let err = if log {
+        Stdio::from(std::fs::File::create(dir.join("err")).unwrap())
+    } else {
+        Stdio::null()
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_pinit"))
         .arg("--config")
         .arg(&conf)
-        .stderr(Stdio::null())
+        .stderr(err)
         .spawn()
         .unwrap();
     let socket = format!("/run/pinit.{}/control", child.id());
@@ -381,4 +392,42 @@ fn reload_table_applies_only_what_changed() {
     assert_eq!(client(&s, &["status", "old"]).0, Some(3));
     let cmd = std::fs::read_to_string(format!("/proc/{}/cmdline", pid_of(&s, "db"))).unwrap();
     assert!(cmd.contains("1004"), "{:?}", cmd);
+}
+
+#[test]
+fn a_line_begun_before_a_reload_ends_whole_after_it() {
+    // talk writes half a line, then the rest once the reload has moved
+    // it from the first place in the table to the second.
+    let go = std::env::temp_dir().join(format!("pinit-ctl-go-{}", std::process::id()));
+    let _ = std::fs::remove_file(&go);
+    let talk = format!(
+        "service talk -- /bin/sh -c \"printf abc; while [ ! -e {} ]; do sleep 0.05; done; echo def; exec sleep 1000\"\n",
+        go.display()
+    );
+    let s = start_logged("lines", &talk, true);
+    wait_for("talk did not start", || pid_of(&s, "talk") > 0);
+    let pid = pid_of(&s, "talk");
+    // pinit holds "abc" as the start of talk's line by now.
+    std::thread::sleep(Duration::from_millis(300));
+    let conf = s.dir.join("pinit.conf");
+    std::fs::write(&conf, format!("service first -- /bin/sleep 1000\n{}", talk)).unwrap();
+    let (code, out, err) = client(&s, &["reload-table"]);
+    assert_eq!(code, Some(0), "{}{}", out, err);
+    assert!(out.lines().any(|l| l == "start first"), "{}", out);
+    wait_for("first did not start", || pid_of(&s, "first") > 0);
+    assert_eq!(pid_of(&s, "talk"), pid, "talk was restarted by the reload");
+    std::fs::write(&go, "").unwrap();
+    let want = format!("talk[{}]: abcdef", pid);
+    let errfile = s.dir.join("err");
+    wait_for("talk's line never came", || {
+        std::fs::read(&errfile).is_ok_and(|b| b.windows(4).any(|w| w == b"def\n"))
+    });
+    let _ = std::fs::remove_file(&go);
+    let text = String::from_utf8_lossy(&std::fs::read(&errfile).unwrap()).into_owned();
+    assert!(
+        text.lines().any(|l| l == want),
+        "no {:?} in pinit's output:\n{:?}",
+        want,
+        text
+    );
 }

@@ -168,6 +168,11 @@ impl<'t> Supervisor<'t> {
             }
         }
         diff::permute(&mut self.slots[..], &src);
+        // A unit's unfinished output line moves with it (its length is
+        // in its slot, its bytes in its row).
+        if let Some(rows) = self.lines.get_mut(..self.slots.len()) {
+            diff::permute(rows, &src);
+        }
         self.slots.truncate(new.units.len());
         let mut stopping = Set::new();
         for (j, (c, u)) in r.diff.units.iter().zip(new.units.iter()).enumerate() {
