@@ -10,12 +10,13 @@ use crate::boot::load_table;
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
-use crate::supervise::capture::{self, LINES};
+use crate::supervise::capture;
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_KEY};
+use crate::supervise::rows::ROWS;
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
 use crate::sys::time;
@@ -112,7 +113,7 @@ pub(crate) fn run(path: &str) -> i32 {
         base.as_ref().map_or("none", |b| b.dir())
     );
 
-    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+    let (Some(slots), Some(rows)) = (SLOTS.take(), ROWS.take()) else {
         return 1;
     };
     capture::open_syslog(table.get());
@@ -126,7 +127,7 @@ pub(crate) fn run(path: &str) -> i32 {
         Some(t) => t,
         None => return 1,
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, ctx);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
     sup.bind_all(&mut System::new(&init.ev), time::now());

@@ -10,12 +10,13 @@
 use crate::say;
 use crate::supervise::tables::{self, Held, Loaded};
 use crate::sys::file;
-use crate::sys::Singleton;
+use crate::sys::{bit, Singleton};
 use crate::table::{self, capacity::FILE_MAX, Diag};
 use core::pin::Pin;
 use rustix::io::Errno;
 
-static TABLES: Singleton<[Loaded; 2]> = Singleton::new([tables::empty(), tables::empty()]);
+static TABLES: Singleton<[Loaded; 2], { bit::TABLES }> =
+    Singleton::new([tables::empty(), tables::empty()]);
 
 /// The default run-time table.
 pub(crate) const ETC: &str = "/etc/pinit.conf";

@@ -16,19 +16,20 @@ use crate::control::protocol::{ARCH, SOCKET_PATH, VERSION};
 use crate::control::server::Control;
 use crate::place::cgroup::{self, Base};
 use crate::say;
-use crate::supervise::capture::{self, LINES};
+use crate::supervise::capture;
 use crate::supervise::effects::System;
 use crate::supervise::epoll::token::NOTIFY;
 use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
+use crate::supervise::rows::ROWS;
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::log;
 use crate::sys::time::{self, Secs};
-use crate::sys::{Args, Inherited, Singleton};
+use crate::sys::{bit, Args, Inherited, Singleton};
 use crate::table::{Setup, Table};
 use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
@@ -48,7 +49,7 @@ struct Bufs {
     conf: [u8; CONF_PATH_MAX],
 }
 
-static BUFS: Singleton<Bufs> = Singleton::new(Bufs {
+static BUFS: Singleton<Bufs, { bit::BUFS }> = Singleton::new(Bufs {
     cmdline: [0; CMDLINE_MAX],
     tty: [0; 64],
     conf: [0; CONF_PATH_MAX],
@@ -228,7 +229,7 @@ fn boot(args: Args) -> Init<'static> {
         ),
         None => say!("no readiness socket: ready=notify units will time out"),
     }
-    let (Some(slots), Some(lines)) = (SLOTS.take(), LINES.take()) else {
+    let (Some(slots), Some(rows)) = (SLOTS.take(), ROWS.take()) else {
         halt_forever()
     };
     capture::open_syslog(table.get());
@@ -242,7 +243,7 @@ fn boot(args: Args) -> Init<'static> {
         Some(t) => t,
         None => halt_forever(),
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, instances, lines, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, ctx);
     let mut fx = System::new(&init.ev);
     match &arrival {
         Some(a) => {

@@ -499,7 +499,7 @@ pub(crate) fn answer(client: OwnedFd, from: &str, units: usize) {
 
 /// Test builds: a new PID 1 panics while it takes the hand-over if this
 /// file exists (it is removed first, so the next one does not): the
-/// re-adoption after a broken hand-over, tested (tests/qemu/cases/0620).
+/// re-adoption after a broken hand-over, tested (tests/qemu/cases/0820-panic.py).
 #[cfg(feature = "test-panic")]
 pub(crate) const TEST_PANIC_FILE: &str = "/run/pinit-test-panic-in-handover";
 

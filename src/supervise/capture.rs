@@ -15,7 +15,7 @@
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::log::{self, KMSG_PRI, KMSG_RECORD_MAX, SYSLOG_PATH, SYSLOG_PRI};
-use crate::table::capacity::{NAME_MAX, UNITS_MAX};
+use crate::table::capacity::NAME_MAX;
 use crate::table::Log;
 use core::fmt::Write;
 use rustix::fd::BorrowedFd;
@@ -31,12 +31,6 @@ const RECORD_OVERHEAD: usize = KMSG_PRI.len() + NAME_MAX + 1 + 7 + 3 + 1;
 pub(crate) const LOG_LINE_MAX: usize = KMSG_RECORD_MAX - RECORD_OVERHEAD - 2 * MARK.len();
 /// Most bytes read from one unit's pipe per wake-up.
 pub(crate) const READ_MAX_PER_WAKE: usize = 4096;
-
-/// One open line per unit, in .bss: a row's pages are touched only when
-/// its unit leaves a line open across reads.
-pub(crate) type Lines = [[u8; LOG_LINE_MAX]; UNITS_MAX];
-pub(crate) static LINES: crate::sys::Singleton<Lines> =
-    crate::sys::Singleton::new([[0; LOG_LINE_MAX]; UNITS_MAX]);
 
 /// Where a piece sits in its line.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

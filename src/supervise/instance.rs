@@ -49,7 +49,7 @@ pub(crate) struct Instances {
 }
 
 /// The table PID 1 uses: only the entries in use are ever written.
-pub(crate) static INSTANCES: crate::sys::Singleton<Instances> =
+pub(crate) static INSTANCES: crate::sys::Singleton<Instances, { crate::sys::bit::INSTANCES }> =
     crate::sys::Singleton::new(Instances::new());
 
 impl Instances {

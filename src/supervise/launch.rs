@@ -10,7 +10,7 @@ use crate::supervise::listen::Listener;
 use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
 use crate::sys::errno::Name;
-use crate::sys::Singleton;
+use crate::sys::{bit, Singleton};
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
@@ -52,7 +52,7 @@ struct Scratch {
     text: [u8; ARGS_BUF + ENV_BUF],
 }
 
-static SCRATCH: Singleton<Scratch> = Singleton::new(Scratch {
+static SCRATCH: Singleton<Scratch, { bit::SCRATCH }> = Singleton::new(Scratch {
     tty: [0; PATH_BUF],
     dir: [0; PATH_BUF],
     text: [0; ARGS_BUF + ENV_BUF],

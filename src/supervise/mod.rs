@@ -16,6 +16,7 @@ pub(crate) mod order;
 pub(crate) mod passwd;
 pub(crate) mod ratelimit;
 pub(crate) mod report;
+pub(crate) mod rows;
 pub(crate) mod rundir;
 pub(crate) mod spawn;
 pub(crate) mod supervisor;

@@ -7,7 +7,7 @@
 //! `unit`, `status_text`, `boot_rows`; what it says is report.rs's.
 
 use crate::say;
-use crate::supervise::capture::{self, Capture, Lines, Record, Syslog};
+use crate::supervise::capture::{self, Capture, Record, Syslog};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
@@ -18,6 +18,7 @@ use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::ratelimit::Limit;
 use crate::supervise::report::{self, Timeline, BOOT_LATE_MS};
+use crate::supervise::rows::Rows;
 use crate::supervise::tables::Held;
 use crate::supervise::unit::{
     Action, Activation, Event, Found, Outcome, Policy, Snapshot, State, Status, Unit,
@@ -29,9 +30,6 @@ use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
-
-/// Longest `STATUS=` text kept per unit.
-pub(crate) const STATUS_MAX: usize = 80;
 
 /// One unit at run time.
 pub(crate) struct Slot {
@@ -58,8 +56,6 @@ pub(crate) struct Slot {
     /// The last started process: its output is logged under this pid,
     /// and it leads the unit's session and process group.
     log_pid: i32,
-    /// The last `STATUS=` line.
-    status: heapless::Vec<u8, STATUS_MAX>,
     timeline: Timeline,
     /// Its cgroup is being emptied by SIGKILL sweeps.
     drain: Option<Drain>,
@@ -107,7 +103,6 @@ impl Slot {
             not_yet: None,
             run_dirs: false,
             log_pid: 0,
-            status: heapless::Vec::new(),
             timeline: Timeline::default(),
             drain: None,
             owed: false,
@@ -127,7 +122,7 @@ const INSTANCE_SWEEPS: usize = 8;
 pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 
 /// The slots live in .bss: only the ones in use are ever touched.
-pub(crate) static SLOTS: crate::sys::Singleton<Slots> =
+pub(crate) static SLOTS: crate::sys::Singleton<Slots, { crate::sys::bit::SLOTS }> =
     crate::sys::Singleton::new(heapless::Vec::new());
 
 /// The unit graph as `order` sees it: the parsed table, never copied.
@@ -201,8 +196,8 @@ pub(crate) struct Supervisor<'t> {
     slots: &'t mut Slots,
     /// The running instances of `accept=yes` units.
     instances: &'t mut Instances,
-    /// Each unit's open output line (capture.rs).
-    lines: &'t mut Lines,
+    /// Each unit's open output line and `STATUS=` text (rows.rs).
+    rows: &'t mut Rows,
     ctx: Context<'t>,
     /// Whether /dev/log takes `log=syslog` lines (capture::deliver).
     syslog: Syslog,
@@ -232,7 +227,7 @@ impl<'t> Supervisor<'t> {
         spare: Option<Held<'t>>,
         slots: &'t mut Slots,
         instances: &'t mut Instances,
-        lines: &'t mut Lines,
+        rows: &'t mut Rows,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -245,7 +240,7 @@ impl<'t> Supervisor<'t> {
             spare,
             slots,
             instances,
-            lines,
+            rows,
             ctx,
             syslog: Syslog::Unseen,
             shutting_down: false,
@@ -296,7 +291,7 @@ impl<'t> Supervisor<'t> {
 
     /// Unit `i`'s last `STATUS=` text.
     pub(crate) fn status_text(&self, i: usize) -> &[u8] {
-        self.slots.get(i).map_or(&[][..], |s| &s.status[..])
+        self.rows.status.get(i).map_or(&[][..], |s| &s[..])
     }
 
     /// Unit `i`'s cgroup directory, if units have cgroups.
@@ -1106,8 +1101,8 @@ impl<'t> Supervisor<'t> {
         notify::fields(msg, |f| match f {
             Field::Ready => self.step(fx, i, Event::Ready, now),
             Field::Status(s) => {
-                if let Some(slot) = self.slots.get_mut(i) {
-                    notify::fit_status(s, &mut slot.status);
+                if let Some(row) = self.rows.status.get_mut(i) {
+                    notify::fit_status(s, row);
                 }
             }
             Field::MainPid(p) => self.main_pid(fx, i, p, now),
@@ -1347,7 +1342,7 @@ impl<'t> Supervisor<'t> {
             return;
         };
         let (name, log) = (u.name, u.log);
-        let (Some(slot), Some(row)) = (self.slots.get_mut(i), self.lines.get_mut(i)) else {
+        let (Some(slot), Some(row)) = (self.slots.get_mut(i), self.rows.lines.get_mut(i)) else {
             return;
         };
         let pid = slot.log_pid;
@@ -1595,9 +1590,9 @@ impl<'t> Supervisor<'t> {
             }
         }
         slot.log_pid = pid.as_raw_nonzero().get();
-        slot.status.clear();
         slot.not_yet = None;
         slot.run_dirs |= u.runtime_dirs().next().is_some();
+        self.rows.clear_status(i);
         Ok(pid)
     }
 }

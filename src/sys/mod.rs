@@ -565,41 +565,63 @@ pub(crate) fn fd_is_open(fd: i32) -> bool {
 /// or lends it for a while (`lend`). PID 1 keeps its big tables and
 /// buffers here: in .bss, where untouched pages are never paged in (a
 /// large stack frame is probed, and so made resident, page by page).
-// repr(C): the flag first, on the page where the value begins (usually
-// written anyway), not after it, where it would page in one more page.
-#[repr(C)]
-pub(crate) struct Singleton<T> {
-    taken: core::sync::atomic::AtomicBool,
+/// Its flag is bit `BIT` of `TAKEN`, not a byte beside the value: that
+/// byte paged in a page of its own for a value that begins or ends on an
+/// untouched page (2 of PID 1's 26 private pages with 32 units).
+#[repr(transparent)]
+pub(crate) struct Singleton<T, const BIT: u32> {
     value: core::cell::UnsafeCell<T>,
 }
 
-// SAFETY: the value is only reachable through the one `&mut` that `take`
-// hands out, guarded by an atomic flag.
-unsafe impl<T> Sync for Singleton<T> {}
+/// The flags of every `Singleton`, one bit each (`bit`).
+static TAKEN: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
-impl<T> Singleton<T> {
-    pub(crate) const fn new(value: T) -> Singleton<T> {
+/// Each `Singleton`'s bit in `TAKEN`, listed here so that none is used
+/// twice (two sharing one would only refuse each other, never alias).
+pub(crate) mod bit {
+    pub(crate) const TABLES: u32 = 0;
+    pub(crate) const BUFS: u32 = 1;
+    pub(crate) const SLOTS: u32 = 2;
+    pub(crate) const ROWS: u32 = 3;
+    pub(crate) const INSTANCES: u32 = 4;
+    pub(crate) const SCRATCH: u32 = 5;
+    #[cfg(test)]
+    pub(crate) const TEST: u32 = 31;
+}
+
+// SAFETY: the value is only reachable through the one `&mut` that `take`
+// or `lend` hands out, guarded by the value's bit in `TAKEN`.
+unsafe impl<T, const BIT: u32> Sync for Singleton<T, BIT> {}
+
+impl<T, const BIT: u32> Singleton<T, BIT> {
+    const MASK: u32 = 1 << BIT;
+
+    pub(crate) const fn new(value: T) -> Singleton<T, BIT> {
         Singleton {
-            taken: core::sync::atomic::AtomicBool::new(false),
             value: core::cell::UnsafeCell::new(value),
         }
+    }
+
+    /// Sets the bit; whether it was clear.
+    fn claim() -> bool {
+        TAKEN.fetch_or(Self::MASK, core::sync::atomic::Ordering::AcqRel) & Self::MASK == 0
     }
 
     /// The value, the first time; `None` after that.
     #[allow(clippy::mut_from_ref)] // guarded: handed out once only
     pub(crate) fn take(&'static self) -> Option<&'static mut T> {
-        if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
+        if !Self::claim() {
             return None;
         }
-        // SAFETY: the flag guarantees this is the only reference ever made.
+        // SAFETY: the bit guarantees this is the only reference ever made.
         Some(unsafe { &mut *self.value.get() })
     }
 
     /// The value for as long as the guard lives (scratch space used
     /// again and again, never by two at once); `None` while it is lent
     /// or after `take`.
-    pub(crate) fn lend(&'static self) -> Option<Lent<T>> {
-        if self.taken.swap(true, core::sync::atomic::Ordering::AcqRel) {
+    pub(crate) fn lend(&'static self) -> Option<Lent<T, BIT>> {
+        if !Self::claim() {
             return None;
         }
         Some(Lent(self))
@@ -607,29 +629,30 @@ impl<T> Singleton<T> {
 }
 
 /// A `Singleton`'s value, lent until this guard drops.
-pub(crate) struct Lent<T: 'static>(&'static Singleton<T>);
+pub(crate) struct Lent<T: 'static, const BIT: u32>(&'static Singleton<T, BIT>);
 
-impl<T> core::ops::Deref for Lent<T> {
+impl<T, const BIT: u32> core::ops::Deref for Lent<T, BIT> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the flag is set for as long as this guard lives, so no
+        // SAFETY: the bit is set for as long as this guard lives, so no
         // other reference to the value exists.
         unsafe { &*self.0.value.get() }
     }
 }
 
-impl<T> core::ops::DerefMut for Lent<T> {
+impl<T, const BIT: u32> core::ops::DerefMut for Lent<T, BIT> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` makes this one exclusive.
         unsafe { &mut *self.0.value.get() }
     }
 }
 
-impl<T> Drop for Lent<T> {
+impl<T, const BIT: u32> Drop for Lent<T, BIT> {
     fn drop(&mut self) {
-        self.0
-            .taken
-            .store(false, core::sync::atomic::Ordering::Release);
+        TAKEN.fetch_and(
+            !Singleton::<T, BIT>::MASK,
+            core::sync::atomic::Ordering::Release,
+        );
     }
 }
 
@@ -1014,7 +1037,7 @@ mod tests {
 
     #[test]
     fn a_lent_value_is_lent_to_one_at_a_time_and_kept_between_loans() {
-        static S: Singleton<[u8; 4]> = Singleton::new([0; 4]);
+        static S: Singleton<[u8; 4], { super::bit::TEST }> = Singleton::new([0; 4]);
         let mut a = S.lend().expect("the first loan");
         a[0] = 7;
         assert!(S.lend().is_none(), "lent twice at once");

@@ -168,11 +168,9 @@ impl<'t> Supervisor<'t> {
             }
         }
         diff::permute(&mut self.slots[..], &src);
-        // A unit's unfinished output line moves with it (its length is
-        // in its slot, its bytes in its row).
-        if let Some(rows) = self.lines.get_mut(..self.slots.len()) {
-            diff::permute(rows, &src);
-        }
+        // A unit's unfinished output line (its length is in its slot,
+        // its bytes in its row) and STATUS= text move with it.
+        self.rows.permute(self.slots.len(), &src);
         self.slots.truncate(new.units.len());
         let mut stopping = Set::new();
         for (j, (c, u)) in r.diff.units.iter().zip(new.units.iter()).enumerate() {
@@ -180,7 +178,10 @@ impl<'t> Supervisor<'t> {
                 continue;
             };
             match c.old() {
-                None => *slot = Slot::new(policy_of(u)),
+                None => {
+                    *slot = Slot::new(policy_of(u));
+                    self.rows.clear_status(j);
+                }
                 Some(old) => {
                     slot.sm.set_policy(policy_of(u));
                     if old != j {

@@ -65,7 +65,7 @@ impl<'t> Supervisor<'t> {
             name: u.name,
             unit: s.sm.snapshot(),
             log_pid: s.log_pid,
-            status: &s.status,
+            status: self.rows.status.get(i).map_or(&[][..], |s| &s[..]),
             timeline: s.timeline,
             stopping: self.stopping.contains(i),
             run_dirs: s.run_dirs,
@@ -130,8 +130,12 @@ impl<'t> Supervisor<'t> {
         };
         slot.sm = Unit::resume(*slot.sm.policy(), c.unit, now);
         slot.log_pid = c.log_pid;
-        notify::fit_status(c.status, &mut slot.status);
         slot.timeline = c.timeline;
+        // A quiet unit's row stays untouched.
+        match self.rows.status.get_mut(i) {
+            Some(row) if !c.status.is_empty() => notify::fit_status(c.status, row),
+            _ => self.rows.clear_status(i),
+        }
         slot.run_dirs = c.run_dirs;
         slot.kept.cgroup = fds.cgroup;
         let watched = [

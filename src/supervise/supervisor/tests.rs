@@ -3,11 +3,10 @@
 
 use super::*;
 use crate::place::cgroup::Base;
-use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::instance::Instance;
+use crate::supervise::rows::Rows;
 use crate::supervise::spawn;
 use crate::supervise::tables;
-use crate::table::capacity::UNITS_MAX;
 use crate::table::OnFailure;
 use linux_raw_sys::general::{SIGKILL, SIGTERM};
 use rustix::fd::AsRawFd;
@@ -281,15 +280,14 @@ fn loaded(conf: &str) -> Held<'static> {
 fn supervisor(conf: &str) -> Supervisor<'static> {
     let slots = Box::leak(Box::new(Slots::new()));
     let instances = Box::leak(Box::new(Instances::new()));
-    let lines = Box::leak(std::vec![[0u8; LOG_LINE_MAX]; UNITS_MAX].into_boxed_slice());
-    let lines: &mut Lines = lines.try_into().unwrap();
+    let rows = Box::leak(Box::new(Rows::new()));
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(loaded(conf), Some(loaded("")), slots, instances, lines, ctx)
+    Supervisor::new(loaded(conf), Some(loaded("")), slots, instances, rows, ctx)
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
@@ -1537,6 +1535,28 @@ fn reload_with_nothing_running_to_stop_takes_over_at_once() {
     let plan = reload(&mut s, &mut fx, "service a -- /a\nservice b -- /b2\n", 10);
     assert_eq!(plan, ["Restart(\"b\")"]);
     saw(&mut fx, &["spawn b 102"]);
+    assert_eq!(pid_of(&s, "a"), Some(100));
+}
+
+#[test]
+fn a_status_text_moves_with_its_unit_in_a_reload() {
+    let mut s = supervisor("service a ready=notify -- /a\nservice b ready=notify -- /b\n");
+    let mut fx = Fake::default();
+    s.schedule(&mut fx, Ms(0));
+    s.on_notify(&mut fx, 100, b"READY=1\nSTATUS=serving a\n", Ms(1));
+    s.on_notify(&mut fx, 101, b"READY=1\nSTATUS=serving b\n", Ms(1));
+    // n comes first: a and b move up one place, n takes a fresh slot.
+    let plan = reload(
+        &mut s,
+        &mut fx,
+        "service n -- /n\nservice b ready=notify -- /b\nservice a ready=notify -- /a\n",
+        10,
+    );
+    assert_eq!(plan, ["Start(\"n\")"]);
+    let text = |name| s.status_text(s.find(name).unwrap()).to_vec();
+    assert_eq!(text("a"), b"serving a");
+    assert_eq!(text("b"), b"serving b");
+    assert_eq!(text("n"), b"");
     assert_eq!(pid_of(&s, "a"), Some(100));
 }
 
