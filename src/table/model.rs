@@ -817,28 +817,33 @@ pub(crate) const WATCHDOG_SHUTDOWN: Millis = Millis(600_000);
 pub(crate) const WATCHDOG_WAIT: Millis = Millis(60_000);
 
 /// The whole table. Keep it in a static (`Table::new()` is const): only
-/// the unit slots in use are ever written.
+/// the unit slots in use are ever written. In this order (`repr(C)`): the
+/// small fields and the head of `units` share pages, `setup`'s head (a
+/// 5 KiB Vec, empty in many tables) sits at the end, before the text a
+/// `sys::Parsed` keeps next; the compiler's order put three pages
+/// between them.
+#[repr(C)]
 pub struct Table<'a> {
-    /// In file order; `Dep::unit` and `order` index this.
-    pub units: Vec<Unit<'a>, UNITS_MAX>,
-    /// Start order: every unit after the ones it depends on, file order
-    /// otherwise. Stop in reverse.
-    pub order: Vec<u16, UNITS_MAX>,
-    /// hostname, mount, fstab, sysctl, irq-affinity, random-seed, in
-    /// file order.
-    pub setup: Vec<Setup<'a>, SETUP_MAX>,
-    /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
-    pub env: Vec<Word<'a>, ENV_MAX>,
-    /// The `watchdog` statement, if any (`watchdog()`). A Vec of one, not
-    /// an Option: `Option<Watchdog>` would mark None in `magic_close`'s
-    /// niche, a non-zero byte that moves the whole static table from
-    /// .bss to .data (96 KB more binary).
-    watchdog: Vec<Watchdog<'a>, 1>,
     /// The `log` statement's DESTINATION as written (`log()` reads it).
     /// A `&str` in an Option, not an `Option<Log>`: `Table::new()` must be
     /// all zeros, or a static table moves from .bss to .data (94 KiB of
     /// the binary).
     pub(crate) log_word: Option<&'a str>,
+    /// The `watchdog` statement, if any (`watchdog()`). A Vec of one, not
+    /// an Option: `Option<Watchdog>` would mark None in `magic_close`'s
+    /// niche, a non-zero byte that moves the whole static table from
+    /// .bss to .data (96 KB more binary).
+    watchdog: Vec<Watchdog<'a>, 1>,
+    /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
+    pub env: Vec<Word<'a>, ENV_MAX>,
+    /// Start order: every unit after the ones it depends on, file order
+    /// otherwise. Stop in reverse.
+    pub order: Vec<u16, UNITS_MAX>,
+    /// In file order; `Dep::unit` and `order` index this.
+    pub units: Vec<Unit<'a>, UNITS_MAX>,
+    /// hostname, mount, fstab, sysctl, irq-affinity, random-seed, in
+    /// file order.
+    pub setup: Vec<Setup<'a>, SETUP_MAX>,
 }
 
 impl Default for Table<'_> {
@@ -859,13 +864,22 @@ impl<'a> Table<'a> {
         }
     }
 
+    /// Empties it, writing only what is not empty already: an empty
+    /// static table's pages stay untouched.
     pub(crate) fn clear(&mut self) {
-        self.units.clear();
-        self.order.clear();
-        self.setup.clear();
-        self.env.clear();
-        self.watchdog.clear();
-        self.log_word = None;
+        fn empty<T, const N: usize>(v: &mut Vec<T, N>) {
+            if !v.is_empty() {
+                v.clear();
+            }
+        }
+        empty(&mut self.units);
+        empty(&mut self.order);
+        empty(&mut self.setup);
+        empty(&mut self.env);
+        empty(&mut self.watchdog);
+        if self.log_word.is_some() {
+            self.log_word = None;
+        }
     }
 
     /// The `watchdog` statement, if any.
