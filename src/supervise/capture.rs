@@ -9,7 +9,7 @@
 //! each cut marked with `...` at the end of one piece and the start of
 //! the next (at a UTF-8 character boundary). Complete lines go out
 //! straight from the read buffer; only a line still open when a read ends
-//! is kept, in the unit's row of `LINES`, so a unit that writes whole
+//! is kept, in the unit's row (rows.rs), so a unit that writes whole
 //! lines never touches its row.
 
 use crate::say;

@@ -6,7 +6,7 @@
 
 use crate::place::cgroup::{self, Base};
 use crate::supervise::epoll::Loop;
-use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::launch::{self, Context, Kept, LaunchError, Launched, Pass};
 use crate::supervise::{listen, rundir};
 use crate::table::{self, Listen, Table};
 use rustix::fd::{BorrowedFd, OwnedFd};
@@ -14,8 +14,9 @@ use rustix::io::Errno;
 use rustix::process::Pid;
 
 pub(crate) trait Effects {
-    /// Starts unit `i`'s process, or with `conn` an instance of it
-    /// (launch.rs); a new output pipe is watched with `token::LOG | i`.
+    /// Starts unit `i`'s process with its sockets, or an instance of it
+    /// with its connection (launch.rs); a new output pipe is watched with
+    /// `token::LOG | i`.
     fn spawn(
         &mut self,
         i: usize,
@@ -23,7 +24,7 @@ pub(crate) trait Effects {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
-        conn: Option<Conn<'_>>,
+        pass: Pass<'_>,
     ) -> Result<Launched, LaunchError>;
     /// `kill(pid, sig)`; a negative pid is a process group.
     fn kill(&mut self, pid: i32, sig: u32) -> Result<(), Errno>;
@@ -122,10 +123,10 @@ impl Effects for System<'_> {
         table: &Table<'_>,
         ctx: &Context<'_>,
         kept: &mut Kept,
-        conn: Option<Conn<'_>>,
+        pass: Pass<'_>,
     ) -> Result<Launched, LaunchError> {
         let ev = self.ev;
-        launch::launch(u, table, ctx, kept, conn, |fd| {
+        launch::launch(u, table, ctx, kept, pass, |fd| {
             ev.add(fd, crate::supervise::epoll::token::LOG | i as u64)
         })
     }

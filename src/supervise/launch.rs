@@ -84,10 +84,6 @@ pub(crate) struct Kept {
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
     /// Its cgroup limits were said to be refused (no cgroup): once.
     pub(crate) unlimited: bool,
-    /// Its `listen=` sockets, in order, bound at boot: every one or
-    /// none (a unit whose socket could not be bound does not run).
-    /// Closed only with the unit (table reload), never by a stop.
-    pub(crate) sockets: heapless::Vec<Listener, LISTEN_MAX>,
 }
 
 /// An instance of an `accept=yes` unit: its number (cgroup `NAME@N`)
@@ -96,6 +92,25 @@ pub(crate) struct Kept {
 pub(crate) struct Conn<'a> {
     pub(crate) num: u16,
     pub(crate) fd: BorrowedFd<'a>,
+}
+
+/// The sockets a process gets on fds 3 and up.
+#[derive(Clone, Copy)]
+pub(crate) enum Pass<'a> {
+    /// The unit's own `listen=` sockets (none for most units).
+    Sockets(&'a [Listener]),
+    /// An `accept=yes` instance's one connection.
+    Conn(Conn<'a>),
+}
+
+impl<'a> Pass<'a> {
+    /// The instance's connection, if this is one.
+    pub(crate) fn conn(self) -> Option<Conn<'a>> {
+        match self {
+            Pass::Conn(c) => Some(c),
+            Pass::Sockets(_) => None,
+        }
+    }
 }
 
 /// LISTEN_FDNAMES of an instance (systemd's word for Accept=yes).
@@ -139,10 +154,11 @@ pub(crate) fn launch(
     table: &Table<'_>,
     ctx: &Context<'_>,
     kept: &mut Kept,
-    conn: Option<Conn<'_>>,
+    pass: Pass<'_>,
     watch: impl FnOnce(BorrowedFd<'_>) -> Result<(), Errno>,
 ) -> Result<Launched, LaunchError> {
     let name = u.name;
+    let conn = pass.conn();
     let mut instance_cgroup = None;
     match &ctx.base {
         Some(base) => {
@@ -217,13 +233,13 @@ pub(crate) fn launch(
     // The sockets: the unit's, or an instance's one connection.
     let mut fds: heapless::Vec<BorrowedFd<'_>, LISTEN_MAX> = heapless::Vec::new();
     let mut names: heapless::String<FDNAMES_MAX> = heapless::String::new();
-    match conn {
-        Some(c) => {
+    match pass {
+        Pass::Conn(c) => {
             let _ = fds.push(c.fd);
             let _ = names.push_str(CONNECTION);
         }
-        None => {
-            for (l, s) in u.listens().zip(kept.sockets.iter()) {
+        Pass::Sockets(sockets) => {
+            for (l, s) in u.listens().zip(sockets.iter()) {
                 let _ = fds.push(s.fd());
                 let sep = if names.is_empty() { "" } else { ":" };
                 let _ = write!(names, "{}{}", sep, u.fd_name(&l));

@@ -2,7 +2,7 @@
 //! side: bound at boot, before any unit starts, so that clients can
 //! connect at once and the kernel queues them; kept for good, so that an
 //! exit, a restart or a stop of the unit loses no pending connection.
-//! They are held in the unit's `launch::Kept` and closed only with it.
+//! They are held in the unit's row (rows.rs) and closed only with it.
 //! The child's side (fds 3 and up, LISTEN_PID) is spawn.rs's.
 
 use crate::say;
@@ -15,6 +15,10 @@ use rustix::fs::{self, AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use rustix::net::{self, sockopt, AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 use rustix::process::{Gid, Uid};
+
+/// A unit's bound sockets, in the order of its `listen=`: every one or
+/// none (a unit whose socket could not be bound does not run).
+pub(crate) type Sockets = heapless::Vec<Listener, { crate::table::capacity::LISTEN_MAX }>;
 
 /// One bound socket of a unit, and the connections PID 1 accepted on it
 /// (`accept=yes`), for `pinit status`.

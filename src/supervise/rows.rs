@@ -1,11 +1,13 @@
 //! Per-unit state kept apart from the slots, for what few units use: an
-//! output line left open across reads (capture.rs) and the last
-//! `STATUS=` text (notify.rs). In .bss, one array per kind, so a unit's
-//! row is paged in only when the unit uses it; in its slot, every unit
-//! would page in room for both (32 quiet units: a page more).
+//! output line left open across reads (capture.rs), the last `STATUS=`
+//! text (notify.rs) and the `listen=` sockets (listen.rs). In .bss, one
+//! array per kind, so a unit's row is paged in only when the unit uses
+//! it; in its slot, every unit would page in room for all three (32
+//! quiet units: two pages more).
 
 use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::diff;
+use crate::supervise::listen::Sockets;
 use crate::sys::{bit, Singleton};
 use crate::table::capacity::UNITS_MAX;
 
@@ -20,6 +22,9 @@ pub(crate) struct Rows {
     pub(crate) lines: [[u8; LOG_LINE_MAX]; UNITS_MAX],
     /// Each unit's last `STATUS=` text.
     pub(crate) status: [Status; UNITS_MAX],
+    /// Each unit's bound sockets: bound at boot, closed only with the
+    /// unit (table reload), never by a stop.
+    pub(crate) sockets: [Sockets; UNITS_MAX],
 }
 
 /// PID 1's rows: only the ones written are ever touched.
@@ -30,16 +35,21 @@ impl Rows {
         Rows {
             lines: [[0; LOG_LINE_MAX]; UNITS_MAX],
             status: [const { Status::new() }; UNITS_MAX],
+            sockets: [const { Sockets::new() }; UNITS_MAX],
         }
     }
 
     /// A reload moved the slots (`diff::permute` with `src`, the first
-    /// `n` of them): the rows follow their units.
+    /// `n` of them): the rows follow their units. (A removed unit's
+    /// sockets are closed before, so a new unit finds its row empty.)
     pub(crate) fn permute(&mut self, n: usize, src: &[u16]) {
         if let Some(rows) = self.lines.get_mut(..n) {
             diff::permute(rows, src);
         }
         if let Some(rows) = self.status.get_mut(..n) {
+            diff::permute(rows, src);
+        }
+        if let Some(rows) = self.sockets.get_mut(..n) {
             diff::permute(rows, src);
         }
     }

@@ -12,7 +12,7 @@ use crate::supervise::effects::Effects;
 use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
 use crate::supervise::instance::{Instances, Overdue};
-use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched};
+use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched, Pass};
 use crate::supervise::listen::Listener;
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
@@ -34,7 +34,8 @@ use rustix::process::Pid;
 /// One unit at run time.
 pub(crate) struct Slot {
     sm: Unit,
-    /// Its cgroup fd and output pipe, kept across runs.
+    /// Its cgroup fd and output pipe, kept across runs (its sockets are
+    /// in its row, rows.rs).
     kept: Kept,
     cap: Capture,
     /// Read end of the `ready=fd:N` pipe.
@@ -322,7 +323,7 @@ impl<'t> Supervisor<'t> {
         usize,
     ) {
         let u = self.table.get().units.get(i);
-        let bound = self.slots.get(i).map(|s| &s.kept.sockets);
+        let bound = self.rows.sockets.get(i);
         let listens = u.into_iter().flat_map(|u| u.listens());
         let mut socks = bound.into_iter().flat_map(|b| b.iter());
         (
@@ -364,19 +365,21 @@ impl<'t> Supervisor<'t> {
     /// Unit `i`'s sockets, bound now unless they are: false if one
     /// cannot be (each failure said on the console; none is kept).
     fn bind(&mut self, fx: &mut impl Effects, i: usize) -> bool {
-        let (Some(u), Some(slot)) = (self.table.get().units.get(i), self.slots.get_mut(i)) else {
+        let (Some(u), Some(bound)) = (self.table.get().units.get(i), self.rows.sockets.get_mut(i))
+        else {
             return false;
         };
-        if !slot.kept.sockets.is_empty() {
+        // A unit without sockets does not even read its row.
+        if u.listens().next().is_none() || !bound.is_empty() {
             return true;
         }
         for l in u.listens() {
             match fx.bind(u, &l) {
                 Ok(fd) => {
-                    let _ = slot.kept.sockets.push(Listener { fd, accepted: 0 });
+                    let _ = bound.push(Listener { fd, accepted: 0 });
                 }
                 Err(_) => {
-                    slot.kept.sockets.clear();
+                    bound.clear();
                     return false;
                 }
             }
@@ -670,7 +673,7 @@ impl<'t> Supervisor<'t> {
         if want == slot.watching {
             return;
         }
-        for (k, s) in slot.kept.sockets.iter().enumerate() {
+        for (k, s) in self.rows.sockets.get(i).into_iter().flatten().enumerate() {
             if want {
                 if let Err(e) = fx.watch(s.fd(), token::SOCKET | (i << 4 | k) as u64) {
                     say!("{}: unable to watch its sockets: {}", u.name, Name(e));
@@ -1288,7 +1291,7 @@ impl<'t> Supervisor<'t> {
             if slot.sm.state() != State::Listening {
                 break;
             }
-            let Some(listener) = slot.kept.sockets.get_mut(k) else {
+            let Some(listener) = self.rows.sockets.get_mut(i).and_then(|b| b.get_mut(k)) else {
                 break;
             };
             let conn = match fx.accept(listener.fd()) {
@@ -1310,7 +1313,8 @@ impl<'t> Supervisor<'t> {
                 num,
                 fd: conn.as_fd(),
             };
-            match fx.spawn(i, u, self.table.get(), &self.ctx, &mut slot.kept, Some(c)) {
+            let pass = Pass::Conn(c);
+            match fx.spawn(i, u, self.table.get(), &self.ctx, &mut slot.kept, pass) {
                 Ok(Launched { pid, report, .. }) => {
                     slot.log_pid = pid.as_raw_nonzero().get();
                     self.instances.add(i, num, pid);
@@ -1568,12 +1572,20 @@ impl<'t> Supervisor<'t> {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
+        let sockets = self.rows.sockets.get(i).map_or(&[][..], |s| &s[..]);
         let Launched {
             pid,
             ready,
             report,
             pidfd,
-        } = fx.spawn(i, u, table, &self.ctx, &mut slot.kept, None)?;
+        } = fx.spawn(
+            i,
+            u,
+            table,
+            &self.ctx,
+            &mut slot.kept,
+            Pass::Sockets(sockets),
+        )?;
         slot.child_fd = pidfd.map(|fd| (pid, fd));
         let old = [slot.ready.take(), slot.report.take(), slot.pidfd.take()];
         for fd in old.into_iter().flatten() {

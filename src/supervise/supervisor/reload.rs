@@ -9,6 +9,7 @@
 
 use super::*;
 use crate::supervise::diff::{self, Change, Diff, LIMIT_BITS};
+use crate::supervise::listen::Sockets;
 use crate::supervise::tables::Loaded;
 use crate::table::Log;
 use core::pin::Pin;
@@ -185,7 +186,8 @@ impl<'t> Supervisor<'t> {
                 Some(old) => {
                     slot.sm.set_policy(policy_of(u));
                     if old != j {
-                        rewatch(fx, slot, j);
+                        let sockets = self.rows.sockets.get(j).map_or(&[][..], |s| &s[..]);
+                        rewatch(fx, slot, sockets, j);
                     }
                     if self.stopping.contains(old) {
                         stopping.insert(j);
@@ -217,8 +219,12 @@ impl<'t> Supervisor<'t> {
     fn let_go(&mut self, fx: &mut impl Effects, d: &Diff, new: &Table<'_>) {
         let old = self.table.get();
         for i in d.removed.iter() {
-            if let (Some(slot), Some(u)) = (self.slots.get_mut(i), old.units.get(i)) {
-                unbind(fx, slot, u);
+            if let (Some(slot), Some(bound), Some(u)) = (
+                self.slots.get_mut(i),
+                self.rows.sockets.get_mut(i),
+                old.units.get(i),
+            ) {
+                unbind(fx, slot, bound, u);
             }
             if let Some(slot) = self.slots.get_mut(i) {
                 for fd in [
@@ -252,7 +258,9 @@ impl<'t> Supervisor<'t> {
                 remove_cgroup(fx, &self.ctx, u);
             }
             if !diff::same_sockets(u, n) {
-                unbind(fx, slot, u);
+                if let Some(bound) = self.rows.sockets.get_mut(o) {
+                    unbind(fx, slot, bound, u);
+                }
             }
             let out = slot.kept.out.take_if(|_| n.log != Log::Kmsg);
             for fd in [out.map(|(rd, _)| rd), slot.ready.take(), slot.pidfd.take()]
@@ -315,8 +323,9 @@ fn remove_cgroup(fx: &mut impl Effects, ctx: &Context<'_>, u: &table::Unit<'_>) 
     }
 }
 
-/// A slot moved to index `i`: its fds come back from epoll with `i`.
-fn rewatch(fx: &mut impl Effects, slot: &Slot, i: usize) {
+/// A slot (and its row's sockets) moved to index `i`: its fds come back
+/// from epoll with `i`.
+fn rewatch(fx: &mut impl Effects, slot: &Slot, sockets: &[Listener], i: usize) {
     let fds = [
         (
             slot.kept.out.as_ref().map(|(rd, _)| rd),
@@ -326,7 +335,7 @@ fn rewatch(fx: &mut impl Effects, slot: &Slot, i: usize) {
         (slot.pidfd.as_ref(), token::PIDFD | i as u64),
         (slot.report.as_ref(), token::REPORT | i as u64),
     ];
-    let sockets = (slot.kept.sockets.iter().enumerate())
+    let sockets = (sockets.iter().enumerate())
         .filter(|_| slot.watching)
         .map(|(k, l)| (Some(&l.fd), token::SOCKET | (i << 4 | k) as u64));
     for (fd, tok) in fds.into_iter().chain(sockets) {
@@ -341,8 +350,8 @@ fn rewatch(fx: &mut impl Effects, slot: &Slot, i: usize) {
 
 /// Unit `u`'s sockets close for good: a reload removed it or changed
 /// its `listen=`.
-fn unbind(fx: &mut impl Effects, slot: &mut Slot, u: &table::Unit<'_>) {
-    let sockets = core::mem::take(&mut slot.kept.sockets);
+fn unbind(fx: &mut impl Effects, slot: &mut Slot, bound: &mut Sockets, u: &table::Unit<'_>) {
+    let sockets = core::mem::take(bound);
     for (l, s) in u.listens().zip(sockets) {
         if slot.watching {
             fx.unwatch(s.fd());

@@ -76,10 +76,7 @@ impl<'t> Supervisor<'t> {
             ready: s.ready.as_ref().map(|f| f.as_fd()),
             pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
             report: s.report.as_ref().map(|f| f.as_fd()),
-            sockets: s
-                .kept
-                .sockets
-                .iter()
+            sockets: (self.rows.sockets.get(i).into_iter().flatten())
                 .map(|l| (l.fd.as_fd(), l.accepted))
                 .collect(),
         };
@@ -150,9 +147,16 @@ impl<'t> Supervisor<'t> {
             }
         }
         slot.kept.out = fds.out;
-        slot.kept.sockets = (fds.sockets.into_iter())
-            .map(|(fd, accepted)| Listener { fd, accepted })
-            .collect();
+        if let Some(row) = self
+            .rows
+            .sockets
+            .get_mut(i)
+            .filter(|_| !fds.sockets.is_empty())
+        {
+            *row = (fds.sockets.into_iter())
+                .map(|(fd, accepted)| Listener { fd, accepted })
+                .collect();
+        }
         slot.ready = fds.ready;
         slot.pidfd = fds.pidfd;
         // Our child's pidfd (for its signals) is opened again: not reaped
@@ -196,8 +200,8 @@ impl<'t> Supervisor<'t> {
         fds: heapless::Vec<OwnedFd, LISTEN_MAX>,
         now: Ms,
     ) {
-        if let Some(slot) = self.slots.get_mut(i) {
-            slot.kept.sockets = (fds.into_iter())
+        if let Some(row) = self.rows.sockets.get_mut(i) {
+            *row = (fds.into_iter())
                 .map(|fd| Listener { fd, accepted: 0 })
                 .collect();
         }

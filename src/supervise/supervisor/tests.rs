@@ -73,12 +73,12 @@ impl Effects for Fake {
         u: &table::Unit<'_>,
         _table: &Table<'_>,
         _ctx: &Context<'_>,
-        kept: &mut Kept,
-        conn: Option<Conn<'_>>,
+        _kept: &mut Kept,
+        pass: Pass<'_>,
     ) -> Result<Launched, LaunchError> {
-        let what = match conn {
-            Some(c) => format!("{}@{}", u.name, c.num),
-            None => String::from(u.name),
+        let what = match pass {
+            Pass::Conn(c) => format!("{}@{}", u.name, c.num),
+            Pass::Sockets(_) => String::from(u.name),
         };
         if let Some(e) = self.fail {
             self.log.push(format!("spawn {} failed", what));
@@ -88,10 +88,10 @@ impl Effects for Fake {
         let name: &'static str = String::from(u.name).leak();
         self.cgroups.push((self.next_pid, name));
         self.left.push((self.next_pid, name));
-        let fds = match conn {
-            Some(_) => String::from(" fds=conn"),
-            None if kept.sockets.is_empty() => String::new(),
-            None => format!(" fds={}", kept.sockets.len()),
+        let fds = match pass {
+            Pass::Conn(_) => String::from(" fds=conn"),
+            Pass::Sockets([]) => String::new(),
+            Pass::Sockets(s) => format!(" fds={}", s.len()),
         };
         self.log
             .push(format!("spawn {} {}{}", what, self.next_pid, fds));
@@ -103,7 +103,7 @@ impl Effects for Fake {
             }
             false => None,
         };
-        let pidfd = match self.pidfds && conn.is_none() {
+        let pidfd = match self.pidfds && pass.conn().is_none() {
             true => Some(self.pidfd(self.next_pid)?),
             false => None,
         };
