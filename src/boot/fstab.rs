@@ -12,7 +12,7 @@ use crate::boot::mounts;
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file::{Lines, Why, FILE_LINE_MAX};
-use crate::sys::{self, swap};
+use crate::sys::{self, path, swap};
 use crate::table::model::mount_flag;
 use core::ffi::CStr;
 use rustix::fs::{self, FileType, Mode, OFlags};
@@ -418,7 +418,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
     let mut lbuf = [0u8; PATH_MAX];
     let src = match tagged(e.spec) {
         false => src,
-        true => match fs::readlinkat_raw(fs::CWD, src, &mut lbuf[..]) {
+        true => match path::with(src, |s| fs::readlinkat_raw(fs::CWD, s, &mut lbuf[..])) {
             Ok(len) => match lbuf.get(..len).and_then(|t| resolve(src, t, &mut tbuf2)) {
                 Some(dev) => dev,
                 None => {
@@ -426,7 +426,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
                 }
             },
             Err(err) => {
-                let why = match fs::stat("/dev/disk") {
+                let why = match fs::stat(c"/dev/disk") {
                     Err(_) => "no /dev/disk: no udev has made its links; name the device instead",
                     Ok(_) => "no such link",
                 };
@@ -491,7 +491,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
 /// The root's entry: remounted with its options, unless / is an
 /// initramfs (there is nothing to remount: say so).
 fn root(at: &At<'_>, spec: &str, e: &Entry<'_>, o: &Opts, data: &CStr, n: &mut Counts) {
-    if let Ok(st) = fs::statfs("/") {
+    if let Ok(st) = fs::statfs(c"/") {
         let kind = st.f_type as u32;
         if kind == RAMFS_MAGIC || kind == TMPFS_MAGIC {
             n.skipped += 1;
@@ -503,7 +503,7 @@ fn root(at: &At<'_>, spec: &str, e: &Entry<'_>, o: &Opts, data: &CStr, n: &mut C
         }
     }
     let flags = o.flags & !(MS_BIND | MS_REC | PROPAGATION);
-    match rustix::mount::mount_remount("/", MountFlags::from_bits_retain(flags), data) {
+    match rustix::mount::mount_remount(c"/", MountFlags::from_bits_retain(flags), data) {
         Ok(()) => {
             n.mounted += 1;
             say!(
@@ -525,11 +525,12 @@ fn root(at: &At<'_>, spec: &str, e: &Entry<'_>, o: &Opts, data: &CStr, n: &mut C
 /// Makes a missing mount point: its directories, or for a bind mount of
 /// a file, an empty file.
 fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
-    if fs::stat(target).is_ok() {
+    if path::with(target, |t| fs::stat(t)).is_ok() {
         return Ok(());
     }
     let file = bind
-        && fs::stat(src).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) != FileType::Directory);
+        && path::with(src, |s| fs::stat(s))
+            .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) != FileType::Directory);
     if !file {
         return mounts::make_dirs(target);
     }
@@ -537,7 +538,7 @@ fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
         mounts::make_dirs(dir)?;
     }
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-    fs::open(target, flags, Mode::from_raw_mode(0o644)).map(drop)
+    path::with(target, |t| fs::open(t, flags, Mode::from_raw_mode(0o644))).map(drop)
 }
 
 /// mount(2), then what the kernel takes only in calls of their own: the
@@ -545,16 +546,21 @@ fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
 fn mount(src: &str, target: &str, fstype: &str, flags: u32, data: &CStr) -> Result<(), Errno> {
     let opt = (!data.is_empty()).then_some(data);
     let first = MountFlags::from_bits_retain(flags & !PROPAGATION);
-    rustix::mount::mount(src, target, fstype, first, opt)?;
-    if flags & MS_BIND != 0 && flags & PER_MOUNT != 0 {
-        let again = MS_REMOUNT | MS_BIND | (flags & PER_MOUNT);
-        rustix::mount::mount("", target, "", MountFlags::from_bits_retain(again), None)?;
-    }
-    if flags & PROPAGATION != 0 {
-        let p = flags & (PROPAGATION | MS_REC);
-        rustix::mount::mount("", target, "", MountFlags::from_bits_retain(p), None)?;
-    }
-    Ok(())
+    // Converted in rustix's order (source, target, type): the same errno.
+    path::with(src, |s| {
+        path::with(target, |t| {
+            path::with(fstype, |f| rustix::mount::mount(s, t, f, first, opt))?;
+            if flags & MS_BIND != 0 && flags & PER_MOUNT != 0 {
+                let again = MS_REMOUNT | MS_BIND | (flags & PER_MOUNT);
+                rustix::mount::mount(c"", t, c"", MountFlags::from_bits_retain(again), None)?;
+            }
+            if flags & PROPAGATION != 0 {
+                let p = flags & (PROPAGATION | MS_REC);
+                rustix::mount::mount(c"", t, c"", MountFlags::from_bits_retain(p), None)?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// `s` with a NUL, in `out`.

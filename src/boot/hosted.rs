@@ -19,7 +19,7 @@ use crate::supervise::notify::{Notify, NOTIFY_KEY};
 use crate::supervise::rows::ROWS;
 use crate::supervise::supervisor::{Supervisor, SLOTS};
 use crate::sys::errno::Name;
-use crate::sys::time;
+use crate::sys::{path, time};
 use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
@@ -140,11 +140,11 @@ pub(crate) fn run(path: &str) -> i32 {
         for u in sup.table().units.iter() {
             let _ = cgroup::remove(b, u.name, u.isolate, u.instance_slots());
         }
-        let _ = rustix::fs::rmdir(b.dir());
+        let _ = path::with(b.dir(), |d| rustix::fs::rmdir(d));
     }
-    let _ = rustix::fs::unlink(sock.as_str());
-    let _ = rustix::fs::unlink(ctl.as_str());
-    let _ = rustix::fs::rmdir(dir.as_str());
+    let _ = path::with(sock.as_str(), |p| rustix::fs::unlink(p));
+    let _ = path::with(ctl.as_str(), |p| rustix::fs::unlink(p));
+    let _ = path::with(dir.as_str(), |d| rustix::fs::rmdir(d));
     rc
 }
 
@@ -156,10 +156,9 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     use rustix::io::Errno;
     let mode = FsMode::from_raw_mode(0o700);
     let _ = write!(dir, "/run/pinit.{}", me);
-    let made = match rustix::fs::mkdir(dir.as_str(), mode) {
-        Err(Errno::EXIST) => {
-            stale(dir.as_str()).and_then(|()| rustix::fs::mkdir(dir.as_str(), mode))
-        }
+    let mkdir = |d: &str| path::with(d, |d| rustix::fs::mkdir(d, mode));
+    let made = match mkdir(dir.as_str()) {
+        Err(Errno::EXIST) => stale(dir.as_str()).and_then(|()| mkdir(dir.as_str())),
         other => other,
     };
     match made {
@@ -171,7 +170,7 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     let _ = write!(dir, "/tmp/pinit.{}.", me);
     let random = crate::sys::random_u64()?;
     let _ = write!(dir, "{:016x}", random);
-    rustix::fs::mkdir(dir.as_str(), mode)
+    mkdir(dir.as_str())
 }
 
 /// An existing /run/pinit.PID names this process's own PID, so no live
@@ -181,7 +180,7 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
 /// else refused (EEXIST).
 fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
     use rustix::io::Errno;
-    let st = rustix::fs::lstat(dir)?;
+    let st = path::with(dir, |d| rustix::fs::lstat(d))?;
     let ours = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
         && st.st_uid == rustix::process::geteuid().as_raw()
         && st.st_mode & 0o7777 == 0o700;
@@ -191,13 +190,13 @@ fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
     for name in ["notify", "control"] {
         let mut path: heapless::String<80> = heapless::String::new();
         let _ = write!(path, "{}/{}", dir, name);
-        match rustix::fs::unlink(path.as_str()) {
+        match path::with(path.as_str(), |p| rustix::fs::unlink(p)) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(e),
         }
     }
     // Anything else in it: ENOTEMPTY, said with the path.
-    rustix::fs::rmdir(dir)
+    path::with(dir, |d| rustix::fs::rmdir(d))
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {

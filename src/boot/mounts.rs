@@ -100,18 +100,18 @@ pub(crate) fn console_fds() {
 fn open_console() -> Option<OwnedFd> {
     // No CLOEXEC: the fd may become 0, 1 or 2, which children inherit.
     let flags = OFlags::RDWR | OFlags::NOCTTY;
-    if let Ok(fd) = fs::open("/dev/console", flags, Mode::empty()) {
+    if let Ok(fd) = fs::open(c"/dev/console", flags, Mode::empty()) {
         return Some(fd);
     }
-    let _ = fs::mkdir("/dev", Mode::from_raw_mode(0o755));
+    let _ = fs::mkdir(c"/dev", Mode::from_raw_mode(0o755));
     let _ = mount(
-        "devtmpfs",
-        "/dev",
-        "devtmpfs",
+        c"devtmpfs",
+        c"/dev",
+        c"devtmpfs",
         MountFlags::NOSUID,
         Some(c"mode=0755"),
     );
-    fs::open("/dev/console", flags, Mode::empty()).ok()
+    fs::open(c"/dev/console", flags, Mode::empty()).ok()
 }
 
 /// Mounts the API file systems of docs/design.md §2, creating mount points. A
@@ -121,12 +121,18 @@ pub(crate) fn mount_api() {
         if is_mount_point(m.target) {
             continue;
         }
-        if let Err(e) = fs::mkdir(m.target, Mode::from_raw_mode(0o755)) {
+        if let Err(e) = sys::path::with(m.target, |t| fs::mkdir(t, Mode::from_raw_mode(0o755))) {
             if e != Errno::EXIST {
                 say!("unable to create mount point {}: {}", m.target, Name(e));
             }
         }
-        if let Err(e) = mount(m.source, m.target, m.fstype, m.flags, m.data) {
+        // Converted in rustix's order (source, target, type): the same errno.
+        let mounted = sys::path::with(m.source, |s| {
+            sys::path::with(m.target, |t| {
+                sys::path::with(m.fstype, |f| mount(s, t, f, m.flags, m.data))
+            })
+        });
+        if let Err(e) = mounted {
             say!(
                 "unable to mount {} on {} ({}): {}",
                 m.source,
@@ -142,7 +148,8 @@ pub(crate) fn mount_api() {
 pub(crate) fn make_dirs(path: &str) -> Result<(), Errno> {
     let ends = path.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0);
     for end in ends.chain(core::iter::once(path.len())) {
-        match fs::mkdir(path.get(..end).unwrap_or(""), Mode::from_raw_mode(0o755)) {
+        let dir = path.get(..end).unwrap_or("");
+        match sys::path::with(dir, |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
@@ -163,7 +170,8 @@ pub(crate) fn is_mount_point(path: &str) -> bool {
         Some(i) => path.get(..i).unwrap_or("/"),
         None => return false,
     };
-    match (fs::stat(path), fs::stat(parent)) {
+    let stat = |p: &str| sys::path::with(p, |c| fs::stat(c));
+    match (stat(path), stat(parent)) {
         (Ok(a), Ok(b)) => a.st_dev != b.st_dev || a.st_ino == b.st_ino,
         _ => false,
     }
@@ -182,9 +190,12 @@ pub(crate) fn cgroup2() -> Option<&'static str> {
         return Some(cgroup::ROOT);
     }
     if !cgroup::is_cgroup2(UNIFIED) {
-        let _ = fs::mkdir(UNIFIED, Mode::from_raw_mode(0o755));
+        let _ = sys::path::with(UNIFIED, |u| fs::mkdir(u, Mode::from_raw_mode(0o755)));
         let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
-        if let Err(e) = mount("cgroup2", UNIFIED, "cgroup2", flags, Some(c"nsdelegate")) {
+        let mounted = sys::path::with(UNIFIED, |u| {
+            mount(c"cgroup2", u, c"cgroup2", flags, Some(c"nsdelegate"))
+        });
+        if let Err(e) = mounted {
             say!("unable to mount cgroup2 on {}: {}", UNIFIED, Name(e));
         }
     }

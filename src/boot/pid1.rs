@@ -29,7 +29,7 @@ use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::log;
 use crate::sys::time::{self, Secs};
-use crate::sys::{bit, Args, Inherited, Singleton};
+use crate::sys::{self, bit, Args, Inherited, Singleton};
 use crate::table::{Setup, Table};
 use rustix::fs::Mode as FsMode;
 use rustix::system::{reboot, RebootCommand};
@@ -318,7 +318,9 @@ fn conf_path<'b>(cmdline: &Cmdline<'_>, buf: &'b mut [u8; CONF_PATH_MAX]) -> Opt
 /// sockets inside could be read or replaced. False: no sockets there.
 fn run_dir() -> bool {
     use rustix::fs::{AtFlags, FileType, CWD};
-    match rustix::fs::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
+    match sys::path::with(RUN_DIR, |d| {
+        rustix::fs::mkdir(d, FsMode::from_raw_mode(0o755))
+    }) {
         Ok(()) => return true,
         Err(rustix::io::Errno::EXIST) => {}
         Err(e) => {
@@ -326,7 +328,9 @@ fn run_dir() -> bool {
             return false;
         }
     }
-    let st = match rustix::fs::statat(CWD, RUN_DIR, AtFlags::SYMLINK_NOFOLLOW) {
+    let st = match sys::path::with(RUN_DIR, |d| {
+        rustix::fs::statat(CWD, d, AtFlags::SYMLINK_NOFOLLOW)
+    }) {
         Ok(st) => st,
         Err(e) => {
             say!("unable to stat {}: {}; no control socket", RUN_DIR, Name(e));

@@ -93,11 +93,13 @@ pub(crate) fn reexec(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'
 
 /// A regular file that root may execute.
 fn executable(path: &str) -> Result<(), Errno> {
-    let st = rustix::fs::stat(path)?;
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
-        return Err(Errno::ACCESS);
-    }
-    rustix::fs::access(path, rustix::fs::Access::EXEC_OK)
+    crate::sys::path::with(path, |p| {
+        let st = rustix::fs::stat(p)?;
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+            return Err(Errno::ACCESS);
+        }
+        rustix::fs::access(p, rustix::fs::Access::EXEC_OK)
+    })
 }
 
 /// `bytes` and a NUL in `buf`.
@@ -183,7 +185,7 @@ fn keep(
 fn write(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     use rustix::fs::{MemfdFlags, SealFlags};
     let fd = rustix::fs::memfd_create(
-        "pinit-handover",
+        c"pinit-handover",
         MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
     )?;
     let mut out = Out {
@@ -506,7 +508,7 @@ pub(crate) const TEST_PANIC_FILE: &str = "/run/pinit-test-panic-in-handover";
 #[cfg(feature = "test-panic")]
 #[allow(clippy::panic)] // the point of the test build
 fn test_panic() {
-    if rustix::fs::unlink(TEST_PANIC_FILE).is_ok() {
+    if crate::sys::path::with(TEST_PANIC_FILE, |p| rustix::fs::unlink(p)).is_ok() {
         panic!("a test build was asked to panic while it takes the hand-over");
     }
 }

@@ -29,10 +29,12 @@ const CREDIT_XATTR: &str = "user.random-seed-creditable";
 /// At boot: FILE into the kernel's pool, then a fresh seed in its place.
 pub(crate) fn load(path: &str) {
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let fd = match fs::open(path, flags | OFlags::RDWR, Mode::empty()) {
-        Err(Errno::ROFS) => fs::open(path, flags | OFlags::RDONLY, Mode::empty()),
-        other => other,
-    };
+    let fd = sys::path::with(path, |p| {
+        match fs::open(p, flags | OFlags::RDWR, Mode::empty()) {
+            Err(Errno::ROFS) => fs::open(p, flags | OFlags::RDONLY, Mode::empty()),
+            other => other,
+        }
+    });
     let fd = match fd {
         Ok(fd) => fd,
         Err(Errno::NOENT) => {
@@ -101,19 +103,20 @@ fn read_seed(fd: &OwnedFd, seed: &mut [u8; SEED_SIZE]) -> Result<usize, Errno> {
 
 fn marked(fd: &OwnedFd) -> bool {
     let mut v = [0u8; 2];
-    matches!(fs::fgetxattr(fd, CREDIT_XATTR, &mut v), Ok(1) if v[0] == b'1')
+    let got = sys::path::with(CREDIT_XATTR, |x| fs::fgetxattr(fd, x, &mut v));
+    matches!(got, Ok(1) if v[0] == b'1')
 }
 
 /// The mark removed, on disk, before the seed is credited.
 fn unmark(fd: &OwnedFd) -> Result<(), Errno> {
-    fs::fremovexattr(fd, CREDIT_XATTR)?;
+    sys::path::with(CREDIT_XATTR, |x| fs::fremovexattr(fd, x))?;
     fs::fsync(fd)
 }
 
 /// `bytes` into the input pool, `bits` credited (root only: PID 1).
 fn mix(bytes: &[u8], bits: u32) -> Result<(), Errno> {
     let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let urandom = fs::open("/dev/urandom", flags, Mode::empty())?;
+    let urandom = fs::open(c"/dev/urandom", flags, Mode::empty())?;
     sys::add_entropy(urandom.as_fd(), bytes, bits)
 }
 
@@ -168,7 +171,7 @@ fn write_seed(
     }
     let flags =
         OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = fs::open(path, flags, Mode::from_raw_mode(0o600))?;
+    let fd = sys::path::with(path, |p| fs::open(p, flags, Mode::from_raw_mode(0o600)))?;
     fs::fchmod(&fd, Mode::from_raw_mode(0o600))?;
     let mut rest: &[u8] = seed;
     while !rest.is_empty() {
@@ -181,8 +184,10 @@ fn write_seed(
     }
     fs::ftruncate(&fd, SEED_SIZE as u64)?;
     let mark = match creditable {
-        true => fs::fsetxattr(&fd, CREDIT_XATTR, b"1", fs::XattrFlags::empty()),
-        false => match fs::fremovexattr(&fd, CREDIT_XATTR) {
+        true => sys::path::with(CREDIT_XATTR, |x| {
+            fs::fsetxattr(&fd, x, b"1", fs::XattrFlags::empty())
+        }),
+        false => match sys::path::with(CREDIT_XATTR, |x| fs::fremovexattr(&fd, x)) {
             Err(Errno::NODATA) => Ok(()),
             r => r,
         },

@@ -212,7 +212,7 @@ fn unmount_all() {
         };
         let busy = match path {
             "/" => None,
-            _ => match unmount(path, UnmountFlags::empty()) {
+            _ => match sys::path::with(path, |p| unmount(p, UnmountFlags::empty())) {
                 Ok(()) => {
                     unmounted += 1;
                     continue;
@@ -220,7 +220,7 @@ fn unmount_all() {
                 Err(e) => Some(e),
             },
         };
-        match mount_remount(path, MountFlags::RDONLY, c"") {
+        match sys::path::with(path, |p| mount_remount(p, MountFlags::RDONLY, c"")) {
             Ok(()) => {
                 readonly += 1;
                 // The API file systems stay busy (PID 1's console is in

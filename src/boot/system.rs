@@ -6,7 +6,7 @@
 use crate::place::process::Mask;
 use crate::say;
 use crate::sys::errno::Name;
-use crate::sys::file;
+use crate::sys::{self, file};
 use crate::table::capacity::{MOUNT_DATA_MAX, PATH_MAX, SYSCTL_MAX};
 use crate::table::Setup;
 use core::fmt::Write;
@@ -173,7 +173,13 @@ pub(crate) fn mount(
         );
     }
     let data = if data.is_empty() { None } else { Some(data) };
-    if let Err(e) = rustix::mount::mount(source, target, fstype, flags, data) {
+    // Converted in rustix's order (source, target, type): the same errno.
+    let mounted = sys::path::with(source, |s| {
+        sys::path::with(target, |t| {
+            sys::path::with(fstype, |f| rustix::mount::mount(s, t, f, flags, data))
+        })
+    });
+    if let Err(e) = mounted {
         say!("mount {} on {} ({}): {}", source, target, fstype, Name(e));
     }
 }
@@ -191,7 +197,7 @@ pub(crate) fn irq_affinity(cpus: &Mask) -> (u32, u32) {
     }
     let (mut moved, mut stuck) = (0, 0);
     let dir = match fs::open(
-        "/proc/irq",
+        c"/proc/irq",
         fs::OFlags::RDONLY | fs::OFlags::DIRECTORY | fs::OFlags::CLOEXEC,
         Mode::empty(),
     ) {

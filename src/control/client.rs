@@ -227,7 +227,8 @@ fn connect(path: &str) -> Result<OwnedFd, rustix::io::Errno> {
         SocketFlags::CLOEXEC,
         None,
     )?;
-    net::connect(&fd, &SocketAddrUnix::new(path)?)?;
+    let addr = crate::sys::path::with(path, |p| SocketAddrUnix::new(p))?;
+    net::connect(&fd, &addr)?;
     Ok(fd)
 }
 
@@ -822,7 +823,7 @@ pub(crate) fn log(args: Args) -> i32 {
     if !follow {
         flags |= rustix::fs::OFlags::NONBLOCK;
     }
-    let fd = match rustix::fs::open("/dev/kmsg", flags, rustix::fs::Mode::empty()) {
+    let fd = match rustix::fs::open(c"/dev/kmsg", flags, rustix::fs::Mode::empty()) {
         Ok(fd) => fd,
         Err(e) => {
             say!("unable to open /dev/kmsg: {}", crate::sys::errno::Name(e));

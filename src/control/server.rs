@@ -17,6 +17,7 @@ use crate::supervise::effects::Effects;
 use crate::supervise::epoll::{token, Loop};
 use crate::supervise::supervisor::{Refused, Supervisor};
 use crate::supervise::unit::Status;
+use crate::sys::path;
 use crate::sys::time::Ms;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -47,14 +48,14 @@ pub(crate) struct Control {
 impl Control {
     /// Binds `path` (replacing a stale socket), mode 0600.
     pub(crate) fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
-        let _ = rustix::fs::unlink(path);
+        let _ = path::with(path, |p| rustix::fs::unlink(p));
         let fd = net::socket_with(
             AddressFamily::UNIX,
             SocketType::SEQPACKET,
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        let addr = SocketAddrUnix::new(path)?;
+        let addr = path::with(path, |p| SocketAddrUnix::new(p))?;
         // Mode 0600 from the umask at bind time, never a chmod by path.
         let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
         let bound = net::bind(&fd, &addr);

@@ -8,6 +8,7 @@
 use crate::say;
 use crate::supervise::passwd;
 use crate::sys::errno::Name;
+use crate::sys::path;
 use crate::table::{Addr, Id, Ip, Listen, SocketKind};
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -50,10 +51,10 @@ pub(crate) fn bind(unit: &str, l: &Listen<'_>, nonblocking: bool) -> Result<Owne
 pub(crate) fn unbind(l: &Listen<'_>, fd: OwnedFd) {
     drop(fd);
     if let (Addr::Path(p), false) = (l.addr, l.kind == SocketKind::Fifo) {
-        let sock =
-            fs::lstat(p).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Socket);
+        let sock = path::with(p, |c| fs::lstat(c))
+            .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Socket);
         if sock {
-            if let Err(e) = fs::unlink(p) {
+            if let Err(e) = path::with(p, |c| fs::unlink(c)) {
                 say!("unable to remove {}: {}", p, Name(e));
             }
         }
@@ -190,21 +191,23 @@ fn owners(l: &Listen<'_>) -> Result<Owners, Failed> {
 fn unix(path: &str, l: &Listen<'_>, (uid, gid): Owners, nb: bool) -> Result<OwnedFd, Failed> {
     let ty = socket_type(l.kind).unwrap_or(SocketType::STREAM);
     parents(path)?;
-    if let Ok(st) = fs::lstat(path) {
+    if let Ok(st) = path::with(path, |p| fs::lstat(p)) {
         if FileType::from_raw_mode(st.st_mode) == FileType::Socket {
-            let _ = fs::unlink(path);
+            let _ = path::with(path, |p| fs::unlink(p));
         }
     }
     let fd = net::socket_with(AddressFamily::UNIX, ty, flags(nb), None)
         .map_err(|e| ("create the socket", e))?;
-    let addr = SocketAddrUnix::new(path).map_err(|e| ("bind", e))?;
+    let addr = path::with(path, |p| SocketAddrUnix::new(p)).map_err(|e| ("bind", e))?;
     let old = rustix::process::umask(Mode::from_raw_mode(!u32::from(l.mode) & 0o777));
     let bound = net::bind(&fd, &addr);
     rustix::process::umask(old);
     bound.map_err(|e| ("bind", e))?;
     if uid.is_some() || gid.is_some() {
-        fs::chownat(CWD, path, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| ("set the owner of", e))?;
+        path::with(path, |p| {
+            fs::chownat(CWD, p, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
+        })
+        .map_err(|e| ("set the owner of", e))?;
     }
     if l.kind != SocketKind::UnixDgram {
         net::listen(&fd, l.backlog as i32).map_err(|e| ("listen on", e))?;
@@ -217,19 +220,16 @@ fn unix(path: &str, l: &Listen<'_>, (uid, gid): Owners, nb: bool) -> Result<Owne
 /// ever waits for a writer and none sees end-of-file.
 fn fifo(path: &str, mode: u16, (uid, gid): Owners) -> Result<OwnedFd, Failed> {
     parents(path)?;
-    match fs::mknodat(
-        CWD,
-        path,
-        FileType::Fifo,
-        Mode::from_raw_mode(mode.into()),
-        0,
-    ) {
+    let made = path::with(path, |p| {
+        fs::mknodat(CWD, p, FileType::Fifo, Mode::from_raw_mode(mode.into()), 0)
+    });
+    match made {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(("create the FIFO", e)),
     }
     let flags =
         OFlags::RDWR | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    let fd = fs::open(path, flags, Mode::empty()).map_err(|e| ("open", e))?;
+    let fd = path::with(path, |p| fs::open(p, flags, Mode::empty())).map_err(|e| ("open", e))?;
     let st = fs::fstat(&fd).map_err(|e| ("open", e))?;
     if FileType::from_raw_mode(st.st_mode) != FileType::Fifo {
         return Err(("use (it exists and is not a FIFO)", Errno::EXIST));
@@ -245,7 +245,7 @@ fn fifo(path: &str, mode: u16, (uid, gid): Owners) -> Result<OwnedFd, Failed> {
 fn parents(path: &str) -> Result<(), Failed> {
     for (i, _) in path.match_indices('/').skip(1) {
         let dir = path.get(..i).unwrap_or("/");
-        match fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
+        match path::with(dir, |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(("create the directory of", e)),
         }
@@ -331,7 +331,7 @@ pub(crate) fn is(l: &Listen<'_>, seen: &Seen<'_>, fifo: Option<(u64, u64)>) -> b
 
 /// The device and inode of the FIFO at `path`, if there is one.
 pub(crate) fn fifo_id(path: &str) -> Option<(u64, u64)> {
-    let st = fs::lstat(path).ok()?;
+    let st = path::with(path, |p| fs::lstat(p)).ok()?;
     (FileType::from_raw_mode(st.st_mode) == FileType::Fifo).then_some((st.st_dev, st.st_ino))
 }
 

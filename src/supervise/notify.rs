@@ -126,14 +126,14 @@ impl Notify {
     /// Binds the socket at `path` (replacing a stale one), mode 0666 so
     /// units under other uids can send; credentials prevent spoofing.
     pub(crate) fn bind(path: &str) -> Result<Notify, Errno> {
-        let _ = rustix::fs::unlink(path);
+        let _ = crate::sys::path::with(path, |p| rustix::fs::unlink(p));
         let fd = net::socket_with(
             AddressFamily::UNIX,
             SocketType::DGRAM,
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        let addr = SocketAddrUnix::new(path)?;
+        let addr = crate::sys::path::with(path, |p| SocketAddrUnix::new(p))?;
         net::sockopt::set_socket_passcred(&fd, true)?;
         // The mode comes from the umask at bind time: never a chmod by
         // path, which a swapped path would redirect.

@@ -513,7 +513,7 @@ fn placement_step(w: What) -> Step {
 fn join(dir: BorrowedFd<'_>) -> Result<(), Errno> {
     let fd = fs::openat(
         dir,
-        "cgroup.procs",
+        c"cgroup.procs",
         OFlags::WRONLY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;

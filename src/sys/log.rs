@@ -43,7 +43,7 @@ static OWN_TO_SYSLOG: AtomicBool = AtomicBool::new(false);
 /// then on.
 pub(crate) fn open_kmsg() -> Result<(), Errno> {
     let fd = rustix::fs::open(
-        "/dev/kmsg",
+        c"/dev/kmsg",
         OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
         Mode::empty(),
     )?;
@@ -83,7 +83,7 @@ pub(crate) fn to_kmsg(parts: &[&[u8]]) -> Result<(), Errno> {
 /// there is no socket.
 pub(crate) fn to_syslog(parts: &[&[u8]]) -> Result<(), Errno> {
     let fd = SYSLOG.get().ok_or(Errno::BADF)?;
-    let addr = SocketAddrUnix::new(SYSLOG_PATH)?;
+    let addr = crate::sys::path::with(SYSLOG_PATH, |p| SocketAddrUnix::new(p))?;
     let mut slices = [rustix::io::IoSlice::new(&[]); 6];
     let n = fill(&mut slices, parts);
     let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;

@@ -18,6 +18,8 @@ pub(crate) mod file;
 #[deny(unsafe_code)]
 pub(crate) mod log;
 #[deny(unsafe_code)]
+pub(crate) mod path;
+#[deny(unsafe_code)]
 pub(crate) mod time;
 
 use core::ffi::{c_char, c_int, c_long, CStr};
@@ -661,7 +663,7 @@ impl<T, const BIT: u32> Drop for Lent<T, BIT> {
 fn each_fd(mut f: impl FnMut(c_int)) {
     use rustix::fs::{Mode, OFlags, RawDir};
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let Ok(dir) = rustix::fs::open("/proc/self/fd", flags, Mode::empty()) else {
+    let Ok(dir) = rustix::fs::open(c"/proc/self/fd", flags, Mode::empty()) else {
         return;
     };
     let own = dir.as_raw_fd();
