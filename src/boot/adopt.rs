@@ -121,18 +121,18 @@ pub(crate) fn decide(
             let state = match r.state {
                 "starting" if policy.waits_for_ready() => State::Starting {
                     pid,
-                    deadline: policy.ready_timeout_ms.map(|t| now.after(t)),
+                    deadline: policy.ready_timeout_ms.map(|t| now.after(u64::from(t))),
                 },
                 "stopping" => State::Stopping {
                     pid: Some(pid),
-                    deadline: now.after(policy.stop_timeout_ms),
+                    deadline: now.after(u64::from(policy.stop_timeout_ms)),
                     killed: false,
                     then: Then::Stop,
                 },
                 // A task's timeout= counts again from now.
                 _ => State::Running {
                     pid,
-                    deadline: policy.timeout_ms.map(|t| now.after(t)),
+                    deadline: policy.timeout_ms.map(|t| now.after(u64::from(t))),
                 },
             };
             Decision::Resume(Snapshot {

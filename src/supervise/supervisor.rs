@@ -79,14 +79,14 @@ pub(crate) struct Slot {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Drain {
     next: Ms,
-    every: u64,
+    every: u32,
     sweeps: u32,
     /// The wake-up (its `now`) of the last sweep.
     last: Ms,
 }
 
-const SWEEP_FIRST_MS: u64 = 10;
-const SWEEP_MAX_MS: u64 = 1_000;
+const SWEEP_FIRST_MS: u32 = 10;
+const SWEEP_MAX_MS: u32 = 1_000;
 /// Sweeps before the rest is given up (about 10 s: uninterruptible sleep).
 const SWEEPS_MAX: u32 = 16;
 
@@ -158,17 +158,17 @@ pub(crate) fn policy_of(u: &table::Unit<'_>) -> Policy {
         (true, true, _) => Activation::Accept,
     };
     p.restart = u.restart;
-    p.restart_delay_ms = u.restart_delay.0 as u64;
-    p.restart_max_ms = u.restart_max.0 as u64;
+    p.restart_delay_ms = u.restart_delay.0;
+    p.restart_max_ms = u.restart_max.0;
     p.restart_limit = (u.restart_limit > 0).then_some(u.restart_limit as u32);
     p.ready = u.ready;
-    p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0 as u64);
-    p.watchdog_ms = u.watchdog.0 as u64;
+    p.ready_timeout_ms = (u.ready_timeout.0 > 0).then_some(u.ready_timeout.0);
+    p.watchdog_ms = u.watchdog.0;
     p.guess = u.ready == Ready::Forked && u.pidfile.is_none();
-    p.timeout_ms = (u.timeout.0 > 0).then_some(u.timeout.0 as u64);
+    p.timeout_ms = (u.timeout.0 > 0).then_some(u.timeout.0);
     p.kill = u.kill;
     p.stop_signal = u.stop_signal as u32;
-    p.stop_timeout_ms = u.stop_timeout.0 as u64;
+    p.stop_timeout_ms = u.stop_timeout.0;
     p.reload_signal = u.reload_signal as u32;
     p
 }
@@ -833,7 +833,7 @@ impl<'t> Supervisor<'t> {
                 (false, _) => None,
                 (true, Some(d)) => Some(Drain { last: now, ..d }),
                 (true, None) => Some(Drain {
-                    next: now.after(SWEEP_FIRST_MS),
+                    next: now.after(SWEEP_FIRST_MS as u64),
                     every: SWEEP_FIRST_MS,
                     sweeps: 1,
                     last: now,
@@ -858,7 +858,7 @@ impl<'t> Supervisor<'t> {
                 if slot.drain.is_some() {
                     let every = (d.every * 2).min(SWEEP_MAX_MS);
                     slot.drain = Some(Drain {
-                        next: now.after(every),
+                        next: now.after(u64::from(every)),
                         every,
                         sweeps: d.sweeps + 1,
                         last: now,
@@ -1435,10 +1435,11 @@ impl<'t> Supervisor<'t> {
         // Our children, not reaped yet: their numbers are not reused. A
         // stopped (SIGSTOP) instance acts on its stop signal once
         // continued.
-        self.instances.stop(i, now, p.stop_timeout_ms, |pid| {
-            let _ = fx.kill(pid.as_raw_nonzero().get(), p.stop_signal);
-            let _ = fx.kill(pid.as_raw_nonzero().get(), linux_raw_sys::general::SIGCONT);
-        });
+        self.instances
+            .stop(i, now, u64::from(p.stop_timeout_ms), |pid| {
+                let _ = fx.kill(pid.as_raw_nonzero().get(), p.stop_signal);
+                let _ = fx.kill(pid.as_raw_nonzero().get(), linux_raw_sys::general::SIGCONT);
+            });
     }
 
     fn boot_summary(&mut self, now: Ms) {

@@ -40,28 +40,30 @@ pub(crate) enum Activation {
 }
 
 /// What the state machine needs of a unit's options (docs/config.md).
+/// Durations in u32 milliseconds, as the table has them (49 days at
+/// most): every unit's slot holds a copy, so its size counts per unit.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Policy {
     pub(crate) kind: UnitKind,
     pub(crate) activation: Activation,
     pub(crate) restart: Restart,
-    pub(crate) restart_delay_ms: u64,
+    pub(crate) restart_delay_ms: u32,
     /// Cap of the quick-failure back-off; 0 turns back-off off.
-    pub(crate) restart_max_ms: u64,
+    pub(crate) restart_max_ms: u32,
     /// Quick failures in a row before `Failed`; `Some(0)` acts as 1.
     pub(crate) restart_limit: Option<u32>,
     pub(crate) ready: Ready,
-    pub(crate) ready_timeout_ms: Option<u64>,
+    pub(crate) ready_timeout_ms: Option<u32>,
     /// The sd_notify watchdog period once ready; 0: none.
-    pub(crate) watchdog_ms: u64,
+    pub(crate) watchdog_ms: u32,
     /// `ready=forked` without `pidfile=`: the main process is the one
     /// found in the cgroup, and its exit with status 0 hands over to
     /// what it leaves there (a daemon that forks twice).
     pub(crate) guess: bool,
     /// A task's `timeout=`.
-    pub(crate) timeout_ms: Option<u64>,
+    pub(crate) timeout_ms: Option<u32>,
     pub(crate) stop_signal: u32,
-    pub(crate) stop_timeout_ms: u64,
+    pub(crate) stop_timeout_ms: u32,
     pub(crate) reload_signal: u32,
     pub(crate) kill: Kill,
 }
@@ -497,7 +499,7 @@ impl Unit {
     pub(crate) const fn resume(policy: Policy, s: Snapshot, now: Ms) -> Unit {
         let (watchdog_ms, pinged) = match s.watchdog {
             Some(w) => w,
-            None => (policy.watchdog_ms, now),
+            None => (policy.watchdog_ms as u64, now),
         };
         Unit {
             policy,
@@ -1117,9 +1119,12 @@ impl Unit {
     /// Forked: `Starting` until the exec (and readiness, if it waits).
     fn spawned(&mut self, pid: Pid, now: Ms) {
         self.since = now;
-        self.watchdog_ms = self.policy.watchdog_ms;
+        self.watchdog_ms = u64::from(self.policy.watchdog_ms);
         let deadline = match self.policy.waits_for_ready() {
-            true => self.policy.ready_timeout_ms.map(|ms| now.after(ms)),
+            true => self
+                .policy
+                .ready_timeout_ms
+                .map(|ms| now.after(u64::from(ms))),
             false => None,
         };
         self.state = State::Starting { pid, deadline };
@@ -1131,7 +1136,7 @@ impl Unit {
         self.since = now;
         if !self.policy.waits_for_ready() {
             let deadline = match self.policy.kind {
-                UnitKind::Task => self.policy.timeout_ms.map(|ms| now.after(ms)),
+                UnitKind::Task => self.policy.timeout_ms.map(|ms| now.after(u64::from(ms))),
                 UnitKind::Service | UnitKind::Tty => None,
             };
             self.state = State::Running { pid, deadline };
@@ -1155,7 +1160,7 @@ impl Unit {
         act(a, Action::Signal { pid, sig: SIGABRT });
         self.state = State::Stopping {
             pid: Some(pid),
-            deadline: now.after(self.policy.stop_timeout_ms),
+            deadline: now.after(u64::from(self.policy.stop_timeout_ms)),
             killed: false,
             then: Then::Fail(why),
         };
@@ -1200,7 +1205,7 @@ impl Unit {
         }
         self.state = State::Stopping {
             pid,
-            deadline: now.after(self.policy.stop_timeout_ms),
+            deadline: now.after(u64::from(self.policy.stop_timeout_ms)),
             killed: false,
             then,
         };
@@ -1344,7 +1349,7 @@ impl Unit {
             };
             return;
         }
-        let mut delay = self.policy.restart_delay_ms;
+        let mut delay = u64::from(self.policy.restart_delay_ms);
         if quick {
             self.streak = self.streak.saturating_add(1);
             if self.policy.restart_limit.is_some_and(|n| self.streak >= n) {
@@ -1354,14 +1359,9 @@ impl Unit {
                 return;
             }
             // A spawn failure never retries in a tight loop inside PID 1.
+            let max = u64::from(self.policy.restart_max_ms);
             let cap = match why {
-                Failure::Spawn(_) => {
-                    if self.policy.restart_max_ms > BACKOFF_FIRST_MS {
-                        self.policy.restart_max_ms
-                    } else {
-                        BACKOFF_FIRST_MS
-                    }
-                }
+                Failure::Spawn(_) => max.max(BACKOFF_FIRST_MS),
                 Failure::Exit
                 | Failure::NotReady
                 | Failure::ReadyTimeout
@@ -1372,7 +1372,7 @@ impl Unit {
                 | Failure::Refused
                 | Failure::Sockets
                 | Failure::Watchdog
-                | Failure::Triggered => self.policy.restart_max_ms,
+                | Failure::Triggered => max,
             };
             self.backoff_ms = next_backoff(self.backoff_ms, cap);
             delay = delay.max(self.backoff_ms);
@@ -1449,7 +1449,7 @@ mod tests {
     fn task() -> Policy {
         Policy::new(UnitKind::Task)
     }
-    fn notify(timeout: Option<u64>) -> Policy {
+    fn notify(timeout: Option<u32>) -> Policy {
         Policy {
             ready: Ready::Notify,
             ready_timeout_ms: timeout,
@@ -2443,7 +2443,7 @@ mod tests {
         assert_eq!(acting, 73);
     }
 
-    fn watchdog(ms: u64) -> Policy {
+    fn watchdog(ms: u32) -> Policy {
         Policy {
             watchdog_ms: ms,
             stop_timeout_ms: 3_000,
