@@ -197,7 +197,7 @@ pub(crate) struct Supervisor<'t> {
     slots: &'t mut Slots,
     /// The running instances of `accept=yes` units.
     instances: &'t mut Instances,
-    /// Each unit's open output line and `STATUS=` text (rows.rs).
+    /// Each unit's open output line, `STATUS=` text and sockets (rows.rs).
     rows: &'t mut Rows,
     ctx: Context<'t>,
     /// Whether /dev/log takes `log=syslog` lines (capture::deliver).
@@ -833,7 +833,7 @@ impl<'t> Supervisor<'t> {
                 (false, _) => None,
                 (true, Some(d)) => Some(Drain { last: now, ..d }),
                 (true, None) => Some(Drain {
-                    next: now.after(SWEEP_FIRST_MS as u64),
+                    next: now.after(u64::from(SWEEP_FIRST_MS)),
                     every: SWEEP_FIRST_MS,
                     sweeps: 1,
                     last: now,

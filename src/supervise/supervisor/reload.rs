@@ -170,7 +170,7 @@ impl<'t> Supervisor<'t> {
         }
         diff::permute(&mut self.slots[..], &src);
         // A unit's unfinished output line (its length is in its slot,
-        // its bytes in its row) and STATUS= text move with it.
+        // its bytes in its row), STATUS= text and sockets move with it.
         self.rows.permute(self.slots.len(), &src);
         self.slots.truncate(new.units.len());
         let mut stopping = Set::new();
