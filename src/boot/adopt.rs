@@ -185,7 +185,7 @@ pub(crate) fn adopt(sup: &mut Supervisor<'_>, fx: &mut System<'_>) -> usize {
         let Some(dir) = sup.cgroup_dir(i) else {
             return taken;
         };
-        if path::with(dir.as_str(), |d| rustix::fs::stat(d)).is_err() {
+        if path::stat(dir.as_str()).is_err() {
             continue;
         }
         let Some((u, sm)) = sup.unit(i) else {
@@ -383,7 +383,7 @@ pub(crate) fn sockets(
 pub(crate) fn sweep(table: &Table<'_>, base: &Base) {
     for (dir, beside) in [(base.dir(), false), (base.mount(), true)] {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let Ok(fd) = path::with(dir, |d| rustix::fs::open(d, flags, Mode::empty())) else {
+        let Ok(fd) = path::open(dir, flags, Mode::empty()) else {
             continue;
         };
         let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 1024];
@@ -428,7 +428,7 @@ pub(crate) fn sweep(table: &Table<'_>, base: &Base) {
 /// A unit's cgroup directory, for CLONE_INTO_CGROUP.
 fn open_dir(dir: &Path) -> Option<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    path::with(dir.as_str(), |d| rustix::fs::open(d, flags, Mode::empty())).ok()
+    path::open(dir.as_str(), flags, Mode::empty()).ok()
 }
 
 /// `/proc/PID/fd/N`.
@@ -442,10 +442,7 @@ fn fd_path(pid: i32, n: i32) -> heapless::String<40> {
 /// (non-blocking); `None` if that fd is not a pipe.
 fn reopen(pid: i32, n: i32) -> Option<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = path::with(fd_path(pid, n).as_str(), |p| {
-        rustix::fs::open(p, flags, Mode::empty())
-    })
-    .ok()?;
+    let fd = path::open(fd_path(pid, n).as_str(), flags, Mode::empty()).ok()?;
     let st = rustix::fs::fstat(&fd).ok()?;
     (FileType::from_raw_mode(st.st_mode) == FileType::Fifo).then_some(fd)
 }
@@ -454,10 +451,7 @@ fn reopen(pid: i32, n: i32) -> Option<OwnedFd> {
 /// a process's stdout is; it opens at once, the read end being open).
 fn reopen_write(pid: i32, n: i32) -> Option<OwnedFd> {
     let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    path::with(fd_path(pid, n).as_str(), |p| {
-        rustix::fs::open(p, flags, Mode::empty())
-    })
-    .ok()
+    path::open(fd_path(pid, n).as_str(), flags, Mode::empty()).ok()
 }
 
 #[cfg(test)]

@@ -439,8 +439,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
         },
     };
     if is_swap {
-        let mut cbuf = [0u8; PATH_MAX + 1];
-        let r = cstr(src, &mut cbuf).and_then(|p| sys::swapon(p, o.swap));
+        let r = path::with(src, |p| sys::swapon(p, o.swap));
         match r {
             Ok(()) => n.swaps += 1,
             Err(Errno::BUSY) => n.already += 1,
@@ -525,12 +524,11 @@ fn root(at: &At<'_>, spec: &str, e: &Entry<'_>, o: &Opts, data: &CStr, n: &mut C
 /// Makes a missing mount point: its directories, or for a bind mount of
 /// a file, an empty file.
 fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
-    if path::with(target, |t| fs::stat(t)).is_ok() {
+    if path::stat(target).is_ok() {
         return Ok(());
     }
     let file = bind
-        && path::with(src, |s| fs::stat(s))
-            .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) != FileType::Directory);
+        && path::stat(src).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) != FileType::Directory);
     if !file {
         return mounts::make_dirs(target);
     }
@@ -538,7 +536,7 @@ fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
         mounts::make_dirs(dir)?;
     }
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-    path::with(target, |t| fs::open(t, flags, Mode::from_raw_mode(0o644))).map(drop)
+    path::open(target, flags, Mode::from_raw_mode(0o644)).map(drop)
 }
 
 /// mount(2), then what the kernel takes only in calls of their own: the
@@ -546,29 +544,16 @@ fn mount_point(target: &str, src: &str, bind: bool) -> Result<(), Errno> {
 fn mount(src: &str, target: &str, fstype: &str, flags: u32, data: &CStr) -> Result<(), Errno> {
     let opt = (!data.is_empty()).then_some(data);
     let first = MountFlags::from_bits_retain(flags & !PROPAGATION);
-    // Converted in rustix's order (source, target, type): the same errno.
-    path::with(src, |s| {
-        path::with(target, |t| {
-            path::with(fstype, |f| rustix::mount::mount(s, t, f, first, opt))?;
-            if flags & MS_BIND != 0 && flags & PER_MOUNT != 0 {
-                let again = MS_REMOUNT | MS_BIND | (flags & PER_MOUNT);
-                rustix::mount::mount(c"", t, c"", MountFlags::from_bits_retain(again), None)?;
-            }
-            if flags & PROPAGATION != 0 {
-                let p = flags & (PROPAGATION | MS_REC);
-                rustix::mount::mount(c"", t, c"", MountFlags::from_bits_retain(p), None)?;
-            }
-            Ok(())
-        })
-    })
-}
-
-/// `s` with a NUL, in `out`.
-fn cstr<'b>(s: &str, out: &'b mut [u8]) -> Result<&'b CStr, Errno> {
-    let dst = out.get_mut(..s.len()).ok_or(Errno::NAMETOOLONG)?;
-    dst.copy_from_slice(s.as_bytes());
-    let with_nul = out.get(..=s.len()).ok_or(Errno::NAMETOOLONG)?;
-    CStr::from_bytes_with_nul(with_nul).map_err(|_| Errno::INVAL)
+    path::mount(src, target, fstype, first, opt)?;
+    if flags & MS_BIND != 0 && flags & PER_MOUNT != 0 {
+        let again = MS_REMOUNT | MS_BIND | (flags & PER_MOUNT);
+        path::mount("", target, "", MountFlags::from_bits_retain(again), None)?;
+    }
+    if flags & PROPAGATION != 0 {
+        let p = flags & (PROPAGATION | MS_REC);
+        path::mount("", target, "", MountFlags::from_bits_retain(p), None)?;
+    }
+    Ok(())
 }
 
 /// Shutdown: every swap of /proc/swaps turned off, so that the file
@@ -592,8 +577,7 @@ pub(crate) fn swaps_off() {
         let Some(path) = unescape(raw, &mut buf[..PATH_MAX]).filter(|p| p.starts_with('/')) else {
             return true;
         };
-        let mut cbuf = [0u8; PATH_MAX + 1];
-        match cstr(path, &mut cbuf).and_then(sys::swapoff) {
+        match path::with(path, sys::swapoff) {
             Ok(()) => say!("shutdown: swap {} off", path),
             Err(e) => say!("shutdown: unable to turn off swap {}: {}", path, Name(e)),
         }

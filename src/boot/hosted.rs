@@ -140,11 +140,11 @@ pub(crate) fn run(path: &str) -> i32 {
         for u in sup.table().units.iter() {
             let _ = cgroup::remove(b, u.name, u.isolate, u.instance_slots());
         }
-        let _ = path::with(b.dir(), |d| rustix::fs::rmdir(d));
+        let _ = path::rmdir(b.dir());
     }
-    let _ = path::with(sock.as_str(), |p| rustix::fs::unlink(p));
-    let _ = path::with(ctl.as_str(), |p| rustix::fs::unlink(p));
-    let _ = path::with(dir.as_str(), |d| rustix::fs::rmdir(d));
+    let _ = path::unlink(sock.as_str());
+    let _ = path::unlink(ctl.as_str());
+    let _ = path::rmdir(dir.as_str());
     rc
 }
 
@@ -156,7 +156,7 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     use rustix::io::Errno;
     let mode = FsMode::from_raw_mode(0o700);
     let _ = write!(dir, "/run/pinit.{}", me);
-    let mkdir = |d: &str| path::with(d, |d| rustix::fs::mkdir(d, mode));
+    let mkdir = |d: &str| path::mkdir(d, mode);
     let made = match mkdir(dir.as_str()) {
         Err(Errno::EXIST) => stale(dir.as_str()).and_then(|()| mkdir(dir.as_str())),
         other => other,
@@ -180,7 +180,7 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
 /// else refused (EEXIST).
 fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
     use rustix::io::Errno;
-    let st = path::with(dir, |d| rustix::fs::lstat(d))?;
+    let st = path::lstat(dir)?;
     let ours = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
         && st.st_uid == rustix::process::geteuid().as_raw()
         && st.st_mode & 0o7777 == 0o700;
@@ -190,13 +190,13 @@ fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
     for name in ["notify", "control"] {
         let mut path: heapless::String<80> = heapless::String::new();
         let _ = write!(path, "{}/{}", dir, name);
-        match path::with(path.as_str(), |p| rustix::fs::unlink(p)) {
+        match path::unlink(path.as_str()) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(e),
         }
     }
     // Anything else in it: ENOTEMPTY, said with the path.
-    path::with(dir, |d| rustix::fs::rmdir(d))
+    path::rmdir(dir)
 }
 
 fn notify_env<'b>(sock: &str, buf: &'b mut [u8; 128]) -> Option<&'b core::ffi::CStr> {

@@ -121,17 +121,12 @@ pub(crate) fn mount_api() {
         if is_mount_point(m.target) {
             continue;
         }
-        if let Err(e) = sys::path::with(m.target, |t| fs::mkdir(t, Mode::from_raw_mode(0o755))) {
+        if let Err(e) = sys::path::mkdir(m.target, Mode::from_raw_mode(0o755)) {
             if e != Errno::EXIST {
                 say!("unable to create mount point {}: {}", m.target, Name(e));
             }
         }
-        // Converted in rustix's order (source, target, type): the same errno.
-        let mounted = sys::path::with(m.source, |s| {
-            sys::path::with(m.target, |t| {
-                sys::path::with(m.fstype, |f| mount(s, t, f, m.flags, m.data))
-            })
-        });
+        let mounted = sys::path::mount(m.source, m.target, m.fstype, m.flags, m.data);
         if let Err(e) = mounted {
             say!(
                 "unable to mount {} on {} ({}): {}",
@@ -149,7 +144,7 @@ pub(crate) fn make_dirs(path: &str) -> Result<(), Errno> {
     let ends = path.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0);
     for end in ends.chain(core::iter::once(path.len())) {
         let dir = path.get(..end).unwrap_or("");
-        match sys::path::with(dir, |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
+        match sys::path::mkdir(dir, Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
@@ -170,7 +165,7 @@ pub(crate) fn is_mount_point(path: &str) -> bool {
         Some(i) => path.get(..i).unwrap_or("/"),
         None => return false,
     };
-    let stat = |p: &str| sys::path::with(p, |c| fs::stat(c));
+    let stat = |p: &str| sys::path::stat(p);
     match (stat(path), stat(parent)) {
         (Ok(a), Ok(b)) => a.st_dev != b.st_dev || a.st_ino == b.st_ino,
         _ => false,
@@ -190,11 +185,9 @@ pub(crate) fn cgroup2() -> Option<&'static str> {
         return Some(cgroup::ROOT);
     }
     if !cgroup::is_cgroup2(UNIFIED) {
-        let _ = sys::path::with(UNIFIED, |u| fs::mkdir(u, Mode::from_raw_mode(0o755)));
+        let _ = sys::path::mkdir(UNIFIED, Mode::from_raw_mode(0o755));
         let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
-        let mounted = sys::path::with(UNIFIED, |u| {
-            mount(c"cgroup2", u, c"cgroup2", flags, Some(c"nsdelegate"))
-        });
+        let mounted = sys::path::mount("cgroup2", UNIFIED, "cgroup2", flags, Some(c"nsdelegate"));
         if let Err(e) = mounted {
             say!("unable to mount cgroup2 on {}: {}", UNIFIED, Name(e));
         }

@@ -317,10 +317,8 @@ fn conf_path<'b>(cmdline: &Cmdline<'_>, buf: &'b mut [u8; CONF_PATH_MAX]) -> Opt
 /// a directory owned by root (not a symlink, nor another user's), or the
 /// sockets inside could be read or replaced. False: no sockets there.
 fn run_dir() -> bool {
-    use rustix::fs::{AtFlags, FileType, CWD};
-    match sys::path::with(RUN_DIR, |d| {
-        rustix::fs::mkdir(d, FsMode::from_raw_mode(0o755))
-    }) {
+    use rustix::fs::FileType;
+    match sys::path::mkdir(RUN_DIR, FsMode::from_raw_mode(0o755)) {
         Ok(()) => return true,
         Err(rustix::io::Errno::EXIST) => {}
         Err(e) => {
@@ -328,9 +326,7 @@ fn run_dir() -> bool {
             return false;
         }
     }
-    let st = match sys::path::with(RUN_DIR, |d| {
-        rustix::fs::statat(CWD, d, AtFlags::SYMLINK_NOFOLLOW)
-    }) {
+    let st = match sys::path::lstat(RUN_DIR) {
         Ok(st) => st,
         Err(e) => {
             say!("unable to stat {}: {}; no control socket", RUN_DIR, Name(e));

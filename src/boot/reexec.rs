@@ -508,7 +508,7 @@ pub(crate) const TEST_PANIC_FILE: &str = "/run/pinit-test-panic-in-handover";
 #[cfg(feature = "test-panic")]
 #[allow(clippy::panic)] // the point of the test build
 fn test_panic() {
-    if crate::sys::path::with(TEST_PANIC_FILE, |p| rustix::fs::unlink(p)).is_ok() {
+    if crate::sys::path::unlink(TEST_PANIC_FILE).is_ok() {
         panic!("a test build was asked to panic while it takes the hand-over");
     }
 }

@@ -16,6 +16,7 @@
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::{self, ENTROPY_MAX};
+use core::ffi::CStr;
 use linux_raw_sys::general::{GRND_INSECURE, GRND_NONBLOCK};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{self, FileType, Mode, OFlags};
@@ -24,17 +25,15 @@ use rustix::io::Errno;
 /// Bytes of a seed (4096 bits; the kernel's pool needs 256).
 pub(crate) const SEED_SIZE: usize = ENTROPY_MAX;
 /// The mark of a seed drawn from an initialized pool and never credited.
-const CREDIT_XATTR: &str = "user.random-seed-creditable";
+const CREDIT_XATTR: &CStr = c"user.random-seed-creditable";
 
 /// At boot: FILE into the kernel's pool, then a fresh seed in its place.
 pub(crate) fn load(path: &str) {
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let fd = sys::path::with(path, |p| {
-        match fs::open(p, flags | OFlags::RDWR, Mode::empty()) {
-            Err(Errno::ROFS) => fs::open(p, flags | OFlags::RDONLY, Mode::empty()),
-            other => other,
-        }
-    });
+    let fd = match sys::path::open(path, flags | OFlags::RDWR, Mode::empty()) {
+        Err(Errno::ROFS) => sys::path::open(path, flags | OFlags::RDONLY, Mode::empty()),
+        other => other,
+    };
     let fd = match fd {
         Ok(fd) => fd,
         Err(Errno::NOENT) => {
@@ -72,7 +71,7 @@ pub(crate) fn load(path: &str) {
             "random-seed {}: {} bytes mixed into the kernel's pool, not credited (no mark {}: not a fresh seed of pinit's)",
             path,
             n,
-            CREDIT_XATTR
+            const { sys::path::text(CREDIT_XATTR) }
         ),
         Err(e) => say!(
             "random-seed {}: unable to add it to the kernel's pool: {}",
@@ -103,13 +102,13 @@ fn read_seed(fd: &OwnedFd, seed: &mut [u8; SEED_SIZE]) -> Result<usize, Errno> {
 
 fn marked(fd: &OwnedFd) -> bool {
     let mut v = [0u8; 2];
-    let got = sys::path::with(CREDIT_XATTR, |x| fs::fgetxattr(fd, x, &mut v));
+    let got = fs::fgetxattr(fd, CREDIT_XATTR, &mut v);
     matches!(got, Ok(1) if v[0] == b'1')
 }
 
 /// The mark removed, on disk, before the seed is credited.
 fn unmark(fd: &OwnedFd) -> Result<(), Errno> {
-    sys::path::with(CREDIT_XATTR, |x| fs::fremovexattr(fd, x))?;
+    fs::fremovexattr(fd, CREDIT_XATTR)?;
     fs::fsync(fd)
 }
 
@@ -171,7 +170,7 @@ fn write_seed(
     }
     let flags =
         OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = sys::path::with(path, |p| fs::open(p, flags, Mode::from_raw_mode(0o600)))?;
+    let fd = sys::path::open(path, flags, Mode::from_raw_mode(0o600))?;
     fs::fchmod(&fd, Mode::from_raw_mode(0o600))?;
     let mut rest: &[u8] = seed;
     while !rest.is_empty() {
@@ -184,10 +183,8 @@ fn write_seed(
     }
     fs::ftruncate(&fd, SEED_SIZE as u64)?;
     let mark = match creditable {
-        true => sys::path::with(CREDIT_XATTR, |x| {
-            fs::fsetxattr(&fd, x, b"1", fs::XattrFlags::empty())
-        }),
-        false => match sys::path::with(CREDIT_XATTR, |x| fs::fremovexattr(&fd, x)) {
+        true => fs::fsetxattr(&fd, CREDIT_XATTR, b"1", fs::XattrFlags::empty()),
+        false => match fs::fremovexattr(&fd, CREDIT_XATTR) {
             Err(Errno::NODATA) => Ok(()),
             r => r,
         },

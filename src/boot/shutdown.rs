@@ -14,7 +14,7 @@ use linux_raw_sys::general as k;
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
-use rustix::mount::{mount_remount, unmount, MountFlags, UnmountFlags};
+use rustix::mount::{mount_remount, MountFlags, UnmountFlags};
 use rustix::system::{reboot, RebootCommand};
 
 /// Default time between SIGTERM and SIGKILL.
@@ -212,7 +212,7 @@ fn unmount_all() {
         };
         let busy = match path {
             "/" => None,
-            _ => match sys::path::with(path, |p| unmount(p, UnmountFlags::empty())) {
+            _ => match sys::path::unmount(path, UnmountFlags::empty()) {
                 Ok(()) => {
                     unmounted += 1;
                     continue;

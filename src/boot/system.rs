@@ -173,12 +173,7 @@ pub(crate) fn mount(
         );
     }
     let data = if data.is_empty() { None } else { Some(data) };
-    // Converted in rustix's order (source, target, type): the same errno.
-    let mounted = sys::path::with(source, |s| {
-        sys::path::with(target, |t| {
-            sys::path::with(fstype, |f| rustix::mount::mount(s, t, f, flags, data))
-        })
-    });
+    let mounted = sys::path::mount(source, target, fstype, flags, data);
     if let Err(e) = mounted {
         say!("mount {} on {} ({}): {}", source, target, fstype, Name(e));
     }

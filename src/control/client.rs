@@ -14,9 +14,7 @@ use crate::sys::Args;
 use crate::{out, say};
 use core::fmt::Write;
 use rustix::fd::OwnedFd;
-use rustix::net::{
-    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
-};
+use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 /// How long `start`, `stop` and `restart` wait for the unit's end state
 /// unless `--timeout SECS` says otherwise.
@@ -227,7 +225,7 @@ fn connect(path: &str) -> Result<OwnedFd, rustix::io::Errno> {
         SocketFlags::CLOEXEC,
         None,
     )?;
-    let addr = crate::sys::path::with(path, |p| SocketAddrUnix::new(p))?;
+    let addr = crate::sys::path::unix_addr(path)?;
     net::connect(&fd, &addr)?;
     Ok(fd)
 }

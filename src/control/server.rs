@@ -22,9 +22,7 @@ use crate::sys::time::Ms;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{
-    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
-};
+use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 /// Connections served at once; more are refused with `error 1 busy`.
 pub(crate) const CLIENTS_MAX: usize = 8;
@@ -48,14 +46,14 @@ pub(crate) struct Control {
 impl Control {
     /// Binds `path` (replacing a stale socket), mode 0600.
     pub(crate) fn bind(path: &str, ev: &Loop) -> Result<Control, Errno> {
-        let _ = path::with(path, |p| rustix::fs::unlink(p));
+        let _ = path::unlink(path);
         let fd = net::socket_with(
             AddressFamily::UNIX,
             SocketType::SEQPACKET,
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        let addr = path::with(path, |p| SocketAddrUnix::new(p))?;
+        let addr = path::unix_addr(path)?;
         // Mode 0600 from the umask at bind time, never a chmod by path.
         let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
         let bound = net::bind(&fd, &addr);

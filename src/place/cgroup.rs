@@ -24,6 +24,7 @@ use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::path;
+use core::ffi::CStr;
 use core::fmt::Write;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
@@ -193,7 +194,7 @@ pub(crate) fn available(dir: &str) -> [bool; 5] {
 pub(crate) fn setup(base: &Base) -> [bool; 5] {
     let have = available(base.mount());
     enable(base.mount(), &have);
-    if let Err(e) = path::with(base.dir(), |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
+    if let Err(e) = path::mkdir(base.dir(), Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
             say!("unable to create cgroup {}: {}", base.dir(), Name(e));
             return [false; 5];
@@ -204,13 +205,13 @@ pub(crate) fn setup(base: &Base) -> [bool; 5] {
 
 /// Whether `path` is a cgroup2 mount (statfs magic CGROUP2_SUPER_MAGIC).
 pub(crate) fn is_cgroup2(path: &str) -> bool {
-    path::with(path, |p| fs::statfs(p)).is_ok_and(|s| s.f_type as u64 == 0x6367_7270)
+    path::statfs(path).is_ok_and(|s| s.f_type as u64 == 0x6367_7270)
 }
 
 /// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
 /// it what its parent offers. Returns the controllers on for the units.
 pub(crate) fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
-    match path::with(dir, |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
+    match path::mkdir(dir, Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
@@ -249,10 +250,10 @@ fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
 pub(crate) fn remove(base: &Base, unit: &str, isolated: bool, instances: u16) -> Result<(), Errno> {
     for n in 0..instances {
         if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, n))) {
-            let _ = path::with(p.as_str(), |p| fs::rmdir(p));
+            let _ = path::rmdir(p.as_str());
         }
     }
-    match path::with(base.path(unit, isolated, None)?.as_str(), |p| fs::rmdir(p)) {
+    match path::rmdir(base.path(unit, isolated, None)?.as_str()) {
         Ok(()) | Err(Errno::NOENT) => Ok(()),
         Err(e) => Err(e),
     }
@@ -272,7 +273,7 @@ pub(crate) fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static s
     let rel = core::str::from_utf8(line.get(3..)?).ok()?;
     let mount = [ROOT, "/sys/fs/cgroup/unified"].into_iter().find(|m| {
         let mut p: heapless::String<64> = heapless::String::new();
-        write!(p, "{}/cgroup.procs", m).is_ok() && path::with(p.as_str(), |p| fs::stat(p)).is_ok()
+        write!(p, "{}/cgroup.procs", m).is_ok() && path::stat(p.as_str()).is_ok()
     })?;
     write!(out, "{}{}", mount, rel.trim_end_matches('/')).ok()?;
     Some(mount)
@@ -306,17 +307,15 @@ pub(crate) fn create_instance(
 }
 
 fn create_dir(dir: Path) -> Result<OwnedFd, Errno> {
-    path::with(dir.as_str(), |d| {
-        match fs::mkdir(d, Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(e),
-        }
-        fs::open(
-            d,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-    })
+    match path::mkdir(dir.as_str(), Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    path::open(
+        dir.as_str(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 /// One sweep of the unit's cgroup (or, `instance`, of that instance's,
@@ -348,7 +347,7 @@ pub(crate) fn kill(
     })?;
     if let (Some(num), 0) = (instance, n) {
         if let Ok(p) = base.path(unit, isolated, Some(&instance_dir(unit, num))) {
-            let _ = path::with(p.as_str(), |p| fs::rmdir(p));
+            let _ = path::rmdir(p.as_str());
         }
     }
     Ok(n)
@@ -423,21 +422,16 @@ pub(crate) fn populated(fd: &OwnedFd) -> Result<bool, Errno> {
 /// `trusted.*`: kept with the cgroup and gone with it, and only root can
 /// write or read it; `user.*` needs a 5.7 kernel on cgroupfs and is
 /// writable by whoever may write the directory.
-pub(crate) const RECORD: &str = "trusted.pinit";
+pub(crate) const RECORD: &CStr = c"trusted.pinit";
 
 /// Writes `text` to a unit cgroup's `RECORD`.
 pub(crate) fn record(dir: rustix::fd::BorrowedFd<'_>, text: &[u8]) -> Result<(), Errno> {
-    path::with(RECORD, |name| {
-        fs::fsetxattr(dir, name, text, fs::XattrFlags::empty())
-    })
+    fs::fsetxattr(dir, RECORD, text, fs::XattrFlags::empty())
 }
 
 /// A unit cgroup's `RECORD`, read into `buf`.
 pub(crate) fn recorded<'b>(dir: &Path, buf: &'b mut [u8]) -> Option<&'b [u8]> {
-    let n = path::with(dir.as_str(), |d| {
-        path::with(RECORD, |name| fs::getxattr(d, name, &mut *buf))
-    })
-    .ok()?;
+    let n = path::with(dir.as_str(), |d| fs::getxattr(d, RECORD, &mut *buf)).ok()?;
     buf.get(..n)
 }
 

@@ -215,7 +215,7 @@ pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
     for u in table.units.iter().filter(|u| u.isolate) {
         if let (Ok(dir), Some(c)) = (base.path(u.name, true, None), &u.cpuset) {
             let mode = rustix::fs::Mode::from_raw_mode(0o755);
-            let _ = crate::sys::path::with(dir.as_str(), |d| rustix::fs::mkdir(d, mode));
+            let _ = crate::sys::path::mkdir(dir.as_str(), mode);
             let _ = crate::place::cgroup::isolate(&dir, c.as_str());
         }
     }

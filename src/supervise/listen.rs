@@ -51,10 +51,10 @@ pub(crate) fn bind(unit: &str, l: &Listen<'_>, nonblocking: bool) -> Result<Owne
 pub(crate) fn unbind(l: &Listen<'_>, fd: OwnedFd) {
     drop(fd);
     if let (Addr::Path(p), false) = (l.addr, l.kind == SocketKind::Fifo) {
-        let sock = path::with(p, |c| fs::lstat(c))
-            .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Socket);
+        let sock =
+            path::lstat(p).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Socket);
         if sock {
-            if let Err(e) = path::with(p, |c| fs::unlink(c)) {
+            if let Err(e) = path::unlink(p) {
                 say!("unable to remove {}: {}", p, Name(e));
             }
         }
@@ -191,14 +191,14 @@ fn owners(l: &Listen<'_>) -> Result<Owners, Failed> {
 fn unix(path: &str, l: &Listen<'_>, (uid, gid): Owners, nb: bool) -> Result<OwnedFd, Failed> {
     let ty = socket_type(l.kind).unwrap_or(SocketType::STREAM);
     parents(path)?;
-    if let Ok(st) = path::with(path, |p| fs::lstat(p)) {
+    if let Ok(st) = path::lstat(path) {
         if FileType::from_raw_mode(st.st_mode) == FileType::Socket {
-            let _ = path::with(path, |p| fs::unlink(p));
+            let _ = path::unlink(path);
         }
     }
     let fd = net::socket_with(AddressFamily::UNIX, ty, flags(nb), None)
         .map_err(|e| ("create the socket", e))?;
-    let addr = path::with(path, |p| SocketAddrUnix::new(p)).map_err(|e| ("bind", e))?;
+    let addr = path::unix_addr(path).map_err(|e| ("bind", e))?;
     let old = rustix::process::umask(Mode::from_raw_mode(!u32::from(l.mode) & 0o777));
     let bound = net::bind(&fd, &addr);
     rustix::process::umask(old);
@@ -229,7 +229,7 @@ fn fifo(path: &str, mode: u16, (uid, gid): Owners) -> Result<OwnedFd, Failed> {
     }
     let flags =
         OFlags::RDWR | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    let fd = path::with(path, |p| fs::open(p, flags, Mode::empty())).map_err(|e| ("open", e))?;
+    let fd = path::open(path, flags, Mode::empty()).map_err(|e| ("open", e))?;
     let st = fs::fstat(&fd).map_err(|e| ("open", e))?;
     if FileType::from_raw_mode(st.st_mode) != FileType::Fifo {
         return Err(("use (it exists and is not a FIFO)", Errno::EXIST));
@@ -245,7 +245,7 @@ fn fifo(path: &str, mode: u16, (uid, gid): Owners) -> Result<OwnedFd, Failed> {
 fn parents(path: &str) -> Result<(), Failed> {
     for (i, _) in path.match_indices('/').skip(1) {
         let dir = path.get(..i).unwrap_or("/");
-        match path::with(dir, |d| fs::mkdir(d, Mode::from_raw_mode(0o755))) {
+        match path::mkdir(dir, Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(("create the directory of", e)),
         }
@@ -331,7 +331,7 @@ pub(crate) fn is(l: &Listen<'_>, seen: &Seen<'_>, fifo: Option<(u64, u64)>) -> b
 
 /// The device and inode of the FIFO at `path`, if there is one.
 pub(crate) fn fifo_id(path: &str) -> Option<(u64, u64)> {
-    let st = path::with(path, |p| fs::lstat(p)).ok()?;
+    let st = path::lstat(path).ok()?;
     (FileType::from_raw_mode(st.st_mode) == FileType::Fifo).then_some((st.st_dev, st.st_ino))
 }
 

@@ -7,8 +7,8 @@ use core::mem::MaybeUninit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{
-    self, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SocketAddrUnix,
-    SocketFlags, SocketType,
+    self, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SocketFlags,
+    SocketType,
 };
 
 /// PID 1's notify socket, written once: the path and the environment
@@ -126,14 +126,14 @@ impl Notify {
     /// Binds the socket at `path` (replacing a stale one), mode 0666 so
     /// units under other uids can send; credentials prevent spoofing.
     pub(crate) fn bind(path: &str) -> Result<Notify, Errno> {
-        let _ = crate::sys::path::with(path, |p| rustix::fs::unlink(p));
+        let _ = crate::sys::path::unlink(path);
         let fd = net::socket_with(
             AddressFamily::UNIX,
             SocketType::DGRAM,
             SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             None,
         )?;
-        let addr = crate::sys::path::with(path, |p| SocketAddrUnix::new(p))?;
+        let addr = crate::sys::path::unix_addr(path)?;
         net::sockopt::set_socket_passcred(&fd, true)?;
         // The mode comes from the umask at bind time: never a chmod by
         // path, which a swapped path would redirect.

@@ -24,7 +24,7 @@ pub(crate) const ENTRIES_MAX: usize = 10_000;
 
 fn open_dir(at: BorrowedFd<'_>, name: &str) -> Result<OwnedFd, Errno> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    path::with(name, |n| fs::openat(at, n, flags, Mode::empty()))
+    path::openat(at, name, flags, Mode::empty())
 }
 
 /// The directory that holds NAME's last component, made on the way
@@ -34,7 +34,7 @@ fn parent(name: &str, make: bool) -> Result<(OwnedFd, &str), Errno> {
     let (dirs, last) = name.rsplit_once('/').unwrap_or(("", name));
     for c in dirs.split('/').filter(|c| !c.is_empty()) {
         if make {
-            match path::with(c, |c| fs::mkdirat(&dir, c, Mode::from_raw_mode(0o755))) {
+            match path::mkdirat(dir.as_fd(), c, Mode::from_raw_mode(0o755)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
             }
@@ -63,7 +63,7 @@ pub(crate) fn create(u: &table::Unit<'_>, uid: u32, gid: u32) -> Result<(), Errn
 
 fn make(d: table::RuntimeDir<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
     let (at, last) = parent(d.name, true)?;
-    match path::with(last, |l| fs::mkdirat(&at, l, Mode::from_raw_mode(0o700))) {
+    match path::mkdirat(at.as_fd(), last, Mode::from_raw_mode(0o700)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
@@ -153,7 +153,7 @@ fn remove_tree(at: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
             }
         }
     }
-    path::with(name, |n| fs::unlinkat(at, n, AtFlags::REMOVEDIR))
+    path::unlinkat(at, name, AtFlags::REMOVEDIR)
 }
 
 #[cfg(test)]

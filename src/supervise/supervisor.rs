@@ -733,7 +733,7 @@ impl<'t> Supervisor<'t> {
                 say!(
                     "{}: unable to note its state on its cgroup ({}): {}; after a crash of PID 1 such units are restarted",
                     name_of(self.table.get(), i),
-                    crate::place::cgroup::RECORD,
+                    const { crate::sys::path::text(crate::place::cgroup::RECORD) },
                     Name(e)
                 );
             }

@@ -34,7 +34,7 @@ impl core::fmt::Display for Why {
 /// Opens `path` for reading, never blocking; only a regular file.
 pub(crate) fn open_regular(path: &str) -> Result<OwnedFd, Errno> {
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-    let fd = path::with(path, |p| fs::open(p, flags, Mode::empty()))?;
+    let fd = path::open(path, flags, Mode::empty())?;
     match fs::fstat(&fd) {
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => Ok(fd),
         Ok(_) => Err(NOT_REGULAR),
@@ -70,9 +70,7 @@ pub(crate) fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
 
 /// Writes `data` to an existing file (a /proc or cgroup knob) in one write.
 pub(crate) fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
-    let fd = path::with(path, |p| {
-        fs::open(p, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-    })?;
+    let fd = path::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
     match rustix::io::write(&fd, data) {
         Ok(n) if n == data.len() => Ok(()),
         Ok(_) => Err(Errno::IO),

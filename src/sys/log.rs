@@ -14,7 +14,7 @@ use crate::sys::GlobalFd;
 use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
-use rustix::net::{self, AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{self, AddressFamily, SendFlags, SocketFlags, SocketType};
 
 /// The longest write /dev/kmsg takes: the kernel's LOG_LINE_MAX, 1024
 /// bytes less its PREFIX_MAX of 32 (kernel/printk/printk.c, 6.1, without
@@ -83,7 +83,7 @@ pub(crate) fn to_kmsg(parts: &[&[u8]]) -> Result<(), Errno> {
 /// there is no socket.
 pub(crate) fn to_syslog(parts: &[&[u8]]) -> Result<(), Errno> {
     let fd = SYSLOG.get().ok_or(Errno::BADF)?;
-    let addr = crate::sys::path::with(SYSLOG_PATH, |p| SocketAddrUnix::new(p))?;
+    let addr = crate::sys::path::unix_addr(SYSLOG_PATH)?;
     let mut slices = [rustix::io::IoSlice::new(&[]); 6];
     let n = fill(&mut slices, parts);
     let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;

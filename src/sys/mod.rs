@@ -822,6 +822,45 @@ impl Drop for Mapped {
     }
 }
 
+/// A page of anonymous memory, private and writable, unmapped when
+/// dropped: scratch space resident only while in use, that takes no
+/// room on the stack nor in .bss (a long path's C string, `path`).
+pub(crate) struct Page(ptr::NonNull<u8>);
+
+impl Page {
+    pub(crate) const SIZE: usize = 4096;
+
+    pub(crate) fn map() -> Result<Page, Errno> {
+        use rustix::mm::{MapFlags, ProtFlags};
+        // SAFETY: a new private anonymous mapping, placed by the kernel;
+        // nothing else refers to that memory.
+        let ptr = unsafe {
+            rustix::mm::mmap_anonymous(
+                ptr::null_mut(),
+                Page::SIZE,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE,
+            )
+        }?;
+        ptr::NonNull::new(ptr.cast::<u8>())
+            .map(Page)
+            .ok_or(Errno::NOMEM)
+    }
+
+    pub(crate) fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: SIZE writable bytes mapped at the pointer until drop,
+        // reached only through `self`, which this borrows.
+        unsafe { core::slice::from_raw_parts_mut(self.0.as_ptr(), Page::SIZE) }
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        // SAFETY: the mapping `map` made; `bytes` borrows end with `self`.
+        let _ = unsafe { rustix::mm::munmap(self.0.as_ptr().cast(), Page::SIZE) };
+    }
+}
+
 /// A family of types that borrow for one lifetime: `Of<'a>` holds slices
 /// of a text that lives for `'a` (the service table and its text).
 pub(crate) trait Borrows {
