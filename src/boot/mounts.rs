@@ -165,8 +165,7 @@ pub(crate) fn is_mount_point(path: &str) -> bool {
         Some(i) => path.get(..i).unwrap_or("/"),
         None => return false,
     };
-    let stat = |p: &str| sys::path::stat(p);
-    match (stat(path), stat(parent)) {
+    match (sys::path::stat(path), sys::path::stat(parent)) {
         (Ok(a), Ok(b)) => a.st_dev != b.st_dev || a.st_ino == b.st_ino,
         _ => false,
     }

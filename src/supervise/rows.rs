@@ -7,7 +7,7 @@
 
 use crate::supervise::capture::LOG_LINE_MAX;
 use crate::supervise::diff;
-use crate::supervise::listen::Sockets;
+use crate::supervise::listen::{Listener, Sockets};
 use crate::sys::{bit, Singleton};
 use crate::table::capacity::UNITS_MAX;
 
@@ -52,6 +52,16 @@ impl Rows {
         if let Some(rows) = self.sockets.get_mut(..n) {
             diff::permute(rows, src);
         }
+    }
+
+    /// Unit `i`'s `STATUS=` text (empty if none).
+    pub(crate) fn status_of(&self, i: usize) -> &[u8] {
+        self.status.get(i).map_or(&[], |s| &s[..])
+    }
+
+    /// Unit `i`'s bound sockets (none for most units).
+    pub(crate) fn sockets_of(&self, i: usize) -> &[Listener] {
+        self.sockets.get(i).map_or(&[], |s| &s[..])
     }
 
     /// Unit `i` starts afresh (a new unit, a new run): no `STATUS=` text.

@@ -292,7 +292,7 @@ impl<'t> Supervisor<'t> {
 
     /// Unit `i`'s last `STATUS=` text.
     pub(crate) fn status_text(&self, i: usize) -> &[u8] {
-        self.rows.status.get(i).map_or(&[][..], |s| &s[..])
+        self.rows.status_of(i)
     }
 
     /// Unit `i`'s cgroup directory, if units have cgroups.
@@ -673,7 +673,7 @@ impl<'t> Supervisor<'t> {
         if want == slot.watching {
             return;
         }
-        for (k, s) in self.rows.sockets.get(i).into_iter().flatten().enumerate() {
+        for (k, s) in self.rows.sockets_of(i).iter().enumerate() {
             if want {
                 if let Err(e) = fx.watch(s.fd(), token::SOCKET | (i << 4 | k) as u64) {
                     say!("{}: unable to watch its sockets: {}", u.name, Name(e));
@@ -1573,7 +1573,7 @@ impl<'t> Supervisor<'t> {
             (Some(u), Some(s)) => (u, s),
             _ => return Err(LaunchError::Errno(Errno::INVAL)),
         };
-        let sockets = self.rows.sockets.get(i).map_or(&[][..], |s| &s[..]);
+        let sockets = self.rows.sockets_of(i);
         let Launched {
             pid,
             ready,

@@ -186,8 +186,7 @@ impl<'t> Supervisor<'t> {
                 Some(old) => {
                     slot.sm.set_policy(policy_of(u));
                     if old != j {
-                        let sockets = self.rows.sockets.get(j).map_or(&[][..], |s| &s[..]);
-                        rewatch(fx, slot, sockets, j);
+                        rewatch(fx, slot, self.rows.sockets_of(j), j);
                     }
                     if self.stopping.contains(old) {
                         stopping.insert(j);

@@ -65,7 +65,7 @@ impl<'t> Supervisor<'t> {
             name: u.name,
             unit: s.sm.snapshot(),
             log_pid: s.log_pid,
-            status: self.rows.status.get(i).map_or(&[][..], |s| &s[..]),
+            status: self.rows.status_of(i),
             timeline: s.timeline,
             stopping: self.stopping.contains(i),
             run_dirs: s.run_dirs,
@@ -76,7 +76,7 @@ impl<'t> Supervisor<'t> {
             ready: s.ready.as_ref().map(|f| f.as_fd()),
             pidfd: s.pidfd.as_ref().map(|f| f.as_fd()),
             report: s.report.as_ref().map(|f| f.as_fd()),
-            sockets: (self.rows.sockets.get(i).into_iter().flatten())
+            sockets: (self.rows.sockets_of(i).iter())
                 .map(|l| (l.fd.as_fd(), l.accepted))
                 .collect(),
         };
