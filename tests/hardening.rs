@@ -540,7 +540,9 @@ fn stop_never_signals_a_reused_pid() {
         format!(
             r#"sleep 1000 &
 echo $! > {d}/mainpid
-/usr/bin/python3 -c 'import socket,os,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(("MAINPID=%s\nREADY=1" % sys.argv[1]).encode(), os.environ["NOTIFY_SOCKET"])' $!
+# The sender stays a second: pinit finds its unit in /proc/PID/cgroup,
+# gone once it has exited (a dropped READY=1 under strace's slowdown).
+/usr/bin/python3 -c 'import socket,os,sys,time; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(("MAINPID=%s\nREADY=1" % sys.argv[1]).encode(), os.environ["NOTIFY_SOCKET"]); time.sleep(1)' $!
 while [ ! -e {d}/go ]; do sleep 0.05; done
 kill -KILL $!; wait $!
 touch {d}/reaped
