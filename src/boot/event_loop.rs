@@ -63,6 +63,9 @@ pub(crate) struct Init<'t> {
     stopping: Option<Power>,
     /// The stop was a unit's `on-failure=` (`--config` then exits 1).
     failed: bool,
+    /// A reload ran: its calls reached below the loop's usual depth, and
+    /// those stack pages are given back at the top of the loop.
+    reloaded: bool,
 }
 
 /// Notes the signal dispositions pinit was started with (what its
@@ -112,6 +115,7 @@ impl<'t> Init<'t> {
             board: false,
             stopping: None,
             failed: false,
+            reloaded: false,
         }
     }
 
@@ -120,6 +124,11 @@ impl<'t> Init<'t> {
         // After a re-exec: what exited meanwhile.
         self.reap(time::now());
         loop {
+            if core::mem::take(&mut self.reloaded) {
+                if let Err(e) = sys::stack::release_below_caller() {
+                    say!("unable to give back the reload's stack pages: {}", Name(e));
+                }
+            }
             let now = time::now();
             if let Some(w) = &mut self.watchdog {
                 w.tick(now);
@@ -191,15 +200,7 @@ impl<'t> Init<'t> {
     fn dispatch(&mut self, token: u64, now: Ms) {
         match token {
             SIGNALS => self.signals(now),
-            NOTIFY => {
-                if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
-                    let mut fx = System::new(&self.ev);
-                    n.recv(|pid, msg| match msg {
-                        Ok(msg) => sup.on_notify(&mut fx, pid, msg, now),
-                        Err(len) => sup.on_notify_long(pid, len, now),
-                    });
-                }
-            }
+            NOTIFY => self.notified(now),
             TIMER => {
                 if let Some(sup) = &mut self.sup {
                     sup.on_timer(&mut System::new(&self.ev), now);
@@ -213,24 +214,43 @@ impl<'t> Init<'t> {
                     c.accept(&self.ev, now);
                 }
             }
-            t if token::kind(t) == token::CLIENT => {
-                let later = match &mut self.control {
-                    Some(c) => {
-                        let mut fx = System::new(&self.ev);
-                        let sup = self.sup.as_mut().map(|s| (s, &mut fx));
-                        c.serve(token::index(t), &self.ev, sup, now)
-                    }
-                    None => None,
-                };
-                if let Some(d) = later {
-                    self.deferred(d, now);
-                }
-            }
+            t if token::kind(t) == token::CLIENT => self.client(token::index(t), now),
             other => {
                 if let Some(sup) = &mut self.sup {
                     sup.on_token(&mut System::new(&self.ev), other, now);
                 }
             }
+        }
+    }
+
+    /// Readiness datagrams. Out of line, as `client` is: their buffers
+    /// (a 4 KiB datagram, a request) then take stack only while they
+    /// run, not under every exit and start `dispatch` handles, whose
+    /// deepest path sets how many stack pages PID 1 keeps.
+    #[inline(never)]
+    fn notified(&mut self, now: Ms) {
+        if let (Some(n), Some(sup)) = (&self.notify, &mut self.sup) {
+            let mut fx = System::new(&self.ev);
+            n.recv(|pid, msg| match msg {
+                Ok(msg) => sup.on_notify(&mut fx, pid, msg, now),
+                Err(len) => sup.on_notify_long(pid, len, now),
+            });
+        }
+    }
+
+    /// A control client's request.
+    #[inline(never)]
+    fn client(&mut self, i: usize, now: Ms) {
+        let later = match &mut self.control {
+            Some(c) => {
+                let mut fx = System::new(&self.ev);
+                let sup = self.sup.as_mut().map(|s| (s, &mut fx));
+                c.serve(i, &self.ev, sup, now)
+            }
+            None => None,
+        };
+        if let Some(d) = later {
+            self.deferred(d, now);
         }
     }
 
@@ -271,6 +291,7 @@ impl<'t> Init<'t> {
         if self.stopping.is_some() {
             return Err((FAILED, "shutting down"));
         }
+        self.reloaded = true;
         let board = match &mut self.sup {
             Some(sup) => reload::reload(
                 sup,
@@ -395,7 +416,9 @@ impl<'t> Init<'t> {
     }
 }
 
-/// Reads every pending signal from the signalfd.
+/// Reads every pending signal from the signalfd; out of line, so its
+/// buffer is not on the stack under the reaping that follows.
+#[inline(never)]
 pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
     // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
     let mut buf = [0u8; 128 * 8];

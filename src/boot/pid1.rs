@@ -60,8 +60,13 @@ static BUFS: Singleton<Bufs, { bit::BUFS }> = Singleton::new(Bufs {
 /// booting (docs/design.md §13).
 pub(crate) fn run(args: Args) -> ! {
     // Boot's frame is gone by the time the loop runs: the stack the loop
-    // and every start need comes on top of a small one, not of boot's.
-    serve(boot(args))
+    // and every start need comes on top of a small one, not of boot's,
+    // and the pages boot's deeper calls touched are given back.
+    let init = boot(args);
+    if let Err(e) = sys::stack::release_below_caller() {
+        say!("unable to give back the boot's stack pages: {}", Name(e));
+    }
+    serve(init)
 }
 
 /// Everything before the event loop; the rescue shell's loop, if that is

@@ -3,7 +3,8 @@
 //! getrandom, the RNDADDENTROPY ioctl, the watchdog ioctls,
 //! pidfd_send_signal with any signal number), reached through libc's
 //! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
-//! entry point's `argv`, and the fds PID 1 keeps in statics.
+//! entry point's `argv`, the fds PID 1 keeps in statics, and the madvise
+//! that gives back the boot's stack pages (`stack`).
 #![allow(unsafe_code)]
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
@@ -19,6 +20,8 @@ pub(crate) mod file;
 pub(crate) mod log;
 #[deny(unsafe_code)]
 pub(crate) mod path;
+// One `madvise` of the stack's dead pages.
+pub(crate) mod stack;
 #[deny(unsafe_code)]
 pub(crate) mod time;
 
