@@ -21,26 +21,27 @@ pub(crate) fn release_below_caller() -> Result<usize, Errno> {
     }
 }
 
-/// The stack mapping: its lowest address and the kernel's page size for
-/// it, from /proc/self/smaps (the `[stack]` entry and its
-/// `KernelPageSize:` line).
+/// The stack mapping: its bounds and the kernel's page size for it,
+/// from /proc/self/smaps (the `[stack]` entry and its `KernelPageSize:`
+/// line).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Mapping {
     low: usize,
+    high: usize,
     page: usize,
 }
 
 #[inline(never)]
 fn mapping() -> Result<Option<Mapping>, Errno> {
-    let mut low = None;
+    let mut bounds = None;
     let mut found = None;
     Lines::open("/proc/self/smaps")?.each(|line| {
-        match low {
-            None if line.ends_with(b" [stack]") => low = start(line),
+        match bounds {
+            None if line.ends_with(b" [stack]") => bounds = span(line),
             None => {}
-            Some(l) => {
+            Some((low, high)) => {
                 if let Some(page) = page_size(line) {
-                    found = Some(Mapping { low: l, page });
+                    found = Some(Mapping { low, high, page });
                     return false;
                 }
             }
@@ -50,9 +51,14 @@ fn mapping() -> Result<Option<Mapping>, Errno> {
     Ok(found)
 }
 
-/// `START` of a mapping's line `START-END perms offset dev inode path`.
-fn start(line: &[u8]) -> Option<usize> {
-    number(line.split(|&b| b == b'-').next()?, 16)
+/// `START` and `END` of a mapping's line `START-END perms offset dev
+/// inode path`.
+fn span(line: &[u8]) -> Option<(usize, usize)> {
+    let range = line.split(|&b| b == b' ').next()?;
+    let mut ends = range.splitn(2, |&b| b == b'-');
+    let low = number(ends.next()?, 16)?;
+    let high = number(ends.next()?, 16)?;
+    (low < high).then_some((low, high))
 }
 
 /// The bytes of a `KernelPageSize:   4 kB` line.
@@ -80,8 +86,12 @@ fn number(digits: &[u8], radix: usize) -> Option<usize> {
 }
 
 /// The range to give back: from the mapping's lowest page to the page
-/// below the one holding `at` (an address in the caller's frame).
+/// below the one holding `at` (an address in `release`'s frame). None
+/// unless `at` is on this stack (a thread of a test runs on another).
 fn range(m: Mapping, at: usize) -> Option<(usize, usize)> {
+    if !(m.low..m.high).contains(&at) {
+        return None;
+    }
     let top = (at & !(m.page - 1)).checked_sub(m.page)?;
     (top > m.low).then_some((m.low, top - m.low))
 }
@@ -113,29 +123,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_stack_line_gives_its_start_and_the_page_line_its_size() {
+    fn the_stack_line_gives_its_bounds_and_the_page_line_its_size() {
         let l = b"7ffc9d3a1000-7ffc9d3c2000 rw-p 00000000 00:00 0                          [stack]";
-        assert_eq!(start(l), Some(0x7ffc_9d3a_1000));
+        assert_eq!(span(l), Some((0x7ffc_9d3a_1000, 0x7ffc_9d3c_2000)));
         assert_eq!(page_size(b"KernelPageSize:        4 kB"), Some(4096));
         assert_eq!(page_size(b"KernelPageSize:       64 kB"), Some(65536));
         assert_eq!(page_size(b"MMUPageSize:           4 kB"), None);
         assert_eq!(page_size(b"KernelPageSize:        3 kB"), None);
         assert_eq!(page_size(b"KernelPageSize:        a kB"), None);
-        assert_eq!(start(b"-7ffc r"), None);
-        assert_eq!(start(b"fffffffffffffffff0-1"), None);
+        assert_eq!(span(b"-7ffc r"), None);
+        assert_eq!(span(b"7ffc-7ffb r"), None);
+        assert_eq!(span(b"fffffffffffffffff0-ffffffffffffffffff r"), None);
     }
 
     #[test]
-    fn the_range_ends_a_page_below_the_callers_page() {
+    fn the_range_ends_a_page_below_the_frame_and_only_on_this_stack() {
         let m = Mapping {
             low: 0x10_0000,
+            high: 0x20_0000,
             page: 4096,
         };
         assert_eq!(range(m, 0x10_8123), Some((0x10_0000, 0x7000)));
         // Nothing below but the kept page: nothing to give back.
         assert_eq!(range(m, 0x10_1fff), None);
+        // Not on this stack: nothing.
+        assert_eq!(range(m, 0x0f_8123), None);
+        assert_eq!(range(m, 0x20_0000), None);
         let big = Mapping {
             low: 0x10_0000,
+            high: 0x20_0000,
             page: 65536,
         };
         assert_eq!(range(big, 0x13_0010), Some((0x10_0000, 0x2_0000)));
@@ -145,6 +161,6 @@ mod tests {
     fn this_process_has_a_stack_mapping_with_a_page_size() {
         let m = mapping().ok().flatten();
         let m = m.expect("a [stack] entry with a KernelPageSize line");
-        assert!(m.page >= 4096 && m.low > 0);
+        assert!(m.page >= 4096 && m.low > 0 && m.high > m.low);
     }
 }
