@@ -17,7 +17,7 @@ use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_KEY};
 use crate::supervise::rows::ROWS;
-use crate::supervise::supervisor::{Supervisor, SLOTS};
+use crate::supervise::supervisor::{Supervisor, PLAN, SLOTS};
 use crate::sys::errno::Name;
 use crate::sys::{path, time};
 use core::fmt::Write;
@@ -113,7 +113,7 @@ pub(crate) fn run(path: &str) -> i32 {
         base.as_ref().map_or("none", |b| b.dir())
     );
 
-    let (Some(slots), Some(rows)) = (SLOTS.take(), ROWS.take()) else {
+    let (Some(slots), Some(rows), Some(plan)) = (SLOTS.take(), ROWS.take(), PLAN.take()) else {
         return 1;
     };
     capture::open_syslog(table.get());
@@ -127,7 +127,7 @@ pub(crate) fn run(path: &str) -> i32 {
         Some(t) => t,
         None => return 1,
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, plan, ctx);
     // After the mount statements, before the first unit: clients may
     // connect from now on.
     sup.bind_all(&mut System::new(&init.ev), time::now());

@@ -23,7 +23,7 @@ use crate::supervise::instance::INSTANCES;
 use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
 use crate::supervise::rows::ROWS;
-use crate::supervise::supervisor::{Supervisor, SLOTS};
+use crate::supervise::supervisor::{Supervisor, PLAN, SLOTS};
 use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
 use crate::sys::errno::Name;
 use crate::sys::file;
@@ -234,7 +234,7 @@ fn boot(args: Args) -> Init<'static> {
         ),
         None => say!("no readiness socket: ready=notify units will time out"),
     }
-    let (Some(slots), Some(rows)) = (SLOTS.take(), ROWS.take()) else {
+    let (Some(slots), Some(rows), Some(plan)) = (SLOTS.take(), ROWS.take(), PLAN.take()) else {
         halt_forever()
     };
     capture::open_syslog(table.get());
@@ -248,7 +248,7 @@ fn boot(args: Args) -> Init<'static> {
         Some(t) => t,
         None => halt_forever(),
     };
-    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, ctx);
+    let mut sup = Supervisor::new(table, Some(spare), slots, instances, rows, plan, ctx);
     let mut fx = System::new(&init.ev);
     match &arrival {
         Some(a) => {

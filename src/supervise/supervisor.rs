@@ -210,8 +210,8 @@ pub(crate) struct Supervisor<'t> {
     /// A unit with `on-failure=` reached `failed`: the first one, for
     /// the event loop to act on (`take_failure_action`).
     failure_action: Option<(usize, OnFailure)>,
-    /// A reload under way (supervisor/reload.rs).
-    reload: Option<reload::Reload>,
+    /// A reload under way (supervisor/reload.rs), kept in `reload::PLAN`.
+    reload: &'t mut Option<reload::Reload>,
     /// A unit's state could not be noted on its cgroup (said once).
     unrecorded: bool,
     /// When to name the units still not settled (BOOT_LATE_MS after the
@@ -229,6 +229,7 @@ impl<'t> Supervisor<'t> {
         slots: &'t mut Slots,
         instances: &'t mut Instances,
         rows: &'t mut Rows,
+        plan: &'t mut Option<Reload>,
         ctx: Context<'t>,
     ) -> Supervisor<'t> {
         slots.clear();
@@ -248,7 +249,7 @@ impl<'t> Supervisor<'t> {
             stopping: Set::new(),
             booted: false,
             failure_action: None,
-            reload: None,
+            reload: plan,
             unrecorded: false,
             late_at: None,
             notify_says: Limit::default(),
@@ -1402,7 +1403,7 @@ impl<'t> Supervisor<'t> {
         if !self.shutting_down {
             self.shutting_down = true;
             // The old table stays; what a reload would have started does not.
-            self.reload = None;
+            *self.reload = None;
             for i in 0..self.slots.len() {
                 self.step(fx, i, Event::Shutdown, now);
             }
@@ -1644,7 +1645,7 @@ fn kill_in(
 
 mod reload;
 mod resume;
-pub(crate) use reload::Planned;
+pub(crate) use reload::{Planned, Reload, PLAN};
 pub(crate) use resume::{Carried, UnitFds};
 
 /// Supervisor scenarios on the host (supervisor/tests.rs).

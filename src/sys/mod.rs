@@ -590,6 +590,7 @@ pub(crate) mod bit {
     pub(crate) const ROWS: u32 = 3;
     pub(crate) const INSTANCES: u32 = 4;
     pub(crate) const SCRATCH: u32 = 5;
+    pub(crate) const PLAN: u32 = 6;
     #[cfg(test)]
     pub(crate) const TEST: u32 = 31;
 }

@@ -14,8 +14,15 @@ use crate::supervise::tables::Loaded;
 use crate::table::Log;
 use core::pin::Pin;
 
+/// Where a reload's plan is kept while it is under way: apart from the
+/// supervisor, which PID 1 holds in its outermost stack frame, so that
+/// the plan's 2 KiB are not under every call of the loop (docs/design.md
+/// §1) and are paged in only by a reload.
+pub(crate) static PLAN: crate::sys::Singleton<Option<Reload>, { crate::sys::bit::PLAN }> =
+    crate::sys::Singleton::new(None);
+
 /// A reload between its start and the moment the new table takes over.
-pub(super) struct Reload {
+pub(crate) struct Reload {
     diff: Diff,
     /// Old units that stop first: the removed ones, and the changed ones
     /// that run or are about to.
@@ -122,7 +129,7 @@ impl<'t> Supervisor<'t> {
                 self.step(fx, i, Event::StopRequest, now);
             }
         }
-        self.reload = Some(Reload { diff, stop, again });
+        *self.reload = Some(Reload { diff, stop, again });
         self.continue_reload(fx, now);
         Ok(())
     }

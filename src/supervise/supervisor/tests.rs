@@ -281,13 +281,22 @@ fn supervisor(conf: &str) -> Supervisor<'static> {
     let slots = Box::leak(Box::new(Slots::new()));
     let instances = Box::leak(Box::new(Instances::new()));
     let rows = Box::leak(Box::new(Rows::new()));
+    let plan = Box::leak(Box::new(None));
     let ctx = Context {
         base: Some(Base::new("/sys/fs/cgroup/services").unwrap()),
         notify_env: None,
         cmdline: b"",
         controllers: [false; 5],
     };
-    Supervisor::new(loaded(conf), Some(loaded("")), slots, instances, rows, ctx)
+    Supervisor::new(
+        loaded(conf),
+        Some(loaded("")),
+        slots,
+        instances,
+        rows,
+        plan,
+        ctx,
+    )
 }
 
 fn state(s: &Supervisor<'_>, name: &str) -> State {
