@@ -42,16 +42,19 @@ pub(crate) const RUN_DIR: &str = "/run/pinit";
 const CONF_PATH_MAX: usize = 256;
 
 /// The buffers boot reads into and PID 1 keeps: in .bss (see Singleton),
-/// each far longer than what it usually holds.
+/// each far longer than what it usually holds. In this order, so that
+/// what every boot writes (the console's name, the command line's first
+/// bytes) is on one page; `pinit.conf=` is rare.
+#[repr(C)]
 struct Bufs {
-    cmdline: [u8; CMDLINE_MAX],
     tty: [u8; 64],
+    cmdline: [u8; CMDLINE_MAX],
     conf: [u8; CONF_PATH_MAX],
 }
 
 static BUFS: Singleton<Bufs, { bit::BUFS }> = Singleton::new(Bufs {
-    cmdline: [0; CMDLINE_MAX],
     tty: [0; 64],
+    cmdline: [0; CMDLINE_MAX],
     conf: [0; CONF_PATH_MAX],
 });
 
