@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,27 @@ def run(cmd, cwd=None, env=None):
         raise FetchError("%s failed (exit %d):\n%s"
                          % (" ".join(cmd), p.returncode, p.stdout))
     return p.stdout
+
+
+# Waits between tries of an apt command that reached the archive: a
+# mirror being synced answers for minutes with index files of the wrong
+# size ("Mirror sync in progress?"), and a retry a little later works.
+APT_WAITS = (20, 60, 120)
+
+
+def run_apt(cmd, cwd=None, env=None, waits=APT_WAITS, sleep=None):
+    """`run` for apt-get, tried again after each of `waits` seconds while
+    it fails; the last failure is raised."""
+    sleep = sleep or time.sleep
+    for wait in tuple(waits) + (None,):
+        try:
+            return run(cmd, cwd=cwd, env=env)
+        except FetchError as e:
+            if wait is None:
+                raise
+            print("fetch: %s failed; again in %d s:\n%s"
+                  % (" ".join(cmd), wait, str(e).splitlines()[-1]), file=sys.stderr)
+            sleep(wait)
 
 
 def qualify(package, deb_arch):
@@ -171,7 +193,7 @@ def private_apt(arch, refresh=False):
         ("Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled", "false"),
     ]) + 'APT::Architectures { "%s"; };\n' % deb_arch)
     print("fetch: apt-get update (%s %s, private: %s)" % (suite, deb_arch, d), file=sys.stderr)
-    run(["apt-get", "update", "-q"], env=apt_env(conf))
+    run_apt(["apt-get", "update", "-q"], env=apt_env(conf))
     (d / "updated").write_text(str(d))
     return conf
 
@@ -184,7 +206,7 @@ def download(spec, workdir, conf=None):
     """`apt-get download SPEC` into workdir (with the private apt `conf`
     if given); returns the .deb's path."""
     before = set(workdir.glob("*.deb"))
-    run(["apt-get", "download", "-q", spec], cwd=workdir, env=apt_env(conf))
+    run_apt(["apt-get", "download", "-q", spec], cwd=workdir, env=apt_env(conf))
     new = sorted(set(workdir.glob("*.deb")) - before)
     if len(new) != 1:
         raise FetchError("apt-get download %s gave %d files" % (spec, len(new)))

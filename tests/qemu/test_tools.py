@@ -3,6 +3,7 @@
     python3 -m unittest discover -s tests/qemu -p 'test_*.py'
 """
 
+import contextlib
 import io
 import os
 import shutil
@@ -323,6 +324,25 @@ class Boot(unittest.TestCase):
         self.assertEqual(fetch.modinfo_depends(elf), ["jbd2", "mbcache", "crc16"])
         self.assertEqual(fetch.modinfo_depends(b"\0depends=\0name=x\0"), [])
         self.assertEqual(fetch.modinfo_depends(b"\0name=virtio-blk\0"), [])
+
+    def test_apt_commands_are_tried_again_after_a_failure(self):
+        # Fails twice (a mirror being synced), then works: two waits.
+        with tempfile.TemporaryDirectory() as d:
+            n = Path(d) / "n"
+            cmd = ["sh", "-c", 'echo x >> %s; [ $(wc -l < %s) -ge 3 ] || '
+                   '{ echo "File has unexpected size"; exit 100; }; echo ok' % (n, n)]
+            slept = []
+            with contextlib.redirect_stderr(io.StringIO()):
+                out = fetch.run_apt(cmd, waits=(5, 7, 9), sleep=slept.append)
+            self.assertEqual((out, slept), ("ok\n", [5, 7]))
+            # Never works: every wait, then the last failure.
+            slept = []
+            with contextlib.redirect_stderr(io.StringIO()):
+                with self.assertRaises(fetch.FetchError) as e:
+                    fetch.run_apt(["sh", "-c", "echo gone; exit 100"], waits=(1, 2),
+                                  sleep=slept.append)
+            self.assertEqual(slept, [1, 2])
+            self.assertIn("gone", str(e.exception))
 
     @unittest.skipUnless(shutil.which("mkfs.ext4") and shutil.which("debugfs"),
                          "needs e2fsprogs")
