@@ -81,15 +81,32 @@ def run(cmd, cwd=None, env=None):
     return p.stdout
 
 
-# Waits between tries of an apt command that reached the archive: a
-# mirror being synced answers for minutes with index files of the wrong
-# size ("Mirror sync in progress?"), and a retry a little later works.
+# Waits between tries of `apt-get download`: a mirror being synced
+# answers for minutes with index files of the wrong size ("Mirror sync in
+# progress?"); before each new try the index files are updated again.
 APT_WAITS = (20, 60, 120)
 
 
-def run_apt(cmd, cwd=None, env=None, waits=APT_WAITS, sleep=None):
+def update(conf=None):
+    """`apt-get update`; True if every index file came. A failure is
+    reported and otherwise left to the downloads that follow: a mirror
+    caught mid-sync can serve one index file of the wrong size for hours
+    (bookworm-security's armhf Packages did, on two CI runs), and apt
+    keeps the others, which are enough for what the tests download."""
+    try:
+        run(["apt-get", "update", "-q"], env=apt_env(conf))
+        return True
+    except FetchError as e:
+        errors = [l for l in str(e).splitlines() if l.startswith(("E:", "Err:"))]
+        print("fetch: apt-get update failed; going on with the index files apt has:\n  %s"
+              % "\n  ".join(errors or str(e).splitlines()[-1:]), file=sys.stderr)
+        return False
+
+
+def run_apt(cmd, cwd=None, env=None, waits=APT_WAITS, sleep=None, again=None):
     """`run` for apt-get, tried again after each of `waits` seconds while
-    it fails; the last failure is raised."""
+    it fails, with `again()` (an index update) before each new try; the
+    last failure is raised."""
     sleep = sleep or time.sleep
     for wait in tuple(waits) + (None,):
         try:
@@ -100,6 +117,8 @@ def run_apt(cmd, cwd=None, env=None, waits=APT_WAITS, sleep=None):
             print("fetch: %s failed; again in %d s:\n%s"
                   % (" ".join(cmd), wait, str(e).splitlines()[-1]), file=sys.stderr)
             sleep(wait)
+            if again:
+                again()
 
 
 def qualify(package, deb_arch):
@@ -193,8 +212,10 @@ def private_apt(arch, refresh=False):
         ("Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled", "false"),
     ]) + 'APT::Architectures { "%s"; };\n' % deb_arch)
     print("fetch: apt-get update (%s %s, private: %s)" % (suite, deb_arch, d), file=sys.stderr)
-    run_apt(["apt-get", "update", "-q"], env=apt_env(conf))
-    (d / "updated").write_text(str(d))
+    # Marked done only if every index file came, so the next fetch
+    # tries the missing ones again.
+    if update(conf):
+        (d / "updated").write_text(str(d))
     return conf
 
 
@@ -206,7 +227,8 @@ def download(spec, workdir, conf=None):
     """`apt-get download SPEC` into workdir (with the private apt `conf`
     if given); returns the .deb's path."""
     before = set(workdir.glob("*.deb"))
-    run_apt(["apt-get", "download", "-q", spec], cwd=workdir, env=apt_env(conf))
+    run_apt(["apt-get", "download", "-q", spec], cwd=workdir, env=apt_env(conf),
+            again=lambda: update(conf))
     new = sorted(set(workdir.glob("*.deb")) - before)
     if len(new) != 1:
         raise FetchError("apt-get download %s gave %d files" % (spec, len(new)))

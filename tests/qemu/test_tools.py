@@ -331,10 +331,12 @@ class Boot(unittest.TestCase):
             n = Path(d) / "n"
             cmd = ["sh", "-c", 'echo x >> %s; [ $(wc -l < %s) -ge 3 ] || '
                    '{ echo "File has unexpected size"; exit 100; }; echo ok' % (n, n)]
-            slept = []
+            slept, updates = [], []
             with contextlib.redirect_stderr(io.StringIO()):
-                out = fetch.run_apt(cmd, waits=(5, 7, 9), sleep=slept.append)
-            self.assertEqual((out, slept), ("ok\n", [5, 7]))
+                out = fetch.run_apt(cmd, waits=(5, 7, 9), sleep=slept.append,
+                                    again=lambda: updates.append(len(slept)))
+            # The index is updated after each wait, before the next try.
+            self.assertEqual((out, slept, updates), ("ok\n", [5, 7], [1, 2]))
             # Never works: every wait, then the last failure.
             slept = []
             with contextlib.redirect_stderr(io.StringIO()):
@@ -343,6 +345,25 @@ class Boot(unittest.TestCase):
                                   sleep=slept.append)
             self.assertEqual(slept, [1, 2])
             self.assertIn("gone", str(e.exception))
+
+    def test_a_failed_apt_update_is_reported_and_not_fatal(self):
+        # A mirror mid-sync fails one index file for hours; the downloads
+        # that follow decide, so update reports the failure and goes on.
+        with tempfile.TemporaryDirectory() as d:
+            apt = Path(d) / "apt-get"
+            apt.write_text("#!/bin/sh\necho 'Err:4 http://m/ armhf Packages'\n"
+                           "echo 'E: Some index files failed to download.'\nexit 100\n")
+            apt.chmod(0o755)
+            path = os.environ["PATH"]
+            os.environ["PATH"] = "%s:%s" % (d, path)
+            err = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(err):
+                    self.assertFalse(fetch.update())
+            finally:
+                os.environ["PATH"] = path
+            self.assertIn("E: Some index files failed to download.", err.getvalue())
+            self.assertIn("Err:4 http://m/ armhf Packages", err.getvalue())
 
     @unittest.skipUnless(shutil.which("mkfs.ext4") and shutil.which("debugfs"),
                          "needs e2fsprogs")
