@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    drop_unwind_tables();
+    link_scripts();
     println!("cargo:rerun-if-changed=src/table");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD");
     println!("cargo:rerun-if-env-changed=PINIT_BOARD_DIR");
@@ -83,28 +83,31 @@ fn fail(messages: &[String]) -> ! {
     std::process::exit(0);
 }
 
-/// pinit is built with panic=abort and never unwinds, so its unwind
-/// tables (.eh_frame, 15% of the binary) are dead weight: on the musl
-/// targets a linker script fragment (tools/noeh.ld) discards them, for
-/// the pinit binary only (musl's crt objects keep theirs: their start-up
-/// code refers to it).
-fn drop_unwind_tables() {
-    println!("cargo:rerun-if-changed=tools/noeh.ld");
+/// The linker script fragments of the musl targets, for the pinit binary
+/// only: tools/noeh.ld discards the unwind tables (pinit is built with
+/// panic=abort and never unwinds; they were 15% of the binary; musl's crt
+/// objects keep theirs, their start-up code refers to it), tools/cold.ld
+/// puts the code PID 1 runs only at boot, reload and shutdown, and the
+/// client's, after the rest of the text (src/sys/text.rs says why).
+fn link_scripts() {
     let target = std::env::var("TARGET").unwrap_or_default();
-    if !target.contains("-linux-musl") {
-        return;
-    }
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let script = format!("{}/tools/noeh.ld", dir);
     // The linker cargo uses for this target (.cargo/config.toml or
     // CARGO_TARGET_*_LINKER, as Buildroot sets it); none: cc.
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     let linker = std::env::var("RUSTC_LINKER").unwrap_or_default();
-    if linker.ends_with("lld") {
-        // rust-lld or ld.lld (ld flavor): the option goes straight to it.
-        println!("cargo:rustc-link-arg-bins=--script={}", script);
-    } else {
-        // A C compiler driver (cc, a cross gcc): through -Wl.
-        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script);
+    for name in ["noeh.ld", "cold.ld"] {
+        println!("cargo:rerun-if-changed=tools/{name}");
+        if !target.contains("-linux-musl") {
+            continue;
+        }
+        let script = format!("{dir}/tools/{name}");
+        if linker.ends_with("lld") {
+            // rust-lld or ld.lld (ld flavor): the option goes straight to it.
+            println!("cargo:rustc-link-arg-bins=--script={script}");
+        } else {
+            // A C compiler driver (cc, a cross gcc): through -Wl.
+            println!("cargo:rustc-link-arg-bins=-Wl,-T,{script}");
+        }
     }
 }

@@ -128,6 +128,9 @@ impl<'t> Init<'t> {
                 if let Err(e) = sys::stack::release_below_caller() {
                     say!("unable to give back the reload's stack pages: {}", Name(e));
                 }
+                if let Err(e) = sys::text::release() {
+                    say!("unable to unmap the reload's text pages: {}", Name(e));
+                }
             }
             let now = time::now();
             if let Some(w) = &mut self.watchdog {

@@ -64,10 +64,14 @@ static BUFS: Singleton<Bufs, { bit::BUFS }> = Singleton::new(Bufs {
 pub(crate) fn run(args: Args) -> ! {
     // Boot's frame is gone by the time the loop runs: the stack the loop
     // and every start need comes on top of a small one, not of boot's,
-    // and the pages boot's deeper calls touched are given back.
+    // and the pages boot's deeper calls touched are given back, as are
+    // the text pages of the code it ran.
     let init = boot(args);
     if let Err(e) = sys::stack::release_below_caller() {
         say!("unable to give back the boot's stack pages: {}", Name(e));
+    }
+    if let Err(e) = sys::text::release() {
+        say!("unable to unmap the boot's text pages: {}", Name(e));
     }
     serve(init)
 }

@@ -399,7 +399,10 @@ impl<'t> Supervisor<'t> {
         if !self.stopping.is_empty() {
             self.continue_stop(fx, now);
         }
-        self.continue_reload(fx, now);
+        if self.reloading_table() {
+            // Out of line and laid out with the reload's code (tools/cold.ld).
+            self.continue_reload(fx, now);
+        }
         for _ in 0..=self.slots.len() {
             let plan = {
                 let slots = &*self.slots;

@@ -4,7 +4,8 @@
 //! pidfd_send_signal with any signal number), reached through libc's
 //! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
 //! entry point's `argv`, the fds PID 1 keeps in statics, and the madvise
-//! that gives back the boot's stack pages (`stack`).
+//! that gives back the boot's stack pages (`stack`) and the one that
+//! unmaps the binary's pages the boot mapped (`text`).
 #![allow(unsafe_code)]
 
 // The safe helpers beside the raw calls: no `unsafe` in them.
@@ -22,6 +23,8 @@ pub(crate) mod log;
 pub(crate) mod path;
 // One `madvise` of the stack's dead pages.
 pub(crate) mod stack;
+// One `madvise` of the binary's read-only mappings.
+pub(crate) mod text;
 #[deny(unsafe_code)]
 pub(crate) mod time;
 

@@ -52,7 +52,7 @@ fn mapping() -> Result<Option<Mapping>, Errno> {
 
 /// `START` and `END` of a mapping's line `START-END perms offset dev
 /// inode path`.
-fn span(line: &[u8]) -> Option<(usize, usize)> {
+pub(super) fn span(line: &[u8]) -> Option<(usize, usize)> {
     let range = line.split(|&b| b == b' ').next()?;
     let mut ends = range.splitn(2, |&b| b == b'-');
     let low = number(ends.next()?, 16)?;
@@ -70,7 +70,7 @@ fn page_size(line: &[u8]) -> Option<usize> {
 /// Digits in `radix` (10 or 16, lower case), all of them; none is `None`.
 /// (core's `from_str_radix` and `parse` for these came to 250 bytes
 /// more of text.)
-fn number(digits: &[u8], radix: usize) -> Option<usize> {
+pub(super) fn number(digits: &[u8], radix: usize) -> Option<usize> {
     if digits.is_empty() {
         return None;
     }
@@ -108,6 +108,18 @@ fn release(m: Mapping) -> Result<(), Errno> {
     // (PID 1 keeps no pointers into dead frames). MADV_DONTNEED on private
     // anonymous memory only drops the pages; a later call that reaches
     // them gets zeroed pages, as a stack's first touch does.
+    unsafe { dont_need(low, len) }
+}
+
+/// `madvise(MADV_DONTNEED)` of [low, low + len): its pages leave this
+/// process's page tables (`sys::text` uses it too).
+///
+/// # Safety
+///
+/// Nothing in the range may be in use or hold anything the process
+/// still needs that only the dropped pages have.
+pub(super) unsafe fn dont_need(low: usize, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller's.
     unsafe {
         rustix::mm::madvise(
             low as *mut core::ffi::c_void,

@@ -139,7 +139,9 @@ libc) count once. "In shared libraries" sums the Rss (PID 1) or Pss
 part of a dynamically linked init's memory that a static build would
 mostly not carry. A static binary from an initramfs lives in the page
 cache and fault-around maps its text in 64 KiB windows, so Rss is about
-the binary's size plus Anonymous. `[heap]` is looked for in
+the binary's size plus Anonymous, unless the init unmaps the code it no
+longer runs (pinit does after its boot: docs/design.md §1). `[heap]` is
+looked for in
 /proc/1/maps in every start-up boot.
 
 **Anonymous memory across restarts.** In the long restart boot a

@@ -3,7 +3,8 @@ process of a unit in its cgroup, order and readiness (sd_notify from a
 real client, s6-style fd), a failed task blocking its needs= dependents,
 if= skipping, restart with the rest of the cgroup killed first, a missing
 binary retried while the others run, and stop in reverse order leaving
-nothing behind."""
+nothing behind. Also: PID 1's text, as the kernel maps it once the boot
+is over, leaves the code only the boot runs unmapped (src/sys/text.rs)."""
 
 import re
 
@@ -23,6 +24,8 @@ tty     console tty=%s after=web stop-signal=HUP -- /bin/sh -l
 
 # Run by the console unit's login shell: the kernel's view of the units.
 PROFILE = r"""
+awk '$2 == "r-xp" && $NF == "/sbin/pinit" {r = $1; t = 1; next}
+     t && $1 == "Rss:" {print "TEXT " r " " $2; exit}' /proc/1/smaps
 cg() { cat /sys/fs/cgroup/services/$1/cgroup.procs | tr '\n' ' '; }
 for u in forker db fdready web forking needy maybe ghost console; do
   echo "PROCS $u: $(cg $u)"
@@ -71,6 +74,17 @@ def run(t):
     # A missing binary: errno on the console, retried with back-off.
     at(r"ghost: unable to execute /nonexistent/daemon: ENOENT")
     t.check(len(re.findall(r"ghost: unable to execute", text)) >= 2, "ghost was not retried")
+
+    # PID 1 unmapped its text after the boot; what its loop ran since
+    # came back in fault-around windows (64 KiB), the boot-only code
+    # (tools/cold.ld: over 100 KiB on every arch) did not.
+    m = re.search(r"TEXT ([0-9a-f]+)-([0-9a-f]+) (\d+)", text)
+    t.check(m is not None, "no PID 1 text mapping in /proc/1/smaps")
+    if m:
+        size, rss = (int(m.group(2), 16) - int(m.group(1), 16)) // 1024, int(m.group(3))
+        t.metric("text_rss_kib", rss)
+        t.check(rss <= size - 64, "PID 1's text: %d of %d KiB resident, the boot's code "
+                "was not unmapped" % (rss, size))
 
     # Every process of forker (main and its two children) in its cgroup.
     fp = procs(text, "forker")

@@ -1,0 +1,189 @@
+//! PID 1's own file pages after the boot. The binary's text and
+//! read-only data are mapped from the page cache in fault-around windows
+//! of 64 KiB; the boot runs code the event loop never runs again (the
+//! table's parser and checks, the mounts, fstab, a hand-over) and maps
+//! nearly every window. Unmapping them all once the boot is over leaves
+//! PID 1 with the windows its loop faults back in, which the link order
+//! keeps few: tools/cold.ld puts the boot-, reload-, shutdown- and
+//! client-only code after the rest (docs/design.md §1). The pages stay
+//! in the page cache: a later call of cold code faults them in again.
+
+use super::stack::{dont_need, number, span};
+use crate::sys::file::Lines;
+use rustix::io::Errno;
+
+/// The read-only mappings of the binary a release unmaps: a static
+/// binary has three (headers, text, read-only data); more stay mapped.
+const MAPPINGS: usize = 8;
+
+/// Unmaps the read-only mappings of the binary this code runs from: the
+/// run of mappings of one file (device and inode) around this function,
+/// those of them without a private page. A page written once
+/// (relocations, then RELRO's mprotect, in a dynamic test binary; a
+/// debugger's breakpoint) exists only in the mapping, and dropping it
+/// would lose it. Call it where what runs next is the steady state:
+/// PID 1's `run` after the boot, the loop's top after a reload.
+#[inline(never)]
+pub(crate) fn release() -> Result<(), Errno> {
+    let here = release as *const () as usize;
+    let mut run = [Mapping::default(); MAPPINGS];
+    let mut n = 0;
+    let mut ours = false;
+    // The mapping whose `Anonymous:` line is awaited.
+    let mut open: Option<Mapping> = None;
+    Lines::open("/proc/self/smaps")?.each(|line| {
+        if let Some(m) = header(line) {
+            open = m;
+            let same = m
+                .zip(run.first())
+                .is_some_and(|(m, r)| n > 0 && m.file == r.file);
+            if !same {
+                if ours {
+                    return false;
+                }
+                n = 0;
+            }
+            ours |= m.is_some_and(|m| (m.low..m.high).contains(&here));
+        } else if let (Some(m), Some(kb)) = (open, anonymous(line)) {
+            open = None;
+            if let (0, Some(slot)) = (kb, run.get_mut(n)) {
+                *slot = m;
+                n += 1;
+            }
+        }
+        true
+    })?;
+    if !ours {
+        return Ok(());
+    }
+    let mut first = Ok(());
+    for m in run.iter().take(n) {
+        if let (Err(e), Ok(())) = (unmap(m.low, m.high - m.low), &first) {
+            first = Err(e);
+        }
+    }
+    first
+}
+
+/// A read-only mapping of a file: its bounds and the file (device and
+/// inode).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+struct Mapping {
+    low: usize,
+    high: usize,
+    file: (usize, usize, usize),
+}
+
+/// A mapping's first line in smaps, `START-END PERMS OFFSET MAJOR:MINOR
+/// INODE PATH`: `Some(Some(_))` for a private mapping of a file that
+/// nobody writes through (perms `r--p`, `r-xp`), `Some(None)` for any
+/// other (data, bss, the stack, the vDSO's inode 0), `None` for the
+/// lines in between.
+fn header(line: &[u8]) -> Option<Option<Mapping>> {
+    let mut f = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let (low, high) = span(f.next()?)?;
+    let Some((perms, _offset, dev, inode)) =
+        (|| Some((f.next()?, f.next()?, f.next()?, f.next()?)))()
+    else {
+        return Some(None);
+    };
+    if perms != b"r--p" && perms != b"r-xp" {
+        return Some(None);
+    }
+    let mut dev = dev.splitn(2, |&b| b == b':');
+    let file = (|| {
+        Some((
+            number(dev.next()?, 16)?,
+            number(dev.next()?, 16)?,
+            number(inode, 10)?,
+        ))
+    })();
+    Some(
+        file.filter(|f| f.2 != 0)
+            .map(|file| Mapping { low, high, file }),
+    )
+}
+
+/// The kilobytes of an `Anonymous:        4 kB` line.
+fn anonymous(line: &[u8]) -> Option<usize> {
+    let rest = line.strip_prefix(b"Anonymous:")?;
+    number(rest.strip_suffix(b" kB")?.trim_ascii(), 10)
+}
+
+/// Drops the page table entries of [low, low + len), a read-only private
+/// mapping of the binary.
+fn unmap(low: usize, len: usize) -> Result<(), Errno> {
+    // SAFETY: the range is a whole private mapping of the binary's file,
+    // read-only (r--p, r-xp) and, as smaps said (`Anonymous: 0 kB`),
+    // without a private copy of any page: MADV_DONTNEED only drops its
+    // page table entries, and the next access maps the same page-cache
+    // page again. Nothing changes for the code running now but a page
+    // fault.
+    unsafe { dont_need(low, len) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smaps_lines_give_read_only_file_mappings_and_private_pages() {
+        let text = b"00401000-00441000 r-xp 00001000 fd:01 1234567   /sbin/pinit";
+        let m = Mapping {
+            low: 0x40_1000,
+            high: 0x44_1000,
+            file: (0xfd, 1, 1_234_567),
+        };
+        assert_eq!(header(text), Some(Some(m)));
+        let rodata = b"00441000-00450000 r--p 00041000 00:02 17 /sbin/pinit";
+        assert_eq!(header(rodata).flatten().map(|m| m.file), Some((0, 2, 17)));
+        // Written data, anonymous memory, the vDSO: not for a release.
+        for other in [
+            &b"00450000-00452000 rw-p 0004f000 00:02 17 /sbin/pinit"[..],
+            b"00452000-00508000 rw-p 00000000 00:00 0 ",
+            b"7ffd1000-7ffd3000 r-xp 00000000 00:00 0    [vdso]",
+            b"7ffd1000-7ffd3000 r-xs 00000000 00:02 17   /x",
+        ] {
+            assert_eq!(header(other), Some(None));
+        }
+        assert_eq!(header(b"Rss:                 124 kB"), None);
+        assert_eq!(anonymous(b"Anonymous:             4 kB"), Some(4));
+        assert_eq!(anonymous(b"Anonymous:             0 kB"), Some(0));
+        assert_eq!(anonymous(b"AnonHugePages:         0 kB"), None);
+    }
+
+    /// The Rss of the mapping that holds `release`, in kB.
+    fn text_rss() -> Option<usize> {
+        let here = release as *const () as usize;
+        let (mut inside, mut rss) = (false, None);
+        Lines::open("/proc/self/smaps")
+            .and_then(|l| {
+                l.each(|line| {
+                    if let Some(m) = header(line) {
+                        inside = m.is_some_and(|m| (m.low..m.high).contains(&here));
+                    } else if let Some(kb) = line.strip_prefix(b"Rss:").filter(|_| inside) {
+                        rss = kb
+                            .strip_suffix(b" kB")
+                            .and_then(|kb| number(kb.trim_ascii(), 10));
+                    }
+                    true
+                })
+            })
+            .ok()?;
+        rss
+    }
+
+    #[test]
+    fn release_unmaps_this_binarys_text_and_keeps_what_it_wrote() {
+        // This test binary is a dynamic PIE: its RELRO pages were written
+        // (relocations) and made read-only; dropping them would crash the
+        // next call through the GOT, in this thread or another.
+        let before = text_rss().expect("a text mapping with an Rss line");
+        release().expect("release");
+        let after = text_rss().expect("a text mapping with an Rss line");
+        assert!(
+            after < before,
+            "text Rss {before} kB before, {after} kB after"
+        );
+    }
+}
