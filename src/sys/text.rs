@@ -28,20 +28,21 @@ pub(crate) fn release() -> Result<(), Errno> {
     let here = release as *const () as usize;
     let mut run = [Mapping::default(); MAPPINGS];
     let mut n = 0;
+    // The file of the run being read, and whether this function is in it.
+    let mut file = None;
     let mut ours = false;
     // The mapping whose `Anonymous:` line is awaited.
     let mut open: Option<Mapping> = None;
     Lines::open("/proc/self/smaps")?.each(|line| {
         if let Some(m) = header(line) {
             open = m;
-            let same = m
-                .zip(run.first())
-                .is_some_and(|(m, r)| n > 0 && m.file == r.file);
-            if !same {
+            let f = m.map(|m| m.file);
+            if f.is_none() || f != file {
+                // The run ends: done if it was ours.
                 if ours {
                     return false;
                 }
-                n = 0;
+                (n, file) = (0, f);
             }
             ours |= m.is_some_and(|m| (m.low..m.high).contains(&here));
         } else if let (Some(m), Some(kb)) = (open, anonymous(line)) {
