@@ -96,6 +96,16 @@ fn link_scripts() {
     // CARGO_TARGET_*_LINKER, as Buildroot sets it); none: cc.
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     let linker = std::env::var("RUSTC_LINKER").unwrap_or_default();
+    if target.contains("-linux-musl") {
+        // No RELRO segment: musl applies PT_GNU_RELRO only in its dynamic
+        // linker, so in a static executable it protects nothing, and its
+        // page-aligned end costs a page of memory (src/sys/text.rs).
+        if linker.ends_with("lld") {
+            println!("cargo:rustc-link-arg-bins=-znorelro");
+        } else {
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
+        }
+    }
     for name in ["noeh.ld", "cold.ld"] {
         println!("cargo:rerun-if-changed=tools/{name}");
         if !target.contains("-linux-musl") {

@@ -288,9 +288,11 @@ pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
-/// The signals whose disposition was not SIG_DFL when pinit started
-/// (`note_signal_dispositions`); all of them until it was asked.
-static NOT_DEFAULT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(u64::MAX);
+/// The complement of the signals whose disposition was not SIG_DFL when
+/// pinit started (`note_signal_dispositions`): all of them until it was
+/// asked. Stored inverted so the static starts as zero, in .bss, not in
+/// .data (see `GlobalFd`).
+static DEFAULT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Every signal but SIGKILL and SIGSTOP, whose dispositions never change.
 fn changeable() -> impl Iterator<Item = u32> {
@@ -324,7 +326,7 @@ pub(crate) fn note_signal_dispositions() {
             set |= 1u64 << (sig - 1);
         }
     }
-    NOT_DEFAULT.store(set, core::sync::atomic::Ordering::Relaxed);
+    DEFAULT.store(!set, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// Every signal's disposition back to SIG_DFL (a child before exec: an
@@ -332,7 +334,7 @@ pub(crate) fn note_signal_dispositions() {
 /// `note_signal_dispositions` found changed (every one if it was not
 /// called). Refusals are not possible for SIG_DFL and are skipped.
 pub(crate) fn reset_signal_dispositions() {
-    let set = NOT_DEFAULT.load(core::sync::atomic::Ordering::Relaxed);
+    let set = !DEFAULT.load(core::sync::atomic::Ordering::Relaxed);
     // The kernel's struct sigaction on x86_64 and aarch64: handler,
     // flags, restorer, mask. All zero is SIG_DFL with no flags.
     let dfl = [0u64; 4];
@@ -455,22 +457,29 @@ pub(crate) fn swapoff(path: &CStr) -> Result<(), Errno> {
 }
 
 /// An fd PID 1 keeps for its whole life in a static, once set: never
-/// closed, so a `'static` borrow of it stays valid.
+/// closed, so a `'static` borrow of it stays valid. Holds the fd plus
+/// one, 0 when unset: a static that starts as zero is in .bss. pinit's
+/// .data is then musl's few words that nothing writes, so the one page
+/// the kernel zeroes at the end of the data segment is the only written
+/// page of the binary's file mappings (docs/design.md §1).
 pub(crate) struct GlobalFd(core::sync::atomic::AtomicI32);
 
 impl GlobalFd {
     pub(crate) const fn new() -> GlobalFd {
-        GlobalFd(core::sync::atomic::AtomicI32::new(-1))
+        GlobalFd(core::sync::atomic::AtomicI32::new(0))
     }
 
     /// Keeps `fd` for good; false (and `fd` closed) if one is set already.
     pub(crate) fn set(&self, fd: OwnedFd) -> bool {
         use core::sync::atomic::Ordering;
         let raw = rustix::fd::IntoRawFd::into_raw_fd(fd);
-        match self
-            .0
-            .compare_exchange(-1, raw, Ordering::AcqRel, Ordering::Acquire)
-        {
+        // An fd is at most INT_MAX - 1 (RLIMIT_NOFILE caps it below).
+        match self.0.compare_exchange(
+            0,
+            raw.saturating_add(1),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(_) => true,
             Err(_) => {
                 // SAFETY: `raw` came from the OwnedFd above, owned by nobody else.
@@ -481,7 +490,7 @@ impl GlobalFd {
     }
 
     pub(crate) fn get(&self) -> Option<BorrowedFd<'static>> {
-        let raw = self.0.load(core::sync::atomic::Ordering::Acquire);
+        let raw = self.0.load(core::sync::atomic::Ordering::Acquire) - 1;
         // SAFETY: a set fd is never closed or replaced (see `set`).
         (raw >= 0).then(|| unsafe { BorrowedFd::borrow_raw(raw) })
     }
