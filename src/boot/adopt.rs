@@ -532,6 +532,29 @@ mod tests {
     }
 
     #[test]
+    fn starting_is_running_for_a_unit_that_does_not_wait_for_readiness() {
+        // supervisor.rs `worth_recording` skips the exec's record on this.
+        let (since, now) = (Ms(100), Ms(1000));
+        for kind in [UnitKind::Service, UnitKind::Task, UnitKind::Tty] {
+            let p = Policy {
+                timeout_ms: Some(500),
+                ..Policy::new(kind)
+            };
+            let rec = |state| {
+                Some(Record {
+                    state,
+                    pid: 40,
+                    restarts: 3,
+                })
+            };
+            assert_eq!(
+                decide(rec("starting"), true, true, &p, since, now),
+                decide(rec("running"), true, true, &p, since, now)
+            );
+        }
+    }
+
+    #[test]
     fn nothing_starts_twice() {
         let p = Policy::new(UnitKind::Service);
         let (since, now) = (Ms(0), Ms(1));

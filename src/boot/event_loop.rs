@@ -434,6 +434,12 @@ pub(crate) fn read_signals(sigfd: &OwnedFd, mut on: impl FnMut(u32)) {
                     signo.copy_from_slice(info.get(..4).unwrap_or(&[0; 4]));
                     on(u32::from_ne_bytes(signo));
                 }
+                // A read takes every pending signal that fits: with room
+                // left, none was pending (a wake-up's second read, which
+                // would only say EAGAIN, is saved; signalfd(2)).
+                if n < buf.len() {
+                    return;
+                }
             }
         }
     }

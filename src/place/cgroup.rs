@@ -436,8 +436,12 @@ pub(crate) fn recorded<'b>(dir: &Path, buf: &'b mut [u8]) -> Option<&'b [u8]> {
 }
 
 /// Calls `f` with each pid listed in a cgroup.procs file, read in chunks.
+/// Opened without `file::open_regular`'s fstat: a cgroup file is never a
+/// FIFO or a device (cgroupfs makes no such nodes), and this runs after
+/// every exit of a unit's main process.
 pub(crate) fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Errno> {
-    let fd = crate::sys::file::open_regular(path)?;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = path::open(path, flags, Mode::empty())?;
     let mut buf = [0u8; 512];
     let mut cur: i64 = -1;
     loop {

@@ -287,6 +287,10 @@ pub(crate) fn launch(
     cmd.umask = u.umask.map(u32::from);
     cmd.no_new_privs = u.no_new_privs;
     cmd.watchdog_pid = has_watchdog(u);
+    // Signals reach the main process through its pidfd, so a reused
+    // number is never hit; an instance is only ever signalled by its
+    // cgroup.
+    cmd.pidfd = conn.is_none();
 
     let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
     let mut rlimits = [Rlimit {
@@ -338,18 +342,11 @@ pub(crate) fn launch(
     };
 
     match spawn::spawn(&cmd) {
-        Ok(Started { pid, report }) => Ok(Launched {
+        Ok(Started { pid, report, pidfd }) => Ok(Launched {
             pid,
             ready: ready_pipe.map(|(rd, _, _)| rd),
             report: Some(report),
-            // Our child, not reaped yet: its number cannot be reused.
-            // (An instance is only ever signalled by its cgroup.)
-            pidfd: conn
-                .is_none()
-                .then(|| {
-                    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-                })
-                .flatten(),
+            pidfd,
         }),
         Err(e) => {
             say!("{}: unable to fork: {}", name, Name(e));

@@ -110,6 +110,8 @@ pub(crate) struct Command<'a> {
     pub(crate) no_new_privs: bool,
     /// Add `WATCHDOG_PID=<its pid>` to the environment.
     pub(crate) watchdog_pid: bool,
+    /// Return the child's pidfd (`Started::pidfd`).
+    pub(crate) pidfd: bool,
     /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
     pub(crate) placement: Placement<'a>,
 }
@@ -132,6 +134,7 @@ impl<'a> Command<'a> {
             creds: None,
             no_new_privs: false,
             watchdog_pid: false,
+            pidfd: false,
             placement: Placement {
                 cpus: None,
                 numa: None,
@@ -261,11 +264,13 @@ impl Warning {
     }
 }
 
-/// A forked child: its pid and the read end (non-blocking) of its
-/// report pipe.
+/// A forked child: its pid, the read end (non-blocking) of its report
+/// pipe, and its pidfd if `Command::pidfd` asked for one (none on
+/// kernels before 5.3).
 pub(crate) struct Started {
     pub(crate) pid: Pid,
     pub(crate) report: OwnedFd,
+    pub(crate) pidfd: Option<OwnedFd>,
 }
 
 /// Forks the child that runs `cmd`; returns at once, before its exec.
@@ -275,10 +280,10 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
         rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
     )?;
     let wr = clear_of(wr, cmd.ready_fd.map(|(_, n)| n))?;
-    let forked = match sys::fork(cmd.cgroup) {
+    let forked = match sys::fork(cmd.cgroup, cmd.pidfd) {
         // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
         Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if cmd.cgroup.is_some() => {
-            sys::fork(None).map(|f| (f, true))
+            sys::fork(None, cmd.pidfd).map(|f| (f, true))
         }
         other => other.map(|f| (f, false)),
     };
@@ -290,7 +295,11 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
             record(&wr, FATAL, step, 0, e);
             sys::exit(127);
         }
-        (Forked::Parent(pid), _) => Ok(Started { pid, report: rd }),
+        (Forked::Parent(pid, pidfd), _) => Ok(Started {
+            pid,
+            report: rd,
+            pidfd,
+        }),
     }
 }
 

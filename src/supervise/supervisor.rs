@@ -126,6 +126,22 @@ pub(crate) type Slots = heapless::Vec<Slot, { table::capacity::UNITS_MAX }>;
 pub(crate) static SLOTS: crate::sys::Singleton<Slots, { crate::sys::bit::SLOTS }> =
     crate::sys::Singleton::new(heapless::Vec::new());
 
+/// Whether a unit's change from `before` to `after` must be noted on its
+/// cgroup (`Supervisor::record`): boot/adopt.rs would read the two
+/// differently. For a unit that does not wait for readiness it takes
+/// `starting PID` as `running PID`, so its exec (Starting to Running,
+/// the same pid) writes nothing: one fsetxattr less per start.
+fn worth_recording(before: State, after: State, policy: &Policy) -> bool {
+    if after.name() == before.name() && after.pid() == before.pid() {
+        return false;
+    }
+    let exec = matches!(
+        (before, after),
+        (State::Starting { .. }, State::Running { .. })
+    ) && before.pid() == after.pid();
+    !exec || policy.waits_for_ready()
+}
+
 /// The unit graph as `order` sees it: the parsed table, never copied.
 pub(crate) struct Deps<'a, 't>(pub(crate) &'a Table<'t>);
 
@@ -494,7 +510,7 @@ impl<'t> Supervisor<'t> {
                 _ => {}
             }
             let after = slot.sm.state();
-            if after.name() != before.name() || after.pid() != before.pid() {
+            if worth_recording(before, after, slot.sm.policy()) {
                 self.record(fx, i);
             }
             let failed = |s: State| matches!(s, State::Failed { .. });

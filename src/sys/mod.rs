@@ -180,16 +180,21 @@ pub(crate) fn execve<const A: usize, const E: usize>(
 /// Which side of a fork we are on.
 pub(crate) enum Forked {
     Child,
-    Parent(rustix::process::Pid),
+    /// The child's pid, and its pidfd if one was asked for and the kernel
+    /// gave one.
+    Parent(rustix::process::Pid, Option<OwnedFd>),
 }
 
 /// `clone3(CLONE_INTO_CGROUP)` when `cgroup` is given, a plain fork-like
-/// clone otherwise. Falls back to `clone(SIGCHLD)` on kernels without
-/// clone3 when no cgroup is asked for.
+/// clone otherwise; with `pidfd`, CLONE_PIDFD too: the child's pidfd
+/// comes with the fork, one system call fewer than a pidfd_open after
+/// it. Falls back to `clone(SIGCHLD)` on kernels without clone3 when no
+/// cgroup is asked for (those have no pidfds either).
 ///
 /// The child runs on a copy of the parent's memory and must only make
 /// system calls before `execve` or `exit`.
-pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
+pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked, Errno> {
+    let mut fd: c_int = -1;
     let mut args = k::clone_args {
         flags: 0,
         pidfd: 0,
@@ -207,8 +212,14 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
         args.flags |= k::CLONE_INTO_CGROUP;
         args.cgroup = fd.as_raw_fd() as u64;
     }
+    if pidfd {
+        args.flags |= k::CLONE_PIDFD as u64;
+        args.pidfd = &mut fd as *mut c_int as usize as u64;
+    }
     // SAFETY: no new stack and no shared memory: the child gets a private
-    // copy of the address space, exactly like fork(2).
+    // copy of the address space, exactly like fork(2). `args.pidfd`, if
+    // set, points at `fd`, which lives until the call returns; the kernel
+    // writes it in the parent only.
     let r = unsafe {
         syscall(
             k::__NR_clone3 as c_long,
@@ -220,13 +231,16 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
         Err(Errno::NOSYS) if cgroup.is_none() => check(plain_fork()),
         other => other,
     }?;
-    Ok(match r {
-        0 => Forked::Child,
-        pid => match pid_of(pid) {
-            Some(p) => Forked::Parent(p),
-            None => return Err(Errno::INVAL),
-        },
-    })
+    if r == 0 {
+        return Ok(Forked::Child);
+    }
+    // SAFETY: a pidfd the kernel made for us (CLONE_PIDFD), owned by
+    // nobody else; -1 when none was asked for or the fallback ran.
+    let fd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) });
+    match pid_of(r) {
+        Some(p) => Ok(Forked::Parent(p, fd)),
+        None => Err(Errno::INVAL),
+    }
 }
 
 /// A pid from a system call's `long` result.

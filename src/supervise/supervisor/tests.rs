@@ -1691,3 +1691,35 @@ fn reload_keeps_unchanged_sockets_and_binds_changed_ones() {
     );
     assert_eq!(sockets(&s, 0), (vec![(true, 2)], 1));
 }
+
+#[test]
+fn an_exec_is_noted_on_the_cgroup_only_for_a_unit_that_waits_for_readiness() {
+    let service = Policy::new(UnitKind::Service);
+    let notify = Policy {
+        ready: Ready::Notify,
+        ..service
+    };
+    let task = Policy::new(UnitKind::Task);
+    let starting = State::Starting {
+        pid: pid(40),
+        deadline: None,
+    };
+    let running = State::Running {
+        pid: pid(40),
+        deadline: None,
+    };
+    // boot/adopt.rs reads `starting 40` as `running 40` for these two.
+    assert!(!worth_recording(starting, running, &service));
+    assert!(!worth_recording(starting, running, &task));
+    // Here `starting` means not ready yet: the exec is not the change.
+    assert!(worth_recording(starting, running, &notify));
+    // Every other change is noted; no change is not.
+    assert!(worth_recording(State::Spawning, starting, &service));
+    assert!(worth_recording(running, State::Stopped, &service));
+    let other = State::Running {
+        pid: pid(41),
+        deadline: None,
+    };
+    assert!(worth_recording(starting, other, &service));
+    assert!(!worth_recording(running, running, &service));
+}
