@@ -90,7 +90,8 @@ pub(crate) fn run(path: &str) -> i32 {
     let mut controllers = [false; 5];
     if let Some(mount) = cgroup::own_dir(&mut own) {
         let _ = write!(own, "/pinit.{}", me);
-        match cgroup::setup_delegated(own.as_str()) {
+        let want = crate::place::cgroup_limits::wanted(table.get());
+        match cgroup::setup_delegated(own.as_str(), want) {
             Ok(c) => {
                 controllers = c;
                 base = Base::under(mount, own.as_str()).ok();

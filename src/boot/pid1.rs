@@ -214,7 +214,8 @@ fn boot(args: Args) -> Init<'static> {
         say!("the table has no units: starting the rescue shell");
         rescue_shell(init, tty, &mut inherited);
     }
-    let controllers = base.as_ref().map_or([false; 5], cgroup::setup);
+    let want = crate::place::cgroup_limits::wanted(table.get());
+    let controllers = base.as_ref().map_or([false; 5], |b| cgroup::setup(b, want));
     if let Some(b) = &base {
         crate::place::cgroup_limits::layout(b, table.get(), controllers);
         if again {

@@ -10,6 +10,7 @@
 use crate::boot::load_table::{self, Source};
 use crate::boot::system;
 use crate::control::protocol::{Refusal, FAILED};
+use crate::place::{cgroup, cgroup_limits};
 use crate::say;
 use crate::supervise::diff::{self, Again};
 use crate::supervise::effects::Effects;
@@ -56,6 +57,10 @@ pub(crate) fn reload(
         if let Some(new) = sup.spare_table() {
             setup(sup.table(), new, tell);
         }
+    }
+    if let Some(new) = sup.spare_table() {
+        let want = cgroup_limits::wanted(new);
+        sup.widen_controllers(want, cgroup::widen);
     }
     let mut told = 0;
     sup.reload_table(fx, now, &mut |p| {

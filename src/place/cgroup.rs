@@ -1,6 +1,7 @@
 //! cgroup v2: one cgroup per unit under /sys/fs/cgroup/services, the
-//! controllers enabled on the way down, killing a unit's cgroup, and the
-//! isolated partitions of `isolate=yes` units.
+//! controllers the table needs (`cgroup_limits::wanted`) enabled on the
+//! way down, killing a unit's cgroup, and the isolated partitions of
+//! `isolate=yes` units.
 //!
 //! The layout as PID 1:
 //!
@@ -188,11 +189,12 @@ pub(crate) fn available(dir: &str) -> [bool; 5] {
     have
 }
 
-/// Creates PID 1's base (/sys/fs/cgroup/services) and enables every
-/// available controller in the root's and in its subtree_control. Returns
-/// the controllers that are on for the units.
-pub(crate) fn setup(base: &Base) -> [bool; 5] {
-    let have = available(base.mount());
+/// Creates PID 1's base (/sys/fs/cgroup/services) and enables the
+/// available controllers of `want` (`cgroup_limits::wanted`) in the
+/// root's and in its subtree_control. Returns the controllers that are on
+/// for the units.
+pub(crate) fn setup(base: &Base, want: [bool; 5]) -> [bool; 5] {
+    let have = both(available(base.mount()), want);
     enable(base.mount(), &have);
     if let Err(e) = path::mkdir(base.dir(), Mode::from_raw_mode(0o755)) {
         if e != Errno::EXIST {
@@ -203,19 +205,51 @@ pub(crate) fn setup(base: &Base) -> [bool; 5] {
     enable(base.dir(), &have)
 }
 
+/// A reloaded table wants controllers that are not on (`on`): enables
+/// the available ones, in the root first in PID 1's layout. Returns the
+/// controllers on now. One no unit wants any more stays on.
+pub(crate) fn widen(base: &Base, on: [bool; 5], want: [bool; 5]) -> [bool; 5] {
+    let mut more = want;
+    for (m, o) in more.iter_mut().zip(on) {
+        *m &= !o;
+    }
+    if !more.contains(&true) {
+        return on;
+    }
+    if base.beside {
+        enable(base.mount(), &both(available(base.mount()), more));
+    }
+    let got = enable(base.dir(), &both(available(base.dir()), more));
+    let mut now = on;
+    for (n, g) in now.iter_mut().zip(got) {
+        *n |= g;
+    }
+    now
+}
+
+/// The controllers in both sets.
+fn both(a: [bool; 5], b: [bool; 5]) -> [bool; 5] {
+    let mut c = a;
+    for (x, y) in c.iter_mut().zip(b) {
+        *x &= y;
+    }
+    c
+}
+
 /// Whether `path` is a cgroup2 mount (statfs magic CGROUP2_SUPER_MAGIC).
 pub(crate) fn is_cgroup2(path: &str) -> bool {
     path::statfs(path).is_ok_and(|s| s.f_type as u64 == 0x6367_7270)
 }
 
 /// Creates `dir` (a delegated cgroup, in `--config` mode) and enables in
-/// it what its parent offers. Returns the controllers on for the units.
-pub(crate) fn setup_delegated(dir: &str) -> Result<[bool; 5], Errno> {
+/// it what its parent offers of `want`. Returns the controllers on for
+/// the units.
+pub(crate) fn setup_delegated(dir: &str, want: [bool; 5]) -> Result<[bool; 5], Errno> {
     match path::mkdir(dir, Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
-    let have = available(dir);
+    let have = both(available(dir), want);
     Ok(enable(dir, &have))
 }
 
@@ -628,5 +662,35 @@ mod tests {
         for_each_pid(dir.to_str().unwrap(), |p| got.push(p)).unwrap();
         std::fs::remove_file(&dir).unwrap();
         assert_eq!(got, [12, 345, 6]);
+    }
+
+    /// A reload that needs cpu: only cpu is enabled, in the root first
+    /// and then in `services`; what the kernel does not offer stays off;
+    /// nothing is written when everything wanted is on.
+    #[test]
+    fn widen_enables_only_what_is_missing() {
+        let root = std::env::temp_dir().join(format!("pinit-widen-{}", std::process::id()));
+        let services = root.join("services");
+        std::fs::create_dir_all(&services).unwrap();
+        for d in [&root, &services] {
+            std::fs::write(d.join("cgroup.controllers"), "cpuset cpu memory pids\n").unwrap();
+            std::fs::write(d.join("cgroup.subtree_control"), "").unwrap();
+        }
+        let base = Base::pid1_at(root.to_str().unwrap()).unwrap();
+        let read = |d: &std::path::Path| {
+            std::fs::read_to_string(d.join("cgroup.subtree_control")).unwrap()
+        };
+        // cpu, cpuset, memory, io, pids
+        let on = [false, false, true, false, true];
+        assert_eq!(widen(&base, on, on), on);
+        assert_eq!((read(&root), read(&services)), ("".into(), "".into()));
+        // io is wanted too, but not offered.
+        let want = [true, false, true, true, true];
+        assert_eq!(widen(&base, on, want), [true, false, true, false, true]);
+        assert_eq!(
+            (read(&root), read(&services)),
+            ("+cpu".into(), "+cpu".into())
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -42,6 +42,36 @@ pub(crate) const LIMITS: [(&str, &str, usize, &str); 10] = [
     ("mems", "cpuset.mems", CPUSET, ""),
 ];
 
+/// The controllers the units of `table` need, in `cgroup::CONTROLLERS`
+/// order: memory and pids always (`pinit status` shows each unit's
+/// memory, and both count what a unit holds), cpu, cpuset and io only
+/// when a unit sets one of their limits or isolates CPUs. Each
+/// controller on in `services` costs the kernel its state in every unit
+/// cgroup made and work at every fork and exit there; cpu's and io's
+/// are the largest (docs/design.md §7).
+#[inline(never)]
+pub(crate) fn wanted(table: &table::Table<'_>) -> [bool; 5] {
+    let mut want = [false; 5];
+    let mut add = |ctl: usize| {
+        if let Some(w) = want.get_mut(ctl) {
+            *w = true;
+        }
+    };
+    add(MEMORY);
+    add(PIDS);
+    for u in table.units.iter() {
+        for (i, &(_, _, ctl, _)) in LIMITS.iter().enumerate() {
+            if value(u, i).is_some() {
+                add(ctl);
+            }
+        }
+        if u.isolate {
+            add(CPUSET);
+        }
+    }
+    want
+}
+
 /// Limit `i` of `LIMITS` as the unit sets it, in the cgroup file's
 /// syntax; `None` when unset (an isolated unit's cpuset is `isolate`'s).
 fn value(u: &table::Unit<'_>, i: usize) -> Option<Value> {
@@ -218,5 +248,54 @@ pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
             let _ = crate::sys::path::mkdir(dir.as_str(), mode);
             let _ = crate::place::cgroup::isolate(&dir, c.as_str());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::boxed::Box;
+
+    /// The controllers `wanted` gives for a table of these unit lines.
+    fn wanted_by(lines: &str) -> [bool; 5] {
+        let mut t = Box::new(table::Table::new());
+        let errors = table::parse("t.conf", lines.as_bytes(), &mut t, &mut |d| panic!("{}", d));
+        assert_eq!(errors, 0);
+        wanted(&t)
+    }
+
+    #[test]
+    fn units_get_the_controllers_some_unit_needs() {
+        // cpu, cpuset, memory, io, pids
+        let base = [false, false, true, false, true];
+        assert_eq!(wanted_by(""), base);
+        assert_eq!(wanted_by("service a -- /bin/a\n"), base);
+        assert_eq!(
+            wanted_by("service a mem.max=64M pids.max=9 -- /bin/a\n"),
+            base
+        );
+        let mut cpu = base;
+        cpu[CPU] = true;
+        assert_eq!(wanted_by("service a cpu.weight=50 -- /bin/a\n"), cpu);
+        assert_eq!(
+            wanted_by("service a -- /bin/a\nservice b cpu.max=50% -- /bin/b\n"),
+            cpu
+        );
+        let mut io = base;
+        io[IO] = true;
+        assert_eq!(wanted_by("service a io.weight=10 -- /bin/a\n"), io);
+        let mut cpuset = base;
+        cpuset[CPUSET] = true;
+        assert_eq!(wanted_by("service a cpuset=0 -- /bin/a\n"), cpuset);
+        assert_eq!(wanted_by("service a mems=0 -- /bin/a\n"), cpuset);
+        // Isolation's partition is a cpuset beside `services`.
+        assert_eq!(
+            wanted_by("service a cpuset=1 isolate=yes -- /bin/a\n"),
+            cpuset
+        );
+        // cpus= and numa= are the process's own (sched_setaffinity,
+        // set_mempolicy), not the cgroup's.
+        assert_eq!(wanted_by("service a cpus=0 numa=bind:0 -- /bin/a\n"), base);
     }
 }

@@ -8,6 +8,7 @@
 //! dependency order.
 
 use super::*;
+use crate::place::cgroup::Base;
 use crate::supervise::diff::{self, Change, Diff, LIMIT_BITS};
 use crate::supervise::listen::Sockets;
 use crate::supervise::tables::Loaded;
@@ -57,6 +58,19 @@ impl<'t> Supervisor<'t> {
             return None;
         }
         self.spare.as_mut().map(|s| s.as_mut())
+    }
+
+    /// The new table may need cgroup controllers that are not on for the
+    /// units: `widen` (cgroup::widen, at the system's edge) enables them
+    /// before any limit of the new table is written.
+    pub(crate) fn widen_controllers(
+        &mut self,
+        want: [bool; 5],
+        widen: impl FnOnce(&Base, [bool; 5], [bool; 5]) -> [bool; 5],
+    ) {
+        if let Some(base) = &self.ctx.base {
+            self.ctx.controllers = widen(base, self.ctx.controllers, want);
+        }
     }
 
     /// What the spare buffer holds.

@@ -1,10 +1,11 @@
 """Table reload without a reboot (issue 19 point 1), checked from the
 kernel's side: 8 units run; a table with a syntax error is refused
 (FILE:LINE:COL) and changes nothing; then a table that removes one unit,
-adds one, changes one's command and another's mem.max: the removed
-unit's cgroup is empty and gone, the new one runs in its cgroup, the
-changed one has a new PID, the mem.max one the same PID and the new
-memory.max, every other unit the same PID. The changed hostname is set
+adds one, changes one's command and another's mem.max and cpu.weight:
+the removed unit's cgroup is empty and gone, the new one runs in its
+cgroup, the changed one has a new PID, the limited one the same PID,
+the new memory.max and, the cpu controller enabled by the reload (no
+unit needed it before), cpu.weight 50; every other unit the same PID. The changed hostname is set
 again and the tmpfs with a new size= is remounted (its size in
 /proc/mounts), not mounted over. `telinit q` and SIGHUP then read the same table: no
 unit moves."""
@@ -32,7 +33,7 @@ NEW = """\
 hostname after-reload
 mount tmpfs /run/scratch tmpfs size=2M
 service new               -- /bin/sleep 1008
-service lim mem.max=32M   -- /bin/sleep 1005
+service lim mem.max=32M cpu.weight=50 -- /bin/sleep 1005
 service a                 -- /bin/sleep 1001
 service b                 -- /bin/sleep 1002
 service cmd               -- /bin/sleep 1014
@@ -56,6 +57,9 @@ pids() {
   printf 'console=%s' "$(sort -n $cg/console/cgroup.procs | head -n 1)"
 }
 echo "BEFORE $(pids)"
+# No unit sets a cpu option yet: services has no cpu controller.
+echo "SUBTREE-BEFORE $(cat $cg/cgroup.subtree_control)"
+[ -e $cg/lim/cpu.weight ] && echo "CPUW-BEFORE present" || echo "CPUW-BEFORE absent"
 cp /etc/pinit.conf /etc/pinit.good
 cat > /etc/pinit.conf <<'EOF'
 @BROKEN@EOF
@@ -71,6 +75,8 @@ i=0; while [ -d $cg/old ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done
 sleep 1
 echo "AFTER $(pids)"
 echo "MEMMAX $(cat $cg/lim/memory.max)"
+echo "SUBTREE-AFTER $(cat $cg/cgroup.subtree_control)"
+echo "CPUW-AFTER $(cat $cg/lim/cpu.weight)"
 [ -d $cg/old ] && echo "OLDDIR present" || echo "OLDDIR gone"
 echo "HOST $(hostname)"
 echo "SCRATCH $(grep ' /run/scratch ' /proc/mounts | wc -l) $(grep ' /run/scratch ' /proc/mounts)"
@@ -115,7 +121,7 @@ def run(t):
 
     # The good one: its plan, then the kernel's view.
     checks.line(t, text, r"GOOD rc=0")
-    for line in ("stop old", "start new", "restart cmd", "change lim mem.max"):
+    for line in ("stop old", "start new", "restart cmd", "change lim mem.max,cpu.weight"):
         checks.line(t, text, r"^PLAN %s$" % line)
     after = pids(t, text, "AFTER")
     checks.line(t, text, r"OLDDIR gone")
@@ -128,6 +134,14 @@ def run(t):
     t.check(after.get("lim") == before["lim"], "lim was restarted: %s -> %s"
             % (before["lim"], after.get("lim")))
     checks.line(t, text, r"MEMMAX %d" % (32 << 20))
+    # Controllers: memory and pids for every unit; cpu only once a unit
+    # asks for a cpu option, here by the reload, which enables it and
+    # writes lim's weight while lim runs on.
+    checks.line(t, text, r"^SUBTREE-BEFORE memory pids$")
+    checks.line(t, text, r"^CPUW-BEFORE absent$")
+    t.check("cpu" in checks.line(t, text, r"^SUBTREE-AFTER (.*)$").group(1).split(),
+            "the reload did not enable the cpu controller for lim's cpu.weight")
+    checks.line(t, text, r"^CPUW-AFTER 50$")
     for u in ("a", "b", "f", "g", "console"):
         t.check(after.get(u) == before[u], "%s changed PID: %s -> %s" % (u, before[u], after.get(u)))
 
