@@ -88,11 +88,12 @@ fn print_shows_the_table_and_parses_again() {
 }
 
 /// The system statements of issue 14 (fstab, hostname FILE, random-seed,
-/// log) print as written and parse again to the same print.
+/// log) and `accounting` print as written and parse again to the same
+/// print.
 #[test]
 fn print_keeps_the_boot_statements() {
     let conf = "hostname /etc/hostname box\nfstab\nfstab \"/etc/fstab local\"\n\
-                random-seed /var/lib/pinit/random-seed\nlog syslog\n\
+                random-seed /var/lib/pinit/random-seed\nlog syslog\naccounting pids,memory\n\
                 service web log=kmsg -- /bin/httpd -f\ntask t -- /bin/true\n";
     let path = file("boot.conf", conf.as_bytes());
     let out = pinit(&["check", "--print", &path]);
@@ -104,6 +105,7 @@ fn print_keeps_the_boot_statements() {
         "\nfstab \"/etc/fstab local\"\n",
         "\nrandom-seed /var/lib/pinit/random-seed\n",
         "\nlog syslog\n",
+        "\naccounting memory,pids\n",
         " log=kmsg \\\n",
         " log=syslog \\\n",
     ] {

@@ -152,6 +152,31 @@ fn log_statement() {
 }
 
 #[test]
+fn accounting_statement() {
+    use pinit::table::Accounting;
+    let acc = |text: &str| with(text, |t| t.accounting());
+    let (m, p) = (true, false);
+    assert_eq!(acc("service a -- /a"), Accounting::ALL);
+    assert_eq!(acc("accounting memory,pids"), Accounting::ALL);
+    assert_eq!(acc("accounting pids,memory"), Accounting::ALL);
+    assert_eq!(acc("accounting memory"), Accounting { memory: m, pids: p });
+    assert_eq!(
+        acc("service a -- /a\naccounting pids"),
+        Accounting {
+            memory: false,
+            pids: true
+        }
+    );
+    assert_eq!(
+        acc("accounting none"),
+        Accounting {
+            memory: false,
+            pids: false
+        }
+    );
+}
+
+#[test]
 fn mount() {
     with(
         "mount tmpfs /tmp tmpfs nosuid,nodev,size=16M,mode=1777",
@@ -1564,6 +1589,12 @@ fn malformed_inputs() {
         ("log sylog", "t.conf:1:5: error: invalid log destination 'sylog': expected kmsg, syslog, console, null or inherit"),
         ("log kmsg null", "t.conf:1:10: error: unexpected 'null' (usage: log DESTINATION, one of kmsg syslog console null inherit)"),
         ("log kmsg\nlog syslog", "t.conf:2:1: error: log given twice (first at line 1)"),
+        ("accounting", "t.conf:1:11: error: missing WHAT (usage: accounting WHAT: none, or a comma list of memory and pids)"),
+        ("accounting cpu", "t.conf:1:12: error: invalid accounting 'cpu': expected none, or a comma list of memory and pids, each at most once"),
+        ("accounting memory,memory", "t.conf:1:12: error: invalid accounting 'memory,memory': expected none, or a comma list of memory and pids, each at most once"),
+        ("accounting none,pids", "t.conf:1:12: error: invalid accounting 'none,pids': expected none, or a comma list of memory and pids, each at most once"),
+        ("accounting none pids", "t.conf:1:17: error: unexpected 'pids' (usage: accounting WHAT: none, or a comma list of memory and pids)"),
+        ("accounting none\naccounting pids", "t.conf:2:1: error: accounting given twice (first at line 1)"),
         ("hostname a_b", "t.conf:1:10: error: invalid hostname 'a_b': expected 1 to 64 of A-Z a-z 0-9 - . (not first: - .)"),
         ("mount", "t.conf:1:6: error: missing SOURCE (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),
         ("mount a /b c d e", "t.conf:1:16: error: unexpected 'e' (usage: mount SOURCE TARGET FSTYPE [OPTIONS])"),

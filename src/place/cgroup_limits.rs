@@ -43,9 +43,10 @@ pub(crate) const LIMITS: [(&str, &str, usize, &str); 10] = [
 ];
 
 /// The controllers the units of `table` need, in `cgroup::CONTROLLERS`
-/// order: memory and pids always (`pinit status` shows each unit's
-/// memory, and both count what a unit holds), cpu, cpuset and io only
-/// when a unit sets one of their limits or isolates CPUs. Each
+/// order: memory and pids for every unit (`pinit status` shows each
+/// unit's memory, and both count what a unit holds) unless the
+/// `accounting` statement says otherwise; each controller also when a
+/// unit sets one of its limits, cpuset when one isolates CPUs. Each
 /// controller on in `services` costs the kernel its state in every unit
 /// cgroup made and work at every fork and exit there; cpu's and io's
 /// are the largest (docs/design.md §7).
@@ -57,8 +58,13 @@ pub(crate) fn wanted(table: &table::Table<'_>) -> [bool; 5] {
             *w = true;
         }
     };
-    add(MEMORY);
-    add(PIDS);
+    let all = table.accounting();
+    if all.memory {
+        add(MEMORY);
+    }
+    if all.pids {
+        add(PIDS);
+    }
     for u in table.units.iter() {
         for (i, &(_, _, ctl, _)) in LIMITS.iter().enumerate() {
             if value(u, i).is_some() {
@@ -297,5 +303,18 @@ mod tests {
         // cpus= and numa= are the process's own (sched_setaffinity,
         // set_mempolicy), not the cgroup's.
         assert_eq!(wanted_by("service a cpus=0 numa=bind:0 -- /bin/a\n"), base);
+        // `accounting`: what every unit gets; a unit's limits add theirs.
+        let none = [false; 5];
+        assert_eq!(wanted_by("accounting none\nservice a -- /bin/a\n"), none);
+        let mut pids = none;
+        pids[PIDS] = true;
+        assert_eq!(wanted_by("accounting pids\nservice a -- /bin/a\n"), pids);
+        let mut mem = none;
+        mem[MEMORY] = true;
+        assert_eq!(
+            wanted_by("accounting none\nservice a mem.max=1G -- /bin/a\n"),
+            mem
+        );
+        assert_eq!(wanted_by("accounting memory,pids\n"), base);
     }
 }

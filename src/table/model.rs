@@ -497,6 +497,55 @@ pub struct Unit<'a> {
 }
 
 /// Defaults (docs/config.md, "Unit options").
+/// The `accounting` statement: the cgroup controllers every unit gets,
+/// for `pinit status` (memory) and to count what it holds, whether or not
+/// it sets a limit of theirs (docs/config.md, "Accounting").
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Accounting {
+    pub memory: bool,
+    pub pids: bool,
+}
+
+impl Accounting {
+    /// Without the statement.
+    pub const ALL: Accounting = Accounting {
+        memory: true,
+        pids: true,
+    };
+
+    /// `none`, or a comma list of `memory` and `pids`, each at most once.
+    pub fn parse(word: &str) -> Option<Accounting> {
+        let mut a = Accounting {
+            memory: false,
+            pids: false,
+        };
+        if word == "none" {
+            return Some(a);
+        }
+        for w in word.split(',') {
+            let seen = match w {
+                "memory" => core::mem::replace(&mut a.memory, true),
+                "pids" => core::mem::replace(&mut a.pids, true),
+                _ => return None,
+            };
+            if seen {
+                return None;
+            }
+        }
+        Some(a)
+    }
+
+    /// As the statement writes it.
+    pub fn name(&self) -> &'static str {
+        match (self.memory, self.pids) {
+            (true, true) => "memory,pids",
+            (true, false) => "memory",
+            (false, true) => "pids",
+            (false, false) => "none",
+        }
+    }
+}
+
 pub(crate) const STOP_TIMEOUT: Millis = Millis(5000);
 pub(crate) const RESTART_MAX: Millis = Millis(30_000);
 pub(crate) const STOP_SIGNAL: u8 = 15;
@@ -829,6 +878,9 @@ pub struct Table<'a> {
     /// all zeros, or a static table moves from .bss to .data (94 KiB of
     /// the binary).
     pub(crate) log_word: Option<&'a str>,
+    /// The `accounting` statement's WHAT as written (`accounting()`
+    /// reads it); a word for the same reason as `log_word`.
+    pub(crate) accounting_word: Option<&'a str>,
     /// The `watchdog` statement, if any (`watchdog()`). A Vec of one, not
     /// an Option: `Option<Watchdog>` would mark None in `magic_close`'s
     /// niche, a non-zero byte that moves the whole static table from
@@ -861,6 +913,7 @@ impl<'a> Table<'a> {
             env: Vec::new(),
             watchdog: Vec::new(),
             log_word: None,
+            accounting_word: None,
         }
     }
 
@@ -879,6 +932,9 @@ impl<'a> Table<'a> {
         empty(&mut self.watchdog);
         if self.log_word.is_some() {
             self.log_word = None;
+        }
+        if self.accounting_word.is_some() {
+            self.accounting_word = None;
         }
     }
 
@@ -899,6 +955,14 @@ impl<'a> Table<'a> {
     pub fn log(&self) -> Option<Log> {
         let w = self.log_word?;
         Log::ALL.iter().copied().find(|l| l.name() == w)
+    }
+
+    /// The `accounting` statement: the controllers every unit's cgroup
+    /// gets whether or not it sets one of their limits; both without it.
+    pub fn accounting(&self) -> Accounting {
+        self.accounting_word
+            .and_then(Accounting::parse)
+            .unwrap_or(Accounting::ALL)
     }
 
     /// The index of unit `name`.

@@ -15,13 +15,14 @@ use super::value::{self, is_unit_name, CpuList, ListError};
 use heapless::Vec;
 
 /// The statements, for hints.
-pub const STATEMENTS: [&str; 12] = [
+pub const STATEMENTS: [&str; 13] = [
     "hostname",
     "mount",
     "fstab",
     "sysctl",
     "env",
     "log",
+    "accounting",
     "irq-affinity",
     "watchdog",
     "random-seed",
@@ -68,6 +69,7 @@ fn usage(kw: &str) -> &'static str {
         "mount" => "mount SOURCE TARGET FSTYPE [OPTIONS]",
         "fstab" => "fstab [FILE]",
         "log" => "log DESTINATION, one of kmsg syslog console null inherit",
+        "accounting" => "accounting WHAT: none, or a comma list of memory and pids",
         "random-seed" => "random-seed FILE",
         "sysctl" => "sysctl KEY VALUE, a VALUE with spaces in quotes",
         "env" => "env KEY=VALUE",
@@ -161,6 +163,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             "sysctl" => self.sysctl(kw, toks, table),
             "env" => self.env(kw, toks, table),
             "log" => self.log(kw, toks, table),
+            "accounting" => self.accounting(kw, toks, table),
             "irq-affinity" => self.irq_affinity(kw, toks, table),
             "watchdog" => self.watchdog(kw, toks, table),
             "random-seed" => self.random_seed(kw, toks, table),
@@ -398,6 +401,35 @@ impl<'r, 'a> Parser<'r, 'a> {
                 },
             ),
         }
+    }
+
+    #[inline(never)]
+    fn accounting(&mut self, kw: &'a str, toks: Tokens<'a>, table: &mut Table<'a>) {
+        let Some(([what, ..], _)) = self.words(kw, toks, &["WHAT"], 1) else {
+            return;
+        };
+        if Accounting::parse(what).is_none() {
+            self.rep.on(
+                what,
+                ParseError::Invalid {
+                    what: "accounting",
+                    value: what,
+                    expect: "expected none, or a comma list of memory and pids, each at most once",
+                },
+            );
+            return;
+        }
+        if let Some(prev) = table.accounting_word {
+            let line = self.rep.line_of(prev);
+            let e = ParseError::Twice {
+                what: "accounting",
+                name: "",
+                line,
+            };
+            self.rep.on(kw, e);
+            return;
+        }
+        table.accounting_word = Some(what);
     }
 
     #[inline(never)]

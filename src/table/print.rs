@@ -239,6 +239,9 @@ pub fn print(file: &str, t: &Table<'_>, w: &mut dyn Write) -> fmt::Result {
     if let Some(l) = t.log() {
         writeln!(w, "log {}", l.name())?;
     }
+    if t.accounting_word.is_some() {
+        writeln!(w, "accounting {}", t.accounting().name())?;
+    }
     for (n, (_, u)) in t.in_order().enumerate() {
         unit(t, u, n + 1, w)?;
     }
