@@ -99,7 +99,7 @@ fn link_scripts() {
     if target.contains("-linux-musl") {
         // No RELRO segment: musl applies PT_GNU_RELRO only in its dynamic
         // linker, so in a static executable it protects nothing, and its
-        // page-aligned end costs a page of memory (src/sys/text.rs).
+        // page-aligned end costs a page of memory (docs/design.md §1).
         if linker.ends_with("lld") {
             println!("cargo:rustc-link-arg-bins=-znorelro");
         } else {

@@ -194,7 +194,7 @@ pub(crate) enum Forked {
 /// The child runs on a copy of the parent's memory and must only make
 /// system calls before `execve` or `exit`.
 pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked, Errno> {
-    let mut fd: c_int = -1;
+    let mut child_fd: c_int = -1;
     let mut args = k::clone_args {
         flags: 0,
         pidfd: 0,
@@ -214,11 +214,11 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked
     }
     if pidfd {
         args.flags |= k::CLONE_PIDFD as u64;
-        args.pidfd = &mut fd as *mut c_int as usize as u64;
+        args.pidfd = &mut child_fd as *mut c_int as usize as u64;
     }
     // SAFETY: no new stack and no shared memory: the child gets a private
     // copy of the address space, exactly like fork(2). `args.pidfd`, if
-    // set, points at `fd`, which lives until the call returns; the kernel
+    // set, points at `child_fd`, which outlives the call; the kernel
     // writes it in the parent only.
     let r = unsafe {
         syscall(
@@ -236,7 +236,7 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked
     }
     // SAFETY: a pidfd the kernel made for us (CLONE_PIDFD), owned by
     // nobody else; -1 when none was asked for or the fallback ran.
-    let fd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) });
+    let fd = (child_fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(child_fd) });
     match pid_of(r) {
         Some(p) => Ok(Forked::Parent(p, fd)),
         None => Err(Errno::INVAL),
