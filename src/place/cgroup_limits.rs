@@ -45,8 +45,10 @@ pub(crate) const LIMITS: [(&str, &str, usize, &str); 10] = [
 /// The controllers the units of `table` need, in `cgroup::CONTROLLERS`
 /// order: memory and pids for every unit (`pinit status` shows each
 /// unit's memory, and both count what a unit holds) unless the
-/// `accounting` statement says otherwise; each controller also when a
-/// unit sets one of its limits, cpuset when one isolates CPUs. Each
+/// `accounting` statement says otherwise; each controller also when
+/// some unit sets one of its limits (it is then on for every unit:
+/// `services` enables it for all its children), cpuset when one
+/// isolates CPUs. Each
 /// controller on in `services` costs the kernel its state in every unit
 /// cgroup made and work at every fork and exit there; cpu's and io's
 /// are the largest (docs/design.md §7).
