@@ -3,11 +3,13 @@
 //! the effects.
 
 pub(crate) mod capture;
+pub(crate) mod command;
 pub(crate) mod diff;
 pub(crate) mod effects;
 pub(crate) mod envfile;
 pub(crate) mod epoll;
 pub(crate) mod forked;
+pub(crate) mod frame;
 pub(crate) mod instance;
 pub(crate) mod launch;
 pub(crate) mod listen;

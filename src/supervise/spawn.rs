@@ -34,6 +34,12 @@
 //! the sockets' 3, 4, ... in the child before they are placed), so
 //! placing an fd cannot clobber it.
 //!
+//! The child usually runs in PID 1's memory until its exec (CLONE_VM: no
+//! page tables copied, no copy-on-write faults), on the `NURSERY`'s
+//! stack and its copy of the command (`frame`); while the nursery is
+//! taken, or where the kernel refuses, it is a fork. The steps above are
+//! the same either way (docs/design.md §5).
+//!
 //! PID 1 never waits for the child: `spawn` returns once it has forked,
 //! with the pipe's non-blocking read end, which the event loop watches
 //! (`read_report`) until EOF (exec closed it) or a failure record. A child
@@ -50,103 +56,17 @@
 //! written whole (below PIPE_BUF, so atomic); `kind` 1 is fatal (the last
 //! record), 2 a warning; `detail` is the rlimit resource.
 
-use crate::place::process::{self, Placement, What};
-use crate::sys::{self, CVec, Forked, SigSet};
+use super::frame::Frame;
+use crate::place::process::{self, What};
+use crate::sys::vm_child::Nursery;
+use crate::sys::{self, Forked, SigSet};
 use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-/// Room in the execve vectors, their NULL included: the program and the
-/// arguments the table allows, and the environment entries it allows
-/// (the env files' 16 among them) plus PATH, NOTIFY_SOCKET, WATCHDOG_USEC
-/// and WATCHDOG_PID.
-pub(crate) const ARGV_MAX: usize = crate::table::capacity::ARGS_MAX + 1;
-pub(crate) const ENVP_MAX: usize =
-    crate::table::capacity::ENV_MAX + 2 * crate::table::capacity::UNIT_ENV_MAX + 5;
-
-/// Where a unit's stdout and stderr go.
-#[derive(Clone, Copy)]
-pub(crate) enum Output<'a> {
-    /// Keep PID 1's (the console).
-    Inherit,
-    /// A file opened in the child (/dev/null, /dev/console).
-    Path(&'a CStr),
-    /// The write end of a capture pipe.
-    Fd(BorrowedFd<'a>),
-}
-
-/// Credentials to switch to, resolved before the fork.
-#[derive(Clone, Copy)]
-pub(crate) struct Creds<'a> {
-    pub(crate) uid: u32,
-    pub(crate) gid: u32,
-    pub(crate) groups: &'a [u32],
-}
-
-/// What to run, and how.
-pub(crate) struct Command<'a> {
-    pub(crate) path: &'a CStr,
-    pub(crate) argv: CVec<'a, ARGV_MAX>,
-    pub(crate) envp: CVec<'a, ENVP_MAX>,
-    /// A terminal to make the controlling one and put on fds 0/1/2.
-    pub(crate) tty: Option<&'a CStr>,
-    /// stdout/stderr when there is no terminal; stdin is /dev/null then.
-    pub(crate) output: Output<'a>,
-    /// The unit's cgroup directory.
-    pub(crate) cgroup: Option<BorrowedFd<'a>>,
-    /// `ready=fd:N`: this pipe end becomes fd N.
-    pub(crate) ready_fd: Option<(BorrowedFd<'a>, i32)>,
-    /// Sockets (sd_listen_fds(3)): fd 3, 4, ... in this order, with
-    /// LISTEN_PID set in the child (LISTEN_FDS and LISTEN_FDNAMES are in
-    /// `envp`).
-    pub(crate) listen: &'a [BorrowedFd<'a>],
-    /// An accepted connection (inetd style): stdin and stdout.
-    pub(crate) conn: Option<BorrowedFd<'a>>,
-    pub(crate) dir: Option<&'a CStr>,
-    pub(crate) umask: Option<u32>,
-    pub(crate) creds: Option<Creds<'a>>,
-    pub(crate) no_new_privs: bool,
-    /// Add `WATCHDOG_PID=<its pid>` to the environment.
-    pub(crate) watchdog_pid: bool,
-    /// Return the child's pidfd (`Started::pidfd`).
-    pub(crate) pidfd: bool,
-    /// Affinity, NUMA, scheduling, rlimits: set before privileges drop.
-    pub(crate) placement: Placement<'a>,
-}
-
-impl<'a> Command<'a> {
-    /// A command that runs `path` with nothing else set.
-    pub(crate) fn new(path: &'a CStr) -> Command<'a> {
-        Command {
-            path,
-            argv: CVec::new(),
-            envp: CVec::new(),
-            tty: None,
-            output: Output::Inherit,
-            cgroup: None,
-            ready_fd: None,
-            listen: &[],
-            conn: None,
-            dir: None,
-            umask: None,
-            creds: None,
-            no_new_privs: false,
-            watchdog_pid: false,
-            pidfd: false,
-            placement: Placement {
-                cpus: None,
-                numa: None,
-                nice: None,
-                sched: None,
-                ioprio: None,
-                oom_score: None,
-                rlimits: &[],
-            },
-        }
-    }
-}
+pub(crate) use super::command::{Command, Creds, Output, ARGV_MAX, ENVP_MAX};
 
 /// The step of the child's set-up that failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -280,6 +200,13 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
         rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
     )?;
     let wr = clear_of(wr, cmd.ready_fd.map(|(_, n)| n))?;
+    if let Some(Ok((pid, pidfd))) = spawn_shared(cmd, &wr) {
+        return Ok(Started {
+            pid,
+            report: rd,
+            pidfd,
+        });
+    }
     let forked = match sys::fork(cmd.cgroup, cmd.pidfd) {
         // Kernels before 5.7 lack CLONE_INTO_CGROUP: join in the child.
         Err(Errno::INVAL) | Err(Errno::NOSYS) | Err(Errno::TOOBIG) if cmd.cgroup.is_some() => {
@@ -301,6 +228,47 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
             pidfd,
         }),
     }
+}
+
+/// The frame and stack of a child that runs in PID 1's memory until its
+/// exec (sys::vm_child). One at a time: a start while the last such
+/// child has not exec'd yet (a burst at boot, a child blocked before its
+/// exec) forks.
+static NURSERY: Nursery<Frame> = Nursery::new(Frame::new());
+
+/// Starts `cmd` in a child that shares PID 1's memory: no page tables
+/// copied or torn down, no copy-on-write faults. `None` when the nursery
+/// is taken, the command does not fit its frame, sets an OOM score, or the
+/// kernel refuses
+/// (clone3 before 5.3, CLONE_INTO_CGROUP before 5.7, or any error): a
+/// fork then does the same, or reports why it cannot.
+fn spawn_shared(cmd: &Command<'_>, wr: &OwnedFd) -> Option<Result<(Pid, Option<OwnedFd>), Errno>> {
+    // The kernel gives an oom_score_adj written by a process that shares
+    // its memory to every other sharer but the global init: to `pinit
+    // --config`, or a PID 1 in a PID namespace, too. So `oom-score=`
+    // forks.
+    if cmd.placement.oom_score.is_some() {
+        return None;
+    }
+    let mut lease = NURSERY.lend()?;
+    if !lease.fill(cmd) {
+        return None;
+    }
+    Some(lease.start(cmd.cgroup, cmd.pidfd, wr.as_fd(), run_shared))
+}
+
+/// The shared child: the command from its frame, then what a forked
+/// child does.
+fn run_shared(frame: &Frame, mut wr: OwnedFd) -> ! {
+    let mut listen = heapless::Vec::new();
+    let mut cmd = Command::new(c"/");
+    let (step, e) = match frame.command(&mut cmd, &mut listen) {
+        Some(()) => child(&cmd, false, &mut wr),
+        // `fill` made the frame: not reached.
+        None => (Step::Exec, Errno::INVAL),
+    };
+    record(&wr, FATAL, step, 0, e);
+    sys::exit(127);
 }
 
 /// `fd`, or a CLOEXEC copy of it, with a number that is none of those
@@ -349,7 +317,9 @@ pub(crate) fn read_report(rd: BorrowedFd<'_>) -> Report {
         }
     };
     if n != msg.len() {
-        // EOF (records are written whole, in one write each).
+        // EOF (records are written whole, in one write each): the child
+        // exec'd or died, and if it ran in PID 1's memory, that is free.
+        NURSERY.release();
         return Report::Execd;
     }
     let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
@@ -594,4 +564,183 @@ fn take_tty(path: &CStr) -> Result<(), (Step, Errno)> {
         .and_then(|_| rustix::stdio::dup2_stderr(f))
         .map_err(|e| (Step::StdioTty, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::place::process::{Mask, Placement, Rlimit};
+    use std::os::unix::fs::PermissionsExt;
+
+    static ROOM: Nursery<Frame> = Nursery::new(Frame::new());
+
+    /// Starts `cmd` on `nursery`: its pid and its report pipe's read end
+    /// (non-blocking).
+    fn start(nursery: &'static Nursery<Frame>, cmd: &Command<'_>) -> (Pid, OwnedFd) {
+        let (rd, wr) = rustix::pipe::pipe_with(
+            rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
+        )
+        .unwrap();
+        let mut lease = nursery.lend().unwrap();
+        assert!(lease.fill(cmd));
+        let (pid, _) = lease.start(None, false, wr.as_fd(), run_shared).unwrap();
+        (pid, rd)
+    }
+
+    /// Waits for `pid`; whether it exited with status 0.
+    fn exited_0(pid: Pid) -> bool {
+        let status = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())
+            .unwrap()
+            .unwrap();
+        status.1.exit_status() == Some(0)
+    }
+
+    /// A child in PID 1's memory gets every part of a full command (the
+    /// arguments and environment the table allows, its sockets and
+    /// readiness fd, a working directory, placement, credentials), exec's
+    /// and frees the nursery; its set-up stays within a quarter of its
+    /// stack, which nothing guards.
+    #[test]
+    fn a_shared_child_runs_a_full_command_in_a_quarter_of_its_stack() {
+        let dir = std::env::temp_dir().join(format!("pinit-vm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("show");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > args\nenv > env\n\
+             ls /proc/self/fd > fds\ngrep -E '^(Cpus_allowed_list|NoNewPrivs)' /proc/self/status > status\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::ffi::CString::new(script.to_str().unwrap()).unwrap();
+        let cdir = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        let args: Vec<std::ffi::CString> = (0..ARGV_MAX - 2)
+            .map(|i| std::ffi::CString::new(format!("argument-{i}")).unwrap())
+            .collect();
+        let envs: Vec<std::ffi::CString> = (0..ENVP_MAX - 3)
+            .map(|i| std::ffi::CString::new(format!("E{i}=value {i}")).unwrap())
+            .collect();
+        let mut cmd = Command::new(&path);
+        cmd.argv.push(&path).unwrap();
+        for a in &args {
+            cmd.argv.push(a).unwrap();
+        }
+        for e in &envs {
+            cmd.envp.push(e).unwrap();
+        }
+        let (sock_rd, _sock_wr) = rustix::pipe::pipe().unwrap();
+        let (_ready_rd, ready_wr) = rustix::pipe::pipe().unwrap();
+        let listen = [sock_rd.as_fd()];
+        cmd.listen = &listen;
+        cmd.ready_fd = Some((ready_wr.as_fd(), 9));
+        cmd.watchdog_pid = true;
+        cmd.dir = Some(&cdir);
+        cmd.umask = Some(0o027);
+        cmd.output = Output::Path(c"/dev/null");
+        cmd.no_new_privs = true;
+        let groups = [0u32];
+        cmd.creds = Some(Creds {
+            uid: 0,
+            gid: 0,
+            groups: &groups,
+        });
+        let mut cpus = Mask::EMPTY;
+        cpus.set(0);
+        let rlimits = [Rlimit {
+            resource: 7, // RLIMIT_NOFILE
+            soft: 512,
+            hard: 4096,
+        }];
+        cmd.placement = Placement {
+            cpus: Some(&cpus),
+            nice: Some(3),
+            rlimits: &rlimits,
+            ..Placement::default()
+        };
+
+        assert!(ROOM.paint());
+        let (pid, rd) = start(&ROOM, &cmd);
+        assert!(exited_0(pid));
+        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        assert!(!ROOM.busy_now());
+
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let want: Vec<String> = args
+            .iter()
+            .map(|a| a.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(read("args").lines().collect::<Vec<_>>(), want);
+        let env = read("env");
+        for e in &envs {
+            assert!(
+                env.lines().any(|l| l == e.to_str().unwrap()),
+                "{e:?} in {env}"
+            );
+        }
+        assert!(env.lines().any(|l| l.starts_with("LISTEN_PID=")), "{env}");
+        assert!(env.lines().any(|l| l.starts_with("WATCHDOG_PID=")), "{env}");
+        let fds = read("fds");
+        assert!(
+            fds.lines().any(|l| l == "3") && fds.lines().any(|l| l == "9"),
+            "{fds}"
+        );
+        let status = read("status");
+        assert!(status.contains("Cpus_allowed_list:\t0\n"), "{status}");
+        assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+        let mode = std::fs::metadata(dir.join("args"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
+
+        let depth = ROOM.depth();
+        assert!(
+            depth < sys::vm_child::STACK / 4,
+            "the child used {depth} bytes of stack"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// While a child has not exec'd, the nursery is not lent again (the
+    /// next start forks); its exec frees it.
+    #[test]
+    fn the_nursery_is_taken_until_its_child_execs() {
+        static ONE: Nursery<Frame> = Nursery::new(Frame::new());
+        // Output to a FIFO: the child's open blocks until a reader comes.
+        let dir = std::env::temp_dir().join(format!("pinit-vm-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("out");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            fifo.to_str().unwrap(),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let out = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        let mut cmd = Command::new(c"/bin/true");
+        cmd.argv.push(c"/bin/true").unwrap();
+        cmd.output = Output::Path(&out);
+        let (pid, rd) = start(&ONE, &cmd);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(ONE.busy_now());
+        assert!(ONE.lend().is_none());
+        assert_eq!(read_report(rd.as_fd()), Report::Pending);
+        let reader = std::fs::File::open(&fifo).unwrap();
+        assert!(exited_0(pid));
+        assert!(!ONE.busy_now());
+        assert!(ONE.lend().is_some());
+        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        drop(reader);
+
+        // Given back, the room reads as zero and serves the next child.
+        ONE.release();
+        let mut cmd = Command::new(c"/bin/true");
+        cmd.argv.push(c"/bin/true").unwrap();
+        let (pid, rd) = start(&ONE, &cmd);
+        assert!(exited_0(pid));
+        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

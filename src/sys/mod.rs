@@ -1,8 +1,8 @@
 //! The only module with `unsafe` code: the system calls rustix does not
 //! offer (clone3, execve, signalfd4, rt_sigprocmask, kill(-1), swapon,
 //! getrandom, the RNDADDENTROPY ioctl, the watchdog ioctls,
-//! pidfd_send_signal with any signal number), reached through libc's
-//! `syscall(2)` with `linux-raw-sys` numbers, the conversion of the C
+//! pidfd_send_signal with any signal number), made with `raw`'s inline
+//! assembly and `linux-raw-sys` numbers, the conversion of the C
 //! entry point's `argv`, the fds PID 1 keeps in statics, and the madvise
 //! that gives back the boot's stack pages (`stack`) and the one that
 //! unmaps the binary's pages the boot mapped (`text`).
@@ -27,6 +27,8 @@ pub(crate) mod stack;
 pub(crate) mod text;
 #[deny(unsafe_code)]
 pub(crate) mod time;
+// clone3(CLONE_VM) onto a stack of the child's own.
+pub(crate) mod vm_child;
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use core::marker::PhantomData;
@@ -35,18 +37,18 @@ use linux_raw_sys::general as k;
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
 
-// musl's static libc supplies the crt start-up, `syscall` and `errno`.
+// musl's static libc supplies the crt start-up and memcpy and the like;
+// system calls go to the kernel directly (`raw`).
 #[link(name = "c")]
-extern "C" {
-    fn syscall(n: c_long, ...) -> c_long;
-    fn __errno_location() -> *mut c_int;
-}
+extern "C" {}
+#[macro_use]
+pub(crate) mod raw;
 
 // The layouts the raw calls below hand the kernel, checked against the
 // kernel's headers (linux-raw-sys) on every target, 32-bit ones included.
 const _: () = {
     use core::mem::size_of;
-    // syscall(2) reads every argument as a `long`: pointers, usize and
+    // `raw` passes every argument as a machine word: pointers, usize and
     // the c_long casts below are that wide on each target.
     assert!(size_of::<usize>() == size_of::<c_long>());
     // clone3 gets the struct's size: VER2 (with `cgroup`), all u64 fields.
@@ -63,10 +65,11 @@ const _: () = {
     assert!(size_of::<c_long>() == 8 || cfg!(target_endian = "little"));
 };
 
+/// A raw call's result: the value, or the errno it came back as
+/// (`-4095..=-1`, as the kernel returns it).
 fn check(r: c_long) -> Result<c_long, Errno> {
-    if r == -1 {
-        // SAFETY: errno is thread-local storage that libc always provides.
-        Err(Errno::from_raw_os_error(unsafe { *__errno_location() }))
+    if (-4095..0).contains(&r) {
+        Err(Errno::from_raw_os_error(-r as c_int))
     } else {
         Ok(r)
     }
@@ -154,6 +157,15 @@ impl<'a, const N: usize> CVec<'a, N> {
             Err(s)
         }
     }
+
+    /// The strings, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a CStr> + '_ {
+        self.ptrs.iter().take(self.len).map(|&p| {
+            // SAFETY: every pointer below `len` came from a `&'a CStr`
+            // (`push`), which outlives this vector.
+            unsafe { CStr::from_ptr(p) }
+        })
+    }
 }
 
 /// `execve(path, argv, envp)`: returns only on failure.
@@ -164,7 +176,7 @@ pub(crate) fn execve<const A: usize, const E: usize>(
 ) -> Errno {
     // SAFETY: both arrays are NULL-terminated and borrow live strings.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_execve as c_long,
             path.as_ptr(),
             argv.ptrs.as_ptr(),
@@ -195,33 +207,13 @@ pub(crate) enum Forked {
 /// system calls before `execve` or `exit`.
 pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked, Errno> {
     let mut child_fd: c_int = -1;
-    let mut args = k::clone_args {
-        flags: 0,
-        pidfd: 0,
-        child_tid: 0,
-        parent_tid: 0,
-        exit_signal: k::SIGCHLD as u64,
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
-        cgroup: 0,
-    };
-    if let Some(fd) = cgroup {
-        args.flags |= k::CLONE_INTO_CGROUP;
-        args.cgroup = fd.as_raw_fd() as u64;
-    }
-    if pidfd {
-        args.flags |= k::CLONE_PIDFD as u64;
-        args.pidfd = &mut child_fd as *mut c_int as usize as u64;
-    }
+    let args = clone_args(cgroup, pidfd.then_some(&mut child_fd));
     // SAFETY: no new stack and no shared memory: the child gets a private
     // copy of the address space, exactly like fork(2). `args.pidfd`, if
     // set, points at `child_fd`, which outlives the call; the kernel
     // writes it in the parent only.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_clone3 as c_long,
             &args as *const k::clone_args,
             core::mem::size_of::<k::clone_args>(),
@@ -243,6 +235,34 @@ pub(crate) fn fork(cgroup: Option<BorrowedFd<'_>>, pidfd: bool) -> Result<Forked
     }
 }
 
+/// clone3's arguments for a child that sends SIGCHLD at its end: with
+/// CLONE_INTO_CGROUP when `cgroup` is given, with CLONE_PIDFD when
+/// `pidfd` is (the kernel writes the parent's pidfd there).
+fn clone_args(cgroup: Option<BorrowedFd<'_>>, pidfd: Option<&mut c_int>) -> k::clone_args {
+    let mut args = k::clone_args {
+        flags: 0,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: k::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    if let Some(fd) = cgroup {
+        args.flags |= k::CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
+    if let Some(out) = pidfd {
+        args.flags |= k::CLONE_PIDFD as u64;
+        args.pidfd = out as *mut c_int as usize as u64;
+    }
+    args
+}
+
 /// A pid from a system call's `long` result.
 #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
 fn pid_of(r: c_long) -> Option<rustix::process::Pid> {
@@ -254,7 +274,7 @@ fn pid_of(r: c_long) -> Option<rustix::process::Pid> {
 fn plain_fork() -> c_long {
     // SAFETY: clone with only SIGCHLD is fork(2).
     unsafe {
-        syscall(
+        syscall!(
             k::__NR_clone as c_long,
             k::SIGCHLD as c_long,
             0 as c_long,
@@ -270,7 +290,7 @@ pub(crate) fn exit(code: i32) -> ! {
     loop {
         // SAFETY: exit_group does not return.
         unsafe {
-            syscall(k::__NR_exit_group as c_long, code as c_long);
+            syscall!(k::__NR_exit_group as c_long, code as c_long);
         }
     }
 }
@@ -291,7 +311,7 @@ impl SigSet {
 pub(crate) fn set_signal_mask(set: SigSet) -> Result<(), Errno> {
     // SAFETY: the set is 8 bytes, the kernel's sigset size on every arch we build.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_rt_sigprocmask as c_long,
             k::SIG_SETMASK as c_long,
             &set.0 as *const u64,
@@ -327,7 +347,7 @@ pub(crate) fn note_signal_dispositions() {
         // SAFETY: `old` has room for the kernel's struct sigaction; no new
         // action is set.
         let r = unsafe {
-            syscall(
+            syscall!(
                 k::__NR_rt_sigaction as c_long,
                 sig as c_long,
                 ptr::null::<u64>(),
@@ -355,7 +375,7 @@ pub(crate) fn reset_signal_dispositions() {
     for sig in changeable().filter(|s| set & 1u64 << (s - 1) != 0) {
         // SAFETY: `dfl` is a valid struct sigaction; no old action asked.
         let _ = unsafe {
-            syscall(
+            syscall!(
                 k::__NR_rt_sigaction as c_long,
                 sig as c_long,
                 dfl.as_ptr(),
@@ -370,7 +390,7 @@ pub(crate) fn reset_signal_dispositions() {
 pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     // SAFETY: the set is 8 bytes; the kernel returns a new fd we own.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_signalfd4 as c_long,
             -1 as c_long,
             &set.0 as *const u64,
@@ -390,7 +410,7 @@ pub(crate) fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
 pub(crate) fn getrandom(buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_getrandom as c_long,
             buf.as_mut_ptr(),
             buf.len() as c_long,
@@ -437,7 +457,7 @@ pub(crate) fn add_entropy(fd: BorrowedFd<'_>, bytes: &[u8], bits: u32) -> Result
     // SAFETY: the kernel reads the two ints and `buf_size` bytes after
     // them, all inside `info`.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_ioctl as c_long,
             fd.as_raw_fd() as c_long,
             linux_raw_sys::ioctl::RNDADDENTROPY as c_long,
@@ -459,14 +479,14 @@ pub(crate) mod swap {
 /// `swapon(path, flags)`.
 pub(crate) fn swapon(path: &CStr, flags: u32) -> Result<(), Errno> {
     // SAFETY: a NUL-terminated path and an integer.
-    let r = unsafe { syscall(k::__NR_swapon as c_long, path.as_ptr(), flags as c_long) };
+    let r = unsafe { syscall!(k::__NR_swapon as c_long, path.as_ptr(), flags as c_long) };
     check(r).map(|_| ())
 }
 
 /// `swapoff(path)`.
 pub(crate) fn swapoff(path: &CStr) -> Result<(), Errno> {
     // SAFETY: a NUL-terminated path.
-    let r = unsafe { syscall(k::__NR_swapoff as c_long, path.as_ptr()) };
+    let r = unsafe { syscall!(k::__NR_swapoff as c_long, path.as_ptr()) };
     check(r).map(|_| ())
 }
 
@@ -513,7 +533,7 @@ impl GlobalFd {
 /// `kill(-1, sig)`: every process except PID 1 and the caller.
 pub(crate) fn kill_all(sig: u32) -> Result<(), Errno> {
     // SAFETY: plain system call with integer arguments.
-    let r = unsafe { syscall(k::__NR_kill as c_long, -1 as c_long, sig as c_long) };
+    let r = unsafe { syscall!(k::__NR_kill as c_long, -1 as c_long, sig as c_long) };
     check(r).map(|_| ())
 }
 
@@ -521,7 +541,7 @@ pub(crate) fn kill_all(sig: u32) -> Result<(), Errno> {
 /// cover real-time signals).
 pub(crate) fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
     // SAFETY: plain system call with integer arguments.
-    let r = unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) };
+    let r = unsafe { syscall!(k::__NR_kill as c_long, pid as c_long, sig as c_long) };
     check(r).map(|_| ())
 }
 
@@ -532,7 +552,7 @@ pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: u32) -> Result<(), E
     // SAFETY: integer arguments and a NULL siginfo (the kernel fills in
     // one as kill(2) would).
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_pidfd_send_signal as c_long,
             pidfd.as_raw_fd() as c_long,
             sig as c_long,
@@ -575,7 +595,7 @@ pub(crate) fn watchdog(fd: BorrowedFd<'_>, op: Wdioc, value: i32) -> Result<i32,
     let mut v: c_int = value;
     // SAFETY: each of these requests reads or writes one int at the pointer.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_ioctl as c_long,
             fd.as_raw_fd() as c_long,
             request as c_long,
@@ -588,7 +608,7 @@ pub(crate) fn watchdog(fd: BorrowedFd<'_>, op: Wdioc, value: i32) -> Result<i32,
 /// `fcntl(fd, F_GETFD)` succeeds, i.e. `fd` is open.
 pub(crate) fn fd_is_open(fd: i32) -> bool {
     // SAFETY: F_GETFD only reads the descriptor's flags.
-    let r = unsafe { syscall(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
+    let r = unsafe { syscall!(k::__NR_fcntl as c_long, fd as c_long, k::F_GETFD as c_long) };
     check(r).is_ok()
 }
 
@@ -991,7 +1011,7 @@ pub(crate) fn dup_to(from: BorrowedFd<'_>, to: i32) -> Result<(), Errno> {
     }
     // SAFETY: plain system call with integer arguments; `to` is replaced.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_dup3 as c_long,
             from.as_raw_fd() as c_long,
             to as c_long,
@@ -1020,7 +1040,7 @@ pub(crate) fn set_mempolicy(mode: u32, mask: &[u64]) -> Result<(), Errno> {
     };
     // SAFETY: the kernel reads at most `bits - 1` bits from `mask`.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_set_mempolicy as c_long,
             mode as c_long,
             ptr,
@@ -1047,7 +1067,7 @@ pub(crate) fn ioprio_set(class: u32, level: u32) -> Result<(), Errno> {
     let prio = (class << ioprio::CLASS_SHIFT) | (level & level_mask);
     // SAFETY: plain system call with integer arguments.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_ioprio_set as c_long,
             ioprio::WHO_PROCESS as c_long,
             0 as c_long,
@@ -1062,7 +1082,7 @@ pub(crate) fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno
     let param: c_int = priority;
     // SAFETY: the kernel reads one `struct sched_param` (a single int).
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_sched_setscheduler as c_long,
             0 as c_long,
             policy as c_long,
@@ -1076,7 +1096,7 @@ pub(crate) fn sched_setscheduler(policy: u32, priority: i32) -> Result<(), Errno
 pub(crate) fn sched_setaffinity(mask: &[u64]) -> Result<(), Errno> {
     // SAFETY: the kernel reads `len * 8` bytes from `mask`.
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_sched_setaffinity as c_long,
             0 as c_long,
             core::mem::size_of_val(mask) as c_long,
@@ -1091,7 +1111,7 @@ pub(crate) fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno
     let new: [u64; 2] = [soft, hard];
     // SAFETY: the kernel reads one `struct rlimit64` (two u64).
     let r = unsafe {
-        syscall(
+        syscall!(
             k::__NR_prlimit64 as c_long,
             0 as c_long,
             resource as c_long,
