@@ -587,6 +587,19 @@ mod tests {
         (pid, rd)
     }
 
+    /// The report once the pipe says more than `Pending`: another test's
+    /// child, forked while this pipe was open, may hold a copy of its
+    /// write end until that child's own exec.
+    fn report(rd: &OwnedFd) -> Report {
+        for _ in 0..1000 {
+            match read_report(rd.as_fd()) {
+                Report::Pending => std::thread::sleep(std::time::Duration::from_millis(10)),
+                r => return r,
+            }
+        }
+        Report::Pending
+    }
+
     /// Waits for `pid`; whether it exited with status 0.
     fn exited_0(pid: Pid) -> bool {
         let status = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())
@@ -661,7 +674,7 @@ mod tests {
         assert!(ROOM.paint());
         let (pid, rd) = start(&ROOM, &cmd);
         assert!(exited_0(pid));
-        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        assert_eq!(report(&rd), Report::Execd);
         assert!(!ROOM.busy_now());
 
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
@@ -731,7 +744,7 @@ mod tests {
         assert!(exited_0(pid));
         assert!(!ONE.busy_now());
         assert!(ONE.lend().is_some());
-        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        assert_eq!(report(&rd), Report::Execd);
         drop(reader);
 
         // Given back, the room reads as zero and serves the next child.
@@ -740,7 +753,7 @@ mod tests {
         cmd.argv.push(c"/bin/true").unwrap();
         let (pid, rd) = start(&ONE, &cmd);
         assert!(exited_0(pid));
-        assert_eq!(read_report(rd.as_fd()), Report::Execd);
+        assert_eq!(report(&rd), Report::Execd);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
