@@ -35,8 +35,8 @@
 //! placing an fd cannot clobber it.
 //!
 //! The child usually runs in PID 1's memory until its exec (CLONE_VM: no
-//! page tables copied, no copy-on-write faults), on the `NURSERY`'s
-//! stack and its copy of the command (`frame`); while the nursery is
+//! page tables copied, no copy-on-write faults), on a stack of the
+//! `NURSERIES` and its copy of the command (`frame`); while all are
 //! taken, or where the kernel refuses, it is a fork. The steps above are
 //! the same either way (docs/design.md §5).
 //!
@@ -58,7 +58,7 @@
 
 use super::frame::Frame;
 use crate::place::process::{self, What};
-use crate::sys::vm_child::Nursery;
+use crate::sys::vm_child::{Nursery, Pool};
 use crate::sys::{self, Forked, SigSet};
 use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -230,14 +230,19 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
     }
 }
 
-/// The frame and stack of a child that runs in PID 1's memory until its
-/// exec (sys::vm_child). One at a time: a start while the last such
-/// child has not exec'd yet (a burst at boot, a child blocked before its
-/// exec) forks.
-static NURSERY: Nursery<Frame> = Nursery::new(Frame::new());
+/// The frames and stacks of children that run in PID 1's memory until
+/// their exec (sys::vm_child), one per child that has not exec'd yet: a
+/// start while all are taken (a burst of more, children blocked before
+/// their exec) forks. Their pages go back to the kernel once their
+/// children have exec'd, so what they cost PID 1 is address space and,
+/// for the moment of a burst, two pages per child.
+static NURSERIES: Pool<Frame, ROOMS> = Pool::new([const { Nursery::new(Frame::new()) }; ROOMS]);
+
+/// How many children may run in PID 1's memory at once.
+const ROOMS: usize = 8;
 
 /// Starts `cmd` in a child that shares PID 1's memory: no page tables
-/// copied or torn down, no copy-on-write faults. `None` when the nursery
+/// copied or torn down, no copy-on-write faults. `None` when every nursery
 /// is taken, the command does not fit its frame, sets an OOM score, or the
 /// kernel refuses
 /// (clone3 before 5.3, CLONE_INTO_CGROUP before 5.7, or any error): a
@@ -250,7 +255,7 @@ fn spawn_shared(cmd: &Command<'_>, wr: &OwnedFd) -> Option<Result<(Pid, Option<O
     if cmd.placement.oom_score.is_some() {
         return None;
     }
-    let mut lease = NURSERY.lend()?;
+    let mut lease = NURSERIES.lend()?;
     if !lease.fill(cmd) {
         return None;
     }
@@ -319,7 +324,7 @@ pub(crate) fn read_report(rd: BorrowedFd<'_>) -> Report {
     if n != msg.len() {
         // EOF (records are written whole, in one write each): the child
         // exec'd or died, and if it ran in PID 1's memory, that is free.
-        NURSERY.release();
+        NURSERIES.release();
         return Report::Execd;
     }
     let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);
@@ -570,18 +575,19 @@ fn take_tty(path: &CStr) -> Result<(), (Step, Errno)> {
 mod tests {
     use super::*;
     use crate::place::process::{Mask, Placement, Rlimit};
+    use crate::sys::vm_child::Lease;
     use std::os::unix::fs::PermissionsExt;
 
     static ROOM: Nursery<Frame> = Nursery::new(Frame::new());
 
-    /// Starts `cmd` on `nursery`: its pid and its report pipe's read end
-    /// (non-blocking).
-    fn start(nursery: &'static Nursery<Frame>, cmd: &Command<'_>) -> (Pid, OwnedFd) {
+    /// Starts `cmd` on a lent nursery: its pid and its report pipe's read
+    /// end (non-blocking).
+    fn start(lease: Option<Lease<Frame>>, cmd: &Command<'_>) -> (Pid, OwnedFd) {
         let (rd, wr) = rustix::pipe::pipe_with(
             rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
         )
         .unwrap();
-        let mut lease = nursery.lend().unwrap();
+        let mut lease = lease.unwrap();
         assert!(lease.fill(cmd));
         let (pid, _) = lease.start(None, false, wr.as_fd(), run_shared).unwrap();
         (pid, rd)
@@ -672,7 +678,7 @@ mod tests {
         };
 
         assert!(ROOM.paint());
-        let (pid, rd) = start(&ROOM, &cmd);
+        let (pid, rd) = start(ROOM.lend(), &cmd);
         assert!(exited_0(pid));
         assert_eq!(report(&rd), Report::Execd);
         assert!(!ROOM.busy_now());
@@ -735,7 +741,7 @@ mod tests {
         let mut cmd = Command::new(c"/bin/true");
         cmd.argv.push(c"/bin/true").unwrap();
         cmd.output = Output::Path(&out);
-        let (pid, rd) = start(&ONE, &cmd);
+        let (pid, rd) = start(ONE.lend(), &cmd);
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(ONE.busy_now());
         assert!(ONE.lend().is_none());
@@ -751,9 +757,55 @@ mod tests {
         ONE.release();
         let mut cmd = Command::new(c"/bin/true");
         cmd.argv.push(c"/bin/true").unwrap();
-        let (pid, rd) = start(&ONE, &cmd);
+        let (pid, rd) = start(ONE.lend(), &cmd);
         assert!(exited_0(pid));
         assert_eq!(report(&rd), Report::Execd);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    /// A pool lends its next nursery while one's child blocks before its
+    /// exec, none while all are taken, and gives back only free rooms.
+    #[test]
+    fn a_pool_lends_the_next_nursery_while_one_is_taken() {
+        static TWO: Pool<Frame, 2> = Pool::new([const { Nursery::new(Frame::new()) }; 2]);
+        let dir = std::env::temp_dir().join(format!("pinit-vm-pool-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("out");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            fifo.to_str().unwrap(),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let out = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        let mut blocked = Command::new(c"/bin/true");
+        blocked.argv.push(c"/bin/true").unwrap();
+        blocked.output = Output::Path(&out);
+        let mut quick = Command::new(c"/bin/true");
+        quick.argv.push(c"/bin/true").unwrap();
+
+        let (first, first_rd) = start(TWO.lend(), &blocked);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(TWO.used_now(), 0b01);
+        let (second, second_rd) = start(TWO.lend(), &quick);
+        assert!(exited_0(second));
+        assert_eq!(report(&second_rd), Report::Execd);
+        assert_eq!(TWO.used_now(), 0b11);
+        {
+            let _held = TWO.lend().unwrap();
+            assert!(TWO.lend().is_none());
+        }
+        // The second room goes back; the first one's child still runs on it.
+        TWO.release();
+        assert_eq!(TWO.used_now(), 0b01);
+
+        let reader = std::fs::File::open(&fifo).unwrap();
+        assert!(exited_0(first));
+        assert_eq!(report(&first_rd), Report::Execd);
+        drop(reader);
+        TWO.release();
+        assert_eq!(TWO.used_now(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -102,9 +102,10 @@ impl<D> Nursery<D> {
     /// at the next one. The room reads as zero afterwards, which is
     /// `Nursery::new`'s state. Call it when a child's exec or exit is
     /// seen; it does nothing while the room is in use.
-    pub(crate) fn release(&'static self) {
+    /// True once the pages are back (or the kernel refused them).
+    pub(crate) fn release(&'static self) -> bool {
         if self.busy().load(Ordering::Acquire) != 0 || self.lent().load(Ordering::Acquire) {
-            return;
+            return false;
         }
         let room = self.room.get();
         // SAFETY: the room is a whole number of pages of its own (its
@@ -120,6 +121,7 @@ impl<D> Nursery<D> {
                 rustix::mm::Advice::LinuxDontNeed,
             )
         };
+        true
     }
 
     fn busy(&self) -> &AtomicU32 {
@@ -131,6 +133,51 @@ impl<D> Nursery<D> {
     fn lent(&self) -> &AtomicBool {
         // SAFETY: as in `busy`.
         unsafe { &*core::ptr::addr_of!((*self.room.get()).lent) }
+    }
+}
+
+/// Several nurseries, for a burst of starts (a boot's, a reload's): each
+/// child that has not exec'd yet holds one, and a start finds the first
+/// free one. `used` keeps which were lent since their pages went back, so
+/// that `release` touches no room that is already given back (reading
+/// one would fault in a page). At most 32.
+pub(crate) struct Pool<D, const N: usize> {
+    rooms: [Nursery<D>; N],
+    used: AtomicU32,
+}
+
+impl<D, const N: usize> Pool<D, N> {
+    pub(crate) const fn new(rooms: [Nursery<D>; N]) -> Pool<D, N> {
+        assert!(N <= 32, "a pool holds at most 32 nurseries");
+        Pool {
+            rooms,
+            used: AtomicU32::new(0),
+        }
+    }
+
+    /// The first free nursery's data, to fill for the next child; `None`
+    /// while every one is taken.
+    pub(crate) fn lend(&'static self) -> Option<Lease<D>> {
+        let (i, lease) = self
+            .rooms
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.lend().map(|l| (i, l)))?;
+        self.used.fetch_or(1 << i, Ordering::AcqRel);
+        Some(lease)
+    }
+
+    /// `Nursery::release` for each room lent since its last release and
+    /// free now.
+    pub(crate) fn release(&'static self) {
+        let mut used = self.used.load(Ordering::Acquire);
+        while used != 0 {
+            let i = used.trailing_zeros();
+            used &= used - 1;
+            if self.rooms.get(i as usize).is_some_and(|r| r.release()) {
+                self.used.fetch_and(!(1 << i), Ordering::AcqRel);
+            }
+        }
     }
 }
 
@@ -381,5 +428,13 @@ impl<D> Nursery<D> {
     /// Whether a child still runs on the room.
     pub(crate) fn busy_now(&'static self) -> bool {
         self.busy().load(Ordering::Acquire) != 0
+    }
+}
+
+#[cfg(test)]
+impl<D, const N: usize> Pool<D, N> {
+    /// Which rooms were lent since they last went back (bit i: room i).
+    pub(crate) fn used_now(&'static self) -> u32 {
+        self.used.load(Ordering::Acquire)
     }
 }
