@@ -720,13 +720,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// While a child has not exec'd, the nursery is not lent again (the
-    /// next start forks); its exec frees it.
-    #[test]
-    fn the_nursery_is_taken_until_its_child_execs() {
-        static ONE: Nursery<Frame> = Nursery::new(Frame::new());
-        // Output to a FIFO: the child's open blocks until a reader comes.
-        let dir = std::env::temp_dir().join(format!("pinit-vm-fifo-{}", std::process::id()));
+    /// A FIFO `out` in a new directory named after `name`: the directory,
+    /// the FIFO's path, and that path for `Output::Path`.
+    fn fifo(name: &str) -> (std::path::PathBuf, std::path::PathBuf, std::ffi::CString) {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("out");
         rustix::fs::mknodat(
@@ -738,6 +735,16 @@ mod tests {
         )
         .unwrap();
         let out = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        (dir, fifo, out)
+    }
+
+    /// While a child has not exec'd, the nursery is not lent again (the
+    /// next start forks); its exec frees it.
+    #[test]
+    fn the_nursery_is_taken_until_its_child_execs() {
+        static ONE: Nursery<Frame> = Nursery::new(Frame::new());
+        // Output to a FIFO: the child's open blocks until a reader comes.
+        let (dir, fifo, out) = fifo("pinit-vm-fifo");
         let mut cmd = Command::new(c"/bin/true");
         cmd.argv.push(c"/bin/true").unwrap();
         cmd.output = Output::Path(&out);
@@ -767,18 +774,7 @@ mod tests {
     #[test]
     fn a_pool_lends_the_next_nursery_while_one_is_taken() {
         static TWO: Pool<Frame, 2> = Pool::new([const { Nursery::new(Frame::new()) }; 2]);
-        let dir = std::env::temp_dir().join(format!("pinit-vm-pool-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("out");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            fifo.to_str().unwrap(),
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
-        let out = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        let (dir, fifo, out) = fifo("pinit-vm-pool");
         let mut blocked = Command::new(c"/bin/true");
         blocked.argv.push(c"/bin/true").unwrap();
         blocked.output = Output::Path(&out);
