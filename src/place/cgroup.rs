@@ -438,6 +438,17 @@ pub(crate) fn events(base: &Base, unit: &str, isolated: bool) -> Result<(OwnedFd
     Ok((fd, populated))
 }
 
+/// Opens the cgroup.events of the cgroup whose directory `dir` is, to be
+/// read with `populated` (not watched).
+pub(crate) fn events_in(dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    fs::openat(
+        dir,
+        c"cgroup.events",
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
 /// Whether the cgroup of an open cgroup.events has processes
 /// (`populated 1`), read again from its start.
 pub(crate) fn populated(fd: &OwnedFd) -> Result<bool, Errno> {

@@ -91,6 +91,9 @@ pub(crate) trait Effects {
     ) -> Result<(OwnedFd, bool), Errno>;
     /// Whether the cgroup of a watched cgroup.events has processes.
     fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno>;
+    /// Opens the cgroup.events of the cgroup whose directory is `dir`,
+    /// unwatched, for `populated`.
+    fn open_events(&mut self, dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno>;
     /// Removes a unit's `runtime-dir=` directories.
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>);
     /// The unit cgroup `pid` is in (`cgroup::unit_of`).
@@ -216,6 +219,10 @@ impl Effects for System<'_> {
 
     fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno> {
         cgroup::populated(fd)
+    }
+
+    fn open_events(&mut self, dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+        cgroup::events_in(dir)
     }
 
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {

@@ -84,6 +84,22 @@ pub(crate) struct Kept {
     pub(crate) out: Option<(OwnedFd, OwnedFd)>,
     /// Its cgroup limits were said to be refused (no cgroup): once.
     pub(crate) unlimited: bool,
+    /// The cgroup's cgroup.events, opened at the main process's first
+    /// exit and read again at each one: a cgroup it says is empty needs
+    /// no SIGKILL sweep (`Supervisor::kill_cgroup`). Goes with `cgroup`.
+    pub(crate) events: Option<OwnedFd>,
+    /// Its cgroup.events could not be kept open (`events`): not tried
+    /// again for this cgroup.
+    pub(crate) no_events: bool,
+}
+
+impl Kept {
+    /// Another cgroup directory (or none): its cgroup.events goes too.
+    pub(crate) fn set_cgroup(&mut self, fd: Option<OwnedFd>) {
+        self.cgroup = fd;
+        self.events = None;
+        self.no_events = false;
+    }
 }
 
 /// An instance of an `accept=yes` unit: its number (cgroup `NAME@N`)

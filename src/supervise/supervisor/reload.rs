@@ -258,7 +258,7 @@ impl<'t> Supervisor<'t> {
                 {
                     fx.unwatch(fd.as_fd());
                 }
-                slot.kept.cgroup = None;
+                slot.kept.set_cgroup(None);
                 slot.child_fd = None;
             }
             if let Some(u) = old.units.get(i) {
@@ -274,7 +274,7 @@ impl<'t> Supervisor<'t> {
                 continue;
             };
             if u.isolate != n.isolate {
-                slot.kept.cgroup = None;
+                slot.kept.set_cgroup(None);
                 remove_cgroup(fx, &self.ctx, u);
             }
             if !diff::same_sockets(u, n) {

@@ -134,7 +134,7 @@ impl<'t> Supervisor<'t> {
             _ => self.rows.clear_status(i),
         }
         slot.run_dirs = c.run_dirs;
-        slot.kept.cgroup = fds.cgroup;
+        slot.kept.set_cgroup(fds.cgroup);
         let watched = [
             (fds.out.as_ref().map(|(r, _)| r), token::LOG),
             (fds.ready.as_ref(), token::READY),

@@ -49,6 +49,10 @@ struct Fake {
     pidfd_of: Vec<(i32, i32)>,
     /// Cgroup sweeps that still find processes (then one finds none).
     busy: usize,
+    /// Spawns give each unit a stand-in cgroup directory fd (none
+    /// otherwise, as where cgroups are not there), with its unit here.
+    dirs: bool,
+    dir_of: Vec<(i32, &'static str)>,
 }
 
 impl Fake {
@@ -73,9 +77,15 @@ impl Effects for Fake {
         u: &table::Unit<'_>,
         _table: &Table<'_>,
         _ctx: &Context<'_>,
-        _kept: &mut Kept,
+        kept: &mut Kept,
         pass: Pass<'_>,
     ) -> Result<Launched, LaunchError> {
+        if self.dirs && kept.cgroup.is_none() {
+            let (rd, _) = rustix::pipe::pipe().map_err(LaunchError::Errno)?;
+            let name: &'static str = String::from(u.name).leak();
+            self.dir_of.push((rd.as_raw_fd(), name));
+            kept.set_cgroup(Some(rd));
+        }
         let what = match pass {
             Pass::Conn(c) => format!("{}@{}", u.name, c.num),
             Pass::Sockets(_) => String::from(u.name),
@@ -191,6 +201,15 @@ impl Effects for Fake {
         let raw = rustix::fd::AsRawFd::as_raw_fd(fd);
         let unit = self.events.iter().find(|(f, _)| *f == raw).map(|(_, u)| *u);
         Ok(unit.is_some_and(|u| self.procs_in(u) > 0))
+    }
+    fn open_events(&mut self, dir: rustix::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+        let raw = dir.as_raw_fd();
+        let unit = self.dir_of.iter().find(|(f, _)| *f == raw).map(|(_, u)| *u);
+        let unit = unit.ok_or(Errno::BADF)?;
+        let (rd, _) = rustix::pipe::pipe()?;
+        self.events.push((rd.as_raw_fd(), unit));
+        self.log.push(format!("open-events {}", unit));
+        Ok(rd)
     }
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {
         self.log.push(format!("rmdir {}", u.name));
@@ -335,6 +354,27 @@ fn start_follows_the_dependencies() {
     s.schedule(&mut fx, Ms(0));
     saw(&mut fx, &["spawn a 100", "spawn b 101", "spawn c 102"]);
     assert!(matches!(state(&s, "c"), State::Running { .. }));
+}
+
+/// An exit that leaves the cgroup empty, as its cgroup.events says (the
+/// file opened at the first exit and kept), needs no sweep; a process
+/// left behind is still swept.
+#[test]
+fn an_emptied_cgroup_is_not_swept() {
+    let mut s = supervisor("service a -- /a\n");
+    let mut fx = Fake {
+        dirs: true,
+        ..Fake::default()
+    };
+    s.schedule(&mut fx, Ms(0));
+    exit(&mut s, &mut fx, 100, 1, 50);
+    saw(&mut fx, &["spawn a 100", "open-events a"]);
+    s.on_timer(&mut fx, Ms(150));
+    s.schedule(&mut fx, Ms(150));
+    fx.fork(500, "a");
+    exit(&mut s, &mut fx, 101, 1, 200);
+    saw(&mut fx, &["spawn a 101", "kill-cgroup a"]);
+    assert_eq!(fx.procs_in("a"), 0);
 }
 
 #[test]
