@@ -142,9 +142,7 @@ pub(crate) fn start(tty: &CStr) -> Option<Started> {
 /// After the shell's exit: what its report says, if it never ran (no
 /// placement is asked, so there are no warnings). Never blocks.
 pub(crate) fn why(report: &OwnedFd, tty: &CStr) {
-    let report = spawn::read_report(report.as_fd());
-    spawn::release_rooms();
-    if let Report::Failed(step, e) = report {
+    if let Report::Failed(step, e) = spawn::read_report(report.as_fd()) {
         say!(
             "rescue: unable to {} (/bin/sh on {}): {}",
             step.what(),

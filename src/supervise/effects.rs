@@ -91,9 +91,6 @@ pub(crate) trait Effects {
     ) -> Result<(OwnedFd, bool), Errno>;
     /// Whether the cgroup of a watched cgroup.events has processes.
     fn populated(&mut self, fd: &OwnedFd) -> Result<bool, Errno>;
-    /// Gives the pages of the nurseries of children that have exec'd
-    /// back to the kernel (`spawn::release_rooms`).
-    fn release_rooms(&mut self);
     /// Opens the cgroup.events of the cgroup whose directory is `dir`,
     /// unwatched, for `populated`.
     fn open_events(&mut self, dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno>;
@@ -226,10 +223,6 @@ impl Effects for System<'_> {
 
     fn open_events(&mut self, dir: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
         cgroup::events_in(dir)
-    }
-
-    fn release_rooms(&mut self) {
-        super::spawn::release_rooms()
     }
 
     fn remove_runtime_dirs(&mut self, u: &table::Unit<'_>) {

@@ -241,15 +241,6 @@ static NURSERIES: Pool<Frame, ROOMS> = Pool::new([const { Nursery::new(Frame::ne
 /// How many children may run in PID 1's memory at once.
 const ROOMS: usize = 8;
 
-/// Gives the pages of every nursery whose child has exec'd or exited
-/// back to the kernel: they cost PID 1 no private memory until the next
-/// start takes one (two page faults). The supervisor calls it once its
-/// starts have come to rest, not after each: a burst or a crash loop
-/// would pay the faults and the madvise at every start.
-pub(crate) fn release_rooms() {
-    NURSERIES.release();
-}
-
 /// Starts `cmd` in a child that shares PID 1's memory: no page tables
 /// copied or torn down, no copy-on-write faults. `None` when every nursery
 /// is taken, the command does not fit its frame, sets an OOM score, or the
@@ -332,8 +323,8 @@ pub(crate) fn read_report(rd: BorrowedFd<'_>) -> Report {
     };
     if n != msg.len() {
         // EOF (records are written whole, in one write each): the child
-        // exec'd or died, and if it ran in PID 1's memory, its nursery is
-        // free (`release_rooms` gives its pages back).
+        // exec'd or died, and if it ran in PID 1's memory, that is free.
+        NURSERIES.release();
         return Report::Execd;
     }
     let e = i32::from_ne_bytes([msg[4], msg[5], msg[6], msg[7]]);

@@ -95,12 +95,6 @@ const SWEEPS_MAX: u32 = 16;
 /// open, so the other half is left for what starts need (pipes, pidfds).
 const EVENTS_FD_MAX: i32 = 511;
 
-/// How long the nurseries of children that have exec'd stay PID 1's
-/// after the last exec (`Effects::release_rooms`): a burst of starts or
-/// a crash loop keeps them, and with them the page faults and the
-/// madvise a release costs each start; at rest they are given back.
-const ROOMS_IDLE_MS: u64 = 100;
-
 impl Slot {
     fn new(policy: Policy) -> Slot {
         Slot {
@@ -244,9 +238,6 @@ pub(crate) struct Supervisor<'t> {
     /// When to name the units still not settled (BOOT_LATE_MS after the
     /// first schedule), until the boot summary or that line is said.
     late_at: Option<Ms>,
-    /// When the nurseries of children that have exec'd go back to the
-    /// kernel (`ROOMS_IDLE_MS` after the last exec seen).
-    rooms_at: Option<Ms>,
     /// Notify warnings: a flood of datagrams says a few lines only.
     notify_says: Limit,
 }
@@ -282,7 +273,6 @@ impl<'t> Supervisor<'t> {
             reload: plan,
             unrecorded: false,
             late_at: None,
-            rooms_at: None,
             notify_says: Limit::default(),
         }
     }
@@ -380,7 +370,6 @@ impl<'t> Supervisor<'t> {
             .chain(self.instances.deadline())
             .chain(self.notify_says.deadline())
             .chain(self.late_at)
-            .chain(self.rooms_at)
             .min()
     }
 
@@ -1020,7 +1009,6 @@ impl<'t> Supervisor<'t> {
         let Some(end) = launch::report_end(u, fd) else {
             return;
         };
-        self.rooms_at = Some(now.after(ROOMS_IDLE_MS));
         if let Some(fd) = self.instances.take_report(k) {
             fx.unwatch(fd.as_fd());
         }
@@ -1056,7 +1044,6 @@ impl<'t> Supervisor<'t> {
         let Some(end) = launch::report_end(u, fd.as_fd()) else {
             return;
         };
-        self.rooms_at = Some(now.after(ROOMS_IDLE_MS));
         if let Some(fd) = self.slots.get_mut(i).and_then(|s| s.report.take()) {
             fx.unwatch(fd.as_fd());
         }
@@ -1071,10 +1058,6 @@ impl<'t> Supervisor<'t> {
     /// past their stop timeout; accepting again after a pause.
     pub(crate) fn on_timer(&mut self, fx: &mut impl Effects, now: Ms) {
         self.sweep(fx, false, now);
-        if self.rooms_at.is_some_and(|t| t <= now) {
-            self.rooms_at = None;
-            fx.release_rooms();
-        }
         self.notify_says.expire(now, "notify");
         for (i, slot) in self.slots.iter_mut().enumerate() {
             slot.says.expire(now, name_of(self.table.get(), i));

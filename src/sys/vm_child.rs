@@ -17,8 +17,8 @@
 //! - PID 1 sets no signal handler (it takes signals from a signalfd), so
 //!   nothing of PID 1's runs on the child's stack.
 //!
-//! Once starts have come to rest the room's pages go back to the kernel
-//! (`release`), so the nursery costs PID 1 no private memory at rest. `AVAILABLE` is
+//! Between children the room's pages go back to the kernel (`release`),
+//! so the nursery costs PID 1 no private memory at rest. `AVAILABLE` is
 //! false where `raw` is libc's: `spawn` forks there.
 
 use super::raw;

@@ -53,8 +53,6 @@ struct Fake {
     /// otherwise, as where cgroups are not there), with its unit here.
     dirs: bool,
     dir_of: Vec<(i32, &'static str)>,
-    /// Calls of `release_rooms`.
-    released: usize,
 }
 
 impl Fake {
@@ -203,9 +201,6 @@ impl Effects for Fake {
         let raw = rustix::fd::AsRawFd::as_raw_fd(fd);
         let unit = self.events.iter().find(|(f, _)| *f == raw).map(|(_, u)| *u);
         Ok(unit.is_some_and(|u| self.procs_in(u) > 0))
-    }
-    fn release_rooms(&mut self) {
-        self.released += 1;
     }
     fn open_events(&mut self, dir: rustix::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
         let raw = dir.as_raw_fd();
@@ -397,31 +392,6 @@ fn stop_of_a_backing_off_unit_ends_the_back_off() {
     s.schedule(&mut fx, Ms(150));
     saw(&mut fx, &["spawn a 100", "kill-cgroup a"]);
     assert!(s.all_down());
-}
-
-/// The nurseries go back once no child has exec'd for `ROOMS_IDLE_MS`:
-/// each exec puts that off.
-#[test]
-fn the_nurseries_go_back_once_the_starts_rest() {
-    let mut s = supervisor("service a -- /a\nservice b -- /b\n");
-    let mut fx = Fake {
-        reports: true,
-        ..Fake::default()
-    };
-    s.schedule(&mut fx, Ms(0));
-    // Until then, only the late-boot line is due.
-    let late = s.deadline();
-    assert!(late > Some(Ms(50 + ROOMS_IDLE_MS)), "{late:?}");
-    drop(fx.writers.remove(0));
-    s.on_token(&mut fx, token::REPORT, Ms(5));
-    assert_eq!(s.deadline(), Some(Ms(5 + ROOMS_IDLE_MS)));
-    drop(fx.writers.remove(0));
-    s.on_token(&mut fx, token::REPORT | 1, Ms(50));
-    assert_eq!(s.deadline(), Some(Ms(50 + ROOMS_IDLE_MS)));
-    s.on_timer(&mut fx, Ms(5 + ROOMS_IDLE_MS));
-    assert_eq!(fx.released, 0);
-    s.on_timer(&mut fx, Ms(50 + ROOMS_IDLE_MS));
-    assert_eq!((fx.released, s.deadline()), (1, late));
 }
 
 #[test]
@@ -964,12 +934,9 @@ fn an_instance_whose_exec_fails_pauses_its_units_accepting() {
     drop(wr);
     s.on_token(&mut fx, token::INSTANCE_REPORT | 1, Ms(12));
     assert_eq!(fx.watched, 0, "paused: the socket is not watched");
+    assert_eq!(s.deadline(), Some(Ms(12 + ACCEPT_PAUSE_MS)));
     exit(&mut s, &mut fx, 101, 127, 13);
     assert_eq!(fx.watched, 0);
-    // The nurseries go back first.
-    s.on_timer(&mut fx, Ms(12 + ROOMS_IDLE_MS));
-    assert_eq!(fx.released, 1);
-    assert_eq!(s.deadline(), Some(Ms(12 + ACCEPT_PAUSE_MS)));
     s.on_timer(&mut fx, Ms(12 + ACCEPT_PAUSE_MS));
     assert_eq!(fx.watched, 1, "accepting again after the pause");
 }
