@@ -122,7 +122,8 @@ impl<'t> Init<'t> {
     /// Runs until shutdown; returns only in `Process` mode (exit status).
     pub(crate) fn run(&mut self) -> i32 {
         // After a re-exec: what exited meanwhile.
-        self.reap(time::now());
+        let mut now = time::now();
+        self.reap(now);
         loop {
             if core::mem::take(&mut self.reloaded) {
                 if let Err(e) = sys::stack::release_below_caller() {
@@ -132,7 +133,9 @@ impl<'t> Init<'t> {
                     say!("unable to unmap the reload's text pages: {}", Name(e));
                 }
             }
-            let now = time::now();
+            // `now` is the wake-up's: what the handlers did since took
+            // microseconds, and a deadline they set that is already past
+            // fires at once (the timerfd takes absolute times).
             if let Some(w) = &mut self.watchdog {
                 w.tick(now);
             }
@@ -173,10 +176,11 @@ impl<'t> Init<'t> {
                 Ok(t) => t,
                 Err(e) => {
                     say!("event loop: epoll_wait: {}", Name(e));
+                    now = time::now();
                     continue;
                 }
             };
-            let now = time::now();
+            now = time::now();
             // Readiness before exits: a daemon that sends MAINPID= and
             // then exits must be seen handing over, not dying.
             for &token in tokens.iter().filter(|&&t| t == NOTIFY) {
