@@ -234,7 +234,7 @@ pub(crate) fn launch(
         say!("{}: arguments too long (limit {} bytes)", name, ARGS_BUF);
         LaunchError::Errno(Errno::TOOBIG)
     };
-    // Measured first, so the environment can start where they end.
+    // Decoded first, so the environment can start where they end.
     let size = text
         .get_mut(..ARGS_BUF)
         .and_then(|b| lex::decode_all(u.argv(), b))
@@ -242,7 +242,7 @@ pub(crate) fn launch(
         .size();
     let (args, rest) = text.split_at_mut_checked(size).ok_or_else(too_long)?;
     let envs = rest.get_mut(..ENV_BUF).ok_or(Errno::TOOBIG)?;
-    let argv = lex::decode_all(u.argv(), args).ok_or_else(too_long)?;
+    let argv = lex::CStrs::decoded(args);
     // The parser only accepts an absolute PROGRAM.
     let path = argv.clone().next().ok_or(Errno::INVAL)?;
 

@@ -257,6 +257,13 @@ impl<'a> Word<'a> {
 
     /// Decodes into `out`; `None` if it does not fit.
     pub fn decode<'b>(&self, out: &'b mut [u8]) -> Option<&'b [u8]> {
+        // Most words hold no quotes: their text is their value, copied
+        // whole (a start decodes its argv and environment every time).
+        if let Some(p) = self.plain() {
+            let dst = out.get_mut(..p.len())?;
+            dst.copy_from_slice(p.as_bytes());
+            return Some(dst);
+        }
         let mut n = 0;
         for b in self.bytes() {
             *out.get_mut(n)? = b;
@@ -333,10 +340,16 @@ pub fn decode_all<'a, 'b>(
 #[derive(Clone, Copy)]
 pub struct CStrs<'b>(&'b [u8]);
 
-impl CStrs<'_> {
+impl<'b> CStrs<'b> {
     /// The bytes the strings take, their NULs included.
     pub fn size(&self) -> usize {
         self.0.len()
+    }
+
+    /// The strings `decode_all` left in the first `size()` bytes of its
+    /// buffer, taken again without decoding them again.
+    pub(crate) fn decoded(buf: &'b [u8]) -> CStrs<'b> {
+        CStrs(buf)
     }
 }
 
