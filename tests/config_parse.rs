@@ -2146,3 +2146,37 @@ fn print_shows_sockets_in_full() {
     });
     assert_eq!(printed, again);
 }
+
+#[test]
+fn each_list_option_is_found_alone_and_with_the_others() {
+    // A unit notes which of these lists it sets, and skips the others
+    // at each start: each must still be found, alone or among the rest.
+    let opts = [
+        "env=A=1",
+        "env-file=/etc/default/x",
+        "runtime-dir=x",
+        "if=path:/dev/null",
+        "user=1 groups=2",
+        "rlimit.nofile=64",
+        "listen=tcp:80",
+    ];
+    let counts = |u: &table::Unit<'_>| {
+        [
+            u.env().count(),
+            u.env_files().count(),
+            u.runtime_dirs().count(),
+            u.conds().count(),
+            u.groups().count(),
+            u.rlimits().count(),
+            u.listens().count(),
+        ]
+    };
+    for (i, o) in opts.iter().enumerate() {
+        unit(o, |u| {
+            let want: Vec<usize> = (0..opts.len()).map(|k| usize::from(k == i)).collect();
+            assert_eq!(counts(u).to_vec(), want, "{}", o);
+        });
+    }
+    unit(&opts.join(" "), |u| assert_eq!(counts(u), [1; 7]));
+    unit("restart=never", |u| assert_eq!(counts(u), [0; 7]));
+}

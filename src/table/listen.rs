@@ -279,7 +279,7 @@ impl<'a> Listen<'a> {
 impl<'a> Unit<'a> {
     /// `listen=` sockets, in order: fd 3, 4, ... of the unit's process.
     pub fn listens(&self) -> impl Iterator<Item = Listen<'a>> + Clone + 'a {
-        self.options()
+        self.options_of(super::model::Lists::LISTEN)
             .filter(|(k, _)| *k == "listen")
             .filter_map(|(_, v)| Listen::parse(v).ok())
     }

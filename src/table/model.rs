@@ -435,6 +435,10 @@ pub struct Unit<'a> {
     /// The options as written (between NAME and `--`), re-read by
     /// `env()`, `conds()`, `groups()`, `rlimits()`.
     pub(crate) opts: &'a str,
+    /// Which of those lists `opts` holds at all (`Lists`): a start asks
+    /// for each of them, and a list the unit does not set is then not
+    /// read through. Every bit until the parser has seen the options.
+    pub(crate) lists: u8,
     /// PROGRAM and its arguments as written, to the end of the statement.
     pub(crate) args: &'a str,
     /// Number of words in `args` (program included).
@@ -546,6 +550,35 @@ impl Accounting {
     }
 }
 
+/// The options a unit may give more than once (or, `groups=`, with a
+/// list in it), one bit each in `Unit::lists`.
+pub(crate) struct Lists;
+
+impl Lists {
+    pub(crate) const ENV: u8 = 1;
+    pub(crate) const ENV_FILE: u8 = 2;
+    pub(crate) const RUNTIME_DIR: u8 = 4;
+    pub(crate) const IF: u8 = 8;
+    pub(crate) const GROUPS: u8 = 16;
+    pub(crate) const RLIMIT: u8 = 32;
+    pub(crate) const LISTEN: u8 = 64;
+    pub(crate) const ALL: u8 = 127;
+
+    /// The bit of option `key`; 0 for the others.
+    fn of(key: &str) -> u8 {
+        match key {
+            "env" => Self::ENV,
+            "env-file" => Self::ENV_FILE,
+            "runtime-dir" => Self::RUNTIME_DIR,
+            "if" => Self::IF,
+            "groups" => Self::GROUPS,
+            "listen" => Self::LISTEN,
+            k if k.starts_with("rlimit.") => Self::RLIMIT,
+            _ => 0,
+        }
+    }
+}
+
 pub(crate) const STOP_TIMEOUT: Millis = Millis(5000);
 pub(crate) const RESTART_MAX: Millis = Millis(30_000);
 pub(crate) const STOP_SIGNAL: u8 = 15;
@@ -561,6 +594,7 @@ impl<'a> Unit<'a> {
             name,
             kind,
             opts: "",
+            lists: Lists::ALL,
             args: "",
             argc: 0,
             deps: Vec::new(),
@@ -628,37 +662,52 @@ impl<'a> Unit<'a> {
         lex::tokens(self.opts).filter_map(lex::split_key)
     }
 
+    /// The options, or none when the unit sets no option of `list`.
+    pub(super) fn options_of(&self, list: u8) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        let opts = if self.lists & list != 0 {
+            self.opts
+        } else {
+            ""
+        };
+        lex::tokens(opts).filter_map(lex::split_key)
+    }
+
+    /// Notes which lists the options hold, once they are all parsed.
+    pub(crate) fn note_lists(&mut self) {
+        self.lists = self.options().fold(0, |m, (k, _)| m | Lists::of(k));
+    }
+
     /// `env=KEY=VALUE` entries, in order (decode each to `KEY=VALUE`).
     pub fn env(&self) -> impl Iterator<Item = Word<'a>> + Clone {
-        self.options()
+        self.options_of(Lists::ENV)
             .filter(|(k, _)| *k == "env")
             .map(|(_, v)| Word(v))
     }
 
     /// `env-file=` files, in order (a later one wins).
     pub fn env_files(&self) -> impl Iterator<Item = EnvFile<'a>> + Clone {
-        self.options()
+        self.options_of(Lists::ENV_FILE)
             .filter(|(k, _)| *k == "env-file")
             .map(|(_, v)| EnvFile::of(v))
     }
 
     /// `runtime-dir=` directories, in order.
     pub fn runtime_dirs(&self) -> impl Iterator<Item = RuntimeDir<'a>> + Clone {
-        self.options()
+        self.options_of(Lists::RUNTIME_DIR)
             .filter(|(k, _)| *k == "runtime-dir")
             .filter_map(|(_, v)| RuntimeDir::of(v))
     }
 
     /// `if=` conditions; all must hold for the unit to start.
     pub fn conds(&self) -> impl Iterator<Item = Cond<'a>> + Clone {
-        self.options()
+        self.options_of(Lists::IF)
             .filter(|(k, _)| *k == "if")
             .filter_map(|(_, v)| Cond::of(v))
     }
 
     /// `groups=` entries.
     pub fn groups(&self) -> impl Iterator<Item = Id<'a>> + Clone {
-        self.options()
+        self.options_of(Lists::GROUPS)
             .filter(|(k, _)| *k == "groups")
             .flat_map(|(_, v)| value::items(v))
             .map(Id::of)
@@ -666,7 +715,7 @@ impl<'a> Unit<'a> {
 
     /// `rlimit.NAME=` settings, in order.
     pub fn rlimits(&self) -> impl Iterator<Item = Rlimit> + Clone + 'a {
-        self.options().filter_map(|(k, v)| {
+        self.options_of(Lists::RLIMIT).filter_map(|(k, v)| {
             let resource = RLIMIT_KEYS.iter().position(|r| *r == k)?;
             let (soft, hard) = rlim_pair(v).ok()?;
             Some(Rlimit {

@@ -790,6 +790,7 @@ impl<'r, 'a> Parser<'r, 'a> {
             self.option(&mut u, &mut st, tok);
         }
         u.opts = self.span(opts_from, opts_to);
+        u.note_lists();
         check::unit_rules(&mut self.rep, &u, &st.seen);
         match dashes {
             None => {
