@@ -61,7 +61,6 @@ use crate::place::process::{self, What};
 use crate::sys::vm_child::{Nursery, Pool};
 use crate::sys::{self, Forked, SigSet};
 use core::ffi::CStr;
-use core::sync::atomic::AtomicU32;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
@@ -237,9 +236,8 @@ pub(crate) fn spawn(cmd: &Command<'_>) -> Result<Started, Errno> {
 /// their exec) forks. Their pages go back to the kernel once their
 /// children have exec'd, so what they cost PID 1 is address space and,
 /// for the moment of a burst, two pages per child.
-static NURSERIES: Pool<Frame, ROOMS> = Pool::new(&ROOMS_OF, &ROOMS_USED);
+static NURSERIES: Pool<Frame, ROOMS> = Pool::new(&ROOMS_OF);
 static ROOMS_OF: [Nursery<Frame>; ROOMS] = [const { Nursery::new(Frame::new()) }; ROOMS];
-static ROOMS_USED: AtomicU32 = AtomicU32::new(0);
 
 /// How many children may run in PID 1's memory at once.
 const ROOMS: usize = 8;
@@ -778,8 +776,7 @@ mod tests {
     #[test]
     fn a_pool_lends_the_next_nursery_while_one_is_taken() {
         static ROOMS: [Nursery<Frame>; 2] = [const { Nursery::new(Frame::new()) }; 2];
-        static USED: AtomicU32 = AtomicU32::new(0);
-        static TWO: Pool<Frame, 2> = Pool::new(&ROOMS, &USED);
+        static TWO: Pool<Frame, 2> = Pool::new(&ROOMS);
         let (dir, fifo, out) = fifo("pinit-vm-pool");
         let mut blocked = Command::new(c"/bin/true");
         blocked.argv.push(c"/bin/true").unwrap();

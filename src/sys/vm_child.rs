@@ -140,21 +140,22 @@ impl<D> Nursery<D> {
 /// child that has not exec'd yet holds one, and a start finds the first
 /// free one. `used` keeps which were lent since their pages went back, so
 /// that `release` touches no room that is already given back (reading
-/// one would fault in a page). It is a static of its own, not a field:
-/// after the rooms it would take a page of PID 1's memory by itself
-/// (make bench: +4 KiB Anonymous on every arch). At most 32.
+/// one would fault in a page). It lives in the pool, beside the pointer
+/// to the rooms, so a pool static is in .data, the page of PID 1's that
+/// is written anyway: after the rooms, or in .bss on its own, the word
+/// took a page by itself (make bench: +4 KiB Anonymous). At most 32.
 pub(crate) struct Pool<D: 'static, const N: usize> {
     rooms: &'static [Nursery<D>; N],
-    used: &'static AtomicU32,
+    used: AtomicU32,
 }
 
 impl<D, const N: usize> Pool<D, N> {
-    pub(crate) const fn new(
-        rooms: &'static [Nursery<D>; N],
-        used: &'static AtomicU32,
-    ) -> Pool<D, N> {
+    pub(crate) const fn new(rooms: &'static [Nursery<D>; N]) -> Pool<D, N> {
         assert!(N <= 32, "a pool holds at most 32 nurseries");
-        Pool { rooms, used }
+        Pool {
+            rooms,
+            used: AtomicU32::new(0),
+        }
     }
 
     /// The first free nursery's data, to fill for the next child; `None`
