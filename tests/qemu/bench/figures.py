@@ -93,6 +93,14 @@ def gaps(run, tag):
     return out
 
 
+def stamp_time(line):
+    """The time of a `stamp NAME TIME` line; the kernel's console output
+    may follow it on the same line (`1.226022400[    2.267222] ...`)."""
+    words = line.split()
+    m = re.match(r"\d+\.\d+", words[1]) if len(words) > 1 else None
+    return float(m.group(0)) if m else None
+
+
 def smaps(run, key):
     v = one(run, key)
     return workloads.fields(v) if v is not None else {}
@@ -151,7 +159,7 @@ def compute(runs, init, arch):
         timed = [r for r in boots if r.icount]
         ready, from_kernel, exec_ms = [], [], []
         for r in timed:
-            stamps = [float(l.split()[1]) for l in r.lines.get("stamp", [])]
+            stamps = [t for t in map(stamp_time, r.lines.get("stamp", [])) if t is not None]
             if len(stamps) != n:
                 continue
             last = max(stamps)

@@ -94,6 +94,13 @@ class Figures(unittest.TestCase):
                          "1250 ms (root cgroup: 875.0 ms), 0")
         self.assertEqual(R.orphans_cell(f["orphans"], None), "1250 ms, 0")
 
+    def test_a_stamp_with_kernel_output_after_it(self):
+        text = ("BENCH stamp s00 1.002\n"
+                "BENCH stamp s01 1.004000000[    2.267222] bench-sync 2.259467200\n")
+        f = F.compute([run_of(text, "start", {"n": 2}, start=1.0)], I.Pinit(), "x86_64")
+        self.assertAlmostEqual(f["start-2"].value, 4e6, places=0)
+        self.assertIsNone(F.stamp_time("s02 ["))
+
     def test_a_missing_stamp_gives_no_start_figure(self):
         f = F.compute([run_of("BENCH stamp s00 1.002\n", "start", {"n": 2}, start=1.0)],
                       I.Pinit(), "x86_64")
