@@ -2,6 +2,7 @@
 //! the signalfd, the timerfd, the notify socket and the units' pipes. The
 //! clock is read once per wake-up; the timeout is the nearest deadline.
 
+use crate::boot::pace::{Pace, Reaped};
 use crate::boot::rescue::{self, Rescue};
 use crate::boot::shutdown::{self, Power};
 use crate::boot::watchdog::Watchdog;
@@ -66,6 +67,8 @@ pub(crate) struct Init<'t> {
     /// A reload ran: its calls reached below the loop's usual depth, and
     /// those stack pages are given back at the top of the loop.
     reloaded: bool,
+    /// Orphans in a flood are reaped in batches (pace.rs).
+    pace: Pace,
 }
 
 /// Notes the signal dispositions pinit was started with (what its
@@ -116,6 +119,7 @@ impl<'t> Init<'t> {
             stopping: None,
             failed: false,
             reloaded: false,
+            pace: Pace::default(),
         }
     }
 
@@ -123,7 +127,7 @@ impl<'t> Init<'t> {
     pub(crate) fn run(&mut self) -> i32 {
         // After a re-exec: what exited meanwhile.
         let mut now = time::now();
-        self.reap(now);
+        let _ = self.reap(now);
         loop {
             if core::mem::take(&mut self.reloaded) {
                 if let Err(e) = sys::stack::release_below_caller() {
@@ -136,6 +140,9 @@ impl<'t> Init<'t> {
             // `now` is the wake-up's: what the handlers did since took
             // microseconds, and a deadline they set that is already past
             // fires at once (the timerfd takes absolute times).
+            if self.pace.take_due(now) {
+                self.resume_signals(now);
+            }
             if let Some(w) = &mut self.watchdog {
                 w.tick(now);
             }
@@ -198,6 +205,7 @@ impl<'t> Init<'t> {
             self.sup.as_ref().and_then(|s| s.deadline()),
             self.control.as_ref().and_then(|c| c.deadline()),
             self.watchdog.as_ref().and_then(|w| w.deadline()),
+            self.pace.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -333,7 +341,13 @@ impl<'t> Init<'t> {
                 }
             }
         });
-        self.reap(now);
+        let reaped = self.reap(now);
+        if self.pace.reaped(now, reaped) {
+            if let Err(e) = self.ev.pause(&self.sigfd, SIGNALS) {
+                say!("unable to pause the signalfd: {}", Name(e));
+                self.pace.cancel();
+            }
+        }
         if hup {
             say!("SIGHUP: reloading the table");
             if let Err((_, why)) = self.reload(now, &mut |_| {}) {
@@ -366,9 +380,26 @@ impl<'t> Init<'t> {
         }
     }
 
+    /// The end of a hold (pace.rs): the signalfd is watched again and
+    /// what is pending handled now, without another wake-up. Should the
+    /// signalfd not be watched again, the hold goes on for a second,
+    /// so reaping goes on, once a second, until it can be.
+    fn resume_signals(&mut self, now: Ms) {
+        let watched = self.ev.resume(&self.sigfd, SIGNALS);
+        self.signals(now);
+        if let Err(e) = watched {
+            say!(
+                "unable to watch the signalfd again: {}; reaping once a second until it is",
+                Name(e)
+            );
+            self.pace.hold_for(now, 1000);
+        }
+    }
+
     /// Reaps every exited child (orphans included) without blocking;
     /// then the cgroups being emptied are swept again.
-    fn reap(&mut self, now: Ms) {
+    fn reap(&mut self, now: Ms) -> Reaped {
+        let mut reaped = Reaped::default();
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
                 Ok(Some((pid, status))) => {
@@ -377,14 +408,21 @@ impl<'t> Init<'t> {
                         Some(sup) => sup.on_exit(&mut System::new(&self.ev), pid, st, now),
                         None => false,
                     };
+                    let mut known = unit;
                     if !unit {
                         if let Some((shell, tty)) = &mut self.shell {
                             if shell.exited(pid, now) {
+                                known = true;
                                 if let Some(r) = self.shell_report.take() {
                                     rescue::why(&r, tty);
                                 }
                             }
                         }
+                    }
+                    if known {
+                        reaped.known = reaped.known.saturating_add(1);
+                    } else {
+                        reaped.orphans = reaped.orphans.saturating_add(1);
                     }
                 }
                 Ok(None) => break,
@@ -395,6 +433,7 @@ impl<'t> Init<'t> {
         if let Some(sup) = &mut self.sup {
             sup.on_reaped(&mut System::new(&self.ev), now);
         }
+        reaped
     }
 
     fn finish(&mut self, kind: Power) -> i32 {

@@ -8,6 +8,7 @@ pub(crate) mod handover;
 pub(crate) mod hosted;
 pub(crate) mod load_table;
 pub(crate) mod mounts;
+pub(crate) mod pace;
 pub mod panic;
 pub(crate) mod pid1;
 pub(crate) mod reexec;

@@ -88,6 +88,21 @@ impl Loop {
         epoll::add(&self.epoll, fd, EventData::new_u64(token), EventFlags::PRI)
     }
 
+    /// Keeps `fd` registered but reports nothing for it until `resume`.
+    pub(crate) fn pause(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
+        epoll::modify(
+            &self.epoll,
+            fd,
+            EventData::new_u64(token),
+            EventFlags::empty(),
+        )
+    }
+
+    /// Watches a paused `fd` for input again.
+    pub(crate) fn resume(&self, fd: impl AsFd, token: u64) -> Result<(), Errno> {
+        epoll::modify(&self.epoll, fd, EventData::new_u64(token), EventFlags::IN)
+    }
+
     pub(crate) fn remove(&self, fd: impl AsFd) -> Result<(), Errno> {
         epoll::delete(&self.epoll, fd)
     }

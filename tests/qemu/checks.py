@@ -1,5 +1,5 @@
 """Checks shared by the cases: a shutdown driven from the rescue shell,
-and finding a console line."""
+finding a console line, counting zombies."""
 
 import re
 
@@ -22,6 +22,20 @@ def steps(kind, killed):
                 r"pinit: shutdown: \d+ unmounted, \d+ remounted read-only, \d+ left as they were",
                 r"pinit: shutdown: %s\r?\n" % kind]
 
+
+# `zombies`: a line `ZOMBIE <stat>` per process in state Z (the kernel's
+# /proc/PID/stat), then their number; for a guest's shell profile.
+ZOMBIES = r"""
+zombies() {
+    n=0
+    for f in /proc/[0-9]*/stat; do
+        { read -r l < "$f"; } 2>/dev/null || continue
+        s=${l##*)}; s=${s# }
+        case "$s" in Z*) n=$((n + 1)); echo "ZOMBIE $l";; esac
+    done
+    echo "$n"
+}
+"""
 
 KERNEL = {"poweroff": r"reboot: Power down", "reboot": r"reboot: Restarting system",
           "halt": r"reboot: System halted"}

@@ -7,20 +7,13 @@ binary (fault-around maps text in 64 KiB windows on first use), so the
 before/after figures compare PID 1's steady state; Anonymous (private)
 memory is checked too."""
 
+from checks import ZOMBIES
+
 COUNT = 10000
 
-PROFILE = r"""
+PROFILE = ZOMBIES + r"""
 rss() { while read -r k v u; do [ "$k" = Rss: ] && echo "$v"; done < /proc/1/smaps_rollup; }
 anon() { while read -r k v u; do [ "$k" = Anonymous: ] && echo "$v"; done < /proc/1/smaps_rollup; }
-zombies() {
-    n=0
-    for f in /proc/[0-9]*/stat; do
-        { read -r l < "$f"; } 2>/dev/null || continue
-        s=${l##*)}; s=${s# }
-        case "$s" in Z*) n=$((n + 1)); echo "ZOMBIE $l";; esac
-    done
-    echo "$n"
-}
 orphans 10 > /dev/null
 sleep 0.5
 echo "ANON-BEFORE $(anon)"
