@@ -23,8 +23,10 @@ def steps(kind, killed):
                 r"pinit: shutdown: %s\r?\n" % kind]
 
 
-# `zombies`: a line `ZOMBIE <stat>` per process in state Z (the kernel's
-# /proc/PID/stat), then their number; for a guest's shell profile.
+# For a guest's shell profile. `zombies`: a line `ZOMBIE <stat>` per
+# process in state Z (the kernel's /proc/PID/stat), then their number.
+# `settled`: the same once none is left, or after 2 s (the last orphans
+# may still be on their way to PID 1), and `ZOMBIES N`.
 ZOMBIES = r"""
 zombies() {
     n=0
@@ -34,6 +36,15 @@ zombies() {
         case "$s" in Z*) n=$((n + 1)); echo "ZOMBIE $l";; esac
     done
     echo "$n"
+}
+settled() {
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        z=$(zombies | tail -n 1)
+        [ "$z" = 0 ] && break
+        sleep 0.2
+    done
+    zombies | grep ZOMBIE
+    echo "ZOMBIES $z"
 }
 """
 

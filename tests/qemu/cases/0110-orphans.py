@@ -21,14 +21,7 @@ echo "RSS-BEFORE $(rss)"
 start=$(cut -d' ' -f1 /proc/uptime)
 orphans %d
 echo "ORPHANS-EXIT $? $start $(cut -d' ' -f1 /proc/uptime)"
-# The last orphans may still be on their way to PID 1: retry briefly.
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    z=$(zombies | tail -n 1)
-    [ "$z" = 0 ] && break
-    sleep 0.2
-done
-zombies | grep ZOMBIE
-echo "ZOMBIES $z"
+settled
 echo "RSS-AFTER $(rss)"
 echo "ANON-AFTER $(anon)"
 """ % COUNT

@@ -36,13 +36,7 @@ echo "FLOOD-AFTER $([ -d /proc/$flood ] && echo on || echo over)"
 echo "VICTIM old=$old new=$new"
 wait $flood
 echo "ORPHANS-EXIT $?"
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    z=$(zombies | tail -n 1)
-    [ "$z" = 0 ] && break
-    sleep 0.2
-done
-zombies | grep ZOMBIE
-echo "ZOMBIES $z"
+settled
 poweroff
 """ % COUNT
 
