@@ -153,11 +153,17 @@ pub(crate) fn decide(
 }
 
 /// Whether a previous PID 1 ran units of `table` this boot: a cgroup of
-/// one holds a process or a record.
+/// one holds a process or a record. Without the base directory, which
+/// PID 1 makes before its first unit (`cgroup::setup`), none ran: on a
+/// fresh boot that one stat saves a read and a getxattr per unit before
+/// the first start.
 pub(crate) fn left_running(table: &Table<'_>, base: Option<&Base>) -> bool {
     let Some(base) = base else {
         return false;
     };
+    if path::stat(base.dir()).is_err() {
+        return false;
+    }
     table.units.iter().any(|u| {
         let Ok(dir) = base.path(u.name, u.isolate, None) else {
             return false;
