@@ -119,10 +119,19 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        // Under strace the child is strace, and a SIGTERM to it detaches
+        // pinit and leaves it running: its tracee gets the signal, and
+        // strace ends with it.
+        let id = self.child.id();
+        let comm = std::fs::read_to_string(format!("/proc/{id}/comm")).unwrap_or_default();
+        let targets = match comm.trim() {
+            "strace" => std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+                .unwrap_or_default(),
+            _ => id.to_string(),
+        };
+        for pid in targets.split_whitespace() {
+            let _ = Command::new("kill").arg("-TERM").arg(pid).status();
+        }
         let t0 = Instant::now();
         while self.child.try_wait().ok().flatten().is_none() {
             if t0.elapsed() > Duration::from_secs(30) {
