@@ -2,7 +2,7 @@
 //! clock once per wake-up and passes `now` to the state machines, so their
 //! timing rules are testable with explicit times.
 
-use rustix::time::{clock_gettime, ClockId};
+use linux_raw_sys::general as k;
 
 /// Milliseconds on CLOCK_MONOTONIC.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
@@ -18,20 +18,16 @@ impl Ms {
     }
 }
 
-fn ms_of(clock: ClockId) -> u64 {
-    let t = clock_gettime(clock);
-    (t.tv_sec as u64).saturating_mul(1000) + (t.tv_nsec as u64) / 1_000_000
-}
-
 /// Now, on the monotonic clock.
 pub(crate) fn now() -> Ms {
-    Ms(ms_of(ClockId::Monotonic))
+    let (s, ns) = super::clock(k::CLOCK_MONOTONIC);
+    Ms(s.saturating_mul(1000).saturating_add(ns / 1_000_000))
 }
 
 /// Time since the kernel started (CLOCK_BOOTTIME), in microseconds.
 pub(crate) fn since_boot_us() -> u64 {
-    let t = clock_gettime(ClockId::Boottime);
-    (t.tv_sec as u64).saturating_mul(1_000_000) + (t.tv_nsec as u64) / 1000
+    let (s, ns) = super::clock(k::CLOCK_BOOTTIME);
+    s.saturating_mul(1_000_000).saturating_add(ns / 1000)
 }
 
 /// Displays microseconds as `1.234567s`.
@@ -53,6 +49,26 @@ mod tests {
     fn arithmetic_saturates() {
         assert_eq!(Ms(5).since(Ms(10)), 0);
         assert_eq!(Ms(u64::MAX).after(1), Ms(u64::MAX));
+    }
+
+    #[test]
+    fn the_clocks_are_the_kernels() {
+        // rustix's reading (through the vDSO) and /proc/uptime (the boot
+        // clock in seconds) beside ours.
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        let theirs = t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000;
+        let (a, b) = (now(), now());
+        assert!(
+            a.0 >= theirs && a.0 - theirs < 1000,
+            "{} against {}",
+            a.0,
+            theirs
+        );
+        assert!(b >= a);
+        let uptime = std::fs::read_to_string("/proc/uptime").unwrap();
+        let up: f64 = uptime.split_whitespace().next().unwrap().parse().unwrap();
+        let ours = since_boot_us() as f64 / 1e6;
+        assert!((ours - up).abs() < 1.0, "{} against {}", ours, up);
     }
 
     #[test]
