@@ -106,7 +106,7 @@ fn link_scripts() {
             println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
         }
     }
-    for name in ["noeh.ld", "cold.ld"] {
+    for name in ["noeh.ld", "cold.ld", "rooms.ld"] {
         println!("cargo:rerun-if-changed=tools/{name}");
         if !target.contains("-linux-musl") {
             continue;
