@@ -88,7 +88,9 @@ fn fail(messages: &[String]) -> ! {
 /// panic=abort and never unwinds; they were 15% of the binary; musl's crt
 /// objects keep theirs, their start-up code refers to it), tools/cold.ld
 /// puts the code PID 1 runs only at boot, reload and shutdown, and the
-/// client's, after the rest of the text (src/sys/text.rs says why).
+/// client's, after the rest of the text, and tools/hot.ld what its loop
+/// runs in steady state first (src/sys/text.rs says why; hot.ld comes
+/// after cold.ld, whose patterns then win where both match).
 fn link_scripts() {
     let target = std::env::var("TARGET").unwrap_or_default();
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
@@ -106,7 +108,7 @@ fn link_scripts() {
             println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
         }
     }
-    for name in ["noeh.ld", "cold.ld", "rooms.ld"] {
+    for name in ["noeh.ld", "cold.ld", "hot.ld", "rooms.ld"] {
         println!("cargo:rerun-if-changed=tools/{name}");
         if !target.contains("-linux-musl") {
             continue;

@@ -13,7 +13,7 @@ use crate::supervise::epoll::token;
 use crate::supervise::forked::{self, Forked, NotYet};
 use crate::supervise::instance::{Instances, Overdue};
 use crate::supervise::launch::{self, Conn, Context, Kept, LaunchError, Launched, Pass};
-use crate::supervise::listen::Listener;
+use crate::supervise::listen::{Listener, Sockets};
 use crate::supervise::notify::{self, Field};
 use crate::supervise::order::{self, Dep, Graph, Set};
 use crate::supervise::ratelimit::Limit;
@@ -395,18 +395,7 @@ impl<'t> Supervisor<'t> {
         if u.listens().next().is_none() || !bound.is_empty() {
             return true;
         }
-        for l in u.listens() {
-            match fx.bind(u, &l) {
-                Ok(fd) => {
-                    let _ = bound.push(Listener { fd, accepted: 0 });
-                }
-                Err(_) => {
-                    bound.clear();
-                    return false;
-                }
-            }
-        }
-        true
+        bind_listeners(fx, u, bound)
     }
 
     /// Starts whatever the dependency graph allows, until nothing changes.
@@ -1703,5 +1692,26 @@ pub(crate) use reload::{Planned, Reload, PLAN};
 pub(crate) use resume::{Carried, UnitFds};
 
 /// Supervisor scenarios on the host (supervisor/tests.rs).
+/// Binds each of `u`'s `listen=` sockets into `bound`: false, and none
+/// kept, if one cannot be. Out of line and cold: most units have no
+/// socket, and the binding code then stays out of the pages PID 1's loop
+/// runs from (tools/cold.ld places what the compiler marks cold).
+#[cold]
+#[inline(never)]
+fn bind_listeners(fx: &mut impl Effects, u: &table::Unit<'_>, bound: &mut Sockets) -> bool {
+    for l in u.listens() {
+        match fx.bind(u, &l) {
+            Ok(fd) => {
+                let _ = bound.push(Listener { fd, accepted: 0 });
+            }
+            Err(_) => {
+                bound.clear();
+                return false;
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests;

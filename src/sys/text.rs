@@ -4,8 +4,9 @@
 //! table's parser and checks, the mounts, fstab, a hand-over) and maps
 //! nearly every window. Unmapping them all once the boot is over leaves
 //! PID 1 with the windows its loop faults back in, which the link order
-//! keeps few: tools/cold.ld puts the boot-, reload-, shutdown- and
-//! client-only code after the rest (docs/design.md §1). The pages stay
+//! keeps few: tools/hot.ld puts what the loop runs (this function first)
+//! at the start of the text, tools/cold.ld the boot-, reload-, shutdown-
+//! and client-only code after the rest (docs/design.md §1). The pages stay
 //! in the page cache: a later call of cold code faults them in again.
 
 use super::stack::{dont_need, number, span};

@@ -203,6 +203,10 @@ impl fmt::Display for LexError {
 }
 
 impl fmt::Display for ParseError<'_> {
+    // Not inlined into `<&ParseError as Display>::fmt`, whose generic name
+    // tools/hot.ld places with PID 1's steady-state code: under its own
+    // name it goes with the rest of the diagnostics (tools/cold.ld).
+    #[inline(never)]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ParseError::FileTooBig => {
