@@ -5,6 +5,7 @@
 
 use crate::place::cgroup::{self, Base};
 use crate::place::process::{self, Placement, Rlimit};
+use crate::say;
 use crate::supervise::listen::Listener;
 use crate::supervise::spawn::{self, Command, Creds, Output, Started};
 use crate::supervise::{envfile, passwd, rundir};
@@ -12,7 +13,6 @@ use crate::sys::errno::Name;
 use crate::sys::{bit, Singleton};
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
-use crate::{say, say_hot};
 use core::ffi::CStr;
 use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -440,7 +440,7 @@ pub(crate) fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::U
             let _ = extra.push_str(" isolated");
         }
     }
-    say_hot!("{}: started (pid {}{})", name, pid, extra.as_str());
+    say!("{}: started (pid {}{})", name, pid, extra.as_str());
 }
 
 /// `watchdog=` on a `ready=notify` unit: WATCHDOG_USEC and WATCHDOG_PID.

@@ -2,12 +2,12 @@
 //! boot timeline and its critical chain. The console summary and the
 //! control server's `boot` answer both come from here.
 
+use crate::say;
 use crate::supervise::ratelimit::Limit;
 use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::Table;
-use crate::{say, say_hot};
 
 /// When the units are not all settled this long after they began to
 /// start, the console names those still starting (once).
@@ -68,7 +68,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, 
             if matches!(before, State::Starting { .. } | State::Adopting { .. })
                 && unit.policy().waits_for_ready() =>
         {
-            say_hot!(
+            say!(
                 "{}: ready (pid {}, {} ms after start)",
                 name,
                 pid.as_raw_nonzero(),
@@ -86,15 +86,15 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, 
             }
         ),
         State::BackingOff { until } => match unit.last_exit() {
-            Some(st) => say_hot!(
+            Some(st) => say!(
                 "{}: {}; restarting in {} ms",
                 name,
                 Exit(st),
                 until.since(now)
             ),
-            None => say_hot!("{}: restarting in {} ms", name, until.since(now)),
+            None => say!("{}: restarting in {} ms", name, until.since(now)),
         },
-        State::Done => say_hot!(
+        State::Done => say!(
             "{}: done ({})",
             name,
             unit.last_exit().map_or(Exit(Status::Unknown), Exit)
@@ -155,7 +155,7 @@ pub(crate) fn changed(name: &str, before: State, unit: &Unit, says: &mut Limit, 
             ) =>
         {
             if says.pass(now, name) {
-                say_hot!(
+                say!(
                     "{}: {}; restarting now",
                     name,
                     unit.last_exit().map_or(Exit(Status::Unknown), Exit)

@@ -94,27 +94,9 @@ pub(crate) fn out(args: fmt::Arguments<'_>) {
     write_all(crate::sys::stdio(1), line.finish());
 }
 
-/// Runs `f` out of line, in code the compiler marks cold, which
-/// tools/cold.ld places away from PID 1's loop: a message's formatting
-/// (its argument list, its call) then takes no room in the pages the loop
-/// runs from (tools/hot.ld).
-#[cold]
-#[inline(never)]
-pub(crate) fn cold<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-/// `say!("unable to mount {}: {}", target, errno::Name(e))`: formatted
-/// out of line ([`cold`]), as errors, warnings and boot lines are.
+/// `say!("unable to mount {}: {}", target, errno::Name(e))`
 #[macro_export]
 macro_rules! say {
-    ($($t:tt)*) => { $crate::sys::console::cold(|| $crate::sys::console::say(format_args!($($t)*))) };
-}
-
-/// [`say!`] formatted in line, for the lines PID 1's loop writes at every
-/// start, exit and restart of a service: they run from the loop's pages.
-#[macro_export]
-macro_rules! say_hot {
     ($($t:tt)*) => { $crate::sys::console::say(format_args!($($t)*)) };
 }
 
