@@ -1691,7 +1691,6 @@ mod resume;
 pub(crate) use reload::{Planned, Reload, PLAN};
 pub(crate) use resume::{Carried, UnitFds};
 
-/// Supervisor scenarios on the host (supervisor/tests.rs).
 /// Binds each of `u`'s `listen=` sockets into `bound`: false, and none
 /// kept, if one cannot be. Out of line and cold: most units have no
 /// socket, and the binding code then stays out of the pages PID 1's loop
@@ -1713,5 +1712,6 @@ fn bind_listeners(fx: &mut impl Effects, u: &table::Unit<'_>, bound: &mut Socket
     true
 }
 
+/// Supervisor scenarios on the host (supervisor/tests.rs).
 #[cfg(test)]
 mod tests;
