@@ -76,35 +76,11 @@ pub(crate) unsafe fn call(
     r
 }
 
-#[cfg(all(target_arch = "arm", not(target_feature = "thumb-mode")))]
-#[inline(always)]
-pub(crate) unsafe fn call(
-    n: usize,
-    a0: usize,
-    a1: usize,
-    a2: usize,
-    a3: usize,
-    a4: usize,
-    a5: usize,
-) -> c_long {
-    let r: c_long;
-    core::arch::asm!(
-        "svc 0",
-        in("r7") n,
-        inlateout("r0") a0 => r,
-        in("r1") a1,
-        in("r2") a2,
-        in("r3") a3,
-        in("r4") a4,
-        in("r5") a5,
-        options(nostack),
-    );
-    r
-}
-
-/// In Thumb code r7 is the frame pointer, which inline assembly may not
-/// name: the number goes in through another register, and r7 is put back.
-#[cfg(all(target_arch = "arm", target_feature = "thumb-mode"))]
+/// The number goes in r7. In Thumb code (armv7's build, .cargo/config.toml)
+/// r7 is the frame pointer, which inline assembly may not name: the number
+/// goes in through another register and r7 is put back, as rustix does
+/// (in ARM code that is two moves more).
+#[cfg(target_arch = "arm")]
 #[inline(always)]
 pub(crate) unsafe fn call(
     n: usize,

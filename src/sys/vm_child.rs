@@ -328,30 +328,9 @@ unsafe fn clone(args: &k::clone_args, entry: usize, arg: usize) -> c_long {
     r
 }
 
-#[cfg(all(target_arch = "arm", not(target_feature = "thumb-mode")))]
-unsafe fn clone(args: &k::clone_args, entry: usize, arg: usize) -> c_long {
-    let r: c_long;
-    core::arch::asm!(
-        "svc 0",
-        "cmp r0, #0",
-        "bne 2f",
-        "mov r0, r3",
-        "blx r2",
-        "udf #0",
-        "2:",
-        in("r7") k::__NR_clone3 as usize,
-        inlateout("r0") args as *const k::clone_args => r,
-        in("r1") core::mem::size_of::<k::clone_args>(),
-        in("r2") entry,
-        in("r3") arg,
-        options(nostack),
-    );
-    r
-}
-
-/// Thumb: r7 is the frame pointer there, as in `raw::call`; the parent
-/// puts it back, the child never returns to the frame it points into.
-#[cfg(all(target_arch = "arm", target_feature = "thumb-mode"))]
+/// r7 as in `raw::call`: the parent puts it back; the child never returns
+/// to the frame it points into.
+#[cfg(target_arch = "arm")]
 unsafe fn clone(args: &k::clone_args, entry: usize, arg: usize) -> c_long {
     let r: c_long;
     core::arch::asm!(

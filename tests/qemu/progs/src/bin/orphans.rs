@@ -97,42 +97,14 @@ fn double_fork() -> i64 {
     ret
 }
 
-#[cfg(all(target_arch = "arm", not(target_feature = "thumb-mode")))]
+/// EABI: number in r7, clone(flags, stack, ptid, tls, ctid) in r0-r4. In
+/// Thumb code (.cargo/config.toml builds armv7 so) r7 is the frame
+/// pointer, which inline assembly may not name: it is saved, set in the
+/// assembly, and put back in the parent.
+#[cfg(target_arch = "arm")]
 fn double_fork() -> i64 {
     let ret: i32;
-    // SAFETY: as on x86_64. EABI: number in r7, clone(flags, stack,
-    // ptid, tls, ctid) in r0-r4; r7 keeps 120 (clone) across the first svc.
-    unsafe {
-        std::arch::asm!(
-            "svc 0",                // clone(VFORK_FLAGS, 0, 0, 0, 0)
-            "cmp r0, #0",
-            "bne 2f",
-            "mov r0, {share}",      // child: clone(SHARE_FLAGS, ...)
-            "svc 0",
-            "mov r0, #0",           // child and grandchild: exit(0)
-            "mov r7, #1",
-            "svc 0",
-            "2:",
-            share = in(reg) SHARE_FLAGS as u32,
-            inlateout("r0") VFORK_FLAGS as u32 as i32 => ret,
-            in("r1") 0u32,
-            in("r2") 0u32,
-            in("r3") 0u32,
-            in("r4") 0u32,
-            inlateout("r7") 120u32 => _,
-            options(nostack),
-        );
-    }
-    i64::from(ret)
-}
-
-/// Thumb (.cargo/config.toml builds armv7 so): r7 is the frame pointer,
-/// which inline assembly may not name; it is saved, set in the assembly,
-/// and put back in the parent.
-#[cfg(all(target_arch = "arm", target_feature = "thumb-mode"))]
-fn double_fork() -> i64 {
-    let ret: i32;
-    // SAFETY: as on x86_64, and as in ARM mode above.
+    // SAFETY: as on x86_64; r7 keeps 120 (clone) across the first svc.
     unsafe {
         std::arch::asm!(
             "mov {keep}, r7",
