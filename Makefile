@@ -51,6 +51,7 @@ test-host:
 	cargo test
 
 test-tools:
+	python3 -m unittest discover -s tools -p 'test_*.py'
 	python3 -m unittest discover -s tests/qemu -p 'test_*.py'
 	python3 -m unittest discover -s tests/qemu/bench -p 'test_*.py'
 	python3 -m unittest discover -s tests/qemu/debian -p 'test_*.py'

@@ -6,15 +6,18 @@
 //! PID 1 with the windows its loop faults back in, which the link order
 //! keeps few: tools/hot.ld puts what the loop runs (this function first)
 //! at the start of the text, tools/cold.ld the boot-, reload-, shutdown-
-//! and client-only code after the rest (docs/design.md §1). The pages stay
-//! in the page cache: a later call of cold code faults them in again.
+//! and client-only code after the rest, and tools/ldsplit the read-only
+//! data that code alone reads in mappings of their own (docs/design.md
+//! §1). The pages stay in the page cache: a later call of cold code
+//! faults them in again.
 
 use super::stack::{dont_need, number, span};
 use crate::sys::file::Lines;
 use rustix::io::Errno;
 
 /// The read-only mappings of the binary a release unmaps: a static
-/// binary has three (headers, text, read-only data); more stay mapped.
+/// binary has up to five (headers, text, the read-only data in three parts,
+/// tools/ldsplit); more stay mapped.
 const MAPPINGS: usize = 8;
 
 /// Unmaps the read-only mappings of the binary this code runs from: the

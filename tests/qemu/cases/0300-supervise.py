@@ -4,7 +4,8 @@ real client, s6-style fd), a failed task blocking its needs= dependents,
 if= skipping, restart with the rest of the cgroup killed first, a missing
 binary retried while the others run, and stop in reverse order leaving
 nothing behind. Also: PID 1's text, as the kernel maps it once the boot
-is over, leaves the code only the boot runs unmapped (src/sys/text.rs)."""
+is over, leaves the code only the boot runs unmapped (src/sys/text.rs),
+and its read-only data that only that code reads too (tools/ldsplit)."""
 
 import re
 
@@ -26,6 +27,8 @@ tty     console tty=%s after=web stop-signal=HUP -- /bin/sh -l
 PROFILE = r"""
 awk '$2 == "r-xp" && $NF == "/sbin/pinit" {r = $1; t = 1; next}
      t && $1 == "Rss:" {print "TEXT " r " " $2; exit}' /proc/1/smaps
+awk '$2 == "r--p" && $NF == "/sbin/pinit" {r = $1; d = 1; next}
+     d && $1 == "Rss:" {c = r " " $2; d = 0} END {print "COLD " c}' /proc/1/smaps
 cg() { cat /sys/fs/cgroup/services/$1/cgroup.procs | tr '\n' ' '; }
 for u in forker db fdready web forking needy maybe ghost console; do
   echo "PROCS $u: $(cg $u)"
@@ -85,6 +88,17 @@ def run(t):
         t.metric("text_rss_kib", rss)
         t.check(rss <= size - 64, "PID 1's text: %d of %d KiB resident, the boot's code "
                 "was not unmapped" % (rss, size))
+
+    # The last read-only mapping of the binary is .rodata.cold, the data
+    # only the boot's and the client's code reads (tools/ldsplit: 12 KiB
+    # or more on every arch): none of it came back.
+    m = re.search(r"COLD ([0-9a-f]+)-([0-9a-f]+) (\d+)", text)
+    t.check(m is not None, "no PID 1 read-only data mapping in /proc/1/smaps")
+    if m:
+        size, rss = (int(m.group(2), 16) - int(m.group(1), 16)) // 1024, int(m.group(3))
+        t.metric("cold_data_rss_kib", rss)
+        t.check(size >= 8 and rss == 0, "PID 1's last read-only mapping (.rodata.cold): "
+                "%d of %d KiB resident, the cold data is not apart or was read" % (rss, size))
 
     # Every process of forker (main and its two children) in its cgroup.
     fp = procs(text, "forker")
