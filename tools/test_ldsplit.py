@@ -2,7 +2,8 @@
 .text.hot, .text and .text.cold, each reading a table of its own, linked
 through tools/linker/cc (GNU ld) and tools/linker/rust-lld (the
 toolchain's lld), as rustc links pinit. The output's section and program
-headers (readelf) must show each table in its part, each part in a load
+headers (readelf) must show each table and each string literal (split out
+of .rodata.str1.1, tools/strsplit.py) in its part, each part in a load
 segment of its own, a gap between them, and no part of the file
 stretched by the gap."""
 
@@ -22,15 +23,27 @@ static const char cold_table[9000] = {3};
 static const char *const cold_pointers[2] = {cold_table, 0};
 volatile int sink;
 
-__attribute__((noinline)) void loop(int i) { sink = hot_table[i]; }
-__attribute__((noinline)) void now_and_then(int i) { sink = warm_table[i]; }
-__attribute__((noinline)) void boot(int i) { sink = cold_pointers[i & 1][i]; }
+void say_hot(void), say_warm(void), say_cold(void);
+
+__attribute__((noinline)) void loop(int i) { sink = hot_table[i]; say_hot(); }
+__attribute__((noinline)) void now_and_then(int i) { sink = warm_table[i]; say_warm(); }
+__attribute__((noinline)) void boot(int i) { sink = cold_pointers[i & 1][i]; say_cold(); }
 void _start(void) { boot(1); loop(2); now_and_then(3); for (;;) ; }
 """
 
+# Built without -fdata-sections: its string literals share one
+# .rodata.str1.1, as rustc's format strings do (tools/strsplit.py).
+LINES = r"""
+volatile const char *said;
+void say_hot(void) { said = "a hot line"; }
+void say_warm(void) { said = "a warm line"; }
+void say_cold(void) { said = "a cold line"; }
+"""
+
 # tools/hot.ld and tools/cold.ld in small: the same output sections.
-HOT = "SECTIONS { .text.hot : { *(.text.loop) *(.text._start) } } INSERT BEFORE .text;\n"
-COLD = "SECTIONS { .text.cold : { *(.text.boot) } } INSERT AFTER .text;\n"
+HOT = ("SECTIONS { .text.hot : { *(.text.loop) *(.text._start) *(.text.say_hot) } }"
+       " INSERT BEFORE .text;\n")
+COLD = "SECTIONS { .text.cold : { *(.text.boot) *(.text.say_cold) } } INSERT AFTER .text;\n"
 
 
 def rust_lld():
@@ -45,18 +58,19 @@ def rust_lld():
 
 
 def headers(binary):
-    """{section: address} and [(vaddr, file size, file offset, flags)] of
-    the LOAD segments."""
+    """{section: address}, [(vaddr, file size, file offset, flags)] of
+    the LOAD segments, and {section: (file offset, size)}."""
     out = subprocess.run(["readelf", "-SlW", str(binary)], stdout=subprocess.PIPE,
                          text=True, check=True).stdout
-    sections, loads = {}, []
+    sections, loads, spans = {}, [], {}
     for line in out.splitlines():
         parts = line.replace("[ ", "[").split()
-        if len(parts) > 4 and parts[0].startswith("[") and parts[1].startswith("."):
+        if len(parts) > 5 and parts[0].startswith("[") and parts[1].startswith("."):
             sections[parts[1]] = int(parts[3], 16)
+            spans[parts[1]] = (int(parts[4], 16), int(parts[5], 16))
         if parts[:1] == ["LOAD"]:
             loads.append((int(parts[2], 16), int(parts[4], 16), int(parts[1], 16), parts[6]))
-    return sections, loads
+    return sections, loads, spans
 
 
 def symbols(binary):
@@ -74,12 +88,25 @@ class Split(unittest.TestCase):
         (self.dir / "tools" / "hot.ld").write_text(HOT)
         (self.dir / "cold.ld").write_text(COLD)
         (self.dir / "p.c").write_text(PROGRAM)
+        (self.dir / "q.c").write_text(LINES)
         subprocess.run(["cc", "-c", "-O1", "-fno-pic", "-ffunction-sections", "-fdata-sections",
                         "-o", str(self.dir / "p.o"), str(self.dir / "p.c")], check=True)
+        subprocess.run(["cc", "-c", "-O1", "-fno-pic", "-ffunction-sections",
+                        "-o", str(self.dir / "q.o"), str(self.dir / "q.c")], check=True)
+        self.objects = [str(self.dir / "p.o"), str(self.dir / "q.o")]
 
     def check(self, binary):
-        sections, loads = headers(binary)
+        sections, loads, spans = headers(binary)
         syms = symbols(binary)
+        image = Path(binary).read_bytes()
+
+        def holds(text):
+            at = image.index(text + b"\0")
+            return [s for s, (o, n) in spans.items() if o <= at < o + n][0]
+
+        self.assertEqual(holds(b"a hot line"), ".rodata")
+        self.assertEqual(holds(b"a warm line"), ".rodata.warm")
+        self.assertEqual(holds(b"a cold line"), ".rodata.cold")
 
         def part(symbol):
             start = max(a for s, a in sections.items()
@@ -107,7 +134,7 @@ class Split(unittest.TestCase):
     def test_gnu_ld(self):
         out = self.dir / "p"
         subprocess.run([str(TOOLS / "linker" / "cc"), "-static", "-nostdlib", "-no-pie",
-                        "-Wl,--gc-sections", "-o", str(out), str(self.dir / "p.o"),
+                        "-Wl,--gc-sections", "-o", str(out)] + self.objects + [
                         "-Wl,-T,%s" % (self.dir / "cold.ld"),
                         "-Wl,-T,%s" % (self.dir / "tools" / "hot.ld")], check=True)
         self.check(out)
@@ -119,8 +146,8 @@ class Split(unittest.TestCase):
         out = self.dir / "p"
         env = dict(os.environ, PATH="%s%s%s" % (lld.parent, os.pathsep, os.environ["PATH"]))
         subprocess.run([str(TOOLS / "linker" / "rust-lld"), "-flavor", "gnu", "-static",
-                        "--gc-sections", "-z", "max-page-size=65536", "-o", str(out),
-                        str(self.dir / "p.o"), "--script=%s" % (self.dir / "cold.ld"),
+                        "--gc-sections", "-z", "max-page-size=65536", "-o", str(out)]
+                       + self.objects + ["--script=%s" % (self.dir / "cold.ld"),
                         "--script=%s" % (self.dir / "tools" / "hot.ld")], check=True, env=env)
         self.check(out)
 
@@ -128,8 +155,8 @@ class Split(unittest.TestCase):
         # No tools/hot.ld: one plain link, nothing moved.
         out = self.dir / "p"
         subprocess.run([str(TOOLS / "linker" / "cc"), "-static", "-nostdlib", "-no-pie",
-                        "-o", str(out), str(self.dir / "p.o")], check=True)
-        sections, _ = headers(out)
+                        "-o", str(out)] + self.objects, check=True)
+        sections, _, _ = headers(out)
         self.assertNotIn(".rodata.cold", sections)
         self.assertNotIn(".rodata.warm", sections)
 
