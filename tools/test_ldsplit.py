@@ -5,16 +5,21 @@ toolchain's lld), as rustc links pinit. The output's section and program
 headers (readelf) must show each table and each string literal (split out
 of .rodata.str1.1, tools/strsplit.py) in its part, each part in a load
 segment of its own, a gap between them, and no part of the file
-stretched by the gap."""
+stretched by the gap. And tools/strsplit.py on a small armv7 object made
+here (REL relocations, whose addend is the word they patch)."""
 
 import os
+import struct
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+import strsplit  # noqa: E402
 
 PROGRAM = r"""
 static const char hot_table[3000] = {1};
@@ -163,3 +168,98 @@ class Split(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def arm_object():
+    """A 32-bit ARM relocatable object as rustc's Thumb code makes them:
+    three functions, each with a literal-pool word (R_ARM_ABS32, REL: the
+    addend in the word) that points into one shared .rodata.str1.1, and
+    one word that points at a global symbol."""
+    strings = b"a hot line\0a cold line\0a warm line\0"
+    texts = [(".text.loop", 0), (".text.boot", 11), (".text.then", 23)]
+    shnames = b"\0"
+
+    def shname(n):
+        nonlocal shnames
+        at = len(shnames)
+        shnames += n.encode() + b"\0"
+        return at
+
+    sections = [None]  # (name, type, flags, data, link, info, align, entsize)
+    for name, offset in texts:
+        sections.append((name, 1, 0x6, b"\0\xbf\0\xbf" + struct.pack("<I", offset), 0, 0, 4, 0))
+    sections.append((".rodata.str1.1", 1, 0x32, strings, 0, 0, 1, 1))
+    symtab_index = len(sections) + len(texts)
+    for k, (name, _) in enumerate(texts):
+        entries = struct.pack("<II", 4, (1 << 8) | 2)  # the string, via the section symbol
+        if name == ".text.boot":
+            entries += struct.pack("<II", 0, (2 << 8) | 2)  # the global `loop`
+        sections.append((".rel" + name, 9, 0x40, entries, symtab_index, k + 1, 4, 8))
+    syms = struct.pack("<IIIBBH", 0, 0, 0, 0, 0, 0)
+    syms += struct.pack("<IIIBBH", 0, 0, 0, 3, 0, 4)  # section symbol of .rodata.str1.1
+    syms += struct.pack("<IIIBBH", 1, 0, 8, 0x12, 0, 1)  # global function `loop`
+    sections.append((".symtab", 2, 0, syms, symtab_index + 1, 2, 4, 16))
+    sections.append((".strtab", 3, 0, b"\0loop\0", 0, 0, 1, 0))
+    sections.append((".shstrtab", 3, 0, None, 0, 0, 1, 0))
+    named = [None] + [(shname(s[0]),) + s[1:] for s in sections[1:]]
+    body, heads = bytearray(b"\0" * 52), [struct.pack("<IIIIIIIIII", *[0] * 10)]
+    for n, kind, flags, data, link, info, align, entsize in named[1:]:
+        data = shnames if data is None else data
+        while len(body) % 4:
+            body.append(0)
+        heads.append(struct.pack("<IIIIIIIIII", n, kind, flags, 0, len(body), len(data),
+                                 link, info, align, entsize))
+        body += data
+    while len(body) % 4:
+        body.append(0)
+    shoff = len(body)
+    body += b"".join(heads)
+    struct.pack_into("<16sHHIIIIIHHHHHH", body, 0, b"\x7fELF\x01\x01\x01" + b"\0" * 9, 1, 40,
+                     1, 0, 0, shoff, 0x05000000, 52, 0, 0, 40, len(heads), len(heads) - 1)
+    return bytes(body)
+
+
+class StringsRel(unittest.TestCase):
+    """tools/strsplit.py on armv7's REL relocations: the addend is the
+    word the relocation patches."""
+
+    def test_split(self):
+        d = Path(tempfile.mkdtemp(prefix="test_strsplit."))
+        self.addCleanup(shutil.rmtree, d)
+        (d / "a.o").write_bytes(arm_object())
+        # .text.loop hot, .text.boot cold, .text.then warm.
+        moved = strsplit.split(d / "a.o", d / "b.o", {1: 0, 2: 2, 3: 1}.get)
+        self.assertEqual(moved, (len(b"a warm line\0"), len(b"a cold line\0")))
+        out = (d / "b.o").read_bytes()
+        shoff, = struct.unpack_from("<I", out, 0x20)
+        shnum, shstrndx = struct.unpack_from("<HH", out, 0x30)
+        heads = [struct.unpack_from("<IIIIIIIIII", out, shoff + 40 * i) for i in range(shnum)]
+
+        def name(h):
+            at = heads[shstrndx][4] + h[0]
+            return out[at:out.index(b"\0", at)].decode()
+
+        def data(h):
+            return out[h[4]:h[4] + h[5]]
+
+        by = {name(h): (i, h) for i, h in enumerate(heads)}
+        self.assertEqual(data(by[".rodata.str1.1"][1]), b"a hot line\0")
+        self.assertEqual(data(by[".rodata.str.warm"][1]), b"a warm line\0")
+        self.assertEqual(data(by[".rodata.str.cold"][1]), b"a cold line\0")
+        symtab = by[".symtab"][1]
+        syms = [struct.unpack_from("<IIIBBH", out, symtab[4] + 16 * i)
+                for i in range(symtab[5] // 16)]
+        self.assertEqual(symtab[7], 4, "two more local symbols")
+        self.assertEqual([(s[3], s[5]) for s in syms[2:4]],
+                         [(3, by[".rodata.str.warm"][0]), (3, by[".rodata.str.cold"][0])])
+        self.assertEqual(syms[4][1:3], (0, 8), "the global symbol moved up by two")
+
+        def patched(text):
+            rel = by[".rel" + text][1]
+            entries = [struct.unpack_from("<II", out, rel[4] + 8 * i) for i in range(rel[5] // 8)]
+            word, = struct.unpack_from("<I", out, by[text][1][4] + 4)
+            return [e[1] >> 8 for e in entries], word
+
+        self.assertEqual(patched(".text.loop"), ([1], 0))
+        self.assertEqual(patched(".text.then"), ([2], 0))
+        self.assertEqual(patched(".text.boot"), ([3, 4], 0))
