@@ -108,7 +108,7 @@ fn link_scripts() {
             println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
         }
     }
-    for name in ["noeh.ld", "cold.ld", "hot.ld", "rooms.ld"] {
+    for name in ["noeh.ld", "cold.ld", "hot.ld", "bss.ld"] {
         println!("cargo:rerun-if-changed=tools/{name}");
         if !target.contains("-linux-musl") {
             continue;
