@@ -22,15 +22,19 @@ the addend is the 32-bit word the relocation patches, R_ARM_ABS32, the
 literal pools rustc's Thumb code loads addresses from). Any other type
 against the section is refused with a Fail; another machine's object is
 linked as it was.
+
+The ELF layouts and constants here are also the ones tools/ldsplit reads
+objects with.
 """
 
 import struct
+from bisect import bisect_right
 from pathlib import Path
 
 WARM, COLD = ".rodata.str.warm", ".rodata.str.cold"
 
-SHF_MERGE, SHF_STRINGS = 0x10, 0x20
-SHT_SYMTAB, SHT_RELA, SHT_REL, SHT_GROUP, SHT_SYMTAB_SHNDX = 2, 4, 9, 17, 18
+SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR, SHF_MERGE, SHF_STRINGS = 0x1, 0x2, 0x4, 0x10, 0x20
+SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_GROUP, SHT_SYMTAB_SHNDX = 2, 4, 8, 9, 17, 18
 SHT_LLVM_ADDRSIG = 0x6FFF4C03
 STT_SECTION = 3
 SHN_LORESERVE, SHN_XINDEX = 0xFF00, 0xFFFF
@@ -63,7 +67,8 @@ class Layout:
 
 
 class Fail(Exception):
-    """An object this cannot rewrite safely."""
+    """An object or a link map that tools/ldsplit and this cannot handle
+    safely."""
 
 
 def uleb(data, at):
@@ -177,14 +182,7 @@ def split(path, out, temperature):
         if not 0 <= offset < len(text):
             raise Fail("%s: a relocation %d bytes into .rodata.str1.1 of %d"
                        % (path, offset, len(text)))
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return bisect_right(starts, offset) - 1
 
     for _, h, index, kind, addend, _ in relocations():
         if index in labels:
