@@ -4,7 +4,7 @@
 //! must not panic.
 
 use pinit::table::{
-    self, capacity, EnvFile, Id, IoPrio, Kill, Limit, Log, Numa, OnFailure, Ready, Restart,
+    self, capacity, EnvFile, Extra, Id, IoPrio, Kill, Limit, Log, Numa, OnFailure, Ready, Restart,
     RuntimeDir, Sched, Setup, Table, Test, UnitKind,
 };
 
@@ -430,11 +430,46 @@ fn defaults_per_kind() {
             assert_eq!(u.restart_limit, 0);
             assert_eq!(u.ready, Ready::None);
             assert_eq!(u.log, Log::Kmsg);
-            assert_eq!(u.mem_max, Limit::UNSET);
-            assert!(u.cpus.is_none() && u.numa.is_none() && u.sched.is_none());
+            assert_eq!(u.extra().mem_max, Limit::UNSET);
+            assert!(
+                u.extra().cpus.is_none() && u.extra().numa.is_none() && u.extra().sched.is_none()
+            );
         }
-        assert_eq!(c.tty.unwrap().raw(), "/dev/console");
-        assert!(s.tty.is_none());
+        assert_eq!(c.extra().tty.unwrap().raw(), "/dev/console");
+        assert!(s.extra().tty.is_none());
+    });
+}
+
+/// A table entry stays small: PID 1 keeps one per unit in .bss, and 32
+/// of them with the table's head fit in two pages (README, "Memory").
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_unit_entry_is_at_most_160_bytes() {
+    let size = core::mem::size_of::<table::Unit<'_>>();
+    assert!(size <= 160, "table::Unit is {} bytes", size);
+}
+
+/// The options a unit does not keep (`Unit::extra`) are read again from
+/// its options text: each one among the others, in any order, and the
+/// kind's defaults for a unit that sets none of them.
+#[test]
+fn extra_options_are_read_again_from_the_text() {
+    let text = "service a env=A=1 nice=5 restart=on-failure cpus=0-1 mem.max=64M \
+                user=nobody io.weight=200 -- /bin/a\n\
+                service b restart-max=0 env=B=2 -- /bin/b\n\
+                tty t -- /bin/t\n";
+    with(text, |t| {
+        let [a, b, tt] = [0, 1, 2].map(|i| t.units[i].extra());
+        assert_eq!(a.nice, Some(5));
+        assert_eq!(a.cpus.unwrap().as_str(), "0-1");
+        assert_eq!(a.mem_max.value(), Some(64 << 20));
+        assert_eq!(a.user, Some(Id::Name("nobody")));
+        assert_eq!(a.tty, None);
+        assert_eq!(a.io_weight, Some(200));
+        assert_eq!(a.sched, None);
+        assert_eq!(t.units[0].restart, Restart::OnFailure);
+        assert_eq!(b, Extra::new(UnitKind::Service));
+        assert_eq!(tt.tty.unwrap().raw(), "/dev/console");
     });
 }
 
@@ -837,12 +872,12 @@ fn conditions() {
 #[test]
 fn process_options() {
     unit("user=www-data group=33 groups=video,44 dir=\"/srv/my app\" umask=027 env=A=1 env=\"B=two words\" no-new-privs=yes log=console", |u| {
-        assert_eq!(u.user, Some(Id::Name("www-data")));
-        assert_eq!(u.group, Some(Id::Num(33)));
+        assert_eq!(u.extra().user, Some(Id::Name("www-data")));
+        assert_eq!(u.extra().group, Some(Id::Num(33)));
         assert_eq!(u.groups().collect::<Vec<_>>(), [Id::Name("video"), Id::Num(44)]);
         let mut buf = [0u8; 64];
-        assert_eq!(u.dir.unwrap().decode(&mut buf).unwrap(), b"/srv/my app");
-        assert_eq!(u.umask, Some(0o27));
+        assert_eq!(u.extra().dir.unwrap().decode(&mut buf).unwrap(), b"/srv/my app");
+        assert_eq!(u.extra().umask, Some(0o27));
         let env: Vec<_> = u.env().map(|w| w.raw()).collect();
         assert_eq!(env, ["A=1", "\"B=two words\""]);
         assert!(u.no_new_privs);
@@ -891,7 +926,7 @@ fn process_options() {
 #[test]
 fn tty_option() {
     with("tty c tty=/dev/ttyAMA0 -- /bin/sh", |t| {
-        assert_eq!(t.units[0].tty.unwrap().raw(), "/dev/ttyAMA0")
+        assert_eq!(t.units[0].extra().tty.unwrap().raw(), "/dev/ttyAMA0")
     });
     assert_eq!(
         errors("tty c tty=ttyS0 -- /bin/sh"),
@@ -908,21 +943,25 @@ fn placement_options() {
     unit(
         "cpus=2-3 cpuset=0-3 mems=0-1 isolate=yes numa=interleave:0-1",
         |u| {
-            assert_eq!(u.cpus.unwrap().mask().words(), &[0b1100]);
-            assert_eq!(u.cpuset.unwrap().as_str(), "0-3");
-            assert_eq!(u.mems.unwrap().mask().words(), &[0b11]);
+            assert_eq!(u.extra().cpus.unwrap().mask().words(), &[0b1100]);
+            assert_eq!(u.extra().cpuset.unwrap().as_str(), "0-3");
+            assert_eq!(u.extra().mems.unwrap().mask().words(), &[0b11]);
             assert!(u.isolate);
-            assert!(matches!(u.numa, Some(Numa::Interleave(l)) if l.as_str() == "0-1"));
+            assert!(matches!(u.extra().numa, Some(Numa::Interleave(l)) if l.as_str() == "0-1"));
         },
     );
-    unit("cpus=1023", |u| assert!(u.cpus.unwrap().mask().has(1023)));
+    unit("cpus=1023", |u| {
+        assert!(u.extra().cpus.unwrap().mask().has(1023))
+    });
     unit("numa=bind:1", |u| {
-        assert!(matches!(u.numa, Some(Numa::Bind(_))))
+        assert!(matches!(u.extra().numa, Some(Numa::Bind(_))))
     });
     unit("numa=preferred:1", |u| {
-        assert_eq!(u.numa, Some(Numa::Preferred(1)))
+        assert_eq!(u.extra().numa, Some(Numa::Preferred(1)))
     });
-    unit("numa=local", |u| assert_eq!(u.numa, Some(Numa::Local)));
+    unit("numa=local", |u| {
+        assert_eq!(u.extra().numa, Some(Numa::Local))
+    });
     assert_eq!(
         unit_err("cpus=1024"),
         "invalid value '1024' for 'cpus=': CPU numbers must be below 1024"
@@ -952,26 +991,26 @@ fn placement_options() {
 #[test]
 fn cgroup_options() {
     unit("mem.max=64M mem.high=48M mem.low=16M swap.max=0 pids.max=32 cpu.weight=400 cpu.max=50% io.weight=10", |u| {
-        assert_eq!(u.mem_max.value(), Some(64 << 20));
-        assert_eq!(u.mem_high.value(), Some(48 << 20));
-        assert_eq!(u.mem_low.value(), Some(16 << 20));
-        assert_eq!(u.swap_max.value(), Some(0));
-        assert_eq!(u.pids_max.to_string(), "32");
-        assert_eq!(u.cpu_weight, Some(400));
-        assert_eq!(u.cpu_max.unwrap().to_string(), "50000 100000");
-        assert_eq!(u.io_weight, Some(10));
+        assert_eq!(u.extra().mem_max.value(), Some(64 << 20));
+        assert_eq!(u.extra().mem_high.value(), Some(48 << 20));
+        assert_eq!(u.extra().mem_low.value(), Some(16 << 20));
+        assert_eq!(u.extra().swap_max.value(), Some(0));
+        assert_eq!(u.extra().pids_max.to_string(), "32");
+        assert_eq!(u.extra().cpu_weight, Some(400));
+        assert_eq!(u.extra().cpu_max.unwrap().to_string(), "50000 100000");
+        assert_eq!(u.extra().io_weight, Some(10));
     });
     unit("mem.max=max pids.max=max cpu.max=25000/50000", |u| {
-        assert_eq!(u.mem_max, Limit::MAX);
-        assert_eq!(u.mem_max.to_string(), "max");
-        assert_eq!(u.pids_max.to_string(), "max");
-        assert_eq!(u.cpu_max.unwrap().to_string(), "25000 50000");
+        assert_eq!(u.extra().mem_max, Limit::MAX);
+        assert_eq!(u.extra().mem_max.to_string(), "max");
+        assert_eq!(u.extra().pids_max.to_string(), "max");
+        assert_eq!(u.extra().cpu_max.unwrap().to_string(), "25000 50000");
     });
     unit("cpu.max=max", |u| {
-        assert_eq!(u.cpu_max.unwrap().to_string(), "max 100000")
+        assert_eq!(u.extra().cpu_max.unwrap().to_string(), "max 100000")
     });
     unit("cpu.max=250%", |u| {
-        assert_eq!(u.cpu_max.unwrap().to_string(), "250000 100000")
+        assert_eq!(u.extra().cpu_max.unwrap().to_string(), "250000 100000")
     });
     assert_eq!(
         unit_err("mem.max=64MB"),
@@ -1010,9 +1049,9 @@ fn cgroup_options() {
 #[test]
 fn scheduling_options() {
     unit("nice=-20 ioprio=be:7 oom-score=-1000", |u| {
-        assert_eq!(u.nice, Some(-20));
-        assert_eq!(u.ioprio, Some(IoPrio::Be(7)));
-        assert_eq!(u.oom_score, Some(-1000));
+        assert_eq!(u.extra().nice, Some(-20));
+        assert_eq!(u.extra().ioprio, Some(IoPrio::Be(7)));
+        assert_eq!(u.extra().oom_score, Some(-1000));
     });
     for (v, s) in [
         ("other", Sched::Other),
@@ -1021,10 +1060,16 @@ fn scheduling_options() {
         ("fifo:1", Sched::Fifo(1)),
         ("rr:99", Sched::Rr(99)),
     ] {
-        unit(&format!("sched={}", v), |u| assert_eq!(u.sched, Some(s)));
+        unit(&format!("sched={}", v), |u| {
+            assert_eq!(u.extra().sched, Some(s))
+        });
     }
-    unit("ioprio=rt:0", |u| assert_eq!(u.ioprio, Some(IoPrio::Rt(0))));
-    unit("ioprio=idle", |u| assert_eq!(u.ioprio, Some(IoPrio::Idle)));
+    unit("ioprio=rt:0", |u| {
+        assert_eq!(u.extra().ioprio, Some(IoPrio::Rt(0)))
+    });
+    unit("ioprio=idle", |u| {
+        assert_eq!(u.extra().ioprio, Some(IoPrio::Idle))
+    });
     assert_eq!(
         unit_err("nice=20"),
         "invalid value '20' for 'nice=': expected a number from -20 to 19"

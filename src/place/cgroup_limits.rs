@@ -68,8 +68,9 @@ pub(crate) fn wanted(table: &table::Table<'_>) -> [bool; 5] {
         add(PIDS);
     }
     for u in table.units.iter() {
+        let x = u.extra();
         for (i, &(_, _, ctl, _)) in LIMITS.iter().enumerate() {
-            if value(u, i).is_some() {
+            if value(u, &x, i).is_some() {
                 add(ctl);
             }
         }
@@ -82,22 +83,22 @@ pub(crate) fn wanted(table: &table::Table<'_>) -> [bool; 5] {
 
 /// Limit `i` of `LIMITS` as the unit sets it, in the cgroup file's
 /// syntax; `None` when unset (an isolated unit's cpuset is `isolate`'s).
-fn value(u: &table::Unit<'_>, i: usize) -> Option<Value> {
+fn value(u: &table::Unit<'_>, x: &table::Extra<'_>, i: usize) -> Option<Value> {
     let mut v = Value::new();
     let r = match i {
-        0 => u.mem_max.is_set().then(|| write!(v, "{}", u.mem_max)),
-        1 => u.mem_high.is_set().then(|| write!(v, "{}", u.mem_high)),
-        2 => u.mem_low.is_set().then(|| write!(v, "{}", u.mem_low)),
-        3 => u.swap_max.is_set().then(|| write!(v, "{}", u.swap_max)),
-        4 => u.pids_max.is_set().then(|| write!(v, "{}", u.pids_max)),
-        5 => u.cpu_weight.map(|w| write!(v, "{}", w)),
-        6 => u.cpu_max.map(|m| write!(v, "{}", m)),
-        7 => u.io_weight.map(|w| write!(v, "default {}", w)),
-        8 => u
+        0 => x.mem_max.is_set().then(|| write!(v, "{}", x.mem_max)),
+        1 => x.mem_high.is_set().then(|| write!(v, "{}", x.mem_high)),
+        2 => x.mem_low.is_set().then(|| write!(v, "{}", x.mem_low)),
+        3 => x.swap_max.is_set().then(|| write!(v, "{}", x.swap_max)),
+        4 => x.pids_max.is_set().then(|| write!(v, "{}", x.pids_max)),
+        5 => x.cpu_weight.map(|w| write!(v, "{}", w)),
+        6 => x.cpu_max.map(|m| write!(v, "{}", m)),
+        7 => x.io_weight.map(|w| write!(v, "default {}", w)),
+        8 => x
             .cpuset
             .filter(|_| !u.isolate)
             .map(|c| v.push_str(c.as_str()).map_err(|_| core::fmt::Error)),
-        9 => u
+        9 => x
             .mems
             .map(|m| v.push_str(m.as_str()).map_err(|_| core::fmt::Error)),
         _ => None,
@@ -110,16 +111,18 @@ fn value(u: &table::Unit<'_>, i: usize) -> Option<Value> {
 
 /// The option of the first limit the unit sets, if any.
 pub(crate) fn first_set(u: &table::Unit<'_>) -> Option<&'static str> {
+    let x = u.extra();
     (0..LIMITS.len())
-        .find(|&i| value(u, i).is_some())
+        .find(|&i| value(u, &x, i).is_some())
         .and_then(|i| LIMITS.get(i))
         .map(|l| l.0)
 }
 
 /// Writes every limit the unit sets.
 pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
+    let x = u.extra();
     for i in 0..LIMITS.len() {
-        if let Some(v) = value(u, i) {
+        if let Some(v) = value(u, &x, i) {
             put(base, u, i, v.as_str(), on);
         }
     }
@@ -129,9 +132,10 @@ pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
 /// the unit now sets it or, if it no longer does, the kernel's default:
 /// a reload's in-place change (the unit keeps running).
 pub(crate) fn rewrite(base: &Base, u: &table::Unit<'_>, which: u32, on: [bool; 5]) {
+    let x = u.extra();
     for (i, (_, _, _, default)) in LIMITS.iter().enumerate() {
         if which & (1 << i) != 0 {
-            match value(u, i) {
+            match value(u, &x, i) {
                 Some(v) => put(base, u, i, v.as_str(), on),
                 None => put(base, u, i, default, on),
             }
@@ -174,7 +178,8 @@ fn put(base: &Base, u: &table::Unit<'_>, i: usize, text: &str, on: [bool; 5]) {
 /// must not run. The error is said here, naming the unit, its CPUs and
 /// the kernel's answer.
 pub(crate) fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
-    let cpus = u.cpuset.as_ref().map_or("", |c| c.as_str());
+    let cpuset = u.extra().cpuset;
+    let cpus = cpuset.as_ref().map_or("", |c| c.as_str());
     let dir = match base.path(u.name, true, None) {
         Ok(d) => d,
         Err(_) => return false,
@@ -203,7 +208,7 @@ pub(crate) fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
 pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
     let mut isolated = table::Mask::EMPTY;
     for u in table.units.iter().filter(|u| u.isolate) {
-        if let Some(c) = &u.cpuset {
+        if let Some(c) = &u.extra().cpuset {
             isolated.union(&c.mask());
         }
     }
@@ -251,7 +256,7 @@ pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
         }
     }
     for u in table.units.iter().filter(|u| u.isolate) {
-        if let (Ok(dir), Some(c)) = (base.path(u.name, true, None), &u.cpuset) {
+        if let (Ok(dir), Some(c)) = (base.path(u.name, true, None), &u.extra().cpuset) {
             let mode = rustix::fs::Mode::from_raw_mode(0o755);
             let _ = crate::sys::path::mkdir(dir.as_str(), mode);
             let _ = crate::place::cgroup::isolate(&dir, c.as_str());

@@ -201,7 +201,8 @@ struct Pinned(bool, bool);
 
 impl Pinned {
     fn of(u: &Unit<'_>) -> Pinned {
-        Pinned(u.isolate || u.cpus.is_some(), u.numa.is_some())
+        let x = u.extra();
+        Pinned(u.isolate || x.cpus.is_some(), x.numa.is_some())
     }
 }
 

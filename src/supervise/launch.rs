@@ -287,20 +287,21 @@ pub(crate) fn launch(
         }
     }
 
+    let x = u.extra();
     let mut groups = [0u32; passwd::GROUPS_MAX];
-    cmd.creds = creds(u, &mut groups)?;
+    cmd.creds = creds(u, &x, &mut groups)?;
     let (uid, gid) = cmd.creds.map_or((0, 0), |c| (c.uid, c.gid));
     rundir::create(u, uid, gid)?;
     if let Some(p) = u.pidfile {
         forget_pidfile(u.name, p);
     }
 
-    cmd.tty = match &u.tty {
+    cmd.tty = match &x.tty {
         Some(t) if u.kind == table::UnitKind::Tty => t.to_cstr(tty_buf),
         _ => None,
     };
-    cmd.dir = u.dir.as_ref().and_then(|d| d.to_cstr(dir_buf));
-    cmd.umask = u.umask.map(u32::from);
+    cmd.dir = x.dir.as_ref().and_then(|d| d.to_cstr(dir_buf));
+    cmd.umask = x.umask.map(u32::from);
     cmd.no_new_privs = u.no_new_privs;
     cmd.watchdog_pid = has_watchdog(u);
     // Signals reach the main process through its pidfd, so a reused
@@ -308,7 +309,7 @@ pub(crate) fn launch(
     // cgroup.
     cmd.pidfd = conn.is_none();
 
-    let (cpus, numa) = (u.cpus.as_ref().map(|c| c.mask()), numa_of(u));
+    let (cpus, numa) = (x.cpus.as_ref().map(|c| c.mask()), numa_of(&x));
     let mut rlimits = [Rlimit {
         resource: 0,
         soft: 0,
@@ -322,10 +323,10 @@ pub(crate) fn launch(
     cmd.placement = Placement {
         cpus: cpus.as_ref(),
         numa: numa.as_ref(),
-        nice: u.nice,
-        sched: u.sched,
-        ioprio: u.ioprio,
-        oom_score: u.oom_score,
+        nice: x.nice,
+        sched: x.sched,
+        ioprio: x.ioprio,
+        oom_score: x.oom_score,
         rlimits: rlimits.get(..nr).unwrap_or(&[]),
     };
 
@@ -431,10 +432,11 @@ pub(crate) fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::U
     {
         let _ = write!(extra, ", cgroup {}", dir.as_str());
     }
-    if let Some(c) = &u.cpus {
+    let x = u.extra();
+    if let Some(c) = &x.cpus {
         let _ = write!(extra, ", cpus {}", c.as_str());
     }
-    if let Some(c) = &u.cpuset {
+    if let Some(c) = &x.cpuset {
         let _ = write!(extra, ", cpuset {}", c.as_str());
         if u.isolate {
             let _ = extra.push_str(" isolated");
@@ -550,13 +552,14 @@ impl<'b> Iterator for NulSeparated<'b> {
 /// user=, group=, groups= resolved through /etc/passwd and /etc/group.
 fn creds<'g>(
     u: &table::Unit<'_>,
+    x: &table::Extra<'_>,
     groups: &'g mut [u32; passwd::GROUPS_MAX],
 ) -> Result<Option<Creds<'g>>, Errno> {
-    if u.user.is_none() && u.group.is_none() && u.groups().next().is_none() {
+    if x.user.is_none() && x.group.is_none() && u.groups().next().is_none() {
         return Ok(None);
     }
     let (mut uid, mut gid, mut ngroups) = (0, 0, 0);
-    if let Some(user) = &u.user {
+    if let Some(user) = &x.user {
         let name = id_text(user);
         let found = passwd::user(name.as_bytes(), "/etc/passwd").inspect_err(|&e| {
             say!(
@@ -579,7 +582,7 @@ fn creds<'g>(
             },
         )?;
     }
-    if let Some(g) = &u.group {
+    if let Some(g) = &x.group {
         let name = id_text(g);
         gid = passwd::group(name.as_bytes(), "/etc/group").inspect_err(|&e| {
             say!(
@@ -633,8 +636,8 @@ fn id_text(id: &table::Id<'_>) -> heapless::String<40> {
     s
 }
 
-fn numa_of(u: &table::Unit<'_>) -> Option<process::Numa> {
-    Some(match u.numa? {
+fn numa_of(x: &table::Extra<'_>) -> Option<process::Numa> {
+    Some(match x.numa? {
         table::Numa::Bind(l) => process::Numa::Bind(l.mask()),
         table::Numa::Interleave(l) => process::Numa::Interleave(l.mask()),
         table::Numa::Preferred(n) => process::Numa::Preferred(n),

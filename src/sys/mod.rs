@@ -962,14 +962,17 @@ pub(crate) trait Borrows {
 /// The value borrows the text; it is only ever seen for a borrow of the
 /// whole, and `fill` clears it before the text changes, so one buffer is
 /// read again and again in place. Pinned: a move would take the text
-/// from under the value. Small fields first (`repr(C)`), so a short text
-/// and a small table touch few pages.
+/// from under the value. The text first (`repr(C)`): in .bss a short one
+/// shares its page with what comes before it (musl's statics), and the
+/// value, whose used part is its head, starts at a fixed offset after
+/// it; the other way round the text began wherever the value's capacity
+/// ended, and a short one straddled two pages as often as not.
 #[repr(C)]
 pub(crate) struct Parsed<B: Borrows, const N: usize> {
-    /// Really `B::Of<'self>`: it borrows `text` (or 'static data).
-    value: B::Of<'static>,
     len: usize,
     text: [u8; N],
+    /// Really `B::Of<'self>`: it borrows `text` (or 'static data).
+    value: B::Of<'static>,
     _pinned: core::marker::PhantomPinned,
 }
 

@@ -22,6 +22,7 @@ fn seen<'a>(s: &Seen<'a>, o: Opt) -> Option<&'a str> {
 /// The rules of one unit, given the options it set (`seen`).
 #[inline(never)]
 pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a>) {
+    let x = u.extra();
     kind_rules(rep, u, s);
     socket_rules(rep, u, s);
     if u.restart == Restart::Never && !u.accept {
@@ -55,17 +56,17 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
             rep.on(t, ParseError::Conflict { opt: t, msg });
         }
     }
-    if let (true, None, Some(t)) = (u.isolate, u.cpuset, seen(s, Opt::Isolate)) {
+    if let (true, None, Some(t)) = (u.isolate, x.cpuset, seen(s, Opt::Isolate)) {
         let msg = "needs cpuset= (the CPUs to isolate)";
         rep.on(t, ParseError::Conflict { opt: t, msg });
     }
-    if let (Some(cpus), Some(set), Some(t)) = (u.cpus, u.cpuset, seen(s, Opt::Cpus)) {
+    if let (Some(cpus), Some(set), Some(t)) = (x.cpus, x.cpuset, seen(s, Opt::Cpus)) {
         if !cpus.mask().is_subset(&set.mask()) {
             let msg = "names CPUs outside cpuset= (the kernel would refuse them)";
             rep.on(t, ParseError::Conflict { opt: t, msg });
         }
     }
-    if let (Some(numa), Some(mems), Some(t)) = (u.numa, u.mems, seen(s, Opt::Numa)) {
+    if let (Some(numa), Some(mems), Some(t)) = (x.numa, x.mems, seen(s, Opt::Numa)) {
         let nodes = match numa {
             Numa::Bind(l) | Numa::Interleave(l) => l.mask(),
             Numa::Preferred(n) => {
@@ -83,23 +84,23 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
     let mem = [
         (
             Opt::MemLow,
-            u.mem_low,
+            x.mem_low,
             Opt::MemHigh,
-            u.mem_high,
+            x.mem_high,
             "is above mem.high=",
         ),
         (
             Opt::MemHigh,
-            u.mem_high,
+            x.mem_high,
             Opt::MemMax,
-            u.mem_max,
+            x.mem_max,
             "is above mem.max=",
         ),
         (
             Opt::MemLow,
-            u.mem_low,
+            x.mem_low,
             Opt::MemMax,
-            u.mem_max,
+            x.mem_max,
             "is above mem.max=",
         ),
     ];
@@ -110,7 +111,7 @@ pub(crate) fn unit_rules<'a>(rep: &mut Report<'_, 'a>, u: &Unit<'a>, s: &Seen<'a
             }
         }
     }
-    if let (Some(Sched::Fifo(_) | Sched::Rr(_)), Some(t)) = (u.sched, seen(s, Opt::Nice)) {
+    if let (Some(Sched::Fifo(_) | Sched::Rr(_)), Some(t)) = (x.sched, seen(s, Opt::Nice)) {
         let msg = "has no effect with a real-time sched= (fifo, rr)";
         rep.on(t, ParseError::Conflict { opt: t, msg });
     }
@@ -387,14 +388,14 @@ fn order(t: &mut Table<'_>) {
 #[inline(never)]
 fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     for (i, u) in t.units.iter().enumerate() {
-        let Some(tty) = u.tty else {
+        let Some(tty) = u.extra().tty else {
             continue;
         };
         let other = t
             .units
             .iter()
             .take(i)
-            .find(|o| o.tty.is_some_and(|w| w.bytes().eq(tty.bytes())));
+            .find(|o| o.extra().tty.is_some_and(|w| w.bytes().eq(tty.bytes())));
         if let Some(o) = other {
             let at = if rep.offset(tty.raw()).is_some() {
                 tty.raw()
@@ -418,7 +419,7 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
     let mut owner = [NONE; CPUS_MAX];
     let name = |i: u16| t.units.get(usize::from(i)).map_or("", |u| u.name);
     for (i, u) in t.units.iter().enumerate() {
-        let (true, Some(set)) = (u.isolate, u.cpuset) else {
+        let (true, Some(set)) = (u.isolate, u.extra().cpuset) else {
             continue;
         };
         for cpu in set.mask().iter() {
@@ -451,9 +452,10 @@ fn isolation<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
         })
     };
     for (i, u) in t.units.iter().enumerate() {
+        let x = u.extra();
         let lists = [
-            ("cpus=", u.cpus),
-            ("cpuset=", u.cpuset.filter(|_| !u.isolate)),
+            ("cpus=", x.cpus),
+            ("cpuset=", x.cpuset.filter(|_| !u.isolate)),
         ];
         for (opt, list) in lists {
             let Some(l) = list else {

@@ -46,9 +46,9 @@ pub use diag::{Diag, ParseError};
 pub use lex::{decode_all, CStrs, Word};
 pub use listen::{Addr, Ip, Listen, SocketKind};
 pub use model::{
-    Accounting, Cond, CpuMax, Dep, EnvFile, Fstab, Id, IoPrio, Kill, Limit, Log, Mount, Numa,
-    OnFailure, Ready, Restart, Rlimit, RuntimeDir, Sched, Setup, Start, Sysctl, Table, Test, Unit,
-    UnitKind, Watchdog, FSTAB,
+    Accounting, Cond, CpuMax, Dep, EnvFile, Extra, Fstab, Id, IoPrio, Kill, Limit, Log, Mount,
+    Numa, OnFailure, Ready, Restart, Rlimit, RuntimeDir, Sched, Setup, Start, Sysctl, Table, Test,
+    Unit, UnitKind, Watchdog, FSTAB,
 };
 /// A valid host name (for `hostname FILE`, read at boot).
 pub(crate) use parse::hostname_ok;

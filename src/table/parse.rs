@@ -1444,28 +1444,74 @@ fn store<'a>(u: &mut Unit<'a>, opt: Opt, val: Val<'a>) {
         (Opt::RestartLimit, Val::Int(n)) => u.restart_limit = n as u16,
         (Opt::StopSignal, Val::Int(n)) => u.stop_signal = n as u8,
         (Opt::ReloadSignal, Val::Int(n)) => u.reload_signal = n as u8,
-        (Opt::Umask, Val::Int(n)) => u.umask = Some(n as u16),
-        (Opt::CpuWeight, Val::Int(n)) => u.cpu_weight = Some(n as u16),
-        (Opt::IoWeight, Val::Int(n)) => u.io_weight = Some(n as u16),
-        (Opt::Nice, Val::Int(n)) => u.nice = Some(n as i8),
-        (Opt::OomScore, Val::Int(n)) => u.oom_score = Some(n as i16),
-        (Opt::User, Val::Id(id)) => u.user = Some(id),
-        (Opt::Group, Val::Id(id)) => u.group = Some(id),
-        (Opt::Dir, Val::Word(w)) => u.dir = Some(w),
-        (Opt::Tty, Val::Word(w)) => u.tty = Some(w),
         (Opt::Ready, Val::Ready(r)) => u.ready = r,
-        (Opt::Cpus, Val::List(l)) => u.cpus = Some(l),
-        (Opt::Cpuset, Val::List(l)) => u.cpuset = Some(l),
-        (Opt::Mems, Val::List(l)) => u.mems = Some(l),
-        (Opt::Numa, Val::Numa(n)) => u.numa = Some(n),
-        (Opt::MemMax, Val::Limit(l)) => u.mem_max = l,
-        (Opt::MemHigh, Val::Limit(l)) => u.mem_high = l,
-        (Opt::MemLow, Val::Limit(l)) => u.mem_low = l,
-        (Opt::SwapMax, Val::Limit(l)) => u.swap_max = l,
-        (Opt::PidsMax, Val::Limit(l)) => u.pids_max = l,
-        (Opt::CpuMax, Val::CpuMax(m)) => u.cpu_max = Some(m),
-        (Opt::Sched, Val::Sched(s)) => u.sched = Some(s),
-        (Opt::IoPrio, Val::IoPrio(p)) => u.ioprio = Some(p),
+        // The options `Extra` holds: read again when asked (`extra`).
+        _ => {}
+    }
+}
+
+/// The options `Extra` holds (`Lists::EXTRA`).
+const EXTRA: [Opt; 21] = [
+    Opt::User,
+    Opt::Group,
+    Opt::Dir,
+    Opt::Umask,
+    Opt::Tty,
+    Opt::Cpus,
+    Opt::Cpuset,
+    Opt::Mems,
+    Opt::Numa,
+    Opt::MemMax,
+    Opt::MemHigh,
+    Opt::MemLow,
+    Opt::SwapMax,
+    Opt::PidsMax,
+    Opt::CpuWeight,
+    Opt::CpuMax,
+    Opt::IoWeight,
+    Opt::Nice,
+    Opt::Sched,
+    Opt::IoPrio,
+    Opt::OomScore,
+];
+
+/// Whether option `key` is one `Extra` holds.
+pub(crate) fn is_extra(key: &str) -> bool {
+    options::find(key).is_some_and(|s| EXTRA.contains(&s.opt))
+}
+
+/// Sets `key=v` in `x` if it is one of `Extra`'s options with a good
+/// value (the table was checked: it is, or the key is another's).
+#[inline(never)]
+pub(crate) fn extra<'a>(x: &mut Extra<'a>, key: &str, v: &'a str) {
+    let Some(spec) = options::find(key) else {
+        return;
+    };
+    let Ok(val) = typed(spec.value, v) else {
+        return;
+    };
+    match (spec.opt, val) {
+        (Opt::Umask, Val::Int(n)) => x.umask = Some(n as u16),
+        (Opt::CpuWeight, Val::Int(n)) => x.cpu_weight = Some(n as u16),
+        (Opt::IoWeight, Val::Int(n)) => x.io_weight = Some(n as u16),
+        (Opt::Nice, Val::Int(n)) => x.nice = Some(n as i8),
+        (Opt::OomScore, Val::Int(n)) => x.oom_score = Some(n as i16),
+        (Opt::User, Val::Id(id)) => x.user = Some(id),
+        (Opt::Group, Val::Id(id)) => x.group = Some(id),
+        (Opt::Dir, Val::Word(w)) => x.dir = Some(w),
+        (Opt::Tty, Val::Word(w)) => x.tty = Some(w),
+        (Opt::Cpus, Val::List(l)) => x.cpus = Some(l),
+        (Opt::Cpuset, Val::List(l)) => x.cpuset = Some(l),
+        (Opt::Mems, Val::List(l)) => x.mems = Some(l),
+        (Opt::Numa, Val::Numa(n)) => x.numa = Some(n),
+        (Opt::MemMax, Val::Limit(l)) => x.mem_max = l,
+        (Opt::MemHigh, Val::Limit(l)) => x.mem_high = l,
+        (Opt::MemLow, Val::Limit(l)) => x.mem_low = l,
+        (Opt::SwapMax, Val::Limit(l)) => x.swap_max = l,
+        (Opt::PidsMax, Val::Limit(l)) => x.pids_max = l,
+        (Opt::CpuMax, Val::CpuMax(m)) => x.cpu_max = Some(m),
+        (Opt::Sched, Val::Sched(s)) => x.sched = Some(s),
+        (Opt::IoPrio, Val::IoPrio(p)) => x.ioprio = Some(p),
         _ => {}
     }
 }

@@ -99,7 +99,7 @@ fn limit(l: Limit) -> Option<Val<'static>> {
 
 /// The value of a single-valued option, if it applies and is set (or
 /// has a default).
-fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
+fn val<'a>(u: &Unit<'a>, x: &Extra<'a>, o: Opt) -> Option<Val<'a>> {
     let service = u.kind == UnitKind::Service && !u.accept;
     let restarts = u.restart != Restart::Never && !u.accept;
     let sockets = u.listens().next().is_some();
@@ -127,48 +127,48 @@ fn val<'a>(u: &Unit<'a>, o: Opt) -> Option<Val<'a>> {
         Opt::ReloadSignal => Val::Sig(u.reload_signal),
         Opt::Kill => Val::Str(u.kill.name()),
         Opt::RunDirKeep if u.runtime_dirs().next().is_some() => yes(u.runtime_dir_keep),
-        Opt::User => id(u.user?),
-        Opt::Group => id(u.group?),
-        Opt::Dir => Val::Str(u.dir?.raw()),
-        Opt::Umask => Val::Octal(u.umask?),
+        Opt::User => id(x.user?),
+        Opt::Group => id(x.group?),
+        Opt::Dir => Val::Str(x.dir?.raw()),
+        Opt::Umask => Val::Octal(x.umask?),
         Opt::NoNewPrivs => yes(u.no_new_privs),
         Opt::Log if u.kind != UnitKind::Tty => Val::Str(u.log.name()),
-        Opt::Tty => Val::Str(u.tty?.raw()),
-        Opt::Cpus => Val::List(u.cpus?),
-        Opt::Cpuset => Val::List(u.cpuset?),
-        Opt::Isolate if u.cpuset.is_some() => yes(u.isolate),
-        Opt::Mems => Val::List(u.mems?),
-        Opt::Numa => match u.numa? {
+        Opt::Tty => Val::Str(x.tty?.raw()),
+        Opt::Cpus => Val::List(x.cpus?),
+        Opt::Cpuset => Val::List(x.cpuset?),
+        Opt::Isolate if x.cpuset.is_some() => yes(u.isolate),
+        Opt::Mems => Val::List(x.mems?),
+        Opt::Numa => match x.numa? {
             Numa::Bind(l) => Val::PreList("bind", l),
             Numa::Interleave(l) => Val::PreList("interleave", l),
             Numa::Preferred(n) => Val::Pre("preferred", n.into()),
             Numa::Local => Val::Str("local"),
         },
-        Opt::MemMax => limit(u.mem_max)?,
-        Opt::MemHigh => limit(u.mem_high)?,
-        Opt::MemLow => limit(u.mem_low)?,
-        Opt::SwapMax => limit(u.swap_max)?,
-        Opt::PidsMax => match u.pids_max.value() {
+        Opt::MemMax => limit(x.mem_max)?,
+        Opt::MemHigh => limit(x.mem_high)?,
+        Opt::MemLow => limit(x.mem_low)?,
+        Opt::SwapMax => limit(x.swap_max)?,
+        Opt::PidsMax => match x.pids_max.value() {
             Some(n) => Val::Num(n),
-            None => limit(u.pids_max)?,
+            None => limit(x.pids_max)?,
         },
-        Opt::CpuWeight => Val::Num(u.cpu_weight?.into()),
-        Opt::CpuMax => Val::CpuMax(u.cpu_max?),
-        Opt::IoWeight => Val::Num(u.io_weight?.into()),
-        Opt::Nice => Val::Int(u.nice?.into()),
-        Opt::Sched => match u.sched? {
+        Opt::CpuWeight => Val::Num(x.cpu_weight?.into()),
+        Opt::CpuMax => Val::CpuMax(x.cpu_max?),
+        Opt::IoWeight => Val::Num(x.io_weight?.into()),
+        Opt::Nice => Val::Int(x.nice?.into()),
+        Opt::Sched => match x.sched? {
             Sched::Other => Val::Str("other"),
             Sched::Batch => Val::Str("batch"),
             Sched::Idle => Val::Str("idle"),
             Sched::Fifo(p) => Val::Pre("fifo", p.into()),
             Sched::Rr(p) => Val::Pre("rr", p.into()),
         },
-        Opt::IoPrio => match u.ioprio? {
+        Opt::IoPrio => match x.ioprio? {
             IoPrio::Rt(n) => Val::Pre("rt", n.into()),
             IoPrio::Be(n) => Val::Pre("be", n.into()),
             IoPrio::Idle => Val::Str("idle"),
         },
-        Opt::OomScore => Val::Int(u.oom_score?.into()),
+        Opt::OomScore => Val::Int(x.oom_score?.into()),
         _ => return None,
     })
 }
@@ -326,6 +326,7 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
     writeln!(w, "\n# {}. {}", n, u.name)?;
     writeln!(w, "{} {} \\", u.kind.name(), u.name)?;
     let mut b = Block { w, open: false };
+    let x = u.extra();
     let mut line = None;
     for s in OPTIONS {
         if line != Some(s.line) {
@@ -368,7 +369,7 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
                 }
             }
             _ => {
-                if let Some(v) = val(u, s.opt) {
+                if let Some(v) = val(u, &x, s.opt) {
                     b.opt(key, &v, false)?;
                 }
             }
@@ -387,7 +388,7 @@ fn unit(t: &Table<'_>, u: &Unit<'_>, n: usize, w: &mut dyn Write) -> fmt::Result
                 (s.key, u.options().any(|(k, _)| k == s.key))
             }
             Ty::Rlimit => ("rlimit.*", u.rlimits().next().is_some()),
-            _ => (s.key, val(u, s.opt).is_some()),
+            _ => (s.key, val(u, &x, s.opt).is_some()),
         };
         if !set {
             write!(b.w, " {}", key)?;
