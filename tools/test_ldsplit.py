@@ -40,7 +40,9 @@ void _start(void) { boot(1); loop(2); now_and_then(3); for (;;) ; }
 # .rodata.str1.1, as rustc's format strings do (tools/strsplit.py).
 LINES = r"""
 volatile const char *said;
-void say_hot(void) { said = "a hot line"; }
+extern volatile int sink;
+__attribute__((noinline)) void fail_cold(void) { said = "a failure's line"; }
+void say_hot(void) { said = "a hot line"; if (sink) fail_cold(); }
 void say_warm(void) { said = "a warm line"; }
 void say_cold(void) { said = "a cold line"; }
 """
@@ -48,7 +50,8 @@ void say_cold(void) { said = "a cold line"; }
 # tools/hot.ld and tools/cold.ld in small: the same output sections.
 HOT = ("SECTIONS { .text.hot : { *(.text.loop) *(.text._start) *(.text.say_hot) } }"
        " INSERT BEFORE .text;\n")
-COLD = "SECTIONS { .text.cold : { *(.text.boot) *(.text.say_cold) } } INSERT AFTER .text;\n"
+COLD = ("SECTIONS { .text.cold : { *(.text.boot) *(.text.say_cold) *(.text.fail_cold) } }"
+        " INSERT AFTER .text;\n")
 
 
 def rust_lld():
@@ -112,6 +115,9 @@ class Split(unittest.TestCase):
         self.assertEqual(holds(b"a hot line"), ".rodata")
         self.assertEqual(holds(b"a warm line"), ".rodata.warm")
         self.assertEqual(holds(b"a cold line"), ".rodata.cold")
+        # A hot function calls fail_cold(), but only fail_cold() reads it:
+        # code is as hot as the part of the text it is in.
+        self.assertEqual(holds(b"a failure's line"), ".rodata.cold")
 
         def part(symbol):
             start = max(a for s, a in sections.items()
