@@ -91,8 +91,9 @@ fn fail(messages: &[String]) -> ! {
 /// client's, after the rest of the text, and tools/hot.ld what its loop
 /// runs in steady state first (src/sys/text.rs says why; hot.ld comes
 /// after cold.ld, whose patterns then win where both match), tools/bss.ld
-/// the order of .bss (musl's statics first, the slots on a page boundary,
-/// the nurseries last). The linker, tools/ldsplit, knows pinit's link by
+/// the order of .bss (musl's and the small statics first, then the big
+/// ones by how they are used, the slots on a page boundary, the
+/// nurseries last). The linker, tools/ldsplit, knows pinit's link by
 /// tools/hot.ld.
 fn link_scripts() {
     let target = std::env::var("TARGET").unwrap_or_default();
