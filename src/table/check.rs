@@ -387,15 +387,18 @@ fn order(t: &mut Table<'_>) {
 /// Two tty units on one terminal would fight over it.
 #[inline(never)]
 fn terminals<'a>(rep: &mut Report<'_, 'a>, t: &Table<'a>) {
+    // Only a tty unit has a terminal (`tty=` is refused to the others):
+    // the options of the others are not read again, n times each.
+    let tty_of = |u: &Unit<'a>| (u.kind == UnitKind::Tty).then(|| u.extra().tty).flatten();
     for (i, u) in t.units.iter().enumerate() {
-        let Some(tty) = u.extra().tty else {
+        let Some(tty) = tty_of(u) else {
             continue;
         };
         let other = t
             .units
             .iter()
             .take(i)
-            .find(|o| o.extra().tty.is_some_and(|w| w.bytes().eq(tty.bytes())));
+            .find(|o| tty_of(o).is_some_and(|w| w.bytes().eq(tty.bytes())));
         if let Some(o) = other {
             let at = if rep.offset(tty.raw()).is_some() {
                 tty.raw()
