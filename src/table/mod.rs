@@ -35,6 +35,7 @@ pub mod model;
 mod options;
 mod parse;
 mod print;
+mod typed;
 pub(crate) mod value;
 
 #[cfg(pinit_board)]

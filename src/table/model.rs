@@ -615,7 +615,7 @@ impl Lists {
             "groups" => Self::GROUPS,
             "listen" => Self::LISTEN,
             k if k.starts_with("rlimit.") => Self::RLIMIT,
-            k if super::parse::is_extra(k) => Self::EXTRA,
+            k if super::typed::is_extra(k) => Self::EXTRA,
             _ => 0,
         }
     }
@@ -753,7 +753,7 @@ impl<'a> Unit<'a> {
     pub fn extra(&self) -> Extra<'a> {
         let mut x = Extra::new(self.kind);
         for (k, v) in self.options_of(Lists::EXTRA) {
-            super::parse::extra(&mut x, k, v);
+            super::typed::extra(&mut x, k, v);
         }
         x
     }
