@@ -3,7 +3,8 @@
 //! again at each start of such a unit. Apart from the parser because a
 //! start runs it: tools/cold.ld puts the parser's code last in the text,
 //! which PID 1 unmaps after the boot, and a start that ran it there would
-//! map a window of it back (docs/design.md §5).
+//! map a window of it back; this file goes with the code that runs now
+//! and then (.text.warm, docs/design.md §5).
 
 use super::capacity::CPUS_MAX;
 use super::diag::{closest_of, Hint};
