@@ -109,20 +109,19 @@ fn value(u: &table::Unit<'_>, x: &table::Extra<'_>, i: usize) -> Option<Value> {
     }
 }
 
-/// The option of the first limit the unit sets, if any.
-pub(crate) fn first_set(u: &table::Unit<'_>) -> Option<&'static str> {
-    let x = u.extra();
+/// The option of the first limit the unit sets (`x`: its `extra()`), if
+/// any.
+pub(crate) fn first_set(u: &table::Unit<'_>, x: &table::Extra<'_>) -> Option<&'static str> {
     (0..LIMITS.len())
-        .find(|&i| value(u, &x, i).is_some())
+        .find(|&i| value(u, x, i).is_some())
         .and_then(|i| LIMITS.get(i))
         .map(|l| l.0)
 }
 
-/// Writes every limit the unit sets.
-pub(crate) fn write(base: &Base, u: &table::Unit<'_>, on: [bool; 5]) {
-    let x = u.extra();
+/// Writes every limit the unit sets (`x`: its `extra()`).
+pub(crate) fn write(base: &Base, u: &table::Unit<'_>, x: &table::Extra<'_>, on: [bool; 5]) {
     for i in 0..LIMITS.len() {
-        if let Some(v) = value(u, &x, i) {
+        if let Some(v) = value(u, x, i) {
             put(base, u, i, v.as_str(), on);
         }
     }
@@ -176,10 +175,9 @@ fn put(base: &Base, u: &table::Unit<'_>, i: usize, text: &str, on: [bool; 5]) {
 /// Makes the unit's cgroup an isolated partition of its `cpuset=` CPUs
 /// (before every start); false if it could not be had, and then the unit
 /// must not run. The error is said here, naming the unit, its CPUs and
-/// the kernel's answer.
-pub(crate) fn isolate(base: &Base, u: &table::Unit<'_>) -> bool {
-    let cpuset = u.extra().cpuset;
-    let cpus = cpuset.as_ref().map_or("", |c| c.as_str());
+/// the kernel's answer. `x`: the unit's `extra()`.
+pub(crate) fn isolate(base: &Base, u: &table::Unit<'_>, x: &table::Extra<'_>) -> bool {
+    let cpus = x.cpuset.as_ref().map_or("", |c| c.as_str());
     let dir = match base.path(u.name, true, None) {
         Ok(d) => d,
         Err(_) => return false,

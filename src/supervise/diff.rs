@@ -209,13 +209,14 @@ impl Pinned {
 /// The options of `o` and `n` that restart the unit are the same, in
 /// any order.
 fn same_options(o: &Unit<'_>, n: &Unit<'_>) -> bool {
-    let count = |u: &Unit<'_>, opt: (&str, &str)| fixed(u).filter(|&x| x == opt).count();
-    fixed(o).count() == fixed(n).count() && fixed(o).all(|opt| count(o, opt) == count(n, opt))
+    let (po, pn) = (Pinned::of(o), Pinned::of(n));
+    let count = |u: &Unit<'_>, pin, opt: (&str, &str)| fixed(u, pin).filter(|&x| x == opt).count();
+    fixed(o, po).count() == fixed(n, pn).count()
+        && fixed(o, po).all(|opt| count(o, po, opt) == count(n, pn, opt))
 }
 
-/// The options of `u` whose change restarts it.
-fn fixed<'a>(u: &Unit<'a>) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-    let pin = Pinned::of(u);
+/// The options of `u` (`pin`: its `Pinned::of`) whose change restarts it.
+fn fixed<'a>(u: &Unit<'a>, pin: Pinned) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
     u.options().filter(move |(k, _)| !takes_in_place(pin, k))
 }
 

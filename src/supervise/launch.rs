@@ -175,10 +175,12 @@ pub(crate) fn launch(
 ) -> Result<Launched, LaunchError> {
     let name = u.name;
     let conn = pass.conn();
+    // The options few units set, read once for the whole start.
+    let x = u.extra();
     let mut instance_cgroup = None;
     match &ctx.base {
         Some(base) => {
-            prepare_cgroup(base, u, &mut kept.cgroup, ctx.controllers)?;
+            prepare_cgroup(base, u, &x, &mut kept.cgroup, ctx.controllers)?;
             if let Some(c) = conn {
                 let made = cgroup::create_instance(base, u.name, u.isolate, c.num);
                 instance_cgroup = Some(made.inspect_err(|&e| {
@@ -199,8 +201,10 @@ pub(crate) fn launch(
             return Err(LaunchError::Refused);
         }
         None => {
-            if let (false, Some(key)) = (kept.unlimited, crate::place::cgroup_limits::first_set(u))
-            {
+            if let (false, Some(key)) = (
+                kept.unlimited,
+                crate::place::cgroup_limits::first_set(u, &x),
+            ) {
                 say!(
                     "{}: warning: no cgroup: its cgroup limits ({} and the others) are refused; it runs without them",
                     name,
@@ -287,7 +291,6 @@ pub(crate) fn launch(
         }
     }
 
-    let x = u.extra();
     let mut groups = [0u32; passwd::GROUPS_MAX];
     cmd.creds = creds(u, &x, &mut groups)?;
     let (uid, gid) = cmd.creds.map_or((0, 0), |c| (c.uid, c.gid));
@@ -651,6 +654,7 @@ fn numa_of(x: &table::Extra<'_>) -> Option<process::Numa> {
 fn prepare_cgroup(
     base: &Base,
     u: &table::Unit<'_>,
+    x: &table::Extra<'_>,
     fd: &mut Option<OwnedFd>,
     controllers: [bool; 5],
 ) -> Result<(), LaunchError> {
@@ -678,8 +682,8 @@ fn prepare_cgroup(
             }
         }
     }
-    crate::place::cgroup_limits::write(base, u, controllers);
-    if u.isolate && !crate::place::cgroup_limits::isolate(base, u) {
+    crate::place::cgroup_limits::write(base, u, x, controllers);
+    if u.isolate && !crate::place::cgroup_limits::isolate(base, u, x) {
         return Err(LaunchError::Refused);
     }
     Ok(())
