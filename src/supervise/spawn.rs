@@ -731,6 +731,8 @@ mod tests {
     /// the FIFO's path, and that path for `Output::Path`.
     fn fifo(name: &str) -> (std::path::PathBuf, std::path::PathBuf, std::ffi::CString) {
         let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        // A directory a killed run of a process with the same PID left.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("out");
         rustix::fs::mknodat(
