@@ -24,7 +24,7 @@ use crate::supervise::launch::Context;
 use crate::supervise::notify::{Notify, NOTIFY_ENV, NOTIFY_PATH};
 use crate::supervise::rows::ROWS;
 use crate::supervise::supervisor::{Supervisor, PLAN, SLOTS};
-use crate::sys::cmdline::{Cmdline, CMDLINE_MAX};
+use crate::sys::cmdline::{Cmdline, CMDLINE_MAX, CMDLINE_TAIL};
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::log;
@@ -42,19 +42,21 @@ pub(crate) const RUN_DIR: &str = "/run/pinit";
 const CONF_PATH_MAX: usize = 256;
 
 /// The buffers boot reads into and PID 1 keeps: in .bss (see Singleton),
-/// each far longer than what it usually holds. In this order, so that
-/// what every boot writes (the console's name, the command line's first
-/// bytes) is on one page; `pinit.conf=` is rare.
+/// each far longer than what it usually holds. In this order, the command
+/// line first: it is read into the buffer's tail (`read_cmdline`), so
+/// what every boot writes (that tail, the console's name) and the start
+/// buffers' heads that follow (tools/bss.ld) are on one page;
+/// `pinit.conf=` is rare.
 #[repr(C)]
 struct Bufs {
-    tty: [u8; 64],
     cmdline: [u8; CMDLINE_MAX],
+    tty: [u8; 64],
     conf: [u8; CONF_PATH_MAX],
 }
 
 static BUFS: Singleton<Bufs, { bit::BUFS }> = Singleton::new(Bufs {
-    tty: [0; 64],
     cmdline: [0; CMDLINE_MAX],
+    tty: [0; 64],
     conf: [0; CONF_PATH_MAX],
 });
 
@@ -108,11 +110,8 @@ fn boot(args: Args) -> Init<'static> {
     else {
         halt_forever()
     };
-    let n = file::read_file("/proc/cmdline", cmdbuf).unwrap_or_else(|e| {
-        say!("unable to read /proc/cmdline: {}", Name(e));
-        0
-    });
-    let cmdline = Cmdline::new(cmdbuf.get(..n).unwrap_or(&[]));
+    let cmdtext = read_cmdline(cmdbuf);
+    let cmdline = Cmdline::new(cmdtext);
     match (&arrival, panics) {
         (Some(a), _) => say!(
             "pinit {} ({}) is PID 1 again, executed by pinit {} with a hand-over",
@@ -249,7 +248,7 @@ fn boot(args: Args) -> Init<'static> {
     let ctx = Context {
         base,
         notify_env: Some(NOTIFY_ENV),
-        cmdline: cmdbuf.get(..n).unwrap_or(&[]),
+        cmdline: cmdtext,
         controllers,
     };
     let instances = match INSTANCES.take() {
@@ -300,6 +299,19 @@ fn rescue_shell<'t>(mut init: Init<'t>, tty: &'t core::ffi::CStr, inherited: &mu
 
 /// `pinit.conf=PATH` from the kernel command line, copied into `buf`;
 /// one too long or not UTF-8 is said, never dropped silently.
+/// /proc/cmdline, read into the last `CMDLINE_TAIL` bytes of `buf` when
+/// it fits there, so the rest of the buffer stays untouched; empty, said
+/// on the console, when it cannot be read.
+fn read_cmdline(buf: &mut [u8; CMDLINE_MAX]) -> &[u8] {
+    match file::read_file_tail("/proc/cmdline", buf, CMDLINE_TAIL) {
+        Ok(r) => buf.get(r).unwrap_or(&[]),
+        Err(e) => {
+            say!("unable to read /proc/cmdline: {}", Name(e));
+            &[]
+        }
+    }
+}
+
 fn conf_path<'b>(cmdline: &Cmdline<'_>, buf: &'b mut [u8; CONF_PATH_MAX]) -> Option<&'b str> {
     let v = cmdline.value("pinit.conf")?;
     let path = buf

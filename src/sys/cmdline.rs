@@ -1,8 +1,13 @@
 //! The kernel command line (/proc/cmdline): the one complete source of
 //! boot arguments. pinit's own words are namespaced `pinit.*`.
 
-/// /proc/cmdline is at most COMMAND_LINE_SIZE (2048 on x86_64 and arm64).
+/// /proc/cmdline is at most COMMAND_LINE_SIZE (2048 on x86_64 and arm64),
+/// more with a bootconfig.
 pub(crate) const CMDLINE_MAX: usize = 4096;
+/// The last bytes of the command line's buffer, which a command line that
+/// fits is read into (boot/pid1.rs): usually a few hundred bytes, and
+/// then the rest of the buffer is never written (tools/bss.ld).
+pub(crate) const CMDLINE_TAIL: usize = 1024;
 
 /// A borrowed view of the command line's words.
 #[derive(Clone, Copy)]

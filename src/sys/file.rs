@@ -68,6 +68,23 @@ pub(crate) fn read_file(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// Reads all of `path` into the last `tail` bytes of `buf` when it fits
+/// there, else into all of `buf` (as `read_file`); where in `buf` it is.
+/// A short file then never writes the buffer's head, whose pages of .bss
+/// stay untouched.
+pub(crate) fn read_file_tail(
+    path: &str,
+    buf: &mut [u8],
+    tail: usize,
+) -> Result<core::ops::Range<usize>, Errno> {
+    let at = buf.len().saturating_sub(tail);
+    match read_file(path, buf.get_mut(at..).unwrap_or(&mut [])) {
+        Ok(n) => Ok(at..at + n),
+        Err(Errno::FBIG) => read_file(path, buf).map(|n| 0..n),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes `data` to an existing file (a /proc or cgroup knob) in one write.
 pub(crate) fn write_file(path: &str, data: &[u8]) -> Result<(), Errno> {
     let fd = path::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
@@ -205,6 +222,39 @@ fn parse_pid(text: &[u8]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file that fits the tail is read there and the head is left as
+    /// it was; a longer one fills the buffer from its start; one longer
+    /// than the buffer is an error, not a truncation.
+    #[test]
+    fn a_short_file_is_read_into_the_tail() {
+        extern crate std;
+        let dir = std::env::temp_dir().join(format!("pinit-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let path = path.to_str().unwrap();
+        let mut buf = [7u8; 64];
+        for (len, want) in [
+            (0, 48..48),
+            (10, 48..58),
+            (16, 48..64),
+            (17, 0..17),
+            (64, 0..64),
+        ] {
+            let text: std::vec::Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            std::fs::write(path, &text).unwrap();
+            buf.fill(7);
+            let got = read_file_tail(path, &mut buf, 16).unwrap();
+            assert_eq!(got, want, "{len} bytes");
+            assert_eq!(buf.get(got.clone()).unwrap(), &text[..]);
+            if len <= 16 {
+                assert!(buf[..48].iter().all(|&b| b == 7), "{len} bytes");
+            }
+        }
+        std::fs::write(path, [b'x'; 65]).unwrap();
+        assert_eq!(read_file_tail(path, &mut buf, 16), Err(Errno::FBIG));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn pids_from_pidfiles() {
