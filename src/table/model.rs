@@ -948,10 +948,11 @@ pub(crate) const WATCHDOG_WAIT: Millis = Millis(60_000);
 
 /// The whole table. Keep it in a static (`Table::new()` is const): only
 /// the unit slots in use are ever written. In this order (`repr(C)`): the
-/// small fields and the head of `units` share pages, `setup`'s head (a
-/// 5 KiB Vec, empty in many tables) sits at the end, before the text a
-/// `sys::Parsed` keeps next; the compiler's order put three pages
-/// between them.
+/// small fields and the head of `units` share pages, `env`'s and
+/// `setup`'s heads (Vecs empty in many tables) share one at the end; the
+/// compiler's order put three pages between them, and `env` before
+/// `units` (520 bytes) made 33 units' entries cross a third page on
+/// aarch64.
 #[repr(C)]
 pub struct Table<'a> {
     /// The `log` statement's DESTINATION as written (`log()` reads it).
@@ -967,13 +968,13 @@ pub struct Table<'a> {
     /// niche, a non-zero byte that moves the whole static table from
     /// .bss to .data (96 KB more binary).
     watchdog: Vec<Watchdog<'a>, 1>,
-    /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
-    pub env: Vec<Word<'a>, ENV_MAX>,
     /// Start order: every unit after the ones it depends on, file order
     /// otherwise. Stop in reverse.
     pub order: Vec<u16, UNITS_MAX>,
     /// In file order; `Dep::unit` and `order` index this.
     pub units: Vec<Unit<'a>, UNITS_MAX>,
+    /// Global `env KEY=VALUE`, for every unit (a unit's env= wins).
+    pub env: Vec<Word<'a>, ENV_MAX>,
     /// hostname, mount, fstab, sysctl, irq-affinity, random-seed, in
     /// file order.
     pub setup: Vec<Setup<'a>, SETUP_MAX>,
