@@ -11,6 +11,13 @@ echo READY
 """
 
 
+# The end of a line of pinit's: its newline, or a kernel line's
+# timestamp, which the console may print into the middle of it (the
+# kernel's `tsc: Refined TSC` line once split `pinit: shutdown: poweroff`
+# from its newline on x86_64).
+END = r"(?=\r?\n|\[ *\d+\.\d+\])"
+
+
 def steps(kind, killed):
     """pinit's shutdown lines in order (docs/design.md §2)."""
     s = [r"pinit: shutdown: %s requested" % kind,
@@ -20,7 +27,7 @@ def steps(kind, killed):
     return s + [r"pinit: shutdown: syncing file systems",
                 r"pinit: shutdown: unmounting file systems",
                 r"pinit: shutdown: \d+ unmounted, \d+ remounted read-only, \d+ left as they were",
-                r"pinit: shutdown: %s\r?\n" % kind]
+                r"pinit: shutdown: %s%s" % (kind, END)]
 
 
 # For a guest's shell profile. `zombies`: a line `ZOMBIE <stat>` per
@@ -66,7 +73,7 @@ def shutdown(t, command, kind, killed=None, prepare=(), forced=False, progs=Fals
         g.expect(answer, 30)
     g.send(command + "\n")
     if forced:
-        g.expect(r"pinit: shutdown: %s\r?\n" % kind, 60)
+        g.expect(r"pinit: shutdown: %s%s" % (kind, END), 60)
     else:
         lines = steps(kind, killed is True)
         # A client that fails says so at once: report that, not a timeout.
