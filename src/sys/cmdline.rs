@@ -6,7 +6,8 @@
 pub(crate) const CMDLINE_MAX: usize = 4096;
 /// The last bytes of the command line's buffer, which a command line that
 /// fits is read into (boot/pid1.rs): usually a few hundred bytes, and
-/// then the rest of the buffer is never written (tools/bss.ld).
+/// then the rest of the buffer is never written. tools/bss.ld's 1 KiB
+/// offset of the boot's buffers is this value: change both together.
 pub(crate) const CMDLINE_TAIL: usize = 1024;
 
 /// A borrowed view of the command line's words.

@@ -481,7 +481,7 @@ pub struct Unit<'a> {
 /// The options few units set: identity, paths, placement, limits and
 /// priorities. A unit does not keep them: `Unit::extra` reads them again
 /// from its options text (parsed and checked with the table), so a table
-/// entry is 152 bytes on 64-bit, not 376, and 32 entries take two pages
+/// entry is 144 bytes on 64-bit, not 376, and 32 entries take two pages
 /// less of PID 1's memory (docs/design.md §5).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Extra<'a> {
