@@ -61,7 +61,7 @@ pub(super) fn span(line: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// The bytes of a `KernelPageSize:   4 kB` line.
-fn page_size(line: &[u8]) -> Option<usize> {
+pub(super) fn page_size(line: &[u8]) -> Option<usize> {
     let rest = line.strip_prefix(b"KernelPageSize:")?;
     let kb = number(rest.strip_suffix(b" kB")?.trim_ascii(), 10)?;
     kb.checked_mul(1024).filter(|p| p.is_power_of_two())

@@ -8,10 +8,12 @@
 //! at the start of the text, tools/cold.ld the boot-, reload-, shutdown-
 //! and client-only code after the rest, and tools/ldsplit the read-only
 //! data that code alone reads in mappings of their own (docs/design.md
-//! §1). The pages stay in the page cache: a later call of cold code
-//! faults them in again.
+//! §1). The text above `.text.hot`'s last page becomes a mapping of its
+//! own too, so the loop's faults map `.text.hot` and nothing past it (on
+//! armv7 12 pages, not the window's 16). The pages stay in the page
+//! cache: a later call of cold code faults them in again.
 
-use super::stack::{dont_need, number, span};
+use super::stack::{dont_need, number, page_size, span};
 use crate::sys::file::Lines;
 use rustix::io::Errno;
 
@@ -37,6 +39,8 @@ pub(crate) fn release() -> Result<(), Errno> {
     let mut ours = false;
     // The mapping whose `Anonymous:` line is awaited.
     let mut open: Option<Mapping> = None;
+    // The mapping that holds this function, and its page size.
+    let mut text = None;
     Lines::open("/proc/self/smaps")?.each(|line| {
         if let Some(m) = header(line) {
             open = m;
@@ -49,6 +53,10 @@ pub(crate) fn release() -> Result<(), Errno> {
                 (n, file) = (0, f);
             }
             ours |= m.is_some_and(|m| (m.low..m.high).contains(&here));
+        } else if let (Some(m), Some(page)) = (open, page_size(line)) {
+            if (m.low..m.high).contains(&here) {
+                text = Some((m, page));
+            }
         } else if let (Some(m), Some(kb)) = (open, anonymous(line)) {
             open = None;
             if let (0, Some(slot)) = (kb, run.get_mut(n)) {
@@ -61,13 +69,60 @@ pub(crate) fn release() -> Result<(), Errno> {
     if !ours {
         return Ok(());
     }
-    let mut first = Ok(());
+    // The split first: the first fault after the unmapping (in this
+    // function) then maps the loop's code alone.
+    let split = text.and_then(|(m, page)| {
+        Some((
+            hot_split(m, here, hot_end as *const () as usize, page)?,
+            m.high,
+        ))
+    });
+    let mut first = match split {
+        Some((at, high)) => set_apart(at, high),
+        None => Ok(()),
+    };
     for m in run.iter().take(n) {
         if let (Err(e), Ok(())) = (unmap(m.low, m.high - m.low), &first) {
             first = Err(e);
         }
     }
     first
+}
+
+/// Marks the end of `.text.hot`: tools/hot.ld places it last there, after
+/// the code PID 1's loop runs in its steady state. Never called; only its
+/// address is used. Without hot.ld (a test binary) it is anywhere in the
+/// text, and `hot_split` then finds no split or one that only costs a
+/// window.
+#[inline(never)]
+#[link_section = ".text.pinit_hot_end"]
+fn hot_end() {}
+
+/// Where the text mapping `m` (page size `page`), which holds `here`
+/// (`release`, first in `.text.hot`), splits: the page boundary at or
+/// after `end`, the end of `.text.hot`; `None` when that is not strictly
+/// inside the mapping above `here` (nothing to split, or no hot.ld).
+fn hot_split(m: Mapping, here: usize, end: usize, page: usize) -> Option<usize> {
+    let at = end.checked_next_multiple_of(page)?;
+    (here < end && m.low < at && at < m.high).then_some(at)
+}
+
+/// Gives [at, high) mapping of its own (`MADV_RANDOM`, which sets a flag
+/// the rest of the text has not, so the kernel splits the mapping there):
+/// fault-around never maps past a mapping's end, so the loop's faults in
+/// `.text.hot` map its pages alone, not the next code up to 64 KiB. The
+/// flag itself only turns off read-ahead for faults above `at`.
+fn set_apart(at: usize, high: usize) -> Result<(), Errno> {
+    // SAFETY: [at, high) is the part of the binary's read-only text
+    // mapping above `.text.hot`; MADV_RANDOM changes no page, only the
+    // mapping's read-ahead hint.
+    unsafe {
+        rustix::mm::madvise(
+            at as *mut core::ffi::c_void,
+            high - at,
+            rustix::mm::Advice::Random,
+        )
+    }
 }
 
 /// A read-only mapping of a file: its bounds and the file (device and
@@ -176,6 +231,73 @@ mod tests {
             })
             .ok()?;
         rss
+    }
+
+    #[test]
+    fn the_text_splits_at_the_page_after_the_hot_code() {
+        let m = Mapping {
+            low: 0x40_1000,
+            high: 0x44_1000,
+            file: (0, 2, 17),
+        };
+        let here = 0x40_1010;
+        assert_eq!(hot_split(m, here, 0x41_0866, 4096), Some(0x41_1000));
+        assert_eq!(hot_split(m, here, 0x41_1000, 4096), Some(0x41_1000));
+        assert_eq!(hot_split(m, here, 0x41_0866, 65536), Some(0x42_0000));
+        // At or past the mapping's end: nothing to set apart (a second
+        // release, after a reload, finds the mapping split already).
+        assert_eq!(hot_split(m, here, 0x44_0800, 4096), None);
+        assert_eq!(hot_split(m, here, 0x45_0000, 4096), None);
+        // The marker below `release`: no hot.ld, no split.
+        assert_eq!(hot_split(m, here, 0x40_1000, 4096), None);
+        assert_eq!(hot_split(m, here, usize::MAX - 5, 4096), None);
+    }
+
+    /// The lines of /proc/self/maps inside [low, high).
+    fn mappings_in(low: usize, high: usize) -> Vec<(usize, usize)> {
+        std::fs::read_to_string("/proc/self/maps")
+            .expect("/proc/self/maps")
+            .lines()
+            .filter_map(|l| span(l.as_bytes()))
+            .filter(|&(a, b)| a >= low && b <= high)
+            .collect()
+    }
+
+    #[test]
+    fn set_apart_gives_the_rest_of_a_file_mapping_a_mapping_of_its_own() {
+        let path = format!("/tmp/pinit-text-{}\0", std::process::id());
+        let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).expect("a C string");
+        let path = path.trim_end_matches('\0');
+        std::fs::write(path, vec![0x5a_u8; 4 * 4096]).expect("write");
+        let file = rustix::fs::open(
+            c,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .expect("open");
+        let _ = std::fs::remove_file(path);
+        // SAFETY: a new private read-only mapping of a file of ours, of
+        // its whole length; nothing else refers to it.
+        let low = unsafe {
+            rustix::mm::mmap(
+                core::ptr::null_mut(),
+                4 * 4096,
+                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::EXEC,
+                rustix::mm::MapFlags::PRIVATE,
+                &file,
+                0,
+            )
+        }
+        .expect("mmap") as usize;
+        let high = low + 4 * 4096;
+        assert_eq!(mappings_in(low, high), vec![(low, high)]);
+        set_apart(low + 4096, high).expect("madvise");
+        assert_eq!(
+            mappings_in(low, high),
+            vec![(low, low + 4096), (low + 4096, high)]
+        );
+        // SAFETY: the mapping made above, unused from here on.
+        unsafe { rustix::mm::munmap(low as *mut core::ffi::c_void, 4 * 4096) }.expect("munmap");
     }
 
     #[test]

@@ -26,7 +26,7 @@ tty     console tty=%s after=web stop-signal=HUP -- /bin/sh -l
 # Run by the console unit's login shell: the kernel's view of the units.
 PROFILE = r"""
 awk '$2 == "r-xp" && $NF == "/sbin/pinit" {r = $1; t = 1; next}
-     t && $1 == "Rss:" {print "TEXT " r " " $2; exit}' /proc/1/smaps
+     t && $1 == "Rss:" {print "TEXT " r " " $2; t = 0}' /proc/1/smaps
 awk '$2 == "r--p" && $NF == "/sbin/pinit" {r = $1; d = 1; next}
      d && $1 == "Rss:" {c = r " " $2; d = 0} END {print "COLD " c}' /proc/1/smaps
 cg() { cat /sys/fs/cgroup/services/$1/cgroup.procs | tr '\n' ' '; }
@@ -80,14 +80,24 @@ def run(t):
 
     # PID 1 unmapped its text after the boot; what its loop ran since
     # came back in fault-around windows (64 KiB), the boot-only code
-    # (tools/cold.ld: over 100 KiB on every arch) did not.
-    m = re.search(r"TEXT ([0-9a-f]+)-([0-9a-f]+) (\d+)", text)
-    t.check(m is not None, "no PID 1 text mapping in /proc/1/smaps")
-    if m:
-        size, rss = (int(m.group(2), 16) - int(m.group(1), 16)) // 1024, int(m.group(3))
+    # (tools/cold.ld: over 100 KiB on every arch) did not. The text is two
+    # mappings: the loop's steady-state code (.text.hot, at most 64 KiB
+    # and a page), set apart so that fault-around stops at its end
+    # (src/sys/text.rs), and the rest right after it.
+    texts = [(int(a, 16), int(b, 16), int(r))
+             for a, b, r in re.findall(r"TEXT ([0-9a-f]+)-([0-9a-f]+) (\d+)", text)]
+    t.check(len(texts) == 2, "PID 1's text mappings: %r, not the hot code and the rest" % texts)
+    if texts:
+        size = sum(b - a for a, b, _ in texts) // 1024
+        rss = sum(r for _, _, r in texts)
         t.metric("text_rss_kib", rss)
         t.check(rss <= size - 64, "PID 1's text: %d of %d KiB resident, the boot's code "
                 "was not unmapped" % (rss, size))
+    if len(texts) == 2:
+        (a, b, _), (c, d, _) = texts
+        t.check(b == c and (b - a) // 1024 <= 68 and (d - c) // 1024 >= 100,
+                "PID 1's text mappings %x-%x and %x-%x: not the hot code (at most 68 KiB) "
+                "and the rest after it" % (a, b, c, d))
 
     # The last read-only mapping of the binary is .rodata.cold, the data
     # only the boot's and the client's code reads (tools/ldsplit: 12 KiB
