@@ -297,8 +297,6 @@ fn rescue_shell<'t>(mut init: Init<'t>, tty: &'t core::ffi::CStr, inherited: &mu
     serve(init)
 }
 
-/// `pinit.conf=PATH` from the kernel command line, copied into `buf`;
-/// one too long or not UTF-8 is said, never dropped silently.
 /// /proc/cmdline, read into the last `CMDLINE_TAIL` bytes of `buf` when
 /// it fits there, so the rest of the buffer stays untouched; empty, said
 /// on the console, when it cannot be read.
@@ -312,6 +310,8 @@ fn read_cmdline(buf: &mut [u8; CMDLINE_MAX]) -> &[u8] {
     }
 }
 
+/// `pinit.conf=PATH` from the kernel command line, copied into `buf`;
+/// one too long or not UTF-8 is said, never dropped silently.
 fn conf_path<'b>(cmdline: &Cmdline<'_>, buf: &'b mut [u8; CONF_PATH_MAX]) -> Option<&'b str> {
     let v = cmdline.value("pinit.conf")?;
     let path = buf
