@@ -27,7 +27,6 @@ use crate::sys::{path, Args, Inherited};
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{Addr, SocketKind};
 use crate::table::{Log, Ready, Table};
-use core::fmt::Write;
 use rustix::fd::OwnedFd;
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::process::Pid;
@@ -178,7 +177,7 @@ pub(crate) fn left_running(table: &Table<'_>, base: Option<&Base>) -> bool {
 /// Calls `f` with each pid of cgroup `dir`.
 fn each_pid(dir: &Path, f: impl FnMut(i32)) {
     let mut procs: heapless::String<{ cgroup::PATH_MAX + 16 }> = heapless::String::new();
-    let _ = write!(procs, "{}/cgroup.procs", dir.as_str());
+    let _ = crate::put!(procs, "{}/cgroup.procs", dir.as_str());
     let _ = cgroup::for_each_pid(procs.as_str(), f);
 }
 
@@ -285,7 +284,7 @@ fn instance(
     now: Ms,
 ) {
     let mut buf: heapless::String<{ cgroup::PATH_MAX }> = heapless::String::new();
-    if write!(buf, "{}/{}", dir.as_str(), cgroup::instance_dir(name, num)).is_err() {
+    if crate::put!(buf, "{}/{}", dir.as_str(), cgroup::instance_dir(name, num)).is_err() {
         return;
     }
     let Ok(sub) = Path::new(buf.as_str()) else {
@@ -440,7 +439,7 @@ fn open_dir(dir: &Path) -> Option<OwnedFd> {
 /// `/proc/PID/fd/N`.
 fn fd_path(pid: i32, n: i32) -> heapless::String<40> {
     let mut p = heapless::String::new();
-    let _ = write!(p, "/proc/{}/fd/{}", pid, n);
+    let _ = crate::put!(p, "/proc/{}/fd/{}", pid, n);
     p
 }
 

@@ -9,9 +9,11 @@
 //! a path (decoded, UUID= resolved) of PATH_MAX bytes.
 
 use crate::boot::mounts;
+use crate::filled;
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file::{Lines, Why, FILE_LINE_MAX};
+use crate::sys::put::Filled;
 use crate::sys::{self, path, swap};
 use crate::table::model::mount_flag;
 use core::ffi::CStr;
@@ -287,7 +289,7 @@ struct At<'p> {
 
 impl At<'_> {
     /// `FILE:LINE: unable to VERB: ERR`, counted as failed (or nofail).
-    fn failed(&self, n: &mut Counts, what: core::fmt::Arguments<'_>, e: Why) {
+    fn failed(&self, n: &mut Counts, what: Filled<'_>, e: Why) {
         if self.nofail {
             n.nofail += 1;
             say!(
@@ -388,11 +390,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
     };
     let mut tbuf = [0u8; PATH_MAX];
     let Some(target) = unescape(e.file, &mut tbuf) else {
-        return at.failed(
-            n,
-            format_args!("read the mount point"),
-            Why(Errno::NAMETOOLONG),
-        );
+        return at.failed(n, filled!("read the mount point"), Why(Errno::NAMETOOLONG));
     };
     let spec = core::str::from_utf8(e.spec).unwrap_or("?");
     if target == "/" {
@@ -413,7 +411,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
     }
     let (mut sbuf, mut tbuf2) = ([0u8; PATH_MAX], [0u8; PATH_MAX]);
     let Some(src) = source(e.spec, &mut sbuf) else {
-        return at.failed(n, format_args!("read {}", spec), Why(Errno::NAMETOOLONG));
+        return at.failed(n, filled!("read {}", spec), Why(Errno::NAMETOOLONG));
     };
     let mut lbuf = [0u8; PATH_MAX];
     let src = match tagged(e.spec) {
@@ -421,20 +419,14 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
         true => match path::with(src, |s| fs::readlinkat_raw(fs::CWD, s, &mut lbuf[..])) {
             Ok(len) => match lbuf.get(..len).and_then(|t| resolve(src, t, &mut tbuf2)) {
                 Some(dev) => dev,
-                None => {
-                    return at.failed(n, format_args!("follow {}", src), Why(Errno::NAMETOOLONG))
-                }
+                None => return at.failed(n, filled!("follow {}", src), Why(Errno::NAMETOOLONG)),
             },
             Err(err) => {
                 let why = match fs::stat(c"/dev/disk") {
                     Err(_) => "no /dev/disk: no udev has made its links; name the device instead",
                     Ok(_) => "no such link",
                 };
-                return at.failed(
-                    n,
-                    format_args!("find {} ({}: {})", spec, src, why),
-                    Why(err),
-                );
+                return at.failed(n, filled!("find {} ({}: {})", spec, src, why), Why(err));
             }
         },
     };
@@ -443,7 +435,7 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
         match r {
             Ok(()) => n.swaps += 1,
             Err(Errno::BUSY) => n.already += 1,
-            Err(err) => at.failed(n, format_args!("turn on swap {}", spec), Why(err)),
+            Err(err) => at.failed(n, filled!("turn on swap {}", spec), Why(err)),
         }
         return;
     }
@@ -459,9 +451,10 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
         let e = Why(Errno::INVAL);
         return at.failed(
             n,
-            format_args!(
+            filled!(
                 "mount {} on {}: type auto (pinit does not probe; name the file system type)",
-                spec, target
+                spec,
+                target
             ),
             e,
         );
@@ -471,17 +464,13 @@ fn entry(path: &str, line: u32, text: &[u8], n: &mut Counts) {
         return;
     }
     if let Err(err) = mount_point(target, src, o.flags & MS_BIND != 0) {
-        return at.failed(
-            n,
-            format_args!("create the mount point {}", target),
-            Why(err),
-        );
+        return at.failed(n, filled!("create the mount point {}", target), Why(err));
     }
     match mount(src, target, e.fstype, o.flags, data) {
         Ok(()) => n.mounted += 1,
         Err(err) => at.failed(
             n,
-            format_args!("mount {} on {} ({})", spec, target, e.fstype),
+            filled!("mount {} on {} ({})", spec, target, e.fstype),
             Why(err),
         ),
     }
@@ -517,7 +506,7 @@ fn root(at: &At<'_>, spec: &str, e: &Entry<'_>, o: &Opts, data: &CStr, n: &mut C
                 e.opts
             );
         }
-        Err(err) => at.failed(n, format_args!("remount / ({})", e.opts), Why(err)),
+        Err(err) => at.failed(n, filled!("remount / ({})", e.opts), Why(err)),
     }
 }
 

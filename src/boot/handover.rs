@@ -27,6 +27,7 @@ use crate::supervise::instance::{Instance, Stop};
 use crate::supervise::report::Timeline;
 use crate::supervise::supervisor::Carried;
 use crate::supervise::unit::{Failure, Snapshot, State, Status, Then};
+use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -135,16 +136,16 @@ pub(crate) enum Refused {
     Malformed(u8),
 }
 
-impl core::fmt::Display for Refused {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Refused {
+    fn put(&self, s: &mut dyn Sink) {
         match *self {
-            Refused::Magic => f.write_str("not a hand-over"),
+            Refused::Magic => s.str("not a hand-over"),
             Refused::Version(v) => {
-                write!(f, "format version {} (this one reads up to {})", v, VERSION)
+                crate::fill!(s, "format version {} (this one reads up to {})", v, VERSION)
             }
-            Refused::Truncated => f.write_str("it is cut short"),
-            Refused::Tag(t) => write!(f, "unknown record {}", t),
-            Refused::Malformed(t) => write!(f, "record {} does not read", t),
+            Refused::Truncated => s.str("it is cut short"),
+            Refused::Tag(t) => crate::fill!(s, "unknown record {}", t),
+            Refused::Malformed(t) => crate::fill!(s, "record {} does not read", t),
         }
     }
 }

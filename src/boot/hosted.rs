@@ -20,7 +20,6 @@ use crate::supervise::rows::ROWS;
 use crate::supervise::supervisor::{Supervisor, PLAN, SLOTS};
 use crate::sys::errno::Name;
 use crate::sys::{path, time};
-use core::fmt::Write;
 use rustix::fs::Mode as FsMode;
 
 #[inline(never)] // its frame stays out of main's
@@ -58,7 +57,7 @@ pub(crate) fn run(path: &str) -> i32 {
         return 1;
     }
     let mut sock: heapless::String<80> = heapless::String::new();
-    let _ = write!(sock, "{}/notify", dir.as_str());
+    let _ = crate::put!(sock, "{}/notify", dir.as_str());
     let mut env = [0u8; 128];
     let notify_env = notify_env(sock.as_str(), &mut env);
     match Notify::bind(sock.as_str()) {
@@ -74,7 +73,7 @@ pub(crate) fn run(path: &str) -> i32 {
     }
 
     let mut ctl: heapless::String<80> = heapless::String::new();
-    let _ = write!(ctl, "{}/control", dir.as_str());
+    let _ = crate::put!(ctl, "{}/control", dir.as_str());
     match Control::bind(ctl.as_str(), &init.ev) {
         Ok(c) => init.control = Some(c),
         Err(e) => say!(
@@ -89,7 +88,7 @@ pub(crate) fn run(path: &str) -> i32 {
     let mut base = None;
     let mut controllers = [false; 5];
     if let Some(mount) = cgroup::own_dir(&mut own) {
-        let _ = write!(own, "/pinit.{}", me);
+        let _ = crate::put!(own, "/pinit.{}", me);
         let want = crate::place::cgroup_limits::wanted(table.get());
         match cgroup::setup_delegated(own.as_str(), want) {
             Ok(c) => {
@@ -156,7 +155,7 @@ pub(crate) fn run(path: &str) -> i32 {
 fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Errno> {
     use rustix::io::Errno;
     let mode = FsMode::from_raw_mode(0o700);
-    let _ = write!(dir, "/run/pinit.{}", me);
+    let _ = crate::put!(dir, "/run/pinit.{}", me);
     let mkdir = |d: &str| path::mkdir(d, mode);
     let made = match mkdir(dir.as_str()) {
         Err(Errno::EXIST) => stale(dir.as_str()).and_then(|()| mkdir(dir.as_str())),
@@ -168,9 +167,9 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
         Err(e) => return Err(e),
     }
     dir.clear();
-    let _ = write!(dir, "/tmp/pinit.{}.", me);
+    let _ = crate::put!(dir, "/tmp/pinit.{}.", me);
     let random = crate::sys::random_u64()?;
-    let _ = write!(dir, "{:016x}", random);
+    let _ = crate::put!(dir, "{}", crate::sys::put::Hex(random, 16));
     mkdir(dir.as_str())
 }
 
@@ -190,7 +189,7 @@ fn stale(dir: &str) -> Result<(), rustix::io::Errno> {
     }
     for name in ["notify", "control"] {
         let mut path: heapless::String<80> = heapless::String::new();
-        let _ = write!(path, "{}/{}", dir, name);
+        let _ = crate::put!(path, "{}/{}", dir, name);
         match path::unlink(path.as_str()) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(e),

@@ -10,6 +10,7 @@
 use crate::say;
 use crate::supervise::tables::{self, Held, Loaded};
 use crate::sys::file;
+use crate::sys::put::{Put, Sink};
 use crate::sys::{bit, Singleton};
 use crate::table::{self, capacity::FILE_MAX, Diag};
 use core::pin::Pin;
@@ -37,12 +38,14 @@ pub(crate) enum Refused<'p> {
     Errors(&'p str, usize),
 }
 
-impl core::fmt::Display for Refused<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Refused<'_> {
+    fn put(&self, s: &mut dyn Sink) {
         match *self {
-            Refused::Read(p, Errno::FBIG) => write!(f, "{}: larger than {} bytes", p, FILE_MAX),
-            Refused::Read(p, e) => write!(f, "unable to read {}: {}", p, file::Why(e)),
-            Refused::Errors(p, n) => write!(f, "{}: {} error(s)", p, n),
+            Refused::Read(p, Errno::FBIG) => {
+                crate::fill!(s, "{}: larger than {} bytes", p, FILE_MAX)
+            }
+            Refused::Read(p, e) => crate::fill!(s, "unable to read {}: {}", p, file::Why(e)),
+            Refused::Errors(p, n) => crate::fill!(s, "{}: {} error(s)", p, n),
         }
     }
 }
@@ -77,7 +80,7 @@ pub(crate) fn read<'p>(
 /// Boot: the table `read` finds, or the compiled-in one instead of a
 /// file that cannot be taken (said on the console, error by error).
 pub(crate) fn load<'p>(mut into: Pin<&mut Loaded>, path: Option<&'p str>) -> Source<'p> {
-    let mut say_diag = |d: &Diag<'_>| say!("{}", d);
+    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::sys::put::Shown(d));
     match read(into.as_mut(), path, &mut say_diag) {
         Ok(s) => s,
         Err(r) => {
@@ -114,7 +117,7 @@ pub(crate) fn handed_over<'p>(
     text: &[u8],
     path: &'p str,
 ) -> Option<Source<'p>> {
-    let mut say_diag = |d: &Diag<'_>| say!("{}", d);
+    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::sys::put::Shown(d));
     if board_table {
         return Some(board(into, &mut say_diag));
     }
@@ -136,7 +139,9 @@ pub(crate) fn handed_over<'p>(
 
 /// For `pinit --config FILE`: the file or nothing (its errors said).
 pub(crate) fn load_file(into: Pin<&mut Loaded>, path: &str) -> Result<(), usize> {
-    match read(into, Some(path), &mut |d| say!("{}", d)) {
+    match read(into, Some(path), &mut |d| {
+        say!("{}", crate::sys::put::Shown(d))
+    }) {
         Ok(_) => Ok(()),
         Err(Refused::Errors(_, n)) => Err(n),
         Err(r) => {

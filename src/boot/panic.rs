@@ -9,15 +9,14 @@
 use crate::boot::adopt;
 use crate::say;
 use crate::sys::{self, CVec};
-use core::fmt::Write;
 
 pub fn handle(info: &core::panic::PanicInfo<'_>) -> ! {
-    say!("panic: {}", info);
+    say!("panic: {}", sys::put::Shown(info));
     if rustix::process::getpid().is_init() {
         let now_ms = crate::sys::time::since_boot_us() / 1000;
         let (n, at) = adopt::next_panics(own_panics(), now_ms);
         let mut arg: heapless::String<48> = heapless::String::new();
-        let _ = write!(arg, "{}{}@{}\0", adopt::ARG, n, at);
+        let _ = crate::put!(arg, "{}{}@{}\0", adopt::ARG, n, at);
         let arg = core::ffi::CStr::from_bytes_until_nul(arg.as_bytes()).unwrap_or(c"--reexec=1@0");
         sys::keep_fds_across_exec();
         let mut argv: CVec<'_, 3> = CVec::new();

@@ -16,7 +16,6 @@ use crate::supervise::effects::System;
 use crate::supervise::supervisor::{Supervisor, UnitFds};
 use crate::sys::errno::Name;
 use crate::sys::{self, Args, CVec, Inherited, Mapped};
-use core::fmt::Write;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, FdFlags};
 
@@ -66,7 +65,7 @@ pub(crate) fn reexec(init: &Held<'_>, sup: &Supervisor<'_>, client: BorrowedFd<'
         }
     };
     let mut arg: heapless::String<32> = heapless::String::new();
-    let _ = write!(arg, "{}{}", ARG, memfd.as_raw_fd());
+    let _ = crate::put!(arg, "{}{}", ARG, memfd.as_raw_fd());
     let mut argbuf = [0u8; 33];
     let Some(arg) = cstr(arg.as_bytes(), &mut argbuf) else {
         return (FAILED, "argument too long");
@@ -490,10 +489,13 @@ fn check(bytes: &[u8], inherited: &Inherited) -> Result<(), Refused> {
 /// The answer to the client that asked for the re-exec.
 pub(crate) fn answer(client: OwnedFd, from: &str, units: usize) {
     let mut line: heapless::String<128> = heapless::String::new();
-    let _ = write!(
+    let _ = crate::put!(
         line,
         "pinit {} ({}) is PID 1 again: {} units handed over by pinit {}",
-        VERSION, ARCH, units, from
+        VERSION,
+        ARCH,
+        units,
+        from
     );
     let _ = server::send_line(client.as_fd(), line.as_bytes());
     let _ = server::reply(client.as_fd(), Ok(()));

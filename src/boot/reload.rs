@@ -18,7 +18,6 @@ use crate::supervise::supervisor::{Planned, Supervisor};
 use crate::sys::console::Line;
 use crate::sys::time::Ms;
 use crate::table::Setup;
-use core::fmt::Write;
 
 /// Reloads the table `conf` names (None: /etc/pinit.conf, else the
 /// board); `pid1`: apply the system statements too. Ok: whether the new
@@ -34,9 +33,9 @@ pub(crate) fn reload(
     let busy = (FAILED, "a reload of the table is under way");
     let spare = sup.spare().ok_or(busy)?;
     let read = load_table::read(spare, conf, &mut |d| {
-        say!("{}", d);
+        say!("{}", crate::sys::put::Shown(d));
         let mut l = Line::new();
-        let _ = write!(l, "{}", d);
+        let _ = crate::put!(l, "{}", crate::sys::put::Shown(d));
         tell(core::str::from_utf8(l.as_bytes()).unwrap_or("?"));
     });
     let source = match read {
@@ -44,7 +43,7 @@ pub(crate) fn reload(
         Err(r) => {
             say!("reload: {}; nothing changed", r);
             let mut l = Line::new();
-            let _ = write!(l, "{}; nothing changed", r);
+            let _ = crate::put!(l, "{}; nothing changed", r);
             tell(core::str::from_utf8(l.as_bytes()).unwrap_or("?"));
             return Err((FAILED, "the table was not taken; nothing changed"));
         }
@@ -79,16 +78,16 @@ pub(crate) fn reload(
 fn planned(p: Planned<'_>, tell: &mut dyn FnMut(&str)) {
     let mut l = Line::new();
     let _ = match p {
-        Planned::Stop(n) => write!(l, "stop {}", n),
-        Planned::Start(n) => write!(l, "start {}", n),
-        Planned::Restart(n) => write!(l, "restart {}", n),
-        Planned::Update(n) => write!(l, "update {}", n),
+        Planned::Stop(n) => crate::put!(l, "stop {}", n),
+        Planned::Start(n) => crate::put!(l, "start {}", n),
+        Planned::Restart(n) => crate::put!(l, "restart {}", n),
+        Planned::Update(n) => crate::put!(l, "update {}", n),
         Planned::InPlace(n, mask) => {
-            let _ = write!(l, "change {} ", n);
+            let _ = crate::put!(l, "change {} ", n);
             let keys = diff::in_place_keys().enumerate();
             let mut first = true;
             for (_, k) in keys.filter(|(b, _)| mask & (1 << b) != 0) {
-                let _ = write!(l, "{}{}", if first { "" } else { "," }, k);
+                let _ = crate::put!(l, "{}{}", if first { "" } else { "," }, k);
                 first = false;
             }
             Ok(())
@@ -129,13 +128,13 @@ fn setup(old: &crate::table::Table<'_>, new: &crate::table::Table<'_>, tell: &mu
 fn said(what: &str, s: &Setup<'_>, tell: &mut dyn FnMut(&str)) {
     let mut l = Line::new();
     let _ = match s {
-        Setup::Hostname(h) => write!(l, "{} hostname {}", what, h),
-        Setup::HostnameFile(f, _) => write!(l, "{} hostname {}", what, f.raw()),
-        Setup::Fstab(f) => write!(l, "{} fstab {}", what, f.file.raw()),
-        Setup::RandomSeed(f) => write!(l, "{} random-seed {}", what, f.raw()),
-        Setup::Mount(m) => write!(l, "{} mount {}", what, m.target.raw()),
-        Setup::Sysctl(c) => write!(l, "{} sysctl {}", what, c.key),
-        Setup::IrqAffinity(c) => write!(l, "{} irq-affinity {}", what, c.as_str()),
+        Setup::Hostname(h) => crate::put!(l, "{} hostname {}", what, h),
+        Setup::HostnameFile(f, _) => crate::put!(l, "{} hostname {}", what, f.raw()),
+        Setup::Fstab(f) => crate::put!(l, "{} fstab {}", what, f.file.raw()),
+        Setup::RandomSeed(f) => crate::put!(l, "{} random-seed {}", what, f.raw()),
+        Setup::Mount(m) => crate::put!(l, "{} mount {}", what, m.target.raw()),
+        Setup::Sysctl(c) => crate::put!(l, "{} sysctl {}", what, c.key),
+        Setup::IrqAffinity(c) => crate::put!(l, "{} irq-affinity {}", what, c.as_str()),
     };
     let text = core::str::from_utf8(l.as_bytes()).unwrap_or("?");
     say!("reload: {}", text);

@@ -71,7 +71,7 @@ pub(crate) fn load(path: &str) {
             "random-seed {}: {} bytes mixed into the kernel's pool, not credited (no mark {}: not a fresh seed of pinit's)",
             path,
             n,
-            const { sys::path::text(CREDIT_XATTR) }
+            (const { sys::path::text(CREDIT_XATTR) })
         ),
         Err(e) => say!(
             "random-seed {}: unable to add it to the kernel's pool: {}",

@@ -9,7 +9,6 @@ use crate::sys::errno::Name;
 use crate::sys::{self, file};
 use crate::table::capacity::{MOUNT_DATA_MAX, PATH_MAX, SYSCTL_MAX};
 use crate::table::Setup;
-use core::fmt::Write;
 use rustix::fs::{self, Mode};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
@@ -122,7 +121,7 @@ pub(crate) fn hostname_file(path: &str, fallback: Option<&str>) {
             let _ = why.push_str(w);
         }
         (Err(e), _) => {
-            let _ = write!(why, "unable to read it: {}", file::Why(e));
+            let _ = crate::put!(why, "unable to read it: {}", file::Why(e));
         }
     }
     match fallback {
@@ -211,7 +210,7 @@ pub(crate) fn irq_affinity(cpus: &Mask) -> (u32, u32) {
         }
         let mut path: heapless::String<48> = heapless::String::new();
         let n = core::str::from_utf8(name).unwrap_or("");
-        if write!(path, "/proc/irq/{}/smp_affinity", n).is_err() {
+        if crate::put!(path, "/proc/irq/{}/smp_affinity", n).is_err() {
             continue;
         }
         match file::write_file(path.as_str(), hex.as_bytes()) {
@@ -243,7 +242,7 @@ pub(crate) fn mask_hex<const N: usize>(m: &Mask, out: &mut heapless::String<N>) 
     let n = n.max(1);
     for i in (0..n).rev() {
         let g = groups.get(i).copied().unwrap_or(0);
-        let _ = write!(out, "{:08x}", g);
+        let _ = crate::put!(out, "{}", crate::sys::put::Hex(u64::from(g), 8));
         if i > 0 {
             let _ = out.push(',');
         }

@@ -20,6 +20,7 @@
 
 use crate::say;
 use crate::sys::errno::Name;
+use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use crate::sys::{self, Wdioc};
 use crate::table::{self, capacity::WATCHDOG_DEVICE_MAX, Millis};
@@ -358,15 +359,15 @@ impl Watchdog {
 /// `12s`, or why the driver's timeout is unknown.
 struct Accepted(Option<u64>, Errno);
 
-impl core::fmt::Display for Accepted {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Accepted {
+    fn put(&self, s: &mut dyn Sink) {
         match self.0 {
-            Some(ms) => write!(f, "{}s", ms / 1000),
-            None => write!(
-                f,
+            Some(ms) => crate::fill!(s, "{}s", (ms / 1000)),
+            None => crate::fill!(
+                s,
                 "none reported ({}; assuming {}s)",
                 Name(self.1),
-                UNKNOWN_TIMEOUT_MS / 1000
+                (UNKNOWN_TIMEOUT_MS / 1000)
             ),
         }
     }
@@ -378,12 +379,12 @@ const NOT_CHAR: Errno = Errno::NOTTY;
 /// An error of `open`, for the console.
 struct NotChar(Errno);
 
-impl core::fmt::Display for NotChar {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for NotChar {
+    fn put(&self, s: &mut dyn Sink) {
         if self.0 == NOT_CHAR {
-            f.write_str("not a character device")
+            s.str("not a character device");
         } else {
-            Name(self.0).fmt(f)
+            Name(self.0).put(s);
         }
     }
 }

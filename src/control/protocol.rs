@@ -7,7 +7,7 @@
 //! per line, the last one `ok` or `error CODE MESSAGE`; the client exits
 //! with CODE.
 
-use core::fmt;
+use crate::sys::put::{Put, Sink};
 
 /// PID 1's control socket (`pinit --config` uses `/run/pinit.PID/control`).
 pub(crate) const SOCKET_PATH: &str = "/run/pinit/control";
@@ -191,23 +191,23 @@ pub fn parse<'a>(bytes: &'a [u8]) -> Result<Request<'a>, Refusal> {
 }
 
 /// The request as it goes on the wire (`parse` reads it back the same).
-impl fmt::Display for Request<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Put for Request<'_> {
+    fn put(&self, s: &mut dyn Sink) {
         match *self {
-            Request::List => f.write_str(verb::LIST),
-            Request::Boot => f.write_str(verb::BOOT),
+            Request::List => s.str(verb::LIST),
+            Request::Boot => s.str(verb::BOOT),
             #[cfg(feature = "test-wedge")]
-            Request::Wedge => f.write_str(verb::WEDGE),
-            Request::ReloadTable => f.write_str(verb::RELOAD_TABLE),
-            Request::Reexec => f.write_str(verb::REEXEC),
+            Request::Wedge => s.str(verb::WEDGE),
+            Request::ReloadTable => s.str(verb::RELOAD_TABLE),
+            Request::Reexec => s.str(verb::REEXEC),
             #[cfg(feature = "test-panic")]
-            Request::Panic => f.write_str(verb::PANIC),
-            Request::Show(n) => write!(f, "{} {}", verb::SHOW, n),
-            Request::Start(n) => write!(f, "{} {}", verb::START, n),
-            Request::Stop(n) => write!(f, "{} {}", verb::STOP, n),
-            Request::Restart(n) => write!(f, "{} {}", verb::RESTART, n),
-            Request::Reload(n) => write!(f, "{} {}", verb::RELOAD, n),
-            Request::Signal(n, s) => write!(f, "{} {} {}", verb::SIGNAL, n, s),
+            Request::Panic => s.str(verb::PANIC),
+            Request::Show(n) => crate::fill!(s, "{} {}", verb::SHOW, n),
+            Request::Start(n) => crate::fill!(s, "{} {}", verb::START, n),
+            Request::Stop(n) => crate::fill!(s, "{} {}", verb::STOP, n),
+            Request::Restart(n) => crate::fill!(s, "{} {}", verb::RESTART, n),
+            Request::Reload(n) => crate::fill!(s, "{} {}", verb::RELOAD, n),
+            Request::Signal(n, sig) => crate::fill!(s, "{} {} {}", verb::SIGNAL, n, sig),
         }
     }
 }
@@ -215,14 +215,16 @@ impl fmt::Display for Request<'_> {
 /// The last line of a reply: `ok` or `error CODE MESSAGE`.
 pub(crate) struct Answer(pub(crate) Result<(), Refusal>);
 
-impl fmt::Display for Answer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Put for Answer {
+    fn put(&self, s: &mut dyn Sink) {
         match self.0 {
-            Ok(()) => f.write_str(REPLY_OK),
-            Err((code, msg)) => write!(f, "{}{} {}", REPLY_ERROR, code, msg),
+            Ok(()) => s.str(REPLY_OK),
+            Err((code, msg)) => crate::fill!(s, "{}{} {}", REPLY_ERROR, code, msg),
         }
     }
 }
+
+crate::display_by_put!(Request<'_>, Answer);
 
 /// One reply line as the client reads it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

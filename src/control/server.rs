@@ -18,8 +18,8 @@ use crate::supervise::epoll::{token, Loop};
 use crate::supervise::supervisor::{Refused, Supervisor};
 use crate::supervise::unit::Status;
 use crate::sys::path;
+use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
-use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
@@ -228,7 +228,7 @@ pub(crate) fn send_line(fd: BorrowedFd<'_>, line: &[u8]) -> Result<(), Errno> {
 /// The last line of an answer: `ok` or `error CODE MESSAGE`.
 pub(crate) fn reply(fd: BorrowedFd<'_>, r: Result<(), Refusal>) -> Result<(), Errno> {
     let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
-    let _ = write!(line, "{}", Answer(r));
+    let _ = crate::put!(line, "{}", Answer(r));
     send_line(fd, line.as_bytes())
 }
 
@@ -261,7 +261,7 @@ fn execute(
     match req {
         Request::List => {
             let mut v: heapless::String<64> = heapless::String::new();
-            let _ = write!(v, "pinit {} {}", VERSION, ARCH);
+            let _ = crate::put!(v, "pinit {} {}", VERSION, ARCH);
             send_line(fd, v.as_bytes()).map_err(|_| lost)?;
             for i in 0..sup.len() {
                 let line = unit_line(sup, i, now);
@@ -275,13 +275,13 @@ fn execute(
             send_line(fd, line.as_bytes()).map_err(|_| lost)?;
             let mut st: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
             let status = sup.status_text(i);
-            let _ = write!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
+            let _ = crate::put!(st, "status {}", core::str::from_utf8(status).unwrap_or("?"));
             send_line(fd, st.as_bytes()).map_err(|_| lost)?;
             if let Some((period, pinged)) = sup.unit(i).map(|(_, sm)| sm.watchdog()) {
                 if period > 0 {
                     let mut w: heapless::String<64> = heapless::String::new();
                     let age = Opt(pinged.map(|t| Ms(now.since(t))));
-                    let _ = write!(w, "watchdog {} {}", period, age);
+                    let _ = crate::put!(w, "watchdog {} {}", period, age);
                     send_line(fd, w.as_bytes()).map_err(|_| lost)?;
                 }
             }
@@ -290,7 +290,7 @@ fn execute(
         Request::Boot => {
             for (name, t, waited) in sup.boot_rows() {
                 let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
-                let _ = write!(
+                let _ = crate::put!(
                     line,
                     "{} {} {} {} {}",
                     name,
@@ -358,21 +358,21 @@ fn socket_lines(sup: &Supervisor<'_>, i: usize, fd: BorrowedFd<'_>) -> Result<()
     let (socks, instances) = sup.sockets(i);
     for ((l, bound), n) in socks.zip(3..) {
         let mut line: heapless::String<REPLY_LINE_MAX> = heapless::String::new();
-        let _ = write!(line, "socket ");
+        let _ = crate::put!(line, "socket ");
         let _ = match bound {
-            Some(_) => write!(line, "{}", n),
-            None => line.write_str("-"),
+            Some(_) => crate::put!(line, "{}", n),
+            None => line.push_str("-").map_err(|_| crate::sys::put::Full),
         };
-        let _ = write!(line, " {} {} ", l.address(), u.fd_name(&l));
+        let _ = crate::put!(line, " {} {} ", l.address(), u.fd_name(&l));
         let _ = match (u.accept, bound) {
-            (true, Some(b)) => write!(line, "{}", b.accepted),
-            _ => line.write_str("-"),
+            (true, Some(b)) => crate::put!(line, "{}", b.accepted),
+            _ => line.push_str("-").map_err(|_| crate::sys::put::Full),
         };
         send_line(fd, line.as_bytes())?;
     }
     if u.accept {
         let mut line: heapless::String<64> = heapless::String::new();
-        let _ = write!(line, "instances {} {}", instances, u.max_instances);
+        let _ = crate::put!(line, "instances {} {}", instances, u.max_instances);
         send_line(fd, line.as_bytes())?;
     }
     Ok(())
@@ -393,7 +393,7 @@ fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_
     } else {
         now.since(sm.since())
     };
-    let _ = write!(
+    let _ = crate::put!(
         line,
         "{} {} {} {} {} {} {} ",
         u.name,
@@ -417,24 +417,24 @@ fn unit_line(sup: &Supervisor<'_>, i: usize, now: Ms) -> heapless::String<REPLY_
 
 struct Opt(Option<Ms>);
 
-impl core::fmt::Display for Opt {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Opt {
+    fn put(&self, s: &mut dyn Sink) {
         match self.0 {
-            Some(ms) => write!(f, "{}", ms.0),
-            None => f.write_str("-"),
+            Some(ms) => ms.0.put(s),
+            None => s.str("-"),
         }
     }
 }
 
 struct Last(Option<Status>);
 
-impl core::fmt::Display for Last {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Last {
+    fn put(&self, s: &mut dyn Sink) {
         match self.0 {
-            None => f.write_str("-"),
-            Some(Status::Code(c)) => write!(f, "exit:{}", c),
-            Some(Status::Signal(s)) => write!(f, "signal:{}", s),
-            Some(Status::Unknown) => f.write_str("unknown"),
+            None => s.str("-"),
+            Some(Status::Code(c)) => crate::fill!(s, "exit:{}", c),
+            Some(Status::Signal(n)) => crate::fill!(s, "signal:{}", n),
+            Some(Status::Unknown) => s.str("unknown"),
         }
     }
 }

@@ -25,8 +25,8 @@ use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::path;
+use crate::sys::put::{Put, Sink};
 use core::ffi::CStr;
-use core::fmt::Write;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::io::Errno;
@@ -71,7 +71,7 @@ impl Base {
     /// PID 1's layout under the cgroup2 mount `mount` (`pid1_mount`).
     pub(crate) fn pid1_at(mount: &str) -> Result<Base, Errno> {
         let mut dir: heapless::String<128> = heapless::String::new();
-        write!(dir, "{}/services", mount).map_err(|_| Errno::NAMETOOLONG)?;
+        crate::put!(dir, "{}/services", mount).map_err(|_| Errno::NAMETOOLONG)?;
         let mut b = Base::under(mount, dir.as_str())?;
         b.beside = true;
         Ok(b)
@@ -122,11 +122,11 @@ impl Base {
     ) -> Result<Path, Errno> {
         let mut buf = heapless::String::new();
         let r = if self.beside(isolated) {
-            write!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
+            crate::put!(buf, "{}/{}{}", self.mount(), ISOLATED, unit)
         } else {
-            write!(buf, "{}/{}", self.dir, unit)
+            crate::put!(buf, "{}/{}", self.dir, unit)
         };
-        let r = r.and_then(|_| file.map_or(Ok(()), |f| write!(buf, "/{}", f)));
+        let r = r.and_then(|_| file.map_or(Ok(()), |f| crate::put!(buf, "/{}", f)));
         r.map_err(|_| Errno::NAMETOOLONG)?;
         Ok(Path { buf })
     }
@@ -160,7 +160,7 @@ impl Path {
 
     fn join(&self, file: &str) -> Result<heapless::String<PATH_MAX>, Errno> {
         let mut p = heapless::String::new();
-        write!(p, "{}/{}", self.buf, file).map_err(|_| Errno::NAMETOOLONG)?;
+        crate::put!(p, "{}/{}", self.buf, file).map_err(|_| Errno::NAMETOOLONG)?;
         Ok(p)
     }
 }
@@ -170,7 +170,7 @@ pub(crate) fn available(dir: &str) -> [bool; 5] {
     let mut buf = [0u8; 256];
     let mut have = [false; 5];
     let mut p: heapless::String<PATH_MAX> = heapless::String::new();
-    let _ = write!(p, "{}/cgroup.controllers", dir);
+    let _ = crate::put!(p, "{}/cgroup.controllers", dir);
     if let Ok(n) = file::read_file(p.as_str(), &mut buf) {
         for word in buf
             .get(..n)
@@ -258,13 +258,13 @@ pub(crate) fn setup_delegated(dir: &str, want: [bool; 5]) -> Result<[bool; 5], E
 fn enable(dir: &str, have: &[bool; 5]) -> [bool; 5] {
     let mut on = [false; 5];
     let mut path: heapless::String<PATH_MAX> = heapless::String::new();
-    let _ = write!(path, "{}/cgroup.subtree_control", dir);
+    let _ = crate::put!(path, "{}/cgroup.subtree_control", dir);
     for ((c, offered), ok) in CONTROLLERS.iter().zip(have.iter()).zip(on.iter_mut()) {
         if !offered {
             continue;
         }
         let mut word: heapless::String<16> = heapless::String::new();
-        let _ = write!(word, "+{}", c);
+        let _ = crate::put!(word, "+{}", c);
         // One controller per write: one refusal must not hide the others.
         match file::write_file(path.as_str(), word.as_bytes()) {
             Ok(()) => *ok = true,
@@ -307,9 +307,9 @@ pub(crate) fn own_dir(out: &mut heapless::String<PATH_MAX>) -> Option<&'static s
     let rel = core::str::from_utf8(line.get(3..)?).ok()?;
     let mount = [ROOT, "/sys/fs/cgroup/unified"].into_iter().find(|m| {
         let mut p: heapless::String<64> = heapless::String::new();
-        write!(p, "{}/cgroup.procs", m).is_ok() && path::stat(p.as_str()).is_ok()
+        crate::put!(p, "{}/cgroup.procs", m).is_ok() && path::stat(p.as_str()).is_ok()
     })?;
-    write!(out, "{}{}", mount, rel.trim_end_matches('/')).ok()?;
+    crate::put!(out, "{}{}", mount, rel.trim_end_matches('/')).ok()?;
     Some(mount)
 }
 
@@ -325,7 +325,7 @@ pub(crate) fn create(base: &Base, unit: &str, isolated: bool) -> Result<OwnedFd,
 /// instances together.
 pub(crate) fn instance_dir(unit: &str, num: u16) -> heapless::String<40> {
     let mut d = heapless::String::new();
-    let _ = write!(d, "{}@{}", unit, num);
+    let _ = crate::put!(d, "{}@{}", unit, num);
     d
 }
 
@@ -370,7 +370,7 @@ pub(crate) fn kill(
 ) -> Result<usize, Errno> {
     let mut dir: heapless::String<48> = heapless::String::new();
     if let Some(n) = instance {
-        let _ = write!(dir, "{}/", instance_dir(unit, n));
+        let _ = crate::put!(dir, "{}/", instance_dir(unit, n));
     }
     let _ = dir.push_str("cgroup.procs");
     let procs = base.path(unit, isolated, Some(&dir))?;
@@ -518,7 +518,7 @@ pub(crate) fn for_each_pid(path: &str, mut f: impl FnMut(i32)) -> Result<(), Err
 /// beside the base (an isolated unit's, `Base::beside`).
 pub(crate) fn unit_of(base: &Base, pid: i32, out: &mut [u8; 64]) -> Option<(usize, bool)> {
     let mut path: heapless::String<32> = heapless::String::new();
-    write!(path, "/proc/{}/cgroup", pid).ok()?;
+    crate::put!(path, "/proc/{}/cgroup", pid).ok()?;
     let mut buf = [0u8; 256];
     let n = file::read_file(path.as_str(), &mut buf).ok()?;
     let (name, isolated) = unit_in(base, buf.get(..n)?)?;
@@ -560,11 +560,11 @@ pub(crate) enum Refusal {
     Invalid(heapless::String<96>),
 }
 
-impl core::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Refusal {
+    fn put(&self, s: &mut dyn Sink) {
         match self {
-            Refusal::File(file, e) => write!(f, "{}: {}", file, Name(*e)),
-            Refusal::Invalid(s) => write!(f, "cpuset.cpus.partition is '{}'", s),
+            Refusal::File(file, e) => crate::fill!(s, "{}: {}", file, Name(*e)),
+            Refusal::Invalid(v) => crate::fill!(s, "cpuset.cpus.partition is '{}'", v),
         }
     }
 }

@@ -13,7 +13,6 @@ use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::table;
-use core::fmt::Write;
 
 /// Index of each controller in `cgroup::CONTROLLERS`.
 const CPU: usize = 0;
@@ -86,21 +85,30 @@ pub(crate) fn wanted(table: &table::Table<'_>) -> [bool; 5] {
 fn value(u: &table::Unit<'_>, x: &table::Extra<'_>, i: usize) -> Option<Value> {
     let mut v = Value::new();
     let r = match i {
-        0 => x.mem_max.is_set().then(|| write!(v, "{}", x.mem_max)),
-        1 => x.mem_high.is_set().then(|| write!(v, "{}", x.mem_high)),
-        2 => x.mem_low.is_set().then(|| write!(v, "{}", x.mem_low)),
-        3 => x.swap_max.is_set().then(|| write!(v, "{}", x.swap_max)),
-        4 => x.pids_max.is_set().then(|| write!(v, "{}", x.pids_max)),
-        5 => x.cpu_weight.map(|w| write!(v, "{}", w)),
-        6 => x.cpu_max.map(|m| write!(v, "{}", m)),
-        7 => x.io_weight.map(|w| write!(v, "default {}", w)),
+        0 => x.mem_max.is_set().then(|| crate::put!(v, "{}", x.mem_max)),
+        1 => x
+            .mem_high
+            .is_set()
+            .then(|| crate::put!(v, "{}", x.mem_high)),
+        2 => x.mem_low.is_set().then(|| crate::put!(v, "{}", x.mem_low)),
+        3 => x
+            .swap_max
+            .is_set()
+            .then(|| crate::put!(v, "{}", x.swap_max)),
+        4 => x
+            .pids_max
+            .is_set()
+            .then(|| crate::put!(v, "{}", x.pids_max)),
+        5 => x.cpu_weight.map(|w| crate::put!(v, "{}", w)),
+        6 => x.cpu_max.map(|m| crate::put!(v, "{}", m)),
+        7 => x.io_weight.map(|w| crate::put!(v, "default {}", w)),
         8 => x
             .cpuset
             .filter(|_| !u.isolate)
-            .map(|c| v.push_str(c.as_str()).map_err(|_| core::fmt::Error)),
+            .map(|c| v.push_str(c.as_str()).map_err(|_| crate::sys::put::Full)),
         9 => x
             .mems
-            .map(|m| v.push_str(m.as_str()).map_err(|_| core::fmt::Error)),
+            .map(|m| v.push_str(m.as_str()).map_err(|_| crate::sys::put::Full)),
         _ => None,
     };
     match r {
@@ -231,7 +239,7 @@ pub(crate) fn layout(base: &Base, table: &table::Table<'_>, on: [bool; 5]) {
         rest.set(cpu);
     }
     let mut text: heapless::String<512> = heapless::String::new();
-    let _ = write!(text, "{}", rest);
+    let _ = crate::put!(text, "{}", rest);
     if rest.is_empty() {
         say!(
             "warning: CPUs {} isolated: none left for the other units, which keep them all",

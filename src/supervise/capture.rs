@@ -17,7 +17,6 @@ use crate::sys::errno::Name;
 use crate::sys::log::{self, KMSG_PRI, KMSG_RECORD_MAX, SYSLOG_PATH, SYSLOG_PRI};
 use crate::table::capacity::NAME_MAX;
 use crate::table::Log;
-use core::fmt::Write;
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 
@@ -172,7 +171,7 @@ pub(crate) struct Record {
 impl Record {
     pub(crate) fn new(unit: &str, pid: i32, line: &[u8], piece: Piece) -> Record {
         let mut head: heapless::String<64> = heapless::String::new();
-        let _ = write!(head, "<??>{}[{}]: ", unit, pid);
+        let _ = crate::put!(head, "<??>{}[{}]: ", unit, pid);
         let mut buf = heapless::Vec::new();
         for part in [
             head.as_bytes(),

@@ -14,7 +14,6 @@ use crate::sys::{bit, Singleton};
 use crate::table::capacity::LISTEN_MAX;
 use crate::table::{self, lex, Table};
 use core::ffi::CStr;
-use core::fmt::Write;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -262,7 +261,7 @@ pub(crate) fn launch(
             for (l, s) in u.listens().zip(sockets.iter()) {
                 let _ = fds.push(s.fd());
                 let sep = if names.is_empty() { "" } else { ":" };
-                let _ = write!(names, "{}{}", sep, u.fd_name(&l));
+                let _ = crate::put!(names, "{}{}", sep, u.fd_name(&l));
             }
         }
     }
@@ -433,14 +432,14 @@ pub(crate) fn started_line(name: &str, pid: i32, ctx: &Context<'_>, u: &table::U
         .as_ref()
         .and_then(|b| b.path(name, u.isolate, None).ok())
     {
-        let _ = write!(extra, ", cgroup {}", dir.as_str());
+        let _ = crate::put!(extra, ", cgroup {}", dir.as_str());
     }
     let x = u.extra();
     if let Some(c) = &x.cpus {
-        let _ = write!(extra, ", cpus {}", c.as_str());
+        let _ = crate::put!(extra, ", cpus {}", c.as_str());
     }
     if let Some(c) = &x.cpuset {
-        let _ = write!(extra, ", cpuset {}", c.as_str());
+        let _ = crate::put!(extra, ", cpuset {}", c.as_str());
         if u.isolate {
             let _ = extra.push_str(" isolated");
         }
@@ -497,7 +496,7 @@ fn env_block<'b>(
     };
     if !has_path {
         let mut p: heapless::String<96> = heapless::String::new();
-        write!(p, "PATH={}", DEFAULT_PATH).map_err(|_| Errno::TOOBIG)?;
+        crate::put!(p, "PATH={}", DEFAULT_PATH).map_err(|_| Errno::TOOBIG)?;
         add(p.as_bytes(), tail).ok_or_else(too_large)?;
     }
     if u.ready == table::Ready::Notify {
@@ -507,15 +506,16 @@ fn env_block<'b>(
     }
     if fds > 0 {
         let mut e: heapless::String<{ FDNAMES_MAX + 16 }> = heapless::String::new();
-        write!(e, "LISTEN_FDS={}", fds).map_err(|_| Errno::TOOBIG)?;
+        crate::put!(e, "LISTEN_FDS={}", fds).map_err(|_| Errno::TOOBIG)?;
         add(e.as_bytes(), tail).ok_or_else(too_large)?;
         e.clear();
-        write!(e, "LISTEN_FDNAMES={}", names).map_err(|_| too_large())?;
+        crate::put!(e, "LISTEN_FDNAMES={}", names).map_err(|_| too_large())?;
         add(e.as_bytes(), tail).ok_or_else(too_large)?;
     }
     if has_watchdog(u) {
         let mut w: heapless::String<40> = heapless::String::new();
-        write!(w, "WATCHDOG_USEC={}", u64::from(u.watchdog.0) * 1000).map_err(|_| Errno::TOOBIG)?;
+        crate::put!(w, "WATCHDOG_USEC={}", u64::from(u.watchdog.0) * 1000)
+            .map_err(|_| Errno::TOOBIG)?;
         add(w.as_bytes(), tail).ok_or_else(too_large)?;
     }
     Ok(NulSeparated(buf.get(..files + n).ok_or(Errno::TOOBIG)?))
@@ -635,7 +635,7 @@ fn creds<'g>(
 
 fn id_text(id: &table::Id<'_>) -> heapless::String<40> {
     let mut s = heapless::String::new();
-    let _ = write!(s, "{}", id);
+    let _ = crate::put!(s, "{}", id);
     s
 }
 

@@ -6,6 +6,7 @@ use crate::say;
 use crate::supervise::ratelimit::Limit;
 use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
+use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use crate::table::Table;
 
@@ -201,13 +202,11 @@ pub(crate) fn booted(table: &Table<'_>, ready: impl Fn(usize) -> Option<Ms>, now
     }
     let mut line: heapless::String<200> = heapless::String::new();
     for (n, i) in chain.iter().rev().enumerate() {
-        let _ = core::fmt::Write::write_fmt(
-            &mut line,
-            format_args!(
-                "{}{}",
-                if n > 0 { " -> " } else { "" },
-                table.units.get(*i).map_or("?", |u| u.name)
-            ),
+        let _ = crate::put!(
+            line,
+            "{}{}",
+            if n > 0 { " -> " } else { "" },
+            table.units.get(*i).map_or("?", |u| u.name)
         );
     }
     say!(
@@ -238,10 +237,10 @@ pub(crate) fn task_leftovers(name: &str, killed: Option<usize>, kept: Option<usi
 /// `1 process`, `3 processes`.
 struct Procs(usize);
 
-impl core::fmt::Display for Procs {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let s = if self.0 == 1 { "" } else { "es" };
-        write!(f, "{} process{}", self.0, s)
+impl Put for Procs {
+    fn put(&self, s: &mut dyn Sink) {
+        let es = if self.0 == 1 { "" } else { "es" };
+        crate::fill!(s, "{} process{}", self.0, es);
     }
 }
 
@@ -263,67 +262,67 @@ struct Late<'t, F> {
     at: F,
 }
 
-impl<F: Fn(usize) -> Option<(State, Option<usize>)>> core::fmt::Display for Late<'_, F> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl<F: Fn(usize) -> Option<(State, Option<usize>)>> Put for Late<'_, F> {
+    fn put(&self, s: &mut dyn Sink) {
         let name = |i: usize| self.table.units.get(i).map_or("?", |u| u.name);
         let mut sep = "";
         for &i in self.table.order.iter() {
             let i = usize::from(i);
             if let Some((state, dep)) = (self.at)(i) {
-                write!(f, "{}{} ({}", sep, name(i), state.name())?;
+                crate::fill!(s, "{}{} ({}", sep, name(i), state.name());
                 if let Some(d) = dep {
-                    write!(f, " for {}", name(d))?;
+                    crate::fill!(s, " for {}", name(d));
                 }
-                f.write_str(")")?;
+                s.str(")");
                 sep = ", ";
             }
         }
-        Ok(())
     }
 }
 
 /// `exited with status 1`, `killed by signal 9`.
 struct Exit(Status);
 
-impl core::fmt::Display for Exit {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Put for Exit {
+    fn put(&self, s: &mut dyn Sink) {
         match self.0 {
-            Status::Code(c) => write!(f, "exited with status {}", c),
-            Status::Signal(s) => write!(f, "killed by signal {}", s),
-            Status::Unknown => f.write_str("exited"),
+            Status::Code(c) => crate::fill!(s, "exited with status {}", c),
+            Status::Signal(n) => crate::fill!(s, "killed by signal {}", n),
+            Status::Unknown => s.str("exited"),
         }
     }
 }
 
 struct Why(Failure, Option<Status>);
 
-impl core::fmt::Display for Why {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
+impl Put for Why {
+    fn put(&self, s: &mut dyn Sink) {
+        let text = match self.0 {
             Failure::Exit => match self.1 {
-                Some(st) => Exit(st).fmt(f),
-                None => f.write_str("exited"),
+                Some(st) => return Exit(st).put(s),
+                None => "exited",
             },
-            Failure::NotReady => f.write_str("exited before it was ready"),
-            Failure::ReadyTimeout => f.write_str("not ready within ready-timeout"),
-            Failure::Timeout => f.write_str("still running at its timeout="),
-            Failure::Vanished => f.write_str("its launcher exited 0 and left no process running"),
-            Failure::PidFile => f.write_str("its main process was not found in time"),
-            Failure::Spawn(e) => write!(f, "could not be started: {}", Name(e)),
-            Failure::Refused => f.write_str("not started: its CPUs could not be isolated"),
-            Failure::Sockets => f.write_str("not started: a socket could not be bound"),
-            Failure::Limit => f.write_str("restart-limit reached"),
-            Failure::Watchdog => f.write_str("watchdog timeout"),
-            Failure::Triggered => f.write_str("watchdog triggered (WATCHDOG=trigger)"),
-        }
+            Failure::NotReady => "exited before it was ready",
+            Failure::ReadyTimeout => "not ready within ready-timeout",
+            Failure::Timeout => "still running at its timeout=",
+            Failure::Vanished => "its launcher exited 0 and left no process running",
+            Failure::PidFile => "its main process was not found in time",
+            Failure::Spawn(e) => return crate::fill!(s, "could not be started: {}", Name(e)),
+            Failure::Refused => "not started: its CPUs could not be isolated",
+            Failure::Sockets => "not started: a socket could not be bound",
+            Failure::Limit => "restart-limit reached",
+            Failure::Watchdog => "watchdog timeout",
+            Failure::Triggered => "watchdog triggered (WATCHDOG=trigger)",
+        };
+        s.str(text);
     }
 }
 
 /// A stopping unit's main pid, for the console (0: none left).
 struct Pid0(Option<rustix::process::Pid>);
 
-impl core::fmt::Display for Pid0 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}", self.0.map_or(0, |p| p.as_raw_nonzero().get()))
+impl Put for Pid0 {
+    fn put(&self, s: &mut dyn Sink) {
+        crate::sys::put::signed(s, self.0.map_or(0, |p| i64::from(p.as_raw_nonzero().get())))
     }
 }

@@ -26,7 +26,6 @@ use crate::supervise::unit::{
 use crate::sys::errno::Name;
 use crate::sys::time::Ms;
 use crate::table::{self, OnFailure, Ready, Table, UnitKind};
-use core::fmt::Write;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -740,14 +739,14 @@ impl<'t> Supervisor<'t> {
         }
         let mut text: heapless::String<48> = heapless::String::new();
         let pid = slot.sm.main_pid().map_or(0, |p| p.as_raw_nonzero().get());
-        let _ = write!(text, "{} {} {}", state.name(), pid, slot.sm.restarts());
+        let _ = crate::put!(text, "{} {} {}", state.name(), pid, slot.sm.restarts());
         if let Err(e) = fx.record(dir.as_fd(), text.as_bytes()) {
             if !self.unrecorded {
                 self.unrecorded = true;
                 say!(
                     "{}: unable to note its state on its cgroup ({}): {}; after a crash of PID 1 such units are restarted",
                     name_of(self.table.get(), i),
-                    const { crate::sys::path::text(crate::place::cgroup::RECORD) },
+                    (const { crate::sys::path::text(crate::place::cgroup::RECORD) }),
                     Name(e)
                 );
             }
@@ -1345,7 +1344,8 @@ impl<'t> Supervisor<'t> {
                     say!(
                         "{}: unable to accept a connection on {}: {}",
                         u.name,
-                        addr.as_ref().map_or(&"?" as &dyn core::fmt::Display, |a| a),
+                        addr.as_ref()
+                            .map_or(&"?" as &dyn crate::sys::put::Put, |a| a),
                         Name(e)
                     );
                     pause = true;

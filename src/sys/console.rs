@@ -56,6 +56,29 @@ impl Line {
     }
 }
 
+impl crate::sys::put::Sink for Line {
+    fn str(&mut self, text: &str) {
+        if !self.put(text.as_bytes()) {
+            self.cut = true;
+        }
+    }
+}
+
+impl crate::sys::put::Text for Line {
+    fn fill(
+        &mut self,
+        text: &str,
+        parts: &[&dyn crate::sys::put::Put],
+    ) -> Result<(), crate::sys::put::Full> {
+        crate::sys::put::fill(self, text, parts);
+        if self.cut {
+            Err(crate::sys::put::Full)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 impl Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if !self.put(s.as_bytes()) {
@@ -77,14 +100,23 @@ pub(crate) fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
     }
 }
 
-/// Writes `pinit: <args>\n` to stderr, and to the kernel log (sys/log.rs).
-pub(crate) fn say(args: fmt::Arguments<'_>) {
+/// Writes `pinit: <parts>\n` to stderr, and to the kernel log
+/// (sys/log.rs).
+#[inline(never)]
+pub(crate) fn say(text: &str, parts: &[&dyn crate::sys::put::Put]) {
     let mut line = Line::new();
-    let _ = line.write_str("pinit: ");
-    let _ = line.write_fmt(args);
+    let _ = line.put(b"pinit: ");
+    crate::sys::put::fill(&mut line, text, parts);
     let bytes = line.finish();
     write_all(crate::sys::stdio(2), bytes);
     crate::sys::log::own_line(bytes);
+}
+
+/// `say!`'s entry: the pieces' count is in the type, so a call site
+/// passes three registers, not four (one small copy of this per count).
+#[inline(never)]
+pub(crate) fn say_n<const N: usize>(text: &str, parts: &[&dyn crate::sys::put::Put; N]) {
+    say(text, parts);
 }
 
 /// Writes `<args>\n` to stdout, for command output.
@@ -94,10 +126,19 @@ pub(crate) fn out(args: fmt::Arguments<'_>) {
     write_all(crate::sys::stdio(1), line.finish());
 }
 
-/// `say!("unable to mount {}: {}", target, errno::Name(e))`
+/// `say!("unable to mount {}: {}", target, errno::Name(e))`: each piece
+/// is `sys::put::Put`, no `core::fmt` (sys/put.rs).
 #[macro_export]
 macro_rules! say {
-    ($($t:tt)*) => { $crate::sys::console::say(format_args!($($t)*)) };
+    // The text and a reference to the pieces, whose count is `say_n`'s
+    // type: three registers at each of the ~260 call sites (a `Filled`
+    // would be built on the stack).
+    ($t:literal $(, $p:expr)* $(,)?) => {
+        $crate::sys::console::say_n(
+            $crate::holes!($t $(, $p)*),
+            &[$(&$p as &dyn $crate::sys::put::Put),*],
+        )
+    };
 }
 
 /// `out!("{}", text)` to stdout.

@@ -1,6 +1,7 @@
 //! Errno names for console messages: `ENOENT` says more to an engineer
 //! than `2`, and costs a short table instead of libc's strerror strings.
 
+use crate::sys::put::{self, Put, Sink};
 use rustix::io::Errno;
 
 const NAMES: &[(Errno, &str)] = &[
@@ -49,16 +50,19 @@ const NAMES: &[(Errno, &str)] = &[
 /// `ENOENT`, or `errno N` for one the table lacks.
 pub(crate) struct Name(pub(crate) Errno);
 
-impl core::fmt::Display for Name {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for (e, name) in NAMES {
-            if *e == self.0 {
-                return f.write_str(name);
+impl Put for Name {
+    fn put(&self, s: &mut dyn Sink) {
+        match NAMES.iter().find(|(e, _)| *e == self.0) {
+            Some((_, name)) => s.str(name),
+            None => {
+                s.str("errno ");
+                put::signed(s, i64::from(self.0.raw_os_error()));
             }
         }
-        write!(f, "errno {}", self.0.raw_os_error())
     }
 }
+
+crate::display_by_put!(Name);
 
 #[cfg(test)]
 mod tests {

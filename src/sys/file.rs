@@ -21,12 +21,12 @@ pub(crate) const NOT_REGULAR: Errno = Errno::NODEV;
 /// for `NOT_REGULAR`, else the errno's name.
 pub(crate) struct Why(pub Errno);
 
-impl core::fmt::Display for Why {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl crate::sys::put::Put for Why {
+    fn put(&self, s: &mut dyn crate::sys::put::Sink) {
         if self.0 == NOT_REGULAR {
-            f.write_str("not a regular file")
+            s.str("not a regular file");
         } else {
-            Name(self.0).fmt(f)
+            Name(self.0).put(s);
         }
     }
 }
@@ -181,9 +181,8 @@ pub(crate) fn started_ms(pid: i32) -> Option<u64> {
 /// Field `n` of /proc/PID/stat counted from the state (0), after the
 /// parenthesised command name, which may itself hold spaces or `)`.
 fn stat_field(pid: i32, n: usize) -> Option<u64> {
-    use core::fmt::Write;
     let mut path: heapless::String<32> = heapless::String::new();
-    write!(path, "/proc/{}/stat", pid).ok()?;
+    crate::put!(path, "/proc/{}/stat", pid).ok()?;
     let mut buf = [0u8; 512];
     let len = match read_file(path.as_str(), &mut buf) {
         Ok(n) => n,

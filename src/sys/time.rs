@@ -33,11 +33,23 @@ pub(crate) fn since_boot_us() -> u64 {
 /// Displays microseconds as `1.234567s`.
 pub(crate) struct Secs(pub(crate) u64);
 
-impl core::fmt::Display for Secs {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{:06}s", self.0 / 1_000_000, self.0 % 1_000_000)
+impl crate::sys::put::Put for Secs {
+    fn put(&self, s: &mut dyn crate::sys::put::Sink) {
+        crate::sys::put::unsigned(s, self.0 / 1_000_000);
+        s.str(".");
+        let us = self.0 % 1_000_000;
+        // Six digits, zero-padded: 1000001 us is `1.000001s`.
+        let mut pad = 100_000;
+        while pad > 1 && us < pad {
+            s.str("0");
+            pad /= 10;
+        }
+        crate::sys::put::unsigned(s, us);
+        s.str("s");
     }
 }
+
+crate::display_by_put!(Secs);
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use super::capacity::{FIFO_PATH_MAX, SOCKET_PATH_MAX};
 use super::diag::{closest_of, Hint};
 use super::model::{Id, Unit};
 use super::value::{self, is_unit_name};
-use core::fmt;
+use crate::sys::put::{Put, Sink};
 
 /// What kind of socket (or FIFO) `listen=` makes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -434,17 +434,19 @@ fn path(kind: SocketKind, p: &str) -> Result<&str, Bad<'_>> {
 #[derive(Clone, Copy)]
 pub struct Address<'a>(SocketKind, Addr<'a>);
 
-impl fmt::Display for Address<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:", self.0.name())?;
+impl Put for Address<'_> {
+    fn put(&self, s: &mut dyn Sink) {
+        crate::fill!(s, "{}:", self.0.name());
         match self.1 {
-            Addr::Path(p) => f.write_str(p),
-            Addr::Inet(None, port) => write!(f, "{}", port),
-            Addr::Inet(Some(ip), port) if ip.v6 => write!(f, "[{}]:{}", ip.text, port),
-            Addr::Inet(Some(ip), port) => write!(f, "{}:{}", ip.text, port),
+            Addr::Path(p) => s.str(p),
+            Addr::Inet(None, port) => port.put(s),
+            Addr::Inet(Some(ip), port) if ip.v6 => crate::fill!(s, "[{}]:{}", ip.text, port),
+            Addr::Inet(Some(ip), port) => crate::fill!(s, "{}:{}", ip.text, port),
         }
     }
 }
+
+crate::display_by_put!(Address<'_>);
 
 #[cfg(test)]
 mod tests {

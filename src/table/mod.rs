@@ -6,13 +6,14 @@
 //! and the limits (`capacity`), what the integration tests and the fuzz
 //! target read; everything else is `pub(crate)`.
 //!
-//! Depends on `core` and `heapless` only: build.rs compiles these same
-//! files (`#[path = "src/table/mod.rs"] mod table;`) to check the board
-//! at build time with the very parser the binary runs.
+//! Depends on `core`, `heapless` and `sys/put.rs` (the values' text)
+//! only: build.rs compiles these same files (`#[path =
+//! "src/table/mod.rs"] mod table;`, and put.rs beside it) to check the
+//! board at build time with the very parser the binary runs.
 //!
 //! ```text
 //! let mut table = Table::new();            // keep it in a static in PID 1
-//! let errors = table::parse("/etc/pinit.conf", text, &mut table, &mut |d| say!("{}", d));
+//! let errors = table::parse("/etc/pinit.conf", text, &mut table, &mut |d| eprintln!("{}", d));
 //! ```
 #![cfg_attr(
     not(test),

@@ -7,6 +7,7 @@
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
 use super::lex::{self, same_key, Word};
 use super::value::{self, CpuList, Millis};
+use crate::sys::put::{Put, Sink};
 use core::fmt;
 use heapless::Vec;
 
@@ -232,12 +233,12 @@ impl Limit {
     }
 }
 
-impl fmt::Display for Limit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Put for Limit {
+    fn put(&self, s: &mut dyn Sink) {
         match self.value() {
-            Some(n) => write!(f, "{}", n),
-            None if *self == Limit::MAX => f.write_str("max"),
-            None => Ok(()),
+            Some(n) => n.put(s),
+            None if *self == Limit::MAX => s.str("max"),
+            None => {}
         }
     }
 }
@@ -252,13 +253,15 @@ pub struct CpuMax {
     pub percent: u32,
 }
 
-impl fmt::Display for CpuMax {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Put for CpuMax {
+    fn put(&self, s: &mut dyn Sink) {
         if self.quota_us == 0 {
-            write!(f, "max {}", self.period_us)
+            s.str("max");
         } else {
-            write!(f, "{} {}", self.quota_us, self.period_us)
+            self.quota_us.put(s);
         }
+        s.str(" ");
+        self.period_us.put(s);
     }
 }
 
@@ -306,14 +309,16 @@ impl<'a> Id<'a> {
     }
 }
 
-impl fmt::Display for Id<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Put for Id<'_> {
+    fn put(&self, s: &mut dyn Sink) {
         match self {
-            Id::Num(n) => write!(f, "{}", n),
-            Id::Name(s) => f.write_str(s),
+            Id::Num(n) => n.put(s),
+            Id::Name(name) => s.str(name),
         }
     }
 }
+
+crate::display_by_put!(Limit, CpuMax, Id<'_>);
 
 /// What an `if=` condition tests.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

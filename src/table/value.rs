@@ -3,6 +3,7 @@
 //! text of a value and either returns it typed or says why not.
 
 use super::capacity::{CPUS_MAX, MASK_WORDS, NAME_MAX};
+use crate::sys::put::{Put, Sink};
 use core::fmt;
 
 /// `s` split at its first byte `sep`. (Byte helpers, not `str`
@@ -69,23 +70,26 @@ pub(crate) enum Bad {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
 pub struct Millis(pub u32);
 
-impl fmt::Display for Millis {
+impl Put for Millis {
     /// The largest exact unit: `0`, `250ms`, `5s`, `2m`, `1h`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn put(&self, s: &mut dyn Sink) {
         let ms = self.0;
-        if ms == 0 {
-            f.write_str("0")
+        let (n, unit) = if ms == 0 {
+            (0, "")
         } else if ms.is_multiple_of(3_600_000) {
-            write!(f, "{}h", ms / 3_600_000)
+            (ms / 3_600_000, "h")
         } else if ms.is_multiple_of(60_000) {
-            write!(f, "{}m", ms / 60_000)
+            (ms / 60_000, "m")
         } else if ms.is_multiple_of(1000) {
-            write!(f, "{}s", ms / 1000)
+            (ms / 1000, "s")
         } else {
-            write!(f, "{}ms", ms)
-        }
+            (ms, "ms")
+        };
+        crate::fill!(s, "{}{}", n, unit);
     }
 }
+
+crate::display_by_put!(Millis, Mask);
 
 /// Digits only, no sign; `None` on overflow.
 pub(crate) fn uint(s: &str) -> Option<u64> {
@@ -228,9 +232,9 @@ impl Mask {
     }
 }
 
-impl fmt::Display for Mask {
+impl Put for Mask {
     /// The kernel's list format: `0-3,6,8-9`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn put(&self, s: &mut dyn Sink) {
         let mut first = true;
         let mut n = 0;
         while n < CPUS_MAX {
@@ -243,17 +247,16 @@ impl fmt::Display for Mask {
                 end += 1;
             }
             if !first {
-                f.write_str(",")?;
+                s.str(",");
             }
             first = false;
             if end == n {
-                write!(f, "{}", n)?;
+                n.put(s);
             } else {
-                write!(f, "{}-{}", n, end)?;
+                crate::fill!(s, "{}-{}", n, end);
             }
             n = end + 1;
         }
-        Ok(())
     }
 }
 
