@@ -32,6 +32,36 @@ const MAPPINGS: usize = 8;
 #[inline(never)]
 pub(crate) fn release() -> Result<(), Errno> {
     let here = release as *const () as usize;
+    let Some(Plan { run, n, split }) = plan(here)? else {
+        return Ok(());
+    };
+    let mut first = match split {
+        Some((at, high)) => set_apart(at, high),
+        None => Ok(()),
+    };
+    for m in run.iter().take(n) {
+        if let (Err(e), Ok(())) = (unmap(m.low, m.high - m.low), &first) {
+            first = Err(e);
+        }
+    }
+    first
+}
+
+/// What a release drops: the run of mappings without a private page, and
+/// where the text splits (`set_apart`'s range).
+struct Plan {
+    run: [Mapping; MAPPINGS],
+    n: usize,
+    split: Option<(usize, usize)>,
+}
+
+/// Reads /proc/self/smaps for `release`, whose code is `here`; `None`
+/// when `here` is in no read-only mapping of a file. Out of `release`
+/// and out of `.text.hot` (tools/hot.ld names `release` alone): it runs
+/// before anything is dropped, so only the dropping's code needs to be
+/// in the loop's window.
+#[inline(never)]
+fn plan(here: usize) -> Result<Option<Plan>, Errno> {
     let mut run = [Mapping::default(); MAPPINGS];
     let mut n = 0;
     // The file of the run being read, and whether this function is in it.
@@ -67,26 +97,17 @@ pub(crate) fn release() -> Result<(), Errno> {
         true
     })?;
     if !ours {
-        return Ok(());
+        return Ok(None);
     }
-    // The split first: the first fault after the unmapping (in this
-    // function) then maps the loop's code alone.
+    // The split first: the first fault after the unmapping (in
+    // `release`) then maps the loop's code alone.
     let split = text.and_then(|(m, page)| {
         Some((
             hot_split(m, here, hot_end as *const () as usize, page)?,
             m.high,
         ))
     });
-    let mut first = match split {
-        Some((at, high)) => set_apart(at, high),
-        None => Ok(()),
-    };
-    for m in run.iter().take(n) {
-        if let (Err(e), Ok(())) = (unmap(m.low, m.high - m.low), &first) {
-            first = Err(e);
-        }
-    }
-    first
+    Ok(Some(Plan { run, n, split }))
 }
 
 /// Marks the end of `.text.hot`: tools/hot.ld places it last there, after
