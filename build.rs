@@ -14,14 +14,11 @@
 #[allow(dead_code, unused_imports)]
 mod table;
 
-// The table's values write their text through `sys::put` (no `core::fmt`
-// in PID 1's messages); the build script needs only that file of `sys`.
-#[path = "src/sys/put.rs"]
+// The table's values write their text through `put` (no `core::fmt` in
+// PID 1's messages), the layer below the table.
+#[path = "src/put.rs"]
 #[allow(dead_code, unused_macros)]
 mod put;
-mod sys {
-    pub(crate) use super::put;
-}
 
 use std::path::PathBuf;
 

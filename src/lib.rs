@@ -1,9 +1,11 @@
 //! pinit: a statically linked, heap-free PID 1. The layers, lowest first
 //! (a module imports only from its own layer and the ones below):
 //!
+//! - `put`: text without `core::fmt` (PID 1's lines, paths, values);
 //! - `sys`: the kernel interface (the only `unsafe`), errno names, the
 //!   clock, whole-file reads, the console, the kernel command line;
-//! - `table`: the service table language (core and heapless only);
+//! - `table`: the service table language (core, heapless and `put`
+//!   only);
 //! - `place`: cgroups, their limits, per-process placement;
 //! - `supervise`: the unit state machine, the order, starting processes,
 //!   readiness, output capture, the supervisor;
@@ -34,6 +36,8 @@ pub mod boot;
 pub mod cli;
 pub mod control;
 pub(crate) mod place;
+#[macro_use]
+pub(crate) mod put;
 pub(crate) mod supervise;
 pub mod sys;
 pub mod table;

@@ -1,6 +1,6 @@
 //! The layering of src/ (src/lib.rs): a module imports only from its own
 //! layer and the ones below, src/table/ from nothing else in the crate
-//! (build.rs compiles it alone), and no two files import each other,
+//! but src/put.rs (build.rs compiles the two alone), and no two files import each other,
 //! directly or round a loop. Reads every `use` tree and every inline
 //! `crate::` path; a name re-exported by a `mod.rs` counts as an import
 //! of the file that defines it.
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first.
 const LAYERS: &[&str] = &[
+    "put",
     "sys",
     "table",
     "place",
@@ -242,7 +243,8 @@ fn imports_go_down_the_layers_and_never_round_a_loop() {
             };
             let (from, to) = (layer(&src, f), layer(&src, &target));
             let table = LAYERS.iter().position(|l| *l == "table").unwrap();
-            if to > from || (from == table && to != table) {
+            let put = LAYERS.iter().position(|l| *l == "put").unwrap();
+            if to > from || (from == table && to != table && to != put) {
                 let line = format!("{} imports {} ({})", rel(&src, f), rel(&src, &target), p);
                 if !wrong.contains(&line) {
                     wrong.push(line);

@@ -10,10 +10,10 @@
 
 use crate::boot::mounts;
 use crate::filled;
+use crate::put::Filled;
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file::{Lines, Why, FILE_LINE_MAX};
-use crate::sys::put::Filled;
 use crate::sys::{self, path, swap};
 use crate::table::model::mount_flag;
 use core::ffi::CStr;

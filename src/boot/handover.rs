@@ -23,11 +23,11 @@
 //! their sockets' counts (`ACCEPTED`); a reader without them refuses the
 //! hand-over and takes the units back from the kernel.
 
+use crate::put::{Put, Sink};
 use crate::supervise::instance::{Instance, Stop};
 use crate::supervise::report::Timeline;
 use crate::supervise::supervisor::Carried;
 use crate::supervise::unit::{Failure, Snapshot, State, Status, Then};
-use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use rustix::io::Errno;
 use rustix::process::Pid;

@@ -169,7 +169,7 @@ fn run_dir(me: i32, dir: &mut heapless::String<64>) -> Result<(), rustix::io::Er
     dir.clear();
     let _ = crate::put!(dir, "/tmp/pinit.{}.", me);
     let random = crate::sys::random_u64()?;
-    let _ = crate::put!(dir, "{}", crate::sys::put::Hex(random, 16));
+    let _ = crate::put!(dir, "{}", crate::put::Hex(random, 16));
     mkdir(dir.as_str())
 }
 

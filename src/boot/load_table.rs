@@ -7,10 +7,10 @@
 //! force and the spare one a reload fills), so unused capacity is never
 //! paged in.
 
+use crate::put::{Put, Sink};
 use crate::say;
 use crate::supervise::tables::{self, Held, Loaded};
 use crate::sys::file;
-use crate::sys::put::{Put, Sink};
 use crate::sys::{bit, Singleton};
 use crate::table::{self, capacity::FILE_MAX, Diag};
 use core::pin::Pin;
@@ -80,7 +80,7 @@ pub(crate) fn read<'p>(
 /// Boot: the table `read` finds, or the compiled-in one instead of a
 /// file that cannot be taken (said on the console, error by error).
 pub(crate) fn load<'p>(mut into: Pin<&mut Loaded>, path: Option<&'p str>) -> Source<'p> {
-    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::sys::put::Shown(d));
+    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::put::Shown(d));
     match read(into.as_mut(), path, &mut say_diag) {
         Ok(s) => s,
         Err(r) => {
@@ -117,7 +117,7 @@ pub(crate) fn handed_over<'p>(
     text: &[u8],
     path: &'p str,
 ) -> Option<Source<'p>> {
-    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::sys::put::Shown(d));
+    let mut say_diag = |d: &Diag<'_>| say!("{}", crate::put::Shown(d));
     if board_table {
         return Some(board(into, &mut say_diag));
     }
@@ -139,9 +139,7 @@ pub(crate) fn handed_over<'p>(
 
 /// For `pinit --config FILE`: the file or nothing (its errors said).
 pub(crate) fn load_file(into: Pin<&mut Loaded>, path: &str) -> Result<(), usize> {
-    match read(into, Some(path), &mut |d| {
-        say!("{}", crate::sys::put::Shown(d))
-    }) {
+    match read(into, Some(path), &mut |d| say!("{}", crate::put::Shown(d))) {
         Ok(_) => Ok(()),
         Err(Refused::Errors(_, n)) => Err(n),
         Err(r) => {

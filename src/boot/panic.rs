@@ -11,7 +11,7 @@ use crate::say;
 use crate::sys::{self, CVec};
 
 pub fn handle(info: &core::panic::PanicInfo<'_>) -> ! {
-    say!("panic: {}", sys::put::Shown(info));
+    say!("panic: {}", crate::put::Shown(info));
     if rustix::process::getpid().is_init() {
         let now_ms = crate::sys::time::since_boot_us() / 1000;
         let (n, at) = adopt::next_panics(own_panics(), now_ms);

@@ -33,9 +33,9 @@ pub(crate) fn reload(
     let busy = (FAILED, "a reload of the table is under way");
     let spare = sup.spare().ok_or(busy)?;
     let read = load_table::read(spare, conf, &mut |d| {
-        say!("{}", crate::sys::put::Shown(d));
+        say!("{}", crate::put::Shown(d));
         let mut l = Line::new();
-        let _ = crate::put!(l, "{}", crate::sys::put::Shown(d));
+        let _ = crate::put!(l, "{}", crate::put::Shown(d));
         tell(core::str::from_utf8(l.as_bytes()).unwrap_or("?"));
     });
     let source = match read {

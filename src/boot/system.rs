@@ -242,7 +242,7 @@ pub(crate) fn mask_hex<const N: usize>(m: &Mask, out: &mut heapless::String<N>) 
     let n = n.max(1);
     for i in (0..n).rev() {
         let g = groups.get(i).copied().unwrap_or(0);
-        let _ = crate::put!(out, "{}", crate::sys::put::Hex(u64::from(g), 8));
+        let _ = crate::put!(out, "{}", crate::put::Hex(u64::from(g), 8));
         if i > 0 {
             let _ = out.push(',');
         }

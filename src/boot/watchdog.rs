@@ -18,9 +18,9 @@
 //! any more, waits for the next boot: closing the open device would
 //! either stop the protection or reset the machine (docs/design.md §13).
 
+use crate::put::{Put, Sink};
 use crate::say;
 use crate::sys::errno::Name;
-use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use crate::sys::{self, Wdioc};
 use crate::table::{self, capacity::WATCHDOG_DEVICE_MAX, Millis};

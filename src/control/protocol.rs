@@ -7,7 +7,7 @@
 //! per line, the last one `ok` or `error CODE MESSAGE`; the client exits
 //! with CODE.
 
-use crate::sys::put::{Put, Sink};
+use crate::put::{Put, Sink};
 
 /// PID 1's control socket (`pinit --config` uses `/run/pinit.PID/control`).
 pub(crate) const SOCKET_PATH: &str = "/run/pinit/control";

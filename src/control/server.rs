@@ -13,12 +13,12 @@ use crate::control::protocol::{
     parse, Answer, Refusal, Request, ARCH, FAILED, REPLY_LINE_MAX, REQUEST_MAX, UNKNOWN, USAGE,
     VERSION,
 };
+use crate::put::{Put, Sink};
 use crate::supervise::effects::Effects;
 use crate::supervise::epoll::{token, Loop};
 use crate::supervise::supervisor::{Refused, Supervisor};
 use crate::supervise::unit::Status;
 use crate::sys::path;
-use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -361,12 +361,12 @@ fn socket_lines(sup: &Supervisor<'_>, i: usize, fd: BorrowedFd<'_>) -> Result<()
         let _ = crate::put!(line, "socket ");
         let _ = match bound {
             Some(_) => crate::put!(line, "{}", n),
-            None => line.push_str("-").map_err(|_| crate::sys::put::Full),
+            None => line.push_str("-").map_err(|_| crate::put::Full),
         };
         let _ = crate::put!(line, " {} {} ", l.address(), u.fd_name(&l));
         let _ = match (u.accept, bound) {
             (true, Some(b)) => crate::put!(line, "{}", b.accepted),
-            _ => line.push_str("-").map_err(|_| crate::sys::put::Full),
+            _ => line.push_str("-").map_err(|_| crate::put::Full),
         };
         send_line(fd, line.as_bytes())?;
     }

@@ -21,11 +21,11 @@
 //! them; `services` is restricted to the other CPUs, so no other unit is
 //! scheduled on an isolated CPU even while its partition is invalid.
 
+use crate::put::{Put, Sink};
 use crate::say;
 use crate::sys::errno::Name;
 use crate::sys::file;
 use crate::sys::path;
-use crate::sys::put::{Put, Sink};
 use core::ffi::CStr;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};

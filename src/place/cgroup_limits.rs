@@ -105,10 +105,10 @@ fn value(u: &table::Unit<'_>, x: &table::Extra<'_>, i: usize) -> Option<Value> {
         8 => x
             .cpuset
             .filter(|_| !u.isolate)
-            .map(|c| v.push_str(c.as_str()).map_err(|_| crate::sys::put::Full)),
+            .map(|c| v.push_str(c.as_str()).map_err(|_| crate::put::Full)),
         9 => x
             .mems
-            .map(|m| v.push_str(m.as_str()).map_err(|_| crate::sys::put::Full)),
+            .map(|m| v.push_str(m.as_str()).map_err(|_| crate::put::Full)),
         _ => None,
     };
     match r {

@@ -2,11 +2,11 @@
 //! boot timeline and its critical chain. The console summary and the
 //! control server's `boot` answer both come from here.
 
+use crate::put::{Put, Sink};
 use crate::say;
 use crate::supervise::ratelimit::Limit;
 use crate::supervise::unit::{Event, Failure, Outcome, State, Status, Then, Unit};
 use crate::sys::errno::Name;
-use crate::sys::put::{Put, Sink};
 use crate::sys::time::Ms;
 use crate::table::Table;
 
@@ -323,6 +323,6 @@ struct Pid0(Option<rustix::process::Pid>);
 
 impl Put for Pid0 {
     fn put(&self, s: &mut dyn Sink) {
-        crate::sys::put::signed(s, self.0.map_or(0, |p| i64::from(p.as_raw_nonzero().get())))
+        crate::put::signed(s, self.0.map_or(0, |p| i64::from(p.as_raw_nonzero().get())))
     }
 }

@@ -1344,8 +1344,7 @@ impl<'t> Supervisor<'t> {
                     say!(
                         "{}: unable to accept a connection on {}: {}",
                         u.name,
-                        addr.as_ref()
-                            .map_or(&"?" as &dyn crate::sys::put::Put, |a| a),
+                        addr.as_ref().map_or(&"?" as &dyn crate::put::Put, |a| a),
                         Name(e)
                     );
                     pause = true;

@@ -56,7 +56,7 @@ impl Line {
     }
 }
 
-impl crate::sys::put::Sink for Line {
+impl crate::put::Sink for Line {
     fn str(&mut self, text: &str) {
         if !self.put(text.as_bytes()) {
             self.cut = true;
@@ -64,15 +64,11 @@ impl crate::sys::put::Sink for Line {
     }
 }
 
-impl crate::sys::put::Text for Line {
-    fn fill(
-        &mut self,
-        text: &str,
-        parts: &[&dyn crate::sys::put::Put],
-    ) -> Result<(), crate::sys::put::Full> {
-        crate::sys::put::fill(self, text, parts);
+impl crate::put::Text for Line {
+    fn fill(&mut self, text: &str, parts: &[&dyn crate::put::Put]) -> Result<(), crate::put::Full> {
+        crate::put::fill(self, text, parts);
         if self.cut {
-            Err(crate::sys::put::Full)
+            Err(crate::put::Full)
         } else {
             Ok(())
         }
@@ -103,10 +99,10 @@ pub(crate) fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut bytes: &[u8]) {
 /// Writes `pinit: <parts>\n` to stderr, and to the kernel log
 /// (sys/log.rs).
 #[inline(never)]
-pub(crate) fn say(text: &str, parts: &[&dyn crate::sys::put::Put]) {
+pub(crate) fn say(text: &str, parts: &[&dyn crate::put::Put]) {
     let mut line = Line::new();
     let _ = line.put(b"pinit: ");
-    crate::sys::put::fill(&mut line, text, parts);
+    crate::put::fill(&mut line, text, parts);
     let bytes = line.finish();
     write_all(crate::sys::stdio(2), bytes);
     crate::sys::log::own_line(bytes);
@@ -115,7 +111,7 @@ pub(crate) fn say(text: &str, parts: &[&dyn crate::sys::put::Put]) {
 /// `say!`'s entry: the pieces' count is in the type, so a call site
 /// passes three registers, not four (one small copy of this per count).
 #[inline(never)]
-pub(crate) fn say_n<const N: usize>(text: &str, parts: &[&dyn crate::sys::put::Put; N]) {
+pub(crate) fn say_n<const N: usize>(text: &str, parts: &[&dyn crate::put::Put; N]) {
     say(text, parts);
 }
 
@@ -127,7 +123,7 @@ pub(crate) fn out(args: fmt::Arguments<'_>) {
 }
 
 /// `say!("unable to mount {}: {}", target, errno::Name(e))`: each piece
-/// is `sys::put::Put`, no `core::fmt` (sys/put.rs).
+/// is `put::Put`, no `core::fmt` (src/put.rs).
 #[macro_export]
 macro_rules! say {
     // The text and a reference to the pieces, whose count is `say_n`'s
@@ -136,7 +132,7 @@ macro_rules! say {
     ($t:literal $(, $p:expr)* $(,)?) => {
         $crate::sys::console::say_n(
             $crate::holes!($t $(, $p)*),
-            &[$(&$p as &dyn $crate::sys::put::Put),*],
+            &[$(&$p as &dyn $crate::put::Put),*],
         )
     };
 }

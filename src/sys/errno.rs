@@ -1,7 +1,7 @@
 //! Errno names for console messages: `ENOENT` says more to an engineer
 //! than `2`, and costs a short table instead of libc's strerror strings.
 
-use crate::sys::put::{self, Put, Sink};
+use crate::put::{self, Put, Sink};
 use rustix::io::Errno;
 
 const NAMES: &[(Errno, &str)] = &[

@@ -21,8 +21,8 @@ pub(crate) const NOT_REGULAR: Errno = Errno::NODEV;
 /// for `NOT_REGULAR`, else the errno's name.
 pub(crate) struct Why(pub Errno);
 
-impl crate::sys::put::Put for Why {
-    fn put(&self, s: &mut dyn crate::sys::put::Sink) {
+impl crate::put::Put for Why {
+    fn put(&self, s: &mut dyn crate::put::Sink) {
         if self.0 == NOT_REGULAR {
             s.str("not a regular file");
         } else {

@@ -22,8 +22,6 @@ pub(crate) mod file;
 pub(crate) mod log;
 #[deny(unsafe_code)]
 pub(crate) mod path;
-#[deny(unsafe_code)]
-pub(crate) mod put;
 // One `madvise` of the stack's dead pages.
 pub(crate) mod stack;
 // One `madvise` of the binary's read-only mappings.

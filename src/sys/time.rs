@@ -33,9 +33,9 @@ pub(crate) fn since_boot_us() -> u64 {
 /// Displays microseconds as `1.234567s`.
 pub(crate) struct Secs(pub(crate) u64);
 
-impl crate::sys::put::Put for Secs {
-    fn put(&self, s: &mut dyn crate::sys::put::Sink) {
-        crate::sys::put::unsigned(s, self.0 / 1_000_000);
+impl crate::put::Put for Secs {
+    fn put(&self, s: &mut dyn crate::put::Sink) {
+        crate::put::unsigned(s, self.0 / 1_000_000);
         s.str(".");
         let us = self.0 % 1_000_000;
         // Six digits, zero-padded: 1000001 us is `1.000001s`.
@@ -44,7 +44,7 @@ impl crate::sys::put::Put for Secs {
             s.str("0");
             pad /= 10;
         }
-        crate::sys::put::unsigned(s, us);
+        crate::put::unsigned(s, us);
         s.str("s");
     }
 }

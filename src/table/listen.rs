@@ -14,7 +14,7 @@ use super::capacity::{FIFO_PATH_MAX, SOCKET_PATH_MAX};
 use super::diag::{closest_of, Hint};
 use super::model::{Id, Unit};
 use super::value::{self, is_unit_name};
-use crate::sys::put::{Put, Sink};
+use crate::put::{Put, Sink};
 
 /// What kind of socket (or FIFO) `listen=` makes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

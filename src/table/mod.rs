@@ -6,7 +6,7 @@
 //! and the limits (`capacity`), what the integration tests and the fuzz
 //! target read; everything else is `pub(crate)`.
 //!
-//! Depends on `core`, `heapless` and `sys/put.rs` (the values' text)
+//! Depends on `core`, `heapless` and `put.rs` (the values' text)
 //! only: build.rs compiles these same files (`#[path =
 //! "src/table/mod.rs"] mod table;`, and put.rs beside it) to check the
 //! board at build time with the very parser the binary runs.

@@ -7,7 +7,7 @@
 use super::capacity::{DEPS_MAX, ENV_MAX, SETUP_MAX, UNITS_MAX};
 use super::lex::{self, same_key, Word};
 use super::value::{self, CpuList, Millis};
-use crate::sys::put::{Put, Sink};
+use crate::put::{Put, Sink};
 use core::fmt;
 use heapless::Vec;
 

@@ -3,7 +3,7 @@
 //! text of a value and either returns it typed or says why not.
 
 use super::capacity::{CPUS_MAX, MASK_WORDS, NAME_MAX};
-use crate::sys::put::{Put, Sink};
+use crate::put::{Put, Sink};
 use core::fmt;
 
 /// `s` split at its first byte `sep`. (Byte helpers, not `str`

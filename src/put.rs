@@ -257,7 +257,7 @@ macro_rules! display_by_put {
     ($($t:ty),+ $(,)?) => {$(
         impl core::fmt::Display for $t {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                $crate::sys::put::fmt(self, f)
+                $crate::put::fmt(self, f)
             }
         }
     )+};
@@ -268,7 +268,7 @@ macro_rules! display_by_put {
 macro_rules! holes {
     ($t:literal $(, $p:expr)*) => {{
         const _: () = assert!(
-            $crate::sys::put::holes($t) == <[&str]>::len(&[$(stringify!($p)),*]),
+            $crate::put::holes($t) == <[&str]>::len(&[$(stringify!($p)),*]),
             "the text's holes and its pieces differ in number"
         );
         $t
@@ -280,9 +280,9 @@ macro_rules! holes {
 #[macro_export]
 macro_rules! filled {
     ($t:literal $(, $p:expr)* $(,)?) => {
-        $crate::sys::put::Filled {
+        $crate::put::Filled {
             text: $crate::holes!($t $(, $p)*),
-            parts: &[$(&$p as &dyn $crate::sys::put::Put),*],
+            parts: &[$(&$p as &dyn $crate::put::Put),*],
         }
     };
 }
@@ -292,10 +292,10 @@ macro_rules! filled {
 #[macro_export]
 macro_rules! fill {
     ($s:expr, $t:literal $(, $p:expr)* $(,)?) => {
-        $crate::sys::put::fill(
+        $crate::put::fill(
             $s,
             $crate::holes!($t $(, $p)*),
-            &[$(&$p as &dyn $crate::sys::put::Put),*],
+            &[$(&$p as &dyn $crate::put::Put),*],
         )
     };
 }
@@ -306,10 +306,10 @@ macro_rules! fill {
 #[macro_export]
 macro_rules! put {
     ($buf:expr, $t:literal $(, $p:expr)* $(,)?) => {{
-        use $crate::sys::put::Text as _;
+        use $crate::put::Text as _;
         $buf.fill(
             $crate::holes!($t $(, $p)*),
-            &[$(&$p as &dyn $crate::sys::put::Put),*],
+            &[$(&$p as &dyn $crate::put::Put),*],
         )
     }};
 }
