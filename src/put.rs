@@ -125,14 +125,32 @@ impl Put for Hex {
 pub(crate) fn fill(s: &mut dyn Sink, text: &str, parts: &[&dyn Put]) {
     let mut parts = parts.iter();
     let mut rest = text;
-    while let Some(at) = rest.as_bytes().windows(2).position(|w| w == b"{}") {
-        s.str(rest.get(..at).unwrap_or(""));
+    while let Some(at) = hole(rest.as_bytes()) {
+        // `split_at_checked` is inlined; `str::get` would be a call out
+        // of `.text.hot` on every line (tools/hot.ld).
+        let Some((head, tail)) = rest.split_at_checked(at) else {
+            break;
+        };
+        s.str(head);
         if let Some(p) = parts.next() {
             p.put(s);
         }
-        rest = rest.get(at + 2..).unwrap_or("");
+        rest = tail.split_at_checked(2).map_or("", |(_, t)| t);
     }
     s.str(rest);
+}
+
+/// Where the first `{}` in `b` is. A loop, not `windows(2)`, whose
+/// iterator armv7's build calls out of line (out of `.text.hot`).
+fn hole(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'{' && b.get(i + 1) == Some(&b'}') {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// How many `{}` holes `text` has (for the macros' check at compile time).
@@ -341,6 +359,9 @@ mod tests {
         let mut s: heapless::String<64> = heapless::String::new();
         put!(s, "{}: {} ({})", "unit", 7u32, filled!("a{}c", 'b')).unwrap();
         assert_eq!(s.as_str(), "unit: 7 (abc)");
+        s.clear();
+        put!(s, "{ } {{}", 5u8).unwrap();
+        assert_eq!(s.as_str(), "{ } {5");
     }
 
     #[test]
