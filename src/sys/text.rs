@@ -57,9 +57,9 @@ struct Plan {
 
 /// Reads /proc/self/smaps for `release`, whose code is `here`; `None`
 /// when `here` is in no read-only mapping of a file. Out of `release`
-/// and out of `.text.hot` (tools/hot.ld names `release` alone): it runs
-/// before anything is dropped, so only the dropping's code needs to be
-/// in the loop's window.
+/// and out of `.text.hot` (tools/hot.ld names `release`, `set_apart` and
+/// `unmap`): it runs before anything is dropped, so only the dropping's
+/// code needs to be in the loop's window.
 #[inline(never)]
 fn plan(here: usize) -> Result<Option<Plan>, Errno> {
     let mut run = [Mapping::default(); MAPPINGS];
