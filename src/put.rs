@@ -24,12 +24,6 @@ impl<T: Put + ?Sized> Put for &T {
     }
 }
 
-impl<T: Put + ?Sized> Put for &mut T {
-    fn put(&self, s: &mut dyn Sink) {
-        (**self).put(s);
-    }
-}
-
 impl Put for str {
     fn put(&self, s: &mut dyn Sink) {
         s.str(self);
@@ -39,13 +33,6 @@ impl Put for str {
 impl<const N: usize> Put for heapless::String<N> {
     fn put(&self, s: &mut dyn Sink) {
         s.str(self);
-    }
-}
-
-impl Put for char {
-    fn put(&self, s: &mut dyn Sink) {
-        let mut b = [0; 4];
-        s.str(self.encode_utf8(&mut b));
     }
 }
 
@@ -340,7 +327,7 @@ mod tests {
     #[test]
     fn numbers_in_decimal() {
         let mut s: heapless::String<64> = heapless::String::new();
-        put!(s, "{} {} {} {} {}", 0u32, u64::MAX, -5i32, i64::MIN, 'x').unwrap();
+        put!(s, "{} {} {} {} {}", 0u32, u64::MAX, -5i32, i64::MIN, "x").unwrap();
         assert_eq!(
             s.as_str(),
             "0 18446744073709551615 -5 -9223372036854775808 x"
@@ -358,7 +345,7 @@ mod tests {
     #[test]
     fn the_holes_are_filled_in_order() {
         let mut s: heapless::String<64> = heapless::String::new();
-        put!(s, "{}: {} ({})", "unit", 7u32, filled!("a{}c", 'b')).unwrap();
+        put!(s, "{}: {} ({})", "unit", 7u32, filled!("a{}c", "b")).unwrap();
         assert_eq!(s.as_str(), "unit: 7 (abc)");
         s.clear();
         put!(s, "{ } {{}", 5u8).unwrap();

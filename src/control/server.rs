@@ -361,12 +361,12 @@ fn socket_lines(sup: &Supervisor<'_>, i: usize, fd: BorrowedFd<'_>) -> Result<()
         let _ = crate::put!(line, "socket ");
         let _ = match bound {
             Some(_) => crate::put!(line, "{}", n),
-            None => line.push_str("-").map_err(|_| crate::put::Full),
+            None => crate::put!(line, "-"),
         };
         let _ = crate::put!(line, " {} {} ", l.address(), u.fd_name(&l));
         let _ = match (u.accept, bound) {
             (true, Some(b)) => crate::put!(line, "{}", b.accepted),
-            _ => line.push_str("-").map_err(|_| crate::put::Full),
+            _ => crate::put!(line, "-"),
         };
         send_line(fd, line.as_bytes())?;
     }
