@@ -202,7 +202,24 @@ pub(crate) fn setup(base: &Base, want: [bool; 5]) -> [bool; 5] {
             return [false; 5];
         }
     }
+    no_pressure(base.dir());
     enable(base.dir(), &have)
+}
+
+/// Turns off the pressure (PSI) accounting of `dir`, which holds only the
+/// units' cgroups: otherwise the kernel adds up stall times at this level
+/// too, at every sleep and wake-up of every service's process (the
+/// kernel's cgroup-v2 document suggests it for non-leaf cgroups; 10,000
+/// orphans from a service, docs/design.md §12). The units' own pressure
+/// files and /proc/pressure stay. No such file (a kernel before 6.1, or
+/// PSI off) is no error.
+fn no_pressure(dir: &str) {
+    let mut p: heapless::String<PATH_MAX> = heapless::String::new();
+    let _ = crate::put!(p, "{}/cgroup.pressure", dir);
+    match file::write_file(p.as_str(), b"0") {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => say!("unable to write 0 to {}: {}", p.as_str(), Name(e)),
+    }
 }
 
 /// A reloaded table wants controllers that are not on (`on`): enables
