@@ -214,11 +214,9 @@ pub(crate) fn setup(base: &Base, want: [bool; 5]) -> [bool; 5] {
 /// files and /proc/pressure stay. No such file (a kernel before 6.1, or
 /// PSI off) is no error.
 fn no_pressure(dir: &str) {
-    let mut p: heapless::String<PATH_MAX> = heapless::String::new();
-    let _ = crate::put!(p, "{}/cgroup.pressure", dir);
-    match file::write_file(p.as_str(), b"0") {
+    match Path::new(dir).and_then(|p| p.write("cgroup.pressure", b"0")) {
         Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => say!("unable to write 0 to {}: {}", p.as_str(), Name(e)),
+        Err(e) => say!("unable to write 0 to {}/cgroup.pressure: {}", dir, Name(e)),
     }
 }
 
